@@ -1,0 +1,52 @@
+"""AST → checked IR: name resolution (``from_syntax``) then the static checks (``checks``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from credit_rules import ir
+from credit_rules.compile.checks import CHECKS, run_checks
+from credit_rules.compile.from_syntax import from_syntax
+from credit_rules.errors import Diagnostic, PolicyError
+from credit_rules.syntax import ast
+from credit_rules.syntax.parser import parse
+
+__all__ = ["CHECKS", "check_source", "compile_ast", "compile_source", "load_policy"]
+
+
+def check_source(text: str, file: str = "<input>") -> tuple[ir.Policy | None, list[Diagnostic]]:
+    """Parse, resolve and check; return the IR (None on error) and every diagnostic found."""
+    try:
+        tree = parse(text, file)
+    except PolicyError as exc:
+        return None, exc.diagnostics
+    return compile_ast(tree, file)
+
+
+def compile_ast(tree: ast.Policy, file: str = "<input>") -> tuple[ir.Policy | None, list[Diagnostic]]:
+    policy, diagnostics = from_syntax(tree, file)
+    if policy is not None:
+        diagnostics = diagnostics + run_checks(policy, tree)
+    if any(d.is_error for d in diagnostics):
+        return None, diagnostics
+    return policy, diagnostics
+
+
+def compile_source(text: str, file: str = "<input>") -> ir.Policy:
+    """Parse and check policy text; raise :class:`PolicyError` on any error."""
+    policy, diagnostics = check_source(text, file)
+    if policy is None:
+        raise PolicyError(diagnostics, {file: text})
+    return policy
+
+
+def load_policy(path: str | Path) -> ir.Policy:
+    """Read, parse and check a ``.policy`` file; raise :class:`PolicyError` on any error."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        from credit_rules.errors import InputError
+
+        raise InputError(f"{path}: cannot read the policy ({exc.strerror}); check the path") from None
+    return compile_source(text, str(path))

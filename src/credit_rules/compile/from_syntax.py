@@ -1,0 +1,470 @@
+"""Translate the surface AST into the checked IR, resolving every name.
+
+Diagnostics raised here are about names and types: unknown fields, kinds, levels,
+requirements; a number where a date is expected; an award without its program.
+"""
+
+from __future__ import annotations
+
+import difflib
+from decimal import Decimal
+from typing import Literal
+
+import pendulum
+
+from credit_rules import ir
+from credit_rules.compile.fields import (
+    CLOSED_VALUES,
+    EVENT_FIELDS,
+    FACT_FIELDS,
+    OPEN_VALUES,
+    ROLE_VALUES,
+    TEACHER_FIELDS,
+    FieldType,
+)
+from credit_rules.errors import Diagnostic, Severity, did_you_mean
+from credit_rules.records import KNOWN_KINDS
+from credit_rules.span import Span
+from credit_rules.syntax import ast
+from credit_rules.values import (
+    DEFAULT_TIMEZONE,
+    Period,
+    PeriodKind,
+    exact_div,
+    is_finite_decimal_fraction,
+)
+
+Context = Literal["event", "teacher", "outcome"]
+
+
+def from_syntax(tree: ast.Policy, file: str = "<input>") -> tuple[ir.Policy | None, list[Diagnostic]]:
+    """Resolve ``tree``; return the IR (None if it could not be built) and the diagnostics."""
+    translator = _Translator(tree, file)
+    policy = translator.policy()
+    return policy, translator.diagnostics
+
+
+class _Translator:
+    def __init__(self, tree: ast.Policy, file: str):
+        self.tree = tree
+        self.file = file
+        self.diagnostics: list[Diagnostic] = []
+        self.rank_names = {item.name for item in tree.items if isinstance(item, ast.Rank)}
+        self.requirement_names = {item.name for item in tree.items if isinstance(item, ast.Requirement)}
+
+    # ------------------------------------------------------------------ reporting
+    def error(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
+        self.diagnostics.append(Diagnostic(code, message, span, hint))
+
+    def warn(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
+        self.diagnostics.append(Diagnostic(code, message, span, hint, Severity.WARNING))
+
+    # ------------------------------------------------------------------ policy
+    def policy(self) -> ir.Policy:
+        header = self.tree.header
+        timezone = header.timezone or DEFAULT_TIMEZONE
+        try:
+            pendulum.timezone(timezone)
+        except Exception:
+            self.error("E110", f"unknown timezone `{timezone}`", header.span, 'use an IANA name such as "Asia/Shanghai"')
+            timezone = DEFAULT_TIMEZONE
+        window: Period | None = None
+        if header.window is not None:
+            if header.window.start > header.window.end:
+                self.error("E111", "the window ends before it starts", header.window.span, "swap the two dates")
+            else:
+                window = Period(header.window.start, header.window.end)
+        evaluate = {
+            None: PeriodKind.WINDOW, "window": PeriodKind.WINDOW,
+            "school year": PeriodKind.SCHOOL_YEAR, "semester": PeriodKind.SEMESTER,
+        }[header.evaluate]
+        if evaluate is PeriodKind.WINDOW and window is None:
+            self.error(
+                "E112", "a policy evaluated over its window needs a window", header.span,
+                "add `window YYYY-MM-DD .. YYYY-MM-DD` (or `cycle …`), or `evaluate per semester`",
+            )
+        rate = self.rate(header.conversion)
+        items = self.tree.items
+        self.check_unique_names(items)
+        rules = tuple(r for r in (self.rule(i, rate) for i in items if isinstance(i, ast.Rule)) if r)
+        requirements = tuple(self.requirement(i) for i in items if isinstance(i, ast.Requirement))
+        caps = tuple(self.cap(i, requirements) for i in items if isinstance(i, ast.Cap))
+        waivers = tuple(self.waiver(i) for i in items if isinstance(i, ast.Waiver))
+        reductions = [i for i in items if isinstance(i, ast.Reduction)]
+        grades = [i for i in items if isinstance(i, ast.GradeFromAssessment | ast.GradeFromScore)]
+        excellents = [i for i in items if isinstance(i, ast.Excellent)]
+        for what, found in (("reduce", reductions), ("grade", grades), ("excellent", excellents)):
+            for extra in found[1:]:
+                self.error("E113", f"a policy has at most one `{what}` statement", extra.span,
+                           "merge them into one", )
+        return ir.Policy(
+            name=header.name, title=header.title, source=header.source, timezone=timezone,
+            window=window, evaluate=evaluate, rate=rate, rules=rules,
+            caps=tuple(c for c in caps if c is not None), requirements=requirements, waivers=waivers,
+            reduction=self.reduction(reductions[0], window) if reductions else None,
+            grade=self.grade(grades[0]) if grades else None,
+            excellent=ir.Excellent(self.cond(excellents[0].when, "outcome"), excellents[0].source,
+                                   span=excellents[0].span) if excellents else None,
+            penalties=tuple(self.penalty(i) for i in items if isinstance(i, ast.Penalty)),
+            ranks=tuple(self.rank(i) for i in items if isinstance(i, ast.Rank)),
+            invariants=tuple(
+                ir.Invariant(i.name, self.cond(i.cond, "outcome"), i.source, span=i.span)
+                for i in items if isinstance(i, ast.Invariant)
+            ),
+            file=self.file, span=self.tree.span,
+        )
+
+    def check_unique_names(self, items: tuple[ast.Item, ...]) -> None:
+        seen: dict[str, ast.Item] = {}
+        for item in items:
+            name = getattr(item, "name", None)
+            if name is None or isinstance(item, ast.Test):
+                continue
+            if name in seen:
+                self.diagnostics.append(Diagnostic(
+                    "E103", f"the name `{name}` is used twice", item.span, "give each statement its own name",
+                    notes=(("first used here", seen[name].span),),
+                ))
+            else:
+                seen[name] = item
+
+    def rate(self, conversion: ast.Conversion | None) -> Decimal | None:
+        if conversion is None:
+            return None
+        if conversion.hours <= 0 or conversion.credits <= 0:
+            self.error("E120", "a conversion needs positive amounts", conversion.span)
+            return None
+        if not is_finite_decimal_fraction(conversion.credits, conversion.hours):
+            self.error(
+                "E121", f"{conversion.hours} hours = {conversion.credits} credits is not an exact decimal rate",
+                conversion.span, "credit-rules computes exactly; use a rate like `10 hours = 1 credit`",
+            )
+            return None
+        return exact_div(conversion.credits, conversion.hours)
+
+    # ------------------------------------------------------------------ names and values
+    def kind(self, kind: str, span: Span) -> str:
+        if kind in KNOWN_KINDS:
+            return kind
+        if kind.endswith("s") and kind[:-1] in KNOWN_KINDS:
+            return kind[:-1]
+        if kind.endswith("es") and kind[:-2] in KNOWN_KINDS:
+            return kind[:-2]
+        hint = did_you_mean(kind, KNOWN_KINDS)
+        self.warn("W101", f"event kind `{kind}` is not one of the SPEC's kinds", span,
+                  hint or "events of this kind must carry exactly this name")
+        return kind
+
+    def closed_value(self, field: str, value: str, span: Span) -> None:
+        allowed = CLOSED_VALUES.get(field)
+        if allowed is not None and value not in allowed:
+            self.error("E102", f"unknown {field} `{value}`", span,
+                       did_you_mean(value, allowed) or f"one of: {', '.join(allowed)}")
+        opened = OPEN_VALUES.get(field)
+        if opened is not None and value not in opened:
+            hint = did_you_mean(value, opened)
+            if hint:
+                self.warn("W102", f"{field} `{value}` is not one of the usual values", span, hint)
+
+    def role(self, role: str, span: Span) -> str:
+        if role not in ROLE_VALUES:
+            self.error("E102", f"unknown role `{role}`", span,
+                       did_you_mean(role, ROLE_VALUES) or f"one of: {', '.join(ROLE_VALUES)}")
+        return role
+
+    def resolve_field(self, name: str, context: Context, span: Span) -> tuple[ir.Scope, FieldType] | None:
+        if context == "event":
+            if name in EVENT_FIELDS:
+                return ir.Scope.EVENT, EVENT_FIELDS[name]
+            close = difflib.get_close_matches(name, EVENT_FIELDS, n=1, cutoff=0.75)
+            if close:
+                self.error("E101", f"unknown event field `{name}`", span, f"did you mean `{close[0]}`?")
+                return None
+            return ir.Scope.EVENT, FieldType.TEXT  # any other column is an attribute (SPEC §2)
+        if name in TEACHER_FIELDS:
+            return ir.Scope.TEACHER, TEACHER_FIELDS[name]
+        if name in FACT_FIELDS:
+            if context == "outcome":
+                return ir.Scope.FACT, FACT_FIELDS[name]
+            self.error(
+                "E104", f"`{name}` is a result of the policy and cannot decide who a rule applies to", span,
+                "use roster attributes (title, role, hired_on…) here; results may be used in `excellent` and invariants",
+            )
+            return None
+        known = [*TEACHER_FIELDS, *(FACT_FIELDS if context == "outcome" else ())]
+        self.error("E101", f"unknown teacher attribute `{name}`", span,
+                   did_you_mean(name, [*known, "role"]) or f"one of: {', '.join(known)}")
+        return None
+
+    def scalar(self, value: ast.Value, field: str, ftype: FieldType) -> ir.Scalar | None:
+        if ftype is FieldType.DATE:
+            if isinstance(value, ast.DateValue):
+                return value.value
+            self.error("E105", f"`{field}` is a date; compare it with a date", value.span, "write YYYY-MM-DD")
+            return None
+        if ftype is FieldType.DECIMAL:
+            if isinstance(value, ast.Number):
+                return value.value
+            self.error("E105", f"`{field}` is a number; compare it with a number", value.span)
+            return None
+        if ftype is FieldType.BOOL:
+            if isinstance(value, ast.Bool):
+                return value.value
+            self.error("E105", f"`{field}` is true or false", value.span)
+            return None
+        if isinstance(value, ast.Word | ast.Text):
+            self.closed_value(field, value.text, value.span)
+            return value.text
+        if isinstance(value, ast.Number):
+            return value.value
+        if isinstance(value, ast.DateValue):
+            return value.value.isoformat()
+        self.error("E105", f"`{field}` is text; compare it with a word or quoted text", value.span)
+        return None
+
+    # ------------------------------------------------------------------ conditions
+    def cond(self, node: ast.Cond, context: Context) -> ir.Cond:
+        match node:
+            case ast.And(items):
+                return ir.And(tuple(self.cond(i, context) for i in items), span=node.span)
+            case ast.Or(items):
+                return ir.Or(tuple(self.cond(i, context) for i in items), span=node.span)
+            case ast.Not(item):
+                return ir.Not(self.cond(item, context), span=node.span)
+            case ast.Compare(field, op, value):
+                field = "day" if (context == "event" and field == "at") else field
+                resolved = self.resolve_field(field, context, node.span)
+                if resolved is None:
+                    return ir.And((), span=node.span)
+                scope, ftype = resolved
+                if field == "kind" and isinstance(value, ast.Word | ast.Text):
+                    value = ast.Word(self.kind(value.text, value.span), span=value.span)
+                scalar = self.scalar(value, field, ftype)
+                if ftype in (FieldType.TEXT, FieldType.BOOL) and op not in ("=", "!=") and scalar is not None:
+                    self.error("E106", f"`{field}` can only be compared with = or !=", node.span)
+                return ir.Compare(field, scope, op, scalar if scalar is not None else "", span=node.span)
+            case ast.Member(field, values, negated):
+                resolved = self.resolve_field(field, context, node.span)
+                if resolved is None:
+                    return ir.And((), span=node.span)
+                scope, ftype = resolved
+                scalars = [self.scalar(v, field, ftype) for v in values]
+                return ir.Member(field, scope, frozenset(s for s in scalars if s is not None), negated,
+                                 span=node.span)
+            case ast.HasRole(role):
+                if context == "event":
+                    self.error("E107", "`role` is about the teacher, not the event", node.span,
+                               "move it to a `when` clause")
+                return ir.HasRole(self.role(role, node.span), span=node.span)
+            case ast.DateBound(op, date):
+                if context != "event":
+                    self.error("E107", "`on or before` / `on or after` filter events", node.span,
+                               "use it in a `where` clause; for roster dates compare e.g. `hired_on <= 2022-03-01`")
+                return ir.DateBound(op, date, span=node.span)
+            case ast.Qualified(program):
+                if context == "event":
+                    self.error("E107", "`qualified in program` is about the teacher, not one event", node.span,
+                               "move it to a `when` clause")
+                return ir.Qualified(program, span=node.span)
+            case ast.EventsExist(kind, exists):
+                if context == "event":
+                    self.error("E107", f"`{'any' if exists else 'no'} {kind}` is about the teacher", node.span,
+                               "move it to a `when` clause")
+                return ir.EventsExist(self.kind(kind, node.span), exists, span=node.span)
+            case ast.Ranked(rank):
+                if context != "outcome":
+                    self.error("E107", "`ranked` can only be used in `excellent` and invariants", node.span)
+                if rank is not None and rank not in self.rank_names:
+                    self.error("E108", f"unknown rank `{rank}`", node.span,
+                               did_you_mean(rank, self.rank_names) or "declare it with `rank NAME: …`")
+                return ir.Ranked(rank, span=node.span)
+        raise AssertionError(node)  # pragma: no cover
+
+    def opt_cond(self, node: ast.Cond | None, context: Context) -> ir.Cond | None:
+        return None if node is None else self.cond(node, context)
+
+    # ------------------------------------------------------------------ items
+    def rule(self, rule: ast.Rule, rate: Decimal | None) -> ir.Rule | None:
+        award = rule.award
+        if award is None:
+            return None
+        kind = self.kind(rule.on.kind, rule.on.span) if rule.on else None
+        first = bool(rule.on and rule.on.first)
+        ir_award: ir.Award
+        match award:
+            case ast.IfQualified(amount, unit):
+                if rule.program is None:
+                    self.error("E130", f"rule `{rule.name}`: `if qualified` needs the program it is about",
+                               award.span, 'add `program "…"` to the rule')
+                if kind not in (None, "assessment"):
+                    self.error("E131", f"rule `{rule.name}`: `if qualified` lands on the deciding assessment",
+                               rule.on.span if rule.on else award.span, "remove the `on` clause")
+                kind = None
+                ir_award = ir.IfQualified(amount, unit, span=award.span)
+            case ast.Block(credits, hours, pro_rata):
+                if hours <= 0:
+                    self.error("E132", "a block needs a positive number of hours", award.span)
+                elif pro_rata and not is_finite_decimal_fraction(credits, hours):
+                    self.error("E121", f"{credits} credits per {hours} hours pro rata is not an exact decimal rate",
+                               award.span, "use whole blocks (drop `pro rata`) or a rate such as 1 credit per 10 hours")
+                ir_award = ir.Block(credits, hours, pro_rata, span=award.span)
+            case ast.CountHours():
+                ir_award = ir.CountHours(span=award.span)
+            case ast.CountCredits():
+                ir_award = ir.CountCredits(span=award.span)
+            case ast.Fixed(amount, unit):
+                ir_award = ir.Fixed(amount, unit, span=award.span)
+            case ast.Leave():
+                ir_award = ir.Leave(span=award.span)
+                if kind is None:
+                    kind = "task_missed"
+            case _:  # pragma: no cover
+                raise AssertionError(award)
+        if kind is None and not isinstance(ir_award, ir.IfQualified):
+            self.error("E133", f"rule `{rule.name}` does not say which events it counts", rule.span,
+                       "add `on KIND`, e.g. `on training`")
+        if first and isinstance(ir_award, ir.Block):
+            self.error("E134", "`first` picks one event; a block pools hours over many", rule.on.span if rule.on else rule.span)
+        for field, value in (("level", rule.as_level), ("category", rule.as_category)):
+            if value is not None:
+                self.closed_value(field, value, rule.span)
+        if rule.without_category and rule.as_category:
+            self.error("E135", "a rule cannot both set and drop the category", rule.span)
+        if isinstance(ir_award, ir.Leave) and (rule.as_level or rule.as_category):
+            self.error("E135", "a leave rule awards no credits to place in a level or category", rule.span)
+        return ir.Rule(
+            name=rule.name, award=ir_award, kind=kind, first=first, program=rule.program,
+            where=self.opt_cond(rule.where, "event"), when=self.opt_cond(rule.when, "teacher"),
+            as_level=rule.as_level, as_category=rule.as_category, source=rule.source,
+            without_category=rule.without_category, span=rule.span,
+        )
+
+    def cap(self, cap: ast.Cap, requirements: tuple[ir.Requirement, ...]) -> ir.Cap | None:
+        amount = cap.amount
+        if cap.percent_of is not None:
+            target = next((r for r in requirements if r.name == cap.percent_of), None)
+            if target is None:
+                self.error("E108", f"unknown requirement `{cap.percent_of}`", cap.span,
+                           did_you_mean(cap.percent_of, self.requirement_names) or "a percentage cap names a requirement")
+                return None
+            base = next((line for line in target.lines if line.when is None), None)
+            if base is None or not isinstance(base.measure, ir.MeasureCredits):
+                self.error("E136", f"requirement `{target.name}` has no unconditional credit amount to take a percentage of",
+                           cap.span, "add a line `at least N credits` without `when`")
+                return None
+            amount = base.amount * cap.amount / Decimal(100)
+        per = {None: None, "school year": PeriodKind.SCHOOL_YEAR, "semester": PeriodKind.SEMESTER}[cap.per]
+        return ir.Cap(cap.name, amount, per, self.opt_cond(cap.of, "event"), cap.source, span=cap.span)
+
+    def requirement(self, req: ast.Requirement) -> ir.Requirement:
+        lines: list[ir.RequirementLine] = []
+        for line in req.lines:
+            when = self.opt_cond(line.when, "teacher")
+            measure: ir.Measure
+            if isinstance(line, ast.RequireQualified):
+                lines.append(ir.RequirementLine(Decimal(1), ir.MeasureQualified(line.program), when,
+                                                line.source, span=line.span))
+                continue
+            match line.measure:
+                case ast.MeasureCredits(of):
+                    measure = ir.MeasureCredits(self.opt_cond(of, "event"))
+                case ast.MeasureHours(of):
+                    measure = ir.MeasureHours(self.opt_cond(of, "event"))
+                case ast.MeasureCount(kind, where):
+                    measure = ir.MeasureCount(self.kind(kind, line.measure.span), self.opt_cond(where, "event"))
+            lines.append(ir.RequirementLine(line.amount, measure, when, line.source, span=line.span))
+        units = {type(line.measure) for line in lines}
+        if len(units) > 1:
+            first = lines[0]
+            for line in lines[1:]:
+                if type(line.measure) is not type(first.measure):
+                    self.error("E140", f"requirement `{req.name}` mixes units: "
+                               f"{_unit_word(line.measure)} used where {_unit_word(first.measure)} are expected",
+                               line.span, f"write every line of `{req.name}` in {_unit_word(first.measure)}")
+        return ir.Requirement(req.name, tuple(lines), req.source, span=req.span)
+
+    def waiver(self, waiver: ast.Waiver) -> ir.Waiver:
+        for name in waiver.names:
+            if name not in self.requirement_names:
+                self.error("E108", f"unknown requirement `{name}`", waiver.span,
+                           did_you_mean(name, self.requirement_names) or "waive names requirements")
+        return ir.Waiver(waiver.names, self.cond(waiver.when, "teacher"), waiver.source, span=waiver.span)
+
+    def reduction(self, node: ast.Reduction, window: Period | None) -> ir.Reduction | None:
+        if node.attribute not in ("hired_on",) and node.attribute not in ("retired_on",):
+            self.error("E101", f"`{node.attribute}` is not a roster date", node.span, "use `hired_on`")
+            return None
+        if window is None:
+            self.error("E112", "a reduction per year of the window needs a window", node.span)
+            return None
+        if node.denominator == 0 or not is_finite_decimal_fraction(node.numerator, node.denominator):
+            self.error("E121", f"{node.numerator}/{node.denominator} is not an exact decimal", node.span)
+            return None
+        return ir.Reduction(exact_div(node.numerator, node.denominator), node.attribute, node.source, span=node.span)
+
+    def grade(self, node: ast.GradeFromAssessment | ast.GradeFromScore) -> ir.GradeRule:
+        if isinstance(node, ast.GradeFromAssessment):
+            return ir.GradeFromAssessment(node.program, node.source, span=node.span)
+        for threshold in node.thresholds:
+            self.closed_value("grade", threshold.grade, threshold.span)
+        self.closed_value("grade", node.otherwise, node.span)
+        minimums = [t.minimum for t in node.thresholds]
+        if minimums != sorted(minimums, reverse=True):
+            self.error("E141", "grade thresholds must go from the highest score down", node.span,
+                       "e.g. `excellent at 90, qualified at 60, else unqualified`")
+        return ir.GradeFromScore(node.program, tuple((t.grade, t.minimum) for t in node.thresholds),
+                                 node.otherwise, node.source, span=node.span)
+
+    def penalty(self, node: ast.Penalty) -> ir.Penalty:
+        if node.on is None:
+            self.error("E133", f"penalty `{node.name}` does not say which events trigger it", node.span,
+                       "add `on KIND`, e.g. `on reprimand`")
+        if not (node.void_credits or node.not_excellent):
+            self.error("E137", f"penalty `{node.name}` has no effect", node.span,
+                       "add `no credits` and/or `not excellent`")
+        kind = self.kind(node.on.kind, node.on.span) if node.on else "reprimand"
+        return ir.Penalty(node.name, kind, self.opt_cond(node.where, "event"), node.void_credits,
+                          node.not_excellent, node.source, span=node.span)
+
+    def rank(self, node: ast.Rank) -> ir.Rank:
+        if node.program is None:
+            self.error("E138", f"rank `{node.name}` does not say what it ranks by", node.span,
+                       'add `by score in program "…"`')
+        if not node.tops:
+            self.error("E139", f"rank `{node.name}` selects nobody", node.span, "add `top N` lines")
+        tops: list[ir.Top] = []
+        for top in node.tops:
+            if top.field is not None and top.field not in TEACHER_FIELDS:
+                self.error("E101", f"unknown teacher attribute `{top.field}`", top.span,
+                           did_you_mean(top.field, TEACHER_FIELDS))
+            values = tuple(v.text if isinstance(v, ast.Word | ast.Text) else str(getattr(v, "value", v))
+                           for v in top.values)
+            if top.count < 1:
+                self.error("E139", "`top` needs at least 1", top.span)
+            tops.append(ir.Top(top.count, top.mode, top.field, values))
+        among = self.opt_cond(node.among, "outcome")
+        if among is not None and _mentions_ranked(among):
+            self.error("E107", "a rank cannot depend on ranks", node.span)
+        return ir.Rank(node.name, node.program or "", among, tuple(tops), node.source, span=node.span)
+
+
+def _mentions_ranked(cond: ir.Cond) -> bool:
+    match cond:
+        case ir.Ranked():
+            return True
+        case ir.And(items) | ir.Or(items):
+            return any(_mentions_ranked(i) for i in items)
+        case ir.Not(item):
+            return _mentions_ranked(item)
+    return False
+
+
+def _unit_word(measure: ir.Measure) -> str:
+    match measure:
+        case ir.MeasureCredits():
+            return "credits"
+        case ir.MeasureHours():
+            return "hours"
+        case ir.MeasureCount(kind):
+            return f"counts of {kind}"
+    return "qualification"

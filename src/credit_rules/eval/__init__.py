@@ -1,0 +1,1 @@
+"""Evaluators: the reference interpreter and the bulk (Polars) engine."""

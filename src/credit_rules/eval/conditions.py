@@ -1,0 +1,153 @@
+"""Truth of IR conditions for one event or one teacher-in-a-period (two-valued logic).
+
+A missing value makes ``!=`` and ``not in`` true and every other comparison false,
+so ``category != class_teacher`` holds for an event without a category.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import attrs
+
+from credit_rules import ir
+from credit_rules.records import Event, Teacher
+
+
+@attrs.frozen
+class AwardView:
+    """An event as a cap or a requirement sees it: with the rule's ``as level``/``as category``."""
+
+    event: Event
+    category: str | None
+    level: str | None
+
+    def get(self, name: str) -> Any:
+        if name == "category":
+            return self.category
+        if name == "level":
+            return self.level
+        return self.event.get(name)
+
+
+@attrs.frozen
+class TeacherFacts:
+    """What a teacher-level condition may ask about one teacher in one period."""
+
+    teacher: Teacher
+    qualified: Callable[[str], bool]
+    has_kind: Callable[[str], bool]
+    facts: Mapping[str, Any] = attrs.field(factory=dict)
+    ranked: frozenset[str] = frozenset()
+
+
+def _coerce(actual: Any, expected: ir.Scalar) -> Any:
+    """Bring an event/teacher value to the type of the literal it is compared with."""
+    if actual is None:
+        return None
+    if isinstance(expected, bool):
+        return bool(actual)
+    if isinstance(expected, Decimal):
+        if isinstance(actual, Decimal):
+            return actual
+        if isinstance(actual, int):
+            return Decimal(actual)
+        try:
+            return Decimal(str(actual).strip())
+        except InvalidOperation:
+            return None
+    if isinstance(expected, dt.date):
+        if isinstance(actual, dt.datetime):
+            return actual.date()
+        if isinstance(actual, dt.date):
+            return actual
+        try:
+            return dt.date.fromisoformat(str(actual))
+        except ValueError:
+            return None
+    if isinstance(actual, Decimal | int):
+        return str(actual)
+    return str(actual)
+
+
+def compare(actual: Any, op: str, expected: ir.Scalar) -> bool:
+    value = _coerce(actual, expected)
+    if value is None:
+        return op == "!="
+    match op:
+        case "=":
+            return bool(value == expected)
+        case "!=":
+            return bool(value != expected)
+        case "<":
+            return bool(value < expected)
+        case "<=":
+            return bool(value <= expected)
+        case ">":
+            return bool(value > expected)
+        case ">=":
+            return bool(value >= expected)
+    raise AssertionError(op)  # pragma: no cover
+
+
+def member(actual: Any, values: frozenset[ir.Scalar], negated: bool) -> bool:
+    if actual is None:
+        return negated
+    found = any(_coerce(actual, v) == v for v in values)
+    return found != negated
+
+
+def event_holds(cond: ir.Cond | None, event: Event | AwardView) -> bool:
+    """Does an event filter (`where`, `of`) hold for this event?"""
+    if cond is None:
+        return True
+    match cond:
+        case ir.And(items):
+            return all(event_holds(i, event) for i in items)
+        case ir.Or(items):
+            return any(event_holds(i, event) for i in items)
+        case ir.Not(item):
+            return not event_holds(item, event)
+        case ir.Compare(field, _, op, value):
+            return compare(event.get(field), op, value)
+        case ir.Member(field, _, values, negated):
+            return member(event.get(field), values, negated)
+        case ir.DateBound(op, date):
+            day = event.get("day")
+            return bool(day <= date) if op == "<=" else bool(day >= date)
+    raise AssertionError(f"not an event condition: {cond!r}")  # pragma: no cover
+
+
+def teacher_holds(cond: ir.Cond | None, ctx: TeacherFacts) -> bool:
+    """Does a teacher-level condition (`when`, `excellent`, `among`, invariants) hold?"""
+    if cond is None:
+        return True
+    match cond:
+        case ir.And(items):
+            return all(teacher_holds(i, ctx) for i in items)
+        case ir.Or(items):
+            return any(teacher_holds(i, ctx) for i in items)
+        case ir.Not(item):
+            return not teacher_holds(item, ctx)
+        case ir.Compare(field, scope, op, value):
+            return compare(_teacher_value(ctx, field, scope), op, value)
+        case ir.Member(field, scope, values, negated):
+            return member(_teacher_value(ctx, field, scope), values, negated)
+        case ir.HasRole(role):
+            return role in ctx.teacher.roles
+        case ir.Qualified(program):
+            return ctx.qualified(program)
+        case ir.EventsExist(kind, exists):
+            return ctx.has_kind(kind) == exists
+        case ir.Ranked(rank):
+            return bool(ctx.ranked) if rank is None else rank in ctx.ranked
+    raise AssertionError(f"not a teacher condition: {cond!r}")  # pragma: no cover
+
+
+def _teacher_value(ctx: TeacherFacts, field: str, scope: ir.Scope) -> Any:
+    if scope is ir.Scope.FACT:
+        return ctx.facts.get(field)
+    return ctx.teacher.get(field)

@@ -1,0 +1,353 @@
+"""The checked intermediate form every evaluator consumes.
+
+Produced by :mod:`credit_rules.compile.from_syntax`: names are resolved (a field is
+known to be an event column, a roster attribute or a derived fact), units are
+attached, percentages are turned into amounts, plural kind names are singular, and
+the exact conversion rate is computed. Nodes keep the span of the text they come
+from so evaluators can cite it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from enum import Enum
+from typing import Literal, TypeAlias
+
+import attrs
+
+from credit_rules.span import Span
+from credit_rules.values import Period, PeriodKind
+
+_UNKNOWN = Span.unknown()
+
+
+def _span() -> Span:
+    return attrs.field(default=_UNKNOWN, eq=False, repr=False, kw_only=True)  # type: ignore[no-any-return]
+
+
+class Scope(str, Enum):
+    """Where a field's value comes from."""
+
+    EVENT = "event"      # a column or attribute of the event (or of the award made on it)
+    TEACHER = "teacher"  # a roster attribute
+    FACT = "fact"        # derived for the teacher in the period: credits, hours, leave_days, grade…
+
+
+Scalar: TypeAlias = str | Decimal | dt.date | bool
+CompareOp = Literal["=", "!=", "<", "<=", ">", ">="]
+
+
+@attrs.frozen
+class Compare:
+    """Two-valued: a missing value makes ``!=`` true and every other comparison false."""
+
+    field: str
+    scope: Scope
+    op: CompareOp
+    value: Scalar
+    span: Span = _span()
+
+
+@attrs.frozen
+class Member:
+    field: str
+    scope: Scope
+    values: frozenset[Scalar]
+    negated: bool = False
+    span: Span = _span()
+
+
+@attrs.frozen
+class HasRole:
+    role: str
+    span: Span = _span()
+
+
+@attrs.frozen
+class DateBound:
+    op: Literal["<=", ">="]
+    date: dt.date
+    span: Span = _span()
+
+
+@attrs.frozen
+class Qualified:
+    program: str
+    span: Span = _span()
+
+
+@attrs.frozen
+class EventsExist:
+    kind: str
+    exists: bool
+    span: Span = _span()
+
+
+@attrs.frozen
+class Ranked:
+    rank: str | None
+    span: Span = _span()
+
+
+@attrs.frozen
+class And:
+    items: tuple[Cond, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class Or:
+    items: tuple[Cond, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class Not:
+    item: Cond
+    span: Span = _span()
+
+
+Cond: TypeAlias = (
+    Compare | Member | HasRole | DateBound | Qualified | EventsExist | Ranked | And | Or | Not
+)
+
+
+# ------------------------------------------------------------------ awards
+@attrs.frozen
+class CountHours:
+    """The event's hours count as study hours and convert to credits at the policy rate."""
+
+    span: Span = _span()
+
+
+@attrs.frozen
+class CountCredits:
+    span: Span = _span()
+
+
+@attrs.frozen
+class Fixed:
+    amount: Decimal
+    unit: Literal["credits", "hours"]
+    span: Span = _span()
+
+
+@attrs.frozen
+class IfQualified:
+    amount: Decimal
+    unit: Literal["credits", "hours"]
+    span: Span = _span()
+
+
+@attrs.frozen
+class Block:
+    credits: Decimal
+    hours: Decimal
+    pro_rata: bool = False
+    span: Span = _span()
+
+
+@attrs.frozen
+class Leave:
+    span: Span = _span()
+
+
+Award: TypeAlias = CountHours | CountCredits | Fixed | IfQualified | Block | Leave
+
+
+@attrs.frozen
+class Rule:
+    """An award rule. ``kind`` is None only for ``if qualified`` rules (they land on assessments)."""
+
+    name: str
+    award: Award
+    kind: str | None
+    first: bool
+    program: str | None
+    where: Cond | None
+    when: Cond | None
+    as_level: str | None
+    as_category: str | None
+    source: str | None
+    without_category: bool = False
+    span: Span = _span()
+
+
+@attrs.frozen
+class Cap:
+    """A credit register: at most ``amount`` credited per ``per`` period (or per ledger period)."""
+
+    name: str
+    amount: Decimal
+    per: PeriodKind | None
+    of: Cond | None
+    source: str | None
+    span: Span = _span()
+
+
+# ------------------------------------------------------------------ requirements
+@attrs.frozen
+class MeasureCredits:
+    of: Cond | None = None
+
+
+@attrs.frozen
+class MeasureHours:
+    of: Cond | None = None
+
+
+@attrs.frozen
+class MeasureCount:
+    kind: str
+    where: Cond | None = None
+
+
+@attrs.frozen
+class MeasureQualified:
+    program: str
+
+
+Measure: TypeAlias = MeasureCredits | MeasureHours | MeasureCount | MeasureQualified
+
+
+@attrs.frozen
+class RequirementLine:
+    amount: Decimal
+    measure: Measure
+    when: Cond | None
+    source: str | None
+    span: Span = _span()
+
+
+@attrs.frozen
+class Requirement:
+    name: str
+    lines: tuple[RequirementLine, ...]
+    source: str | None
+    span: Span = _span()
+
+    @property
+    def unit(self) -> Literal["credits", "hours", "count", "qualified"]:
+        measure = self.lines[0].measure
+        if isinstance(measure, MeasureCredits):
+            return "credits"
+        if isinstance(measure, MeasureHours):
+            return "hours"
+        if isinstance(measure, MeasureCount):
+            return "count"
+        return "qualified"
+
+
+@attrs.frozen
+class Waiver:
+    names: tuple[str, ...]
+    when: Cond
+    source: str | None
+    span: Span = _span()
+
+
+@attrs.frozen
+class Reduction:
+    """Credit requirements shrink by ``fraction`` per calendar year of the window before ``attribute``."""
+
+    fraction: Decimal
+    attribute: str
+    source: str | None
+    span: Span = _span()
+
+
+@attrs.frozen
+class GradeFromAssessment:
+    program: str
+    source: str | None
+    span: Span = _span()
+
+
+@attrs.frozen
+class GradeFromScore:
+    program: str
+    thresholds: tuple[tuple[str, Decimal], ...]  # highest minimum first
+    otherwise: str
+    source: str | None
+    span: Span = _span()
+
+
+GradeRule: TypeAlias = GradeFromAssessment | GradeFromScore
+
+
+@attrs.frozen
+class Excellent:
+    when: Cond
+    source: str | None
+    span: Span = _span()
+
+
+@attrs.frozen
+class Penalty:
+    name: str
+    kind: str
+    where: Cond | None
+    void_credits: bool
+    not_excellent: bool
+    source: str | None
+    span: Span = _span()
+
+
+@attrs.frozen
+class Top:
+    count: int
+    mode: Literal["overall", "per", "across"]
+    field: str | None
+    values: tuple[str, ...]
+
+
+@attrs.frozen
+class Rank:
+    """Top teachers by their latest score in ``program``; ties: earlier score, then teacher_id."""
+
+    name: str
+    program: str
+    among: Cond | None
+    tops: tuple[Top, ...]
+    source: str | None
+    span: Span = _span()
+
+
+@attrs.frozen
+class Invariant:
+    name: str
+    cond: Cond
+    source: str | None
+    span: Span = _span()
+
+
+@attrs.frozen
+class Policy:
+    """A checked policy, ready for any evaluator."""
+
+    name: str
+    title: str | None
+    source: str | None
+    timezone: str
+    window: Period | None
+    evaluate: PeriodKind
+    rate: Decimal | None  # credits per hour, exact; None when the policy converts nothing
+    rules: tuple[Rule, ...]
+    caps: tuple[Cap, ...]
+    requirements: tuple[Requirement, ...]
+    waivers: tuple[Waiver, ...]
+    reduction: Reduction | None
+    grade: GradeRule | None
+    excellent: Excellent | None
+    penalties: tuple[Penalty, ...]
+    ranks: tuple[Rank, ...]
+    invariants: tuple[Invariant, ...]
+    file: str = "<input>"
+    span: Span = _span()
+
+    def requirement(self, name: str) -> Requirement:
+        for requirement in self.requirements:
+            if requirement.name == name:
+                return requirement
+        raise KeyError(name)

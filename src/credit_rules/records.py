@@ -1,0 +1,183 @@
+"""The records evaluators work on: events, teachers, and ledger rows (SPEC §2, §3, §5).
+
+Readers in :mod:`credit_rules.io` build these from files; evaluators never read files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from credit_rules.values import canonical
+
+#: The columns SPEC §2 names; any other column is an attribute a policy may name.
+EVENT_COLUMNS = (
+    "event_id", "teacher_id", "at", "kind", "hours", "credits", "category", "level",
+    "format", "program", "grade", "score", "count", "words",
+)
+REQUIRED_EVENT_COLUMNS = ("event_id", "teacher_id", "at", "kind")
+#: Kinds the shipped policies use (SPEC §2).
+KNOWN_KINDS = (
+    "training", "assessment", "task_missed", "observation", "lesson_given", "reflection",
+    "reprimand", "probation_training", "credit_award", "material_submitted",
+)
+CATEGORIES = ("ethics", "literacy", "knowledge", "practice", "class_teacher")
+LEVELS = ("national", "province", "municipal", "district", "school")
+GRADES = ("excellent", "qualified", "unqualified")
+ROSTER_COLUMNS = (
+    "teacher_id", "title", "roles", "stage", "hired_on", "retired_on", "school", "county",
+    "city", "workshop",
+)
+TITLES = ("senior", "intermediate", "junior", "none")
+ROLES = (
+    "teacher", "class_teacher", "principal", "dean", "middle_leader", "group_leader",
+    "new_principal", "reserve_cadre", "leader_teaching", "leader_other", "instructor",
+    "research_member", "workshop_leader",
+)
+STAGES = ("kindergarten", "primary", "middle", "high")
+
+
+@attrs.frozen
+class Event:
+    """One valid, de-duplicated activity event.
+
+    ``at`` is an aware datetime; ``day`` is its calendar date in the policy's timezone;
+    ``instant_us`` is microseconds since the Unix epoch (UTC), the sort key with ``event_id``.
+    """
+
+    event_id: str
+    teacher_id: str
+    at: dt.datetime
+    day: dt.date
+    instant_us: int
+    kind: str
+    hours: Decimal | None = None
+    credits: Decimal | None = None
+    category: str | None = None
+    level: str | None = None
+    format: str | None = None
+    program: str | None = None
+    grade: str | None = None
+    score: Decimal | None = None
+    count: int = 1
+    words: int | None = None
+    attributes: Mapping[str, str] = attrs.field(factory=dict)
+    row: int = 0
+
+    @property
+    def order_key(self) -> tuple[int, str]:
+        """Time order of SPEC §4: ``at``, ties by ``event_id`` in code point order."""
+        return (self.instant_us, self.event_id)
+
+    def get(self, name: str) -> Any:
+        """A column or attribute by name; ``None`` when the event does not have it."""
+        if name in _EVENT_FIELDS:
+            return getattr(self, name)
+        return self.attributes.get(name)
+
+
+_EVENT_FIELDS = frozenset(EVENT_COLUMNS) | {"day"}
+
+
+@attrs.frozen
+class Teacher:
+    """A roster row. A teacher known only from events has just an id."""
+
+    teacher_id: str
+    title: str | None = None
+    roles: frozenset[str] = frozenset()
+    stage: str | None = None
+    hired_on: dt.date | None = None
+    retired_on: dt.date | None = None
+    school: str | None = None
+    county: str | None = None
+    city: str | None = None
+    workshop: str | None = None
+    attributes: Mapping[str, str] = attrs.field(factory=dict)
+
+    def get(self, name: str) -> Any:
+        if name in _TEACHER_FIELDS:
+            return getattr(self, name)
+        return self.attributes.get(name)
+
+
+_TEACHER_FIELDS = frozenset(ROSTER_COLUMNS)
+
+
+@attrs.frozen
+class RequirementResult:
+    name: str
+    required: Decimal
+    actual: Decimal
+    met: bool
+    waived: bool = False
+
+
+@attrs.frozen
+class TraceEntry:
+    """Which rule credited what, from which events, citing the rule's clause."""
+
+    rule: str
+    source: str | None
+    credits: Decimal
+    hours: Decimal
+    events: tuple[str, ...]
+
+
+@attrs.frozen
+class LedgerRow:
+    """One teacher in one period: the ledger row of SPEC §5."""
+
+    teacher_id: str
+    period_start: dt.date
+    period_end: dt.date
+    credits: Decimal
+    hours: Decimal
+    leave_days: int
+    grade: str | None
+    excellent_eligible: bool
+    by_category: Mapping[str, Decimal]
+    by_level: Mapping[str, Decimal]
+    requirements: tuple[RequirementResult, ...]
+    met: bool
+    trace: tuple[TraceEntry, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON object of SPEC §5, decimals as canonical strings, keys in a fixed order."""
+        return {
+            "teacher_id": self.teacher_id,
+            "period_start": self.period_start.isoformat(),
+            "period_end": self.period_end.isoformat(),
+            "credits": canonical(self.credits),
+            "hours": canonical(self.hours),
+            "leave_days": self.leave_days,
+            "grade": self.grade,
+            "excellent_eligible": self.excellent_eligible,
+            "by_category": {k: canonical(v) for k, v in sorted(self.by_category.items())},
+            "by_level": {k: canonical(v) for k, v in sorted(self.by_level.items())},
+            "requirements": [
+                {
+                    "name": r.name,
+                    "required": canonical(r.required),
+                    "actual": canonical(r.actual),
+                    "met": r.met,
+                    **({"waived": True} if r.waived else {}),
+                }
+                for r in self.requirements
+            ],
+            "met": self.met,
+            "trace": [
+                {
+                    "rule": t.rule,
+                    "source": t.source,
+                    "credits": canonical(t.credits),
+                    "hours": canonical(t.hours),
+                    "events": list(t.events),
+                }
+                for t in self.trace
+            ],
+        }

@@ -1,0 +1,29 @@
+"""Source positions. Every AST node and every diagnostic carries a :class:`Span`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A region of one source file; lines and columns count from 1, ``end_col`` is exclusive."""
+
+    file: str
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+    @staticmethod
+    def unknown(file: str = "<input>") -> Span:
+        return Span(file, 1, 1, 1, 1)
+
+    def merge(self, other: Span) -> Span:
+        """The smallest span covering both ``self`` and ``other``."""
+        start = min((self.line, self.col), (other.line, other.col))
+        end = max((self.end_line, self.end_col), (other.end_line, other.end_col))
+        return Span(self.file, start[0], start[1], end[0], end[1])

@@ -1,0 +1,1 @@
+"""Surface syntax: the Lark grammar, the attrs AST it builds, and the printer back to text."""

@@ -1,0 +1,508 @@
+"""Surface AST of a ``.policy`` file.
+
+Every node is frozen, carries the :class:`~credit_rules.span.Span` it was parsed
+from, and compares equal regardless of that span (so ``parse(print(ast)) == ast``).
+English and Chinese keywords build the same nodes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Literal, TypeAlias
+
+import attrs
+
+from credit_rules.span import Span
+
+_UNKNOWN = Span.unknown()
+
+
+def _span() -> Span:
+    return attrs.field(default=_UNKNOWN, eq=False, repr=False, kw_only=True)  # type: ignore[no-any-return]
+
+
+# ------------------------------------------------------------------ values
+@attrs.frozen
+class Word:
+    """A bare word: ``ethics``, ``senior``, ``municipal``."""
+
+    text: str
+    span: Span = _span()
+
+
+@attrs.frozen
+class Text:
+    """A quoted string: ``"remote-2017"``."""
+
+    text: str
+    span: Span = _span()
+
+
+@attrs.frozen
+class Number:
+    value: Decimal
+    span: Span = _span()
+
+
+@attrs.frozen
+class DateValue:
+    value: dt.date
+    span: Span = _span()
+
+
+@attrs.frozen
+class Bool:
+    value: bool
+    span: Span = _span()
+
+
+Value: TypeAlias = Word | Text | Number | DateValue | Bool
+
+
+# ------------------------------------------------------------------ conditions
+CompareOp = Literal["=", "!=", "<", "<=", ">", ">="]
+
+
+@attrs.frozen
+class Compare:
+    """``field OP value``; ``category ethics`` is shorthand for ``category = ethics``."""
+
+    field: str
+    op: CompareOp
+    value: Value
+    span: Span = _span()
+
+
+@attrs.frozen
+class Member:
+    """``field in (a, b)`` or, negated, ``field not in (a, b)``."""
+
+    field: str
+    values: tuple[Value, ...]
+    negated: bool = False
+    span: Span = _span()
+
+
+@attrs.frozen
+class HasRole:
+    role: str
+    span: Span = _span()
+
+
+@attrs.frozen
+class DateBound:
+    """``on or before DATE`` / ``on or after DATE`` (the event's local date)."""
+
+    op: Literal["<=", ">="]
+    date: dt.date
+    span: Span = _span()
+
+
+@attrs.frozen
+class Qualified:
+    """``qualified in program "P"``: the latest assessment of P is qualified or excellent."""
+
+    program: str
+    span: Span = _span()
+
+
+@attrs.frozen
+class EventsExist:
+    """``any KIND`` (exists=True) or ``no KIND`` (exists=False) in the period."""
+
+    kind: str
+    exists: bool
+    span: Span = _span()
+
+
+@attrs.frozen
+class Ranked:
+    """``ranked`` (by any rank) or ``ranked NAME``."""
+
+    rank: str | None
+    span: Span = _span()
+
+
+@attrs.frozen
+class And:
+    items: tuple[Cond, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class Or:
+    items: tuple[Cond, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class Not:
+    item: Cond
+    span: Span = _span()
+
+
+Cond: TypeAlias = (
+    Compare | Member | HasRole | DateBound | Qualified | EventsExist | Ranked | And | Or | Not
+)
+
+
+# ------------------------------------------------------------------ header
+PeriodUnit = Literal["school year", "semester"]
+
+
+@attrs.frozen
+class Window:
+    start: dt.date
+    end: dt.date
+    keyword: Literal["window", "cycle"] = "window"
+    span: Span = _span()
+
+
+@attrs.frozen
+class Conversion:
+    """``10 hours = 1 credit``."""
+
+    hours: Decimal
+    credits: Decimal
+    source: str | None = None
+    span: Span = _span()
+
+
+@attrs.frozen
+class Header:
+    name: str
+    title: str | None = None
+    source: str | None = None
+    timezone: str | None = None
+    window: Window | None = None
+    evaluate: PeriodUnit | Literal["window"] | None = None
+    conversion: Conversion | None = None
+    span: Span = _span()
+
+
+# ------------------------------------------------------------------ rules and awards
+@attrs.frozen
+class CountHours:
+    """``count hours``: the event's hours count, converted at the policy's rate."""
+
+    span: Span = _span()
+
+
+@attrs.frozen
+class CountCredits:
+    """``count credits``: the credits the event states."""
+
+    span: Span = _span()
+
+
+@attrs.frozen
+class Fixed:
+    """``12 credits`` / ``30 hours`` on each matching event."""
+
+    amount: Decimal
+    unit: Literal["credits", "hours"]
+    span: Span = _span()
+
+
+@attrs.frozen
+class IfQualified:
+    """``18 credits if qualified``: on the deciding assessment of the rule's program."""
+
+    amount: Decimal
+    unit: Literal["credits", "hours"]
+    span: Span = _span()
+
+
+@attrs.frozen
+class Block:
+    """``3 credits per 30 hours`` (complete blocks) or ``… pro rata``."""
+
+    credits: Decimal
+    hours: Decimal
+    pro_rata: bool = False
+    span: Span = _span()
+
+
+@attrs.frozen
+class Leave:
+    """``absent task = one day leave``."""
+
+    span: Span = _span()
+
+
+Award: TypeAlias = CountHours | CountCredits | Fixed | IfQualified | Block | Leave
+
+
+@attrs.frozen
+class OnKind:
+    kind: str
+    first: bool = False
+    span: Span = _span()
+
+
+@attrs.frozen
+class Rule:
+    name: str
+    award: Award | None
+    source: str | None = None
+    on: OnKind | None = None
+    program: str | None = None
+    where: Cond | None = None
+    when: Cond | None = None
+    as_level: str | None = None
+    as_category: str | None = None
+    without_category: bool = False
+    span: Span = _span()
+
+
+# ------------------------------------------------------------------ caps and requirements
+@attrs.frozen
+class Cap:
+    """``at most 2 credits per school year of category practice``."""
+
+    name: str
+    amount: Decimal
+    percent_of: str | None = None
+    per: PeriodUnit | None = None
+    of: Cond | None = None
+    source: str | None = None
+    span: Span = _span()
+
+
+@attrs.frozen
+class MeasureCredits:
+    of: Cond | None = None
+    span: Span = _span()
+
+
+@attrs.frozen
+class MeasureHours:
+    of: Cond | None = None
+    span: Span = _span()
+
+
+@attrs.frozen
+class MeasureCount:
+    kind: str
+    where: Cond | None = None
+    span: Span = _span()
+
+
+Measure: TypeAlias = MeasureCredits | MeasureHours | MeasureCount
+
+
+@attrs.frozen
+class AtLeast:
+    amount: Decimal
+    measure: Measure
+    when: Cond | None = None
+    source: str | None = None
+    span: Span = _span()
+
+
+@attrs.frozen
+class RequireQualified:
+    program: str
+    when: Cond | None = None
+    source: str | None = None
+    span: Span = _span()
+
+
+RequirementLine: TypeAlias = AtLeast | RequireQualified
+
+
+@attrs.frozen
+class Requirement:
+    """A named requirement; its lines are variants, the first whose ``when`` holds applies."""
+
+    name: str
+    lines: tuple[RequirementLine, ...]
+    source: str | None = None
+    span: Span = _span()
+
+
+@attrs.frozen
+class Waiver:
+    names: tuple[str, ...]
+    when: Cond
+    source: str | None = None
+    span: Span = _span()
+
+
+@attrs.frozen
+class Reduction:
+    """``reduce credit requirements by 1/5 per year before hired_on``."""
+
+    numerator: Decimal
+    denominator: Decimal
+    attribute: str
+    source: str | None = None
+    span: Span = _span()
+
+
+@attrs.frozen
+class GradeFromAssessment:
+    program: str
+    source: str | None = None
+    span: Span = _span()
+
+
+@attrs.frozen
+class Threshold:
+    grade: str
+    minimum: Decimal
+    span: Span = _span()
+
+
+@attrs.frozen
+class GradeFromScore:
+    program: str
+    thresholds: tuple[Threshold, ...]
+    otherwise: str
+    source: str | None = None
+    span: Span = _span()
+
+
+@attrs.frozen
+class Excellent:
+    when: Cond
+    source: str | None = None
+    span: Span = _span()
+
+
+@attrs.frozen
+class Penalty:
+    name: str
+    source: str | None = None
+    on: OnKind | None = None
+    where: Cond | None = None
+    void_credits: bool = False
+    not_excellent: bool = False
+    span: Span = _span()
+
+
+@attrs.frozen
+class Top:
+    count: int
+    mode: Literal["overall", "per", "across"]
+    field: str | None = None
+    values: tuple[Value, ...] = ()
+    span: Span = _span()
+
+
+@attrs.frozen
+class Rank:
+    name: str
+    program: str | None = None
+    among: Cond | None = None
+    tops: tuple[Top, ...] = ()
+    source: str | None = None
+    span: Span = _span()
+
+
+# ------------------------------------------------------------------ tests and invariants
+@attrs.frozen
+class Assign:
+    name: str
+    value: Value
+    span: Span = _span()
+
+
+@attrs.frozen
+class TestTeacher:
+    teacher_id: str
+    attributes: tuple[Assign, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class TestEvent:
+    event_id: str
+    attributes: tuple[Assign, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class ExpectField:
+    field: str
+    op: CompareOp
+    value: Value
+    span: Span = _span()
+
+
+@attrs.frozen
+class ExpectRequirement:
+    requirement: str
+    state: Literal["met", "not met", "absent"]
+    span: Span = _span()
+
+
+@attrs.frozen
+class ExpectRequired:
+    requirement: str
+    value: Value
+    span: Span = _span()
+
+
+@attrs.frozen
+class ExpectPeriod:
+    start: dt.date
+    end: dt.date
+    span: Span = _span()
+
+
+Expectation: TypeAlias = ExpectField | ExpectRequirement | ExpectRequired | ExpectPeriod
+
+
+@attrs.frozen
+class Expect:
+    teacher_id: str
+    checks: tuple[Expectation, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class TestAsOf:
+    date: dt.date
+    span: Span = _span()
+
+
+TestClause: TypeAlias = TestAsOf | TestTeacher | TestEvent | Expect
+
+
+@attrs.frozen
+class Test:
+    name: str
+    clauses: tuple[TestClause, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class Invariant:
+    name: str
+    cond: Cond
+    source: str | None = None
+    span: Span = _span()
+
+
+Item: TypeAlias = (
+    Rule | Cap | Requirement | Waiver | Reduction | GradeFromAssessment | GradeFromScore
+    | Excellent | Penalty | Rank | Test | Invariant
+)
+
+
+@attrs.frozen
+class Comment:
+    """A ``#`` comment, kept so the formatter can put it back."""
+
+    text: str
+    span: Span = _span()
+
+
+@attrs.frozen
+class Policy:
+    header: Header
+    items: tuple[Item, ...]
+    comments: tuple[Comment, ...] = attrs.field(default=(), eq=False, repr=False)
+    span: Span = _span()

@@ -1,0 +1,182 @@
+"""Exact decimals and calendar periods (school year, semester, window) on pendulum.
+
+Everything numeric in credit-rules is a :class:`decimal.Decimal`; no binary float
+ever reaches a result (SPEC §4).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from enum import Enum
+
+import attrs
+import pendulum
+
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+ZERO = Decimal(0)
+
+
+def to_decimal(value: object) -> Decimal:
+    """Parse an exact decimal from text or an int; floats are refused (they are not exact).
+
+    >>> to_decimal("7.20")
+    Decimal('7.20')
+    """
+    if isinstance(value, bool):
+        raise ValueError(f"not a number: {value!r}")
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        # A float from a JSON or Parquet reader: its shortest repr is what the author wrote.
+        value = repr(value)
+    text = str(value).strip()
+    try:
+        result = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"not a decimal number: {value!r}") from None
+    if not result.is_finite():
+        raise ValueError(f"not a finite number: {value!r}")
+    return result
+
+
+def canonical(value: Decimal) -> str:
+    """The canonical decimal string of the ledger: ``"7.2"``, ``"36"``, ``"0"``.
+
+    >>> canonical(Decimal("36.00")), canonical(Decimal("7.20")), canonical(Decimal("-0"))
+    ('36', '7.2', '0')
+    """
+    if value == 0:
+        return "0"
+    text = format(value.normalize(), "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+def is_finite_decimal_fraction(numerator: Decimal, denominator: Decimal) -> bool:
+    """True when ``numerator / denominator`` has a finite decimal expansion (exact in Decimal)."""
+    if denominator == 0:
+        return False
+    from fractions import Fraction
+
+    fraction = Fraction(numerator) / Fraction(denominator)
+    q = fraction.denominator
+    for prime in (2, 5):
+        while q % prime == 0:
+            q //= prime
+    return q == 1
+
+
+def exact_div(numerator: Decimal, denominator: Decimal) -> Decimal:
+    """Exact division; the caller has checked that the quotient is a finite decimal."""
+    from fractions import Fraction
+
+    fraction = Fraction(numerator) / Fraction(denominator)
+    q = fraction.denominator
+    twos = fives = 0
+    while q % 2 == 0:
+        q //= 2
+        twos += 1
+    while q % 5 == 0:
+        q //= 5
+        fives += 1
+    if q != 1:
+        raise ValueError(f"{numerator}/{denominator} is not a finite decimal")
+    digits = max(twos, fives)
+    scaled = fraction * 10**digits
+    assert scaled.denominator == 1
+    return Decimal(scaled.numerator).scaleb(-digits)
+
+
+class PeriodKind(str, Enum):
+    """How a policy divides time into ledger rows."""
+
+    WINDOW = "window"
+    SCHOOL_YEAR = "school year"
+    SEMESTER = "semester"
+
+
+@attrs.frozen(order=True)
+class Period:
+    """An inclusive range of calendar dates in the policy's timezone."""
+
+    start: dt.date
+    end: dt.date
+
+    def contains(self, day: dt.date) -> bool:
+        return self.start <= day <= self.end
+
+    def clip(self, other: Period) -> Period | None:
+        start, end = max(self.start, other.start), min(self.end, other.end)
+        return Period(start, end) if start <= end else None
+
+    def __str__(self) -> str:
+        return f"{self.start.isoformat()}..{self.end.isoformat()}"
+
+
+def school_year_of(day: dt.date) -> Period:
+    """The school year (Sep 1 .. Aug 31) holding ``day``."""
+    first_year = day.year if day.month >= 9 else day.year - 1
+    return Period(dt.date(first_year, 9, 1), dt.date(first_year + 1, 8, 31))
+
+
+def semester_of(day: dt.date) -> Period:
+    """The semester (Sep 1 .. Jan 31 or Feb 1 .. Aug 31) holding ``day``."""
+    if day.month >= 9:
+        return Period(dt.date(day.year, 9, 1), dt.date(day.year + 1, 1, 31))
+    if day.month == 1:
+        return Period(dt.date(day.year - 1, 9, 1), dt.date(day.year, 1, 31))
+    return Period(dt.date(day.year, 2, 1), dt.date(day.year, 8, 31))
+
+
+def period_of(kind: PeriodKind, day: dt.date) -> Period:
+    if kind is PeriodKind.SCHOOL_YEAR:
+        return school_year_of(day)
+    if kind is PeriodKind.SEMESTER:
+        return semester_of(day)
+    raise ValueError("a window is not a recurring period")
+
+
+def periods_within(kind: PeriodKind, window: Period) -> list[Period]:
+    """Every school year or semester touching ``window``, clipped to it."""
+    out: list[Period] = []
+    day = window.start
+    while day <= window.end:
+        whole = period_of(kind, day)
+        clipped = whole.clip(window)
+        assert clipped is not None
+        out.append(clipped)
+        day = whole.end + dt.timedelta(days=1)
+    return out
+
+
+def parse_date(text: str) -> dt.date:
+    """An ISO calendar date, ``2023-04-30``."""
+    return dt.date.fromisoformat(text.strip())
+
+
+def parse_instant(value: object, timezone: str) -> pendulum.DateTime:
+    """An ISO 8601 date or datetime; without an offset it is local time in ``timezone``."""
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            return pendulum.instance(value, tz=timezone)
+        return pendulum.instance(value).in_timezone(timezone)
+    if isinstance(value, dt.date):
+        return pendulum.datetime(value.year, value.month, value.day, tz=timezone)
+    text = str(value).strip()
+    if not text:
+        raise ValueError("empty date")
+    parsed = pendulum.parse(text, tz=timezone, strict=False)
+    if isinstance(parsed, pendulum.DateTime):
+        return parsed.in_timezone(timezone)
+    if isinstance(parsed, dt.date) and not isinstance(parsed, dt.datetime):
+        return pendulum.datetime(parsed.year, parsed.month, parsed.day, tz=timezone)
+    raise ValueError(f"not a date or datetime: {text!r}")
+
+
+def today(timezone: str = DEFAULT_TIMEZONE) -> dt.date:
+    d = pendulum.today(timezone)
+    return dt.date(d.year, d.month, d.day)
