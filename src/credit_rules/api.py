@@ -1,0 +1,128 @@
+"""The library entry points training systems call: load a policy, evaluate it.
+
+>>> from credit_rules import load_policy, evaluate
+>>> policy = load_policy("policies/shandong_remote_2017.policy")      # doctest: +SKIP
+>>> ledger = evaluate(policy, "events.jsonl", "roster.csv")          # doctest: +SKIP
+>>> ledger.rows[0].credits                                           # doctest: +SKIP
+Decimal('18')
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import attrs
+
+from credit_rules import ir
+from credit_rules.compile import load_policy
+from credit_rules.errors import UsageError
+from credit_rules.eval import interpreter
+from credit_rules.io import EventTable, LoadReport, Roster, load_events, load_roster
+from credit_rules.records import Event, LedgerRow, Teacher
+
+Engine = Literal["interpreter", "bulk"]
+ENGINES: tuple[str, ...] = ("interpreter", "bulk")
+
+
+@attrs.frozen
+class Ledger:
+    """The result of evaluating one policy: one row per teacher and period, plus the accounting."""
+
+    policy: ir.Policy
+    rows: tuple[LedgerRow, ...]
+    events: EventTable | None = None
+    roster: Roster | None = None
+
+    def to_json(self) -> list[dict[str, Any]]:
+        """The rows as SPEC §5 JSON objects (decimals as canonical strings)."""
+        return [row.to_json() for row in self.rows]
+
+    @property
+    def reports(self) -> list[LoadReport]:
+        return [x.report for x in (self.events, self.roster) if x is not None]
+
+
+def shipped_policies() -> list[Path]:
+    """The six policies that ship with credit-rules (SPEC §6)."""
+    packaged = resources.files("credit_rules").joinpath("policies")
+    if packaged.is_dir():
+        return sorted(Path(str(p)) for p in packaged.iterdir() if p.name.endswith(".policy"))
+    checkout = Path(__file__).resolve().parents[2] / "policies"
+    return sorted(checkout.glob("*.policy"))
+
+
+def as_policy(policy: ir.Policy | str | os.PathLike[str]) -> ir.Policy:
+    return policy if isinstance(policy, ir.Policy) else load_policy(policy)
+
+
+def as_event_table(events: Any, timezone: str) -> EventTable:
+    if isinstance(events, EventTable):
+        if events.timezone != timezone:
+            raise UsageError(
+                f"events were loaded in {events.timezone} but the policy's timezone is {timezone}; "
+                "load them again with the policy's timezone"
+            )
+        return events
+    return load_events(events, timezone=timezone)
+
+
+def as_roster(roster: Any) -> tuple[Roster | None, dict[str, Teacher]]:
+    if roster is None:
+        return None, {}
+    if isinstance(roster, Roster):
+        return roster, roster.teachers()
+    if isinstance(roster, Mapping):
+        return None, dict(roster)
+    loaded = load_roster(roster)
+    return loaded, loaded.teachers()
+
+
+def evaluate(
+    policy: ir.Policy | str | os.PathLike[str],
+    events: Any,
+    roster: Any = None,
+    *,
+    as_of: dt.date | None = None,
+    engine: Engine = "interpreter",
+) -> Ledger:
+    """Evaluate ``policy`` over ``events`` (and an optional ``roster``).
+
+    ``events``: a path or list of paths (JSON Lines, CSV, Parquet, Arrow), a Polars
+    DataFrame, a pyarrow Table, an :class:`EventTable`, or a list of
+    :class:`~credit_rules.records.Event`. ``roster``: a path, a frame, a :class:`Roster`
+    or a mapping of teacher ids to :class:`~credit_rules.records.Teacher`.
+    ``as_of`` (default today) decides the current period of per-semester policies
+    without a window.
+    """
+    checked = as_policy(policy)
+    loaded_roster, teachers = as_roster(roster)
+    table: EventTable | None = None
+    if isinstance(events, list) and all(isinstance(e, Event) for e in events):
+        event_list: Iterable[Event] = events
+    else:
+        table = as_event_table(events, checked.timezone)
+        event_list = table.events()
+    if engine == "interpreter":
+        rows = interpreter.evaluate(checked, event_list, teachers, as_of=as_of)
+    elif engine == "bulk":
+        from credit_rules.eval import bulk
+
+        if table is None:
+            from credit_rules.io.events import events_frame
+
+            table = events_frame(list(event_list), checked.timezone)
+        rows = bulk.evaluate(checked, table, teachers, as_of=as_of)
+    else:
+        raise UsageError(f"unknown engine {engine!r}; use one of: {', '.join(ENGINES)}")
+    return Ledger(checked, tuple(rows), table, loaded_roster)
+
+
+def total_credits(ledger: Ledger) -> Decimal:
+    """Sum of credited amounts over the whole ledger (a quick check for operators)."""
+    return sum((row.credits for row in ledger.rows), Decimal(0))

@@ -1,0 +1,73 @@
+"""Shared fixtures. Every policy test runs once per engine (lark runs its suite per parser)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from credit_rules.api import ENGINES, evaluate
+from credit_rules.compile import load_policy
+from credit_rules.ir import Policy
+from credit_rules.records import Event, LedgerRow, Teacher
+
+ROOT = Path(__file__).resolve().parents[1]
+POLICIES = ROOT / "policies"
+
+Run = Callable[..., list[LedgerRow]]
+
+
+@pytest.fixture(scope="session")
+def shipped() -> Callable[[str], Policy]:
+    cache: dict[str, Policy] = {}
+
+    def get(name: str) -> Policy:
+        if name not in cache:
+            cache[name] = load_policy(POLICIES / f"{name}.policy")
+        return cache[name]
+
+    return get
+
+
+def _available_engines() -> list[str]:
+    try:
+        import credit_rules.eval.bulk  # noqa: F401
+    except ImportError:
+        return ["interpreter"]
+    return list(ENGINES)
+
+
+@pytest.fixture(params=_available_engines())
+def engine(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def run(engine: str, shipped: Callable[[str], Policy]) -> Run:
+    """Evaluate a shipped policy (by name) or an IR policy with the engine under test."""
+
+    def go(policy: str | Policy, events: Iterable[Event], teachers: Iterable[Teacher] = (),
+           as_of: dt.date | None = None) -> list[LedgerRow]:
+        checked = shipped(policy) if isinstance(policy, str) else policy
+        roster = {t.teacher_id: t for t in teachers}
+        ledger = evaluate(checked, list(events), roster, as_of=as_of or dt.date(2025, 12, 31),
+                          engine=engine)  # type: ignore[arg-type]
+        return list(ledger.rows)
+
+    return go
+
+
+def only(rows: list[LedgerRow], teacher_id: str) -> LedgerRow:
+    found = [r for r in rows if r.teacher_id == teacher_id]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def requirement(row: LedgerRow, name: str) -> Any:
+    for r in row.requirements:
+        if r.name == name:
+            return r
+    return None
