@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from enum import Enum
+from enum import StrEnum
 from typing import Literal, TypeAlias
 
 import attrs
@@ -23,10 +23,10 @@ _UNKNOWN = Span.unknown()
 
 
 def _span() -> Span:
-    return attrs.field(default=_UNKNOWN, eq=False, repr=False, kw_only=True)  # type: ignore[no-any-return]
+    return attrs.field(default=_UNKNOWN, eq=False, repr=False, kw_only=True)
 
 
-class Scope(str, Enum):
+class Scope(StrEnum):
     """Where a field's value comes from."""
 
     EVENT = "event"      # a column or attribute of the event (or of the award made on it)

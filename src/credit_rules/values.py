@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal, InvalidOperation
-from enum import Enum
+from enum import StrEnum
 
 import attrs
 import pendulum
@@ -91,7 +91,7 @@ def exact_div(numerator: Decimal, denominator: Decimal) -> Decimal:
     return Decimal(scaled.numerator).scaleb(-digits)
 
 
-class PeriodKind(str, Enum):
+class PeriodKind(StrEnum):
     """How a policy divides time into ledger rows."""
 
     WINDOW = "window"

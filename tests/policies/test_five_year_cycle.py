@@ -5,9 +5,7 @@ from __future__ import annotations
 from decimal import Decimal as D
 
 from conftest import POLICIES, Run, only, requirement
-
 from credit_rules.compile import compile_source
-
 from credit_rules.testing.builders import make_event as E
 from credit_rules.testing.builders import make_teacher as T
 

@@ -6,7 +6,6 @@ import datetime as dt
 from decimal import Decimal as D
 
 from conftest import Run, requirement
-
 from credit_rules.testing.builders import make_event as E
 from credit_rules.testing.builders import make_teacher as T
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from decimal import Decimal as D
 
 from conftest import Run, only, requirement
-
 from credit_rules.testing.builders import make_event as E
 from credit_rules.testing.builders import make_teacher as T
 

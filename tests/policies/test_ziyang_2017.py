@@ -5,7 +5,6 @@ from __future__ import annotations
 from decimal import Decimal as D
 
 from conftest import Run, only
-
 from credit_rules.testing.builders import make_event as E
 from credit_rules.testing.builders import make_teacher as T
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from credit_rules import ir
 from credit_rules.compile.checks import CHECKS, run_checks
 from credit_rules.compile.from_syntax import from_syntax
-from credit_rules.errors import Diagnostic, PolicyError
+from credit_rules.errors import Diagnostic, PolicyError, sort_diagnostics
 from credit_rules.syntax import ast
 from credit_rules.syntax.parser import parse
 
@@ -27,6 +28,7 @@ def compile_ast(tree: ast.Policy, file: str = "<input>") -> tuple[ir.Policy | No
     policy, diagnostics = from_syntax(tree, file)
     if policy is not None:
         diagnostics = diagnostics + run_checks(policy, tree)
+    diagnostics = sort_diagnostics(diagnostics)
     if any(d.is_error for d in diagnostics):
         return None, diagnostics
     return policy, diagnostics
@@ -40,7 +42,7 @@ def compile_source(text: str, file: str = "<input>") -> ir.Policy:
     return policy
 
 
-def load_policy(path: str | Path) -> ir.Policy:
+def load_policy(path: str | os.PathLike[str]) -> ir.Policy:
     """Read, parse and check a ``.policy`` file; raise :class:`PolicyError` on any error."""
     path = Path(path)
     try:

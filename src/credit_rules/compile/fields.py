@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 from credit_rules.records import CATEGORIES, GRADES, KNOWN_KINDS, LEVELS, ROLES, STAGES, TITLES
 
 
-class FieldType(str, Enum):
+class FieldType(StrEnum):
     TEXT = "text"
     DECIMAL = "number"
     DATE = "date"

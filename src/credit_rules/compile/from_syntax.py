@@ -66,7 +66,8 @@ class _Translator:
         try:
             pendulum.timezone(timezone)
         except Exception:
-            self.error("E110", f"unknown timezone `{timezone}`", header.span, 'use an IANA name such as "Asia/Shanghai"')
+            self.error("E110", f"unknown timezone `{timezone}`", header.span,
+                       'use an IANA name such as "Asia/Shanghai"')
             timezone = DEFAULT_TIMEZONE
         window: Period | None = None
         if header.window is not None:
@@ -188,7 +189,8 @@ class _Translator:
                 return ir.Scope.FACT, FACT_FIELDS[name]
             self.error(
                 "E104", f"`{name}` is a result of the policy and cannot decide who a rule applies to", span,
-                "use roster attributes (title, role, hired_on…) here; results may be used in `excellent` and invariants",
+                "use roster attributes (title, role, hired_on…) here; "
+                "results may be used in `excellent` and invariants",
             )
             return None
         known = [*TEACHER_FIELDS, *(FACT_FIELDS if context == "outcome" else ())]
@@ -324,7 +326,8 @@ class _Translator:
             self.error("E133", f"rule `{rule.name}` does not say which events it counts", rule.span,
                        "add `on KIND`, e.g. `on training`")
         if first and isinstance(ir_award, ir.Block):
-            self.error("E134", "`first` picks one event; a block pools hours over many", rule.on.span if rule.on else rule.span)
+            self.error("E134", "`first` picks one event; a block pools hours over many",
+                       rule.on.span if rule.on else rule.span)
         for field, value in (("level", rule.as_level), ("category", rule.as_category)):
             if value is not None:
                 self.closed_value(field, value, rule.span)
@@ -345,11 +348,13 @@ class _Translator:
             target = next((r for r in requirements if r.name == cap.percent_of), None)
             if target is None:
                 self.error("E108", f"unknown requirement `{cap.percent_of}`", cap.span,
-                           did_you_mean(cap.percent_of, self.requirement_names) or "a percentage cap names a requirement")
+                           did_you_mean(cap.percent_of, self.requirement_names)
+                           or "a percentage cap names a requirement")
                 return None
             base = next((line for line in target.lines if line.when is None), None)
             if base is None or not isinstance(base.measure, ir.MeasureCredits):
-                self.error("E136", f"requirement `{target.name}` has no unconditional credit amount to take a percentage of",
+                self.error("E136",
+                           f"requirement `{target.name}` has no unconditional credit amount to take a percentage of",
                            cap.span, "add a line `at least N credits` without `when`")
                 return None
             amount = base.amount * cap.amount / Decimal(100)
@@ -376,11 +381,11 @@ class _Translator:
         units = {type(line.measure) for line in lines}
         if len(units) > 1:
             first = lines[0]
-            for line in lines[1:]:
-                if type(line.measure) is not type(first.measure):
+            for other in lines[1:]:
+                if type(other.measure) is not type(first.measure):
                     self.error("E140", f"requirement `{req.name}` mixes units: "
-                               f"{_unit_word(line.measure)} used where {_unit_word(first.measure)} are expected",
-                               line.span, f"write every line of `{req.name}` in {_unit_word(first.measure)}")
+                               f"{_unit_word(other.measure)} used where {_unit_word(first.measure)} are expected",
+                               other.span, f"write every line of `{req.name}` in {_unit_word(first.measure)}")
         return ir.Requirement(req.name, tuple(lines), req.source, span=req.span)
 
     def waiver(self, waiver: ast.Waiver) -> ir.Waiver:

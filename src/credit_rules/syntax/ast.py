@@ -19,7 +19,7 @@ _UNKNOWN = Span.unknown()
 
 
 def _span() -> Span:
-    return attrs.field(default=_UNKNOWN, eq=False, repr=False, kw_only=True)  # type: ignore[no-any-return]
+    return attrs.field(default=_UNKNOWN, eq=False, repr=False, kw_only=True)
 
 
 # ------------------------------------------------------------------ values

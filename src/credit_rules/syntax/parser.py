@@ -112,7 +112,8 @@ def _describe_expected(expected: set[str]) -> str:
 def _syntax_diagnostic(exc: UnexpectedInput, text: str, file: str) -> Diagnostic:
     line, col = max(exc.line, 1), max(exc.column, 1)
     if isinstance(exc, UnexpectedCharacters):
-        char = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else "?"
+        pos = exc.pos_in_stream or 0
+        char = text[pos] if pos < len(text) else "?"
         hint = "text must be in double quotes" if char in "'“”" else "remove it or quote the text"
         return Diagnostic("E001", f"unexpected character `{char}`", Span(file, line, col, line, col + 1), hint)
     if isinstance(exc, UnexpectedEOF):
@@ -134,10 +135,10 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, file: str) -> Diagnostic
             Span(file, len(lines), len(lines[-1]) + 1, len(lines), len(lines[-1]) + 2),
             f"expected {_describe_expected(set(exc.expected))}",
         )
-    hint = _hint_for(value, set(exc.expected))
+    found_hint = _hint_for(value, set(exc.expected))
     return Diagnostic(
         "E003", f"unexpected `{value}`", Span(file, line, col, line, col + width),
-        hint or f"expected {_describe_expected(set(exc.expected))}",
+        found_hint or f"expected {_describe_expected(set(exc.expected))}",
     )
 
 
@@ -181,7 +182,7 @@ class _Builder(Transformer[Token, Any]):
         return Span(self.file, meta.line, meta.column, meta.end_line, meta.end_column)
 
     # ---- tokens
-    def NAME(self, token: Token) -> Token:  # noqa: N802 - Lark calls terminal callbacks by name
+    def NAME(self, token: Token) -> Token:
         return token
 
     # ---- values
@@ -325,7 +326,8 @@ class _Builder(Transformer[Token, Any]):
         return ("conversion", ast.Conversion(Decimal(str(c[0])), Decimal(str(c[1])), source, span=span), span)
 
     def header(self, meta: Meta, c: list[Any]) -> ast.Header:
-        fields = self._gather("policy header", c[1:], {"title", "source", "timezone", "window", "evaluate", "conversion"})
+        fields = self._gather("policy header", c[1:],
+                              {"title", "source", "timezone", "window", "evaluate", "conversion"})
         return ast.Header(str(c[0]), span=self._span(meta), **fields)
 
     def _gather(self, what: str, clauses: list[tuple[str, Any, Span]], allowed: set[str]) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from typing import Any
 from credit_rules.records import Event, Teacher
 from credit_rules.values import DEFAULT_TIMEZONE, parse_instant, to_decimal
 
+
 def _opt_decimal(value: Any) -> Decimal | None:
     return None if value is None else to_decimal(value)
 
@@ -34,7 +35,7 @@ def make_event(
     words: int | None = None,
     category: str | None = None,
     level: str | None = None,
-    format: str | None = None,  # noqa: A002 - the SPEC's column name
+    format: str | None = None,
     program: str | None = None,
     grade: str | None = None,
     **attributes: str,

@@ -1,0 +1,159 @@
+"""Properties every engine must keep (SPEC §4 last bullet, issue #2)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from decimal import Decimal
+
+import attrs
+import polars as pl
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import POLICIES
+from credit_rules.compile import compile_ast, load_policy
+from credit_rules.eval.interpreter import evaluate
+from credit_rules.io import load_events
+from credit_rules.records import CATEGORIES, LEVELS, Event
+from credit_rules.syntax.parser import parse_file
+from credit_rules.testing.builders import make_event, make_teacher
+
+FIVE_YEAR = load_policy(POLICIES / "five_year_cycle.policy")
+ALL = {p.stem: load_policy(p) for p in sorted(POLICIES.glob("*.policy"))}
+AS_OF = dt.date(2023, 10, 1)
+SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+days = st.dates(dt.date(2017, 8, 25), dt.date(2026, 1, 5))
+hours = st.sampled_from(["0", "0.5", "1", "2", "2.5", "10", "12", "30", "0.1"])
+kinds = st.sampled_from(["training", "training", "training", "assessment", "task_missed", "observation",
+                         "reflection", "reprimand", "probation_training", "credit_award", "lesson_given"])
+programs = st.sampled_from(["remote-2017", "ed-tech", "school-based", "online", "offline", "ziyang-2017"])
+
+
+@st.composite
+def event_lists(draw: st.DrawFn, teachers: tuple[str, ...] = ("t1", "t2", "t3")) -> list[Event]:
+    n = draw(st.integers(0, 25))
+    out: list[Event] = []
+    for i in range(n):
+        kind = draw(kinds)
+        day = draw(days)
+        fields: dict[str, object] = {}
+        if kind in ("training", "probation_training"):
+            fields = {"hours": draw(hours), "category": draw(st.none() | st.sampled_from(CATEGORIES)),
+                      "level": draw(st.none() | st.sampled_from(LEVELS)),
+                      "format": draw(st.none() | st.sampled_from(["online", "offline", "lecture"]))}
+        elif kind == "assessment":
+            fields = {"program": draw(programs), "grade": draw(st.sampled_from(["qualified", "excellent", "unqualified"])),
+                      "score": draw(st.none() | st.sampled_from(["55", "60", "89.5", "90", "100"]))}
+        elif kind == "credit_award":
+            fields = {"credits": draw(st.sampled_from(["0.1", "1", "2"])), "level": draw(st.sampled_from(LEVELS))}
+        elif kind == "reflection":
+            fields = {"words": draw(st.integers(0, 3000))}
+        elif kind == "observation":
+            fields = {"count": draw(st.integers(1, 3))}
+        # Same-minute timestamps on purpose: ties are broken by event_id.
+        at = dt.datetime.combine(day, dt.time(draw(st.sampled_from([0, 9, 23])), 0))
+        out.append(make_event(f"e{i}", draw(st.sampled_from(teachers)), at, kind, **fields))  # type: ignore[arg-type]
+    return out
+
+
+TEACHERS = {
+    "t1": make_teacher("t1", title="senior", roles=["class_teacher", "principal"], hired_on="2010-01-01",
+                       workshop="math"),
+    "t2": make_teacher("t2", roles=["research_member"], hired_on="2023-04-01", workshop="pe"),
+    "t3": make_teacher("t3", retired_on="2024-06-30", workshop="math"),
+}
+
+
+def ledger(policy_name: str, events: list[Event]) -> list[dict[str, object]]:
+    return [r.to_json() for r in evaluate(ALL[policy_name], events, TEACHERS, as_of=AS_OF)]
+
+
+@SETTINGS
+@given(event_lists(), st.randoms(use_true_random=False), st.sampled_from(sorted(ALL)))
+def test_shuffling_events_changes_nothing(events: list[Event], rnd: random.Random, name: str) -> None:
+    """The order events arrive in never changes a ledger."""
+    shuffled = list(events)
+    rnd.shuffle(shuffled)
+    assert ledger(name, shuffled) == ledger(name, events)
+
+
+@SETTINGS
+@given(event_lists(), st.randoms(use_true_random=False), st.sampled_from(sorted(ALL)))
+def test_shuffling_rules_changes_nothing(events: list[Event], rnd: random.Random, name: str) -> None:
+    """The order of rules, caps and requirements in the file never changes a ledger."""
+    tree = parse_file(POLICIES / f"{name}.policy")
+    items = list(tree.items)
+    rnd.shuffle(items)
+    reordered, diagnostics = compile_ast(attrs.evolve(tree, items=tuple(items)))
+    assert reordered is not None, diagnostics
+    expected = [r.to_json() for r in evaluate(ALL[name], events, TEACHERS, as_of=AS_OF)]
+    assert [r.to_json() for r in evaluate(reordered, events, TEACHERS, as_of=AS_OF)] == expected
+
+
+def _frame(events: list[Event]) -> pl.DataFrame:
+    def text(value: object) -> str | None:
+        return None if value is None else str(value)
+
+    return pl.DataFrame(
+        [{"event_id": e.event_id, "teacher_id": e.teacher_id, "at": e.at.isoformat(), "kind": e.kind,
+          "hours": text(e.hours), "credits": text(e.credits), "category": e.category, "level": e.level,
+          "format": e.format, "program": e.program, "grade": e.grade, "score": text(e.score),
+          "count": str(e.count), "words": text(e.words)} for e in events],
+        schema=dict.fromkeys(["event_id", "teacher_id", "at", "kind", "hours", "credits", "category",
+                              "level", "format", "program", "grade", "score", "count", "words"], pl.String),
+    )
+
+
+@SETTINGS
+@given(event_lists(), st.data())
+def test_duplicated_events_change_nothing(events: list[Event], data: st.DataObject) -> None:
+    """A repeat with identical content is ignored (SPEC §2), wherever it lies."""
+    if not events:
+        return
+    repeats = data.draw(st.lists(st.sampled_from(events), min_size=1, max_size=5))
+    loaded = load_events(_frame(events + repeats))
+    assert loaded.report.duplicates == len(repeats)
+    assert loaded.report.rejected == 0
+    once = load_events(_frame(events))
+    assert [r.to_json() for r in evaluate(FIVE_YEAR, loaded.events(), TEACHERS, as_of=AS_OF)] == \
+        [r.to_json() for r in evaluate(FIVE_YEAR, once.events(), TEACHERS, as_of=AS_OF)]
+
+
+@SETTINGS
+@given(event_lists(), st.builds(
+    lambda day, h, category, level, fmt: make_event(
+        "added", "t1", dt.datetime.combine(day, dt.time(12)), "training",
+        hours=h, category=category, level=level, format=fmt),
+    st.dates(dt.date(2021, 1, 1), dt.date(2025, 12, 31)), hours,
+    st.none() | st.sampled_from(CATEGORIES), st.none() | st.sampled_from(LEVELS),
+    st.none() | st.sampled_from(["online", "offline", "lecture"]),
+))
+def test_adding_a_training_event_never_lowers_credits(events: list[Event], extra: Event) -> None:
+    """Under five_year_cycle more training can be cut by caps, but never lowers credits."""
+    before = {r.teacher_id: r.credits for r in evaluate(FIVE_YEAR, events, TEACHERS, as_of=AS_OF)}
+    after = {r.teacher_id: r.credits for r in evaluate(FIVE_YEAR, [*events, extra], TEACHERS, as_of=AS_OF)}
+    assert after["t1"] >= before["t1"]
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(1, 400))
+def test_many_tenths_of_a_credit_sum_exactly(n: int) -> None:
+    """n events of 0.1 credits credit exactly n/10 — no binary float on the way."""
+    events = [make_event(f"a{i:04d}", "t1", dt.date(2022, 1, 1) + dt.timedelta(days=i % 300), "credit_award",
+                         credits="0.1", level="school") for i in range(n)]
+    (row,) = evaluate(FIVE_YEAR, events, {}, as_of=AS_OF)
+    assert row.credits == Decimal(n) / 10
+    assert row.to_json()["credits"] == (f"{n // 10}" if n % 10 == 0 else f"{n // 10}.{n % 10}")
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(1, 300))
+def test_many_tenths_of_an_hour_convert_exactly(n: int) -> None:
+    """n trainings of 0.1 hours at 10 hours = 1 credit give exactly n/100 credits."""
+    events = [make_event(f"h{i:04d}", "t1", dt.date(2022, 1, 1), "training", hours="0.1",
+                         category="knowledge", level="school") for i in range(n)]
+    (row,) = evaluate(FIVE_YEAR, events, {}, as_of=AS_OF)
+    assert row.credits == Decimal(n) / 100
+    assert row.hours == Decimal(n) / 10
