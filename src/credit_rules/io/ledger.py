@@ -1,0 +1,237 @@
+"""Writing and reading ledgers (SPEC §5) in JSON, JSON Lines, CSV and Parquet.
+
+Every file is written atomically: the bytes go to a temporary file in the target's
+directory which then replaces the target with :func:`os.replace`, so a crash leaves
+either the old file or the new one, never half of one.
+
+Flat formats (CSV, Parquet) hold one column per ledger key. The nested keys
+(``by_category``, ``by_level``, ``requirements``, ``trace``, and any other key whose value
+is an object or a list) hold compact JSON text (``{"ethics":"6"}``). In CSV, booleans are
+``true``/``false`` and ``null`` is the empty field. In Parquet, ``leave_days`` is int64,
+``excellent_eligible`` and ``met`` are booleans, every other column is a UTF-8 string.
+:func:`read_ledger` turns either back into the dicts :meth:`LedgerRow.to_json` gives.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+from credit_rules.errors import InputError, UsageError
+
+LEDGER_FORMATS = ("json", "jsonl", "csv", "parquet")
+#: Keys of :meth:`credit_rules.records.LedgerRow.to_json`, in order.
+LEDGER_KEYS = (
+    "teacher_id", "period_start", "period_end", "credits", "hours", "leave_days", "grade",
+    "excellent_eligible", "by_category", "by_level", "requirements", "met", "trace",
+)
+NESTED_KEYS = ("by_category", "by_level", "requirements", "trace")
+_BOOL_KEYS = ("excellent_eligible", "met")
+_INT_KEYS = ("leave_days",)
+_EXTENSIONS = {
+    ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv",
+    ".parquet": "parquet", ".pq": "parquet",
+}
+
+
+def format_from_path(path: str | os.PathLike[str]) -> str:
+    """The ledger format a file name asks for: ``json``, ``jsonl``, ``csv`` or ``parquet``."""
+    suffix = Path(path).suffix.lower()
+    try:
+        return _EXTENSIONS[suffix]
+    except KeyError:
+        raise UsageError(
+            f"cannot tell the output format of {os.fspath(path)!r} from its extension "
+            f"{suffix or '(none)'!r}; use .json, .jsonl, .csv or .parquet, or pass --format"
+        ) from None
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | os.PathLike[str], mode: str = "w") -> Iterator[IO[Any]]:
+    """Open a temporary file next to ``path``; on success it atomically replaces ``path``.
+
+    On an exception the temporary file is removed and ``path`` is left untouched.
+    """
+    target = Path(path)
+    directory = target.parent if str(target.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    try:
+        if "b" in mode:
+            handle: IO[Any] = os.fdopen(fd, mode)
+        else:
+            handle = os.fdopen(fd, mode, encoding="utf-8", newline="")
+        with handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _columns(rows: Sequence[dict[str, Any]]) -> list[str]:
+    columns = list(LEDGER_KEYS)
+    seen = set(columns)
+    for row in rows:
+        for key in row:
+            if key not in seen:
+                seen.add(key)
+                columns.append(key)
+    return columns
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _flat_cell(value: Any) -> Any:
+    """A ledger value as a flat cell: nested values become compact JSON text."""
+    if isinstance(value, dict | list | tuple):
+        return _compact(value)
+    return value
+
+
+def _csv_cell(value: Any) -> str:
+    value = _flat_cell(value)
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _render_text(rows: Sequence[dict[str, Any]], fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(list(rows), ensure_ascii=False, indent=2) + "\n"
+    if fmt == "jsonl":
+        return "".join(_compact(row) + "\n" for row in rows)
+    if fmt == "csv":
+        buffer = io.StringIO()
+        columns = _columns(rows)
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([_csv_cell(row.get(c)) for c in columns])
+        return buffer.getvalue()
+    raise UsageError(f"unknown ledger format {fmt!r}; use one of {', '.join(LEDGER_FORMATS)}")
+
+
+def _parquet_table(rows: Sequence[dict[str, Any]]) -> Any:
+    import pyarrow as pa
+
+    columns = _columns(rows)
+    arrays = []
+    fields = []
+    for column in columns:
+        values = [_flat_cell(row.get(column)) for row in rows]
+        if column in _BOOL_KEYS:
+            typ = pa.bool_()
+        elif column in _INT_KEYS:
+            typ = pa.int64()
+        elif column in LEDGER_KEYS:
+            typ = pa.string()
+        else:
+            typ = None
+        array = pa.array(values, type=typ) if typ is not None else pa.array(values)
+        if pa.types.is_null(array.type):
+            array = array.cast(pa.string())
+        arrays.append(array)
+        fields.append(pa.field(column, array.type))
+    return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
+
+
+def write_ledger(
+    rows: Sequence[dict[str, Any]],
+    path_or_stream: str | os.PathLike[str] | IO[Any],
+    fmt: str | None = None,
+) -> None:
+    """Write ledger rows (``LedgerRow.to_json()`` dicts) as ``json``, ``jsonl``, ``csv`` or ``parquet``.
+
+    ``path_or_stream`` is a path (written atomically) or an open stream (``-`` means
+    stdout). ``fmt`` defaults to the format the path's extension names.
+    """
+    if isinstance(path_or_stream, str) and path_or_stream == "-":
+        path_or_stream = sys.stdout
+    is_path = isinstance(path_or_stream, str | os.PathLike)
+    if fmt is None:
+        if not is_path:
+            raise UsageError("writing a ledger to a stream needs an explicit format")
+        fmt = format_from_path(path_or_stream)  # type: ignore[arg-type]
+    fmt = fmt.lower()
+    if fmt not in LEDGER_FORMATS:
+        raise UsageError(f"unknown ledger format {fmt!r}; use one of {', '.join(LEDGER_FORMATS)}")
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        table = _parquet_table(rows)
+        if is_path:
+            with atomic_output(path_or_stream, "wb") as handle:  # type: ignore[arg-type]
+                pq.write_table(table, handle)
+        else:
+            stream: Any = getattr(path_or_stream, "buffer", path_or_stream)
+            pq.write_table(table, stream)
+        return
+    text = _render_text(rows, fmt)
+    if is_path:
+        with atomic_output(path_or_stream, "w") as handle:  # type: ignore[arg-type]
+            handle.write(text)
+    else:
+        out: Any = path_or_stream
+        if isinstance(out, io.TextIOBase) or hasattr(out, "encoding"):
+            out.write(text)
+        else:
+            out.write(text.encode("utf-8"))
+        if hasattr(out, "flush"):
+            out.flush()
+
+
+def _unflatten(record: dict[str, Any], *, from_csv: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in record.items():
+        if from_csv and value == "":
+            value = None
+        if value is None:
+            out[key] = None
+        elif key in NESTED_KEYS:
+            out[key] = json.loads(value)
+        elif key in _BOOL_KEYS and isinstance(value, str):
+            out[key] = value == "true"
+        elif key in _INT_KEYS and isinstance(value, str):
+            out[key] = int(value)
+        else:
+            out[key] = value
+    return out
+
+
+def read_ledger(path: str | os.PathLike[str], fmt: str | None = None) -> list[dict[str, Any]]:
+    """Read a ledger written by :func:`write_ledger` back into a list of dicts."""
+    fmt = (fmt or format_from_path(path)).lower()
+    try:
+        if fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            records = pq.read_table(path).to_pylist()
+            return [_unflatten(r, from_csv=False) for r in records]
+        with open(path, encoding="utf-8", newline="") as handle:
+            if fmt == "json":
+                data = json.load(handle)
+                if not isinstance(data, list):
+                    raise InputError(f"{os.fspath(path)}: a JSON ledger must be one array")
+                return data
+            if fmt == "jsonl":
+                return [json.loads(line) for line in handle if line.strip()]
+            if fmt == "csv":
+                return [_unflatten(dict(r), from_csv=True) for r in csv.DictReader(handle)]
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read ledger {os.fspath(path)!r}: {exc}") from exc
+    raise UsageError(f"unknown ledger format {fmt!r}; use one of {', '.join(LEDGER_FORMATS)}")

@@ -1,0 +1,162 @@
+"""Loading and validating the roster (SPEC §3), with the same machinery as events.
+
+``roles`` is a list: a Parquet/Arrow list column, a JSON array, or text separated by
+``;`` (CSV). Roles are trimmed, de-duplicated and sorted. A teacher_id repeated with
+identical content is a duplicate; repeated with different content, every copy is
+rejected.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import attrs
+import polars as pl
+
+from credit_rules.io.events import (
+    _KEY,
+    _REASON,
+    _ROW,
+    _SRC,
+    LoadReport,
+    Plan,
+    clean,
+    combine_reasons,
+    missing_reason,
+    parse_choice,
+    parse_date,
+    read_raw,
+    reject_frame,
+    split_repeats,
+)
+from credit_rules.records import ROLES, ROSTER_COLUMNS, STAGES, TITLES, Teacher
+
+_BAD = "__cr_bad"
+FRAME_SCHEMA_HEAD: dict[str, Any] = {
+    "teacher_id": pl.String, "title": pl.String, "roles": pl.List(pl.String),
+    "stage": pl.String, "hired_on": pl.Date, "retired_on": pl.Date, "school": pl.String,
+    "county": pl.String, "city": pl.String, "workshop": pl.String,
+}
+
+
+@attrs.frozen
+class Roster:
+    """Valid, de-duplicated roster rows sorted by ``teacher_id``."""
+
+    frame: pl.DataFrame
+    rejects: pl.DataFrame
+    report: LoadReport
+    attribute_columns: tuple[str, ...]
+
+    def __len__(self) -> int:
+        return self.frame.height
+
+    def teachers(self) -> dict[str, Teacher]:
+        """Every roster teacher as a :class:`credit_rules.records.Teacher`, by id."""
+        out: dict[str, Teacher] = {}
+        for r in self.frame.iter_rows(named=True):
+            hired: dt.date | None = r["hired_on"]
+            retired: dt.date | None = r["retired_on"]
+            out[r["teacher_id"]] = Teacher(
+                teacher_id=r["teacher_id"],
+                title=r["title"],
+                roles=frozenset(r["roles"] or ()),
+                stage=r["stage"],
+                hired_on=hired,
+                retired_on=retired,
+                school=r["school"],
+                county=r["county"],
+                city=r["city"],
+                workshop=r["workshop"],
+                attributes={
+                    c: r[c] for c in self.attribute_columns if r[c] is not None
+                },
+            )
+        return out
+
+    @classmethod
+    def empty(cls) -> Roster:
+        frame = pl.DataFrame(schema={**FRAME_SCHEMA_HEAD, "source": pl.String, "row": pl.Int64})
+        rejects = pl.DataFrame(
+            schema={"source": pl.String, "row": pl.Int64, "teacher_id": pl.String,
+                    "reason": pl.String}
+        )
+        return cls(frame, rejects, LoadReport(0, 0, 0, 0, label="roster"), ())
+
+
+def load_roster(source: Any) -> Roster:
+    """Load and validate a roster: a path, a list of paths, a DataFrame or an Arrow table."""
+    raw = read_raw(source, what="roster", required=("teacher_id",), allow_stdin=False)
+    frame = raw.frame
+    for column in ROSTER_COLUMNS:
+        if column not in frame.columns:
+            frame = frame.with_columns(pl.lit(None, pl.String).alias(column))
+    extras = tuple(sorted(c for c in raw.columns if c not in ROSTER_COLUMNS))
+    many = len(raw.source_names) > 1
+
+    plan = Plan()
+    title = parse_choice("title", TITLES)
+    stage = parse_choice("stage", STAGES)
+    hired = parse_date(plan, "hired_on")
+    retired = parse_date(plan, "retired_on")
+    roles_col = "__cr_roles"
+    plan.add(
+        0,
+        pl.col("roles").str.split(";")
+        .list.eval(pl.element().str.strip_chars().filter(pl.element().str.len_bytes() > 0))
+        .list.unique().list.sort()
+        .fill_null(pl.lit([], pl.List(pl.String)))
+        .alias(roles_col),
+    )
+    unknown = pl.col(roles_col).list.eval(
+        pl.element().filter(~pl.element().is_in(list(ROLES)))
+    )
+    roles_reason = (
+        pl.when(unknown.list.len() > 0)
+        .then(pl.format(
+            "roles: unknown role(s) {}; allowed roles: {}",
+            unknown.list.join(", "), pl.lit(", ".join(ROLES)),
+        ))
+        .otherwise(None)
+    )
+    reasons = [
+        pl.col(_BAD), *missing_reason(("teacher_id",)),
+        title.reason, stage.reason, hired.reason, retired.reason, roles_reason,
+    ]
+    cleaned = frame.lazy().select(
+        pl.col(_KEY), pl.col(_SRC), pl.col(_ROW), pl.col(_BAD),
+        *[clean(c).alias(c) for c in [*ROSTER_COLUMNS, *extras]],
+    )
+    checked = plan.apply(cleaned).select(
+        pl.col(_KEY), pl.col(_SRC), pl.col(_ROW),
+        pl.col("teacher_id"),
+        title.value.alias("title"),
+        pl.col(roles_col).alias("roles"),
+        stage.value.alias("stage"),
+        hired.value.alias("hired_on"),
+        retired.value.alias("retired_on"),
+        *[pl.col(c) for c in ("school", "county", "city", "workshop", *extras)],
+        combine_reasons(reasons).alias(_REASON),
+    ).collect()
+    valid = checked.filter(pl.col(_REASON).is_null())
+    invalid = checked.filter(pl.col(_REASON).is_not_null())
+    content = [*FRAME_SCHEMA_HEAD, *extras]
+    used, duplicates, conflicts = split_repeats(
+        valid, key="teacher_id", content=content, many_sources=many
+    )
+    rejected = pl.concat([invalid.select(_KEY, _REASON), conflicts.select(_KEY, _REASON)])
+    rejects = reject_frame(raw.frame, rejected, "teacher_id", raw.columns)
+    out = (
+        used.sort("teacher_id")
+        .select(*content, pl.col(_SRC).alias("source"), pl.col(_ROW).alias("row"))
+        .cast(FRAME_SCHEMA_HEAD)  # type: ignore[arg-type]
+    )
+    report = LoadReport(
+        rows_read=frame.height,
+        rows_used=out.height,
+        duplicates=duplicates.height,
+        rejected=rejects.height,
+        label="roster",
+    )
+    return Roster(out, rejects, report, extras)
