@@ -49,8 +49,8 @@ def test_fields_are_resolved_to_their_scope() -> None:
 
 
 def test_unknown_event_columns_are_attributes_but_typos_are_errors() -> None:
-    assert codes(BASE + "rule x: on training where region = north count hours") == []
-    assert codes(BASE + "rule x: on training where categroy = ethics count hours") == ["E101"]
+    assert codes(BASE + "rule x: exception to h on training where region = north 1 credit") == []
+    assert codes(BASE + "rule x: exception to h on training where categroy = ethics 1 credit") == ["E101"]
 
 
 def test_comparing_a_date_field_with_a_number_is_an_error() -> None:

@@ -83,8 +83,10 @@ def main() -> None:
 @main.command()
 @click.argument("policies", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--strict", is_flag=True, help="Treat warnings as errors (for CI).")
+@click.option("--events", "events", multiple=True,
+              help="Also report event kinds, programs and columns in these files that no rule uses.")
 @friendly_errors
-def check(policies: tuple[str, ...], strict: bool) -> None:
+def check(policies: tuple[str, ...], strict: bool, events: tuple[str, ...]) -> None:
     """Check policy files; print every diagnostic with its line and a caret."""
     failed = False
     for path in policies:
@@ -95,15 +97,49 @@ def check(policies: tuple[str, ...], strict: bool) -> None:
         policy, diagnostics = check_source(text, path)
         for diagnostic in diagnostics:
             err.print(diagnostic.render(text) + "\n", markup=False)
+        findings = _unused_in_events(policy, events) if (policy is not None and events) else []
+        for finding in findings:
+            err.print(finding, markup=False)
         errors = [d for d in diagnostics if d.is_error or strict]
-        if policy is None or errors:
+        if policy is None or errors or (strict and findings):
             failed = True
         else:
-            warnings = len(diagnostics)
+            warnings = len(diagnostics) + len(findings)
             suffix = f" ({warnings} warning{'s' if warnings != 1 else ''})" if warnings else ""
             err.print(f"{path}: ok{suffix}", markup=False)
     if failed:
         sys.exit(1)
+
+
+def _unused_in_events(policy: Any, events: tuple[str, ...]) -> list[str]:
+    """Kinds, programs and columns present in the events that the policy never reads."""
+    import polars as pl
+
+    from credit_rules.compile.usage import policy_usage
+    from credit_rules.io import load_events
+
+    table = load_events(list(events) if len(events) > 1 else events[0], timezone=policy.timezone)
+    usage = policy_usage(policy)
+    frame = table.frame
+    label = ", ".join(events)
+    findings: list[str] = []
+    for kind, n in frame.group_by("kind").len().sort("kind").rows():
+        if kind not in usage.kinds:
+            findings.append(f"{label}: warning[W170]: event kind `{kind}` ({n} events) is not used by "
+                            f"policy {policy.name}")
+    by_program = frame.drop_nulls("program").group_by("program").agg(pl.col("kind").unique(), pl.len())
+    for program, kinds, n in by_program.sort("program").rows():
+        if program not in usage.programs and not set(kinds) & usage.any_program_kinds:
+            findings.append(f"{label}: warning[W170]: program `{program}` ({n} events) is not used by "
+                            f"policy {policy.name}")
+    present = [c for c in frame.columns if c not in ("source", "row", "day", "at_us")]
+    names = {"hours_u": "hours", "credits_u": "credits", "score_u": "score"}
+    for column in present:
+        name = names.get(column, column)
+        if name in usage.columns or frame.get_column(column).null_count() == frame.height:
+            continue
+        findings.append(f"{label}: warning[W171]: column `{name}` is not used by policy {policy.name}")
+    return findings
 
 
 # ---------------------------------------------------------------------- eval
@@ -140,6 +176,83 @@ def eval_command(policy: str, events: tuple[str, ...], roster: str | None, as_of
         write_ledger(rows, sys.stdout, fmt)
 
 
+# ---------------------------------------------------------------------- explain
+@main.command()
+@click.argument("policy", type=click.Path(dir_okay=False))
+@click.option("--events", "events", required=True, multiple=True, help="Events file(s), as for eval.")
+@click.option("--roster", type=click.Path(dir_okay=False), help="Roster file.")
+@click.option("--teacher", required=True, help="The teacher_id to explain.")
+@click.option("--as-of", callback=parse_date_option, help="Date deciding the current period (default today).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@friendly_errors
+def explain(policy: str, events: tuple[str, ...], roster: str | None, teacher: str, as_of: dt.date | None,
+            fmt: str) -> None:
+    """Show why a teacher got each credit: rules, events, caps, requirements, each with its clause."""
+    from credit_rules.api import as_event_table, as_policy, as_roster
+    from credit_rules.eval.explain import explain as explain_teacher
+
+    checked = as_policy(policy)
+    table = as_event_table(list(events) if len(events) > 1 else events[0], checked.timezone)
+    _, teachers = as_roster(roster)
+    if teacher not in teachers and teacher not in set(table.teacher_ids()):
+        raise UsageError(f"teacher {teacher!r} is in neither the roster nor the events; check the id")
+    explanations = explain_teacher(checked, table.events(), teachers, teacher, as_of=as_of)
+    if fmt == "json":
+        out.print(_dump([e.to_json() for e in explanations]), markup=False)
+        return
+    for explanation in explanations:
+        _render_explanation(explanation)
+
+
+def _render_explanation(e: Any) -> None:
+    from rich.table import Table
+
+    from credit_rules.values import canonical
+
+    status = "[green]met[/green]" if e.met else "[red]not met[/red]"
+    out.print(f"[bold]{e.teacher_id}[/bold]  {e.period_start} .. {e.period_end}:  "
+              f"{canonical(e.credits)} credits, {canonical(e.hours)} hours, {e.leave_days} leave days, "
+              f"grade {e.grade or '-'}, excellent-eligible {'yes' if e.excellent_eligible else 'no'}, {status}")
+    rules = Table(title="Rules", title_justify="left", show_lines=True)
+    for column in ("rule", "clause", "credited", "hours", "events"):
+        rules.add_column(column, overflow="fold")
+    for r in e.rules:
+        if r.awards:
+            lines = [
+                f"{a.event_id} {a.day} {a.kind}: {canonical(a.awarded)} → {canonical(a.credited)}"
+                + (f" (cut by {', '.join(a.cut_by)})" if a.cut_by else "")
+                for a in r.awards
+            ]
+            detail = "\n".join(lines)
+        else:
+            detail = f"nothing: {r.why_nothing}"
+        rules.add_row(f"{r.rule}\n[dim]{r.text}[/dim]", r.source or "", canonical(r.credited),
+                      canonical(r.hours), detail)
+    out.print(rules)
+    cut_caps = [c for c in e.caps if c.cut]
+    for c in cut_caps:
+        out.print(f"cap [bold]{c.cap}[/bold] (at most {canonical(c.amount)}) cut {', '.join(c.cut)}"
+                  f"  [dim]{c.source or ''}[/dim]")
+    for name, source, event_id in e.penalties:
+        out.print(f"penalty [bold]{name}[/bold] triggered by {event_id}  [dim]{source or ''}[/dim]")
+    if e.leave_events:
+        out.print(f"leave days from: {', '.join(e.leave_events)}")
+    if e.requirements:
+        reqs = Table(title="Requirements", title_justify="left")
+        for column in ("requirement", "required", "actual", "shortfall", "status", "clause"):
+            reqs.add_column(column, overflow="fold")
+        for r in e.requirements:
+            state = "waived" if r.waived else ("[green]met[/green]" if r.met else "[red]short[/red]")
+            reqs.add_row(r.name, canonical(r.required), canonical(r.actual),
+                         canonical(r.shortfall) if not r.met else "", state, r.source or "")
+        out.print(reqs)
+    if e.unused_events:
+        listed = ", ".join(f"{event_id} ({kind})" for event_id, kind in e.unused_events[:12])
+        more = f" and {len(e.unused_events) - 12} more" if len(e.unused_events) > 12 else ""
+        out.print(f"[dim]events no rule counted: {listed}{more}[/dim]")
+    out.print()
+
+
 # ---------------------------------------------------------------------- demo
 @main.command()
 @click.option("--out", type=click.Path(file_okay=False),
@@ -165,11 +278,11 @@ def demo(out: str | None, teachers: int, seed: int, engine: str) -> None:
                   f"(engine: {summary.engine})")
     table = Table(title="Shipped policies")
     table.add_column("policy", no_wrap=True)
-    for column in ("teachers met", "credits min/med/max", "hours med", "excellent", "s"):
+    for column in ("teachers", "rows met", "credits min/med/max", "hours med", "excellent", "s"):
         table.add_column(column, justify="right")
     for p in summary.policies:
-        share = f"{p.teachers_met}/{p.teachers} ({100 * p.teachers_met / max(p.teachers, 1):.0f}%)"
-        table.add_row(p.policy, share,
+        share = f"{p.rows_met}/{p.rows} ({100 * p.rows_met / max(p.rows, 1):.0f}%)"
+        table.add_row(p.policy, str(p.teachers), share,
                       f"{canonical(p.credits_min)}/{canonical(p.credits_median)}/{canonical(p.credits_max)}",
                       canonical(p.hours_median), str(p.excellent), f"{p.seconds:.1f}")
     console.print(table)

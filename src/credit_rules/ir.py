@@ -171,6 +171,7 @@ class Rule:
     as_category: str | None
     source: str | None
     without_category: bool = False
+    exception_to: str | None = None  # where this rule fires on an event, that rule does not
     span: Span = _span()
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from credit_rules import ir
+from credit_rules.compile.satisfiability import MISSING, Alternative, equals, may_overlap, satisfiable
 from credit_rules.errors import Diagnostic, Severity
 from credit_rules.syntax import ast
 from credit_rules.values import periods_within
@@ -128,7 +129,151 @@ def check_waivers(policy: ir.Policy, tree: ast.Policy) -> list[Diagnostic]:
     return out
 
 
+def _rule_events(rule: ir.Rule) -> Alternative:
+    """What every event a rule can land on has: its kind and program."""
+    fixed: Alternative = {}
+    if rule.kind is not None:
+        fixed.update(equals("kind", rule.kind))
+    else:  # `if qualified` lands on assessments
+        fixed.update(equals("kind", "assessment"))
+    if rule.program is not None:
+        fixed.update(equals("program", rule.program))
+    return fixed
+
+
+def _counts_credits_or_hours(rule: ir.Rule) -> bool:
+    return not isinstance(rule.award, ir.Leave)
+
+
+def check_conflicts(policy: ir.Policy, tree: ast.Policy) -> list[Diagnostic]:
+    """Two rules that can award the same event of the same teacher count it twice —
+    unless one is declared an exception to the other."""
+    out: list[Diagnostic] = []
+    rules = [r for r in sorted(policy.rules, key=lambda r: (r.span.line, r.span.col)) if _counts_credits_or_hours(r)]
+    for index, a in enumerate(rules):
+        for b in rules[index + 1:]:
+            if a.exception_to == b.name or b.exception_to == a.name:
+                continue
+            if not may_overlap(a.where, b.where, _rule_events(a), _rule_events(b)):
+                continue
+            if not may_overlap(a.when, b.when):
+                continue
+            out.append(Diagnostic(
+                "E160", f"rules `{a.name}` and `{b.name}` can both credit the same event",
+                b.span,
+                f"narrow one with `where …`, or write `exception to {a.name}` in `{b.name}` "
+                "if it should take precedence",
+                notes=((f"`{a.name}` is here", a.span),),
+            ))
+    return out
+
+
+def check_never_fires(policy: ir.Policy, tree: ast.Policy) -> list[Diagnostic]:
+    """A rule, cap or requirement line whose condition contradicts itself does nothing."""
+    out: list[Diagnostic] = []
+    for rule in policy.rules:
+        if not satisfiable(rule.where, _rule_events(rule)) or not satisfiable(rule.when):
+            out.append(Diagnostic("W161", f"rule `{rule.name}` can never fire: its conditions contradict each other",
+                                  rule.span, "check the `where` and `when` clauses", Severity.WARNING))
+    for cap in policy.caps:
+        if not satisfiable(cap.of):
+            out.append(Diagnostic("W161", f"cap `{cap.name}` can never apply", cap.span,
+                                  "its `of` condition contradicts itself", Severity.WARNING))
+    return out
+
+
+def _award_view(rule: ir.Rule) -> Alternative:
+    """What the award a rule makes looks like to a cap or requirement filter."""
+    view = _rule_events(rule)
+    if rule.as_level is not None:
+        view.update(equals("level", rule.as_level))
+    if rule.as_category is not None:
+        view.update(equals("category", rule.as_category))
+    if rule.without_category:
+        view.update(equals("category", MISSING))
+    return view
+
+
+def _overridden(cond: ir.Cond | None, rule: ir.Rule) -> ir.Cond | None:
+    """The rule's `where` without the fields its `as …` clauses replace."""
+    replaced = {f for f, set_ in (("level", rule.as_level), ("category", rule.as_category or rule.without_category))
+                if set_}
+    if cond is None or not replaced:
+        return cond
+
+    def strip(c: ir.Cond) -> ir.Cond:
+        match c:
+            case ir.And(items):
+                return ir.And(tuple(strip(i) for i in items))
+            case ir.Or(items):
+                return ir.Or(tuple(strip(i) for i in items))
+            case ir.Not(item):
+                return ir.Not(strip(item))
+            case ir.Compare(field) | ir.Member(field) if field in replaced:
+                return ir.And(())
+        return c
+
+    return strip(cond)
+
+
+def check_unsatisfiable_requirements(policy: ir.Policy, tree: ast.Policy) -> list[Diagnostic]:
+    """A requirement on credits or hours that no rule's awards can count towards."""
+    out: list[Diagnostic] = []
+    for requirement in policy.requirements:
+        for line in requirement.lines:
+            measure = line.measure
+            if not isinstance(measure, ir.MeasureCredits | ir.MeasureHours) or measure.of is None:
+                continue
+            feeding = [
+                r for r in policy.rules
+                if _counts_credits_or_hours(r) and may_overlap(_overridden(r.where, r), measure.of, _award_view(r))
+            ]
+            if not feeding:
+                out.append(Diagnostic(
+                    "W164", f"no rule can count towards requirement `{requirement.name}`", line.span,
+                    "no rule's events or `as level/category` match this filter", Severity.WARNING,
+                ))
+    return out
+
+
+def _mentions(cond: ir.Cond | None, predicate: Callable[[ir.Cond], bool]) -> bool:
+    if cond is None:
+        return False
+    if predicate(cond):
+        return True
+    match cond:
+        case ir.And(items) | ir.Or(items):
+            return any(_mentions(i, predicate) for i in items)
+        case ir.Not(item):
+            return _mentions(item, predicate)
+    return False
+
+
+def check_unused(policy: ir.Policy, tree: ast.Policy) -> list[Diagnostic]:
+    """Declarations nothing reads: ranks no `excellent` or invariant uses, penalties with no effect."""
+    out: list[Diagnostic] = []
+    readers = [*([policy.excellent.when] if policy.excellent else []), *(i.cond for i in policy.invariants)]
+    for rank in policy.ranks:
+        def reads_rank(cond: ir.Cond, name: str = rank.name) -> bool:
+            return isinstance(cond, ir.Ranked) and cond.rank in (None, name)
+
+        used = any(_mentions(c, reads_rank) for c in readers)
+        if not used:
+            out.append(Diagnostic("W162", f"rank `{rank.name}` is never used", rank.span,
+                                  f"use it with `excellent when ranked {rank.name}`", Severity.WARNING))
+    for penalty in policy.penalties:
+        if penalty.not_excellent and not penalty.void_credits and policy.excellent is None:
+            out.append(Diagnostic("W163", f"penalty `{penalty.name}` has no effect: the policy declares no "
+                                  "`excellent`", penalty.span, "add `excellent when …` or drop the penalty",
+                                  Severity.WARNING))
+    return out
+
+
 CHECKS: tuple[Check, ...] = (
+    check_conflicts,
+    check_never_fires,
+    check_unsatisfiable_requirements,
+    check_unused,
     check_units,
     check_impossible_requirements,
     check_requirement_variants,

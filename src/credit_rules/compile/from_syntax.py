@@ -88,6 +88,7 @@ class _Translator:
         items = self.tree.items
         self.check_unique_names(items)
         rules = tuple(r for r in (self.rule(i, rate) for i in items if isinstance(i, ast.Rule)) if r)
+        self.check_exceptions(rules)
         requirements = tuple(self.requirement(i) for i in items if isinstance(i, ast.Requirement))
         caps = tuple(self.cap(i, requirements) for i in items if isinstance(i, ast.Cap))
         waivers = tuple(self.waiver(i) for i in items if isinstance(i, ast.Waiver))
@@ -114,6 +115,20 @@ class _Translator:
             ),
             file=self.file, span=self.tree.span,
         )
+
+    def check_exceptions(self, rules: tuple[ir.Rule, ...]) -> None:
+        names = {r.name: r for r in rules}
+        for rule in rules:
+            target = rule.exception_to
+            if target is None:
+                continue
+            if target not in names or target == rule.name:
+                self.error("E108", f"unknown rule `{target}`", rule.span,
+                           did_you_mean(target, [n for n in names if n != rule.name])
+                           or "`exception to` names another rule of this policy")
+            elif names[target].exception_to is not None:
+                self.error("E109", f"`{target}` is itself an exception; exceptions do not chain", rule.span,
+                           f"make `{rule.name}` an exception to `{names[target].exception_to}` instead")
 
     def check_unique_names(self, items: tuple[ast.Item, ...]) -> None:
         seen: dict[str, ast.Item] = {}
@@ -339,7 +354,7 @@ class _Translator:
             name=rule.name, award=ir_award, kind=kind, first=first, program=rule.program,
             where=self.opt_cond(rule.where, "event"), when=self.opt_cond(rule.when, "teacher"),
             as_level=rule.as_level, as_category=rule.as_category, source=rule.source,
-            without_category=rule.without_category, span=rule.span,
+            without_category=rule.without_category, exception_to=rule.exception_to, span=rule.span,
         )
 
     def cap(self, cap: ast.Cap, requirements: tuple[ir.Requirement, ...]) -> ir.Cap | None:

@@ -143,8 +143,14 @@ def _view(rule: ir.Rule, event: Event) -> AwardView:
     return AwardView(event, category, rule.as_level or event.level)
 
 
-def _rule_awards(policy: ir.Policy, rule: ir.Rule, events: Sequence[Event]) -> list[Award]:
-    """The awards one rule makes in one period, each on the event it lands on."""
+def _rule_awards(
+    policy: ir.Policy, rule: ir.Rule, events: Sequence[Event], excluded: frozenset[str] = frozenset()
+) -> list[Award]:
+    """The awards one rule makes in one period, each on the event it lands on.
+
+    ``excluded`` are events an exception to this rule already fired on.
+    """
+    events = [e for e in events if e.event_id not in excluded] if excluded else events
     rate = policy.rate
     award = rule.award
     if isinstance(award, ir.IfQualified):
@@ -294,16 +300,19 @@ def _evaluate_period(policy: ir.Policy, teacher: Teacher, period: Period, all_ev
     facts = _teacher_facts(teacher, events)
     awards: list[Award] = []
     leave_events: list[Event] = []
-    for rule in sorted(policy.rules, key=lambda r: r.name):
-        if not teacher_holds(rule.when, facts):
-            continue
+    applying = [r for r in sorted(policy.rules, key=lambda r: r.name) if teacher_holds(r.when, facts)]
+    excluded: dict[str, set[str]] = defaultdict(set)
+    for rule in applying:
+        if rule.exception_to is not None and not isinstance(rule.award, ir.Leave):
+            excluded[rule.exception_to].update(a.event.event_id for a in _rule_awards(policy, rule, events))
+    for rule in applying:
         if isinstance(rule.award, ir.Leave):
             leave_events.extend(
                 e for e in events if e.kind == rule.kind and event_holds(rule.where, e)
                 and (rule.program is None or e.program == rule.program)
             )
             continue
-        awards.extend(_rule_awards(policy, rule, events))
+        awards.extend(_rule_awards(policy, rule, events, frozenset(excluded.get(rule.name, ()))))
     penalties = tuple(
         (penalty, e)
         for penalty in sorted(policy.penalties, key=lambda p: p.name)

@@ -253,6 +253,7 @@ class Rule:
     as_level: str | None = None
     as_category: str | None = None
     without_category: bool = False
+    exception_to: str | None = None
     span: Span = _span()
 
 
@@ -425,6 +426,8 @@ class TestEvent:
 
 @attrs.frozen
 class ExpectField:
+    """``credits >= 36``; a dotted field reads a breakdown: ``by_level.municipal = 7``."""
+
     field: str
     op: CompareOp
     value: Value
@@ -434,7 +437,7 @@ class ExpectField:
 @attrs.frozen
 class ExpectRequirement:
     requirement: str
-    state: Literal["met", "not met", "absent"]
+    state: Literal["met", "not met", "absent", "waived"]
     span: Span = _span()
 
 
@@ -446,13 +449,45 @@ class ExpectRequired:
 
 
 @attrs.frozen
+class ExpectActual:
+    """``requirement total actual 72``: the amount the teacher reached."""
+
+    requirement: str
+    value: Value
+    span: Span = _span()
+
+
+@attrs.frozen
+class ExpectRule:
+    """``rule training_hours credits = 9``: the rule's trace entry (credited credits or hours)."""
+
+    rule: str
+    field: str
+    op: CompareOp
+    value: Value
+    span: Span = _span()
+
+
+@attrs.frozen
+class ExpectRuleEvents:
+    """``rule remote_credit events (a1)``: the events the rule credited, in time order."""
+
+    rule: str
+    events: tuple[str, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
 class ExpectPeriod:
     start: dt.date
     end: dt.date
     span: Span = _span()
 
 
-Expectation: TypeAlias = ExpectField | ExpectRequirement | ExpectRequired | ExpectPeriod
+Expectation: TypeAlias = (
+    ExpectField | ExpectRequirement | ExpectRequired | ExpectActual | ExpectPeriod | ExpectRule
+    | ExpectRuleEvents
+)
 
 
 @attrs.frozen

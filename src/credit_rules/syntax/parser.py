@@ -370,6 +370,9 @@ class _Builder(Transformer[Token, Any]):
     def as_category(self, meta: Meta, c: list[Token]) -> tuple[str, Any, Span]:
         return ("as_category", str(c[0]), self._span(meta))
 
+    def exception(self, meta: Meta, c: list[Token]) -> tuple[str, Any, Span]:
+        return ("exception_to", str(c[0]), self._span(meta))
+
     def without_category(self, meta: Meta, c: list[Token]) -> tuple[str, Any, Span]:
         return ("without_category", True, self._span(meta))
 
@@ -408,7 +411,7 @@ class _Builder(Transformer[Token, Any]):
         fields = self._gather(
             f"rule `{c[0]}`", c[1:],
             {"source", "on", "program", "where", "when", "award", "as_level", "as_category",
-             "without_category"},
+             "without_category", "exception_to"},
         )
         if "award" not in fields:
             self.diagnostics.append(Diagnostic(
@@ -565,8 +568,26 @@ class _Builder(Transformer[Token, Any]):
     def test_event(self, meta: Meta, c: list[Any]) -> ast.TestEvent:
         return ast.TestEvent(self._id(c[0]), tuple(c[1:]), span=self._span(meta))
 
+    def expect_target(self, meta: Meta, c: list[Token]) -> str:
+        return ".".join(str(t) for t in c)
+
+    def id_list(self, meta: Meta, c: list[Token]) -> tuple[str, ...]:
+        return tuple(self._id(t) for t in c)
+
     def expect_field(self, meta: Meta, c: list[Any]) -> ast.ExpectField:
         return ast.ExpectField(str(c[0]), str(c[1]), c[2], span=self._span(meta))  # type: ignore[arg-type]
+
+    def expect_waived(self, meta: Meta, c: list[Token]) -> ast.ExpectRequirement:
+        return ast.ExpectRequirement(str(c[0]), "waived", span=self._span(meta))
+
+    def expect_actual(self, meta: Meta, c: list[Any]) -> ast.ExpectActual:
+        return ast.ExpectActual(str(c[0]), c[1], span=self._span(meta))
+
+    def expect_rule(self, meta: Meta, c: list[Any]) -> ast.ExpectRule:
+        return ast.ExpectRule(str(c[0]), str(c[1]), str(c[2]), c[3], span=self._span(meta))  # type: ignore[arg-type]
+
+    def expect_rule_events(self, meta: Meta, c: list[Any]) -> ast.ExpectRuleEvents:
+        return ast.ExpectRuleEvents(str(c[0]), c[1], span=self._span(meta))
 
     def expect_met(self, meta: Meta, c: list[Token]) -> ast.ExpectRequirement:
         return ast.ExpectRequirement(str(c[0]), "met", span=self._span(meta))

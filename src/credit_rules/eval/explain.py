@@ -1,0 +1,222 @@
+"""Why a teacher got each credit: the interpreter's decisions, rule by rule, with citations.
+
+:func:`explain` returns plain data (one :class:`Explanation` per period); the CLI renders
+it for a terminal, or as JSON with :meth:`Explanation.to_json`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from credit_rules import ir
+from credit_rules.eval.conditions import event_holds, teacher_holds
+from credit_rules.eval.interpreter import (
+    QUALIFYING_GRADES,
+    TeacherPeriod,
+    _teacher_facts,
+    evaluate_detailed,
+    latest_assessment,
+)
+from credit_rules.records import Event, Teacher
+from credit_rules.span import Span
+from credit_rules.values import canonical
+
+
+@attrs.frozen
+class AwardExplained:
+    event_id: str
+    day: dt.date
+    kind: str
+    hours: Decimal
+    awarded: Decimal
+    credited: Decimal
+    cut_by: tuple[str, ...]
+
+
+@attrs.frozen
+class RuleExplained:
+    rule: str
+    source: str | None
+    text: str
+    credited: Decimal
+    hours: Decimal
+    awards: tuple[AwardExplained, ...]
+    why_nothing: str | None  # set when the rule gave nothing
+
+
+@attrs.frozen
+class CapExplained:
+    cap: str
+    source: str | None
+    amount: Decimal
+    cut: tuple[str, ...]  # events it cut
+
+
+@attrs.frozen
+class RequirementExplained:
+    name: str
+    source: str | None
+    text: str
+    required: Decimal
+    actual: Decimal
+    met: bool
+    waived: bool
+    shortfall: Decimal
+
+
+@attrs.frozen
+class Explanation:
+    """One teacher in one period."""
+
+    teacher_id: str
+    period_start: dt.date
+    period_end: dt.date
+    credits: Decimal
+    hours: Decimal
+    leave_days: int
+    leave_events: tuple[str, ...]
+    grade: str | None
+    excellent_eligible: bool
+    penalties: tuple[tuple[str, str | None, str], ...]  # (penalty, source, event_id)
+    rules: tuple[RuleExplained, ...]
+    caps: tuple[CapExplained, ...]
+    requirements: tuple[RequirementExplained, ...]
+    met: bool
+    unused_events: tuple[tuple[str, str], ...]  # (event_id, kind) no rule counted
+
+    def to_json(self) -> dict[str, Any]:
+        def dec(value: Decimal) -> str:
+            return canonical(value)
+
+        return {
+            "teacher_id": self.teacher_id,
+            "period_start": self.period_start.isoformat(),
+            "period_end": self.period_end.isoformat(),
+            "credits": dec(self.credits), "hours": dec(self.hours),
+            "leave_days": self.leave_days, "leave_events": list(self.leave_events),
+            "grade": self.grade, "excellent_eligible": self.excellent_eligible,
+            "penalties": [{"penalty": p, "source": s, "event": e} for p, s, e in self.penalties],
+            "rules": [{
+                "rule": r.rule, "source": r.source, "text": r.text, "credited": dec(r.credited),
+                "hours": dec(r.hours), "why_nothing": r.why_nothing,
+                "awards": [{"event": a.event_id, "day": a.day.isoformat(), "kind": a.kind, "hours": dec(a.hours),
+                            "awarded": dec(a.awarded), "credited": dec(a.credited), "cut_by": list(a.cut_by)}
+                           for a in r.awards],
+            } for r in self.rules],
+            "caps": [{"cap": c.cap, "source": c.source, "amount": dec(c.amount), "cut": list(c.cut)}
+                     for c in self.caps],
+            "requirements": [{
+                "name": r.name, "source": r.source, "text": r.text, "required": dec(r.required),
+                "actual": dec(r.actual), "met": r.met, "waived": r.waived, "shortfall": dec(r.shortfall),
+            } for r in self.requirements],
+            "met": self.met,
+            "unused_events": [{"event": e, "kind": k} for e, k in self.unused_events],
+        }
+
+
+class _Source:
+    """The policy text, to quote the clause a span covers."""
+
+    def __init__(self, policy: ir.Policy, text: str | None):
+        self.lines = (text if text is not None else _read(policy.file)).splitlines()
+
+    def quote(self, span: Span) -> str:
+        if not self.lines or not 1 <= span.line <= len(self.lines):
+            return ""
+        if span.line == span.end_line:
+            return self.lines[span.line - 1][span.col - 1: span.end_col - 1].strip()
+        first = self.lines[span.line - 1][span.col - 1:].strip()
+        return " ".join([first, *(ln.strip() for ln in self.lines[span.line: span.end_line])])
+
+
+def _read(file: str) -> str:
+    try:
+        return Path(file).read_text(encoding="utf-8")
+    except OSError:
+        return ""
+
+
+def explain(
+    policy: ir.Policy,
+    events: Iterable[Event],
+    teachers: Mapping[str, Teacher] | None,
+    teacher_id: str,
+    *,
+    as_of: dt.date | None = None,
+    policy_text: str | None = None,
+) -> list[Explanation]:
+    """Explain ``teacher_id``'s ledger rows. Ranks need every teacher, so all are evaluated."""
+    source = _Source(policy, policy_text)
+    results = [tp for tp in evaluate_detailed(policy, events, teachers, as_of=as_of)
+               if tp.teacher.teacher_id == teacher_id]
+    return [_explain_period(policy, tp, source) for tp in results]
+
+
+def _why_nothing(policy: ir.Policy, rule: ir.Rule, tp: TeacherPeriod, source: _Source) -> str:
+    facts = _teacher_facts(tp.teacher, tp.events)
+    if not teacher_holds(rule.when, facts):
+        assert rule.when is not None
+        return f"does not apply to this teacher: when {source.quote(rule.when.span)}"
+    if isinstance(rule.award, ir.IfQualified):
+        deciding = latest_assessment([e for e in tp.events if event_holds(rule.where, e)], rule.program or "")
+        if deciding is None:
+            return f'no assessment of program "{rule.program}" in the period'
+        if deciding.grade not in QUALIFYING_GRADES:
+            return (f'the latest assessment of program "{rule.program}" ({deciding.event_id}, '
+                    f"{deciding.day.isoformat()}) is {deciding.grade or 'without a grade'}")
+    of_kind = [e for e in tp.events if e.kind == rule.kind]
+    if rule.kind is not None and not of_kind:
+        return f"no {rule.kind} events in the period"
+    if any(p.void_credits for p, _ in tp.penalties):
+        return "voided by a penalty"
+    return "no event matched its filter" if rule.where is not None else "its events earned nothing"
+
+
+def _explain_period(policy: ir.Policy, tp: TeacherPeriod, source: _Source) -> Explanation:
+    row = tp.row
+    rules: list[RuleExplained] = []
+    for rule in sorted(policy.rules, key=lambda r: r.name):
+        if isinstance(rule.award, ir.Leave):
+            continue
+        awards = [a for a in tp.awards if a.rule.name == rule.name]
+        credited = sum((a.credited for a in awards), Decimal(0))
+        hours = sum((a.hours for a in awards), Decimal(0))
+        why = None if (credited or hours) else _why_nothing(policy, rule, tp, source)
+        rules.append(RuleExplained(
+            rule.name, rule.source, source.quote(rule.award.span), credited, hours,
+            tuple(AwardExplained(a.event.event_id, a.event.day, a.event.kind, a.hours, a.credits, a.credited,
+                                 a.cut_by) for a in awards),
+            why,
+        ))
+    caps = tuple(
+        CapExplained(cap.name, cap.source, cap.amount,
+                     tuple(a.event.event_id for a in tp.awards if cap.name in a.cut_by))
+        for cap in sorted(policy.caps, key=lambda c: c.name)
+    )
+    requirements: list[RequirementExplained] = []
+    by_name = {r.name: r for r in policy.requirements}
+    facts = _teacher_facts(tp.teacher, tp.events)
+    for result in row.requirements:
+        requirement = by_name[result.name]
+        line = next(ln for ln in requirement.lines if teacher_holds(ln.when, facts))
+        requirements.append(RequirementExplained(
+            result.name, line.source or requirement.source, source.quote(line.span), result.required,
+            result.actual, result.met, result.waived, max(result.required - result.actual, Decimal(0)),
+        ))
+    counted = {a.event.event_id for a in tp.awards} | {e.event_id for e in tp.leave_events}
+    counted |= {e.event_id for _, e in tp.penalties}
+    return Explanation(
+        teacher_id=row.teacher_id, period_start=row.period_start, period_end=row.period_end,
+        credits=row.credits, hours=row.hours, leave_days=row.leave_days,
+        leave_events=tuple(e.event_id for e in tp.leave_events), grade=row.grade,
+        excellent_eligible=row.excellent_eligible,
+        penalties=tuple((p.name, p.source, e.event_id) for p, e in tp.penalties),
+        rules=tuple(rules), caps=caps, requirements=tuple(requirements), met=row.met,
+        unused_events=tuple((e.event_id, e.kind) for e in tp.events if e.event_id not in counted),
+    )
