@@ -389,3 +389,19 @@ def test_write_rejects(tmp_path: Path) -> None:
     lines = (tmp_path / "rej.jsonl").read_text().splitlines()
     assert json.loads(lines[0])["reason"] == 'hours: must be >= 0, got "-1"'
     assert sorted(p.name for p in tmp_path.iterdir()) == ["e.csv", "rej.csv", "rej.jsonl"]
+
+
+def test_a_folder_stands_for_its_data_files(tmp_path: Path) -> None:
+    """`--events DIR` reads every data file in the folder, like listing them one by one."""
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    (folder / "a.jsonl").write_text('{"event_id": "1", "teacher_id": "t", "at": "2023-01-01", "kind": "x"}\n')
+    (folder / "b.csv").write_text("event_id,teacher_id,at,kind\n2,t,2023-01-02,x\n")
+    (folder / "notes.txt").write_text("not data")
+    table = load_events(folder)
+    assert table.frame.get_column("event_id").to_list() == ["1", "2"]
+    assert table.report.rows_read == 2
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(InputError, match="holds no"):
+        load_events(empty)

@@ -146,7 +146,8 @@ def _unused_in_events(policy: Any, events: tuple[str, ...]) -> list[str]:
 @main.command(name="eval")
 @click.argument("policy", type=click.Path(dir_okay=False))
 @click.option("--events", "events", required=True, multiple=True,
-              help="Events file (.jsonl, .csv, .parquet, .arrow; - for JSON Lines on stdin). Repeatable.")
+              help="Events file (.jsonl, .csv, .parquet, .arrow; - for JSON Lines on stdin) or a folder "
+                   "of such files. Repeatable.")
 @click.option("--roster", type=click.Path(dir_okay=False), help="Roster file.")
 @click.option("--as-of", callback=parse_date_option, help="Date deciding the current period (default today).")
 @click.option("--engine", type=click.Choice(ENGINES), default="interpreter", show_default=True)
@@ -253,6 +254,122 @@ def _render_explanation(e: Any) -> None:
     out.print()
 
 
+# ---------------------------------------------------------------------- test
+@main.command(name="test")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--coverage", "with_coverage", is_flag=True,
+              help="Report which rules, conditions, caps and requirement lines the test blocks exercised.")
+@click.option("--threshold", type=click.FloatRange(0, 100), default=None, metavar="P",
+              help="Fail when coverage is below P percent (implies --coverage).")
+@click.option("--examples", type=click.IntRange(min=1), default=100, show_default=True,
+              help="Generated inputs each invariant is checked on.")
+@click.option("--engine", "engines", multiple=True, type=click.Choice(ENGINES),
+              help="Run test blocks with this engine (repeatable; default: every available engine).")
+@friendly_errors
+def test_policies(paths: tuple[str, ...], with_coverage: bool, threshold: float | None, examples: int,
+                  engines: tuple[str, ...]) -> None:
+    """Run the test blocks and invariants written in policy files (POLICY... or DIR)."""
+    from credit_rules.testing.coverage import Coverage
+    from credit_rules.testing.runner import available_engines, load, policy_files, run_file
+
+    console = globals()["out"]
+    chosen = engines or available_engines()
+    coverage = Coverage() if with_coverage or threshold is not None else None
+    files = policy_files(paths)
+    if not files:
+        raise UsageError(f"no .policy files in {', '.join(paths)}")
+    passed = failed = 0
+    failures: list[tuple[str, str]] = []
+    sources: dict[str, str] = {}
+    for path in files:
+        try:
+            put = load(path)
+        except PolicyError as exc:
+            console.print(f"{path} E", markup=False)
+            failures.append((f"{path}: the policy does not compile", exc.render()))
+            failed += 1
+            continue
+        sources[put.path] = put.text
+        if coverage is not None:
+            coverage.add_policy(put.policy)
+        outcomes = run_file(put, chosen, examples=examples, recorder=coverage)
+        marks = "".join("." if o.passed else "F" for o in outcomes)
+        console.print(f"{path} {marks or '(no tests)'}", markup=False)
+        for outcome in outcomes:
+            if outcome.passed:
+                passed += 1
+            else:
+                failed += 1
+                failures.append((outcome.title, outcome.report()))
+    for title, report in failures:
+        console.print(f"\n___ {title} ___", markup=False)
+        console.print(report, markup=False)
+    below = False
+    if coverage is not None:
+        console.print("\ncoverage (rules, where/when conditions, caps, requirement lines…):", markup=False)
+        for file in coverage.files():
+            covered, total = file.counts
+            console.print(f"{file.path}: {covered}/{total} ({file.percent:.1f}%)", markup=False)
+            for line in file.lines(sources.get(file.path)):
+                console.print(line, markup=False)
+        percent = coverage.percent
+        console.print(f"total coverage: {percent:.1f}%", markup=False)
+        if threshold is not None and percent < threshold:
+            below = True
+            console.print(f"coverage {percent:.1f}% is below the threshold of {threshold:g}%", markup=False)
+    console.print(f"{passed} passed, {failed} failed", markup=False)
+    if failed or below:
+        sys.exit(1)
+
+
+# ---------------------------------------------------------------------- fmt
+@main.command(name="fmt")
+@click.argument("policies", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--check", "check_only", is_flag=True, help="Change nothing; exit 1 listing files that would change.")
+@click.option("--write", is_flag=True, help="Rewrite the files in place (atomically).")
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
+              help="Keywords in English or in Chinese (中文关键字).")
+@friendly_errors
+def fmt_command(policies: tuple[str, ...], check_only: bool, write: bool, lang: str) -> None:
+    """Print policies in canonical form, keeping comments and citations."""
+    from credit_rules.io.ledger import atomic_output
+    from credit_rules.syntax.parser import parse
+    from credit_rules.syntax.printer import print_policy
+
+    if check_only and write:
+        raise UsageError("--check and --write do not go together: --check changes nothing")
+    failed, changed = False, []
+    for path in policies:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"{path}: cannot read the policy ({exc.strerror}); check the path") from None
+        try:  # a broken file is reported and the others are still formatted
+            canonical = print_policy(parse(text, path), lang=lang)  # type: ignore[arg-type]
+        except PolicyError as exc:
+            err.print(exc.render(), markup=False)
+            failed = True
+            continue
+        if canonical != text:
+            changed.append(path)
+        if check_only:
+            continue
+        if write:
+            if canonical != text:
+                with atomic_output(path) as handle:
+                    handle.write(canonical)
+                err.print(f"reformatted {path}", markup=False)
+        else:
+            sys.stdout.write(canonical)
+    if check_only:
+        for path in changed:
+            out.print(f"would reformat {path}", markup=False)
+        unchanged = len(policies) - len(changed)
+        err.print(f"{len(changed)} file(s) would be reformatted, {unchanged} already canonical", markup=False)
+    if failed or (check_only and changed):
+        sys.exit(1)
+
+
 # ---------------------------------------------------------------------- demo
 @main.command()
 @click.option("--out", type=click.Path(file_okay=False),
@@ -291,8 +408,8 @@ def demo(out: str | None, teachers: int, seed: int, engine: str) -> None:
         shortfalls = "; ".join(f"{s.requirement}: {s.teachers}, {canonical(s.mean_missing)}"
                                for s in p.top_shortfalls) or "none"
         console.print(f"  {p.policy}: {shortfalls}", markup=False)
-    console.print(f"Try: credit-rules eval policies/five_year_cycle.policy --events {summary.folder}/events/*.parquet "
-                  f"--roster {summary.folder}/roster.parquet", markup=False)
+    console.print(f"Try: credit-rules explain policies/five_year_cycle.policy --events {summary.folder}/events "
+                  f"--roster {summary.folder}/roster.parquet --teacher T0000001 --as-of 2025-12-31", markup=False)
 
 
 def _dump(data: Any) -> str:

@@ -117,13 +117,23 @@ class RawInput:
 
 def _source_list(sources: Any) -> list[Any]:
     if isinstance(sources, str | os.PathLike | pl.DataFrame) or _is_arrow_table(sources):
-        return [sources]
+        return _expand_folder(sources)
     if isinstance(sources, Iterable):
-        out = list(sources)
+        out = [item for source in sources for item in _expand_folder(source)]
         if not out:
             raise UsageError("no input files given")
         return out
     raise UsageError(f"cannot read events from {type(sources).__name__}")
+
+
+def _expand_folder(source: Any) -> list[Any]:
+    """A folder stands for the data files in it (e.g. the part files of a partitioned dataset)."""
+    if isinstance(source, str | os.PathLike) and str(source) != "-" and Path(source).is_dir():
+        files = sorted(p for p in Path(source).iterdir() if p.suffix.lower() in _FORMATS and p.is_file())
+        if not files:
+            raise InputError(f"{source}: the folder holds no {_EXTENSION_HINT} files")
+        return files
+    return [source]
 
 
 def _is_arrow_table(obj: Any) -> bool:
