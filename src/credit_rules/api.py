@@ -113,11 +113,10 @@ def evaluate(
     elif engine == "bulk":
         from credit_rules.eval import bulk
 
-        if table is None:
-            from credit_rules.io.events import events_frame
-
-            table = events_frame(list(event_list), checked.timezone)
-        rows = bulk.evaluate(checked, table, teachers, as_of=as_of)
+        frame = table.frame if table is not None else bulk.events_to_frame(list(event_list))
+        rows = bulk.evaluate(
+            checked, frame, loaded_roster if loaded_roster is not None else teachers, as_of=as_of
+        )
     else:
         raise UsageError(f"unknown engine {engine!r}; use one of: {', '.join(ENGINES)}")
     return Ledger(checked, tuple(rows), table, loaded_roster)

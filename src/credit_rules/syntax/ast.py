@@ -541,3 +541,7 @@ class Policy:
     items: tuple[Item, ...]
     comments: tuple[Comment, ...] = attrs.field(default=(), eq=False, repr=False)
     span: Span = _span()
+    #: Where each grammar production (``source``, ``program``, ``where``, …) sat in the text,
+    #: as ``(production, span)``: clauses held as plain strings have no node of their own,
+    #: and the formatter needs their lines to put comments back beside them.
+    clause_spans: tuple[tuple[str, Span], ...] = attrs.field(default=(), eq=False, repr=False)

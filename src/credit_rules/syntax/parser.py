@@ -56,7 +56,15 @@ def parse(text: str, file: str = "<input>") -> ast.Policy:
     if builder.diagnostics:
         raise PolicyError(builder.diagnostics, {file: text})
     assert isinstance(policy, ast.Policy)
-    return ast.Policy(policy.header, policy.items, extract_comments(text, file), span=policy.span)
+    return ast.Policy(policy.header, policy.items, extract_comments(text, file), span=policy.span,
+                      clause_spans=_clause_spans(tree, file))
+
+
+def _clause_spans(tree: Tree[Token], file: str) -> tuple[tuple[str, Span], ...]:
+    """Every production's position, for the formatter (clauses kept as strings have no span)."""
+    found = [(str(t.data), Span(file, t.meta.line, t.meta.column, t.meta.end_line, t.meta.end_column))
+             for t in tree.iter_subtrees() if not getattr(t.meta, "empty", True)]
+    return tuple(sorted(found, key=lambda item: (item[1].line, item[1].col)))
 
 
 def parse_file(path: str | Path) -> ast.Policy:
@@ -91,6 +99,8 @@ _EXPECTED_NAMES = {
     "NAME": "a name", "NUMBER": "a number", "DATE": "a date (YYYY-MM-DD)", "STRING": 'a quoted text ("…")',
     "CMP": "a comparison (=, !=, <, <=, >, >=)", "COLON": "`:`", "LPAR": "`(`", "RPAR": "`)`",
     "COMMA": "`,`", "EQUAL": "`=`", "PERCENT": "`%`", "SLASH": "`/`", "$END": "the end of the file",
+    # punctuation terminals that also accept the full-width form (：，（）) or 、
+    "_COLON": "`:`", "_COMMA": "`,`", "_LPAR": "`(`", "_RPAR": "`)`", "_ENUM_COMMA": "`、`",
 }
 
 
@@ -391,6 +401,13 @@ class _Builder(Transformer[Token, Any]):
     def pro_rata(self, meta: Meta, c: list[Token]) -> tuple[str, Any, Span]:
         return self._award(ast.Block(Decimal(str(c[0])), Decimal(str(c[1])), pro_rata=True, span=self._span(meta)))
 
+    def block_zh(self, meta: Meta, c: list[Token]) -> tuple[str, Any, Span]:
+        """每30学时计3学分: hours come first in Chinese word order."""
+        return self.block(meta, [c[1], c[0]])
+
+    def pro_rata_zh(self, meta: Meta, c: list[Token]) -> tuple[str, Any, Span]:
+        return self.pro_rata(meta, [c[1], c[0]])
+
     def credits(self, meta: Meta, c: list[Any]) -> str:
         return "credits"
 
@@ -427,6 +444,10 @@ class _Builder(Transformer[Token, Any]):
 
     def cap_percent(self, meta: Meta, c: list[Token]) -> tuple[Decimal, str | None]:
         return (Decimal(str(c[0])), str(c[1]))
+
+    def cap_percent_zh(self, meta: Meta, c: list[Token]) -> tuple[Decimal, str | None]:
+        """practice 的10%: the requirement comes first in Chinese word order."""
+        return self.cap_percent(meta, [c[1], c[0]])
 
     def cap(self, meta: Meta, c: list[Any]) -> ast.Cap:
         name, (amount, percent_of) = str(c[0]), c[1]
@@ -483,6 +504,10 @@ class _Builder(Transformer[Token, Any]):
     def reduction(self, meta: Meta, c: list[Any]) -> ast.Reduction:
         source = c[3][1] if len(c) > 3 else None
         return ast.Reduction(Decimal(str(c[0])), Decimal(str(c[1])), str(c[2]), source, span=self._span(meta))
+
+    def reduction_zh(self, meta: Meta, c: list[Any]) -> ast.Reduction:
+        """学分要求按 hired_on 之前每年递减1/5: the attribute comes first in Chinese word order."""
+        return self.reduction(meta, [c[1], c[2], c[0], *c[3:]])
 
     # ---- grades, excellence, penalties, ranks
     def grade_assessment(self, meta: Meta, c: list[Any]) -> ast.GradeFromAssessment:
@@ -570,6 +595,9 @@ class _Builder(Transformer[Token, Any]):
 
     def expect_target(self, meta: Meta, c: list[Token]) -> str:
         return ".".join(str(t) for t in c)
+
+    def expect_target_grade(self, meta: Meta, c: list[Token]) -> str:
+        return "grade"
 
     def id_list(self, meta: Meta, c: list[Token]) -> tuple[str, ...]:
         return tuple(self._id(t) for t in c)

@@ -1,0 +1,235 @@
+"""IR conditions compiled to Polars boolean expressions, with the two-valued semantics of
+:mod:`credit_rules.eval.conditions` (a missing value makes ``!=`` and ``not in`` true and
+every other comparison false).
+
+Every compiled expression is non-null. Comparisons that have no exact native form
+(a text attribute compared with a number, for instance) are evaluated by calling the
+reference :func:`~credit_rules.eval.conditions.compare` once per *distinct* value of the
+column, so they are exact by construction and cost one Python call per distinct value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from fractions import Fraction
+from typing import Literal, TypeAlias
+
+import attrs
+import polars as pl
+
+from credit_rules import ir
+from credit_rules.eval.conditions import compare, member
+
+FieldKind: TypeAlias = Literal["text", "date", "bool", "missing"] | int  # int: scaled integer 10^n
+
+
+class Unsupported(Exception):
+    """A construct the bulk engine cannot compile exactly (the plan falls back)."""
+
+
+@attrs.frozen
+class Field:
+    expr: pl.Expr
+    kind: FieldKind
+
+
+def _apply(op: str, left: pl.Expr, right: pl.Expr) -> pl.Expr:
+    match op:
+        case "=":
+            return left == right
+        case "!=":
+            return left != right
+        case "<":
+            return left < right
+        case "<=":
+            return left <= right
+        case ">":
+            return left > right
+        case ">=":
+            return left >= right
+    raise AssertionError(op)  # pragma: no cover
+
+
+def _scaled_compare(expr: pl.Expr, digits: int, op: str, value: Decimal) -> pl.Expr:
+    """``expr / 10^digits  op  value`` exactly, for an integer column."""
+    x = Fraction(value) * 10**digits
+    if x.denominator == 1:
+        return _apply(op, expr, pl.lit(int(x), pl.Int64))
+    lo, hi = math.floor(x), math.ceil(x)
+    match op:
+        case "=":
+            return pl.lit(False)
+        case "!=":
+            return pl.lit(True)
+        case "<" | "<=":
+            return expr <= pl.lit(lo, pl.Int64)
+        case ">" | ">=":
+            return expr >= pl.lit(hi, pl.Int64)
+    raise AssertionError(op)  # pragma: no cover
+
+
+def _by_distinct(expr: pl.Expr, test: Callable[[object], bool], if_null: bool) -> pl.Expr:
+    """Apply the reference Python predicate once per distinct (non-null) value."""
+
+    def fn(series: pl.Series) -> pl.Series:
+        distinct = series.drop_nulls().unique()
+        results = pl.Series([test(v) for v in distinct.to_list()], dtype=pl.Boolean)
+        out = series.replace_strict(distinct, results, default=None, return_dtype=pl.Boolean)
+        return out.fill_null(if_null)
+
+    return expr.map_batches(fn, return_dtype=pl.Boolean, is_elementwise=True)
+
+
+def compile_compare(field: Field, op: str, value: ir.Scalar) -> pl.Expr:
+    if_null = op == "!="
+    expr, kind = field.expr, field.kind
+    if kind == "missing":
+        return pl.lit(if_null)
+    native: pl.Expr
+    if isinstance(value, bool):
+        if kind == "bool":
+            native = _apply(op, expr.cast(pl.Int8), pl.lit(int(value), pl.Int8))
+        elif isinstance(kind, int):
+            native = _apply(op, (expr != 0).cast(pl.Int8), pl.lit(int(value), pl.Int8))
+        elif kind == "text":
+            native = _apply(op, (expr.str.len_bytes() > 0).cast(pl.Int8), pl.lit(int(value), pl.Int8))
+        else:
+            raise Unsupported(f"comparing a {kind} with a boolean")
+    elif isinstance(value, Decimal):
+        if isinstance(kind, int):
+            native = _scaled_compare(expr, kind, op, value)
+        elif kind == "bool":
+            native = _scaled_compare(expr.cast(pl.Int64), 0, op, value)
+        elif kind == "text":
+            return _by_distinct(expr, lambda v: compare(v, op, value), if_null)
+        else:
+            return pl.lit(if_null)  # a date never reads as a number: missing
+    elif isinstance(value, dt.date):
+        if kind == "date":
+            native = _apply(op, expr, pl.lit(value, pl.Date))
+        elif kind == "text":
+            return _by_distinct(expr, lambda v: compare(v, op, value), if_null)
+        else:
+            return pl.lit(if_null)  # numbers and booleans never read as dates
+    else:
+        if kind == "text":
+            native = _apply(op, expr, pl.lit(value, pl.String))
+        elif kind == "date":
+            native = _apply(op, expr.dt.strftime("%Y-%m-%d"), pl.lit(value, pl.String))
+        else:
+            raise Unsupported(f"comparing a {kind} field with text")
+    return pl.when(expr.is_null()).then(pl.lit(if_null)).otherwise(native.fill_null(if_null))
+
+
+def compile_member(field: Field, values: frozenset[ir.Scalar], negated: bool) -> pl.Expr:
+    expr, kind = field.expr, field.kind
+    if kind == "missing":
+        return pl.lit(negated)
+    if not values:
+        return pl.when(expr.is_null()).then(pl.lit(negated)).otherwise(pl.lit(negated))
+    found: pl.Expr | None = None
+    if kind == "text" and all(isinstance(v, str) for v in values):
+        found = expr.is_in(sorted(str(v) for v in values))
+    elif isinstance(kind, int) and all(
+        isinstance(v, Decimal) and not isinstance(v, bool) for v in values
+    ):
+        ints = []
+        for v in values:
+            x = Fraction(v) * 10**kind  # type: ignore[arg-type]
+            if x.denominator == 1:
+                ints.append(int(x))
+        found = expr.is_in(sorted(ints)) if ints else pl.lit(False)
+    elif kind == "date" and all(isinstance(v, dt.date) for v in values):
+        found = expr.is_in(sorted(values), nulls_equal=False)  # type: ignore[type-var,unused-ignore]
+    elif kind == "text":
+        return _by_distinct(expr, lambda v: member(v, values, negated), negated)
+    else:
+        raise Unsupported(f"membership of a {kind} field")
+    result = ~found if negated else found
+    return pl.when(expr.is_null()).then(pl.lit(negated)).otherwise(result.fill_null(negated))
+
+
+@attrs.define
+class CondCompiler:
+    """Compiles conditions over one frame: ``fields`` maps names to columns.
+
+    ``roles``: the teacher's role list column (teacher conditions); ``column_of``: how a
+    derived fact (``qualified``, ``any KIND``, ``ranked``) is found in the frame.
+    """
+
+    fields: Mapping[str, Field]
+    fallback_kind: FieldKind = "missing"
+    fallback_expr: Callable[[str], pl.Expr] | None = None
+    roles: pl.Expr | None = None
+    qualified: Callable[[str], pl.Expr] | None = None
+    has_kind: Callable[[str], pl.Expr] | None = None
+    ranked: Callable[[str | None], pl.Expr] | None = None
+    day: pl.Expr | None = None
+
+    def field(self, name: str) -> Field:
+        found = self.fields.get(name)
+        if found is not None:
+            return found
+        if self.fallback_expr is not None and self.fallback_kind != "missing":
+            return Field(self.fallback_expr(name), self.fallback_kind)
+        return Field(pl.lit(None), "missing")
+
+    def __call__(self, cond: ir.Cond | None) -> pl.Expr:
+        if cond is None:
+            return pl.lit(True)
+        match cond:
+            case ir.And(items):
+                out: pl.Expr = pl.lit(True)
+                for item in items:
+                    out = out & self(item)
+                return out
+            case ir.Or(items):
+                out = pl.lit(False)
+                for item in items:
+                    out = out | self(item)
+                return out
+            case ir.Not(item):
+                return ~self(item)
+            case ir.Compare(name, _, op, value):
+                return compile_compare(self.field(name), op, value)
+            case ir.Member(name, _, values, negated):
+                return compile_member(self.field(name), values, negated)
+            case ir.DateBound(op, date):
+                if self.day is None:
+                    raise Unsupported("a date bound outside an event filter")
+                return (self.day <= date) if op == "<=" else (self.day >= date)
+            case ir.HasRole(role):
+                if self.roles is None:
+                    raise Unsupported("`role` in an event filter")
+                return self.roles.list.contains(pl.lit(role, pl.String)).fill_null(False)
+            case ir.Qualified(program):
+                if self.qualified is None:
+                    raise Unsupported("`qualified` in an event filter")
+                return self.qualified(program)
+            case ir.EventsExist(kind, exists):
+                if self.has_kind is None:
+                    raise Unsupported("`any KIND` in an event filter")
+                has = self.has_kind(kind)
+                return has if exists else ~has
+            case ir.Ranked(rank):
+                if self.ranked is None:
+                    raise Unsupported("`ranked` outside `excellent`")
+                return self.ranked(rank)
+        raise Unsupported(f"condition {cond!r}")
+
+
+def walk(cond: ir.Cond | None) -> list[ir.Cond]:
+    """Every node of a condition tree (for collecting the facts it needs)."""
+    if cond is None:
+        return []
+    out: list[ir.Cond] = [cond]
+    match cond:
+        case ir.And(items) | ir.Or(items):
+            for item in items:
+                out.extend(walk(item))
+        case ir.Not(item):
+            out.extend(walk(item))
+    return out

@@ -1,0 +1,1068 @@
+"""The bulk evaluator: a checked policy compiled to Polars queries over an event table.
+
+Read it beside :mod:`credit_rules.eval.interpreter` (the definition of truth); each step
+below names the interpreter function it reproduces.
+
+Numbers are fixed-point Int64 at one scale per plan, ``10^digits`` (``digits`` >= 6, the
+micro-units of the event table): every constant of the policy (rate, amounts, caps,
+requirements times the reduction fraction) is an exact integer at that scale, so every
+sum, product, block division and comparison is exact integer arithmetic, and canonical
+decimal strings are rendered from the integers in Polars. With ``10 hours = 1 credit``
+the scale is 10^7, so values up to ~9.2 * 10^11 credits are exact; a plan that would
+need more than 10^10 falls back to the interpreter (``plan.fallbacks``).
+
+Output: one frame, one row per teacher and period, columns named and ordered like
+:data:`credit_rules.io.ledger.LEDGER_KEYS`. Decimals are canonical strings; the nested
+keys (``by_category``, ``by_level``, ``requirements``, ``trace``) are compact JSON text,
+byte-equal to ``json.dumps(row.to_json()[key], ensure_ascii=False, separators=(",", ":"))``
+(the layout :func:`credit_rules.io.ledger.write_ledger` uses for Parquet).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+import attrs
+import numpy as np
+import polars as pl
+
+from credit_rules import ir
+from credit_rules.eval.bulk.conditions import CondCompiler, Field, FieldKind, Unsupported, walk
+from credit_rules.records import (
+    EVENT_COLUMNS,
+    Event,
+    LedgerRow,
+    RequirementResult,
+    Teacher,
+    TraceEntry,
+)
+from credit_rules.values import Period, PeriodKind, exact_div, period_of, periods_within, today
+
+TP = ["teacher_id", "pstart"]
+QUALIFYING = ["qualified", "excellent"]
+MICRO_DIGITS = 6
+MAX_DIGITS = 10
+LEDGER_COLUMNS = (
+    "teacher_id", "period_start", "period_end", "credits", "hours", "leave_days", "grade",
+    "excellent_eligible", "by_category", "by_level", "requirements", "met", "trace",
+)
+ROSTER_SCHEMA: dict[str, Any] = {
+    "teacher_id": pl.String, "title": pl.String, "roles": pl.List(pl.String),
+    "stage": pl.String, "hired_on": pl.Date, "retired_on": pl.Date, "school": pl.String,
+    "county": pl.String, "city": pl.String, "workshop": pl.String,
+}
+EVENT_SCHEMA: dict[str, Any] = {
+    "event_id": pl.String, "teacher_id": pl.String, "at_us": pl.Int64, "day": pl.Date,
+    "kind": pl.String, "hours_u": pl.Int64, "credits_u": pl.Int64, "category": pl.String,
+    "level": pl.String, "format": pl.String, "program": pl.String, "grade": pl.String,
+    "score_u": pl.Int64, "count": pl.Int64, "words": pl.Int64,
+}
+_TEXT_EVENT_FIELDS = ("event_id", "teacher_id", "kind", "category", "level", "format",
+                      "program", "grade")
+_TEACHER_TEXT = ("teacher_id", "title", "stage", "school", "county", "city", "workshop")
+_TEACHER_DATES = ("hired_on", "retired_on")
+
+
+# ----------------------------------------------------------------------------- the plan
+def places(value: Decimal) -> int:
+    """Decimal places of ``value`` once trailing zeros are dropped."""
+    exponent = value.normalize().as_tuple().exponent
+    assert isinstance(exponent, int)
+    return max(-exponent, 0)
+
+
+@attrs.frozen
+class BulkPlan:
+    """A policy ready for :func:`run`: its fixed-point scale and what cannot be vectorised.
+
+    ``fallbacks`` lists ``(construct, reason)``; when it is not empty :func:`run`
+    evaluates the policy with the interpreter (same results, no speed) and says so here.
+    """
+
+    policy: ir.Policy
+    digits: int
+    fallbacks: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def scale(self) -> int:
+        return int(10**self.digits)
+
+    def fixed(self, value: Decimal) -> int:
+        """``value`` as an exact integer at the plan's scale."""
+        x = Fraction(value) * self.scale
+        if x.denominator != 1:
+            raise AssertionError(f"{value} is not exact at 10^-{self.digits}")
+        return int(x)
+
+
+def _digits(policy: ir.Policy) -> int:
+    need = [MICRO_DIGITS]
+    rate = policy.rate
+    if rate is not None:
+        need.append(MICRO_DIGITS + places(rate))
+    for rule in policy.rules:
+        award = rule.award
+        if isinstance(award, ir.Fixed | ir.IfQualified):
+            need.append(places(award.amount))
+            if award.unit == "hours" and rate is not None:
+                need.append(places(award.amount * rate))
+        elif isinstance(award, ir.Block):
+            need += [places(award.credits), places(award.hours)]
+            if award.pro_rata:
+                need.append(MICRO_DIGITS + places(exact_div(award.credits, award.hours)))
+    for cap in policy.caps:
+        need.append(places(cap.amount))
+    fraction = places(policy.reduction.fraction) if policy.reduction else 0
+    for requirement in policy.requirements:
+        for line in requirement.lines:
+            extra = fraction if isinstance(line.measure, ir.MeasureCredits) else 0
+            need.append(places(line.amount) + extra)
+    return max(need)
+
+
+def compile_plan(policy: ir.Policy) -> BulkPlan:
+    """Check that every construct of ``policy`` compiles, and fix the arithmetic scale."""
+    fallbacks: list[tuple[str, str]] = []
+    try:
+        digits = _digits(policy)
+    except (ValueError, ArithmeticError) as exc:
+        return BulkPlan(policy, MICRO_DIGITS, (("exact arithmetic", str(exc)),))
+    if digits > MAX_DIGITS:
+        fallbacks.append((
+            "exact arithmetic",
+            f"amounts need 10^-{digits} precision; Int64 fixed point stops at 10^-{MAX_DIGITS}",
+        ))
+    for rule in policy.rules:
+        if isinstance(rule.award, ir.Block) and rule.award.hours <= 0:
+            fallbacks.append((f"rule {rule.name}", "a block of zero hours"))
+    plan = BulkPlan(policy, min(digits, MAX_DIGITS), tuple(fallbacks))
+    try:
+        _dry_compile(plan)
+    except Unsupported as exc:
+        fallbacks.append(("condition", str(exc)))
+    return BulkPlan(policy, plan.digits, tuple(fallbacks))
+
+
+def _dry_compile(plan: BulkPlan) -> None:
+    """Compile every condition once against placeholder columns (raises Unsupported)."""
+    policy = plan.policy
+    event = _event_compiler(plan, ("extra",), view=False)
+    view = _event_compiler(plan, ("extra",), view=True)
+    teacher = _teacher_compiler(plan, _Facts.placeholder(), outcome=True)
+    for rule in policy.rules:
+        event(rule.where)
+        teacher(rule.when)
+    for cap in policy.caps:
+        view(cap.of)
+    for penalty in policy.penalties:
+        event(penalty.where)
+    for requirement in policy.requirements:
+        for line in requirement.lines:
+            teacher(line.when)
+            measure = line.measure
+            if isinstance(measure, ir.MeasureCredits | ir.MeasureHours):
+                view(measure.of)
+            elif isinstance(measure, ir.MeasureCount):
+                event(measure.where)
+    for waiver in policy.waivers:
+        teacher(waiver.when)
+    if policy.excellent:
+        teacher(policy.excellent.when)
+    for rank in policy.ranks:
+        teacher(rank.among)
+
+
+# ------------------------------------------------------------------------- conditions
+def _event_fields(plan: BulkPlan, columns: Iterable[str], *, view: bool) -> dict[str, Field]:
+    fields: dict[str, Field] = {}
+    for name in columns:
+        if name not in EVENT_SCHEMA and name not in ("source", "row", "pstart", "pend"):
+            fields[name] = Field(pl.col(name), "text")  # an attribute column
+    for name in _TEXT_EVENT_FIELDS:
+        fields[name] = Field(pl.col(name), "text")
+    if view:
+        fields["category"] = Field(pl.col("v_category"), "text")
+        fields["level"] = Field(pl.col("v_level"), "text")
+    fields["hours"] = Field(pl.col("hours_u"), MICRO_DIGITS)
+    fields["credits"] = Field(pl.col("credits_u"), MICRO_DIGITS)
+    fields["score"] = Field(pl.col("score_u"), MICRO_DIGITS)
+    fields["count"] = Field(pl.col("count"), 0)
+    fields["words"] = Field(pl.col("words"), 0)
+    fields["day"] = Field(pl.col("day"), "date")
+    fields["at"] = Field(pl.col("day"), "date")
+    return fields
+
+
+def _event_compiler(plan: BulkPlan, columns: Iterable[str], *, view: bool) -> CondCompiler:
+    return CondCompiler(_event_fields(plan, columns, view=view), day=pl.col("day"))
+
+
+@attrs.frozen
+class _Facts:
+    """Column names of the per teacher-period facts conditions may ask about."""
+
+    programs: Mapping[str, str]
+    kinds: Mapping[str, str]
+    ranks: Mapping[str, str]
+
+    @staticmethod
+    def placeholder() -> _Facts:
+        class Any_(dict[str, str]):
+            def __missing__(self, key: str) -> str:
+                return "placeholder"
+
+        return _Facts(Any_(), Any_(), Any_())
+
+
+def _teacher_compiler(plan: BulkPlan, facts: _Facts, *, outcome: bool) -> CondCompiler:
+    fields: dict[str, Field] = {n: Field(pl.col(n), "text") for n in _TEACHER_TEXT}
+    fields.update({n: Field(pl.col(n), "date") for n in _TEACHER_DATES})
+    if outcome:
+        fields["credits"] = Field(pl.col("credits_k"), plan.digits)
+        fields["hours"] = Field(pl.col("hours_k"), plan.digits)
+        fields["leave_days"] = Field(pl.col("leave_days"), 0)
+        fields["grade"] = Field(pl.col("grade"), "text")
+        fields["met"] = Field(pl.col("met"), "bool")
+        fields["excellent_eligible"] = Field(pl.lit(False), "bool")
+
+    def ranked(name: str | None) -> pl.Expr:
+        if name is None:
+            cols = [pl.col(c) for c in facts.ranks.values()]
+            return pl.any_horizontal(cols) if cols else pl.lit(False)
+        return pl.col(facts.ranks[name]) if name in facts.ranks else pl.lit(False)
+
+    return CondCompiler(
+        fields,
+        roles=pl.col("roles"),
+        qualified=lambda p: pl.col(facts.programs[p]),
+        has_kind=lambda k: pl.col(facts.kinds[k]),
+        ranked=ranked if outcome else None,
+    )
+
+
+def _teacher_conds(policy: ir.Policy) -> list[ir.Cond | None]:
+    conds: list[ir.Cond | None] = [r.when for r in policy.rules]
+    conds += [line.when for req in policy.requirements for line in req.lines]
+    conds += [w.when for w in policy.waivers]
+    conds += [policy.excellent.when if policy.excellent else None]
+    conds += [r.among for r in policy.ranks]
+    return conds
+
+
+def _needed_facts(policy: ir.Policy) -> _Facts:
+    programs: dict[str, str] = {}
+    kinds: dict[str, str] = {}
+    for cond in _teacher_conds(policy):
+        for node in walk(cond):
+            if isinstance(node, ir.Qualified):
+                programs.setdefault(node.program, f"__q{len(programs)}")
+            elif isinstance(node, ir.EventsExist):
+                kinds.setdefault(node.kind, f"__k{len(kinds)}")
+    for req in policy.requirements:
+        for line in req.lines:
+            if isinstance(line.measure, ir.MeasureQualified):
+                programs.setdefault(line.measure.program, f"__q{len(programs)}")
+    ranks = {r.name: f"__r{i}" for i, r in enumerate(policy.ranks)}
+    return _Facts(programs, kinds, ranks)
+
+
+# ---------------------------------------------------------------------------- periods
+def _period_exprs(kind: PeriodKind, day: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """Start and end of the school year / semester holding ``day`` (values.period_of)."""
+    y, m = day.dt.year(), day.dt.month()
+    if kind is PeriodKind.SCHOOL_YEAR:
+        first = pl.when(m >= 9).then(y).otherwise(y - 1)
+        return pl.date(first, 9, 1), pl.date(first + 1, 8, 31)
+    if kind is PeriodKind.SEMESTER:
+        start = (pl.when(m >= 9).then(pl.date(y, 9, 1))
+                 .when(m == 1).then(pl.date(y - 1, 9, 1)).otherwise(pl.date(y, 2, 1)))
+        end = (pl.when(m >= 9).then(pl.date(y + 1, 1, 31))
+               .when(m == 1).then(pl.date(y, 1, 31)).otherwise(pl.date(y, 8, 31)))
+        return start, end
+    raise ValueError("a window is not a recurring period")
+
+
+def _assign_periods(policy: ir.Policy, events: pl.LazyFrame) -> pl.LazyFrame:
+    """Each event's ledger period (``pstart``, ``pend``); events outside every period go."""
+    window = policy.window
+    day = pl.col("day")
+    if policy.evaluate is PeriodKind.WINDOW:
+        assert window is not None
+        return events.filter(day.is_between(window.start, window.end)).with_columns(
+            pl.lit(window.start, pl.Date).alias("pstart"), pl.lit(window.end, pl.Date).alias("pend"))
+    start, end = _period_exprs(policy.evaluate, day)
+    if window is None:
+        return events.with_columns(start.alias("pstart"), end.alias("pend"))
+    return events.filter(day.is_between(window.start, window.end)).with_columns(
+        pl.max_horizontal(start, pl.lit(window.start, pl.Date)).alias("pstart"),
+        pl.min_horizontal(end, pl.lit(window.end, pl.Date)).alias("pend"),
+    )
+
+
+def _teacher_periods(
+    policy: ir.Policy, event_teachers: pl.DataFrame, all_events: pl.LazyFrame,
+    roster: pl.DataFrame, as_of: dt.date,
+) -> pl.DataFrame:
+    """Every (teacher, period) that gets a ledger row (interpreter.ledger_periods)."""
+    ids = pl.concat([event_teachers.select("teacher_id"), roster.select("teacher_id")]).unique()
+    window = policy.window
+    if window is not None:
+        whole = policy.evaluate is PeriodKind.WINDOW
+        periods = [window] if whole else periods_within(policy.evaluate, window)
+        frame = pl.DataFrame({
+            "pstart": [p.start for p in periods], "pend": [p.end for p in periods],
+        }, schema={"pstart": pl.Date, "pend": pl.Date})
+        tps = ids.join(frame, how="cross")
+    else:
+        start, end = _period_exprs(policy.evaluate, pl.col("day"))
+        found = all_events.select(
+            "teacher_id", start.alias("pstart"), end.alias("pend")).unique().collect()
+        now = period_of(policy.evaluate, as_of)
+        current = roster.select("teacher_id").with_columns(
+            pl.lit(now.start, pl.Date).alias("pstart"), pl.lit(now.end, pl.Date).alias("pend"))
+        tps = pl.concat([found, current]).unique()
+    return tps.sort(TP)
+
+
+# ----------------------------------------------------------------------------- helpers
+def _json_text(expr: pl.Expr) -> pl.Expr:
+    """A JSON string literal of text, as ``json.dumps(..., ensure_ascii=False)`` writes it."""
+    specials = ['\\', '"', "\n", "\r", "\t", "\b", "\f"]
+    replaced = ["\\\\", '\\"', "\\n", "\\r", "\\t", "\\b", "\\f"]
+    for code in range(32):
+        char = chr(code)
+        if char not in specials:
+            specials.append(char)
+            replaced.append(f"\\u{code:04x}")
+    escaped = pl.when(expr.str.contains(r'[\\"\x00-\x1f]')).then(
+        expr.str.replace_many(specials, replaced)).otherwise(expr)
+    return pl.concat_str([pl.lit('"'), escaped, pl.lit('"')])
+
+
+def render(expr: pl.Expr, digits: int) -> pl.Expr:
+    """Canonical decimal text (values.canonical) of an integer at scale 10^digits."""
+    scale = 10**digits
+    magnitude = expr.abs()
+    whole = (magnitude // scale).cast(pl.String)
+    frac = magnitude % scale
+    frac_text = frac.cast(pl.String).str.pad_start(digits, "0").str.strip_chars_end("0")
+    sign = pl.when(expr < 0).then(pl.lit("-")).otherwise(pl.lit(""))
+    body = pl.when(frac > 0).then(pl.concat_str([whole, pl.lit("."), frac_text])).otherwise(whole)
+    return pl.when(expr == 0).then(pl.lit("0")).otherwise(pl.concat_str([sign, body]))
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _bool_text(expr: pl.Expr) -> pl.Expr:
+    return pl.when(expr).then(pl.lit("true")).otherwise(pl.lit("false"))
+
+
+def _scaled(column: str, plan: BulkPlan) -> pl.Expr:
+    return pl.col(column).fill_null(0) * pl.lit(10 ** (plan.digits - MICRO_DIGITS), pl.Int64)
+
+
+def _rate_times(column: str, plan: BulkPlan, rate: Decimal) -> pl.Expr:
+    """``column`` (micro-units) times an exact decimal ``rate``, at the plan's scale."""
+    numerator = Fraction(rate) * 10 ** places(rate)
+    assert numerator.denominator == 1
+    shift = plan.digits - MICRO_DIGITS - places(rate)
+    assert shift >= 0, "the plan's scale covers the rate"
+    return pl.col(column).fill_null(0) * pl.lit(int(numerator) * 10**shift, pl.Int64)
+
+
+def _join_flags(frame: pl.DataFrame, flags: pl.DataFrame, fill: Any = False) -> pl.DataFrame:
+    names = [c for c in flags.columns if c not in TP]
+    return frame.join(flags, on=TP, how="left").with_columns(
+        [pl.col(c).fill_null(fill) for c in names])
+
+
+# ------------------------------------------------------------------------------- run
+def run(
+    plan: BulkPlan,
+    events: pl.LazyFrame | pl.DataFrame,
+    roster: pl.DataFrame | None,
+    *,
+    as_of: dt.date | None = None,
+    trace: bool = True,
+    timezone_events: str | None = None,
+) -> pl.DataFrame:
+    """The ledger of ``plan`` over ``events`` (the :attr:`EventTable.frame` layout, sorted
+    by teacher_id, at_us, event_id) and ``roster`` (the :attr:`Roster.frame` layout).
+
+    One row per teacher and period, sorted by ``teacher_id``, ``period_start``; columns
+    :data:`LEDGER_COLUMNS` (see the module docstring). ``trace=False`` leaves ``trace``
+    as ``"[]"`` (for measuring its cost only: the ledger then differs from the contract).
+    """
+    policy = plan.policy
+    as_of_day = as_of or today(policy.timezone)
+    lazy = events.lazy() if isinstance(events, pl.DataFrame) else events
+    roster_frame = _roster_or_empty(roster)
+    if plan.fallbacks:
+        return _run_interpreter(plan, lazy.collect(), roster_frame, as_of_day)
+    batch = _evaluate_batch(plan, lazy, roster_frame, as_of_day, trace=trace)
+    return finish(plan, batch)
+
+
+def _roster_or_empty(roster: pl.DataFrame | None) -> pl.DataFrame:
+    if roster is None:
+        return pl.DataFrame(schema=ROSTER_SCHEMA)
+    missing = [pl.lit(None, t).alias(c) for c, t in ROSTER_SCHEMA.items() if c not in roster.columns]
+    return roster.with_columns(missing).select(list(ROSTER_SCHEMA)).cast(ROSTER_SCHEMA)  # type: ignore[arg-type]
+
+
+def _evaluate_batch(
+    plan: BulkPlan, lazy: pl.LazyFrame, roster: pl.DataFrame, as_of: dt.date, *, trace: bool,
+) -> pl.DataFrame:
+    """Everything up to ranks and excellence, for the teachers in ``lazy`` and ``roster``.
+
+    Returns one row per teacher-period with the rendered ledger columns plus what
+    :func:`finish` needs (facts, roster attributes, scores, penalties).
+    """
+    policy = plan.policy
+    facts = _needed_facts(policy)
+    schema = lazy.collect_schema()
+    columns = list(schema.names())
+    missing = [pl.lit(None, t).alias(c) for c, t in EVENT_SCHEMA.items() if c not in columns]
+    if missing:
+        lazy = lazy.with_columns(missing)
+        columns = [*columns, *(c for c in EVENT_SCHEMA if c not in columns)]
+    attributes = [c for c in columns if c not in EVENT_SCHEMA and c not in ("source", "row")]
+    keep = [*EVENT_SCHEMA, *attributes]
+    lazy = lazy.select(keep)
+
+    ev = _assign_periods(policy, lazy).collect()
+    if policy.window is None:
+        event_teachers = lazy.select("teacher_id").unique().collect()
+    else:
+        event_teachers = lazy.select("teacher_id").unique().collect()
+    tp = _teacher_periods(policy, event_teachers, lazy, roster, as_of)
+    tp = tp.join(roster, on="teacher_id", how="left")
+
+    event_cond = _event_compiler(plan, attributes, view=False)
+    view_cond = _event_compiler(plan, attributes, view=True)
+
+    # ---- per teacher-period facts: qualified(program), any KIND
+    assessments = ev.filter(pl.col("kind") == "assessment")
+    fact_frames: list[pl.DataFrame] = []
+    for program, name in facts.programs.items():
+        fact_frames.append(
+            assessments.filter(pl.col("program") == program)
+            .group_by(TP, maintain_order=True).agg(pl.col("grade").last())
+            .select(*TP, pl.col("grade").is_in(QUALIFYING).fill_null(False).alias(name)))
+    for kind, name in facts.kinds.items():
+        fact_frames.append(
+            ev.filter(pl.col("kind") == kind).select(TP).unique()
+            .with_columns(pl.lit(True).alias(name)))
+    for frame in fact_frames:
+        tp = _join_flags(tp, frame)
+    teacher_cond = _teacher_compiler(plan, facts, outcome=False)
+
+    # ---- rules' `when`, once per teacher-period
+    rules = sorted(policy.rules, key=lambda r: r.name)
+    when_cols = {}
+    for index, rule in enumerate(rules):
+        if rule.when is not None:
+            when_cols[rule.name] = f"__w{index}"
+    if when_cols:
+        tp = tp.with_columns([
+            teacher_cond(rule.when).alias(when_cols[rule.name]) for rule in rules
+            if rule.name in when_cols
+        ])
+
+    def applies(frame: pl.DataFrame, rule: ir.Rule) -> pl.DataFrame:
+        if rule.name not in when_cols:
+            return frame
+        ok = tp.filter(pl.col(when_cols[rule.name])).select(TP)
+        return frame.join(ok, on=TP, how="semi", maintain_order="left")
+
+    # ---- awards (interpreter._rule_awards), leave days, penalties
+    award_frames: list[pl.DataFrame] = []
+    leave_frames: list[pl.DataFrame] = []
+    # `exception to`: where an exception fires on an event, its target does not see it.
+    computed: dict[str, pl.DataFrame] = {}
+    excluded: dict[str, list[pl.DataFrame]] = {}
+    for index, rule in enumerate(rules):
+        if rule.exception_to is not None and not isinstance(rule.award, ir.Leave):
+            computed[rule.name] = _rule_awards(plan, rule, index, ev, event_cond, applies)
+            excluded.setdefault(rule.exception_to, []).append(
+                computed[rule.name].select(*TP, "event_id"))
+    for index, rule in enumerate(rules):
+        if rule.name in computed:
+            award_frame = computed[rule.name]
+        elif rule.name in excluded and not isinstance(rule.award, ir.Leave):
+            seen = pl.concat(excluded[rule.name]).unique()
+            kept = ev.join(seen, on=[*TP, "event_id"], how="anti", maintain_order="left")
+            award_frame = _rule_awards(plan, rule, index, kept, event_cond, applies)
+        else:
+            award_frame = _rule_awards(plan, rule, index, ev, event_cond, applies)
+        if isinstance(rule.award, ir.Leave):
+            leave_frames.append(award_frame)
+        elif award_frame.height:
+            award_frames.append(award_frame)
+    awards = _concat_awards(award_frames, attributes)
+
+    if leave_frames:
+        leave = (pl.concat([f.select(*TP, "event_id") for f in leave_frames]).unique()
+                 .group_by(TP).agg(pl.len().cast(pl.Int64).alias("leave_days")))
+        tp = _join_flags(tp, leave, 0)
+    else:
+        tp = tp.with_columns(pl.lit(0, pl.Int64).alias("leave_days"))
+
+    void_parts = [p for p in policy.penalties if p.void_credits]
+    noexc_parts = [p for p in policy.penalties if p.not_excellent]
+    for name, group in (("__void", void_parts), ("__noexc", noexc_parts)):
+        if group:
+            cond = pl.lit(False)
+            for penalty in group:
+                cond = cond | ((pl.col("kind") == penalty.kind) & event_cond(penalty.where))
+            hit = ev.filter(cond).select(TP).unique().with_columns(pl.lit(True).alias(name))
+            tp = _join_flags(tp, hit)
+        else:
+            tp = tp.with_columns(pl.lit(False).alias(name))
+
+    # ---- the credit register (interpreter._register)
+    awards = _register(plan, awards, tp, view_cond)
+
+    # ---- totals, breakdowns, trace
+    tp = _aggregate(plan, tp, awards, rules, trace=trace)
+
+    # ---- grade, scores for ranks
+    tp = _grades_and_scores(plan, tp, ev)
+
+    # ---- requirements (interpreter._requirements)
+    tp = _requirements(plan, tp, awards, ev, teacher_cond, view_cond, event_cond)
+    return tp
+
+
+def _rule_awards(
+    plan: BulkPlan, rule: ir.Rule, index: int, ev: pl.DataFrame, event_cond: CondCompiler,
+    applies: Any,
+) -> pl.DataFrame:
+    award = rule.award
+    where = event_cond(rule.where)
+    if isinstance(award, ir.IfQualified):
+        base = ev.filter((pl.col("kind") == "assessment") & (pl.col("program") == (rule.program or ""))
+                         & where)
+        base = applies(base, rule)
+        base = base.group_by(TP, maintain_order=True).agg(pl.all().last()).select(base.columns)
+        base = base.filter(pl.col("grade").is_in(QUALIFYING).fill_null(False))
+    else:
+        cond = pl.col("kind") == rule.kind
+        if rule.program is not None:
+            cond = cond & (pl.col("program") == rule.program).fill_null(False)
+        base = applies(ev.filter(cond & where), rule)
+        if rule.first:
+            base = base.unique(subset=TP, keep="first", maintain_order=True)
+    if isinstance(award, ir.Leave):
+        return pl.DataFrame(base)
+    rate = plan.policy.rate
+    hours: pl.Expr
+    credits: pl.Expr
+    match award:
+        case ir.CountHours():
+            hours = _scaled("hours_u", plan)
+            credits = _rate_times("hours_u", plan, rate) if rate is not None else pl.lit(0)
+        case ir.CountCredits():
+            hours = _scaled("hours_u", plan)
+            credits = _scaled("credits_u", plan)
+        case ir.Fixed(amount, unit) | ir.IfQualified(amount, unit):
+            if unit == "credits":
+                credits, hours = pl.lit(plan.fixed(amount)), pl.lit(0)
+            else:
+                converted = amount * rate if rate is not None else Decimal(0)
+                credits, hours = pl.lit(plan.fixed(converted)), pl.lit(plan.fixed(amount))
+        case ir.Block(block_credits, block_hours, pro_rata):
+            hours = _scaled("hours_u", plan)
+            if pro_rata:
+                credits = _rate_times("hours_u", plan, exact_div(block_credits, block_hours))
+            else:
+                size = plan.fixed(block_hours)
+                after = hours.cum_sum().over(TP)
+                before = after - hours
+                credits = (after // size - before // size) * plan.fixed(block_credits)
+        case _:  # pragma: no cover
+            raise AssertionError(award)
+    category = (pl.lit(None, pl.String) if rule.without_category
+                else pl.lit(rule.as_category, pl.String) if rule.as_category
+                else pl.col("category"))
+    level = pl.lit(rule.as_level, pl.String) if rule.as_level else pl.col("level")
+    out: pl.DataFrame = base.with_columns(
+        credits.cast(pl.Int64).alias("credits_k"),
+        hours.cast(pl.Int64).alias("hours_k"),
+        category.alias("v_category"),
+        level.alias("v_level"),
+        pl.lit(index, pl.Int32).alias("rule_ix"),
+    )
+    return out
+
+
+def _concat_awards(frames: list[pl.DataFrame], attributes: Sequence[str]) -> pl.DataFrame:
+    if frames:
+        return pl.concat(frames, how="diagonal_relaxed")
+    schema = {**EVENT_SCHEMA, **{a: pl.String for a in attributes}, "pstart": pl.Date,
+              "pend": pl.Date, "credits_k": pl.Int64, "hours_k": pl.Int64,
+              "v_category": pl.String, "v_level": pl.String, "rule_ix": pl.Int32}
+    return pl.DataFrame(schema=schema)
+
+
+# --------------------------------------------------------------------------- register
+def _register(
+    plan: BulkPlan, awards: pl.DataFrame, tp: pl.DataFrame, view_cond: CondCompiler,
+) -> pl.DataFrame:
+    """``credited`` for every award: the register of SPEC §4.
+
+    A cap whose raw total in a teacher-period (and cap period) stays within its amount
+    never cuts anything, so only *binding* caps are kept; awards under no binding cap
+    are credited in full. The rest go through one ordered pass, vectorised across
+    teacher-periods: step ``n`` credits every teacher-period's ``n``-th such award at
+    once (numpy), so the Python loop runs once per position, not once per award.
+    """
+    policy = plan.policy
+    void = tp.filter(pl.col("__void")).select(TP)
+    awards = awards.with_columns(
+        pl.lit(False).alias("__void")) if void.height == 0 else _join_flags(
+        awards, void.with_columns(pl.lit(True).alias("__void")))
+    if not policy.caps or awards.height == 0:
+        return awards.with_columns(
+            pl.when(pl.col("__void")).then(0).otherwise(pl.col("credits_k")).alias("credited"))
+    binding: list[str] = []
+    keys: list[str] = []
+    exprs: list[pl.Expr] = []
+    for j, cap in enumerate(policy.caps):
+        inside = view_cond(cap.of) & ~pl.col("__void")
+        key = (_period_exprs(cap.per, pl.col("day"))[0].cast(pl.Int32) if cap.per is not None
+               else pl.lit(0, pl.Int32))
+        total = pl.when(inside).then(pl.col("credits_k")).otherwise(0).sum().over(
+            [*TP, f"__ck{j}"])
+        exprs.append((inside & (total > plan.fixed(cap.amount))).alias(f"__b{j}"))
+        awards = awards.with_columns(key.alias(f"__ck{j}"))
+        binding.append(f"__b{j}")
+        keys.append(f"__ck{j}")
+    awards = awards.with_columns(exprs).with_row_index("__aid")
+    needs = pl.any_horizontal([pl.col(b) for b in binding])
+    sub = awards.filter(needs)
+    credited = pl.when(pl.col("__void")).then(0).otherwise(pl.col("credits_k"))
+    if sub.height:
+        passed = _ordered_pass(plan, sub, binding, keys)
+        awards = awards.join(passed, on="__aid", how="left", maintain_order="left")
+        credited = pl.coalesce(pl.col("__passed"), credited)
+        awards = awards.with_columns(credited.alias("credited")).drop("__passed")
+    else:
+        awards = awards.with_columns(credited.alias("credited"))
+    return awards.drop([*binding, *keys, "__aid"])
+
+
+def _ordered_pass(
+    plan: BulkPlan, sub: pl.DataFrame, binding: list[str], keys: list[str],
+) -> pl.DataFrame:
+    sub = sub.sort([*TP, "at_us", "event_id", "rule_ix"])
+    sub = sub.with_columns(
+        pl.int_range(pl.len()).over(TP).alias("__pos"),
+        pl.struct(TP).rank("dense").cast(pl.Int64).alias("__tp"),
+    )
+    n = sub.height
+    credits = sub["credits_k"].to_numpy().astype(np.int64, copy=True)
+    pos = sub["__pos"].to_numpy()
+    tp_code = sub["__tp"].to_numpy()
+    cap_keys: list[np.ndarray[Any, np.dtype[np.int64]]] = []
+    amounts: list[int] = []
+    offset = 0
+    for j, cap in enumerate(plan.policy.caps):
+        flag = sub[binding[j]].to_numpy()
+        raw = tp_code * (1 << 24) + sub[keys[j]].to_numpy().astype(np.int64) + (1 << 23)
+        dense = np.full(n, -1, dtype=np.int64)
+        if flag.any():
+            _, inverse = np.unique(raw[flag], return_inverse=True)
+            dense[flag] = inverse + offset
+            offset += int(inverse.max()) + 1
+        cap_keys.append(dense)
+        amounts.append(plan.fixed(cap.amount))
+    used = np.zeros(max(offset, 1), dtype=np.int64)
+    out = np.zeros(n, dtype=np.int64)
+    order = np.argsort(pos, kind="stable")
+    sorted_pos = pos[order]
+    bounds = np.searchsorted(sorted_pos, np.arange(int(sorted_pos[-1]) + 2))
+    for step in range(len(bounds) - 1):
+        rows = order[bounds[step]:bounds[step + 1]]
+        if rows.size == 0:
+            continue
+        grant = credits[rows].copy()
+        masks = []
+        for j in range(len(cap_keys)):
+            k = cap_keys[j][rows]
+            m = k >= 0
+            masks.append((m, k[m]))
+            if m.any():
+                free = np.maximum(amounts[j] - used[k[m]], 0)
+                grant[m] = np.minimum(grant[m], free)
+        for m, k in masks:
+            if k.size:
+                used[k] += grant[m]
+        out[rows] = grant
+    return pl.DataFrame({"__aid": sub["__aid"], "__passed": pl.Series(out, dtype=pl.Int64)})
+
+
+# -------------------------------------------------------------------------- aggregate
+def _aggregate(
+    plan: BulkPlan, tp: pl.DataFrame, awards: pl.DataFrame, rules: Sequence[ir.Rule], *, trace: bool,
+) -> pl.DataFrame:
+    digits = plan.digits
+    totals = awards.group_by(TP).agg(
+        pl.col("credited").sum().alias("credits_k"), pl.col("hours_k").sum().alias("hours_k"))
+    tp = _join_flags(tp, totals, 0)
+    for name, column in (("by_category", "v_category"), ("by_level", "v_level")):
+        parts = (
+            awards.filter(pl.col(column).is_not_null())
+            .group_by([*TP, column]).agg(pl.col("credited").sum())
+            .sort([*TP, column])
+            .with_columns(pl.concat_str([_json_text(pl.col(column)), pl.lit(':"'),
+                                         render(pl.col("credited"), digits), pl.lit('"')]).alias("__j"))
+            .group_by(TP, maintain_order=True).agg(pl.col("__j").str.join(","))
+            .select(*TP, pl.concat_str([pl.lit("{"), pl.col("__j"), pl.lit("}")]).alias(name))
+        )
+        tp = _join_flags(tp, parts, "{}")
+    if not trace or awards.height == 0:
+        return tp.with_columns(pl.lit("[]").alias("trace"))
+    heads = [_dumps(r.name) for r in rules]
+    sources = [_dumps(r.source) for r in rules]
+    head = pl.col("rule_ix").replace_strict(
+        list(range(len(rules))),
+        [f'{{"rule":{h},"source":{s},"credits":"' for h, s in zip(heads, sources, strict=True)],
+        return_dtype=pl.String)
+    entries = (
+        awards.group_by([*TP, "rule_ix"], maintain_order=True).agg(
+            pl.col("credited").sum(), pl.col("hours_k").sum(),
+            _json_text(pl.col("event_id")).str.join(",").alias("__ids"))
+        .sort([*TP, "rule_ix"])
+        .with_columns(pl.concat_str([
+            head, render(pl.col("credited"), digits), pl.lit('","hours":"'),
+            render(pl.col("hours_k"), digits), pl.lit('","events":['), pl.col("__ids"), pl.lit("]}"),
+        ]).alias("__j"))
+        .group_by(TP, maintain_order=True).agg(pl.col("__j").str.join(","))
+        .select(*TP, pl.concat_str([pl.lit("["), pl.col("__j"), pl.lit("]")]).alias("trace"))
+    )
+    return _join_flags(tp, entries, "[]")
+
+
+def _grades_and_scores(plan: BulkPlan, tp: pl.DataFrame, ev: pl.DataFrame) -> pl.DataFrame:
+    policy = plan.policy
+    assessments = ev.filter(pl.col("kind") == "assessment")
+    rule = policy.grade
+    if rule is None:
+        tp = tp.with_columns(pl.lit(None, pl.String).alias("grade"))
+    elif isinstance(rule, ir.GradeFromAssessment):
+        graded = (assessments.filter(pl.col("program") == rule.program)
+                  .group_by(TP, maintain_order=True).agg(pl.col("grade").last()))
+        tp = tp.join(graded, on=TP, how="left")
+    else:
+        scored = (assessments.filter((pl.col("program") == rule.program) & pl.col("score_u").is_not_null())
+                  .group_by(TP, maintain_order=True).agg(pl.col("score_u").last().alias("__s")))
+        grade: Any = None
+        for name, minimum in rule.thresholds:
+            test = pl.col("__s") >= plan_micro(minimum)
+            grade = pl.when(test).then(pl.lit(name)) if grade is None else grade.when(test).then(pl.lit(name))
+        result = (grade.otherwise(pl.lit(rule.otherwise)) if grade is not None
+                  else pl.lit(rule.otherwise))
+        scored = scored.select(*TP, result.cast(pl.String).alias("grade"))
+        tp = tp.join(scored, on=TP, how="left")
+    for index, rank in enumerate(policy.ranks):
+        best = (assessments.filter((pl.col("program") == rank.program) & pl.col("score_u").is_not_null())
+                .group_by(TP, maintain_order=True)
+                .agg(pl.col("score_u").last().alias(f"__rs{index}"),
+                     pl.col("at_us").last().alias(f"__ra{index}")))
+        tp = tp.join(best, on=TP, how="left")
+    return tp
+
+
+def plan_micro(value: Decimal) -> int:
+    """A score threshold in micro-units, rounded so that ``score_u >= it`` is exact."""
+    x = Fraction(value) * 10**MICRO_DIGITS
+    return int(-((-x.numerator) // x.denominator))  # ceil
+
+
+# ------------------------------------------------------------------------ requirements
+def _requirements(
+    plan: BulkPlan, tp: pl.DataFrame, awards: pl.DataFrame, ev: pl.DataFrame,
+    teacher_cond: CondCompiler, view_cond: CondCompiler, event_cond: CondCompiler,
+) -> pl.DataFrame:
+    policy = plan.policy
+    scale = plan.scale
+    measures: dict[ir.Measure, str] = {}
+    for requirement in policy.requirements:
+        for line in requirement.lines:
+            measures.setdefault(line.measure, f"__m{len(measures)}")
+    facts = _needed_facts(policy)
+    award_sums: list[pl.Expr] = []
+    event_sums: list[pl.Expr] = []
+    for measure, name in measures.items():
+        match measure:
+            case ir.MeasureCredits(of):
+                award_sums.append(pl.when(view_cond(of)).then(pl.col("credited")).otherwise(0)
+                                  .sum().alias(name))
+            case ir.MeasureHours(of):
+                award_sums.append(pl.when(view_cond(of)).then(pl.col("hours_k")).otherwise(0)
+                                  .sum().alias(name))
+            case ir.MeasureCount(kind, where):
+                event_sums.append(
+                    pl.when((pl.col("kind") == kind) & event_cond(where)).then(pl.col("count"))
+                    .otherwise(0).sum().mul(scale).alias(name))
+            case ir.MeasureQualified(program):
+                tp = tp.with_columns(
+                    pl.when(pl.col(facts.programs[program])).then(scale).otherwise(0)
+                    .cast(pl.Int64).alias(name))
+    if award_sums:
+        tp = _join_flags(tp, awards.group_by(TP).agg(award_sums), 0)
+    if event_sums:
+        kinds = sorted({m.kind for m in measures if isinstance(m, ir.MeasureCount)})
+        tp = _join_flags(
+            tp, ev.filter(pl.col("kind").is_in(kinds)).group_by(TP).agg(event_sums), 0)
+    factor_digits = 0
+    factor: pl.Expr = pl.lit(1, pl.Int64)
+    reduction, window = policy.reduction, policy.window
+    if reduction is not None and window is not None and reduction.attribute in _TEACHER_DATES:
+        factor_digits = places(reduction.fraction)
+        unit = 10**factor_digits
+        step = int(Fraction(reduction.fraction) * unit)
+        day = pl.col(reduction.attribute)
+        years = day.dt.year().cast(pl.Int64) - window.start.year
+        factor = (pl.when(day.is_between(window.start, window.end))
+                  .then(pl.max_horizontal(pl.lit(unit, pl.Int64) - years * step, pl.lit(0, pl.Int64)))
+                  .otherwise(unit))
+    waived_by: dict[str, list[ir.Waiver]] = {}
+    for waiver in policy.waivers:
+        for name in waiver.names:
+            waived_by.setdefault(name, []).append(waiver)
+    pieces: list[pl.Expr] = []
+    met_all: pl.Expr = pl.lit(True)
+    extra: list[pl.Expr] = []
+    for index, requirement in enumerate(sorted(policy.requirements, key=lambda r: r.name)):
+        chosen: Any = None
+        required_chain: Any = None
+        for line in requirement.lines:
+            holds = teacher_cond(line.when)
+            amount = plan.fixed(line.amount)
+            if isinstance(line.measure, ir.MeasureCredits):
+                required = (pl.lit(amount, pl.Int64) * factor) // (10**factor_digits)
+            else:
+                required = pl.lit(amount, pl.Int64)
+            actual = pl.col(measures[line.measure])
+            if chosen is None:
+                chosen = pl.when(holds).then(actual)
+                required_chain = pl.when(holds).then(required)
+            else:
+                chosen = chosen.when(holds).then(actual)
+                required_chain = required_chain.when(holds).then(required)
+        if chosen is None:
+            continue
+        actual_col, required_col = f"__a{index}", f"__req{index}"
+        waived = pl.lit(False)
+        for waiver in waived_by.get(requirement.name, []):
+            waived = waived | teacher_cond(waiver.when)
+        extra += [chosen.otherwise(None).alias(actual_col),
+                  required_chain.otherwise(None).alias(required_col),
+                  waived.alias(f"__wv{index}")]
+        present = pl.col(required_col).is_not_null()
+        met = pl.col(f"__wv{index}") | (pl.col(actual_col) >= pl.col(required_col))
+        text = pl.concat_str([
+            pl.lit('{"name":' + _dumps(requirement.name) + ',"required":"'),
+            render(pl.col(required_col), plan.digits), pl.lit('","actual":"'),
+            render(pl.col(actual_col), plan.digits), pl.lit('","met":'), _bool_text(met),
+            pl.when(pl.col(f"__wv{index}")).then(pl.lit(',"waived":true')).otherwise(pl.lit("")),
+            pl.lit("}"),
+        ])
+        pieces.append(pl.when(present).then(text).otherwise(None))
+        met_all = met_all & (~present | met)
+    if extra:
+        tp = tp.with_columns(extra)
+    joined = (pl.concat_str(pieces, separator=",", ignore_nulls=True).fill_null("")
+              if pieces else pl.lit(""))
+    return tp.with_columns(
+        pl.concat_str([pl.lit("["), joined, pl.lit("]")]).alias("requirements"),
+        met_all.alias("met"),
+    )
+
+
+# ------------------------------------------------------------------ ranks and output
+def finish(plan: BulkPlan, tp: pl.DataFrame) -> pl.DataFrame:
+    """Ranks and excellence across teachers (interpreter._rank_and_finish), then output."""
+    policy = plan.policy
+    facts = _needed_facts(policy)
+    outcome = _teacher_compiler(plan, facts, outcome=True)
+    for index, rank in enumerate(policy.ranks):
+        flag = facts.ranks[rank.name]
+        score, at = f"__rs{index}", f"__ra{index}"
+        candidates = (tp.filter(pl.col(score).is_not_null() & outcome(rank.among))
+                      .sort(["pstart", score, at, "teacher_id"], descending=[False, True, False, False]))
+        chosen: list[pl.DataFrame] = []
+        for top in rank.tops:
+            if top.mode == "overall":
+                pool = candidates
+                group = ["pstart"]
+            else:
+                assert top.field is not None
+                column = top.field if top.field in _TEACHER_TEXT else None
+                if column is None:
+                    continue
+                pool = candidates.filter(pl.col(column).is_in(list(top.values)))
+                group = ["pstart", column] if top.mode == "per" else ["pstart"]
+            chosen.append(pool.filter(pl.int_range(pl.len()).over(group) < top.count).select(TP))
+        picked = (pl.concat(chosen).unique() if chosen else tp.clear().select(TP))
+        tp = _join_flags(tp, picked.with_columns(pl.lit(True).alias(flag)))
+    excellent = (outcome(policy.excellent.when) & ~pl.col("__noexc") if policy.excellent is not None
+                 else pl.lit(False))
+    return tp.sort(TP).select(
+        pl.col("teacher_id"),
+        pl.col("pstart").alias("period_start"),
+        pl.col("pend").alias("period_end"),
+        render(pl.col("credits_k"), plan.digits).alias("credits"),
+        render(pl.col("hours_k"), plan.digits).alias("hours"),
+        pl.col("leave_days").cast(pl.Int64),
+        pl.col("grade").cast(pl.String),
+        excellent.alias("excellent_eligible"),
+        pl.col("by_category"), pl.col("by_level"), pl.col("requirements"),
+        pl.col("met"), pl.col("trace"),
+    )
+
+
+# ------------------------------------------------------------------- records <-> frames
+def events_to_frame(events: Sequence[Event]) -> pl.DataFrame:
+    """Events as an :attr:`EventTable.frame` (sorted); raises ValueError if a decimal
+    does not fit micro-units exactly."""
+
+    def micro(value: Decimal | None) -> int | None:
+        if value is None:
+            return None
+        x = Fraction(value) * 10**MICRO_DIGITS
+        if x.denominator != 1:
+            raise ValueError(f"{value} has more than 6 decimal places")
+        return int(x)
+
+    attributes = sorted({a for e in events for a in e.attributes})
+    data: dict[str, list[Any]] = {c: [] for c in [*EVENT_SCHEMA, *attributes]}
+    for e in events:
+        data["event_id"].append(e.event_id)
+        data["teacher_id"].append(e.teacher_id)
+        data["at_us"].append(e.instant_us)
+        data["day"].append(e.day)
+        data["kind"].append(e.kind)
+        data["hours_u"].append(micro(e.hours))
+        data["credits_u"].append(micro(e.credits))
+        for name in ("category", "level", "format", "program", "grade"):
+            data[name].append(getattr(e, name))
+        data["score_u"].append(micro(e.score))
+        data["count"].append(e.count)
+        data["words"].append(e.words)
+        for a in attributes:
+            data[a].append(e.attributes.get(a))
+    schema = {**EVENT_SCHEMA, **{a: pl.String for a in attributes}}
+    return pl.DataFrame(data, schema=schema).sort(["teacher_id", "at_us", "event_id"])
+
+
+def teachers_to_frame(teachers: Mapping[str, Teacher]) -> pl.DataFrame:
+    """Teachers as a :attr:`Roster.frame` (attributes beyond SPEC §3 are not kept:
+    policies can only name SPEC §3 roster fields)."""
+    rows = [{
+        "teacher_id": t.teacher_id, "title": t.title, "roles": sorted(t.roles), "stage": t.stage,
+        "hired_on": t.hired_on, "retired_on": t.retired_on, "school": t.school,
+        "county": t.county, "city": t.city, "workshop": t.workshop,
+    } for t in teachers.values()]
+    return pl.DataFrame(rows, schema=ROSTER_SCHEMA).sort("teacher_id")
+
+
+def frame_to_teachers(roster: pl.DataFrame) -> dict[str, Teacher]:
+    out: dict[str, Teacher] = {}
+    for r in roster.iter_rows(named=True):
+        out[r["teacher_id"]] = Teacher(
+            teacher_id=r["teacher_id"], title=r["title"], roles=frozenset(r["roles"] or ()),
+            stage=r["stage"], hired_on=r["hired_on"], retired_on=r["retired_on"],
+            school=r["school"], county=r["county"], city=r["city"], workshop=r["workshop"])
+    return out
+
+
+def rows_from_frame(frame: pl.DataFrame) -> list[LedgerRow]:
+    """Ledger rows back from the output frame of :func:`run`."""
+    out: list[LedgerRow] = []
+    for r in frame.iter_rows(named=True):
+        requirements = tuple(
+            RequirementResult(q["name"], Decimal(q["required"]), Decimal(q["actual"]), q["met"],
+                              bool(q.get("waived", False)))
+            for q in json.loads(r["requirements"]))
+        trace = tuple(
+            TraceEntry(t["rule"], t["source"], Decimal(t["credits"]), Decimal(t["hours"]),
+                       tuple(t["events"]))
+            for t in json.loads(r["trace"]))
+        out.append(LedgerRow(
+            teacher_id=r["teacher_id"], period_start=r["period_start"], period_end=r["period_end"],
+            credits=Decimal(r["credits"]), hours=Decimal(r["hours"]), leave_days=r["leave_days"],
+            grade=r["grade"], excellent_eligible=r["excellent_eligible"],
+            by_category={k: Decimal(v) for k, v in json.loads(r["by_category"]).items()},
+            by_level={k: Decimal(v) for k, v in json.loads(r["by_level"]).items()},
+            requirements=requirements, met=r["met"], trace=trace,
+        ))
+    return out
+
+
+def rows_to_frame(rows: Sequence[LedgerRow]) -> pl.DataFrame:
+    """Ledger rows as the output frame of :func:`run` (used by the interpreter fallback)."""
+    records = []
+    for row in rows:
+        j = row.to_json()
+        records.append({
+            "teacher_id": j["teacher_id"], "period_start": row.period_start,
+            "period_end": row.period_end, "credits": j["credits"], "hours": j["hours"],
+            "leave_days": j["leave_days"], "grade": j["grade"],
+            "excellent_eligible": j["excellent_eligible"],
+            **{k: _dumps(j[k]) for k in ("by_category", "by_level", "requirements", "trace")},
+            "met": j["met"],
+        })
+    schema = {
+        "teacher_id": pl.String, "period_start": pl.Date, "period_end": pl.Date,
+        "credits": pl.String, "hours": pl.String, "leave_days": pl.Int64, "grade": pl.String,
+        "excellent_eligible": pl.Boolean, "by_category": pl.String, "by_level": pl.String,
+        "requirements": pl.String, "met": pl.Boolean, "trace": pl.String,
+    }
+    return pl.DataFrame(records, schema=schema).select(list(LEDGER_COLUMNS))
+
+
+def frame_to_events(frame: pl.DataFrame, timezone: str) -> list[Event]:
+    import zoneinfo
+
+    zone = zoneinfo.ZoneInfo(timezone)
+    epoch = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+    attributes = [c for c in frame.columns if c not in EVENT_SCHEMA and c not in ("source", "row")]
+
+    def dec(v: int | None) -> Decimal | None:
+        return None if v is None else Decimal(v).scaleb(-MICRO_DIGITS)
+
+    out = []
+    for r in frame.iter_rows(named=True):
+        out.append(Event(
+            event_id=r["event_id"], teacher_id=r["teacher_id"],
+            at=(epoch + dt.timedelta(microseconds=r["at_us"])).astimezone(zone), day=r["day"],
+            instant_us=r["at_us"], kind=r["kind"], hours=dec(r["hours_u"]),
+            credits=dec(r["credits_u"]), category=r["category"], level=r["level"],
+            format=r["format"], program=r["program"], grade=r["grade"], score=dec(r["score_u"]),
+            count=r["count"] if r["count"] is not None else 1, words=r["words"],
+            attributes={a: r[a] for a in attributes if r[a] is not None},
+        ))
+    return out
+
+
+def _run_interpreter(
+    plan: BulkPlan, events: pl.DataFrame, roster: pl.DataFrame, as_of: dt.date,
+) -> pl.DataFrame:
+    from credit_rules.eval import interpreter
+
+    rows = interpreter.evaluate(plan.policy, frame_to_events(events, plan.policy.timezone),
+                                frame_to_teachers(roster), as_of=as_of)
+    return rows_to_frame(rows)
+
+
+_ = (EVENT_COLUMNS, Period, FieldKind)
