@@ -405,3 +405,81 @@ def test_a_folder_stands_for_its_data_files(tmp_path: Path) -> None:
     empty.mkdir()
     with pytest.raises(InputError, match="holds no"):
         load_events(empty)
+
+
+# ------------------------------------------------------------ fast path == general path
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from credit_rules.io import events as events_module  # noqa: E402
+
+_DIGITS = st.text("0123456789", min_size=0, max_size=14)
+_AT_TEXT = st.one_of(
+    st.datetimes(min_value=dt.datetime(1986, 1, 1), max_value=dt.datetime(2030, 12, 31)).map(
+        lambda d: d.strftime("%Y-%m-%dT%H:%M:%S")),
+    st.dates().map(lambda d: d.isoformat()),
+    st.from_regex(r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2})?\Z"),
+    st.sampled_from(["1991-04-14T02:30:00", "1991-09-15T01:30:00", " 2023-01-01", "2023-1-1",
+                     "2023-01-01T23:59:60", "2023-02-30", "2023-01-01T10:00:00Z", ""]),
+)
+_DECIMAL_TEXT = st.one_of(
+    st.builds(lambda a, b: f"{a}.{b}" if b else a, _DIGITS, _DIGITS),
+    st.sampled_from(["-1", "+1", "1e3", " 2", "0", "-0", "100", "100.000001", "."]),
+    st.none(),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(_AT_TEXT, _DECIMAL_TEXT, _DECIMAL_TEXT, _DECIMAL_TEXT,
+                          st.one_of(st.none(), _DIGITS, st.sampled_from(["1.0", "-1", "0"]))),
+                min_size=1, max_size=12))
+def test_fast_path_reads_text_like_the_general_path(rows: list[tuple]) -> None:  # type: ignore[type-arg]
+    """Every row the fast pass accepts gets the values the general (text) parser gives."""
+    frame = pl.DataFrame(
+        [[f"e{i}", "t", r[0], "training", r[1], r[2], r[3], r[4]] for i, r in enumerate(rows)],
+        schema=["event_id", "teacher_id", "at", "kind", "hours", "credits", "score", "count"],
+        orient="row",
+    )
+    assert_fast_equals_general(frame)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(
+    st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True),
+              st.integers(0, 10**7).map(lambda n: n / 100)),
+    st.one_of(st.none(), st.integers(-5, 10**13)),
+    st.one_of(st.none(), st.datetimes(min_value=dt.datetime(1900, 1, 1), max_value=dt.datetime(2200, 1, 1))),
+    st.one_of(st.none(), st.dates(min_value=dt.date(1900, 1, 1))),
+), min_size=1, max_size=12))
+def test_fast_path_reads_typed_columns_like_their_text(rows: list[tuple]) -> None:  # type: ignore[type-arg]
+    """Float, integer, datetime and date columns read directly equal their text's reading."""
+    n = len(rows)
+    base = {"event_id": [f"e{i}" for i in range(n)], "teacher_id": ["t"] * n,
+            "kind": ["training"] * n}
+    for at_column in (2, 3):
+        frame = pl.DataFrame({
+            **base,
+            "at": pl.Series([r[at_column] for r in rows],
+                            dtype=pl.Datetime("us") if at_column == 2 else pl.Date),
+            "hours": pl.Series([r[0] for r in rows], dtype=pl.Float64),
+            "score": pl.Series([r[0] for r in rows], dtype=pl.Float64),
+            "words": pl.Series([r[1] for r in rows], dtype=pl.Int64),
+            "count": pl.Series([r[1] for r in rows], dtype=pl.Int64),
+        })
+        assert_fast_equals_general(frame)
+    aware = pl.DataFrame({**base, "at": pl.Series([r[2] for r in rows], dtype=pl.Datetime("ns"))
+                          .dt.replace_time_zone("UTC").dt.convert_time_zone("America/New_York")})
+    assert_fast_equals_general(aware)
+
+
+def assert_fast_equals_general(frame: pl.DataFrame) -> None:
+    def raw() -> events_module.RawInput:
+        return events_module.read_raw(frame, what="events", required=("event_id",),
+                                      typed=events_module.TYPED_EVENT_COLUMNS)
+
+    fast = events_module.validate_events(raw(), "Asia/Shanghai")
+    general = events_module.validate_events(raw(), "Asia/Shanghai", fast=False)
+    assert fast.frame.equals(general.frame), (fast.frame, general.frame)
+    assert fast.rejects.equals(general.rejects), (fast.rejects, general.rejects)
+    assert fast.report == general.report

@@ -13,6 +13,7 @@ from credit_rules.api import ENGINES, Ledger, evaluate, shipped_policies
 from credit_rules.compile import check_source, compile_source, load_policy
 from credit_rules.errors import CreditRulesError, Diagnostic, InputError, PolicyError, UsageError
 from credit_rules.io import EventTable, LoadReport, Roster, load_events, load_roster, write_ledger
+from credit_rules.recompute import RecomputeResult, recompute
 from credit_rules.records import Event, LedgerRow, RequirementResult, Teacher, TraceEntry
 from credit_rules.syntax.parser import parse, parse_file
 
@@ -27,6 +28,7 @@ __all__ = [
     "LedgerRow",
     "LoadReport",
     "PolicyError",
+    "RecomputeResult",
     "RequirementResult",
     "Roster",
     "Teacher",
@@ -40,6 +42,7 @@ __all__ = [
     "load_roster",
     "parse",
     "parse_file",
+    "recompute",
     "shipped_policies",
     "write_ledger",
 ]

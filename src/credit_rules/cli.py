@@ -6,12 +6,14 @@ unreadable input, 3 an internal error (with a message asking for a bug report).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import json
 import shutil
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -370,13 +372,73 @@ def fmt_command(policies: tuple[str, ...], check_only: bool, write: bool, lang: 
         sys.exit(1)
 
 
+# ---------------------------------------------------------------------- recompute
+@main.command()
+@click.argument("policies", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--events", "events", required=True, multiple=True,
+              help="Events file(s) or folder(s); Parquet is scanned lazily, in batches of teachers.")
+@click.option("--roster", type=click.Path(dir_okay=False), help="Roster file.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="Folder for the ledgers, one <policy>.parquet each (written atomically).")
+@click.option("--as-of", callback=parse_date_option, help="Date deciding the current period (default today).")
+@click.option("--rejects", type=click.Path(dir_okay=False), help="Write rejected rows here (.csv or .jsonl).")
+@click.option("--batch-rows", type=click.IntRange(min=1), default=None,
+              help="Most events validated and evaluated at once (default 20,000,000).")
+@friendly_errors
+def recompute(policies: tuple[str, ...], events: tuple[str, ...], roster: str | None, out_dir: str,
+              as_of: dt.date | None, rejects: str | None, batch_rows: int | None) -> None:
+    """Recompute the ledgers of POLICY... with the bulk engine, with a progress bar."""
+    from credit_rules.recompute import BATCH_ROWS
+    from credit_rules.recompute import recompute as run_recompute
+
+    sources: Any = list(events) if len(events) > 1 else events[0]
+    with progress_bar() as callback:
+        results = run_recompute(list(policies), sources, roster, out_dir, as_of=as_of,
+                                progress=callback, batch_rows=batch_rows or BATCH_ROWS)
+    first = results[0]
+    err.print(first.events.summary(), markup=False)
+    if first.roster is not None:
+        err.print(first.roster.summary(), markup=False)
+    if rejects and first.rejects is not None:
+        write_rejects(first.rejects, rejects)
+        err.print(f"rejected rows written to {rejects}", markup=False)
+    elif first.events.rejected:
+        err.print("some rows were rejected: see them with --rejects FILE", markup=False)
+    for r in results:
+        fallback = f"; interpreter for {len(r.fallbacks)} construct(s)" if r.fallbacks else ""
+        err.print(f"{r.path}: {r.rows} rows ({r.eval_seconds:.1f} s eval, {r.write_seconds:.1f} s write"
+                  f"{fallback})", markup=False)
+
+
+@contextlib.contextmanager
+def progress_bar() -> Iterator[Callable[[str, int, int], None]]:
+    """A rich progress bar with one line per stage (rows or batches, and their rate)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.fields[rate]}"), TimeElapsedColumn())
+    tasks: dict[str, Any] = {}
+    starts: dict[str, float] = {}
+    with Progress(*columns, console=err, transient=False) as bar:
+        def update(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=max(total, 1), rate="")
+                starts[stage] = time.perf_counter()
+            elapsed = time.perf_counter() - starts[stage]
+            unit = "rows" if stage in ("scan", "validate") else "batches"
+            rate = f"{done / elapsed:,.0f} {unit}/s" if elapsed > 0 and done and unit == "rows" else ""
+            bar.update(tasks[stage], completed=done, total=max(total, 1), rate=rate)
+
+        yield update
+
+
 # ---------------------------------------------------------------------- demo
 @main.command()
 @click.option("--out", type=click.Path(file_okay=False),
               help="Folder for the demo province (default: a temporary one).")
 @click.option("--teachers", default=3000, show_default=True, help="How many teachers the demo province has.")
 @click.option("--seed", default=2026, show_default=True, help="Random seed (same seed, same province).")
-@click.option("--engine", type=click.Choice(ENGINES), default="interpreter", show_default=True)
+@click.option("--engine", type=click.Choice(ENGINES), default="bulk", show_default=True)
 @friendly_errors
 def demo(out: str | None, teachers: int, seed: int, engine: str) -> None:
     """Make a demo province and recompute it with the shipped policies."""
@@ -385,9 +447,9 @@ def demo(out: str | None, teachers: int, seed: int, engine: str) -> None:
     from credit_rules.demo import run_demo
     from credit_rules.values import canonical
 
-    with err.status("making the demo province…") as status:
+    with progress_bar() as stages:
         summary = run_demo(out, teachers=teachers, seed=seed, engine=engine,  # type: ignore[arg-type]
-                           progress=lambda message: status.update(message))
+                           progress=lambda message: err.print(message, markup=False), stages=stages)
     console = globals()["out"]
     console.print(f"[bold]Demo province[/bold] in {summary.folder}: {summary.teachers} teachers, "
                   f"events {summary.events_read} read = {summary.events_used} used + "

@@ -15,10 +15,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import attrs
+import polars as pl
 
 from credit_rules.api import Engine, evaluate, shipped_policies
 from credit_rules.compile import load_policy
+from credit_rules.eval import bulk
 from credit_rules.io import load_events, load_roster
+from credit_rules.recompute import Progress, recompute
 from credit_rules.synth import write_province
 
 #: The demo is reproducible: its "today" is fixed, so per-semester periods do not drift.
@@ -65,10 +68,13 @@ def run_demo(
     *,
     teachers: int = 3000,
     seed: int = 2026,
-    engine: Engine = "interpreter",
+    engine: Engine = "bulk",
     progress: Callable[[str], None] | None = None,
+    stages: Progress | None = None,
 ) -> DemoSummary:
-    """Generate ``teachers`` teachers into ``out`` (a temporary folder if None) and evaluate."""
+    """Generate ``teachers`` teachers into ``out`` (a temporary folder if None) and evaluate
+    the shipped policies: with the bulk engine (:func:`credit_rules.recompute.recompute`,
+    reporting ``stages(stage, done, total)``) or one policy at a time with the interpreter."""
     say = progress or (lambda _message: None)
     folder = Path(out) if out else Path(tempfile.mkdtemp(prefix="credit-rules-demo-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -76,19 +82,28 @@ def run_demo(
     files = write_province(folder, teachers, seed=seed)
     roster = load_roster(files.roster)
     summaries: list[PolicySummary] = []
-    event_tables = {}
-    for path in shipped_policies():
-        policy = load_policy(path)
-        if policy.timezone not in event_tables:
-            event_tables[policy.timezone] = load_events(files.events, timezone=policy.timezone)
-        table = event_tables[policy.timezone]
-        say(f"evaluating {policy.name}")
-        started = time.perf_counter()
-        ledger = evaluate(policy, table, roster, as_of=DEMO_AS_OF, engine=engine)
-        seconds = time.perf_counter() - started
-        summaries.append(_summarise(policy.name, policy.title, ledger.rows, seconds))
-    table = next(iter(event_tables.values()))
-    report = table.report
+    policies = [load_policy(path) for path in shipped_policies()]
+    if engine == "bulk":
+        say("recomputing the shipped policies with the bulk engine")
+        results = recompute(policies, files.events, roster, as_of=DEMO_AS_OF, progress=stages)
+        for policy, result in zip(policies, results, strict=True):
+            assert result.ledger is not None
+            rows = tuple(bulk.rows_from_frame(result.ledger.with_columns(
+                pl.col("period_start").str.to_date(), pl.col("period_end").str.to_date())))
+            summaries.append(_summarise(policy.name, policy.title, rows, result.eval_seconds))
+        report = results[0].events
+    else:
+        event_tables = {}
+        for policy in policies:
+            if policy.timezone not in event_tables:
+                event_tables[policy.timezone] = load_events(files.events, timezone=policy.timezone)
+            table = event_tables[policy.timezone]
+            say(f"evaluating {policy.name}")
+            started = time.perf_counter()
+            ledger = evaluate(policy, table, roster, as_of=DEMO_AS_OF, engine=engine)
+            seconds = time.perf_counter() - started
+            summaries.append(_summarise(policy.name, policy.title, ledger.rows, seconds))
+        report = next(iter(event_tables.values())).report
     return DemoSummary(folder, files.n_teachers, report.rows_read, report.rows_used,
                        report.duplicates, report.rejected, tuple(summaries), engine)
 

@@ -33,13 +33,15 @@ import io
 import json
 import os
 import sys
+import time
 import zoneinfo
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeAlias
 
 import attrs
+import numpy as np
 import polars as pl
 
 from credit_rules.errors import InputError, UsageError
@@ -237,17 +239,33 @@ def _as_text(series: pl.Series, name: str) -> pl.Series:
         ) from None
 
 
-def _textify(frame: pl.DataFrame, name: str) -> pl.DataFrame:
-    return frame.with_columns(
-        [_as_text(frame[c], name).alias(c) for c in frame.columns if frame[c].dtype != pl.String]
+def _fast_typed(dtype: pl.DataType) -> bool:
+    """Types the validation reads directly (without text) in the columns it parses."""
+    return (
+        dtype.is_integer() or dtype.is_float() or isinstance(dtype, pl.Decimal | pl.Datetime)
+        or dtype == pl.Date
     )
 
 
-def _read_one(source: Any, what: str, allow_stdin: bool) -> tuple[str, pl.DataFrame]:
-    """One source as (name, frame of text columns + ``__cr_row`` + ``__cr_bad``)."""
+def _textify(frame: pl.DataFrame, name: str, keep: Collection[str] = ()) -> pl.DataFrame:
+    """Every column as text, except the ``keep`` columns of a type read directly."""
+    return frame.with_columns(
+        [
+            _as_text(frame[c], name).alias(c)
+            for c in frame.columns
+            if frame[c].dtype != pl.String and not (c in keep and _fast_typed(frame[c].dtype))
+        ]
+    )
+
+
+def _read_one(
+    source: Any, what: str, allow_stdin: bool, keep: Collection[str] = ()
+) -> tuple[str, pl.DataFrame]:
+    """One source as (name, frame of text columns + ``__cr_row`` + ``__cr_bad``); the
+    ``keep`` columns stay typed when their type is read directly (see :func:`_fast_typed`)."""
     if isinstance(source, pl.DataFrame):
         name = "<dataframe>"
-        frame = _textify(source, name)
+        frame = _textify(source, name, keep)
         return name, _number(frame)
     if _is_arrow_table(source):
         name = "<arrow>"
@@ -256,7 +274,7 @@ def _read_one(source: Any, what: str, allow_stdin: bool) -> tuple[str, pl.DataFr
         except Exception as exc:
             raise InputError(f"{name}: cannot convert the Arrow table ({exc})") from None
         assert isinstance(converted, pl.DataFrame)
-        return name, _number(_textify(converted, name))
+        return name, _number(_textify(converted, name, keep))
     if not isinstance(source, str | os.PathLike):
         raise UsageError(f"cannot read {what} from a {type(source).__name__}")
     name = os.fspath(source)
@@ -292,14 +310,16 @@ def _read_one(source: Any, what: str, allow_stdin: bool) -> tuple[str, pl.DataFr
             f"{name}: cannot read this {what} file as {kind[fmt]} ({message});"
             f" check that it is a valid {kind[fmt]} file in UTF-8"
         ) from None
-    return name, _number(_textify(frame, name))
+    return name, _number(_textify(frame, name, keep))
 
 
 def _number(frame: pl.DataFrame) -> pl.DataFrame:
-    return frame.with_columns(
-        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(_ROW),
-        pl.lit(None, pl.String).alias(_BAD),
-    )
+    # Series added directly (hstack): an eager ``with_columns`` would run a query that
+    # copies every text column of a large frame.
+    return frame.hstack([
+        pl.Series(_ROW, np.arange(1, frame.height + 1, dtype=np.int64)),
+        pl.repeat(None, frame.height, dtype=pl.String, eager=True).alias(_BAD),
+    ])
 
 
 def _clean_names(frame: pl.DataFrame, name: str) -> pl.DataFrame:
@@ -320,14 +340,33 @@ def _clean_names(frame: pl.DataFrame, name: str) -> pl.DataFrame:
 
 
 def read_raw(
-    sources: Any, *, what: str, required: Sequence[str], allow_stdin: bool = True
+    sources: Any,
+    *,
+    what: str,
+    required: Sequence[str],
+    allow_stdin: bool = True,
+    typed: Collection[str] = (),
 ) -> RawInput:
-    """Read every source with every column as text (no validation)."""
+    """Read every source with every column as text (no validation).
+
+    The ``typed`` columns keep a numeric, date or datetime type when every source has the
+    same one (the validation reads those exactly without going through text)."""
+    named = []
+    for source in _source_list(sources):
+        name, frame = _read_one(source, what, allow_stdin, typed)
+        named.append((name, frame, _is_json_source(source)))
+    return combine_raw(named, required=required)
+
+
+def combine_raw(
+    named: Sequence[tuple[str, pl.DataFrame, bool]], *, required: Sequence[str]
+) -> RawInput:
+    """Sources read as ``(name, frame, is_json)`` (frames with ``__cr_row`` and
+    ``__cr_bad``) checked for reserved and required columns and concatenated."""
     frames: list[pl.DataFrame] = []
     names: list[str] = []
     columns: dict[str, None] = {}
-    for source in _source_list(sources):
-        name, frame = _read_one(source, what, allow_stdin)
+    for name, frame, is_json in named:
         frame = _clean_names(frame, name)
         user_columns = [c for c in frame.columns if c not in (_ROW, _BAD)]
         for column in user_columns:
@@ -337,7 +376,7 @@ def read_raw(
                     f" ({', '.join(RESERVED_COLUMNS)}); rename it"
                 )
         # A JSON Lines file has no header: only complain when no row has the column.
-        if frame.height > 0 or not _is_json_source(source):
+        if frame.height > 0 or not is_json:
             missing = [c for c in required if c not in user_columns]
             if missing:
                 raise InputError(
@@ -348,20 +387,39 @@ def read_raw(
                 )
         for column in user_columns:
             columns[column] = None
-        frames.append(frame.with_columns(pl.lit(name, pl.String).alias(_SRC)))
+        frames.append(frame.hstack([pl.repeat(name, frame.height, eager=True).alias(_SRC)]))
         names.append(name)
     ordered = [*required, *(c for c in columns if c not in required)]
-    combined = pl.concat(
-        [
-            f.with_columns(
-                [pl.lit(None, pl.String).alias(c) for c in ordered if c not in f.columns]
-            ).select([*ordered, _SRC, _ROW, _BAD])
-            for f in frames
-        ],
-        how="vertical",
-    ) if frames else pl.DataFrame()
-    combined = combined.with_columns(pl.int_range(0, pl.len(), dtype=pl.Int64).alias(_KEY))
+    frames = _common_types(frames, names)
+    dtypes = {c: f.schema[c] for f in frames for c in f.columns}
+
+    def aligned(f: pl.DataFrame) -> pl.DataFrame:
+        missing = [c for c in ordered if c not in f.columns]
+        if missing:
+            f = f.hstack([pl.repeat(None, f.height, dtype=dtypes[c], eager=True).alias(c)
+                          for c in missing])
+        return f.select([*ordered, _SRC, _ROW, _BAD])
+
+    combined = (
+        pl.concat([aligned(f) for f in frames], how="vertical") if frames else pl.DataFrame()
+    )
+    combined = combined.hstack([pl.Series(_KEY, np.arange(combined.height, dtype=np.int64))])
     return RawInput(combined, tuple(ordered), tuple(names))
+
+
+def _common_types(frames: list[pl.DataFrame], names: list[str]) -> list[pl.DataFrame]:
+    """Columns kept typed in one source but not alike in all of them become text everywhere."""
+    seen: dict[str, set[pl.DataType]] = {}
+    for frame in frames:
+        for column, dtype in frame.schema.items():
+            seen.setdefault(column, set()).add(dtype)
+    mixed = {c for c, types in seen.items() if len(types) > 1}
+    if not mixed:
+        return frames
+    return [
+        f.with_columns([_as_text(f[c], n).alias(c) for c in f.columns if c in mixed])
+        for f, n in zip(frames, names, strict=True)
+    ]
 
 
 def _is_json_source(source: Any) -> bool:
@@ -651,7 +709,12 @@ def split_repeats(
 
     Only rows whose key repeats are examined, so the common case stays cheap.
     """
-    repeated = valid.filter(pl.col(key).is_duplicated())
+    # A hash of the key finds the candidates cheaply; the key itself decides among them.
+    hashes = valid.get_column(key).hash()
+    if hashes.n_unique() == valid.height:
+        repeated = valid.clear()
+    else:
+        repeated = valid.filter(hashes.is_duplicated()).filter(pl.col(key).is_duplicated())
     if repeated.height == 0:
         empty = valid.clear().with_columns(pl.lit(None, pl.String).alias(_REASON))
         return valid, valid.clear(), empty
@@ -685,6 +748,7 @@ def reject_frame(
 ) -> pl.DataFrame:
     """Rejected rows as ``source, row, <key>, reason`` plus the raw text columns."""
     rows = rejected.select(_KEY, _REASON).join(raw, on=_KEY, how="left").sort(_KEY)
+    rows = _textify(rows, "<rejects>", keep=(_KEY, _ROW))
     return rows.select(
         pl.col(_SRC).alias("source"),
         pl.col(_ROW).alias("row"),
@@ -778,15 +842,27 @@ def _check_timezone(timezone: str) -> None:
             from None
 
 
-def validate_events(raw: RawInput, timezone: str) -> EventTable:
-    """Vectorised validation of raw text rows into an :class:`EventTable`."""
-    frame = raw.frame
-    for column in EVENT_COLUMNS:
-        if column not in frame.columns:
-            frame = frame.with_columns(pl.lit(None, pl.String).alias(column))
-    extras = tuple(sorted(c for c in raw.columns if c not in EVENT_COLUMNS))
-    many = len(raw.source_names) > 1
+#: The columns the validation parses (the others are text, only trimmed).
+TYPED_EVENT_COLUMNS = ("at", "hours", "credits", "score", "count", "words")
+_DAY_US = 86_400_000_000
+_FAST_AT = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$"
+_FAST_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+_FAST_DECIMAL = r"^[0-9]{1,12}(?:\.[0-9]{1,6})?$"
+_FAST_INTEGER = r"^[0-9]{1,12}$"
+_SLOW = "__cr_slow"
+Timings = dict[str, float]
 
+
+def _text_frame(frame: pl.DataFrame) -> pl.DataFrame:
+    return _textify(frame, "<events>")
+
+
+def _check_by_text(frame: pl.DataFrame, extras: Sequence[str], timezone: str) -> pl.DataFrame:
+    """The definition of validation: every column parsed from its text, with reasons.
+
+    ``frame`` holds text columns (plus the internal ones); returns one row per input row
+    with the typed event columns and ``__cr_reason`` (null when the row is valid).
+    """
     plan = Plan()
     parsed = {
         name: parse_decimal(plan, name, maximum=100 if name == "score" else None)
@@ -809,7 +885,7 @@ def validate_events(raw: RawInput, timezone: str) -> EventTable:
         pl.col(_KEY), pl.col(_SRC), pl.col(_ROW), pl.col(_BAD),
         *[clean(c).alias(c) for c in [*EVENT_COLUMNS, *extras]],
     )
-    checked = plan.apply(cleaned).select(
+    return plan.apply(cleaned).select(
         pl.col(_KEY), pl.col(_SRC), pl.col(_ROW),
         pl.col("event_id"),
         pl.col("teacher_id"),
@@ -830,19 +906,226 @@ def validate_events(raw: RawInput, timezone: str) -> EventTable:
         combine_reasons(reasons).alias(_REASON),
     ).collect()
 
-    valid = checked.filter(pl.col(_REASON).is_null())
-    invalid = checked.filter(pl.col(_REASON).is_not_null())
+
+def _fast_naive(column: str, dtype: pl.DataType) -> pl.Expr | None:
+    """The local (naive) time of ``at`` in its common shapes, null elsewhere; None for a
+    time-zone-aware column (see :func:`_fast_aware`).
+
+    Text: only ``YYYY-MM-DDTHH:MM:SS`` and ``YYYY-MM-DD``, checked by a regex first, so
+    nothing the general parser would read differently is accepted. A Date is local
+    midnight and a naive Datetime a local time, as their text would be.
+    """
+    col = pl.col(column)
+    if dtype == pl.String:
+        return (
+            pl.when(col.str.contains(_FAST_AT))
+            .then(col.str.to_datetime("%Y-%m-%dT%H:%M:%S", time_unit="us", strict=False))
+            .when(col.str.contains(_FAST_DATE))
+            .then(col.str.to_date("%Y-%m-%d", strict=False).cast(pl.Datetime("us")))
+        )
+    if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None:
+        return None
+    if dtype == pl.Date or isinstance(dtype, pl.Datetime):
+        return pl.when(col.dt.year().is_between(1, 9999)).then(col.cast(pl.Datetime("us")))
+    return pl.lit(None, pl.Datetime("us"))  # the general path reads it as text
+
+
+def _fast_aware(column: str, dtype: pl.DataType, timezone: str) -> tuple[pl.Expr, pl.Expr]:
+    """(UTC epoch microseconds, local day) of a time-zone-aware Datetime column."""
+    assert isinstance(dtype, pl.Datetime) and dtype.time_zone is not None
+    utc = pl.col(column).cast(pl.Datetime("us", dtype.time_zone)).dt.convert_time_zone("UTC")
+    instant = pl.when(utc.dt.year().is_between(1, 9999)).then(utc.dt.timestamp("us"))
+    day = pl.when(instant.is_not_null()).then(utc.dt.convert_time_zone(timezone).dt.date())
+    return instant, day
+
+
+def _fast_micro(
+    column: str, dtype: pl.DataType, *, maximum: int | None = None, integer: bool = False,
+    minimum: int = 0,
+) -> pl.Expr:
+    """A decimal (micro-units) or an integer column's value where it is plainly valid, else
+    null: plain digits for text, exactly representable values for numbers."""
+    col = pl.col(column)
+    scale = 1 if integer else MICRO
+    value: pl.Expr
+    if isinstance(dtype, pl.Decimal):
+        col, dtype = col.cast(pl.String), pl.String()  # exact text, read like a text column
+    if dtype == pl.String:
+        if integer:
+            value = pl.when(col.str.contains(_FAST_INTEGER)).then(
+                col.str.to_integer(strict=False).cast(pl.Int64, strict=False))
+        else:
+            value = pl.when(col.str.contains(_FAST_DECIMAL)).then(
+                col.str.to_decimal(scale=6).to_physical().cast(pl.Int64, strict=False))
+    elif dtype.is_integer():
+        limit = 10 ** _MAX_INT_DIGITS
+        value = pl.when((col >= 0) & (col < limit)).then(col.cast(pl.Int64) * scale)
+    elif dtype.is_float() and not integer:
+        # Exact when the shortest repr has <= 6 decimals: the micro-units, divided back,
+        # give the very same float. Small and huge values print with an exponent (which
+        # the text rules reject), so they take the general path.
+        micro = (col.cast(pl.Float64) * MICRO).round(0)
+        in_range = ((col >= 1e-5) & (col < 1e9)) | (col == 0)
+        value = pl.when(in_range & (micro / MICRO == col.cast(pl.Float64))).then(
+            micro.cast(pl.Int64, strict=False))
+    else:
+        return pl.lit(None, pl.Int64)  # the general path reads it (as text)
+    low, high = minimum * scale, (None if maximum is None else maximum * scale)
+    ok = value >= low if high is None else value.is_between(low, high)
+    return pl.when(ok).then(value)
+
+
+def _clean_series(series: pl.Series) -> pl.Series:
+    """:func:`clean` for one column, returning the column itself when nothing needs it."""
+    if series.dtype != pl.String:
+        series = _as_text(series, "<events>")
+    frame = series.to_frame()
+    text = pl.col(series.name)
+    stripped = text.str.strip_chars()
+    dirty = frame.select(
+        ((stripped.str.len_bytes() != text.str.len_bytes()) | (text.str.len_bytes() == 0)).any()
+    ).item()
+    return frame.select(clean(series.name)).to_series() if dirty else series
+
+
+def _fast_frame(frame: pl.DataFrame, extras: Sequence[str], timezone: str) -> pl.DataFrame:
+    """The fast pass: the checked layout of :func:`_check_by_text` for the plainly valid rows,
+    and ``__cr_slow`` marking every other row (those go through :func:`_check_by_text`).
+
+    A row is plainly valid when every required value is present, ``at``, the decimals and
+    integers have their common shapes, and grade and level are allowed values. The fast
+    reading of such a row equals the general one (the tests check it on generated values);
+    a row it cannot vouch for is left to the general path. Each column is computed on its
+    own (a query over all the text columns at once would copy them).
+    """
+    schema = frame.schema
+    columns: dict[str, pl.Series] = {c: frame.get_column(c) for c in (_KEY, _SRC, _ROW)}
+    for column in ("event_id", "teacher_id", "kind", "category", "level", "format", "program",
+                   "grade", *extras):
+        columns[column] = _clean_series(frame.get_column(column))
+    naive = _fast_naive("at", schema["at"])
+    if naive is None:  # a time-zone-aware column is an instant already
+        instant, day = _fast_aware("at", schema["at"], timezone)
+        times = frame.select(instant.alias("at_us"), day.alias("day"))
+    else:
+        local = frame.select(naive.alias("naive"))
+        instant = (
+            pl.col("naive").dt.replace_time_zone(timezone, ambiguous="earliest",
+                                                 non_existent="null").dt.timestamp("us")
+        )
+        times = local.select(instant.alias("at_us")).hstack(
+            local.select(pl.col("naive").dt.date().alias("day"))
+        ).with_columns(pl.when(pl.col("at_us").is_not_null()).then(pl.col("day")).alias("day"))
+    columns["at_us"], columns["day"] = times.get_column("at_us"), times.get_column("day")
+    numbers = {
+        "hours_u": ("hours", {}), "credits_u": ("credits", {}),
+        "score_u": ("score", {"maximum": 100}),
+        "count": ("count", {"integer": True, "minimum": 1}),
+        "words": ("words", {"integer": True}),
+    }
+    flags: list[pl.Series] = []
+    for name, (source, options) in numbers.items():
+        pair = frame.select(
+            _fast_micro(source, schema[source], **options).alias(name),  # type: ignore[arg-type]
+            pl.col(source).is_not_null().alias("present"),
+        )
+        value = pair.get_column(name)
+        flags.append((value.is_null() & pair.get_column("present")).alias(f"bad_{name}"))
+        columns[name] = value.fill_null(1) if name == "count" else value
+    out = pl.DataFrame(list(columns.values()))
+    slow = out.select(
+        pl.any_horizontal(
+            frame.get_column(_BAD).is_not_null(),
+            *[pl.col(c).is_null() for c in ("event_id", "teacher_id", "kind", "at_us")],
+            *[pl.lit(f) for f in flags],
+            ~(pl.col("grade").is_null() | pl.col("grade").is_in(list(GRADES))),
+            ~(pl.col("level").is_null() | pl.col("level").is_in(list(LEVELS))),
+        ).alias(_SLOW)
+    ).get_column(_SLOW)
+    ordered = [_KEY, _SRC, _ROW, *FRAME_SCHEMA_HEAD, *extras]
+    return out.select(ordered).hstack(
+        [pl.repeat(None, out.height, dtype=pl.String, eager=True).alias(_REASON), slow]
+    )
+
+
+def _is_sorted(frame: pl.DataFrame, by: Sequence[str]) -> bool:
+    """Whether ``frame`` is already in lexicographic order of ``by`` (no nulls in ``by``)."""
+    if frame.height < 2:
+        return True
+    # Row i <= row i+1: compare column by column, the first difference decides.
+    out_of_order: pl.Expr = pl.lit(False)
+    tied: pl.Expr = pl.lit(True)
+    for column in by:
+        here, after = pl.col(column), pl.col(column).shift(-1)
+        out_of_order = out_of_order | (tied & (here > after))
+        tied = tied & (here == after)
+    return not frame.select(out_of_order.fill_null(False).any()).item()
+
+
+def validate_events(
+    raw: RawInput, timezone: str, *, timings: Timings | None = None, fast: bool = True
+) -> EventTable:
+    """Vectorised validation of raw rows into an :class:`EventTable`.
+
+    A fast pass reads the plainly valid rows (see :func:`_fast_frame`); the rest go
+    through :func:`_check_by_text`, which gives every reason. Repeats of an ``event_id``
+    are looked for among valid rows only, and only where a hash of ``event_id`` repeats.
+    ``timings`` (if given) receives the seconds each stage took; ``fast=False`` sends every
+    row through the general path (for tests: both must give the same table).
+    """
+    clock = _Clock(timings)
+    frame = raw.frame
+    for column in EVENT_COLUMNS:
+        if column not in frame.columns:
+            frame = frame.with_columns(pl.lit(None, pl.String).alias(column))
+    extras = tuple(sorted(c for c in raw.columns if c not in EVENT_COLUMNS))
+    many = len(raw.source_names) > 1
+    # Columns that are not read directly (e.g. a typed extra column) are text from here.
+    frame = frame.with_columns([
+        _as_text(frame[c], "<events>").alias(c) for c in frame.columns
+        if frame[c].dtype != pl.String and not c.startswith(_INTERNAL_PREFIX)
+        and not (c in TYPED_EVENT_COLUMNS and _fast_typed(frame[c].dtype))
+    ])
+
+    fast_frame = _fast_frame(frame, extras, timezone)
+    if not fast:
+        fast_frame = fast_frame.with_columns(pl.lit(True).alias(_SLOW))
+    clock("fast pass")
+    slow_keys = fast_frame.filter(pl.col(_SLOW)).get_column(_KEY)
+    fast_rows = fast_frame
+    fast_rows = (
+        fast_rows.filter(~pl.col(_SLOW)).drop(_SLOW) if slow_keys.len() else fast_rows.drop(_SLOW)
+    )
+    if slow_keys.len():
+        slow_rows = _text_frame(frame.filter(pl.col(_KEY).is_in(slow_keys.implode())))
+        checked_slow = _check_by_text(slow_rows, extras, timezone)
+        checked = pl.concat(
+            [fast_rows, checked_slow.cast(fast_rows.schema)]
+        )
+        valid = checked.filter(pl.col(_REASON).is_null())
+        invalid = checked.filter(pl.col(_REASON).is_not_null())
+    else:
+        valid, invalid = fast_rows, fast_rows.clear()
+    clock("general pass")
+
     content = [*FRAME_SCHEMA_HEAD, *extras]
     used, duplicates, conflicts = split_repeats(
         valid, key="event_id", content=content, many_sources=many
     )
+    clock("repeats")
     rejected = pl.concat(
         [invalid.select(_KEY, _REASON), conflicts.select(_KEY, _REASON)]
     )
-    rejects = reject_frame(raw.frame, rejected, "event_id", raw.columns)
+    rejects = reject_frame(
+        raw.frame if rejected.height else raw.frame.clear(), rejected, "event_id", raw.columns
+    )
+    clock("rejects")
+    order = ["teacher_id", "at_us", "event_id"]
+    if not _is_sorted(used, order):
+        used = used.sort(order)
+    clock("sort")
     out = (
-        used.sort(["teacher_id", "at_us", "event_id"])
-        .select(*content, pl.col(_SRC).alias("source"), pl.col(_ROW).alias("row"))
+        used.select(*content, pl.col(_SRC).alias("source"), pl.col(_ROW).alias("row"))
         .cast(FRAME_SCHEMA_HEAD)  # type: ignore[arg-type]
     )
     report = LoadReport(
@@ -855,6 +1138,20 @@ def validate_events(raw: RawInput, timezone: str) -> EventTable:
     return EventTable(out, rejects, report, extras, timezone)
 
 
+class _Clock:
+    """Records the seconds since the previous stage into ``timings`` (if any)."""
+
+    def __init__(self, timings: Timings | None) -> None:
+        self.timings = timings
+        self.last = time.perf_counter()
+
+    def __call__(self, stage: str) -> None:
+        now = time.perf_counter()
+        if self.timings is not None:
+            self.timings[stage] = self.timings.get(stage, 0.0) + now - self.last
+        self.last = now
+
+
 def load_events(sources: Any, *, timezone: str = DEFAULT_TIMEZONE) -> EventTable:
     """Load, validate and de-duplicate events (SPEC §2).
 
@@ -863,7 +1160,9 @@ def load_events(sources: Any, *, timezone: str = DEFAULT_TIMEZONE) -> EventTable
     :class:`~credit_rules.errors.InputError`; bad rows are returned in ``rejects``.
     """
     _check_timezone(timezone)
-    raw = read_raw(sources, what="events", required=REQUIRED_EVENT_COLUMNS)
+    raw = read_raw(
+        sources, what="events", required=REQUIRED_EVENT_COLUMNS, typed=TYPED_EVENT_COLUMNS
+    )
     return validate_events(raw, timezone)
 
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Literal
 
@@ -100,8 +100,8 @@ def print_policy(tree: ast.Policy, *, lang: Lang = "en", comments: Sequence[ast.
         raise ValueError(f"lang must be 'en' or 'zh', not {lang!r}")
     printer = _Printer(lang, _Layout(tree.clause_spans))
     blocks = [printer.header(tree.header), *(printer.item(item) for item in tree.items)]
-    trailing_end = _place_comments(blocks, tree, tree.comments if comments is None else comments)
-    return _render(blocks, trailing_end, lang)
+    at_end = _place_comments(blocks, tree, tree.comments if comments is None else comments)
+    return _render(blocks, at_end, lang)
 
 
 # ------------------------------------------------------------------ printed lines
@@ -266,9 +266,6 @@ class _Printer:
         return [*self.kws("qualified", "in", "program"), self.string(program)]
 
     # ---- lines
-    def line(self, indent: int, tokens: list[Token], origin: tuple[int, int] | None) -> _Line:
-        return _Line(indent, tokens, origin)
-
     def source_line(self, indent: int, text: str | None, inside: Span | None,
                     outside: Sequence[Span | None] = ()) -> list[_Line]:
         if text is None:
@@ -561,9 +558,9 @@ def _starts(tree: ast.Policy) -> set[tuple[int, int]]:
             start = _known(span) if isinstance(span, Span) else None
             if start:
                 found.add(start)
-            for f in attrs.fields(type(node)):
-                if f.name not in ("span", "comments", "clause_spans"):
-                    walk(getattr(node, f.name))
+            for name in attrs.fields_dict(type(node)):  # type: ignore[arg-type]
+                if name not in ("span", "comments", "clause_spans"):
+                    walk(getattr(node, name))
 
     walk(tree.header)
     walk(tree.items)
@@ -664,22 +661,3 @@ def _decimal(value: Decimal | int) -> str:
 
 def _quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _english_words() -> frozenset[str]:
-    words: set[str] = set()
-    for en, _ in KEYWORDS.values():
-        words.update(en.split())
-    return frozenset(words)
-
-
-_ENGLISH_WORDS = _english_words()
-
-
-def iter_keywords() -> Iterator[tuple[str, str]]:
-    """The (English, 中文) keyword pairs the printer uses, for documentation and tests."""
-    seen: set[tuple[str, str]] = set()
-    for pair in KEYWORDS.values():
-        if pair not in seen:
-            seen.add(pair)
-            yield pair

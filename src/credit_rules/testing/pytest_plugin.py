@@ -38,7 +38,7 @@ from credit_rules.testing.runner import (
     run_test,
 )
 
-_HAS_TESTS = re.compile(r'^\s*(?:test|测试)\s*"|^\s*(?:invariant|不变式)\s', re.MULTILINE)
+_HAS_TESTS = re.compile(r'^\s*(?:test|测试)\s*"|^\s*(?:invariant|恒成立|不变式)\s', re.MULTILINE)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

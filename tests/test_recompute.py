@@ -1,0 +1,152 @@
+"""Tests of credit_rules.recompute: bulk ledgers on disk, batches, atomicity, progress."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+import pytest
+from click.testing import CliRunner
+
+from conftest import POLICIES
+from credit_rules import recompute
+from credit_rules.cli import main
+from credit_rules.eval import bulk
+from credit_rules.synth import write_province
+
+AS_OF = dt.date(2025, 12, 31)
+SHIPPED = sorted(POLICIES.glob("*.policy"))
+
+
+@pytest.fixture(scope="module")
+def province(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("province")
+    write_province(folder, 40, seed=3, chunk_teachers=15)
+    return folder
+
+
+def interpreter_ledger(policy: Path, events: Path, roster: Path | None, out: Path) -> pl.DataFrame:
+    args = ["eval", str(policy), "--events", str(events), "--engine", "interpreter", "--as-of",
+            AS_OF.isoformat(), "--format", "parquet", "--out", str(out)]
+    if roster is not None:
+        args += ["--roster", str(roster)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    return pl.read_parquet(out)
+
+
+@pytest.mark.parametrize("batch_rows", [10**9, 700])
+def test_ledgers_equal_the_interpreter(province: Path, tmp_path: Path, batch_rows: int) -> None:
+    """Every shipped policy's Parquet ledger equals `eval --engine interpreter`, batched or not."""
+    events, roster = province / "events", province / "roster.parquet"
+    results = recompute(SHIPPED, events, roster, tmp_path / "out", as_of=AS_OF,
+                        batch_rows=batch_rows)
+    assert (results[0].batches > 1) == (batch_rows == 700)
+    for policy, result in zip(SHIPPED, results, strict=True):
+        assert result.path == tmp_path / "out" / f"{policy.stem}.parquet"
+        expected = interpreter_ledger(policy, events, roster, tmp_path / f"{policy.stem}.i.parquet")
+        got = pl.read_parquet(result.path)
+        assert got.columns == expected.columns
+        assert got.cast(expected.schema).equals(expected), policy.stem  # type: ignore[arg-type]
+
+
+def _events_with_repeats(path: Path) -> Path:
+    """Repeats across teachers and files: a conflicting copy under another teacher."""
+    base = {"kind": "training", "hours": "10", "category": "knowledge"}
+    part1 = [
+        {"event_id": "x1", "teacher_id": "t1", "at": "2022-01-10T10:00:00", **base},
+        {"event_id": "c1", "teacher_id": "t1", "at": "2022-01-11T10:00:00", **base},
+        {"event_id": "d1", "teacher_id": "t2", "at": "2022-01-12T10:00:00", **base},
+        {"event_id": "w1", "teacher_id": " t3 ", "at": "2022-01-12 10:00", **base},
+        {"event_id": "bad", "teacher_id": "t4", "at": "2022-02-30", **base},
+    ]
+    part2 = [
+        {"event_id": "c1", "teacher_id": "t9", "at": "2022-01-11T10:00:00", **base},
+        {"event_id": "d1", "teacher_id": "t2", "at": "2022-01-12T10:00:00", **base},
+        {"event_id": "y1", "teacher_id": "t3", "at": "2022-03-01", **base},
+        {"event_id": "z1", "teacher_id": "t8", "at": "2022-03-01", **base},
+    ]
+    path.mkdir()
+    pl.DataFrame(part1).write_parquet(path / "a.parquet")
+    pl.DataFrame(part2).write_parquet(path / "b.parquet")
+    return path
+
+
+def test_batches_find_repeats_across_teachers(tmp_path: Path) -> None:
+    """A conflicting copy under another teacher, in another file and batch, rejects both."""
+    events = _events_with_repeats(tmp_path / "events")
+    policy = POLICIES / "five_year_cycle.policy"
+    whole = recompute(policy, events, as_of=AS_OF)[0]
+    batched = recompute(policy, events, as_of=AS_OF, batch_rows=2)[0]
+    assert batched.batches > 2
+    assert batched.events == whole.events
+    assert whole.events.summary() == "events: 9 read = 5 used + 1 duplicates + 3 rejected"
+    assert batched.ledger is not None and whole.ledger is not None
+    assert batched.ledger.equals(whole.ledger)
+    assert batched.rejects is not None and whole.rejects is not None
+    assert sorted(batched.rejects["reason"].to_list()) == sorted(whole.rejects["reason"].to_list())
+    assert any("conflicting copies of event_id c1" in r for r in batched.rejects["reason"])
+    assert batched.ledger["teacher_id"].to_list() == ["t1", "t2", "t3", "t8"]
+
+
+def test_failure_leaves_the_previous_ledger(province: Path, tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """An exception mid-run leaves every previous ledger file intact, and no temporary file."""
+    out = tmp_path / "out"
+    policies = [POLICIES / "five_year_cycle.policy", POLICIES / "lanxi_2023.policy"]
+    recompute(policies, province / "events", None, out, as_of=AS_OF, batch_rows=700)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    calls = {"n": 0}
+    real_run = bulk.run
+
+    def failing(*args: object, **kwargs: object) -> pl.DataFrame:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("disk on fire")
+        return real_run(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(bulk, "run", failing)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        recompute(policies, province / "events", None, out, as_of=AS_OF, batch_rows=700)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_progress_is_reported(province: Path, tmp_path: Path) -> None:
+    """The callback sees the stages: scan, validate (rows) and each policy (batches)."""
+    seen: list[tuple[str, int, int]] = []
+    recompute(POLICIES / "lanxi_2023.policy", province / "events", None, tmp_path,
+              as_of=AS_OF, progress=lambda *a: seen.append(a), batch_rows=700)
+    stages = {s for s, _, _ in seen}
+    assert {"scan", "validate", "policy lanxi_2023"} <= stages
+    last = [x for x in seen if x[0] == "validate"][-1]
+    assert last[1] == last[2] > 0
+
+
+def test_frames_and_arrow_tables(province: Path) -> None:
+    """The library entry point takes Polars and Arrow tables and returns the ledger frame."""
+    frame = pl.read_parquet(province / "events")
+    roster = pl.read_parquet(province / "roster.parquet")
+    policy = POLICIES / "shandong_remote_2017.policy"
+    a = recompute(policy, frame, roster, as_of=AS_OF)[0]
+    b = recompute(policy, frame.to_arrow(), roster.to_arrow(), as_of=AS_OF)[0]
+    c = recompute(policy, province / "events", province / "roster.parquet", as_of=AS_OF)[0]
+    assert a.ledger is not None and b.ledger is not None and c.ledger is not None
+    assert a.ledger.equals(b.ledger) and a.ledger.equals(c.ledger)
+    assert a.rows == a.ledger.height > 0
+
+
+def test_cli_recompute(province: Path, tmp_path: Path) -> None:
+    """`credit-rules recompute` writes one ledger per policy and prints the accounting."""
+    rejects = tmp_path / "rejects.csv"
+    result = CliRunner().invoke(main, [
+        "recompute", str(POLICIES / "lanxi_2023.policy"), str(POLICIES / "ziyang_2017.policy"),
+        "--events", str(province / "events"), "--roster", str(province / "roster.parquet"),
+        "--out", str(tmp_path / "out"), "--as-of", "2025-12-31", "--rejects", str(rejects),
+        "--batch-rows", "700",
+    ])
+    assert result.exit_code == 0, result.output
+    assert "read =" in result.stderr and "used +" in result.stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "lanxi_2023.parquet", "ziyang_2017.parquet"]
+    assert rejects.exists()
