@@ -155,7 +155,7 @@ def explain(
     source = _Source(policy, policy_text)
     results = [tp for tp in evaluate_detailed(policy, events, teachers, as_of=as_of)
                if tp.teacher.teacher_id == teacher_id]
-    return [_explain_period(policy, tp, source) for tp in results]
+    return [explain_period(policy, tp, source) for tp in results]
 
 
 def _why_nothing(policy: ir.Policy, rule: ir.Rule, tp: TeacherPeriod, source: _Source) -> str:
@@ -178,7 +178,9 @@ def _why_nothing(policy: ir.Policy, rule: ir.Rule, tp: TeacherPeriod, source: _S
     return "no event matched its filter" if rule.where is not None else "its events earned nothing"
 
 
-def _explain_period(policy: ir.Policy, tp: TeacherPeriod, source: _Source) -> Explanation:
+def explain_period(policy: ir.Policy, tp: TeacherPeriod, source: _Source | None = None) -> Explanation:
+    """Explain one teacher-period computed by :func:`~credit_rules.eval.interpreter.evaluate_detailed`."""
+    source = source or _Source(policy, None)
     row = tp.row
     rules: list[RuleExplained] = []
     for rule in sorted(policy.rules, key=lambda r: r.name):

@@ -1,8 +1,8 @@
 """A short plain-text explanation of one ledger row, for test failures.
 
-It says which rules credited what from which events, which caps cut them, which
-penalties applied, and how far each requirement is from being met. The full
-``credit-rules explain`` command gives more; this one fits under a failed test.
+It renders the same :class:`~credit_rules.eval.explain.Explanation` that
+``credit-rules explain`` shows as tables, in a few indented lines that fit under a
+failed test.
 
 >>> print(explain_row(policy, tp))                                  # doctest: +SKIP
 t1, 2021-01-01 .. 2025-12-31: credits 9, hours 110, leave days 0, met: no
@@ -14,11 +14,9 @@ t1, 2021-01-01 .. 2025-12-31: credits 9, hours 110, leave days 0, met: no
 
 from __future__ import annotations
 
-from collections import defaultdict
-from decimal import Decimal
-
 from credit_rules import ir
-from credit_rules.eval.interpreter import Award, TeacherPeriod
+from credit_rules.eval.explain import AwardExplained, explain_period
+from credit_rules.eval.interpreter import TeacherPeriod
 from credit_rules.values import canonical
 
 
@@ -26,17 +24,13 @@ def _yes(value: bool) -> str:
     return "yes" if value else "no"
 
 
-def _award_line(award: Award) -> str:
-    event = award.event
-    parts = [event.event_id, event.day.isoformat(), event.kind]
+def _award_line(award: AwardExplained) -> str:
+    parts = [award.event_id, award.day.isoformat(), award.kind]
     if award.hours:
         parts.append(f"{canonical(award.hours)} h")
-    view = [v for v in (award.view.category, award.view.level) if v]
-    if view:
-        parts.append("/".join(view))
     text = " ".join(parts) + f": {canonical(award.credited)} credited"
-    if award.credited != award.credits:
-        text += f" of {canonical(award.credits)}"
+    if award.credited != award.awarded:
+        text += f" of {canonical(award.awarded)}"
     if award.cut_by:
         text += f" (cut by {', '.join(award.cut_by)})"
     return text
@@ -44,14 +38,14 @@ def _award_line(award: Award) -> str:
 
 def explain_row(policy: ir.Policy, tp: TeacherPeriod) -> str:
     """Explain one teacher-period of the interpreter in a few indented lines."""
-    row = tp.row
+    e = explain_period(policy, tp)
     head = (
-        f"{row.teacher_id}, {row.period_start.isoformat()} .. {row.period_end.isoformat()}: "
-        f"credits {canonical(row.credits)}, hours {canonical(row.hours)}, leave days {row.leave_days}"
+        f"{e.teacher_id}, {e.period_start.isoformat()} .. {e.period_end.isoformat()}: "
+        f"credits {canonical(e.credits)}, hours {canonical(e.hours)}, leave days {e.leave_days}"
     )
-    if row.grade is not None or policy.grade is not None:
-        head += f", grade {row.grade or 'none'}"
-    head += f", excellent-eligible: {_yes(row.excellent_eligible)}, met: {_yes(row.met)}"
+    if e.grade is not None or policy.grade is not None:
+        head += f", grade {e.grade or 'none'}"
+    head += f", excellent-eligible: {_yes(e.excellent_eligible)}, met: {_yes(e.met)}"
     lines = [head]
     teacher = tp.teacher
     about = [f"title {teacher.title}"] if teacher.title else []
@@ -63,37 +57,22 @@ def explain_row(policy: ir.Policy, tp: TeacherPeriod) -> str:
             about.append(f"{name} {value}")
     if about:
         lines.append("  teacher: " + ", ".join(about))
-    by_rule: dict[str, list[Award]] = defaultdict(list)
-    for award in tp.awards:
-        by_rule[award.rule.name].append(award)
-    for name in sorted(by_rule):
-        awards = by_rule[name]
-        credited = sum((a.credited for a in awards), Decimal(0))
-        hours = sum((a.hours for a in awards), Decimal(0))
-        lines.append(f"  rule {name}: {canonical(credited)} credits, {canonical(hours)} hours")
-        lines.extend(f"    {_award_line(a)}" for a in awards)
-    silent = sorted(r.name for r in policy.rules if r.name not in by_rule and not isinstance(r.award, ir.Leave))
+    for rule in e.rules:
+        if rule.awards:
+            lines.append(f"  rule {rule.rule}: {canonical(rule.credited)} credits, {canonical(rule.hours)} hours")
+            lines.extend(f"    {_award_line(a)}" for a in rule.awards)
+    silent = [rule.rule for rule in e.rules if not rule.awards]
     if silent:
         lines.append(f"  rules that gave nothing: {', '.join(silent)}")
-    if tp.leave_events:
-        lines.append("  leave days from: " + ", ".join(e.event_id for e in tp.leave_events))
-    for penalty, event in tp.penalties:
-        effects = [w for w, on in (("no credits", penalty.void_credits), ("not excellent", penalty.not_excellent))
-                   if on]
-        lines.append(f"  penalty {penalty.name} on {event.event_id} ({event.day.isoformat()}): {', '.join(effects)}")
-    for result in row.requirements:
-        if result.waived:
-            state = "waived"
-        elif result.met:
-            state = "met"
-        else:
-            state = f"short by {canonical(result.required - result.actual)}"
-        lines.append(
-            f"  requirement {result.name}: {canonical(result.actual)} of {canonical(result.required)}, {state}"
-        )
-    used = {a.event.event_id for a in tp.awards} | {e.event_id for e in tp.leave_events}
-    used |= {e.event_id for _, e in tp.penalties}
-    unused = [e.event_id for e in tp.events if e.event_id not in used]
-    if unused:
-        lines.append("  events no rule credited: " + ", ".join(unused))
+    if e.leave_events:
+        lines.append("  leave days from: " + ", ".join(e.leave_events))
+    effects = {p.name: [w for w, on in (("no credits", p.void_credits), ("not excellent", p.not_excellent)) if on]
+               for p in policy.penalties}
+    for name, _, event_id in e.penalties:
+        lines.append(f"  penalty {name} on {event_id}: {', '.join(effects[name])}")
+    for r in e.requirements:
+        state = "waived" if r.waived else ("met" if r.met else f"short by {canonical(r.shortfall)}")
+        lines.append(f"  requirement {r.name}: {canonical(r.actual)} of {canonical(r.required)}, {state}")
+    if e.unused_events:
+        lines.append("  events no rule credited: " + ", ".join(event_id for event_id, _ in e.unused_events))
     return "\n".join(lines)
