@@ -22,6 +22,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import sys
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
@@ -44,6 +47,8 @@ from credit_rules.records import (
 from credit_rules.values import Period, PeriodKind, exact_div, period_of, periods_within, today
 
 TP = ["teacher_id", "pstart"]
+K = "__k"  # integer key of a teacher-period: its row in the sorted teacher-period frame
+ROW = "__row"  # an event's row in the sorted event frame (time order within a teacher)
 QUALIFYING = ["qualified", "excellent"]
 MICRO_DIGITS = 6
 MAX_DIGITS = 10
@@ -66,6 +71,18 @@ _TEXT_EVENT_FIELDS = ("event_id", "teacher_id", "kind", "category", "level", "fo
                       "program", "grade")
 _TEACHER_TEXT = ("teacher_id", "title", "stage", "school", "county", "city", "workshop")
 _TEACHER_DATES = ("hired_on", "retired_on")
+
+
+_PROFILE = bool(os.environ.get("CREDIT_RULES_BULK_PROFILE"))
+_clock = [time.perf_counter()]
+
+
+def _stage(name: str) -> None:
+    """With ``CREDIT_RULES_BULK_PROFILE=1``, print the seconds since the previous stage."""
+    if _PROFILE:
+        now = time.perf_counter()
+        print(f"[bulk] {name:28} {now - _clock[0]:7.3f} s", file=sys.stderr)
+        _clock[0] = now
 
 
 # ----------------------------------------------------------------------------- the plan
@@ -304,14 +321,22 @@ def _assign_periods(policy: ir.Policy, events: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
+def _found_query(policy: ir.Policy, all_events: pl.LazyFrame) -> pl.LazyFrame:
+    """The teachers (window policies) or teacher-periods (no window) the events hold."""
+    if policy.window is not None:
+        return all_events.select("teacher_id").unique()
+    start, end = _period_exprs(policy.evaluate, pl.col("day"))
+    return all_events.select("teacher_id", start.alias("pstart"), end.alias("pend")).unique()
+
+
 def _teacher_periods(
-    policy: ir.Policy, event_teachers: pl.DataFrame, all_events: pl.LazyFrame,
-    roster: pl.DataFrame, as_of: dt.date,
+    policy: ir.Policy, found: pl.DataFrame, roster: pl.DataFrame, as_of: dt.date,
 ) -> pl.DataFrame:
-    """Every (teacher, period) that gets a ledger row (interpreter.ledger_periods)."""
-    ids = pl.concat([event_teachers.select("teacher_id"), roster.select("teacher_id")]).unique()
+    """Every (teacher, period) that gets a ledger row (interpreter.ledger_periods), sorted,
+    numbered by the integer key ``__k`` every later stage groups by."""
     window = policy.window
     if window is not None:
+        ids = pl.concat([found.select("teacher_id"), roster.select("teacher_id")]).unique()
         whole = policy.evaluate is PeriodKind.WINDOW
         periods = [window] if whole else periods_within(policy.evaluate, window)
         frame = pl.DataFrame({
@@ -319,14 +344,12 @@ def _teacher_periods(
         }, schema={"pstart": pl.Date, "pend": pl.Date})
         tps = ids.join(frame, how="cross")
     else:
-        start, end = _period_exprs(policy.evaluate, pl.col("day"))
-        found = all_events.select(
-            "teacher_id", start.alias("pstart"), end.alias("pend")).unique().collect()
         now = period_of(policy.evaluate, as_of)
         current = roster.select("teacher_id").with_columns(
             pl.lit(now.start, pl.Date).alias("pstart"), pl.lit(now.end, pl.Date).alias("pend"))
-        tps = pl.concat([found, current]).unique()
-    return tps.sort(TP)
+        tps = pl.concat([found.select("teacher_id", "pstart", "pend"), current]).unique()
+    tps = tps.sort(TP)
+    return tps.with_columns(pl.int_range(tps.height, dtype=pl.Int64).alias(K).set_sorted())
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -377,10 +400,85 @@ def _rate_times(column: str, plan: BulkPlan, rate: Decimal) -> pl.Expr:
     return pl.col(column).fill_null(0) * pl.lit(int(numerator) * 10**shift, pl.Int64)
 
 
-def _join_flags(frame: pl.DataFrame, flags: pl.DataFrame, fill: Any = False) -> pl.DataFrame:
-    names = [c for c in flags.columns if c not in TP]
-    return frame.join(flags, on=TP, how="left").with_columns(
+def _join_flags(
+    frame: pl.DataFrame, flags: pl.DataFrame, fill: Any = False, on: str | list[str] = K,
+) -> pl.DataFrame:
+    keys = [on] if isinstance(on, str) else on
+    names = [c for c in flags.columns if c not in keys]
+    return frame.join(flags, on=on, how="left", maintain_order="left").with_columns(
         [pl.col(c).fill_null(fill) for c in names])
+
+
+def _by_key(tp: pl.DataFrame, column: str) -> pl.Expr:
+    """``tp[column]`` looked up for each row of a frame keyed by ``__k`` (tp row = key)."""
+    return pl.lit(tp[column]).gather(pl.col(K))
+
+
+# ------------------------------------------------------------------------ what to read
+_FIELD_COLUMNS = {"hours": "hours_u", "credits": "credits_u", "score": "score_u", "at": "day"}
+
+
+def _event_conds(policy: ir.Policy) -> list[ir.Cond | None]:
+    conds: list[ir.Cond | None] = [r.where for r in policy.rules]
+    conds += [c.of for c in policy.caps] + [p.where for p in policy.penalties]
+    for requirement in policy.requirements:
+        for line in requirement.lines:
+            measure = line.measure
+            if isinstance(measure, ir.MeasureCredits | ir.MeasureHours):
+                conds.append(measure.of)
+            elif isinstance(measure, ir.MeasureCount):
+                conds.append(measure.where)
+    return conds
+
+
+def _needs(
+    policy: ir.Policy, facts: _Facts, attributes: Sequence[str],
+) -> tuple[list[str] | None, list[str]]:
+    """The event kinds (None: all) and the columns the policy reads: everything else is
+    left in the file (projection and predicate pushdown into the scan)."""
+    kinds: set[str] | None = set()
+    columns = {"teacher_id", "event_id", "at_us", "day", "kind"}
+    assessment = bool(facts.programs) or policy.grade is not None or bool(policy.ranks)
+    for rule in policy.rules:
+        award = rule.award
+        if isinstance(award, ir.IfQualified):
+            assessment = True
+            columns |= {"program", "grade"}
+        elif rule.kind is not None and kinds is not None:
+            kinds.add(rule.kind)
+        else:
+            kinds = None
+        if rule.program is not None:
+            columns.add("program")
+        if not isinstance(award, ir.Leave):
+            columns |= {"category", "level"}
+        if isinstance(award, ir.CountHours | ir.CountCredits | ir.Block):
+            columns.add("hours_u")
+        if isinstance(award, ir.CountCredits):
+            columns.add("credits_u")
+    extra = [p.kind for p in policy.penalties] + list(facts.kinds)
+    for requirement in policy.requirements:
+        for line in requirement.lines:
+            if isinstance(line.measure, ir.MeasureCount):
+                extra.append(line.measure.kind)
+                columns.add("count")
+    if assessment:
+        extra.append("assessment")
+        columns.add("program")
+    if facts.programs or isinstance(policy.grade, ir.GradeFromAssessment):
+        columns.add("grade")
+    if isinstance(policy.grade, ir.GradeFromScore) or policy.ranks:
+        columns.add("score_u")
+    for cond in _event_conds(policy):
+        for node in walk(cond):
+            if isinstance(node, ir.Compare | ir.Member):
+                name = _FIELD_COLUMNS.get(node.field, node.field)
+                if name in EVENT_SCHEMA or name in attributes:
+                    columns.add(name)
+    if kinds is not None:
+        kinds.update(extra)
+    keep = [c for c in [*EVENT_SCHEMA, *attributes] if c in columns]
+    return (sorted(kinds) if kinds is not None else None), keep
 
 
 # ------------------------------------------------------------------------------- run
@@ -393,12 +491,22 @@ def run(
     trace: bool = True,
     timezone_events: str | None = None,
 ) -> pl.DataFrame:
-    """The ledger of ``plan`` over ``events`` (the :attr:`EventTable.frame` layout, sorted
-    by teacher_id, at_us, event_id) and ``roster`` (the :attr:`Roster.frame` layout).
+    """The ledger of ``plan`` over ``events`` (the :attr:`EventTable.frame` layout) and
+    ``roster`` (the :attr:`Roster.frame` layout).
 
     One row per teacher and period, sorted by ``teacher_id``, ``period_start``; columns
     :data:`LEDGER_COLUMNS` (see the module docstring). ``trace=False`` leaves ``trace``
     as ``"[]"`` (for measuring its cost only: the ledger then differs from the contract).
+
+    ``events`` is read once, lazily: only the columns and event kinds the policy uses are
+    materialised. Events sorted by teacher_id, at_us, event_id (the EventTable layout)
+    are used as they are; any other order is sorted first.
+
+    Batches: every ledger row depends only on its own teacher's events and roster row,
+    except ranks (``rank`` and ``excellent when ranked``), which compare the teachers of a
+    period. So a policy without ranks may be run on disjoint batches of teachers (all of
+    a teacher's events in one batch) and the frames concatenated; a policy with ranks
+    (``plan.policy.ranks``) must see all teachers of a period in one call.
     """
     policy = plan.policy
     as_of_day = as_of or today(policy.timezone)
@@ -417,6 +525,53 @@ def _roster_or_empty(roster: pl.DataFrame | None) -> pl.DataFrame:
     return roster.with_columns(missing).select(list(ROSTER_SCHEMA)).cast(ROSTER_SCHEMA)  # type: ignore[arg-type]
 
 
+def _in_order(ev: pl.DataFrame) -> bool:
+    """Whether ``ev`` is sorted by teacher_id, at_us, event_id (strictly)."""
+    if ev.height < 2:
+        return True
+    tid, at, eid = pl.col("teacher_id"), pl.col("at_us"), pl.col("event_id")
+    step = (tid > tid.shift()) | ((tid == tid.shift()) & (
+        (at > at.shift()) | ((at == at.shift()) & (eid > eid.shift()))))
+    return bool(ev.select(step.slice(1).all()).item())
+
+
+def _load(
+    plan: BulkPlan, lazy: pl.LazyFrame, roster: pl.DataFrame, as_of: dt.date,
+) -> tuple[pl.DataFrame, pl.DataFrame, list[str]]:
+    """The events the policy reads, keyed by teacher-period, and the teacher-periods."""
+    policy = plan.policy
+    schema = lazy.collect_schema()
+    columns = list(schema.names())
+    missing = [pl.lit(None, t).alias(c) for c, t in EVENT_SCHEMA.items() if c not in columns]
+    if missing:
+        lazy = lazy.with_columns(missing)
+        columns = [*columns, *(c for c in EVENT_SCHEMA if c not in columns)]
+    attributes = [c for c in columns if c not in EVENT_SCHEMA and c not in ("source", "row")]
+    kinds, keep = _needs(policy, _needed_facts(policy), attributes)
+    used = lazy if kinds is None else lazy.filter(pl.col("kind").is_in(kinds))
+    query = _assign_periods(policy, used.select(keep))
+    ev, found = pl.collect_all([query, _found_query(policy, lazy)], engine="streaming")
+    _stage("load: scan")
+    if not _in_order(ev):
+        ev = ev.sort(["teacher_id", "at_us", "event_id"])
+        _stage("load: sort")
+    tp = _teacher_periods(policy, found, roster, as_of)
+    _stage("load: teacher-periods")
+    # Each event's teacher-period key: runs of (teacher_id, pstart) in the sorted events,
+    # looked up once per run.
+    tid, pstart = pl.col("teacher_id"), pl.col("pstart")
+    new = ((tid != tid.shift()) | (pstart != pstart.shift())).fill_null(True)
+    ev = ev.with_columns(new.alias("__new"))
+    runs = ev.filter(pl.col("__new")).select(TP).join(
+        tp.select(*TP, K), on=TP, how="left", maintain_order="left")
+    run_ix = ev["__new"].cast(pl.Int64).cum_sum() - 1
+    ev = ev.drop("__new", "pend").with_columns(
+        runs[K].gather(run_ix).alias(K).set_sorted(),
+        pl.int_range(ev.height, dtype=pl.Int64).alias(ROW))
+    tp = tp.join(roster, on="teacher_id", how="left", maintain_order="left")
+    return ev, tp, attributes
+
+
 def _evaluate_batch(
     plan: BulkPlan, lazy: pl.LazyFrame, roster: pl.DataFrame, as_of: dt.date, *, trace: bool,
 ) -> pl.DataFrame:
@@ -427,38 +582,24 @@ def _evaluate_batch(
     """
     policy = plan.policy
     facts = _needed_facts(policy)
-    schema = lazy.collect_schema()
-    columns = list(schema.names())
-    missing = [pl.lit(None, t).alias(c) for c, t in EVENT_SCHEMA.items() if c not in columns]
-    if missing:
-        lazy = lazy.with_columns(missing)
-        columns = [*columns, *(c for c in EVENT_SCHEMA if c not in columns)]
-    attributes = [c for c in columns if c not in EVENT_SCHEMA and c not in ("source", "row")]
-    keep = [*EVENT_SCHEMA, *attributes]
-    lazy = lazy.select(keep)
-
-    ev = _assign_periods(policy, lazy).collect()
-    if policy.window is None:
-        event_teachers = lazy.select("teacher_id").unique().collect()
-    else:
-        event_teachers = lazy.select("teacher_id").unique().collect()
-    tp = _teacher_periods(policy, event_teachers, lazy, roster, as_of)
-    tp = tp.join(roster, on="teacher_id", how="left")
+    ev, tp, attributes = _load(plan, lazy, roster, as_of)
+    _stage("load")
 
     event_cond = _event_compiler(plan, attributes, view=False)
     view_cond = _event_compiler(plan, attributes, view=True)
 
     # ---- per teacher-period facts: qualified(program), any KIND
-    assessments = ev.filter(pl.col("kind") == "assessment")
     fact_frames: list[pl.DataFrame] = []
-    for program, name in facts.programs.items():
-        fact_frames.append(
-            assessments.filter(pl.col("program") == program)
-            .group_by(TP, maintain_order=True).agg(pl.col("grade").last())
-            .select(*TP, pl.col("grade").is_in(QUALIFYING).fill_null(False).alias(name)))
+    if facts.programs:
+        assessments = ev.filter(pl.col("kind") == "assessment")
+        for program, name in facts.programs.items():
+            fact_frames.append(
+                assessments.filter(pl.col("program") == program)
+                .group_by(K, maintain_order=True).agg(pl.col("grade").last())
+                .select(K, pl.col("grade").is_in(QUALIFYING).fill_null(False).alias(name)))
     for kind, name in facts.kinds.items():
         fact_frames.append(
-            ev.filter(pl.col("kind") == kind).select(TP).unique()
+            ev.filter(pl.col("kind") == kind).select(K).unique()
             .with_columns(pl.lit(True).alias(name)))
     for frame in fact_frames:
         tp = _join_flags(tp, frame)
@@ -479,8 +620,19 @@ def _evaluate_batch(
     def applies(frame: pl.DataFrame, rule: ir.Rule) -> pl.DataFrame:
         if rule.name not in when_cols:
             return frame
-        ok = tp.filter(pl.col(when_cols[rule.name])).select(TP)
-        return frame.join(ok, on=TP, how="semi", maintain_order="left")
+        return frame.filter(_by_key(tp, when_cols[rule.name]))
+
+    # what the register and the requirements ask of each award, computed on the award
+    # while its event's columns are at hand
+    views: list[tuple[str, pl.Expr]] = []
+    for j, cap in enumerate(policy.caps):
+        views.append((f"__c{j}", view_cond(cap.of)))
+        if cap.per is not None:
+            views.append((f"__ck{j}", _period_exprs(cap.per, pl.col("day"))[0].cast(pl.Int32)))
+    measures = _measure_names(policy)
+    for measure, name in measures.items():
+        if isinstance(measure, ir.MeasureCredits | ir.MeasureHours):
+            views.append((f"__v{name}", view_cond(measure.of)))
 
     # ---- awards (interpreter._rule_awards), leave days, penalties
     award_frames: list[pl.DataFrame] = []
@@ -490,27 +642,27 @@ def _evaluate_batch(
     excluded: dict[str, list[pl.DataFrame]] = {}
     for index, rule in enumerate(rules):
         if rule.exception_to is not None and not isinstance(rule.award, ir.Leave):
-            computed[rule.name] = _rule_awards(plan, rule, index, ev, event_cond, applies)
-            excluded.setdefault(rule.exception_to, []).append(
-                computed[rule.name].select(*TP, "event_id"))
+            computed[rule.name] = _rule_awards(plan, rule, index, ev, event_cond, applies, views)
+            excluded.setdefault(rule.exception_to, []).append(computed[rule.name].select(ROW))
     for index, rule in enumerate(rules):
         if rule.name in computed:
             award_frame = computed[rule.name]
         elif rule.name in excluded and not isinstance(rule.award, ir.Leave):
-            seen = pl.concat(excluded[rule.name]).unique()
-            kept = ev.join(seen, on=[*TP, "event_id"], how="anti", maintain_order="left")
-            award_frame = _rule_awards(plan, rule, index, kept, event_cond, applies)
+            seen = pl.concat(excluded[rule.name])[ROW].unique()
+            kept = ev.filter(~pl.col(ROW).is_in(seen.implode()))
+            award_frame = _rule_awards(plan, rule, index, kept, event_cond, applies, views)
         else:
-            award_frame = _rule_awards(plan, rule, index, ev, event_cond, applies)
+            award_frame = _rule_awards(plan, rule, index, ev, event_cond, applies, views)
         if isinstance(rule.award, ir.Leave):
             leave_frames.append(award_frame)
         elif award_frame.height:
             award_frames.append(award_frame)
-    awards = _concat_awards(award_frames, attributes)
+    awards = _concat_awards(award_frames, views)
+    _stage("awards")
 
     if leave_frames:
-        leave = (pl.concat([f.select(*TP, "event_id") for f in leave_frames]).unique()
-                 .group_by(TP).agg(pl.len().cast(pl.Int64).alias("leave_days")))
+        leave = (pl.concat([f.select(K, ROW) for f in leave_frames]).unique()
+                 .group_by(K).agg(pl.len().cast(pl.Int64).alias("leave_days")))
         tp = _join_flags(tp, leave, 0)
     else:
         tp = tp.with_columns(pl.lit(0, pl.Int64).alias("leave_days"))
@@ -522,28 +674,33 @@ def _evaluate_batch(
             cond = pl.lit(False)
             for penalty in group:
                 cond = cond | ((pl.col("kind") == penalty.kind) & event_cond(penalty.where))
-            hit = ev.filter(cond).select(TP).unique().with_columns(pl.lit(True).alias(name))
+            hit = ev.filter(cond).select(K).unique().with_columns(pl.lit(True).alias(name))
             tp = _join_flags(tp, hit)
+            _stage("penalties")
         else:
             tp = tp.with_columns(pl.lit(False).alias(name))
 
     # ---- the credit register (interpreter._register)
-    awards = _register(plan, awards, tp, view_cond)
+    awards = _register(plan, awards, tp)
+    _stage("register")
 
-    # ---- totals, breakdowns, trace
-    tp = _aggregate(plan, tp, awards, rules, trace=trace)
+    # ---- totals, breakdowns, trace, the awards' requirement measures
+    tp = _aggregate(plan, tp, awards, ev, rules, measures, trace=trace)
+    _stage("aggregate+trace")
 
     # ---- grade, scores for ranks
     tp = _grades_and_scores(plan, tp, ev)
+    _stage("grades")
 
     # ---- requirements (interpreter._requirements)
-    tp = _requirements(plan, tp, awards, ev, teacher_cond, view_cond, event_cond)
+    tp = _requirements(plan, tp, ev, teacher_cond, event_cond, measures)
+    _stage("requirements")
     return tp
 
 
 def _rule_awards(
     plan: BulkPlan, rule: ir.Rule, index: int, ev: pl.DataFrame, event_cond: CondCompiler,
-    applies: Any,
+    applies: Any, views: Sequence[tuple[str, pl.Expr]],
 ) -> pl.DataFrame:
     award = rule.award
     where = event_cond(rule.where)
@@ -551,7 +708,7 @@ def _rule_awards(
         base = ev.filter((pl.col("kind") == "assessment") & (pl.col("program") == (rule.program or ""))
                          & where)
         base = applies(base, rule)
-        base = base.group_by(TP, maintain_order=True).agg(pl.all().last()).select(base.columns)
+        base = base.group_by(K, maintain_order=True).agg(pl.all().last()).select(base.columns)
         base = base.filter(pl.col("grade").is_in(QUALIFYING).fill_null(False))
     else:
         cond = pl.col("kind") == rule.kind
@@ -559,9 +716,10 @@ def _rule_awards(
             cond = cond & (pl.col("program") == rule.program).fill_null(False)
         base = applies(ev.filter(cond & where), rule)
         if rule.first:
-            base = base.unique(subset=TP, keep="first", maintain_order=True)
+            base = base.unique(subset=K, keep="first", maintain_order=True)
     if isinstance(award, ir.Leave):
-        return pl.DataFrame(base)
+        leave: pl.DataFrame = base.select(K, ROW)
+        return leave
     rate = plan.policy.rate
     hours: pl.Expr
     credits: pl.Expr
@@ -584,7 +742,7 @@ def _rule_awards(
                 credits = _rate_times("hours_u", plan, exact_div(block_credits, block_hours))
             else:
                 size = plan.fixed(block_hours)
-                after = hours.cum_sum().over(TP)
+                after = hours.cum_sum().over(K)
                 before = after - hours
                 credits = (after // size - before // size) * plan.fixed(block_credits)
         case _:  # pragma: no cover
@@ -596,87 +754,109 @@ def _rule_awards(
     out: pl.DataFrame = base.with_columns(
         credits.cast(pl.Int64).alias("credits_k"),
         hours.cast(pl.Int64).alias("hours_k"),
-        category.alias("v_category"),
-        level.alias("v_level"),
+        category.cast(pl.String).alias("v_category"),
+        level.cast(pl.String).alias("v_level"),
         pl.lit(index, pl.Int32).alias("rule_ix"),
     )
-    return out
+    return out.select(ROW, K, "rule_ix", "credits_k", "hours_k", "v_category", "v_level",
+                      *(expr.alias(name) for name, expr in views))
 
 
-def _concat_awards(frames: list[pl.DataFrame], attributes: Sequence[str]) -> pl.DataFrame:
+_AWARD_SCHEMA: dict[str, Any] = {
+    ROW: pl.Int64, K: pl.Int64, "rule_ix": pl.Int32, "credits_k": pl.Int64,
+    "hours_k": pl.Int64, "v_category": pl.String, "v_level": pl.String,
+}
+
+
+def _concat_awards(
+    frames: list[pl.DataFrame], views: Sequence[tuple[str, pl.Expr]],
+) -> pl.DataFrame:
+    """All awards, rule after rule (each rule's awards in time order)."""
+    schema = {**_AWARD_SCHEMA, **{n: (pl.Int32 if n.startswith("__ck") else pl.Boolean)
+                                  for n, _ in views}}
     if frames:
-        return pl.concat(frames, how="diagonal_relaxed")
-    schema = {**EVENT_SCHEMA, **{a: pl.String for a in attributes}, "pstart": pl.Date,
-              "pend": pl.Date, "credits_k": pl.Int64, "hours_k": pl.Int64,
-              "v_category": pl.String, "v_level": pl.String, "rule_ix": pl.Int32}
+        return pl.concat([f.cast(schema) for f in frames], how="vertical")  # type: ignore[arg-type]
     return pl.DataFrame(schema=schema)
 
 
 # --------------------------------------------------------------------------- register
-def _register(
-    plan: BulkPlan, awards: pl.DataFrame, tp: pl.DataFrame, view_cond: CondCompiler,
-) -> pl.DataFrame:
+def _register(plan: BulkPlan, awards: pl.DataFrame, tp: pl.DataFrame) -> pl.DataFrame:
     """``credited`` for every award: the register of SPEC §4.
 
     A cap whose raw total in a teacher-period (and cap period) stays within its amount
-    never cuts anything, so only *binding* caps are kept; awards under no binding cap
-    are credited in full. The rest go through one ordered pass, vectorised across
-    teacher-periods: step ``n`` credits every teacher-period's ``n``-th such award at
-    once (numpy), so the Python loop runs once per position, not once per award.
+    never cuts anything, so only *binding* caps matter; awards under no binding cap are
+    credited in full. Where a teacher-period's binding caps share no award, each is a
+    clipped running sum (vectorised); the remaining teacher-periods go through one
+    ordered pass, vectorised across them: step ``n`` credits every teacher-period's
+    ``n``-th such award at once (numpy), so the Python loop runs once per position.
     """
     policy = plan.policy
-    void = tp.filter(pl.col("__void")).select(TP)
-    awards = awards.with_columns(
-        pl.lit(False).alias("__void")) if void.height == 0 else _join_flags(
-        awards, void.with_columns(pl.lit(True).alias("__void")))
+    void = _by_key(tp, "__void")
+    awards = awards.with_columns(void.alias("__void"))
+    full = pl.when(pl.col("__void")).then(0).otherwise(pl.col("credits_k"))
     if not policy.caps or awards.height == 0:
-        return awards.with_columns(
-            pl.when(pl.col("__void")).then(0).otherwise(pl.col("credits_k")).alias("credited"))
+        return awards.with_columns(full.alias("credited"))
     binding: list[str] = []
-    keys: list[str] = []
+    keys: list[list[str]] = []
     exprs: list[pl.Expr] = []
     for j, cap in enumerate(policy.caps):
-        inside = view_cond(cap.of) & ~pl.col("__void")
-        key = (_period_exprs(cap.per, pl.col("day"))[0].cast(pl.Int32) if cap.per is not None
-               else pl.lit(0, pl.Int32))
-        total = pl.when(inside).then(pl.col("credits_k")).otherwise(0).sum().over(
-            [*TP, f"__ck{j}"])
+        inside = pl.col(f"__c{j}") & ~pl.col("__void")
+        group = [K, f"__ck{j}"] if cap.per is not None else [K]
+        total = pl.when(inside).then(pl.col("credits_k")).otherwise(0).sum().over(group)
         exprs.append((inside & (total > plan.fixed(cap.amount))).alias(f"__b{j}"))
-        awards = awards.with_columns(key.alias(f"__ck{j}"))
         binding.append(f"__b{j}")
-        keys.append(f"__ck{j}")
-    awards = awards.with_columns(exprs).with_row_index("__aid")
-    needs = pl.any_horizontal([pl.col(b) for b in binding])
-    sub = awards.filter(needs)
-    credited = pl.when(pl.col("__void")).then(0).otherwise(pl.col("credits_k"))
-    if sub.height:
-        passed = _ordered_pass(plan, sub, binding, keys)
-        awards = awards.join(passed, on="__aid", how="left", maintain_order="left")
-        credited = pl.coalesce(pl.col("__passed"), credited)
-        awards = awards.with_columns(credited.alias("credited")).drop("__passed")
-    else:
-        awards = awards.with_columns(credited.alias("credited"))
-    return awards.drop([*binding, *keys, "__aid"])
+        keys.append(group)
+    flags = awards.select(exprs)
+    _stage("register: binding caps")
+    count = flags.select(pl.sum_horizontal([pl.col(b).cast(pl.Int8) for b in binding])).to_series()
+    credited = awards.select(full).to_series().to_numpy().copy()
+    if count.max() or 0:
+        sub = (pl.concat([awards, flags], how="horizontal")
+               .with_columns(pl.int_range(awards.height, dtype=pl.Int64).alias("__aid"),
+                             count.alias("__n"))
+               .filter(pl.col("__n") > 0).sort([ROW, "rule_ix"]))
+        _stage("register: sort")
+        coupled = sub.filter(pl.col("__n") > 1)[K].unique().implode()
+        alone = sub.filter(~pl.col(K).is_in(coupled))
+        if alone.height:
+            clipped: pl.Expr = pl.lit(None, pl.Int64)
+            for j, cap in enumerate(policy.caps):
+                amount = pl.lit(plan.fixed(cap.amount), pl.Int64)
+                value = pl.when(pl.col(binding[j])).then(pl.col("credits_k")).otherwise(0)
+                after = value.cum_sum().over(keys[j])
+                clipped = pl.when(pl.col(binding[j])).then(
+                    pl.min_horizontal(after, amount) - pl.min_horizontal(after - value, amount),
+                ).otherwise(clipped)
+            got = alone.select("__aid", clipped.alias("__got"))
+            credited[got["__aid"].to_numpy()] = got["__got"].to_numpy()
+            _stage("register: clipped sums")
+        linked = sub.filter(pl.col(K).is_in(coupled))
+        if linked.height:
+            aid, got_np = _ordered_pass(plan, linked, binding, keys)
+            credited[aid] = got_np
+            _stage("register: ordered pass")
+    return awards.with_columns(pl.Series("credited", credited, dtype=pl.Int64))
 
 
 def _ordered_pass(
-    plan: BulkPlan, sub: pl.DataFrame, binding: list[str], keys: list[str],
-) -> pl.DataFrame:
-    sub = sub.sort([*TP, "at_us", "event_id", "rule_ix"])
-    sub = sub.with_columns(
-        pl.int_range(pl.len()).over(TP).alias("__pos"),
-        pl.struct(TP).rank("dense").cast(pl.Int64).alias("__tp"),
-    )
+    plan: BulkPlan, sub: pl.DataFrame, binding: list[str], keys: list[list[str]],
+) -> tuple[np.ndarray[Any, np.dtype[np.int64]], np.ndarray[Any, np.dtype[np.int64]]]:
+    """The register, award by award in time order, for teacher-periods whose binding caps
+    share awards (``sub`` is sorted by time)."""
     n = sub.height
     credits = sub["credits_k"].to_numpy().astype(np.int64, copy=True)
-    pos = sub["__pos"].to_numpy()
-    tp_code = sub["__tp"].to_numpy()
+    tp_code = sub[K].to_numpy().astype(np.int64)
+    # each award's position in its teacher-period (``sub`` is sorted, so runs of keys)
+    starts = np.flatnonzero(np.diff(tp_code, prepend=-1))
+    pos = np.arange(n) - np.repeat(starts, np.diff(np.append(starts, n)))
     cap_keys: list[np.ndarray[Any, np.dtype[np.int64]]] = []
     amounts: list[int] = []
     offset = 0
     for j, cap in enumerate(plan.policy.caps):
         flag = sub[binding[j]].to_numpy()
-        raw = tp_code * (1 << 24) + sub[keys[j]].to_numpy().astype(np.int64) + (1 << 23)
+        raw = tp_code * (1 << 24)
+        if len(keys[j]) > 1:
+            raw = raw + sub[keys[j][1]].to_numpy().astype(np.int64) + (1 << 23)
         dense = np.full(n, -1, dtype=np.int64)
         if flag.any():
             _, inverse = np.unique(raw[flag], return_inverse=True)
@@ -706,78 +886,140 @@ def _ordered_pass(
             if k.size:
                 used[k] += grant[m]
         out[rows] = grant
-    return pl.DataFrame({"__aid": sub["__aid"], "__passed": pl.Series(out, dtype=pl.Int64)})
+    return sub["__aid"].to_numpy(), out
 
 
 # -------------------------------------------------------------------------- aggregate
+_MANY = 32  # more distinct categories / levels than this: a grouped breakdown instead
+
+
+def _measure_names(policy: ir.Policy) -> dict[ir.Measure, str]:
+    measures: dict[ir.Measure, str] = {}
+    for requirement in policy.requirements:
+        for line in requirement.lines:
+            measures.setdefault(line.measure, f"__m{len(measures)}")
+    return measures
+
+
+def _object_text(parts: Sequence[pl.Expr], open_: str, close: str) -> pl.Expr:
+    if not parts:
+        return pl.lit(open_ + close)
+    inner = pl.concat_str(list(parts), separator=",", ignore_nulls=True).fill_null("")
+    return pl.concat_str([pl.lit(open_), inner, pl.lit(close)])
+
+
 def _aggregate(
-    plan: BulkPlan, tp: pl.DataFrame, awards: pl.DataFrame, rules: Sequence[ir.Rule], *, trace: bool,
+    plan: BulkPlan, tp: pl.DataFrame, awards: pl.DataFrame, ev: pl.DataFrame,
+    rules: Sequence[ir.Rule], measures: Mapping[ir.Measure, str], *, trace: bool,
 ) -> pl.DataFrame:
+    """One grouped pass over the awards: totals, by_category / by_level, the credits and
+    hours requirements measure; one more (per teacher-period and rule) for the trace."""
     digits = plan.digits
-    totals = awards.group_by(TP).agg(
-        pl.col("credited").sum().alias("credits_k"), pl.col("hours_k").sum().alias("hours_k"))
-    tp = _join_flags(tp, totals, 0)
+    credited, hours = pl.col("credited"), pl.col("hours_k")
+    aggs: list[pl.Expr] = [credited.sum().alias("credits_k"), hours.sum().alias("hours_k")]
+    for measure, name in measures.items():
+        if isinstance(measure, ir.MeasureCredits | ir.MeasureHours):
+            value = credited if isinstance(measure, ir.MeasureCredits) else hours
+            aggs.append(value.filter(pl.col(f"__v{name}")).sum().alias(name))
+    texts: dict[str, list[pl.Expr]] = {}
+    grouped: list[tuple[str, str]] = []
     for name, column in (("by_category", "v_category"), ("by_level", "v_level")):
+        values = sorted(awards[column].drop_nulls().unique().to_list())
+        if len(values) > _MANY:
+            grouped.append((name, column))
+            continue
+        texts[name] = []
+        for i, value in enumerate(values):
+            alias = f"__{column}{i}"
+            hit = pl.col(column) == value
+            aggs += [credited.filter(hit).sum().alias(alias),
+                     hit.cast(pl.Int64).sum().alias(alias + "_n")]
+            texts[name].append(pl.when(pl.col(alias + "_n") > 0).then(pl.concat_str([
+                pl.lit(_dumps(value) + ':"'), render(pl.col(alias), digits), pl.lit('"')])))
+    totals = awards.lazy().group_by(K).agg(aggs).collect(engine="streaming")
+    tp = _join_flags(tp, totals, 0)
+    tp = tp.with_columns(_object_text(parts, "{", "}").alias(name) for name, parts in texts.items())
+    _stage("aggregate: totals")
+    for name, column in grouped:
         parts = (
             awards.filter(pl.col(column).is_not_null())
-            .group_by([*TP, column]).agg(pl.col("credited").sum())
-            .sort([*TP, column])
+            .group_by([K, column]).agg(pl.col("credited").sum())
+            .sort([K, column])
             .with_columns(pl.concat_str([_json_text(pl.col(column)), pl.lit(':"'),
                                          render(pl.col("credited"), digits), pl.lit('"')]).alias("__j"))
-            .group_by(TP, maintain_order=True).agg(pl.col("__j").str.join(","))
-            .select(*TP, pl.concat_str([pl.lit("{"), pl.col("__j"), pl.lit("}")]).alias(name))
+            .group_by(K, maintain_order=True).agg(pl.col("__j").str.join(","))
+            .select(K, pl.concat_str([pl.lit("{"), pl.col("__j"), pl.lit("}")]).alias(name))
         )
         tp = _join_flags(tp, parts, "{}")
     if not trace or awards.height == 0:
         return tp.with_columns(pl.lit("[]").alias("trace"))
-    heads = [_dumps(r.name) for r in rules]
-    sources = [_dumps(r.source) for r in rules]
-    head = pl.col("rule_ix").replace_strict(
-        list(range(len(rules))),
-        [f'{{"rule":{h},"source":{s},"credits":"' for h, s in zip(heads, sources, strict=True)],
-        return_dtype=pl.String)
-    entries = (
-        awards.group_by([*TP, "rule_ix"], maintain_order=True).agg(
-            pl.col("credited").sum(), pl.col("hours_k").sum(),
-            _json_text(pl.col("event_id")).str.join(",").alias("__ids"))
-        .sort([*TP, "rule_ix"])
-        .with_columns(pl.concat_str([
-            head, render(pl.col("credited"), digits), pl.lit('","hours":"'),
+    return _trace(plan, tp, awards, ev, rules)
+
+
+def _trace(
+    plan: BulkPlan, tp: pl.DataFrame, awards: pl.DataFrame, ev: pl.DataFrame,
+    rules: Sequence[ir.Rule],
+) -> pl.DataFrame:
+    """``trace``: per rule (by name) its credited and hours and its events' ids, in order.
+
+    The ids are joined with plain ``str.join``: JSON escaping runs only if some id needs it.
+    """
+    digits = plan.digits
+    ids = ev["event_id"]
+    awarded = awards.select(K, "rule_ix", "credited", "hours_k", ids.gather(awards[ROW]).alias("__id"))
+    if awarded["__id"].str.contains(r'[\\"\x00-\x1f]').any():
+        awarded = awarded.with_columns(_json_text(pl.col("__id")).alias("__id"))
+        joined = pl.col("__id").str.join(",")
+    else:
+        joined = pl.concat_str([pl.lit('"'), pl.col("__id").str.join('","'), pl.lit('"')])
+    entries = awarded.lazy().group_by(K, "rule_ix").agg(
+        pl.col("credited").sum(), pl.col("hours_k").sum(), joined.alias("__ids"),
+    ).collect(engine="streaming")
+    _stage("trace: group")
+    parts: list[pl.Expr] = []
+    for index, rule in enumerate(rules):
+        if isinstance(rule.award, ir.Leave):
+            continue
+        head = f'{{"rule":{_dumps(rule.name)},"source":{_dumps(rule.source)},"credits":"'
+        entry = entries.filter(pl.col("rule_ix") == index).select(K, pl.concat_str([
+            pl.lit(head), render(pl.col("credited"), digits), pl.lit('","hours":"'),
             render(pl.col("hours_k"), digits), pl.lit('","events":['), pl.col("__ids"), pl.lit("]}"),
-        ]).alias("__j"))
-        .group_by(TP, maintain_order=True).agg(pl.col("__j").str.join(","))
-        .select(*TP, pl.concat_str([pl.lit("["), pl.col("__j"), pl.lit("]")]).alias("trace"))
-    )
-    return _join_flags(tp, entries, "[]")
+        ]).alias(f"__t{index}"))
+        if entry.height:
+            tp = tp.join(entry, on=K, how="left", maintain_order="left")
+            parts.append(pl.col(f"__t{index}"))
+    return tp.with_columns(_object_text(parts, "[", "]").alias("trace"))
 
 
 def _grades_and_scores(plan: BulkPlan, tp: pl.DataFrame, ev: pl.DataFrame) -> pl.DataFrame:
     policy = plan.policy
-    assessments = ev.filter(pl.col("kind") == "assessment")
     rule = policy.grade
+    if rule is None and not policy.ranks:
+        return tp.with_columns(pl.lit(None, pl.String).alias("grade"))
+    assessments = ev.filter(pl.col("kind") == "assessment")
     if rule is None:
         tp = tp.with_columns(pl.lit(None, pl.String).alias("grade"))
     elif isinstance(rule, ir.GradeFromAssessment):
         graded = (assessments.filter(pl.col("program") == rule.program)
-                  .group_by(TP, maintain_order=True).agg(pl.col("grade").last()))
-        tp = tp.join(graded, on=TP, how="left")
+                  .group_by(K, maintain_order=True).agg(pl.col("grade").last()))
+        tp = tp.join(graded, on=K, how="left", maintain_order="left")
     else:
         scored = (assessments.filter((pl.col("program") == rule.program) & pl.col("score_u").is_not_null())
-                  .group_by(TP, maintain_order=True).agg(pl.col("score_u").last().alias("__s")))
+                  .group_by(K, maintain_order=True).agg(pl.col("score_u").last().alias("__s")))
         grade: Any = None
         for name, minimum in rule.thresholds:
             test = pl.col("__s") >= plan_micro(minimum)
             grade = pl.when(test).then(pl.lit(name)) if grade is None else grade.when(test).then(pl.lit(name))
         result = (grade.otherwise(pl.lit(rule.otherwise)) if grade is not None
                   else pl.lit(rule.otherwise))
-        scored = scored.select(*TP, result.cast(pl.String).alias("grade"))
-        tp = tp.join(scored, on=TP, how="left")
+        scored = scored.select(K, result.cast(pl.String).alias("grade"))
+        tp = tp.join(scored, on=K, how="left", maintain_order="left")
     for index, rank in enumerate(policy.ranks):
         best = (assessments.filter((pl.col("program") == rank.program) & pl.col("score_u").is_not_null())
-                .group_by(TP, maintain_order=True)
+                .group_by(K, maintain_order=True)
                 .agg(pl.col("score_u").last().alias(f"__rs{index}"),
                      pl.col("at_us").last().alias(f"__ra{index}")))
-        tp = tp.join(best, on=TP, how="left")
+        tp = tp.join(best, on=K, how="left", maintain_order="left")
     return tp
 
 
@@ -789,26 +1031,15 @@ def plan_micro(value: Decimal) -> int:
 
 # ------------------------------------------------------------------------ requirements
 def _requirements(
-    plan: BulkPlan, tp: pl.DataFrame, awards: pl.DataFrame, ev: pl.DataFrame,
-    teacher_cond: CondCompiler, view_cond: CondCompiler, event_cond: CondCompiler,
+    plan: BulkPlan, tp: pl.DataFrame, ev: pl.DataFrame,
+    teacher_cond: CondCompiler, event_cond: CondCompiler, measures: Mapping[ir.Measure, str],
 ) -> pl.DataFrame:
     policy = plan.policy
     scale = plan.scale
-    measures: dict[ir.Measure, str] = {}
-    for requirement in policy.requirements:
-        for line in requirement.lines:
-            measures.setdefault(line.measure, f"__m{len(measures)}")
     facts = _needed_facts(policy)
-    award_sums: list[pl.Expr] = []
     event_sums: list[pl.Expr] = []
     for measure, name in measures.items():
         match measure:
-            case ir.MeasureCredits(of):
-                award_sums.append(pl.when(view_cond(of)).then(pl.col("credited")).otherwise(0)
-                                  .sum().alias(name))
-            case ir.MeasureHours(of):
-                award_sums.append(pl.when(view_cond(of)).then(pl.col("hours_k")).otherwise(0)
-                                  .sum().alias(name))
             case ir.MeasureCount(kind, where):
                 event_sums.append(
                     pl.when((pl.col("kind") == kind) & event_cond(where)).then(pl.col("count"))
@@ -817,12 +1048,14 @@ def _requirements(
                 tp = tp.with_columns(
                     pl.when(pl.col(facts.programs[program])).then(scale).otherwise(0)
                     .cast(pl.Int64).alias(name))
-    if award_sums:
-        tp = _join_flags(tp, awards.group_by(TP).agg(award_sums), 0)
+            case _:
+                if name not in tp.columns:  # no award at all
+                    tp = tp.with_columns(pl.lit(0, pl.Int64).alias(name))
     if event_sums:
         kinds = sorted({m.kind for m in measures if isinstance(m, ir.MeasureCount)})
         tp = _join_flags(
-            tp, ev.filter(pl.col("kind").is_in(kinds)).group_by(TP).agg(event_sums), 0)
+            tp, ev.lazy().filter(pl.col("kind").is_in(kinds)).group_by(K).agg(event_sums)
+            .collect(engine="streaming"), 0)
     factor_digits = 0
     factor: pl.Expr = pl.lit(1, pl.Int64)
     reduction, window = policy.reduction, policy.window
@@ -914,10 +1147,10 @@ def finish(plan: BulkPlan, tp: pl.DataFrame) -> pl.DataFrame:
                 group = ["pstart", column] if top.mode == "per" else ["pstart"]
             chosen.append(pool.filter(pl.int_range(pl.len()).over(group) < top.count).select(TP))
         picked = (pl.concat(chosen).unique() if chosen else tp.clear().select(TP))
-        tp = _join_flags(tp, picked.with_columns(pl.lit(True).alias(flag)))
+        tp = _join_flags(tp, picked.with_columns(pl.lit(True).alias(flag)), on=TP)
     excellent = (outcome(policy.excellent.when) & ~pl.col("__noexc") if policy.excellent is not None
                  else pl.lit(False))
-    return tp.sort(TP).select(
+    return tp.select(  # tp is in teacher_id, pstart order (every join keeps it)
         pl.col("teacher_id"),
         pl.col("pstart").alias("period_start"),
         pl.col("pend").alias("period_end"),
