@@ -374,7 +374,8 @@ def outcome_facts(tp: TeacherPeriod, ranked: frozenset[str] = frozenset()) -> Te
     }, ranked=ranked)
 
 
-def _rank_and_finish(policy: ir.Policy, results: list[TeacherPeriod]) -> list[TeacherPeriod]:
+def ranked_sets(policy: ir.Policy, results: Sequence[TeacherPeriod]) -> list[frozenset[str]]:
+    """For each teacher-period, the names of the ranks that selected it (ranks compare a period's teachers)."""
     ranked: dict[int, set[str]] = defaultdict(set)
     by_period: dict[Period, list[int]] = defaultdict(list)
     for index, tp in enumerate(results):
@@ -383,9 +384,13 @@ def _rank_and_finish(policy: ir.Policy, results: list[TeacherPeriod]) -> list[Te
         for indices in by_period.values():
             for index in select_ranked(policy, rank, [results[i] for i in indices], indices):
                 ranked[index].add(rank.name)
+    return [frozenset(ranked[i]) for i in range(len(results))]
+
+
+def _rank_and_finish(policy: ir.Policy, results: list[TeacherPeriod]) -> list[TeacherPeriod]:
     finished: list[TeacherPeriod] = []
-    for index, tp in enumerate(results):
-        facts = outcome_facts(tp, frozenset(ranked[index]))
+    for tp, ranked in zip(results, ranked_sets(policy, results), strict=True):
+        facts = outcome_facts(tp, ranked)
         excellent = False
         if policy.excellent is not None:
             excellent = teacher_holds(policy.excellent.when, facts)

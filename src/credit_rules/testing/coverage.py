@@ -25,9 +25,8 @@ import attrs
 
 from credit_rules import ir
 from credit_rules.eval.conditions import teacher_holds
-from credit_rules.eval.interpreter import TeacherPeriod, outcome_facts
+from credit_rules.eval.interpreter import TeacherPeriod, outcome_facts, ranked_sets
 from credit_rules.span import Span
-from credit_rules.testing.runner import ranked_sets
 
 
 @attrs.frozen

@@ -37,7 +37,6 @@ import difflib
 import importlib
 import operator
 import re
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -53,7 +52,7 @@ from credit_rules.compile import compile_ast
 from credit_rules.errors import InputError, PolicyError, did_you_mean
 from credit_rules.eval import interpreter
 from credit_rules.eval.conditions import teacher_holds
-from credit_rules.eval.interpreter import TeacherPeriod, outcome_facts, select_ranked
+from credit_rules.eval.interpreter import TeacherPeriod, outcome_facts, ranked_sets
 from credit_rules.io import EventTable, load_events, load_roster
 from credit_rules.records import EVENT_COLUMNS, ROSTER_COLUMNS, LedgerRow, RequirementResult, Teacher
 from credit_rules.syntax import ast
@@ -478,19 +477,6 @@ def run_test(put: PolicyUnderTest, test: ast.Test, engine: str = "interpreter",
 
 
 # ---------------------------------------------------------------------- invariants
-def ranked_sets(policy: ir.Policy, results: Sequence[TeacherPeriod]) -> list[frozenset[str]]:
-    """For each teacher-period, the ranks that selected it (as the interpreter decides)."""
-    ranked: dict[int, set[str]] = defaultdict(set)
-    by_period: dict[Any, list[int]] = defaultdict(list)
-    for index, tp in enumerate(results):
-        by_period[tp.period].append(index)
-    for rank in policy.ranks:
-        for indices in by_period.values():
-            for index in select_ranked(policy, rank, [results[i] for i in indices], indices):
-                ranked[index].add(rank.name)
-    return [frozenset(ranked[i]) for i in range(len(results))]
-
-
 @attrs.frozen
 class Violation:
     case: Case
