@@ -383,7 +383,7 @@ def fmt_command(policies: tuple[str, ...], check_only: bool, write: bool, lang: 
 @click.option("--as-of", callback=parse_date_option, help="Date deciding the current period (default today).")
 @click.option("--rejects", type=click.Path(dir_okay=False), help="Write rejected rows here (.csv or .jsonl).")
 @click.option("--batch-rows", type=click.IntRange(min=1), default=None,
-              help="Most events validated and evaluated at once (default 20,000,000).")
+              help="Most events validated and evaluated at once (default 8,000,000).")
 @friendly_errors
 def recompute(policies: tuple[str, ...], events: tuple[str, ...], roster: str | None, out_dir: str,
               as_of: dt.date | None, rejects: str | None, batch_rows: int | None) -> None:

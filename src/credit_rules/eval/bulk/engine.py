@@ -562,14 +562,34 @@ def _load(
     tid, pstart = pl.col("teacher_id"), pl.col("pstart")
     new = ((tid != tid.shift()) | (pstart != pstart.shift())).fill_null(True)
     ev = ev.with_columns(new.alias("__new"))
-    runs = ev.filter(pl.col("__new")).select(TP).join(
-        tp.select(*TP, K), on=TP, how="left", maintain_order="left")
-    run_ix = ev["__new"].cast(pl.Int64).cum_sum() - 1
+    runs = ev.select(*TP, "__new").filter(pl.col("__new")).select(TP)
+    run_key = _keys_of(runs, tp)
+    first = ev["__new"].to_numpy()
+    run_ix = np.cumsum(first, dtype=np.int64) - 1
     ev = ev.drop("__new", "pend").with_columns(
-        runs[K].gather(run_ix).alias(K).set_sorted(),
-        pl.int_range(ev.height, dtype=pl.Int64).alias(ROW))
+        pl.Series(K, run_key[run_ix], dtype=pl.Int64).set_sorted(),
+        pl.Series(ROW, np.arange(ev.height, dtype=np.int64)))
     tp = tp.join(roster, on="teacher_id", how="left", maintain_order="left")
     return ev, tp, attributes
+
+
+def _keys_of(runs: pl.DataFrame, tp: pl.DataFrame) -> np.ndarray[Any, np.dtype[np.int64]]:
+    """The row in ``tp`` (sorted by teacher_id, pstart; every run is in it) of each
+    (teacher_id, pstart) in ``runs``: binary searches, no hash join."""
+    first = tp.select((pl.col("teacher_id") != pl.col("teacher_id").shift()).fill_null(True)
+                      ).to_series().to_numpy()
+    starts = np.flatnonzero(first)  # each teacher's first row in tp
+    teachers = tp["teacher_id"].gather(pl.Series(starts))
+    teacher = teachers.search_sorted(runs["teacher_id"], side="left").to_numpy().astype(np.int64)
+    days = tp["pstart"].cast(pl.Int32).to_numpy().astype(np.int64)
+    span = int(days.max() - days.min()) + 1 if len(days) else 1
+    rank = np.cumsum(first, dtype=np.int64) - 1
+    code = rank * span + (days - (days.min() if len(days) else 0))
+    wanted = teacher * span + (runs["pstart"].cast(pl.Int32).to_numpy().astype(np.int64)
+                               - (days.min() if len(days) else 0))
+    found: np.ndarray[Any, np.dtype[np.int64]] = np.searchsorted(code, wanted).astype(np.int64)
+    assert len(found) == 0 or (code[np.minimum(found, len(code) - 1)] == wanted).all()
+    return found
 
 
 def _evaluate_batch(
@@ -789,6 +809,8 @@ def _register(plan: BulkPlan, awards: pl.DataFrame, tp: pl.DataFrame) -> pl.Data
     clipped running sum (vectorised); the remaining teacher-periods go through one
     ordered pass, vectorised across them: step ``n`` credits every teacher-period's
     ``n``-th such award at once (numpy), so the Python loop runs once per position.
+    Group totals and running sums are exact Int64 numpy (``np.add.at``, ``cumsum``) over
+    dense group codes; no window expressions, no sort of the frame.
     """
     policy = plan.policy
     void = _by_key(tp, "__void")
@@ -798,95 +820,142 @@ def _register(plan: BulkPlan, awards: pl.DataFrame, tp: pl.DataFrame) -> pl.Data
         return awards.with_columns(full.alias("credited"))
     binding: list[str] = []
     keys: list[list[str]] = []
-    exprs: list[pl.Expr] = []
+    tp_key = awards[K].to_numpy()
+    raw_credits = awards["credits_k"].to_numpy()
+    not_void = ~awards["__void"].fill_null(False).to_numpy()
+    flag_arrays: dict[str, np.ndarray[Any, np.dtype[np.bool_]]] = {}
+    groups: list[np.ndarray[Any, np.dtype[np.int64]]] = []
     for j, cap in enumerate(policy.caps):
-        inside = pl.col(f"__c{j}") & ~pl.col("__void")
         group = [K, f"__ck{j}"] if cap.per is not None else [K]
-        total = pl.when(inside).then(pl.col("credits_k")).otherwise(0).sum().over(group)
-        exprs.append((inside & (total > plan.fixed(cap.amount))).alias(f"__b{j}"))
+        inside = awards[f"__c{j}"].fill_null(False).to_numpy() & not_void
+        flag, code = _over_cap(inside, tp_key, tp.height, raw_credits,
+                               awards[group[1]] if cap.per is not None else None,
+                               plan.fixed(cap.amount))
+        flag_arrays[f"__b{j}"] = flag
+        groups.append(code)
         binding.append(f"__b{j}")
         keys.append(group)
-    flags = awards.select(exprs)
     _stage("register: binding caps")
-    count = flags.select(pl.sum_horizontal([pl.col(b).cast(pl.Int8) for b in binding])).to_series()
-    credited = awards.select(full).to_series().to_numpy().copy()
-    if count.max() or 0:
-        sub = (pl.concat([awards, flags], how="horizontal")
-               .with_columns(pl.int_range(awards.height, dtype=pl.Int64).alias("__aid"),
-                             count.alias("__n"))
-               .filter(pl.col("__n") > 0).sort([ROW, "rule_ix"]))
+    count = np.zeros(awards.height, dtype=np.int8)
+    for flag in flag_arrays.values():
+        count += flag
+    credited = np.where(not_void, raw_credits, 0).astype(np.int64)
+    if count.any():
+        # awards under a binding cap, in time order (each rule's block already is: a
+        # stable sort merges the blocks)
+        aid = np.flatnonzero(count)
+        row = awards[ROW].to_numpy()[aid]
+        rule_ix = awards["rule_ix"].to_numpy()[aid].astype(np.int64)
+        aid = aid[np.argsort(row * (int(rule_ix.max()) + 1) + rule_ix, kind="stable")]
         _stage("register: sort")
-        coupled = sub.filter(pl.col("__n") > 1)[K].unique().implode()
-        alone = sub.filter(~pl.col(K).is_in(coupled))
-        if alone.height:
-            clipped: pl.Expr = pl.lit(None, pl.Int64)
+        coupled = np.zeros(max(tp.height, 1), dtype=np.bool_)
+        coupled[tp_key[aid[count[aid] > 1]]] = True
+        is_linked = coupled[tp_key[aid]]
+        alone = aid[~is_linked]
+        if alone.size:
             for j, cap in enumerate(policy.caps):
-                amount = pl.lit(plan.fixed(cap.amount), pl.Int64)
-                value = pl.when(pl.col(binding[j])).then(pl.col("credits_k")).otherwise(0)
-                after = value.cum_sum().over(keys[j])
-                clipped = pl.when(pl.col(binding[j])).then(
-                    pl.min_horizontal(after, amount) - pl.min_horizontal(after - value, amount),
-                ).otherwise(clipped)
-            got = alone.select("__aid", clipped.alias("__got"))
-            credited[got["__aid"].to_numpy()] = got["__got"].to_numpy()
+                hit = flag_arrays[binding[j]][alone]
+                if not hit.any():
+                    continue
+                value = np.where(hit, raw_credits[alone], 0)
+                after = _running_sums(groups[j][alone], value)
+                amount = plan.fixed(cap.amount)
+                got = np.minimum(after, amount) - np.minimum(after - value, amount)
+                credited[alone[hit]] = got[hit]
             _stage("register: clipped sums")
-        linked = sub.filter(pl.col(K).is_in(coupled))
-        if linked.height:
-            aid, got_np = _ordered_pass(plan, linked, binding, keys)
-            credited[aid] = got_np
+        linked_ids = aid[is_linked]
+        if linked_ids.size:
+            credited[linked_ids] = _ordered_pass(
+                raw_credits[linked_ids], tp_key[linked_ids],
+                [flag_arrays[b][linked_ids] for b in binding],
+                [g[linked_ids] for g in groups],
+                [plan.fixed(cap.amount) for cap in policy.caps])
             _stage("register: ordered pass")
     return awards.with_columns(pl.Series("credited", credited, dtype=pl.Int64))
 
 
+def _running_sums(group: np.ndarray[Any, Any], value: np.ndarray[Any, Any],
+                  ) -> np.ndarray[Any, np.dtype[np.int64]]:
+    """The running sum of ``value`` within each ``group``, in the given order (exact:
+    Int64 wrap-around cancels in the differences)."""
+    order = np.argsort(group, kind="stable")
+    ordered = value[order]
+    total = np.cumsum(ordered, dtype=np.int64)
+    g = group[order]
+    first = np.empty(len(g), dtype=np.bool_)
+    first[:1] = True
+    first[1:] = g[1:] != g[:-1]
+    base = (total - ordered)[first]
+    out = np.empty(len(g), dtype=np.int64)
+    out[order] = total - base[np.cumsum(first) - 1]
+    return out
+
+
+def _over_cap(
+    inside: np.ndarray[Any, np.dtype[np.bool_]], tp_key: np.ndarray[Any, np.dtype[np.int64]],
+    n_tp: int, credits: np.ndarray[Any, np.dtype[np.int64]], period: pl.Series | None,
+    amount: int,
+) -> tuple[np.ndarray[Any, np.dtype[np.bool_]], np.ndarray[Any, np.dtype[np.int64]]]:
+    """The awards inside a cap whose group (teacher-period, cap period) totals more than
+    ``amount``: exact Int64 sums per group with ``np.add.at`` over a dense group code."""
+    group = tp_key
+    n_groups = n_tp
+    if period is not None:
+        values = np.sort(period.unique().drop_nulls().to_numpy().astype(np.int64))
+        code = np.searchsorted(values, period.to_numpy().astype(np.int64))
+        group = tp_key * max(len(values), 1) + code
+        n_groups = n_tp * max(len(values), 1)
+    total = np.zeros(max(n_groups, 1), dtype=np.int64)
+    np.add.at(total, group[inside], credits[inside])
+    out: np.ndarray[Any, np.dtype[np.bool_]] = inside & (total[group] > amount)
+    return out, group
+
+
 def _ordered_pass(
-    plan: BulkPlan, sub: pl.DataFrame, binding: list[str], keys: list[list[str]],
-) -> tuple[np.ndarray[Any, np.dtype[np.int64]], np.ndarray[Any, np.dtype[np.int64]]]:
+    credits: np.ndarray[Any, np.dtype[np.int64]], tp_code: np.ndarray[Any, np.dtype[np.int64]],
+    flags: Sequence[np.ndarray[Any, np.dtype[np.bool_]]],
+    groups: Sequence[np.ndarray[Any, np.dtype[np.int64]]], amounts: Sequence[int],
+) -> np.ndarray[Any, np.dtype[np.int64]]:
     """The register, award by award in time order, for teacher-periods whose binding caps
-    share awards (``sub`` is sorted by time)."""
-    n = sub.height
-    credits = sub["credits_k"].to_numpy().astype(np.int64, copy=True)
-    tp_code = sub[K].to_numpy().astype(np.int64)
-    # each award's position in its teacher-period (``sub`` is sorted, so runs of keys)
+    share awards (the arrays are in time order; ``groups[j]`` is a dense code of cap
+    ``j``'s group, ``flags[j]`` whether it binds the award): the credited amounts."""
+    n = len(credits)
+    # each award's position in its teacher-period (sorted, so runs of keys)
     starts = np.flatnonzero(np.diff(tp_code, prepend=-1))
     pos = np.arange(n) - np.repeat(starts, np.diff(np.append(starts, n)))
-    cap_keys: list[np.ndarray[Any, np.dtype[np.int64]]] = []
-    amounts: list[int] = []
-    offset = 0
-    for j, cap in enumerate(plan.policy.caps):
-        flag = sub[binding[j]].to_numpy()
-        raw = tp_code * (1 << 24)
-        if len(keys[j]) > 1:
-            raw = raw + sub[keys[j][1]].to_numpy().astype(np.int64) + (1 << 23)
-        dense = np.full(n, -1, dtype=np.int64)
-        if flag.any():
-            _, inverse = np.unique(raw[flag], return_inverse=True)
-            dense[flag] = inverse + offset
-            offset += int(inverse.max()) + 1
-        cap_keys.append(dense)
-        amounts.append(plan.fixed(cap.amount))
-    used = np.zeros(max(offset, 1), dtype=np.int64)
-    out = np.zeros(n, dtype=np.int64)
     order = np.argsort(pos, kind="stable")
     sorted_pos = pos[order]
     bounds = np.searchsorted(sorted_pos, np.arange(int(sorted_pos[-1]) + 2))
+    # laid out step after step, so each step reads contiguous slices
+    credits_o = credits[order]
+    cap_keys: list[np.ndarray[Any, np.dtype[np.int64]]] = []
+    used: list[np.ndarray[Any, np.dtype[np.int64]]] = []
+    for flag, group in zip(flags, groups, strict=True):
+        hit = flag[order]
+        cap_keys.append(np.where(hit, group[order], -1))
+        used.append(np.zeros(int(group.max()) + 1 if n else 1, dtype=np.int64))
+    out_o = np.zeros(n, dtype=np.int64)
     for step in range(len(bounds) - 1):
-        rows = order[bounds[step]:bounds[step + 1]]
-        if rows.size == 0:
+        lo, hi = int(bounds[step]), int(bounds[step + 1])
+        if lo == hi:
             continue
-        grant = credits[rows].copy()
+        grant = credits_o[lo:hi].copy()
         masks = []
         for j in range(len(cap_keys)):
-            k = cap_keys[j][rows]
+            k = cap_keys[j][lo:hi]
             m = k >= 0
-            masks.append((m, k[m]))
-            if m.any():
-                free = np.maximum(amounts[j] - used[k[m]], 0)
+            km = k[m]
+            masks.append((m, km))
+            if km.size:
+                free = np.maximum(amounts[j] - used[j][km], 0)
                 grant[m] = np.minimum(grant[m], free)
-        for m, k in masks:
-            if k.size:
-                used[k] += grant[m]
-        out[rows] = grant
-    return sub["__aid"].to_numpy(), out
+        for j, (m, km) in enumerate(masks):
+            if km.size:
+                used[j][km] += grant[m]
+        out_o[lo:hi] = grant
+    out = np.empty(n, dtype=np.int64)
+    out[order] = out_o
+    return out
 
 
 # -------------------------------------------------------------------------- aggregate
@@ -915,12 +984,25 @@ def _aggregate(
     """One grouped pass over the awards: totals, by_category / by_level, the credits and
     hours requirements measure; one more (per teacher-period and rule) for the trace."""
     digits = plan.digits
-    credited, hours = pl.col("credited"), pl.col("hours_k")
-    aggs: list[pl.Expr] = [credited.sum().alias("credits_k"), hours.sum().alias("hours_k")]
+    # Exact Int64 sums per teacher-period (tp row = key) with np.add.at: no group_by.
+    n_tp = tp.height
+    key = awards[K].to_numpy()
+    credited = awards["credited"].to_numpy()
+    hours = awards["hours_k"].to_numpy()
+
+    def per_key(values: np.ndarray[Any, Any], mask: Any = None) -> pl.Series:
+        out = np.zeros(n_tp, dtype=np.int64)
+        if mask is None:
+            np.add.at(out, key, values)
+        else:
+            np.add.at(out, key, np.where(mask, values, 0))
+        return pl.Series(out, dtype=pl.Int64)
+
+    sums: dict[str, pl.Series] = {"credits_k": per_key(credited), "hours_k": per_key(hours)}
     for measure, name in measures.items():
         if isinstance(measure, ir.MeasureCredits | ir.MeasureHours):
             value = credited if isinstance(measure, ir.MeasureCredits) else hours
-            aggs.append(value.filter(pl.col(f"__v{name}")).sum().alias(name))
+            sums[name] = per_key(value, awards[f"__v{name}"].fill_null(False).to_numpy())
     texts: dict[str, list[pl.Expr]] = {}
     grouped: list[tuple[str, str]] = []
     for name, column in (("by_category", "v_category"), ("by_level", "v_level")):
@@ -929,15 +1011,23 @@ def _aggregate(
             grouped.append((name, column))
             continue
         texts[name] = []
+        if values:
+            code = (awards[column].replace_strict(values, list(range(len(values))), default=-1,
+                                                  return_dtype=pl.Int64).to_numpy())
+            hit = code >= 0
+            cell = key[hit] * len(values) + code[hit]
+            flat = np.zeros(n_tp * len(values), dtype=np.int64)
+            np.add.at(flat, cell, credited[hit])
+            by_value: np.ndarray[Any, Any] = flat.reshape(n_tp, -1)
+            counts: np.ndarray[Any, Any] = (
+                np.bincount(cell, minlength=n_tp * len(values)).astype(np.int64).reshape(n_tp, -1))
         for i, value in enumerate(values):
             alias = f"__{column}{i}"
-            hit = pl.col(column) == value
-            aggs += [credited.filter(hit).sum().alias(alias),
-                     hit.cast(pl.Int64).sum().alias(alias + "_n")]
+            sums[alias] = pl.Series(np.ascontiguousarray(by_value[:, i]), dtype=pl.Int64)
+            sums[alias + "_n"] = pl.Series(np.ascontiguousarray(counts[:, i]), dtype=pl.Int64)
             texts[name].append(pl.when(pl.col(alias + "_n") > 0).then(pl.concat_str([
                 pl.lit(_dumps(value) + ':"'), render(pl.col(alias), digits), pl.lit('"')])))
-    totals = awards.lazy().group_by(K).agg(aggs).collect(engine="streaming")
-    tp = _join_flags(tp, totals, 0)
+    tp = tp.with_columns(series.alias(name) for name, series in sums.items())
     tp = tp.with_columns(_object_text(parts, "{", "}").alias(name) for name, parts in texts.items())
     _stage("aggregate: totals")
     for name, column in grouped:
@@ -962,33 +1052,136 @@ def _trace(
 ) -> pl.DataFrame:
     """``trace``: per rule (by name) its credited and hours and its events' ids, in order.
 
-    The ids are joined with plain ``str.join``: JSON escaping runs only if some id needs it.
+    The awards are rule after rule, each rule's in event order, so each (rule,
+    teacher-period) is one contiguous run: its sums are differences of a cumulative sum
+    and its ids' text one slice of a string buffer (:func:`_join_runs`), no group_by.
+    JSON escaping of ids runs only if some id needs it.
     """
     digits = plan.digits
-    ids = ev["event_id"]
-    awarded = awards.select(K, "rule_ix", "credited", "hours_k", ids.gather(awards[ROW]).alias("__id"))
-    if awarded["__id"].str.contains(r'[\\"\x00-\x1f]').any():
-        awarded = awarded.with_columns(_json_text(pl.col("__id")).alias("__id"))
-        joined = pl.col("__id").str.join(",")
-    else:
-        joined = pl.concat_str([pl.lit('"'), pl.col("__id").str.join('","'), pl.lit('"')])
-    entries = awarded.lazy().group_by(K, "rule_ix").agg(
-        pl.col("credited").sum(), pl.col("hours_k").sum(), joined.alias("__ids"),
-    ).collect(engine="streaming")
-    _stage("trace: group")
-    parts: list[pl.Expr] = []
+    n = awards.height
+    key = awards[K].to_numpy()
+    rule_ix = awards["rule_ix"].to_numpy().astype(np.int64)
+    row = awards[ROW].to_numpy()
+    step = np.diff(rule_ix)
+    if not bool(np.all((step > 0) | ((step == 0) & (np.diff(row) > 0)))):  # pragma: no cover
+        order = np.lexsort((row, rule_ix))
+        awards = awards[order]
+        key, rule_ix = key[order], rule_ix[order]
+    change = np.empty(n, dtype=np.bool_)
+    change[0] = True
+    change[1:] = (key[1:] != key[:-1]) | (rule_ix[1:] != rule_ix[:-1])
+    starts = np.flatnonzero(change)
+    bounds = np.append(starts, n)
+
+    def run_sums(column: str) -> np.ndarray[Any, np.dtype[np.int64]]:
+        total = np.concatenate([[0], np.cumsum(awards[column].to_numpy(), dtype=np.int64)])
+        out: np.ndarray[Any, np.dtype[np.int64]] = total[bounds[1:]] - total[bounds[:-1]]
+        return out  # int64 wrap-around cancels in the difference: exact per run
+
+    heads = {}
     for index, rule in enumerate(rules):
-        if isinstance(rule.award, ir.Leave):
-            continue
-        head = f'{{"rule":{_dumps(rule.name)},"source":{_dumps(rule.source)},"credits":"'
-        entry = entries.filter(pl.col("rule_ix") == index).select(K, pl.concat_str([
-            pl.lit(head), render(pl.col("credited"), digits), pl.lit('","hours":"'),
-            render(pl.col("hours_k"), digits), pl.lit('","events":['), pl.col("__ids"), pl.lit("]}"),
-        ]).alias(f"__t{index}"))
-        if entry.height:
-            tp = tp.join(entry, on=K, how="left", maintain_order="left")
-            parts.append(pl.col(f"__t{index}"))
-    return tp.with_columns(_object_text(parts, "[", "]").alias("trace"))
+        heads[index] = f'{{"rule":{_dumps(rule.name)},"source":{_dumps(rule.source)},"credits":"'
+    entries = pl.DataFrame({
+        K: key[starts], "rule_ix": rule_ix[starts],
+        "credited": run_sums("credited"), "hours_k": run_sums("hours_k"),
+        "__ids": _id_lists(ev["event_id"], awards[ROW].to_numpy(), bounds),
+    }).select(K, pl.concat_str([
+        pl.col("rule_ix").replace_strict(heads, return_dtype=pl.String),
+        render(pl.col("credited"), digits), pl.lit('","hours":"'),
+        render(pl.col("hours_k"), digits), pl.lit('","events":['), pl.col("__ids"), pl.lit("]}"),
+    ]).alias("__t")).sort(K, maintain_order=True)  # stable: rules stay in name order
+    # each entry carries its list's punctuation: "[" if first, "]" if last, else ","
+    entries = entries.select(K, pl.concat_str([
+        pl.when(pl.col(K) != pl.col(K).shift().fill_null(-1)).then(pl.lit("[")).otherwise(pl.lit("")),
+        pl.col("__t"),
+        pl.when(pl.col(K) != pl.col(K).shift(-1).fill_null(-1)).then(pl.lit("]")).otherwise(pl.lit(",")),
+    ]).alias("__t"))
+    _stage("trace: runs")
+    per_tp = np.searchsorted(entries[K].to_numpy(), np.arange(tp.height + 1))
+    offsets, data = _arrow_text(entries["__t"])
+    joined = _runs(offsets, data, per_tp, 0)
+    return tp.with_columns(
+        pl.when(pl.lit(joined).str.len_bytes() == 0).then(pl.lit("[]")).otherwise(pl.lit(joined))
+        .alias("trace"))
+
+
+_NEEDS_ESCAPE = np.zeros(256, dtype=np.bool_)
+_NEEDS_ESCAPE[:32] = True
+_NEEDS_ESCAPE[[ord('"'), ord("\\")]] = True
+
+
+def _arrow_text(texts: pl.Series) -> tuple[np.ndarray[Any, np.dtype[np.int64]], Any]:
+    """The Int64 offsets and the data buffer of ``texts`` as one Arrow large_string array."""
+    import pyarrow as pa
+
+    array = texts.to_arrow(compat_level=pl.CompatLevel.oldest())
+    if isinstance(array, pa.ChunkedArray):  # pragma: no cover
+        array = array.combine_chunks()
+    array = array.cast(pa.large_string())
+    buffers = array.buffers()
+    n = len(array)
+    offsets = np.frombuffer(buffers[1], dtype=np.int64)[array.offset:array.offset + n + 1]
+    return offsets, buffers[2]
+
+
+def _runs(offsets: np.ndarray[Any, Any], data: Any, bounds: np.ndarray[Any, Any],
+          sep_len: int) -> pl.Series:
+    """Run ``i`` is elements ``bounds[i]:bounds[i + 1]`` of the texts (``offsets`` into
+    ``data``), each ending with a separator of ``sep_len`` bytes: the run's text is one
+    slice of ``data``, less the last separator. Built as an Arrow array alternating runs
+    and the dropped separators (so only offsets are new), of which every other is kept."""
+    import pyarrow as pa
+
+    bounds = np.asarray(bounds, dtype=np.int64)
+    start = offsets[bounds[:-1]]
+    stop = offsets[bounds[1:]]
+    end = np.where(stop > start, stop - sep_len, start)
+    new = np.empty(2 * len(start) + 1, dtype=np.int64)
+    new[0:-1:2] = start
+    new[1::2] = end
+    new[-1] = offsets[-1] if len(offsets) else 0
+    if len(start):
+        new[-1] = max(new[-1], end[-1])
+    both = pa.LargeStringArray.from_buffers(len(new) - 1, pa.py_buffer(new), data)
+    out = pl.Series(both)
+    assert isinstance(out, pl.Series)
+    return out.cast(pl.String).gather_every(2)
+
+
+def _id_lists(event_id: pl.Series, rows: np.ndarray[Any, Any], bounds: np.ndarray[Any, Any],
+              ) -> pl.Series:
+    """Per run, the JSON list body ``"a","b"`` of the ids ``event_id[rows]``.
+
+    Ids of one width (the usual case) are laid out as a byte matrix in numpy; otherwise
+    each id is quoted (JSON-escaped only if some id needs it) in Polars."""
+    offsets, data = _arrow_text(event_id)
+    n = len(offsets) - 1
+    widths = np.diff(offsets)
+    if n and bool((widths == widths[0]).all()) and widths[0] > 0:
+        width = int(widths[0])
+        raw = np.frombuffer(data, dtype=np.uint8)[offsets[0]:offsets[-1]].reshape(n, width)
+        picked = raw[rows]
+        clean = not any(_NEEDS_ESCAPE[picked[i:i + (1 << 22)]].any()
+                        for i in range(0, len(picked), 1 << 22))
+        if clean:
+            cell = width + 3
+            out = np.empty((len(picked), cell), dtype=np.uint8)
+            out[:, 0] = ord('"')
+            out[:, 1:width + 1] = picked
+            out[:, width + 1] = ord('"')
+            out[:, width + 2] = ord(",")
+            del picked
+            import pyarrow as pa
+
+            return _runs(np.arange(len(out) + 1, dtype=np.int64) * cell,
+                         pa.py_buffer(out.reshape(-1)), bounds, 1)
+    ids = event_id.gather(rows)
+    if ids.str.contains(r'[\\"\x00-\x1f]').any():
+        text = pl.select(pl.concat_str([_json_text(pl.lit(ids)), pl.lit(",")])).to_series()
+    else:
+        text = pl.select(pl.concat_str([pl.lit('"'), pl.lit(ids), pl.lit('",')])).to_series()
+    offsets, data = _arrow_text(text)
+    return _runs(offsets, data, bounds, 1)
 
 
 def _grades_and_scores(plan: BulkPlan, tp: pl.DataFrame, ev: pl.DataFrame) -> pl.DataFrame:
