@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Iterable, Mapping
-from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -121,7 +120,3 @@ def evaluate(
         raise UsageError(f"unknown engine {engine!r}; use one of: {', '.join(ENGINES)}")
     return Ledger(checked, tuple(rows), table, loaded_roster)
 
-
-def total_credits(ledger: Ledger) -> Decimal:
-    """Sum of credited amounts over the whole ledger (a quick check for operators)."""
-    return sum((row.credits for row in ledger.rows), Decimal(0))

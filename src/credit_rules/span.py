@@ -22,8 +22,3 @@ class Span:
     def unknown(file: str = "<input>") -> Span:
         return Span(file, 1, 1, 1, 1)
 
-    def merge(self, other: Span) -> Span:
-        """The smallest span covering both ``self`` and ``other``."""
-        start = min((self.line, self.col), (other.line, other.col))
-        end = max((self.end_line, self.end_col), (other.end_line, other.end_col))
-        return Span(self.file, start[0], start[1], end[0], end[1])
