@@ -21,7 +21,8 @@ from credit_rules.api import evaluate
 from credit_rules.compile import compile_source, load_policy
 from credit_rules.eval import bulk
 from credit_rules.io import load_events
-from credit_rules.records import EVENT_COLUMNS, Teacher
+from credit_rules.records import Teacher
+from credit_rules.schema import EVENT_COLUMNS
 from credit_rules.testing.strategies import event_rows, policies, rosters
 
 POLICIES = sorted((Path(__file__).resolve().parents[1] / "policies").glob("*.policy"))

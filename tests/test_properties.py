@@ -15,7 +15,8 @@ from conftest import POLICIES
 from credit_rules.compile import compile_ast, load_policy
 from credit_rules.eval.interpreter import evaluate
 from credit_rules.io import load_events
-from credit_rules.records import CATEGORIES, LEVELS, Event
+from credit_rules.records import Event
+from credit_rules.schema import CATEGORIES, LEVELS
 from credit_rules.syntax.parser import parse_file
 from credit_rules.testing.builders import make_event, make_teacher
 

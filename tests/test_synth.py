@@ -14,7 +14,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from credit_rules.records import (
+from credit_rules.schema import (
     CATEGORIES,
     EVENT_COLUMNS,
     GRADES,

@@ -10,9 +10,10 @@ from so evaluators can cite it.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from decimal import Decimal
 from enum import StrEnum
-from typing import Literal, TypeAlias
+from typing import Literal, TypeAlias, TypeVar
 
 import attrs
 
@@ -20,6 +21,7 @@ from credit_rules.span import Span
 from credit_rules.values import Period, PeriodKind
 
 _UNKNOWN = Span.unknown()
+_N = TypeVar("_N")
 
 
 def _span() -> Span:
@@ -352,3 +354,31 @@ class Policy:
             if requirement.name == name:
                 return requirement
         raise KeyError(name)
+
+
+def walk(node: object) -> Iterator[object]:
+    """Every IR node reachable from ``node`` (itself first), depth first, in field order.
+
+    The one tree walker of the IR: passes that look for a kind of node filter it,
+    e.g. ``[n for n in walk(policy) if isinstance(n, Qualified)]``.
+    """
+    stack: list[object] = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        children: list[object] = []
+        if isinstance(current, tuple):
+            children = list(current)
+        elif attrs.has(type(current)):
+            for field in attrs.fields(type(current)):  # type: ignore[arg-type]
+                if field.name == "span":
+                    continue
+                value = getattr(current, field.name)
+                if isinstance(value, tuple) or attrs.has(type(value)):
+                    children.append(value)
+        stack.extend(reversed(children))
+
+
+def nodes(node: object, kind: type[_N]) -> list[_N]:
+    """The nodes of one type under ``node`` (see :func:`walk`)."""
+    return [n for n in walk(node) if isinstance(n, kind)]

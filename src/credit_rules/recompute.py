@@ -46,7 +46,7 @@ from credit_rules.eval import bulk
 from credit_rules.io import EventTable, LoadReport, Roster, load_events, load_roster
 from credit_rules.io import events as ev
 from credit_rules.io.ledger import atomic_output
-from credit_rules.records import REQUIRED_EVENT_COLUMNS
+from credit_rules.schema import REQUIRED_EVENT_COLUMNS
 from credit_rules.values import DEFAULT_TIMEZONE, today
 
 #: ``progress(stage, done, total)``: rows for ``scan`` and ``validate``, batches for

@@ -12,33 +12,8 @@ from typing import Any
 
 import attrs
 
+from credit_rules.schema import EVENT_COLUMNS, ROSTER_COLUMNS
 from credit_rules.values import canonical
-
-#: The columns SPEC §2 names; any other column is an attribute a policy may name.
-EVENT_COLUMNS = (
-    "event_id", "teacher_id", "at", "kind", "hours", "credits", "category", "level",
-    "format", "program", "grade", "score", "count", "words",
-)
-REQUIRED_EVENT_COLUMNS = ("event_id", "teacher_id", "at", "kind")
-#: Kinds the shipped policies use (SPEC §2).
-KNOWN_KINDS = (
-    "training", "assessment", "task_missed", "observation", "lesson_given", "reflection",
-    "reprimand", "probation_training", "credit_award", "material_submitted",
-)
-CATEGORIES = ("ethics", "literacy", "knowledge", "practice", "class_teacher")
-LEVELS = ("national", "province", "municipal", "district", "school")
-GRADES = ("excellent", "qualified", "unqualified")
-ROSTER_COLUMNS = (
-    "teacher_id", "title", "roles", "stage", "hired_on", "retired_on", "school", "county",
-    "city", "workshop",
-)
-TITLES = ("senior", "intermediate", "junior", "none")
-ROLES = (
-    "teacher", "class_teacher", "principal", "dean", "middle_leader", "group_leader",
-    "new_principal", "reserve_cadre", "leader_teaching", "leader_other", "instructor",
-    "research_member", "workshop_leader",
-)
-STAGES = ("kindergarten", "primary", "middle", "high")
 
 
 @attrs.frozen

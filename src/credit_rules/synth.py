@@ -42,14 +42,14 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from credit_rules.records import (
+from credit_rules.schema import (
     CATEGORIES,
     EVENT_COLUMNS,
     GRADES,
     KNOWN_KINDS,
     LEVELS,
     ROLES,
-    ROSTER_COLUMNS,
+    ROSTER_FRAME,
     STAGES,
     TITLES,
 )
@@ -99,12 +99,7 @@ _EPOCH = dt.date(1970, 1, 1)
 EVENT_SCHEMA: dict[str, Any] = {
     name: (pl.Int64 if name in ("count", "words") else pl.String) for name in EVENT_COLUMNS
 }
-ROSTER_SCHEMA: dict[str, Any] = {
-    "teacher_id": pl.String, "title": pl.String, "roles": pl.List(pl.String),
-    "stage": pl.String, "hired_on": pl.Date, "retired_on": pl.Date, "school": pl.String,
-    "county": pl.String, "city": pl.String, "workshop": pl.String,
-}
-assert tuple(ROSTER_SCHEMA) == ROSTER_COLUMNS
+ROSTER_SCHEMA = ROSTER_FRAME
 
 
 def _days(d: dt.date) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from credit_rules.records import CATEGORIES, GRADES, KNOWN_KINDS, LEVELS, ROLES, STAGES, TITLES
+from credit_rules.schema import CATEGORIES, GRADES, KNOWN_KINDS, LEVELS, ROLES, STAGES, TITLES
 
 
 class FieldType(StrEnum):

@@ -23,7 +23,7 @@ from credit_rules.compile.fields import (
     FieldType,
 )
 from credit_rules.errors import Diagnostic, Severity, did_you_mean
-from credit_rules.records import KNOWN_KINDS
+from credit_rules.schema import KNOWN_KINDS
 from credit_rules.span import Span
 from credit_rules.syntax import ast
 from credit_rules.values import (

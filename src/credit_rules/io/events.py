@@ -45,19 +45,21 @@ import numpy as np
 import polars as pl
 
 from credit_rules.errors import InputError, UsageError
-from credit_rules.records import (
+from credit_rules.records import Event
+from credit_rules.schema import (
+    DECIMAL_EVENT_COLUMNS,
     EVENT_COLUMNS,
+    EVENT_FRAME,
     GRADES,
     LEVELS,
+    MICRO,
     REQUIRED_EVENT_COLUMNS,
-    Event,
 )
 from credit_rules.values import DEFAULT_TIMEZONE
 
 SourceLike: TypeAlias = "str | os.PathLike[str] | pl.DataFrame | Any"
 Sources: TypeAlias = "SourceLike | Sequence[SourceLike]"
 
-MICRO = 1_000_000
 _MAX_INT_DIGITS = 12  # 999_999_999_999.999999 still fits Int64 micro-units
 
 _FORMATS = {
@@ -761,14 +763,9 @@ def reject_frame(
 # ------------------------------------------------------------------------ the table
 
 
-_DECIMAL_COLUMNS = {"hours": "hours_u", "credits": "credits_u", "score": "score_u"}
+_DECIMAL_COLUMNS = DECIMAL_EVENT_COLUMNS
 _TEXT_COLUMNS = ("category", "format", "program")
-FRAME_SCHEMA_HEAD: dict[str, Any] = {
-    "event_id": pl.String, "teacher_id": pl.String, "at_us": pl.Int64, "day": pl.Date,
-    "kind": pl.String, "hours_u": pl.Int64, "credits_u": pl.Int64, "category": pl.String,
-    "level": pl.String, "format": pl.String, "program": pl.String, "grade": pl.String,
-    "score_u": pl.Int64, "count": pl.Int64, "words": pl.Int64,
-}
+FRAME_SCHEMA_HEAD = EVENT_FRAME
 
 
 def _decimal_or_none(value: int | None) -> Decimal | None:

@@ -26,14 +26,12 @@ from pathlib import Path
 from typing import IO, Any
 
 from credit_rules.errors import InputError, UsageError
+from credit_rules.schema import LEDGER_COLUMNS, NESTED_LEDGER_COLUMNS
 
 LEDGER_FORMATS = ("json", "jsonl", "csv", "parquet")
 #: Keys of :meth:`credit_rules.records.LedgerRow.to_json`, in order.
-LEDGER_KEYS = (
-    "teacher_id", "period_start", "period_end", "credits", "hours", "leave_days", "grade",
-    "excellent_eligible", "by_category", "by_level", "requirements", "met", "trace",
-)
-NESTED_KEYS = ("by_category", "by_level", "requirements", "trace")
+LEDGER_KEYS = LEDGER_COLUMNS
+NESTED_KEYS = NESTED_LEDGER_COLUMNS
 _BOOL_KEYS = ("excellent_eligible", "met")
 _INT_KEYS = ("leave_days",)
 _EXTENSIONS = {

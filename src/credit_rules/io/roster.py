@@ -30,14 +30,11 @@ from credit_rules.io.events import (
     reject_frame,
     split_repeats,
 )
-from credit_rules.records import ROLES, ROSTER_COLUMNS, STAGES, TITLES, Teacher
+from credit_rules.records import Teacher
+from credit_rules.schema import ROLES, ROSTER_COLUMNS, ROSTER_FRAME, STAGES, TITLES
 
 _BAD = "__cr_bad"
-FRAME_SCHEMA_HEAD: dict[str, Any] = {
-    "teacher_id": pl.String, "title": pl.String, "roles": pl.List(pl.String),
-    "stage": pl.String, "hired_on": pl.Date, "retired_on": pl.Date, "school": pl.String,
-    "county": pl.String, "city": pl.String, "workshop": pl.String,
-}
+FRAME_SCHEMA_HEAD = ROSTER_FRAME
 
 
 @attrs.frozen

@@ -54,7 +54,8 @@ from credit_rules.eval import interpreter
 from credit_rules.eval.conditions import teacher_holds
 from credit_rules.eval.interpreter import TeacherPeriod, outcome_facts, ranked_sets
 from credit_rules.io import EventTable, load_events, load_roster
-from credit_rules.records import EVENT_COLUMNS, ROSTER_COLUMNS, LedgerRow, RequirementResult, Teacher
+from credit_rules.records import LedgerRow, RequirementResult, Teacher
+from credit_rules.schema import EVENT_COLUMNS, ROSTER_COLUMNS
 from credit_rules.syntax import ast
 from credit_rules.syntax.parser import parse
 from credit_rules.testing.explain_text import explain_row

@@ -25,7 +25,8 @@ from hypothesis import strategies as st
 
 from credit_rules import ir
 from credit_rules.io import EventTable, load_events, load_roster
-from credit_rules.records import CATEGORIES, GRADES, LEVELS, REQUIRED_EVENT_COLUMNS, ROLES, Teacher
+from credit_rules.records import Teacher
+from credit_rules.schema import CATEGORIES, GRADES, LEVELS, REQUIRED_EVENT_COLUMNS, ROLES
 from credit_rules.syntax import ast as syntax
 from credit_rules.syntax.parser import grammar_text
 from credit_rules.values import DEFAULT_TIMEZONE

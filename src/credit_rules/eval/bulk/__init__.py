@@ -18,7 +18,6 @@ import polars as pl
 
 from credit_rules import ir
 from credit_rules.eval.bulk.engine import (
-    LEDGER_COLUMNS,
     BulkPlan,
     compile_plan,
     events_to_frame,
@@ -28,6 +27,7 @@ from credit_rules.eval.bulk.engine import (
     teachers_to_frame,
 )
 from credit_rules.records import LedgerRow, Teacher
+from credit_rules.schema import LEDGER_COLUMNS
 
 __all__ = [
     "LEDGER_COLUMNS",

@@ -36,13 +36,15 @@ import polars as pl
 
 from credit_rules import ir
 from credit_rules.eval.bulk.conditions import CondCompiler, Field, FieldKind, Unsupported, walk
-from credit_rules.records import (
+from credit_rules.records import Event, LedgerRow, RequirementResult, Teacher, TraceEntry
+from credit_rules.schema import (
     EVENT_COLUMNS,
-    Event,
-    LedgerRow,
-    RequirementResult,
-    Teacher,
-    TraceEntry,
+    EVENT_FRAME,
+    LEDGER_COLUMNS,
+    MICRO_DIGITS,
+    ROSTER_DATE_COLUMNS,
+    ROSTER_FRAME,
+    ROSTER_TEXT_COLUMNS,
 )
 from credit_rules.values import Period, PeriodKind, exact_div, period_of, periods_within, today
 
@@ -50,27 +52,13 @@ TP = ["teacher_id", "pstart"]
 K = "__k"  # integer key of a teacher-period: its row in the sorted teacher-period frame
 ROW = "__row"  # an event's row in the sorted event frame (time order within a teacher)
 QUALIFYING = ["qualified", "excellent"]
-MICRO_DIGITS = 6
 MAX_DIGITS = 10
-LEDGER_COLUMNS = (
-    "teacher_id", "period_start", "period_end", "credits", "hours", "leave_days", "grade",
-    "excellent_eligible", "by_category", "by_level", "requirements", "met", "trace",
-)
-ROSTER_SCHEMA: dict[str, Any] = {
-    "teacher_id": pl.String, "title": pl.String, "roles": pl.List(pl.String),
-    "stage": pl.String, "hired_on": pl.Date, "retired_on": pl.Date, "school": pl.String,
-    "county": pl.String, "city": pl.String, "workshop": pl.String,
-}
-EVENT_SCHEMA: dict[str, Any] = {
-    "event_id": pl.String, "teacher_id": pl.String, "at_us": pl.Int64, "day": pl.Date,
-    "kind": pl.String, "hours_u": pl.Int64, "credits_u": pl.Int64, "category": pl.String,
-    "level": pl.String, "format": pl.String, "program": pl.String, "grade": pl.String,
-    "score_u": pl.Int64, "count": pl.Int64, "words": pl.Int64,
-}
+ROSTER_SCHEMA = ROSTER_FRAME
+EVENT_SCHEMA = EVENT_FRAME
 _TEXT_EVENT_FIELDS = ("event_id", "teacher_id", "kind", "category", "level", "format",
                       "program", "grade")
-_TEACHER_TEXT = ("teacher_id", "title", "stage", "school", "county", "city", "workshop")
-_TEACHER_DATES = ("hired_on", "retired_on")
+_TEACHER_TEXT = ROSTER_TEXT_COLUMNS
+_TEACHER_DATES = ROSTER_DATE_COLUMNS
 
 
 _PROFILE = bool(os.environ.get("CREDIT_RULES_BULK_PROFILE"))

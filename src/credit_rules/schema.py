@@ -1,0 +1,75 @@
+"""Every table layout in one place: the event and roster columns of SPEC §2–§3, the
+validated frames the engines read, and the ledger columns of SPEC §5.
+
+Readers (:mod:`credit_rules.io`), the bulk engine, the synthetic province and the
+converters between records and frames all take their column names and types from here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+#: The columns SPEC §2 names; any other column is an attribute a policy may name.
+EVENT_COLUMNS = (
+    "event_id", "teacher_id", "at", "kind", "hours", "credits", "category", "level",
+    "format", "program", "grade", "score", "count", "words",
+)
+REQUIRED_EVENT_COLUMNS = ("event_id", "teacher_id", "at", "kind")
+#: Kinds the shipped policies use (SPEC §2).
+KNOWN_KINDS = (
+    "training", "assessment", "task_missed", "observation", "lesson_given", "reflection",
+    "reprimand", "probation_training", "credit_award", "material_submitted",
+)
+CATEGORIES = ("ethics", "literacy", "knowledge", "practice", "class_teacher")
+LEVELS = ("national", "province", "municipal", "district", "school")
+GRADES = ("excellent", "qualified", "unqualified")
+#: Grades that make an assessment qualifying (SPEC §4, ``if qualified``).
+QUALIFYING_GRADES = ("qualified", "excellent")
+ROSTER_COLUMNS = (
+    "teacher_id", "title", "roles", "stage", "hired_on", "retired_on", "school", "county",
+    "city", "workshop",
+)
+TITLES = ("senior", "intermediate", "junior", "none")
+ROLES = (
+    "teacher", "class_teacher", "principal", "dean", "middle_leader", "group_leader",
+    "new_principal", "reserve_cadre", "leader_teaching", "leader_other", "instructor",
+    "research_member", "workshop_leader",
+)
+STAGES = ("kindergarten", "primary", "middle", "high")
+
+#: Decimals in validated frames are exact Int64 micro-units (value x 10^6).
+MICRO_DIGITS = 6
+MICRO = 10**MICRO_DIGITS
+#: Decimal event columns and their micro-unit column in the validated frame.
+DECIMAL_EVENT_COLUMNS = {"hours": "hours_u", "credits": "credits_u", "score": "score_u"}
+
+#: The validated event frame (``EventTable.frame``), before attribute columns.
+EVENT_FRAME: dict[str, Any] = {
+    "event_id": pl.String, "teacher_id": pl.String, "at_us": pl.Int64, "day": pl.Date,
+    "kind": pl.String, "hours_u": pl.Int64, "credits_u": pl.Int64, "category": pl.String,
+    "level": pl.String, "format": pl.String, "program": pl.String, "grade": pl.String,
+    "score_u": pl.Int64, "count": pl.Int64, "words": pl.Int64,
+}
+#: Where each validated row came from (after the event or roster columns).
+PROVENANCE_COLUMNS = ("source", "row")
+
+#: The validated roster frame (``Roster.frame``), before attribute columns.
+ROSTER_FRAME: dict[str, Any] = {
+    "teacher_id": pl.String, "title": pl.String, "roles": pl.List(pl.String),
+    "stage": pl.String, "hired_on": pl.Date, "retired_on": pl.Date, "school": pl.String,
+    "county": pl.String, "city": pl.String, "workshop": pl.String,
+}
+ROSTER_TEXT_COLUMNS = ("teacher_id", "title", "stage", "school", "county", "city", "workshop")
+ROSTER_DATE_COLUMNS = ("hired_on", "retired_on")
+
+#: Keys of a ledger row (SPEC §5), in order: JSON objects, CSV headers, frames.
+LEDGER_COLUMNS = (
+    "teacher_id", "period_start", "period_end", "credits", "hours", "leave_days", "grade",
+    "excellent_eligible", "by_category", "by_level", "requirements", "met", "trace",
+)
+#: Ledger keys whose values are objects or lists.
+NESTED_LEDGER_COLUMNS = ("by_category", "by_level", "requirements", "trace")
+
+assert tuple(ROSTER_FRAME) == ROSTER_COLUMNS
