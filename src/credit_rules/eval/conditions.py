@@ -1,19 +1,18 @@
-"""Truth of IR conditions for one event or one teacher-in-a-period (two-valued logic).
+"""Truth of conditions for one event or one teacher-in-a-period, for the interpreter.
 
-A missing value makes ``!=`` and ``not in`` true and every other comparison false,
-so ``category != class_teacher`` holds for an event without a category.
+The meaning of one comparison (and of a missing value) is :mod:`credit_rules.core.scalars`;
+this module only walks the condition tree over one event or one teacher.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Mapping
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import attrs
 
 from credit_rules import ir
+from credit_rules.core.scalars import compare, member
 from credit_rules.records import Event, Teacher
 
 
@@ -44,62 +43,6 @@ class TeacherFacts:
     ranked: frozenset[str] = frozenset()
 
 
-def _coerce(actual: Any, expected: ir.Scalar) -> Any:
-    """Bring an event/teacher value to the type of the literal it is compared with."""
-    if actual is None:
-        return None
-    if isinstance(expected, bool):
-        return bool(actual)
-    if isinstance(expected, Decimal):
-        if isinstance(actual, Decimal):
-            return actual
-        if isinstance(actual, int):
-            return Decimal(actual)
-        try:
-            return Decimal(str(actual).strip())
-        except InvalidOperation:
-            return None
-    if isinstance(expected, dt.date):
-        if isinstance(actual, dt.datetime):
-            return actual.date()
-        if isinstance(actual, dt.date):
-            return actual
-        try:
-            return dt.date.fromisoformat(str(actual))
-        except ValueError:
-            return None
-    if isinstance(actual, Decimal | int):
-        return str(actual)
-    return str(actual)
-
-
-def compare(actual: Any, op: str, expected: ir.Scalar) -> bool:
-    value = _coerce(actual, expected)
-    if value is None:
-        return op == "!="
-    match op:
-        case "=":
-            return bool(value == expected)
-        case "!=":
-            return bool(value != expected)
-        case "<":
-            return bool(value < expected)
-        case "<=":
-            return bool(value <= expected)
-        case ">":
-            return bool(value > expected)
-        case ">=":
-            return bool(value >= expected)
-    raise AssertionError(op)  # pragma: no cover
-
-
-def member(actual: Any, values: frozenset[ir.Scalar], negated: bool) -> bool:
-    if actual is None:
-        return negated
-    found = any(_coerce(actual, v) == v for v in values)
-    return found != negated
-
-
 def event_holds(cond: ir.Cond | None, event: Event | AwardView) -> bool:
     """Does an event filter (`where`, `of`) hold for this event?"""
     if cond is None:
@@ -114,7 +57,7 @@ def event_holds(cond: ir.Cond | None, event: Event | AwardView) -> bool:
         case ir.Compare(field, _, op, value):
             return compare(event.get(field), op, value)
         case ir.Member(field, _, values, negated):
-            return member(event.get(field), values, negated)
+            return member(event.get(field), values) != negated
         case ir.DateBound(op, date):
             day = event.get("day")
             return bool(day <= date) if op == "<=" else bool(day >= date)
@@ -135,7 +78,7 @@ def teacher_holds(cond: ir.Cond | None, ctx: TeacherFacts) -> bool:
         case ir.Compare(field, scope, op, value):
             return compare(_teacher_value(ctx, field, scope), op, value)
         case ir.Member(field, scope, values, negated):
-            return member(_teacher_value(ctx, field, scope), values, negated)
+            return member(_teacher_value(ctx, field, scope), values) != negated
         case ir.HasRole(role):
             return role in ctx.teacher.roles
         case ir.Qualified(program):

@@ -14,14 +14,14 @@ from typing import Any
 
 import attrs
 
-from credit_rules import ir
-from credit_rules.eval.conditions import event_holds, teacher_holds
+from credit_rules import core, ir
+from credit_rules.eval.conditions import teacher_holds
 from credit_rules.eval.interpreter import (
     QUALIFYING_GRADES,
     TeacherPeriod,
-    _teacher_facts,
     evaluate_detailed,
-    latest_assessment,
+    selected,
+    teacher_facts,
 )
 from credit_rules.records import Event, Teacher
 from credit_rules.span import Span
@@ -158,40 +158,39 @@ def explain(
     return [explain_period(policy, tp, source) for tp in results]
 
 
-def _why_nothing(policy: ir.Policy, rule: ir.Rule, tp: TeacherPeriod, source: _Source) -> str:
-    facts = _teacher_facts(tp.teacher, tp.events)
-    if not teacher_holds(rule.when, facts):
-        assert rule.when is not None
-        return f"does not apply to this teacher: when {source.quote(rule.when.span)}"
-    if isinstance(rule.award, ir.IfQualified):
-        deciding = latest_assessment([e for e in tp.events if event_holds(rule.where, e)], rule.program or "")
-        if deciding is None:
-            return f'no assessment of program "{rule.program}" in the period'
+def _why_nothing(award: core.Award, tp: TeacherPeriod, source: _Source) -> str:
+    if not teacher_holds(award.when, teacher_facts(tp.teacher, tp.events)):
+        assert award.when is not None
+        return f"does not apply to this teacher: when {source.quote(award.when.span)}"
+    program = award.select.program
+    if award.pick == "deciding":
+        candidates = selected(award.select, tp.events)
+        if not candidates:
+            return f'no assessment of program "{program}" in the period'
+        deciding = max(candidates, key=lambda e: e.order_key)
         if deciding.grade not in QUALIFYING_GRADES:
-            return (f'the latest assessment of program "{rule.program}" ({deciding.event_id}, '
+            return (f'the latest assessment of program "{program}" ({deciding.event_id}, '
                     f"{deciding.day.isoformat()}) is {deciding.grade or 'without a grade'}")
-    of_kind = [e for e in tp.events if e.kind == rule.kind]
-    if rule.kind is not None and not of_kind:
-        return f"no {rule.kind} events in the period"
+    elif not any(e.kind == award.select.kind for e in tp.events):
+        return f"no {award.select.kind} events in the period"
     if any(p.void_credits for p, _ in tp.penalties):
         return "voided by a penalty"
-    return "no event matched its filter" if rule.where is not None else "its events earned nothing"
+    return "no event matched its filter" if award.select.where is not None else "its events earned nothing"
 
 
 def explain_period(policy: ir.Policy, tp: TeacherPeriod, source: _Source | None = None) -> Explanation:
     """Explain one teacher-period computed by :func:`~credit_rules.eval.interpreter.evaluate_detailed`."""
     source = source or _Source(policy, None)
     row = tp.row
+    clauses = {r.name: r.award.span for r in policy.rules}
     rules: list[RuleExplained] = []
-    for rule in sorted(policy.rules, key=lambda r: r.name):
-        if isinstance(rule.award, ir.Leave):
-            continue
+    for rule in core.lower(policy).awards:
         awards = [a for a in tp.awards if a.rule.name == rule.name]
         credited = sum((a.credited for a in awards), Decimal(0))
         hours = sum((a.hours for a in awards), Decimal(0))
-        why = None if (credited or hours) else _why_nothing(policy, rule, tp, source)
+        why = None if (credited or hours) else _why_nothing(rule, tp, source)
         rules.append(RuleExplained(
-            rule.name, rule.source, source.quote(rule.award.span), credited, hours,
+            rule.name, rule.source, source.quote(clauses[rule.name]), credited, hours,
             tuple(AwardExplained(a.event.event_id, a.event.day, a.event.kind, a.hours, a.credits, a.credited,
                                  a.cut_by) for a in awards),
             why,
@@ -202,13 +201,12 @@ def explain_period(policy: ir.Policy, tp: TeacherPeriod, source: _Source | None 
         for cap in sorted(policy.caps, key=lambda c: c.name)
     )
     requirements: list[RequirementExplained] = []
-    by_name = {r.name: r for r in policy.requirements}
-    facts = _teacher_facts(tp.teacher, tp.events)
+    decided = {d.requirement.name: d for d in tp.decisions}
     for result in row.requirements:
-        requirement = by_name[result.name]
-        line = next(ln for ln in requirement.lines if teacher_holds(ln.when, facts))
+        decision = decided[result.name]
+        line = decision.line
         requirements.append(RequirementExplained(
-            result.name, line.source or requirement.source, source.quote(line.span), result.required,
+            result.name, line.source or decision.requirement.source, source.quote(line.span), result.required,
             result.actual, result.met, result.waived, max(result.required - result.actual, Decimal(0)),
         ))
     counted = {a.event.event_id for a in tp.awards} | {e.event_id for e in tp.leave_events}

@@ -1,11 +1,13 @@
 """The reference evaluator: one teacher at a time, plain code, the definition of truth.
 
-Read it beside SPEC §4. For one teacher and one period:
+It evaluates the core (:mod:`credit_rules.core`), in which the lowering has already
+decided every question that depends only on the policy; read it beside SPEC §4. For one
+teacher and one period:
 
 1. take the teacher's events whose local date lies in the period, in time order
    (``at``, ties by ``event_id``);
-2. every rule makes *awards*, each landing on one event (a block award on the event
-   that completes the block, an ``if qualified`` award on the deciding assessment);
+2. every award makes *credits*, each landing on one event (a block award on the event
+   that completes the block, a ``deciding`` award on the deciding assessment);
 3. the credit register: awards in time order are credited the least of their amount
    and what is still free under every cap they fall under, and exactly that is taken
    from each of those caps;
@@ -24,25 +26,37 @@ from typing import Any
 
 import attrs
 
-from credit_rules import ir
+from credit_rules import core, ir
+from credit_rules.core.nodes import Policy as CorePolicy
 from credit_rules.eval.conditions import AwardView, TeacherFacts, event_holds, teacher_holds
 from credit_rules.records import Event, LedgerRow, RequirementResult, Teacher, TraceEntry
-from credit_rules.values import ZERO, Period, PeriodKind, period_of, periods_within, today
+from credit_rules.schema import QUALIFYING_GRADES as _QUALIFYING
+from credit_rules.values import ZERO, Period, period_of, today
 
-QUALIFYING_GRADES = frozenset({"qualified", "excellent"})
+QUALIFYING_GRADES = frozenset(_QUALIFYING)
 
 
 @attrs.frozen
 class Award:
     """What one rule gives one event, before and after the register."""
 
-    rule: ir.Rule
+    rule: core.Award
     event: Event
     credits: Decimal
     hours: Decimal
     view: AwardView
     credited: Decimal = ZERO
     cut_by: tuple[str, ...] = ()  # caps that bound this award (for explain)
+
+
+@attrs.frozen
+class RequirementDecision:
+    """Which line of a requirement applied, its factor, and whether a waiver excused it."""
+
+    requirement: core.Requirement
+    line: core.Line
+    factor: Decimal
+    waived: bool
 
 
 @attrs.frozen
@@ -54,13 +68,18 @@ class TeacherPeriod:
     events: tuple[Event, ...]
     awards: tuple[Award, ...]
     leave_events: tuple[Event, ...]
-    penalties: tuple[tuple[ir.Penalty, Event], ...]
+    penalties: tuple[tuple[core.Penalty, Event], ...]
     score_event: Event | None
+    decisions: tuple[RequirementDecision, ...]
     row: LedgerRow
 
 
+def _core(policy: ir.Policy | CorePolicy) -> CorePolicy:
+    return policy if isinstance(policy, CorePolicy) else core.lower(policy)
+
+
 def evaluate(
-    policy: ir.Policy,
+    policy: ir.Policy | CorePolicy,
     events: Iterable[Event],
     teachers: Mapping[str, Teacher] | None = None,
     *,
@@ -75,38 +94,39 @@ def evaluate(
 
 
 def evaluate_detailed(
-    policy: ir.Policy,
+    policy: ir.Policy | CorePolicy,
     events: Iterable[Event],
     teachers: Mapping[str, Teacher] | None = None,
     *,
     as_of: dt.date | None = None,
 ) -> list[TeacherPeriod]:
     """Like :func:`evaluate`, keeping every award and cap decision (for ``explain``)."""
+    lowered = _core(policy)
     roster = dict(teachers or {})
     by_teacher: dict[str, list[Event]] = defaultdict(list)
     for event in events:
         by_teacher[event.teacher_id].append(event)
     ids = sorted(set(roster) | set(by_teacher))
-    as_of_day = as_of or today(policy.timezone)
+    as_of_day = as_of or today(lowered.timezone)
     results: list[TeacherPeriod] = []
     for teacher_id in ids:
         teacher = roster.get(teacher_id) or Teacher(teacher_id)
         evs = sorted(by_teacher.get(teacher_id, ()), key=lambda e: e.order_key)
-        for period in ledger_periods(policy, evs, in_roster=teacher_id in roster, as_of=as_of_day):
-            results.append(_evaluate_period(policy, teacher, period, evs))
-    return _rank_and_finish(policy, results)
+        for period in ledger_periods(lowered, evs, in_roster=teacher_id in roster, as_of=as_of_day):
+            results.append(_evaluate_period(lowered, teacher, period, evs))
+    return _rank_and_finish(lowered, results)
 
 
-def ledger_periods(policy: ir.Policy, events: Sequence[Event], *, in_roster: bool, as_of: dt.date) -> list[Period]:
+def ledger_periods(
+    policy: ir.Policy | CorePolicy, events: Sequence[Event], *, in_roster: bool, as_of: dt.date,
+) -> list[Period]:
     """The periods a teacher gets ledger rows for (SPEC §4, Periods)."""
-    if policy.evaluate is PeriodKind.WINDOW:
-        assert policy.window is not None
-        return [policy.window]
-    if policy.window is not None:
-        return periods_within(policy.evaluate, policy.window)
-    found = {period_of(policy.evaluate, e.day) for e in events}
+    periods = _core(policy).periods
+    if periods.fixed is not None:
+        return list(periods.fixed)
+    found = {period_of(periods.grain, e.day) for e in events}
     if in_roster:
-        found.add(period_of(policy.evaluate, as_of))
+        found.add(period_of(periods.grain, as_of))
     return sorted(found)
 
 
@@ -125,10 +145,12 @@ def latest_assessment(events: Sequence[Event], program: str) -> Event | None:
 
 
 def latest_score(events: Sequence[Event], program: str) -> Event | None:
+    """The latest assessment of ``program`` that has a score."""
     return _latest(e for e in events if e.kind == "assessment" and e.program == program and e.score is not None)
 
 
-def _teacher_facts(teacher: Teacher, events: Sequence[Event], **extra: Any) -> TeacherFacts:
+def teacher_facts(teacher: Teacher, events: Sequence[Event], **extra: Any) -> TeacherFacts:
+    """What teacher-level conditions see for ``teacher`` over ``events`` (one period)."""
     kinds = {e.kind for e in events}
 
     def qualified(program: str) -> bool:
@@ -138,73 +160,57 @@ def _teacher_facts(teacher: Teacher, events: Sequence[Event], **extra: Any) -> T
     return TeacherFacts(teacher, qualified, kinds.__contains__, **extra)
 
 
-def _view(rule: ir.Rule, event: Event) -> AwardView:
-    category = None if rule.without_category else (rule.as_category or event.category)
-    return AwardView(event, category, rule.as_level or event.level)
-
-
-def _rule_awards(
-    policy: ir.Policy, rule: ir.Rule, events: Sequence[Event], excluded: frozenset[str] = frozenset()
-) -> list[Award]:
-    """The awards one rule makes in one period, each on the event it lands on.
-
-    ``excluded`` are events an exception to this rule already fired on.
-    """
-    events = [e for e in events if e.event_id not in excluded] if excluded else events
-    rate = policy.rate
-    award = rule.award
-    if isinstance(award, ir.IfQualified):
-        deciding = latest_assessment(
-            [e for e in events if event_holds(rule.where, e)], rule.program or ""
-        )
-        if deciding is None or deciding.grade not in QUALIFYING_GRADES:
-            return []
-        credits, hours = _amounts(award.amount, award.unit, rate)
-        return [Award(rule, deciding, credits, hours, _view(rule, deciding))]
-    matching = [
+def selected(select: core.Select, events: Iterable[Event]) -> list[Event]:
+    """The events a clause looks at: kind, program, filter."""
+    return [
         e for e in events
-        if e.kind == rule.kind
-        and (rule.program is None or e.program == rule.program)
-        and event_holds(rule.where, e)
+        if e.kind == select.kind
+        and (select.program is None or e.program == select.program)
+        and event_holds(select.where, e)
     ]
-    if rule.first:
-        matching = matching[:1]
+
+
+def _view(award: core.Award, event: Event) -> AwardView:
+    def land(landing: core.Landing, own: str | None) -> str | None:
+        return own if landing.from_event else landing.value
+
+    return AwardView(event, land(award.category, event.category), land(award.level, event.level))
+
+
+def award_events(award: core.Award, events: Sequence[Event]) -> list[Event]:
+    """The events ``award`` credits, before amounts (its pick applied)."""
+    matching = selected(award.select, events)
+    if award.pick == "deciding":
+        deciding = _latest(matching)
+        return [deciding] if deciding is not None and deciding.grade in QUALIFYING_GRADES else []
+    if award.pick == "first":
+        return matching[:1]
+    return matching
+
+
+def _awards(award: core.Award, events: Sequence[Event]) -> list[Award]:
+    """The awards one rule makes in one period, each on the event it lands on."""
     out: list[Award] = []
-    match award:
-        case ir.CountHours():
-            for e in matching:
-                hours = e.hours or ZERO
-                out.append(Award(rule, e, hours * rate if rate is not None else ZERO, hours, _view(rule, e)))
-        case ir.CountCredits():
-            for e in matching:
-                out.append(Award(rule, e, e.credits or ZERO, e.hours or ZERO, _view(rule, e)))
-        case ir.Fixed(amount, unit):
-            credits, hours = _amounts(amount, unit, rate)
-            for e in matching:
-                out.append(Award(rule, e, credits, hours, _view(rule, e)))
-        case ir.Block(block_credits, block_hours, pro_rata):
-            pooled = ZERO
-            for e in matching:
-                hours = e.hours or ZERO
-                if pro_rata:
-                    credits = hours * block_credits / block_hours
-                else:
-                    before = int(pooled // block_hours)
-                    after = int((pooled + hours) // block_hours)
-                    credits = block_credits * (after - before)
+    amount = award.amount
+    pooled = ZERO
+    for e in award_events(award, events):
+        hours = e.hours or ZERO
+        match amount:
+            case core.PerHour(rate):
+                credits = hours * rate
+            case core.Stated():
+                credits = e.credits or ZERO
+            case core.Fixed(fixed_credits, fixed_hours):
+                credits, hours = fixed_credits, fixed_hours
+            case core.Blocks(block_credits, block_hours):
+                completed = int((pooled + hours) // block_hours) - int(pooled // block_hours)
+                credits = block_credits * completed
                 pooled += hours
-                out.append(Award(rule, e, credits, hours, _view(rule, e)))
+        out.append(Award(award, e, credits, hours, _view(award, e)))
     return out
 
 
-def _amounts(amount: Decimal, unit: str, rate: Decimal | None) -> tuple[Decimal, Decimal]:
-    """(credits, hours) of a fixed award: hours convert at the policy's rate."""
-    if unit == "credits":
-        return amount, ZERO
-    return (amount * rate if rate is not None else ZERO), amount
-
-
-def _register(policy: ir.Policy, awards: list[Award], void: bool) -> list[Award]:
+def _register(policy: CorePolicy, awards: list[Award], void: bool) -> list[Award]:
     """The credit register of SPEC §4: caps taken in time order, order of caps irrelevant."""
     used: dict[tuple[str, Period | None], Decimal] = defaultdict(lambda: ZERO)
     out: list[Award] = []
@@ -213,7 +219,7 @@ def _register(policy: ir.Policy, awards: list[Award], void: bool) -> list[Award]
             out.append(attrs.evolve(award, credited=ZERO))
             continue
         applying = [
-            (cap, (cap.name, period_of(cap.per, award.event.day) if cap.per else None))
+            (cap, (cap.name, period_of(cap.grain, award.event.day) if cap.grain else None))
             for cap in policy.caps
             if event_holds(cap.of, award.view)
         ]
@@ -230,118 +236,102 @@ def _register(policy: ir.Policy, awards: list[Award], void: bool) -> list[Award]
     return out
 
 
-def _reduction_factor(policy: ir.Policy, teacher: Teacher) -> Decimal:
-    reduction, window = policy.reduction, policy.window
-    if reduction is None or window is None:
-        return Decimal(1)
-    day = teacher.get(reduction.attribute)
-    if not isinstance(day, dt.date) or not window.contains(day):
-        return Decimal(1)
-    years_before = day.year - window.start.year
-    return max(Decimal(1) - reduction.fraction * years_before, ZERO)
-
-
-def _measure(
-    measure: ir.Measure, awards: Sequence[Award], events: Sequence[Event], facts: TeacherFacts
+def measure(
+    what: core.Measure, awards: Sequence[Award], events: Sequence[Event], facts: TeacherFacts
 ) -> Decimal:
-    match measure:
-        case ir.MeasureCredits(of):
+    """The actual amount of a requirement line for one teacher-period."""
+    match what:
+        case core.CreditedOf(of):
             return sum((a.credited for a in awards if event_holds(of, a.view)), ZERO)
-        case ir.MeasureHours(of):
+        case core.HoursOf(of):
             return sum((a.hours for a in awards if event_holds(of, a.view)), ZERO)
-        case ir.MeasureCount(kind, where):
-            return sum((Decimal(e.count) for e in events if e.kind == kind and event_holds(where, e)), ZERO)
-        case ir.MeasureQualified(program):
+        case core.CountOf(select):
+            return sum((Decimal(e.count) for e in selected(select, events)), ZERO)
+        case core.QualifiedIn(program):
             return Decimal(1) if facts.qualified(program) else ZERO
-    raise AssertionError(measure)  # pragma: no cover
+    raise AssertionError(what)  # pragma: no cover
 
 
-def _requirements(
-    policy: ir.Policy, teacher: Teacher, awards: Sequence[Award], events: Sequence[Event], facts: TeacherFacts
-) -> tuple[RequirementResult, ...]:
-    factor = _reduction_factor(policy, teacher)
-    waived = {
-        name for waiver in policy.waivers if teacher_holds(waiver.when, facts) for name in waiver.names
-    }
-    results: list[RequirementResult] = []
-    for requirement in sorted(policy.requirements, key=lambda r: r.name):
+def decide_requirements(policy: CorePolicy, facts: TeacherFacts) -> tuple[RequirementDecision, ...]:
+    """For each requirement that applies to the teacher: its line, factor and waiver."""
+    factor = policy.reduction.factor(facts.teacher.get(policy.reduction.attribute)) \
+        if policy.reduction is not None else Decimal(1)
+    out: list[RequirementDecision] = []
+    for requirement in policy.requirements:
         line = next((ln for ln in requirement.lines if teacher_holds(ln.when, facts)), None)
         if line is None:
             continue  # does not apply to this teacher (SPEC §5)
-        required = line.amount
-        if isinstance(line.measure, ir.MeasureCredits):
-            required = line.amount * factor
-        actual = _measure(line.measure, awards, events, facts)
-        is_waived = requirement.name in waived
-        results.append(RequirementResult(
-            requirement.name, required, actual, is_waived or actual >= required, is_waived
-        ))
+        waived = any(teacher_holds(cond, facts) for cond in requirement.waived_when)
+        out.append(RequirementDecision(requirement, line, factor if line.reducible else Decimal(1), waived))
+    return tuple(out)
+
+
+def _requirements(
+    decisions: Sequence[RequirementDecision], awards: Sequence[Award], events: Sequence[Event],
+    facts: TeacherFacts,
+) -> tuple[RequirementResult, ...]:
+    results: list[RequirementResult] = []
+    for d in decisions:
+        required = d.line.amount * d.factor if d.line.reducible else d.line.amount
+        actual = measure(d.line.measure, awards, events, facts)
+        results.append(RequirementResult(d.requirement.name, required, actual, d.waived or actual >= required,
+                                         d.waived))
     return tuple(results)
 
 
-def _grade(policy: ir.Policy, events: Sequence[Event]) -> tuple[str | None, Event | None]:
-    rule = policy.grade
-    if rule is None:
+def _grade(policy: CorePolicy, events: Sequence[Event]) -> tuple[str | None, Event | None]:
+    grade = policy.grade
+    if grade is None:
         return None, None
-    if isinstance(rule, ir.GradeFromAssessment):
-        deciding = latest_assessment(events, rule.program)
+    if not grade.by_score:
+        deciding = latest_assessment(events, grade.program)
         return (deciding.grade if deciding else None), deciding
-    scored = latest_score(events, rule.program)
+    scored = latest_score(events, grade.program)
     if scored is None or scored.score is None:
         return None, None
-    for grade, minimum in rule.thresholds:
-        if scored.score >= minimum:
-            return grade, scored
-    return rule.otherwise, scored
+    return grade.of_score(scored.score), scored
 
 
-def _evaluate_period(policy: ir.Policy, teacher: Teacher, period: Period, all_events: Sequence[Event]) -> TeacherPeriod:
+def _evaluate_period(
+    policy: CorePolicy, teacher: Teacher, period: Period, all_events: Sequence[Event],
+) -> TeacherPeriod:
     events = tuple(e for e in all_events if period.contains(e.day))
-    facts = _teacher_facts(teacher, events)
+    facts = teacher_facts(teacher, events)
+    applying = [a for a in policy.awards if teacher_holds(a.when, facts)]
+    # An exception's events are kept from the award it is an exception to.
+    taken = {a.name: {e.event_id for e in award_events(a, events)} for a in applying if a.is_exception}
     awards: list[Award] = []
-    leave_events: list[Event] = []
-    applying = [r for r in sorted(policy.rules, key=lambda r: r.name) if teacher_holds(r.when, facts)]
-    excluded: dict[str, set[str]] = defaultdict(set)
-    for rule in applying:
-        if rule.exception_to is not None and not isinstance(rule.award, ir.Leave):
-            excluded[rule.exception_to].update(a.event.event_id for a in _rule_awards(policy, rule, events))
-    for rule in applying:
-        if isinstance(rule.award, ir.Leave):
-            leave_events.extend(
-                e for e in events if e.kind == rule.kind and event_holds(rule.where, e)
-                and (rule.program is None or e.program == rule.program)
-            )
-            continue
-        awards.extend(_rule_awards(policy, rule, events, frozenset(excluded.get(rule.name, ()))))
-    penalties = tuple(
-        (penalty, e)
-        for penalty in sorted(policy.penalties, key=lambda p: p.name)
-        for e in events
-        if e.kind == penalty.kind and event_holds(penalty.where, e)
-    )
+    for award in applying:
+        hidden = set().union(*(taken.get(name, set()) for name in award.excluded_by))
+        seen = [e for e in events if e.event_id not in hidden] if hidden else events
+        awards.extend(_awards(award, seen))
+    leave_events: dict[str, Event] = {}
+    for leave in policy.leave:
+        if teacher_holds(leave.when, facts):
+            for e in selected(leave.select, events):
+                leave_events.setdefault(e.event_id, e)
+    penalties = tuple((p, e) for p in policy.penalties for e in selected(p.select, events))
     void = any(p.void_credits for p, _ in penalties)
     credited = _register(policy, awards, void)
-    credits = sum((a.credited for a in credited), ZERO)
-    hours = sum((a.hours for a in credited), ZERO)
     by_category: dict[str, Decimal] = defaultdict(lambda: ZERO)
     by_level: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    for award in credited:
-        if award.view.category is not None:
-            by_category[award.view.category] += award.credited
-        if award.view.level is not None:
-            by_level[award.view.level] += award.credited
+    for done in credited:
+        if done.view.category is not None:
+            by_category[done.view.category] += done.credited
+        if done.view.level is not None:
+            by_level[done.view.level] += done.credited
     grade, score_event = _grade(policy, events)
-    leave_days = len({e.event_id for e in leave_events})
-    requirements = _requirements(policy, teacher, credited, events, facts)
-    trace = _trace(credited)
+    decisions = decide_requirements(policy, facts)
+    requirements = _requirements(decisions, credited, events, facts)
     row = LedgerRow(
         teacher_id=teacher.teacher_id, period_start=period.start, period_end=period.end,
-        credits=credits, hours=hours, leave_days=leave_days, grade=grade, excellent_eligible=False,
+        credits=sum((a.credited for a in credited), ZERO), hours=sum((a.hours for a in credited), ZERO),
+        leave_days=len(leave_events), grade=grade, excellent_eligible=False,
         by_category=dict(by_category), by_level=dict(by_level), requirements=requirements,
-        met=all(r.met for r in requirements), trace=trace,
+        met=all(r.met for r in requirements), trace=_trace(credited),
     )
-    return TeacherPeriod(teacher, period, events, tuple(credited), tuple(leave_events), penalties,
-                         score_event, row)
+    return TeacherPeriod(teacher, period, events, tuple(credited), tuple(leave_events.values()), penalties,
+                         score_event, decisions, row)
 
 
 def _trace(awards: Sequence[Award]) -> tuple[TraceEntry, ...]:
@@ -351,10 +341,7 @@ def _trace(awards: Sequence[Award]) -> tuple[TraceEntry, ...]:
     entries: list[TraceEntry] = []
     for name in sorted(by_rule):
         group = by_rule[name]
-        ids: list[str] = []
-        for award in group:
-            if award.event.event_id not in ids:
-                ids.append(award.event.event_id)
+        ids = dict.fromkeys(a.event.event_id for a in group)  # first-seen order, linear
         entries.append(TraceEntry(
             rule=name, source=group[0].rule.source,
             credits=sum((a.credited for a in group), ZERO),
@@ -368,41 +355,37 @@ def _trace(awards: Sequence[Award]) -> tuple[TraceEntry, ...]:
 def outcome_facts(tp: TeacherPeriod, ranked: frozenset[str] = frozenset()) -> TeacherFacts:
     """The facts `excellent`, `among` and invariants see for one teacher-period."""
     row = tp.row
-    return _teacher_facts(tp.teacher, tp.events, facts={
+    return teacher_facts(tp.teacher, tp.events, facts={
         "credits": row.credits, "hours": row.hours, "leave_days": Decimal(row.leave_days),
         "grade": row.grade, "met": row.met, "excellent_eligible": row.excellent_eligible,
     }, ranked=ranked)
 
 
-def ranked_sets(policy: ir.Policy, results: Sequence[TeacherPeriod]) -> list[frozenset[str]]:
+def ranked_sets(policy: ir.Policy | CorePolicy, results: Sequence[TeacherPeriod]) -> list[frozenset[str]]:
     """For each teacher-period, the names of the ranks that selected it (ranks compare a period's teachers)."""
+    lowered = _core(policy)
     ranked: dict[int, set[str]] = defaultdict(set)
     by_period: dict[Period, list[int]] = defaultdict(list)
     for index, tp in enumerate(results):
         by_period[tp.period].append(index)
-    for rank in policy.ranks:
+    for rank in lowered.ranks:
         for indices in by_period.values():
-            for index in select_ranked(policy, rank, [results[i] for i in indices], indices):
+            for index in select_ranked(rank, [results[i] for i in indices], indices):
                 ranked[index].add(rank.name)
     return [frozenset(ranked[i]) for i in range(len(results))]
 
 
-def _rank_and_finish(policy: ir.Policy, results: list[TeacherPeriod]) -> list[TeacherPeriod]:
+def _rank_and_finish(policy: CorePolicy, results: list[TeacherPeriod]) -> list[TeacherPeriod]:
     finished: list[TeacherPeriod] = []
     for tp, ranked in zip(results, ranked_sets(policy, results), strict=True):
-        facts = outcome_facts(tp, ranked)
-        excellent = False
-        if policy.excellent is not None:
-            excellent = teacher_holds(policy.excellent.when, facts)
+        excellent = policy.excellent is not None and teacher_holds(policy.excellent, outcome_facts(tp, ranked))
         if any(p.not_excellent for p, _ in tp.penalties):
             excellent = False
         finished.append(attrs.evolve(tp, row=attrs.evolve(tp.row, excellent_eligible=excellent)))
     return finished
 
 
-def select_ranked(
-    policy: ir.Policy, rank: ir.Rank, group: Sequence[TeacherPeriod], indices: Sequence[int]
-) -> set[int]:
+def select_ranked(rank: ir.Rank, group: Sequence[TeacherPeriod], indices: Sequence[int]) -> set[int]:
     """Indices of the teachers ``rank`` selects among ``group`` (one period)."""
     candidates: list[tuple[tuple[Any, ...], int, TeacherPeriod]] = []
     for tp, index in zip(group, indices, strict=True):

@@ -18,12 +18,11 @@ An item is covered when a test made it *do* something:
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator, Sequence
 
 import attrs
 
-from credit_rules import ir
+from credit_rules import core, ir
 from credit_rules.eval.conditions import teacher_holds
 from credit_rules.eval.interpreter import TeacherPeriod, outcome_facts, ranked_sets
 from credit_rules.span import Span
@@ -75,47 +74,34 @@ def items(policy: ir.Policy) -> list[Item]:
     return found
 
 
-def _reduced(policy: ir.Policy, tp: TeacherPeriod) -> bool:
-    reduction, window = policy.reduction, policy.window
-    if reduction is None or window is None:
-        return False
-    day = tp.teacher.get(reduction.attribute)
-    return isinstance(day, dt.date) and window.contains(day) and day.year > window.start.year
-
-
 def exercised(policy: ir.Policy, results: Sequence[TeacherPeriod]) -> Iterator[str]:
-    """Keys of the items these interpreter results exercised."""
+    """Keys of the items these interpreter results exercised (read from the decisions the
+    interpreter recorded, never decided again here)."""
+    lowered = core.lower(policy)
     for tp in results:
         facts = outcome_facts(tp)
         for award in tp.awards:
             yield f"rule {award.rule.name}"
-            if award.rule.where is not None:
+            if award.rule.select.where is not None:
                 yield f"rule {award.rule.name} where"
             for cap in award.cut_by:
                 yield f"cap {cap}"
-        leave_rules = [r for r in policy.rules if isinstance(r.award, ir.Leave)]
-        for rule in leave_rules:
-            if any(e.kind == rule.kind for e in tp.leave_events) and teacher_holds(rule.when, facts):
-                yield f"rule {rule.name}"
-                if rule.where is not None:
-                    yield f"rule {rule.name} where"
+        for leave in lowered.leave:
+            if any(e.kind == leave.select.kind for e in tp.leave_events) and teacher_holds(leave.when, facts):
+                yield f"rule {leave.name}"
+                if leave.select.where is not None:
+                    yield f"rule {leave.name} where"
         for rule in policy.rules:
             if rule.when is not None and teacher_holds(rule.when, facts):
                 yield f"rule {rule.name} when"
-        applied = {r.name for r in tp.row.requirements}
-        for requirement in policy.requirements:
-            if requirement.name not in applied:
-                continue
-            for index, line in enumerate(requirement.lines):
-                if teacher_holds(line.when, facts):
-                    yield f"requirement {requirement.name} {index}"
-                    break
+        for decision in tp.decisions:
+            yield f"requirement {decision.requirement.name} {decision.line.index}"
         for index, waiver in enumerate(policy.waivers):
             if teacher_holds(waiver.when, facts) and any(
                 r.waived and r.name in waiver.names for r in tp.row.requirements
             ):
                 yield f"waiver {index}"
-        if _reduced(policy, tp):
+        if any(d.factor != 1 for d in tp.decisions):
             yield "reduction"
         for penalty, _ in tp.penalties:
             yield f"penalty {penalty.name}"

@@ -1,10 +1,10 @@
-"""IR conditions compiled to Polars boolean expressions, with the two-valued semantics of
-:mod:`credit_rules.eval.conditions` (a missing value makes ``!=`` and ``not in`` true and
-every other comparison false).
+"""Conditions compiled to Polars boolean expressions, with the meaning of
+:mod:`credit_rules.core.scalars`: ``!=`` and ``not in`` are negations, and every other
+atom is false on a missing (or unreadable) value.
 
 Every compiled expression is non-null. Comparisons that have no exact native form
 (a text attribute compared with a number, for instance) are evaluated by calling the
-reference :func:`~credit_rules.eval.conditions.compare` once per *distinct* value of the
+reference :func:`~credit_rules.core.scalars.compare` once per *distinct* value of the
 column, so they are exact by construction and cost one Python call per distinct value.
 """
 
@@ -21,7 +21,7 @@ import attrs
 import polars as pl
 
 from credit_rules import ir
-from credit_rules.eval.conditions import compare, member
+from credit_rules.core.scalars import compare, member
 
 FieldKind: TypeAlias = Literal["text", "date", "bool", "missing"] | int  # int: scaled integer 10^n
 
@@ -84,7 +84,9 @@ def _by_distinct(expr: pl.Expr, test: Callable[[object], bool], if_null: bool) -
 
 
 def compile_compare(field: Field, op: str, value: ir.Scalar) -> pl.Expr:
-    if_null = op == "!="
+    if op == "!=":
+        return ~compile_compare(field, "=", value)
+    if_null = False
     expr, kind = field.expr, field.kind
     if kind == "missing":
         return pl.lit(if_null)
@@ -125,6 +127,8 @@ def compile_compare(field: Field, op: str, value: ir.Scalar) -> pl.Expr:
 
 
 def compile_member(field: Field, values: frozenset[ir.Scalar], negated: bool) -> pl.Expr:
+    if negated:
+        return ~compile_member(field, values, False)
     expr, kind = field.expr, field.kind
     if kind == "missing":
         return pl.lit(negated)
@@ -145,7 +149,7 @@ def compile_member(field: Field, values: frozenset[ir.Scalar], negated: bool) ->
     elif kind == "date" and all(isinstance(v, dt.date) for v in values):
         found = expr.is_in(sorted(values), nulls_equal=False)  # type: ignore[type-var,unused-ignore]
     elif kind == "text":
-        return _by_distinct(expr, lambda v: member(v, values, negated), negated)
+        return _by_distinct(expr, lambda v: member(v, values), False)
     else:
         raise Unsupported(f"membership of a {kind} field")
     result = ~found if negated else found

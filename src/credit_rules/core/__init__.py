@@ -1,0 +1,38 @@
+"""The core form of a policy: every semantic decision as data, evaluated by every engine.
+
+``lower(ir_policy)`` (:mod:`credit_rules.core.from_ir`) gives a :class:`Policy`
+(:mod:`credit_rules.core.nodes`); :mod:`credit_rules.core.scalars` is the meaning of one
+comparison.
+"""
+
+from credit_rules.core.from_ir import lower, normalize
+from credit_rules.core.nodes import (
+    Amount,
+    Award,
+    Blocks,
+    Cap,
+    CountOf,
+    CreditedOf,
+    Fixed,
+    Grade,
+    HoursOf,
+    Landing,
+    Leave,
+    Line,
+    Measure,
+    Penalty,
+    PerHour,
+    Periods,
+    Policy,
+    QualifiedIn,
+    Reduction,
+    Requirement,
+    Select,
+    Stated,
+)
+
+__all__ = [
+    "Amount", "Award", "Blocks", "Cap", "CountOf", "CreditedOf", "Fixed", "Grade", "HoursOf",
+    "Landing", "Leave", "Line", "Measure", "Penalty", "PerHour", "Periods", "Policy",
+    "QualifiedIn", "Reduction", "Requirement", "Select", "Stated", "lower", "normalize",
+]

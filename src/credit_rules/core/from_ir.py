@@ -1,0 +1,180 @@
+"""Lowering: the checked IR to the core (see :mod:`credit_rules.core.nodes` for what is decided here).
+
+One pass, no evaluation: every choice that depends only on the policy text is made here
+once, and both engines read the result.
+"""
+
+from __future__ import annotations
+
+import functools
+from decimal import Decimal
+
+from credit_rules import ir
+from credit_rules.core import nodes as core
+from credit_rules.schema import QUALIFYING_GRADES
+from credit_rules.values import ZERO, PeriodKind, exact_div, periods_within
+
+
+def normalize(cond: ir.Cond | None) -> ir.Cond | None:
+    """``!=`` and ``not in`` as negations, so that every atom is false on a missing value."""
+    if cond is None:
+        return None
+    match cond:
+        case ir.And(items):
+            return ir.And(tuple(_normal(i) for i in items), span=cond.span)
+        case ir.Or(items):
+            return ir.Or(tuple(_normal(i) for i in items), span=cond.span)
+        case ir.Not(item):
+            return ir.Not(_normal(item), span=cond.span)
+        case ir.Compare(field, scope, "!=", value):
+            return ir.Not(ir.Compare(field, scope, "=", value, span=cond.span), span=cond.span)
+        case ir.Member(field, scope, values, True):
+            return ir.Not(ir.Member(field, scope, values, False, span=cond.span), span=cond.span)
+    return cond
+
+
+def _normal(cond: ir.Cond) -> ir.Cond:
+    out = normalize(cond)
+    assert out is not None
+    return out
+
+
+def _converted(amount: Decimal, unit: str, rate: Decimal | None) -> core.Fixed:
+    """A fixed award in credits and study hours: hours convert at the policy's rate."""
+    if unit == "credits":
+        return core.Fixed(amount, ZERO)
+    return core.Fixed(amount * rate if rate is not None else ZERO, amount)
+
+
+def _amount(award: ir.Award, rate: Decimal | None) -> core.Amount:
+    match award:
+        case ir.CountHours():
+            return core.PerHour(rate if rate is not None else ZERO)
+        case ir.CountCredits():
+            return core.Stated()
+        case ir.Fixed(amount, unit) | ir.IfQualified(amount, unit):
+            return _converted(amount, unit, rate)
+        case ir.Block(credits, hours, True):
+            return core.PerHour(exact_div(credits, hours))
+        case ir.Block(credits, hours, False):
+            return core.Blocks(credits, hours)
+    raise AssertionError(award)  # pragma: no cover
+
+
+def _award(policy: ir.Policy, rule: ir.Rule) -> core.Award:
+    where = normalize(rule.where)
+    if isinstance(rule.award, ir.IfQualified):
+        select = core.Select("assessment", rule.program, where)
+        pick: core.Pick = "deciding"
+    else:
+        assert rule.kind is not None
+        select = core.Select(rule.kind, rule.program, where)
+        pick = "first" if rule.first else "each"
+    if rule.without_category:
+        category = core.Landing(None, from_event=False)
+    else:
+        category = core.Landing(rule.as_category, from_event=rule.as_category is None)
+    level = core.Landing(rule.as_level, from_event=rule.as_level is None)
+    excluded_by = tuple(sorted(
+        r.name for r in policy.rules
+        if r.exception_to == rule.name and not isinstance(r.award, ir.Leave)
+    ))
+    return core.Award(
+        name=rule.name, when=normalize(rule.when), select=select, pick=pick,
+        amount=_amount(rule.award, policy.rate), category=category, level=level,
+        excluded_by=excluded_by, is_exception=rule.exception_to is not None,
+        source=rule.source, span=rule.span,
+    )
+
+
+def _measure(measure: ir.Measure) -> core.Measure:
+    match measure:
+        case ir.MeasureCredits(of):
+            return core.CreditedOf(normalize(of))
+        case ir.MeasureHours(of):
+            return core.HoursOf(normalize(of))
+        case ir.MeasureCount(kind, where):
+            return core.CountOf(core.Select(kind, None, normalize(where)))
+        case ir.MeasureQualified(program):
+            return core.QualifiedIn(program)
+    raise AssertionError(measure)  # pragma: no cover
+
+
+def _requirement(policy: ir.Policy, requirement: ir.Requirement) -> core.Requirement:
+    lines = tuple(
+        core.Line(index, normalize(line.when), line.amount, _measure(line.measure),
+                  reducible=isinstance(line.measure, ir.MeasureCredits),
+                  source=line.source, span=line.span)
+        for index, line in enumerate(requirement.lines)
+    )
+    waived_when = tuple(
+        _normal(w.when) for w in policy.waivers if requirement.name in w.names
+    )
+    return core.Requirement(requirement.name, lines, waived_when, requirement.source,
+                            span=requirement.span)
+
+
+def _reduction(policy: ir.Policy) -> core.Reduction | None:
+    reduction, window = policy.reduction, policy.window
+    if reduction is None or window is None:
+        return None
+    factors = tuple(
+        (year, max(Decimal(1) - reduction.fraction * (year - window.start.year), ZERO))
+        for year in range(window.start.year, window.end.year + 1)
+    )
+    return core.Reduction(reduction.attribute, window.start, window.end, factors,
+                          reduction.source, span=reduction.span)
+
+
+def _grade(policy: ir.Policy) -> core.Grade | None:
+    rule = policy.grade
+    if rule is None:
+        return None
+    if isinstance(rule, ir.GradeFromAssessment):
+        return core.Grade(rule.program, None, None, rule.source, span=rule.span)
+    return core.Grade(rule.program, rule.thresholds, rule.otherwise, rule.source, span=rule.span)
+
+
+def _periods(policy: ir.Policy) -> core.Periods:
+    window = policy.window
+    if policy.evaluate is PeriodKind.WINDOW:
+        assert window is not None
+        return core.Periods((window,), PeriodKind.WINDOW)
+    if window is not None:
+        return core.Periods(tuple(periods_within(policy.evaluate, window)), policy.evaluate)
+    return core.Periods(None, policy.evaluate)
+
+
+@functools.lru_cache(maxsize=64)
+def lower(policy: ir.Policy) -> core.Policy:
+    """The core form of a checked policy (cached: policies are immutable)."""
+    rules = sorted(policy.rules, key=lambda r: r.name)
+    return core.Policy(
+        name=policy.name, file=policy.file, timezone=policy.timezone,
+        periods=_periods(policy), window=policy.window,
+        awards=tuple(_award(policy, r) for r in rules if not isinstance(r.award, ir.Leave)),
+        leave=tuple(
+            core.Leave(r.name, normalize(r.when), core.Select(r.kind or "task_missed", r.program,
+                                                              normalize(r.where)),
+                       r.source, span=r.span)
+            for r in rules if isinstance(r.award, ir.Leave)
+        ),
+        penalties=tuple(
+            core.Penalty(p.name, core.Select(p.kind, None, normalize(p.where)), p.void_credits,
+                         p.not_excellent, p.source, span=p.span)
+            for p in sorted(policy.penalties, key=lambda p: p.name)
+        ),
+        caps=tuple(core.Cap(c.name, c.amount, c.per, normalize(c.of), c.source, span=c.span)
+                   for c in policy.caps),
+        requirements=tuple(_requirement(policy, r)
+                           for r in sorted(policy.requirements, key=lambda r: r.name)),
+        reduction=_reduction(policy),
+        grade=_grade(policy),
+        qualifying_grades=frozenset(QUALIFYING_GRADES),
+        excellent=normalize(policy.excellent.when) if policy.excellent else None,
+        ranks=tuple(
+            ir.Rank(r.name, r.program, normalize(r.among), r.tops, r.source, span=r.span)
+            for r in policy.ranks
+        ),
+        source_ir=policy,
+    )

@@ -1,0 +1,280 @@
+"""The core: a checked policy with every semantic decision turned into data.
+
+:func:`credit_rules.core.from_ir.lower` builds it once from the IR; the interpreter and
+the bulk engine evaluate only this form, so neither re-decides anything the lowering
+decided. What the lowering decides, and so what no engine decides again:
+
+- **what an award is worth**: a rate per study hour (``count hours`` at the policy's
+  rate, ``pro rata`` blocks at their own rate, 0 where the policy converts nothing), the
+  event's stated credits, a fixed (credits, hours) pair with hours already converted, or
+  whole blocks;
+- **which events an award sees**: kind, program and filter; ``first``; the deciding
+  assessment of ``if qualified``; the events of its exceptions it must not see;
+- **where an award lands**: the category and level it is credited to;
+- **conditions**: ``!=`` and ``not in`` are rewritten as negations, so every atom is
+  false on a missing value (the two-valued rule of SPEC §4 stated once: see
+  :mod:`credit_rules.core.scalars`);
+- **requirements**: sorted by name; each line knows whether the new-teacher reduction
+  applies to it; the waivers that can excuse it; the reduction as a factor per calendar
+  year of ``hired_on``;
+- **periods**: the ledger periods of a windowed policy, listed; the period grain of the
+  rest; the grade table; which grades qualify.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Literal, TypeAlias
+
+import attrs
+
+from credit_rules import ir
+from credit_rules.span import Span
+from credit_rules.values import Period, PeriodKind
+
+Cond: TypeAlias = ir.Cond
+_UNKNOWN = Span.unknown()
+
+
+def _span() -> Span:
+    return attrs.field(default=_UNKNOWN, eq=False, repr=False, kw_only=True)
+
+
+@attrs.frozen
+class Select:
+    """The events of one teacher-period a clause looks at: ``kind`` (and ``program``) and ``where``."""
+
+    kind: str
+    program: str | None = None
+    where: Cond | None = None
+
+
+# --------------------------------------------------------------------------- amounts
+@attrs.frozen
+class PerHour:
+    """``credits_per_hour`` x the event's hours; the hours count as study hours."""
+
+    credits_per_hour: Decimal
+
+
+@attrs.frozen
+class Stated:
+    """The event's own ``credits`` column; its hours count as study hours."""
+
+
+@attrs.frozen
+class Fixed:
+    """A fixed amount per award: ``credits`` (already converted) and ``hours`` (study hours)."""
+
+    credits: Decimal
+    hours: Decimal
+
+
+@attrs.frozen
+class Blocks:
+    """``credits`` for each complete block of ``hours``, the event's hours pooled over the
+    period in time order; the award lands on the event that completes a block."""
+
+    credits: Decimal
+    hours: Decimal
+
+
+Amount: TypeAlias = PerHour | Stated | Fixed | Blocks
+Pick = Literal["each", "first", "deciding"]
+
+
+@attrs.frozen
+class Landing:
+    """Where an award is credited in a breakdown: a fixed ``value``, the event's own
+    value (``from_event``), or nowhere (neither)."""
+
+    value: str | None
+    from_event: bool
+
+
+@attrs.frozen
+class Award:
+    """One rule that credits events.
+
+    ``pick``: ``each`` matching event, the ``first`` one, or the ``deciding`` one (the
+    latest assessment of ``select.program``, awarded only when its grade qualifies).
+    ``excluded_by``: awards (exceptions to this one) whose events this award does not see.
+    """
+
+    name: str
+    when: Cond | None
+    select: Select
+    pick: Pick
+    amount: Amount
+    category: Landing
+    level: Landing
+    excluded_by: tuple[str, ...]
+    is_exception: bool
+    source: str | None
+    span: Span = _span()
+
+
+@attrs.frozen
+class Leave:
+    """Each selected event adds one leave day (SPEC §4)."""
+
+    name: str
+    when: Cond | None
+    select: Select
+    source: str | None
+    span: Span = _span()
+
+
+@attrs.frozen
+class Penalty:
+    name: str
+    select: Select
+    void_credits: bool
+    not_excellent: bool
+    source: str | None
+    span: Span = _span()
+
+
+@attrs.frozen
+class Cap:
+    """A register of the credit register: at most ``amount`` per ``grain`` (None: per
+    ledger period) over the awards whose view satisfies ``of``."""
+
+    name: str
+    amount: Decimal
+    grain: PeriodKind | None
+    of: Cond | None
+    source: str | None
+    span: Span = _span()
+
+
+# ---------------------------------------------------------------------- requirements
+@attrs.frozen
+class CreditedOf:
+    of: Cond | None = None
+
+
+@attrs.frozen
+class HoursOf:
+    of: Cond | None = None
+
+
+@attrs.frozen
+class CountOf:
+    """The sum of ``count`` over the selected events."""
+
+    select: Select
+
+
+@attrs.frozen
+class QualifiedIn:
+    """1 when the teacher's deciding assessment of ``program`` qualifies, else 0."""
+
+    program: str
+
+
+Measure: TypeAlias = CreditedOf | HoursOf | CountOf | QualifiedIn
+
+
+@attrs.frozen
+class Line:
+    """One line of a requirement: the first line whose ``when`` holds applies."""
+
+    index: int
+    when: Cond | None
+    amount: Decimal
+    measure: Measure
+    reducible: bool
+    source: str | None
+    span: Span = _span()
+
+
+@attrs.frozen
+class Requirement:
+    name: str
+    lines: tuple[Line, ...]
+    waived_when: tuple[Cond, ...]
+    source: str | None
+    span: Span = _span()
+
+
+@attrs.frozen
+class Reduction:
+    """Reducible requirement amounts are multiplied by ``factors[year]`` when the
+    teacher's ``attribute`` date lies in ``start .. end``; 1 otherwise."""
+
+    attribute: str
+    start: dt.date
+    end: dt.date
+    factors: tuple[tuple[int, Decimal], ...]
+    source: str | None
+    span: Span = _span()
+
+    def factor(self, day: object) -> Decimal:
+        """The factor for one teacher's date (not a date, or outside the range: 1)."""
+        if not isinstance(day, dt.date) or not self.start <= day <= self.end:
+            return Decimal(1)
+        return dict(self.factors)[day.year]
+
+
+# ----------------------------------------------------------------------------- grades
+@attrs.frozen
+class Grade:
+    """The grade: the deciding assessment's own grade (``thresholds`` None) or, from
+    the latest *scored* assessment, the first grade whose minimum the score reaches."""
+
+    program: str
+    thresholds: tuple[tuple[str, Decimal], ...] | None
+    otherwise: str | None
+    source: str | None
+    span: Span = _span()
+
+    @property
+    def by_score(self) -> bool:
+        return self.thresholds is not None
+
+    def of_score(self, score: Decimal) -> str | None:
+        assert self.thresholds is not None
+        for grade, minimum in self.thresholds:
+            if score >= minimum:
+                return grade
+        return self.otherwise
+
+
+# ---------------------------------------------------------------------------- periods
+@attrs.frozen
+class Periods:
+    """The ledger periods: ``fixed`` (every teacher gets each of them) or, when None,
+    each ``grain`` period holding one of the teacher's events, plus the period holding
+    the as-of day for every roster teacher."""
+
+    fixed: tuple[Period, ...] | None
+    grain: PeriodKind
+
+
+@attrs.frozen
+class Policy:
+    """A policy in the core form every engine evaluates."""
+
+    name: str
+    file: str
+    timezone: str
+    periods: Periods
+    #: events outside this range never count (None: no window)
+    window: Period | None
+    awards: tuple[Award, ...]
+    leave: tuple[Leave, ...]
+    penalties: tuple[Penalty, ...]
+    caps: tuple[Cap, ...]
+    requirements: tuple[Requirement, ...]
+    reduction: Reduction | None
+    grade: Grade | None
+    qualifying_grades: frozenset[str]
+    excellent: Cond | None
+    ranks: tuple[ir.Rank, ...]
+    #: the IR it came from, for explanations and citations
+    source_ir: ir.Policy = attrs.field(eq=False, repr=False)
+
+    def award(self, name: str) -> Award:
+        return next(a for a in self.awards if a.name == name)
