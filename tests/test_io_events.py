@@ -413,6 +413,7 @@ from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from credit_rules.io import events as events_module  # noqa: E402
+from credit_rules.io import sources  # noqa: E402
 
 _DIGITS = st.text("0123456789", min_size=0, max_size=14)
 _AT_TEXT = st.one_of(
@@ -474,9 +475,9 @@ def test_fast_path_reads_typed_columns_like_their_text(rows: list[tuple]) -> Non
 
 
 def assert_fast_equals_general(frame: pl.DataFrame) -> None:
-    def raw() -> events_module.RawInput:
-        return events_module.read_raw(frame, what="events", required=("event_id",),
-                                      typed=events_module.TYPED_EVENT_COLUMNS)
+    def raw() -> sources.RawInput:
+        return sources.read_raw(frame, what="events", required=("event_id",),
+                                typed=events_module.TYPED_EVENT_COLUMNS)
 
     fast = events_module.validate_events(raw(), "Asia/Shanghai")
     general = events_module.validate_events(raw(), "Asia/Shanghai", fast=False)

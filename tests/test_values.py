@@ -9,12 +9,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from credit_rules.io.parse import parse_at
 from credit_rules.values import (
     Period,
     PeriodKind,
     canonical,
     exact_div,
-    parse_instant,
     periods_within,
     school_year_of,
     semester_of,
@@ -55,7 +55,9 @@ def test_periods_within_a_cycle_include_partial_years() -> None:
 
 
 def test_instants_without_offset_are_shanghai_local_time() -> None:
-    local = parse_instant("2023-08-31T20:00:00", "Asia/Shanghai")
-    utc = parse_instant("2023-08-31T20:00:00Z", "Asia/Shanghai")
-    assert (local.year, local.month, local.day) == (2023, 8, 31)
-    assert (utc.year, utc.month, utc.day) == (2023, 9, 1)
+    """A time without offset is local (UTC+8) time; with ``Z`` it is UTC, a day later in Shanghai."""
+    local_us, local_day = parse_at("2023-08-31T20:00:00", "Asia/Shanghai")
+    utc_us, utc_day = parse_at("2023-08-31T20:00:00Z", "Asia/Shanghai")
+    assert local_day == dt.date(2023, 8, 31)
+    assert utc_day == dt.date(2023, 9, 1)
+    assert utc_us - local_us == 8 * 3_600_000_000

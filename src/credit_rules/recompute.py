@@ -43,7 +43,7 @@ from credit_rules import ir
 from credit_rules.api import as_policy
 from credit_rules.errors import InputError
 from credit_rules.eval import bulk
-from credit_rules.io import EventTable, LoadReport, Roster, load_events, load_roster
+from credit_rules.io import EventTable, LoadReport, Roster, columns, load_events, load_roster, parse, sources
 from credit_rules.io import events as ev
 from credit_rules.io.ledger import atomic_output
 from credit_rules.schema import REQUIRED_EVENT_COLUMNS
@@ -312,9 +312,9 @@ def _parquet_files(events: Any) -> list[Path] | None:
     for item in items:
         if str(item) == "-":
             return None
-        for path in ev._expand_folder(item):
+        for path in sources.expand_folder(item):
             if not isinstance(path, str | os.PathLike) or \
-                    ev._FORMATS.get(Path(path).suffix.lower()) != "parquet":
+                    sources.format_of(path) != "parquet":
                 return None
             files.append(Path(path))
     return files
@@ -360,12 +360,12 @@ class _Batcher:
         self.done_rows = 0
 
     def _scan_one(self, index: int) -> pl.LazyFrame:
-        return pl.scan_parquet(self.files[index]).with_row_index(ev._ROW, offset=1) \
-            .with_columns(pl.col(ev._ROW).cast(pl.Int64))
+        return pl.scan_parquet(self.files[index]).with_row_index(columns.ROW, offset=1) \
+            .with_columns(pl.col(columns.ROW).cast(pl.Int64))
 
     @staticmethod
     def _id_hash() -> pl.Expr:
-        return ev.clean("event_id").hash(17)
+        return parse.clean("event_id").hash(17)
 
     @staticmethod
     def _odd_teacher() -> pl.Expr:
@@ -388,18 +388,18 @@ class _Batcher:
         rows, hashes = pl.collect_all([per_teacher, repeats], engine="streaming")
         return rows, hashes.get_column("h")
 
-    def _raw(self, predicate: pl.Expr) -> ev.RawInput:
+    def _raw(self, predicate: pl.Expr) -> sources.RawInput:
         named = []
         for index, name in enumerate(self.names):
             frame = self._scan_one(index).filter(predicate).collect(engine="streaming")
-            frame = ev._textify(frame, name, keep=(*ev.TYPED_EVENT_COLUMNS, ev._ROW))
+            frame = sources.textify(frame, name, keep=(*ev.TYPED_EVENT_COLUMNS, columns.ROW))
             frame = frame.hstack(
-                [pl.repeat(None, frame.height, dtype=pl.String, eager=True).alias(ev._BAD)])
+                [pl.repeat(None, frame.height, dtype=pl.String, eager=True).alias(columns.BAD)])
             named.append((name, frame, False))
-        raw = ev.combine_raw(named, required=REQUIRED_EVENT_COLUMNS)
+        raw = sources.combine_raw(named, required=REQUIRED_EVENT_COLUMNS)
         # Same columns in every batch (a batch may lack a column some file has).
-        return ev.RawInput(raw.frame, tuple(dict.fromkeys([*raw.columns, *self.columns])),
-                           tuple(self.names))
+        return sources.RawInput(raw.frame, tuple(dict.fromkeys([*raw.columns, *self.columns])),
+                                tuple(self.names))
 
     def _validate(self, predicate: pl.Expr) -> EventTable:
         raw = self._raw(predicate)

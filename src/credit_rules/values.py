@@ -1,7 +1,8 @@
 """Exact decimals and calendar periods (school year, semester, window) on pendulum.
 
 Everything numeric in credit-rules is a :class:`decimal.Decimal`; no binary float
-ever reaches a result (SPEC §4).
+ever reaches a result (SPEC §4). Reading an event's ``at`` is not here: it has one
+definition, the loader's (:func:`credit_rules.io.parse.parse_at` for a single value).
 """
 
 from __future__ import annotations
@@ -156,25 +157,6 @@ def periods_within(kind: PeriodKind, window: Period) -> list[Period]:
 def parse_date(text: str) -> dt.date:
     """An ISO calendar date, ``2023-04-30``."""
     return dt.date.fromisoformat(text.strip())
-
-
-def parse_instant(value: object, timezone: str) -> pendulum.DateTime:
-    """An ISO 8601 date or datetime; without an offset it is local time in ``timezone``."""
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is None:
-            return pendulum.instance(value, tz=timezone)
-        return pendulum.instance(value).in_timezone(timezone)
-    if isinstance(value, dt.date):
-        return pendulum.datetime(value.year, value.month, value.day, tz=timezone)
-    text = str(value).strip()
-    if not text:
-        raise ValueError("empty date")
-    parsed = pendulum.parse(text, tz=timezone, strict=False)
-    if isinstance(parsed, pendulum.DateTime):
-        return parsed.in_timezone(timezone)
-    if isinstance(parsed, dt.date) and not isinstance(parsed, dt.datetime):
-        return pendulum.datetime(parsed.year, parsed.month, parsed.day, tz=timezone)
-    raise ValueError(f"not a date or datetime: {text!r}")
 
 
 def today(timezone: str = DEFAULT_TIMEZONE) -> dt.date:

@@ -14,27 +14,21 @@ from typing import Any
 import attrs
 import polars as pl
 
-from credit_rules.io.events import (
-    _KEY,
-    _REASON,
-    _ROW,
-    _SRC,
-    LoadReport,
+from credit_rules.io.columns import BAD, INTERNAL_PREFIX, KEY, REASON, ROW, SOURCE
+from credit_rules.io.parse import (
     Plan,
     clean,
     combine_reasons,
     missing_reason,
     parse_choice,
     parse_date,
-    read_raw,
-    reject_frame,
-    split_repeats,
 )
+from credit_rules.io.rejects import reject_frame
+from credit_rules.io.repeats import split_repeats
+from credit_rules.io.report import LoadReport
+from credit_rules.io.sources import read_raw
 from credit_rules.records import Teacher
 from credit_rules.schema import ROLES, ROSTER_COLUMNS, ROSTER_FRAME, STAGES, TITLES
-
-_BAD = "__cr_bad"
-FRAME_SCHEMA_HEAD = ROSTER_FRAME
 
 
 @attrs.frozen
@@ -74,7 +68,7 @@ class Roster:
 
     @classmethod
     def empty(cls) -> Roster:
-        frame = pl.DataFrame(schema={**FRAME_SCHEMA_HEAD, "source": pl.String, "row": pl.Int64})
+        frame = pl.DataFrame(schema={**ROSTER_FRAME, "source": pl.String, "row": pl.Int64})
         rejects = pl.DataFrame(
             schema={"source": pl.String, "row": pl.Int64, "teacher_id": pl.String,
                     "reason": pl.String}
@@ -97,7 +91,7 @@ def load_roster(source: Any) -> Roster:
     stage = parse_choice("stage", STAGES)
     hired = parse_date(plan, "hired_on")
     retired = parse_date(plan, "retired_on")
-    roles_col = "__cr_roles"
+    roles_col = f"{INTERNAL_PREFIX}roles"
     plan.add(
         0,
         pl.col("roles").str.split(";")
@@ -118,15 +112,15 @@ def load_roster(source: Any) -> Roster:
         .otherwise(None)
     )
     reasons = [
-        pl.col(_BAD), *missing_reason(("teacher_id",)),
+        pl.col(BAD), *missing_reason(("teacher_id",)),
         title.reason, stage.reason, hired.reason, retired.reason, roles_reason,
     ]
     cleaned = frame.lazy().select(
-        pl.col(_KEY), pl.col(_SRC), pl.col(_ROW), pl.col(_BAD),
+        pl.col(KEY), pl.col(SOURCE), pl.col(ROW), pl.col(BAD),
         *[clean(c).alias(c) for c in [*ROSTER_COLUMNS, *extras]],
     )
     checked = plan.apply(cleaned).select(
-        pl.col(_KEY), pl.col(_SRC), pl.col(_ROW),
+        pl.col(KEY), pl.col(SOURCE), pl.col(ROW),
         pl.col("teacher_id"),
         title.value.alias("title"),
         pl.col(roles_col).alias("roles"),
@@ -134,20 +128,20 @@ def load_roster(source: Any) -> Roster:
         hired.value.alias("hired_on"),
         retired.value.alias("retired_on"),
         *[pl.col(c) for c in ("school", "county", "city", "workshop", *extras)],
-        combine_reasons(reasons).alias(_REASON),
+        combine_reasons(reasons).alias(REASON),
     ).collect()
-    valid = checked.filter(pl.col(_REASON).is_null())
-    invalid = checked.filter(pl.col(_REASON).is_not_null())
-    content = [*FRAME_SCHEMA_HEAD, *extras]
+    valid = checked.filter(pl.col(REASON).is_null())
+    invalid = checked.filter(pl.col(REASON).is_not_null())
+    content = [*ROSTER_FRAME, *extras]
     used, duplicates, conflicts = split_repeats(
         valid, key="teacher_id", content=content, many_sources=many
     )
-    rejected = pl.concat([invalid.select(_KEY, _REASON), conflicts.select(_KEY, _REASON)])
+    rejected = pl.concat([invalid.select(KEY, REASON), conflicts.select(KEY, REASON)])
     rejects = reject_frame(raw.frame, rejected, "teacher_id", raw.columns)
     out = (
         used.sort("teacher_id")
-        .select(*content, pl.col(_SRC).alias("source"), pl.col(_ROW).alias("row"))
-        .cast(FRAME_SCHEMA_HEAD)  # type: ignore[arg-type]
+        .select(*content, pl.col(SOURCE).alias("source"), pl.col(ROW).alias("row"))
+        .cast(ROSTER_FRAME)  # type: ignore[arg-type]
     )
     report = LoadReport(
         rows_read=frame.height,

@@ -7,14 +7,16 @@
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
+import zoneinfo
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
+from credit_rules.io.events import instant_datetime
+from credit_rules.io.parse import parse_at
 from credit_rules.records import Event, Teacher
-from credit_rules.values import DEFAULT_TIMEZONE, parse_instant, to_decimal
+from credit_rules.values import DEFAULT_TIMEZONE, to_decimal
 
 
 def _opt_decimal(value: Any) -> Decimal | None:
@@ -40,12 +42,14 @@ def make_event(
     grade: str | None = None,
     **attributes: str,
 ) -> Event:
-    """One valid event; ``at`` without an offset is local time in ``timezone``."""
-    instant = parse_instant(at, timezone)
-    micros = calendar.timegm(instant.utctimetuple()) * 1_000_000 + instant.microsecond
+    """One valid event; ``at`` is read exactly as the loader reads it
+    (:func:`credit_rules.io.parse.parse_at`: local time in ``timezone`` without an offset,
+    a skipped DST hour refused with :class:`ValueError`, a repeated one its earlier instant).
+    """
+    micros, day = parse_at(at, timezone)
     return Event(
-        event_id=event_id, teacher_id=teacher_id, at=instant,
-        day=dt.date(instant.year, instant.month, instant.day), instant_us=micros, kind=kind,
+        event_id=event_id, teacher_id=teacher_id, at=instant_datetime(micros, zoneinfo.ZoneInfo(timezone)),
+        day=day, instant_us=micros, kind=kind,
         hours=_opt_decimal(hours), credits=_opt_decimal(credits), category=category, level=level,
         format=format, program=program, grade=grade, score=_opt_decimal(score), count=count,
         words=words, attributes=dict(attributes),

@@ -1,0 +1,453 @@
+"""Parsing text values as Polars expressions: decimals, integers, choices, dates and ``at``.
+
+Each parser gives a typed value and a rejection reason per row (no per-row Python), and
+:func:`parse_at` reads one ``at`` value through the very same expression, so the test
+builders and the loader cannot disagree. Every column a parser reads is :func:`clean`
+(trimmed, empty as missing).
+
+Decimals are exact: ``hours``, ``credits`` and ``score`` become Int64 micro-units
+(value x 10^6). A value with more than 6 significant decimal places (trailing zeros do not
+count), an exponent (``1e3``) or a sign of minus is rejected with a reason.
+
+``at`` is ``YYYY-MM-DD`` or ``YYYY-MM-DD[T ]HH:MM[:SS[.f{1,9}]]`` with an optional offset
+``Z``, ``+HH``, ``+HHMM`` or ``+HH:MM``; nothing else (``20230430``, ``2023/04/30``,
+``2023-W17-7`` are rejected). Fractions beyond microseconds are truncated. A value without
+an offset is local time in the policy's timezone, and daylight saving time is read thus:
+
+- a local time in a skipped hour (clocks jump forward) is rejected: ``at: "..." does not
+  exist in <zone>``; Europe/Berlin ``2023-03-26T02:30`` is one;
+- a local time in a repeated hour (clocks fall back) is its earlier instant, the first
+  occurrence: Europe/Berlin ``2023-10-29T02:30`` is ``2023-10-29T00:30Z``.
+
+The fast expressions (:func:`fast_at`, :func:`fast_micro`) read only the plainly valid
+common shapes, and give null for anything else, which then takes the general parsers; the
+tests check on generated values that both readings agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import zoneinfo
+from collections.abc import Sequence
+from typing import Any
+
+import attrs
+import polars as pl
+
+from credit_rules.errors import UsageError
+from credit_rules.io.columns import INTERNAL_PREFIX
+from credit_rules.io.sources import as_text
+from credit_rules.schema import MICRO
+
+#: Digits before the decimal point: 999_999_999_999.999999 still fits Int64 micro-units.
+MAX_INT_DIGITS = 12
+_DAY_US = 86_400_000_000
+
+
+def clean(column: str) -> pl.Expr:
+    """The trimmed text of a column; empty text is missing (null)."""
+    text = pl.col(column).str.strip_chars()
+    return pl.when(text.str.len_bytes() > 0).then(text).otherwise(None)
+
+
+class Plan:
+    """Expressions in dependent stages, each stage one ``with_columns``.
+
+    Intermediate results are materialised as ``__cr_*`` columns so that nothing
+    expensive (a regex, a string-to-integer parse) is computed twice. Every column the
+    parsers read is already :func:`clean` (trimmed, empty as null).
+    """
+
+    def __init__(self) -> None:
+        self.stages: list[list[pl.Expr]] = []
+
+    def add(self, stage: int, *exprs: pl.Expr) -> None:
+        """Add expressions to ``stage`` (they may read the columns of earlier stages)."""
+        while len(self.stages) <= stage:
+            self.stages.append([])
+        self.stages[stage].extend(exprs)
+
+    def apply(self, frame: pl.LazyFrame) -> pl.LazyFrame:
+        """``frame`` with every stage's columns added, stage by stage."""
+        for exprs in self.stages:
+            if exprs:
+                frame = frame.with_columns(exprs)
+        return frame
+
+
+_DECIMAL_RE = r"^(?P<sign>[+-]?)(?P<int>\d*)(?:\.(?P<frac>\d*))?$"
+
+
+@attrs.frozen
+class Parsed:
+    """A parsed column: its value and a rejection reason (null when fine or missing).
+
+    Both are expressions valid after :meth:`Plan.apply`.
+    """
+
+    value: pl.Expr
+    reason: pl.Expr
+
+
+def _quoted(text: pl.Expr) -> pl.Expr:
+    return pl.concat_str([pl.lit('"'), text, pl.lit('"')])
+
+
+def _tmp(column: str, what: str) -> str:
+    return f"{INTERNAL_PREFIX}{what}_{column}"
+
+
+def parse_decimal(
+    plan: Plan,
+    column: str,
+    *,
+    minimum: int = 0,
+    maximum: int | None = None,
+    integer: bool = False,
+) -> Parsed:
+    """Exact decimal text to Int64 micro-units (or to an integer when ``integer``).
+
+    ``minimum``/``maximum`` are in whole units (not micro-units). Trailing zeros of the
+    fraction do not count as decimal places.
+    """
+    text = pl.col(column)
+    g, ints, frac, ok, micro = (_tmp(column, w) for w in ("g", "int", "frac", "ok", "micro"))
+    plan.add(0, text.str.extract_groups(_DECIMAL_RE).alias(g))
+    raw_int = pl.col(g).struct.field("int")
+    raw_frac = pl.col(g).struct.field("frac").fill_null("")
+    plan.add(
+        1,
+        raw_int.str.strip_chars_start("0").alias(ints),
+        raw_frac.str.strip_chars_end("0").alias(frac),
+        (raw_int.is_not_null() & (raw_int.str.len_bytes() + raw_frac.str.len_bytes() > 0))
+        .alias(ok),
+    )
+    whole = pl.when(pl.col(ints).str.len_bytes() == 0).then(pl.lit(0, pl.Int64)).otherwise(
+        pl.col(ints).str.slice(0, 18).str.to_integer(strict=False).cast(pl.Int64, strict=False)
+    )
+    frac_micro = pl.col(frac).str.slice(0, 6).str.pad_end(6, "0").str.to_integer(strict=False)
+    magnitude = whole * MICRO + frac_micro.cast(pl.Int64)
+    plan.add(
+        2,
+        pl.when(pl.col(g).struct.field("sign") == "-").then(-magnitude).otherwise(magnitude)
+        .alias(micro),
+    )
+    shown = _quoted(text)
+    what = "an integer" if integer else "a decimal number"
+    checks: list[tuple[pl.Expr, pl.Expr]] = [
+        (~pl.col(ok), pl.format("{}: not {}: {}", pl.lit(column), pl.lit(what), shown)),
+        (
+            pl.col(ints).str.len_bytes() > MAX_INT_DIGITS,
+            pl.format("{}: too large: {}", pl.lit(column), shown),
+        ),
+    ]
+    if integer:
+        checks.append((
+            pl.col(frac).str.len_bytes() > 0,
+            pl.format("{}: not an integer: {}", pl.lit(column), shown),
+        ))
+    else:
+        checks.append((
+            pl.col(frac).str.len_bytes() > 6,
+            pl.format("{}: more than 6 decimal places: {}", pl.lit(column), shown),
+        ))
+    if maximum is None:
+        checks.append((
+            pl.col(micro) < minimum * MICRO,
+            pl.format("{}: must be >= {}, got {}", pl.lit(column), pl.lit(minimum), shown),
+        ))
+    else:
+        checks.append((
+            (pl.col(micro) < minimum * MICRO) | (pl.col(micro) > maximum * MICRO),
+            pl.format(
+                "{}: must be between {} and {}, got {}",
+                pl.lit(column), pl.lit(minimum), pl.lit(maximum), shown,
+            ),
+        ))
+    reason = _tmp(column, "reason")
+    plan.add(3, first_reason(text.is_not_null(), checks).alias(reason))
+    value = pl.col(micro) // MICRO if integer else pl.col(micro)
+    return Parsed(
+        pl.when(pl.col(reason).is_null()).then(value).otherwise(None), pl.col(reason)
+    )
+
+
+def first_reason(present: pl.Expr, checks: list[tuple[pl.Expr, pl.Expr]]) -> pl.Expr:
+    """The first failing check's message for a present value, else null."""
+    chain: Any = None
+    for condition, message in checks:
+        cond = present & condition.fill_null(False)
+        chain = pl.when(cond).then(message) if chain is None else chain.when(cond).then(message)
+    assert chain is not None
+    result: pl.Expr = chain.otherwise(pl.lit(None, pl.String)).cast(pl.String)
+    return result
+
+
+def parse_choice(column: str, allowed: Sequence[str]) -> Parsed:
+    """Text that must be one of ``allowed`` (no plan stage needed: it is cheap)."""
+    text = pl.col(column)
+    reason = first_reason(
+        text.is_not_null(),
+        [(~text.is_in(list(allowed)), pl.format(
+            "{}: {} is not one of {}", pl.lit(column), _quoted(text), pl.lit(", ".join(allowed))
+        ))],
+    )
+    return Parsed(text, reason)
+
+
+def parse_date(plan: Plan, column: str) -> Parsed:
+    """An ISO calendar date ``YYYY-MM-DD`` to a Date."""
+    text = pl.col(column)
+    day = _tmp(column, "date")
+    plan.add(
+        0,
+        pl.when(text.str.contains(r"^\d{4}-\d{2}-\d{2}$"))
+        .then(text.str.to_date("%Y-%m-%d", strict=False))
+        .alias(day),
+    )
+    reason = first_reason(
+        text.is_not_null(),
+        [(pl.col(day).is_null(), pl.format(
+            "{}: not an ISO date (YYYY-MM-DD): {}", pl.lit(column), _quoted(text)
+        ))],
+    )
+    return Parsed(pl.col(day), reason)
+
+
+_AT_RE = (
+    r"^(?P<date>\d{4}-\d{2}-\d{2})"
+    r"(?:[Tt ](?P<h>\d{2}):(?P<m>\d{2})(?::(?P<s>\d{2})(?:[.,](?P<f>\d{1,9}))?)?"
+    r"(?P<z>[Zz]|(?P<osign>[+-])(?P<oh>\d{2})(?::?(?P<om>\d{2}))?)?)?$"
+)
+
+
+def local_instant(naive: pl.Expr, timezone: str) -> pl.Expr:
+    """UTC epoch microseconds of a naive local Datetime: null in a skipped hour, the earlier
+    instant in a repeated one (the DST rule of the module docstring, for both paths)."""
+    return naive.dt.replace_time_zone(timezone, ambiguous="earliest", non_existent="null").dt.timestamp("us")
+
+
+def parse_instant(plan: Plan, column: str, timezone: str) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """``at`` text to (UTC epoch microseconds, local calendar date, reason): the one
+    definition of ``at`` (module docstring)."""
+    text = pl.col(column)
+    g, naive, offset, has_offset, parts_ok, at_us, reason = (
+        _tmp(column, w) for w in ("g", "naive", "offset", "hasoff", "ok", "us", "reason")
+    )
+    plan.add(0, text.str.extract_groups(_AT_RE).alias(g))
+
+    def part(name: str) -> pl.Expr:
+        return pl.col(g).struct.field(name).str.to_integer(strict=False).fill_null(0)
+
+    date = pl.col(g).struct.field("date").str.to_date("%Y-%m-%d", strict=False)
+    hour, minute, second = part("h"), part("m"), part("s")
+    fraction = (
+        pl.col(g).struct.field("f").fill_null("").str.slice(0, 6).str.pad_end(6, "0")
+        .str.to_integer(strict=False)
+    )
+    offset_hours, offset_minutes = part("oh"), part("om")
+    sign = pl.when(pl.col(g).struct.field("osign") == "-").then(-1).otherwise(1)
+    plan.add(
+        1,
+        (
+            date.cast(pl.Int64) * _DAY_US
+            + hour * 3_600_000_000
+            + minute * 60_000_000
+            + second * MICRO
+            + fraction
+        ).alias(naive),
+        ((offset_hours * 3_600_000_000 + offset_minutes * 60_000_000) * sign).alias(offset),
+        pl.col(g).struct.field("z").is_not_null().alias(has_offset),
+        (
+            date.is_not_null()
+            & (hour <= 23) & (minute <= 59) & (second <= 59)
+            & (offset_hours <= 23) & (offset_minutes <= 59)
+        ).fill_null(False).alias(parts_ok),
+    )
+    local_us = local_instant(pl.from_epoch(pl.col(naive), time_unit="us"), timezone)
+    plan.add(
+        2,
+        pl.when(~pl.col(parts_ok)).then(None)
+        .when(pl.col(has_offset)).then(pl.col(naive) - pl.col(offset))
+        .otherwise(local_us)
+        .alias(at_us),
+    )
+    plan.add(3, first_reason(
+        text.is_not_null(),
+        [
+            (
+                ~pl.col(parts_ok),
+                pl.format(
+                    "{}: not an ISO 8601 date or datetime: {}", pl.lit(column), _quoted(text)
+                ),
+            ),
+            (
+                pl.col(at_us).is_null(),
+                pl.format("{}: {} does not exist in {}", pl.lit(column), _quoted(text),
+                          pl.lit(timezone)),
+            ),
+        ],
+    ).alias(reason))
+    day = (
+        pl.from_epoch(pl.col(at_us), time_unit="us")
+        .dt.replace_time_zone("UTC")
+        .dt.convert_time_zone(timezone)
+        .dt.date()
+    )
+    return pl.col(at_us), day, pl.col(reason)
+
+
+def missing_reason(columns: Sequence[str]) -> list[pl.Expr]:
+    """``missing <column>`` for each required column that is null."""
+    return [
+        pl.when(pl.col(c).is_null()).then(pl.lit(f"missing {c}")).otherwise(None)
+        for c in columns
+    ]
+
+
+def combine_reasons(reasons: Sequence[pl.Expr]) -> pl.Expr:
+    """Every reason a row has, joined with ``; `` (null when it has none)."""
+    joined = pl.concat_str(list(reasons), separator="; ", ignore_nulls=True)
+    return pl.when(joined.str.len_bytes() > 0).then(joined).otherwise(None)
+
+
+
+def check_timezone(timezone: str) -> None:
+    """Raise :class:`~credit_rules.errors.UsageError` unless ``timezone`` is an IANA name."""
+    try:
+        zoneinfo.ZoneInfo(timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise UsageError(f"unknown timezone {timezone!r}; use an IANA name like Asia/Shanghai")\
+            from None
+
+
+def parse_at(value: str | dt.date | dt.datetime, timezone: str) -> tuple[int, dt.date]:
+    """One ``at`` value to (UTC epoch microseconds, local date), read as the loader reads it.
+
+    A date or datetime object is first turned into text the way a typed column of the
+    loader is (:func:`~credit_rules.io.sources.as_text`). Raises :class:`ValueError` with
+    the loader's reason for a value the loader would reject.
+
+    >>> parse_at("2023-10-29T02:30", "Europe/Berlin")  # a repeated hour: the earlier instant
+    (1698539400000000, datetime.date(2023, 10, 29))
+    >>> parse_at("2023-03-26T02:30", "Europe/Berlin")  # a skipped hour
+    Traceback (most recent call last):
+    ...
+    ValueError: at: "2023-03-26T02:30" does not exist in Europe/Berlin
+    """
+    if isinstance(value, str):
+        text: str | None = value
+    else:
+        series = pl.Series("at", [value])
+        text = as_text(series, "<at>").item()
+    return _parse_at_text(text, timezone)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_at_text(text: str | None, timezone: str) -> tuple[int, dt.date]:
+    # The loader's general pass on a one-row frame: clean, the ``at`` plan, the same reasons.
+    check_timezone(timezone)
+    plan = Plan()
+    at_us, day, reason = parse_instant(plan, "at", timezone)
+    cleaned = pl.LazyFrame({"at": [text]}, schema={"at": pl.String}).select(clean("at"))
+    row = plan.apply(cleaned).select(
+        at_us.alias("at_us"),
+        day.alias("day"),
+        combine_reasons([*missing_reason(("at",)), reason]).alias("reason"),
+    ).collect().row(0, named=True)
+    if row["reason"] is not None:
+        raise ValueError(row["reason"])
+    return row["at_us"], row["day"]
+
+
+# ------------------------------------------------------------- the fast expressions
+
+_FAST_AT = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$"
+_FAST_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+_FAST_DECIMAL = r"^[0-9]{1,12}(?:\.[0-9]{1,6})?$"
+_FAST_INTEGER = r"^[0-9]{1,12}$"
+
+
+def fast_at(frame: pl.DataFrame, column: str, timezone: str) -> pl.DataFrame:
+    """``at_us`` (UTC epoch microseconds) and ``day`` (local date) of ``column`` where its
+    value has a common shape, null elsewhere (those rows take :func:`parse_instant`)."""
+    dtype = frame.schema[column]
+    naive = _fast_naive(column, dtype)
+    if naive is None:  # a time-zone-aware column is an instant already
+        instant, day = _fast_aware(column, dtype, timezone)
+        return frame.select(instant.alias("at_us"), day.alias("day"))
+    # The naive time is materialised once: both the instant and the day read it.
+    local = frame.select(naive.alias("naive"))
+    return local.select(local_instant(pl.col("naive"), timezone).alias("at_us")).hstack(
+        local.select(pl.col("naive").dt.date().alias("day"))
+    ).with_columns(pl.when(pl.col("at_us").is_not_null()).then(pl.col("day")).alias("day"))
+
+
+def _fast_naive(column: str, dtype: pl.DataType) -> pl.Expr | None:
+    """The local (naive) time of ``at`` in its common shapes, null elsewhere; None for a
+    time-zone-aware column (see :func:`_fast_aware`).
+
+    Text: only ``YYYY-MM-DDTHH:MM:SS`` and ``YYYY-MM-DD``, checked by a regex first, so
+    nothing the general parser would read differently is accepted. A Date is local
+    midnight and a naive Datetime a local time, as their text would be.
+    """
+    col = pl.col(column)
+    if dtype == pl.String:
+        return (
+            pl.when(col.str.contains(_FAST_AT))
+            .then(col.str.to_datetime("%Y-%m-%dT%H:%M:%S", time_unit="us", strict=False))
+            .when(col.str.contains(_FAST_DATE))
+            .then(col.str.to_date("%Y-%m-%d", strict=False).cast(pl.Datetime("us")))
+        )
+    if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None:
+        return None
+    if dtype == pl.Date or isinstance(dtype, pl.Datetime):
+        return pl.when(col.dt.year().is_between(1, 9999)).then(col.cast(pl.Datetime("us")))
+    return pl.lit(None, pl.Datetime("us"))  # the general path reads it as text
+
+
+def _fast_aware(column: str, dtype: pl.DataType, timezone: str) -> tuple[pl.Expr, pl.Expr]:
+    """(UTC epoch microseconds, local day) of a time-zone-aware Datetime column."""
+    assert isinstance(dtype, pl.Datetime) and dtype.time_zone is not None
+    utc = pl.col(column).cast(pl.Datetime("us", dtype.time_zone)).dt.convert_time_zone("UTC")
+    instant = pl.when(utc.dt.year().is_between(1, 9999)).then(utc.dt.timestamp("us"))
+    day = pl.when(instant.is_not_null()).then(utc.dt.convert_time_zone(timezone).dt.date())
+    return instant, day
+
+
+def fast_micro(
+    column: str, dtype: pl.DataType, *, maximum: int | None = None, integer: bool = False,
+    minimum: int = 0,
+) -> pl.Expr:
+    """A decimal (micro-units) or an integer column's value where it is plainly valid, else
+    null: plain digits for text, exactly representable values for numbers."""
+    col = pl.col(column)
+    scale = 1 if integer else MICRO
+    value: pl.Expr
+    if isinstance(dtype, pl.Decimal):
+        col, dtype = col.cast(pl.String), pl.String()  # exact text, read like a text column
+    if dtype == pl.String:
+        if integer:
+            value = pl.when(col.str.contains(_FAST_INTEGER)).then(
+                col.str.to_integer(strict=False).cast(pl.Int64, strict=False))
+        else:
+            value = pl.when(col.str.contains(_FAST_DECIMAL)).then(
+                col.str.to_decimal(scale=6).to_physical().cast(pl.Int64, strict=False))
+    elif dtype.is_integer():
+        limit = 10 ** MAX_INT_DIGITS
+        value = pl.when((col >= 0) & (col < limit)).then(col.cast(pl.Int64) * scale)
+    elif dtype.is_float() and not integer:
+        # Exact when the shortest repr has <= 6 decimals: the micro-units, divided back,
+        # give the very same float. Small and huge values print with an exponent (which
+        # the text rules reject), so they take the general path.
+        micro = (col.cast(pl.Float64) * MICRO).round(0)
+        in_range = ((col >= 1e-5) & (col < 1e9)) | (col == 0)
+        value = pl.when(in_range & (micro / MICRO == col.cast(pl.Float64))).then(
+            micro.cast(pl.Int64, strict=False))
+    else:
+        return pl.lit(None, pl.Int64)  # the general path reads it (as text)
+    low, high = minimum * scale, (None if maximum is None else maximum * scale)
+    ok = value >= low if high is None else value.is_between(low, high)
+    return pl.when(ok).then(value)
+

@@ -1,0 +1,366 @@
+"""Reading sources into text columns: formats by extension, folders, JSON Lines, Arrow.
+
+Every source (a file, ``-`` for JSON Lines on stdin, a ``polars.DataFrame`` or a
+``pyarrow.Table``) is read with every column as text: typed Parquet/Arrow columns are cast
+to text canonically (floats as their shortest repr, dates as ISO 8601, lists joined with
+``;``) and JSON numbers keep the text the author wrote. Nothing is validated here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Collection, Iterable, Sequence
+from pathlib import Path
+from typing import Any, TypeAlias
+
+import attrs
+import numpy as np
+import polars as pl
+
+from credit_rules.errors import InputError, UsageError
+from credit_rules.io.columns import BAD, INTERNAL_PREFIX, KEY, RESERVED_COLUMNS, ROW, SOURCE
+
+SourceLike: TypeAlias = "str | os.PathLike[str] | pl.DataFrame | Any"
+Sources: TypeAlias = "SourceLike | Sequence[SourceLike]"
+
+#: File formats by extension (lower case).
+FORMATS = {
+    ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv",
+    ".parquet": "parquet", ".pq": "parquet",
+    ".arrow": "ipc", ".feather": "ipc", ".ipc": "ipc",
+}
+_EXTENSION_HINT = ".jsonl/.ndjson/.json, .csv, .parquet/.pq or .arrow/.feather/.ipc"
+
+
+def format_of(path: str | os.PathLike[str]) -> str | None:
+    """The format (``jsonl``, ``csv``, ``parquet``, ``ipc``) a file's extension names, or None."""
+    return FORMATS.get(Path(path).suffix.lower())
+
+
+@attrs.frozen
+class RawInput:
+    """Every source's rows with every column as raw text, concatenated in source order.
+
+    ``frame`` has the user's columns (String) plus internal ``__cr_source``,
+    ``__cr_row`` (1-based row within its source), ``__cr_bad`` (a reason when the row
+    could not even be parsed, e.g. a broken JSON line) and ``__cr_key`` (global order).
+    """
+
+    frame: pl.DataFrame
+    columns: tuple[str, ...]
+    source_names: tuple[str, ...]
+
+
+def _source_list(sources: Any) -> list[Any]:
+    if isinstance(sources, str | os.PathLike | pl.DataFrame) or _is_arrow_table(sources):
+        return expand_folder(sources)
+    if isinstance(sources, Iterable):
+        out = [item for source in sources for item in expand_folder(source)]
+        if not out:
+            raise UsageError("no input files given")
+        return out
+    raise UsageError(f"cannot read events from {type(sources).__name__}")
+
+
+def expand_folder(source: Any) -> list[Any]:
+    """A folder stands for the data files in it (e.g. the part files of a partitioned dataset)."""
+    if isinstance(source, str | os.PathLike) and str(source) != "-" and Path(source).is_dir():
+        files = sorted(p for p in Path(source).iterdir() if format_of(p) and p.is_file())
+        if not files:
+            raise InputError(f"{source}: the folder holds no {_EXTENSION_HINT} files")
+        return files
+    return [source]
+
+
+def _is_arrow_table(obj: Any) -> bool:
+    module = type(obj).__module__ or ""
+    return module.startswith("pyarrow") and type(obj).__name__ in ("Table", "RecordBatch")
+
+
+def _json_cell(value: Any) -> str | None:
+    """A parsed JSON value (numbers kept as their text) as one text cell."""
+    if value is None or isinstance(value, str):
+        return value
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, list) and all(v is None or isinstance(v, str) for v in value):
+        return ";".join(v for v in value if v is not None)
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _parse_json_records(
+    lines: Iterable[tuple[int, str]], name: str
+) -> pl.DataFrame:
+    records: list[dict[str, str | None]] = []
+    rows: list[int] = []
+    bad: list[str | None] = []
+    keys: dict[str, None] = {}
+    for number, line in lines:
+        if not line.strip():
+            continue
+        reason = None
+        record: dict[str, str | None] = {}
+        try:
+            obj = json.loads(line, parse_float=str, parse_int=str, parse_constant=str)
+        except json.JSONDecodeError as exc:
+            obj = None
+            reason = f"not valid JSON: {exc.msg} at column {exc.colno}"
+        if reason is None and not isinstance(obj, dict):
+            reason = "not a JSON object"
+        if reason is None:
+            assert isinstance(obj, dict)
+            record = obj
+            for key, value in obj.items():
+                if value is not None and type(value) is not str:
+                    record[key] = _json_cell(value)
+                if key not in keys:
+                    keys[key] = None
+        records.append(record)
+        rows.append(number)
+        bad.append(reason)
+    numbering = [pl.Series(ROW, rows, dtype=pl.Int64), pl.Series(BAD, bad, dtype=pl.String)]
+    if not keys:
+        return pl.DataFrame(numbering)
+    return pl.from_dicts(records, schema={k: pl.String for k in keys}).with_columns(numbering)
+
+
+def _read_json_text(text: str, name: str) -> pl.DataFrame:
+    stripped = text.lstrip("\ufeff \t\r\n")
+    if stripped.startswith("["):
+        # A .json file holding one array of objects, not JSON Lines.
+        try:
+            items = json.loads(stripped, parse_float=str, parse_int=str, parse_constant=str)
+        except json.JSONDecodeError as exc:
+            raise InputError(
+                f"{name}: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno});"
+                " fix the file or write one JSON object per line (JSON Lines)"
+            ) from None
+        lines = [(i, json.dumps(item)) for i, item in enumerate(items, 1)]
+        return _parse_json_records(lines, name)
+    return _parse_json_records(enumerate(text.lstrip("\ufeff").splitlines(), 1), name)
+
+
+def as_text(series: pl.Series, name: str) -> pl.Series:
+    """A column of any type as text, canonically (see the module docstring)."""
+    dtype = series.dtype
+    if dtype == pl.String:
+        return series
+    try:
+        if dtype == pl.Date:
+            return series.dt.strftime("%Y-%m-%d")
+        if isinstance(dtype, pl.Datetime):
+            series = series.cast(pl.Datetime("us", dtype.time_zone))
+            if dtype.time_zone is not None:
+                return series.dt.convert_time_zone("UTC").dt.strftime(
+                    "%Y-%m-%dT%H:%M:%S%.6fZ"
+                )
+            return series.dt.strftime("%Y-%m-%dT%H:%M:%S%.6f")
+        if isinstance(dtype, pl.List | pl.Array):
+            if isinstance(dtype, pl.Array):
+                series = series.cast(pl.List(dtype.inner))
+            return series.list.eval(pl.element().cast(pl.String)).list.join(";")
+        if isinstance(dtype, pl.Struct):
+            return series.struct.json_encode()
+        if dtype == pl.Binary:
+            return series.cast(pl.String)
+        return series.cast(pl.String)
+    except pl.exceptions.PolarsError as exc:
+        raise InputError(
+            f"{name}: column {series.name!r} of type {dtype} cannot be read as text ({exc});"
+            " store it as a string column"
+        ) from None
+
+
+def reads_directly(dtype: pl.DataType) -> bool:
+    """Types the validation reads directly (without text) in the columns it parses."""
+    return (
+        dtype.is_integer() or dtype.is_float() or isinstance(dtype, pl.Decimal | pl.Datetime)
+        or dtype == pl.Date
+    )
+
+
+def textify(frame: pl.DataFrame, name: str, keep: Collection[str] = ()) -> pl.DataFrame:
+    """Every column as text, except the ``keep`` columns of a type read directly."""
+    return frame.with_columns(
+        [
+            as_text(frame[c], name).alias(c)
+            for c in frame.columns
+            if frame[c].dtype != pl.String and not (c in keep and reads_directly(frame[c].dtype))
+        ]
+    )
+
+
+def _read_one(
+    source: Any, what: str, allow_stdin: bool, keep: Collection[str] = ()
+) -> tuple[str, pl.DataFrame]:
+    """One source as (name, frame of text columns + ``__cr_row`` + ``__cr_bad``); the
+    ``keep`` columns stay typed when their type is read directly (see :func:`reads_directly`)."""
+    if isinstance(source, pl.DataFrame):
+        name = "<dataframe>"
+        frame = textify(source, name, keep)
+        return name, _number(frame)
+    if _is_arrow_table(source):
+        name = "<arrow>"
+        try:
+            converted = pl.from_arrow(source)
+        except Exception as exc:
+            raise InputError(f"{name}: cannot convert the Arrow table ({exc})") from None
+        assert isinstance(converted, pl.DataFrame)
+        return name, _number(textify(converted, name, keep))
+    if not isinstance(source, str | os.PathLike):
+        raise UsageError(f"cannot read {what} from a {type(source).__name__}")
+    name = os.fspath(source)
+    if name == "-":
+        if not allow_stdin:
+            raise UsageError(f"{what} cannot be read from stdin; give a file")
+        return "<stdin>", _read_json_text(sys.stdin.read(), "<stdin>")
+    fmt = format_of(name)
+    if fmt is None:
+        raise InputError(
+            f"{name}: cannot tell the format of the {what} file from its extension"
+            f" {Path(name).suffix or '(none)'!r}; rename it to one of {_EXTENSION_HINT}"
+        )
+    path = Path(name)
+    if not path.is_file():
+        raise InputError(f"{name}: no such {what} file; check the path")
+    try:
+        if fmt == "jsonl":
+            with open(path, encoding="utf-8") as handle:
+                return name, _read_json_text(handle.read(), name)
+        if fmt == "csv":
+            frame = pl.read_csv(path, infer_schema=False, encoding="utf8", raise_if_empty=False)
+        elif fmt == "parquet":
+            frame = pl.read_parquet(path)
+        else:
+            frame = pl.read_ipc(path)
+    except InputError:
+        raise
+    except (OSError, UnicodeDecodeError, ValueError, pl.exceptions.PolarsError) as exc:
+        kind = {"jsonl": "JSON Lines", "csv": "CSV", "parquet": "Parquet", "ipc": "Arrow IPC"}
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(
+            f"{name}: cannot read this {what} file as {kind[fmt]} ({message});"
+            f" check that it is a valid {kind[fmt]} file in UTF-8"
+        ) from None
+    return name, _number(textify(frame, name, keep))
+
+
+def _number(frame: pl.DataFrame) -> pl.DataFrame:
+    # Series added directly (hstack): an eager ``with_columns`` would run a query that
+    # copies every text column of a large frame.
+    return frame.hstack([
+        pl.Series(ROW, np.arange(1, frame.height + 1, dtype=np.int64)),
+        pl.repeat(None, frame.height, dtype=pl.String, eager=True).alias(BAD),
+    ])
+
+
+def _clean_names(frame: pl.DataFrame, name: str) -> pl.DataFrame:
+    renames = {}
+    seen: set[str] = set()
+    for column in frame.columns:
+        if column in (ROW, BAD):
+            continue
+        clean = column.strip().lstrip("\ufeff").strip()
+        if column.startswith(INTERNAL_PREFIX):
+            raise InputError(f"{name}: column name {column!r} is reserved; rename the column")
+        if clean in seen:
+            raise InputError(f"{name}: column {clean!r} appears twice; keep one")
+        seen.add(clean)
+        if clean != column:
+            renames[column] = clean
+    return frame.rename(renames) if renames else frame
+
+
+def read_raw(
+    sources: Any,
+    *,
+    what: str,
+    required: Sequence[str],
+    allow_stdin: bool = True,
+    typed: Collection[str] = (),
+) -> RawInput:
+    """Read every source with every column as text (no validation).
+
+    The ``typed`` columns keep a numeric, date or datetime type when every source has the
+    same one (the validation reads those exactly without going through text)."""
+    named = []
+    for source in _source_list(sources):
+        name, frame = _read_one(source, what, allow_stdin, typed)
+        named.append((name, frame, _is_json_source(source)))
+    return combine_raw(named, required=required)
+
+
+def combine_raw(
+    named: Sequence[tuple[str, pl.DataFrame, bool]], *, required: Sequence[str]
+) -> RawInput:
+    """Sources read as ``(name, frame, is_json)`` (frames with ``__cr_row`` and
+    ``__cr_bad``) checked for reserved and required columns and concatenated."""
+    frames: list[pl.DataFrame] = []
+    names: list[str] = []
+    columns: dict[str, None] = {}
+    for name, frame, is_json in named:
+        frame = _clean_names(frame, name)
+        user_columns = [c for c in frame.columns if c not in (ROW, BAD)]
+        for column in user_columns:
+            if column in RESERVED_COLUMNS:
+                raise InputError(
+                    f"{name}: column {column!r} is reserved by credit-rules"
+                    f" ({', '.join(RESERVED_COLUMNS)}); rename it"
+                )
+        # A JSON Lines file has no header: only complain when no row has the column.
+        if frame.height > 0 or not is_json:
+            missing = [c for c in required if c not in user_columns]
+            if missing:
+                raise InputError(
+                    f"{name}: required column{'s' if len(missing) > 1 else ''}"
+                    f" {', '.join(missing)} missing (found: {', '.join(user_columns) or 'none'});"
+                    f" add {'them' if len(missing) > 1 else 'it'} or rename the matching"
+                    " column"
+                )
+        for column in user_columns:
+            columns[column] = None
+        frames.append(frame.hstack([pl.repeat(name, frame.height, eager=True).alias(SOURCE)]))
+        names.append(name)
+    ordered = [*required, *(c for c in columns if c not in required)]
+    frames = _common_types(frames, names)
+    dtypes = {c: f.schema[c] for f in frames for c in f.columns}
+
+    def aligned(f: pl.DataFrame) -> pl.DataFrame:
+        missing = [c for c in ordered if c not in f.columns]
+        if missing:
+            f = f.hstack([pl.repeat(None, f.height, dtype=dtypes[c], eager=True).alias(c)
+                          for c in missing])
+        return f.select([*ordered, SOURCE, ROW, BAD])
+
+    combined = (
+        pl.concat([aligned(f) for f in frames], how="vertical") if frames else pl.DataFrame()
+    )
+    combined = combined.hstack([pl.Series(KEY, np.arange(combined.height, dtype=np.int64))])
+    return RawInput(combined, tuple(ordered), tuple(names))
+
+
+def _common_types(frames: list[pl.DataFrame], names: list[str]) -> list[pl.DataFrame]:
+    """Columns kept typed in one source but not alike in all of them become text everywhere."""
+    seen: dict[str, set[pl.DataType]] = {}
+    for frame in frames:
+        for column, dtype in frame.schema.items():
+            seen.setdefault(column, set()).add(dtype)
+    mixed = {c for c, types in seen.items() if len(types) > 1}
+    if not mixed:
+        return frames
+    return [
+        f.with_columns([as_text(f[c], n).alias(c) for c in f.columns if c in mixed])
+        for f, n in zip(frames, names, strict=True)
+    ]
+
+
+def _is_json_source(source: Any) -> bool:
+    if isinstance(source, str | os.PathLike):
+        name = os.fspath(source)
+        return name == "-" or format_of(name) == "jsonl"
+    return False
+
