@@ -2,8 +2,10 @@
 
 A stage takes a :class:`~credit_rules.eval.bulk.state.BatchState` and returns the next
 one; :data:`STAGES` is the whole evaluation of one batch of teachers, read top to
-bottom. :func:`finish` (ranks, excellence, output) runs once over every batch's result.
-With ``CREDIT_RULES_BULK_PROFILE=1`` each stage's seconds go to stderr.
+bottom. :func:`finish` (ranks, excellence, output) runs once over every batch's result,
+so that SPEC §4 holds across batches: "Results do not depend on ... how the events are
+split into files or partitions". With ``CREDIT_RULES_BULK_PROFILE=1`` each stage's
+seconds go to stderr.
 """
 
 from __future__ import annotations
