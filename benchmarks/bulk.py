@@ -99,7 +99,7 @@ def _prepare(directory: Path, teachers: int, per_teacher: int) -> int:
 def _interpreter_sample(policy_path: Path, directory: Path, sample: int) -> tuple[float, int, bool]:
     from credit_rules.compile import load_policy
     from credit_rules.eval import bulk, interpreter
-    from credit_rules.eval.bulk.engine import frame_to_events, frame_to_teachers
+    from credit_rules.io.frames import frame_to_events, frame_to_teachers, rows_from_frame
 
     policy = load_policy(policy_path)
     roster = pl.read_parquet(directory / "roster_valid.parquet").head(sample)
@@ -111,7 +111,7 @@ def _interpreter_sample(policy_path: Path, directory: Path, sample: int) -> tupl
     t0 = time.perf_counter()
     rows = interpreter.evaluate(policy, events, teachers, as_of=AS_OF)
     took = time.perf_counter() - t0
-    got = bulk.evaluate(policy, frame, roster, as_of=AS_OF)
+    got = rows_from_frame(bulk.run(bulk.compile_plan(policy), frame, roster, as_of=AS_OF))
     same = [r.to_json() for r in rows] == [r.to_json() for r in got]
     return took, frame.height, same
 

@@ -7,8 +7,10 @@ engines, under every shipped policy and under small generated policies.
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +19,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from credit_rules.api import evaluate
+from credit_rules.api import bulk_ledger, evaluate
 from credit_rules.compile import compile_source, load_policy
 from credit_rules.eval import bulk
 from credit_rules.io import load_events
+from credit_rules.io.frames import roster_frame, rows_from_frame
 from credit_rules.records import Teacher
 from credit_rules.schema import EVENT_COLUMNS
 from credit_rules.testing.strategies import event_rows, policies, rosters
@@ -53,7 +56,7 @@ def _compare(policy: Any, rows: list[dict[str, Any]], roster: dict[str, Teacher]
     got = evaluate(policy, table, roster, as_of=as_of, engine="bulk")
     assert [r.to_json() for r in got.rows] == [r.to_json() for r in expected.rows]
     # The frame's nested columns are exactly the compact JSON of to_json().
-    frame = bulk.run(bulk.compile_plan(policy), table.frame, bulk.roster_frame(roster), as_of=as_of)
+    frame = bulk.run(bulk.compile_plan(policy), table.frame, roster_frame(roster), as_of=as_of)
     for row, want in zip(frame.iter_rows(named=True), expected.rows, strict=True):
         j = want.to_json()
         for key in ("by_category", "by_level", "requirements", "trace"):
@@ -91,3 +94,66 @@ def test_json_escaping_of_odd_event_ids() -> None:
              "hours": "10", "category": "知识", "level": "school"}
             for e in ('a"b', "c\\d", "tab\there", "ctl\x01", "中文")]
     _compare(shipped("five_year_cycle"), rows, {}, dt.date(2025, 12, 31))
+
+
+_TINY = """policy tiny
+  window 2023-01-01 .. 2023-12-31
+  evaluate over window
+
+rule bonus:
+  on training
+  0.00000000001 credits
+
+require total:
+  at least 1 credits
+"""
+
+
+def test_a_policy_bulk_cannot_compile_goes_to_the_interpreter() -> None:
+    """A plan with fallbacks is refused by the bulk engine and evaluated by the
+    interpreter through the API: the same ledger either way."""
+    policy = compile_source(_TINY, "tiny.policy")
+    plan = bulk.compile_plan(policy)
+    assert plan.fallbacks
+    rows = [{"event_id": f"e{i}", "teacher_id": "t1", "at": "2023-03-01", "kind": "training"}
+            for i in range(3)]
+    table = load_events(_frame(rows), timezone=policy.timezone)
+    as_of = dt.date(2023, 12, 31)
+    with pytest.raises(bulk.FallbackRequired, match="interpreter"):
+        bulk.run(plan, table.frame, None, as_of=as_of)
+    expected = evaluate(policy, table, None, as_of=as_of, engine="interpreter")
+    got = evaluate(policy, table, None, as_of=as_of, engine="bulk")
+    assert [r.to_json() for r in got.rows] == [r.to_json() for r in expected.rows]
+    assert got.rows[0].credits == Decimal("0.00000000003")
+    frame = bulk_ledger(plan, table.frame, None, as_of=as_of)
+    assert [r.to_json() for r in rows_from_frame(frame)] == [r.to_json() for r in expected.rows]
+
+
+def test_bulk_never_imports_the_interpreter() -> None:
+    """No module of the bulk engine imports the interpreter, the API or the readers."""
+    folder = Path(bulk.__file__).parent
+    for path in sorted(folder.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or ""] + [f"{node.module}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            else:
+                continue
+            for name in names:
+                assert not name.startswith(("credit_rules.eval.interpreter", "credit_rules.api",
+                                            "credit_rules.io")), f"{path.name} imports {name}"
+
+
+def test_profile_prints_each_stage(monkeypatch: pytest.MonkeyPatch,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """CREDIT_RULES_BULK_PROFILE=1 prints every stage of STAGES, and finish, to stderr."""
+    monkeypatch.setenv("CREDIT_RULES_BULK_PROFILE", "1")
+    policy = shipped("five_year_cycle")
+    rows = [{"event_id": "e1", "teacher_id": "t1", "at": "2022-03-01", "kind": "training",
+             "hours": "10", "category": "ethics", "level": "school"}]
+    table = load_events(_frame(rows), timezone=policy.timezone)
+    bulk.run(bulk.compile_plan(policy), table.frame, None, as_of=dt.date(2025, 12, 31))
+    printed = [line.split()[1] for line in capsys.readouterr().err.splitlines()
+               if line.startswith("[bulk]")]
+    assert printed == [stage.__name__ for stage in bulk.STAGES] + ["finish"]

@@ -150,3 +150,21 @@ def test_cli_recompute(province: Path, tmp_path: Path) -> None:
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
         "lanxi_2023.parquet", "ziyang_2017.parquet"]
     assert rejects.exists()
+
+
+@pytest.mark.parametrize("name", ["ziyang_2017", "five_year_cycle"])
+def test_a_policy_bulk_cannot_compile_is_recomputed_by_the_interpreter(
+    province: Path, tmp_path: Path, name: str
+) -> None:
+    """A policy whose plan has fallbacks (an amount finer than Int64 fixed point holds) is
+    recomputed by the interpreter, batched or not, with ranks (ziyang) or without."""
+    policy = tmp_path / f"{name}_tiny.policy"
+    text = (POLICIES / f"{name}.policy").read_text()
+    policy.write_text(text + "\nrule tiny_bonus:\n  on gift\n  0.00000000001 credits\n")
+    events, roster = province / "events", province / "roster.parquet"
+    results = recompute(policy, events, roster, tmp_path / "out", as_of=AS_OF, batch_rows=700)
+    assert results[0].fallbacks and results[0].batches > 1
+    expected = interpreter_ledger(policy, events, roster, tmp_path / "i.parquet")
+    assert results[0].path is not None
+    got = pl.read_parquet(results[0].path)
+    assert got.cast(expected.schema).equals(expected)  # type: ignore[arg-type]

@@ -14,16 +14,28 @@ import os
 from collections.abc import Iterable, Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
+import polars as pl
 
 from credit_rules import ir
 from credit_rules.compile import load_policy
 from credit_rules.errors import UsageError
 from credit_rules.eval import interpreter
 from credit_rules.io import EventTable, LoadReport, Roster, load_events, load_roster
+from credit_rules.io.frames import (
+    events_to_frame,
+    frame_to_events,
+    frame_to_teachers,
+    roster_frame,
+    rows_from_frame,
+    rows_to_frame,
+)
 from credit_rules.records import Event, LedgerRow, Teacher
+
+if TYPE_CHECKING:
+    from credit_rules.eval.bulk import BulkPlan
 
 Engine = Literal["interpreter", "bulk"]
 ENGINES: tuple[str, ...] = ("interpreter", "bulk")
@@ -100,6 +112,8 @@ def evaluate(
     without a window.
     """
     checked = as_policy(policy)
+    if engine not in ENGINES:
+        raise UsageError(f"unknown engine {engine!r}; use one of: {', '.join(ENGINES)}")
     loaded_roster, teachers = as_roster(roster)
     table: EventTable | None = None
     if isinstance(events, list) and all(isinstance(e, Event) for e in events):
@@ -107,16 +121,53 @@ def evaluate(
     else:
         table = as_event_table(events, checked.timezone)
         event_list = table.events()
-    if engine == "interpreter":
+    plan = _bulk_plan(checked) if engine == "bulk" else None
+    if plan is None or plan.fallbacks:
+        # A policy the bulk engine cannot evaluate exactly (plan.fallbacks) goes to the
+        # interpreter: the same ledger, at the interpreter's speed.
         rows = interpreter.evaluate(checked, event_list, teachers, as_of=as_of)
-    elif engine == "bulk":
-        from credit_rules.eval import bulk
-
-        frame = table.frame if table is not None else bulk.events_to_frame(list(event_list))
-        rows = bulk.evaluate(
-            checked, frame, loaded_roster if loaded_roster is not None else teachers, as_of=as_of
-        )
     else:
-        raise UsageError(f"unknown engine {engine!r}; use one of: {', '.join(ENGINES)}")
+        frame = table.frame if table is not None else events_to_frame(list(event_list))
+        rows = _evaluate_bulk(
+            plan, frame, loaded_roster if loaded_roster is not None else teachers, as_of=as_of)
     return Ledger(checked, tuple(rows), table, loaded_roster)
 
+
+def _bulk_plan(policy: ir.Policy) -> BulkPlan:
+    from credit_rules.eval import bulk
+
+    return bulk.compile_plan(policy)
+
+
+def _evaluate_bulk(
+    plan: BulkPlan, frame: pl.DataFrame, roster: Any, *, as_of: dt.date | None,
+) -> list[LedgerRow]:
+    """Ledger rows of a plan without fallbacks over an :attr:`EventTable.frame`;
+    ``roster``: a Roster, a roster frame, or a mapping of Teachers."""
+    from credit_rules.eval import bulk
+
+    return rows_from_frame(bulk.run(plan, frame, roster_frame(roster), as_of=as_of))
+
+
+def bulk_ledger(
+    plan: BulkPlan,
+    events: pl.DataFrame | pl.LazyFrame,
+    roster: pl.DataFrame | None,
+    *,
+    as_of: dt.date | None = None,
+) -> pl.DataFrame:
+    """The ledger frame of ``plan`` (see :func:`credit_rules.eval.bulk.run`) over an
+    :attr:`EventTable.frame` and a :attr:`Roster.frame`, whatever the plan: a plan with
+    ``fallbacks`` is evaluated by the interpreter (same ledger, no speed).
+
+    >>> ledger = bulk_ledger(bulk.compile_plan(policy), table.frame, roster.frame)  # doctest: +SKIP
+    """
+    from credit_rules.eval import bulk
+
+    if not plan.fallbacks:
+        return bulk.run(plan, events, roster, as_of=as_of)
+    frame = events.collect() if isinstance(events, pl.LazyFrame) else events
+    teachers = frame_to_teachers(roster) if roster is not None else {}
+    rows = interpreter.evaluate(plan.policy, frame_to_events(frame, plan.policy.timezone),
+                                teachers, as_of=as_of)
+    return rows_to_frame(rows)

@@ -19,8 +19,8 @@ import polars as pl
 
 from credit_rules.api import Engine, evaluate, shipped_policies
 from credit_rules.compile import load_policy
-from credit_rules.eval import bulk
 from credit_rules.io import load_events, load_roster
+from credit_rules.io.frames import rows_from_frame
 from credit_rules.recompute import Progress, recompute
 from credit_rules.synth import write_province
 
@@ -88,7 +88,7 @@ def run_demo(
         results = recompute(policies, files.events, roster, as_of=DEMO_AS_OF, progress=stages)
         for policy, result in zip(policies, results, strict=True):
             assert result.ledger is not None
-            rows = tuple(bulk.rows_from_frame(result.ledger.with_columns(
+            rows = tuple(rows_from_frame(result.ledger.with_columns(
                 pl.col("period_start").str.to_date(), pl.col("period_end").str.to_date())))
             summaries.append(_summarise(policy.name, policy.title, rows, result.eval_seconds))
         report = results[0].events

@@ -40,7 +40,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from credit_rules import ir
-from credit_rules.api import as_policy
+from credit_rules.api import as_policy, bulk_ledger
 from credit_rules.errors import InputError
 from credit_rules.eval import bulk
 from credit_rules.io import EventTable, LoadReport, Roster, columns, load_events, load_roster, parse, sources
@@ -224,7 +224,7 @@ def _run_group(
                     ranked[name].append(_evaluate_part(plan, frame, roster_part, day))
                     eval_seconds[name] += time.perf_counter() - t0
                     continue
-                ledger = bulk.run(plan, frame, roster_part, as_of=day)
+                ledger = bulk_ledger(plan, frame, roster_part, as_of=day)
                 t1 = time.perf_counter()
                 writers[name].add(ledger)
                 eval_seconds[name] += t1 - t0
@@ -266,25 +266,20 @@ def _evaluate_part(
     plan: bulk.BulkPlan, frame: pl.DataFrame, roster: pl.DataFrame | None, as_of: dt.date
 ) -> pl.DataFrame:
     """Per teacher-period results of one batch, before ranks (ranks need every teacher)."""
-    from credit_rules.eval.bulk import engine
-
     if plan.fallbacks:
-        # The interpreter fallback ranks inside run(): keep the events for one run at the end
-        # (this policy is then evaluated unbatched).
+        # The interpreter ranks all teachers at once: keep the events for one run at the
+        # end (this policy is then evaluated unbatched).
         return frame.with_columns(pl.lit(True).alias("__cr_events_only"))
-    return engine._evaluate_batch(plan, frame.lazy(), engine._roster_or_empty(roster), as_of,
-                                  trace=True)
+    return bulk.evaluate_batch(plan, frame, roster, as_of=as_of)
 
 
 def _finish(plan: bulk.BulkPlan, parts: list[pl.DataFrame], roster: pl.DataFrame | None,
             as_of: dt.date) -> pl.DataFrame:
-    from credit_rules.eval.bulk import engine
-
     if "__cr_events_only" in parts[0].columns:
         events = pl.concat(parts, how="diagonal_relaxed").drop("__cr_events_only")
-        return bulk.run(plan, events.sort(["teacher_id", "at_us", "event_id"]), roster,
-                        as_of=as_of)
-    return engine.finish(plan, pl.concat(parts, how="diagonal_relaxed"))
+        return bulk_ledger(plan, events.sort(["teacher_id", "at_us", "event_id"]), roster,
+                           as_of=as_of)
+    return bulk.finish(plan, pl.concat(parts, how="diagonal_relaxed"))
 
 
 def write_frame(frame: pl.DataFrame, path: str | os.PathLike[str]) -> None:

@@ -1,70 +1,29 @@
-"""The bulk evaluator: policies compiled to Polars queries (SPEC §1).
+"""The bulk evaluator: a checked policy compiled to Polars queries over an event table
+(SPEC §1: "bulk: the AST compiled to Polars lazy expressions over an event table").
 
 >>> plan = compile_plan(policy)                                   # doctest: +SKIP
 >>> frame = run(plan, pl.scan_parquet("events/*.parquet"), roster_frame, as_of=day)  # doctest: +SKIP
 
-:func:`run` gives the ledger as a frame (see :mod:`credit_rules.eval.bulk.engine` for its
-layout); :func:`evaluate` gives :class:`~credit_rules.records.LedgerRow` objects for the
-API and the tests, byte-identical (``to_json()``) to the interpreter's.
+:func:`run` gives the ledger as a frame (one row per teacher and period, columns
+:data:`~credit_rules.schema.LEDGER_COLUMNS`), byte-identical once rendered to the
+interpreter's ledger. Read the pipeline in :mod:`credit_rules.eval.bulk.run`
+(:data:`STAGES`), one module per stage. The bulk engine never imports the interpreter: a
+plan with ``fallbacks`` is refused (:class:`FallbackRequired`) and
+:func:`credit_rules.api.evaluate` gives such a policy to the interpreter.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Mapping
-from typing import Any
-
-import polars as pl
-
-from credit_rules import ir
-from credit_rules.eval.bulk.engine import (
-    BulkPlan,
-    compile_plan,
-    events_to_frame,
-    rows_from_frame,
-    rows_to_frame,
-    run,
-    teachers_to_frame,
-)
-from credit_rules.records import LedgerRow, Teacher
-from credit_rules.schema import LEDGER_COLUMNS
+from credit_rules.eval.bulk.plan import BulkPlan, compile_plan
+from credit_rules.eval.bulk.ranks import finish
+from credit_rules.eval.bulk.run import STAGES, FallbackRequired, evaluate_batch, run
 
 __all__ = [
-    "LEDGER_COLUMNS",
+    "STAGES",
     "BulkPlan",
+    "FallbackRequired",
     "compile_plan",
-    "evaluate",
-    "events_to_frame",
-    "roster_frame",
-    "rows_from_frame",
-    "rows_to_frame",
+    "evaluate_batch",
+    "finish",
     "run",
 ]
-
-
-def roster_frame(teachers_or_roster: Any) -> pl.DataFrame | None:
-    """A roster frame from a :class:`~credit_rules.io.Roster`, a frame, or a mapping of
-    teacher ids to :class:`~credit_rules.records.Teacher`."""
-    if teachers_or_roster is None:
-        return None
-    if isinstance(teachers_or_roster, pl.DataFrame):
-        return teachers_or_roster
-    frame = getattr(teachers_or_roster, "frame", None)
-    if isinstance(frame, pl.DataFrame):
-        return frame
-    if isinstance(teachers_or_roster, Mapping):
-        teachers: Mapping[str, Teacher] = teachers_or_roster
-        return teachers_to_frame(teachers)
-    raise TypeError(f"not a roster: {type(teachers_or_roster).__name__}")
-
-
-def evaluate(
-    policy: ir.Policy, table: Any, teachers_or_roster: Any = None, *, as_of: dt.date | None = None,
-) -> list[LedgerRow]:
-    """Evaluate ``policy`` over an :class:`~credit_rules.io.EventTable` (or its frame).
-
-    ``teachers_or_roster``: a Roster, a roster frame, or a mapping of Teachers.
-    """
-    frame = table if isinstance(table, pl.DataFrame | pl.LazyFrame) else table.frame
-    plan = compile_plan(policy)
-    return rows_from_frame(run(plan, frame, roster_frame(teachers_or_roster), as_of=as_of))

@@ -160,13 +160,12 @@ def compile_member(field: Field, values: frozenset[ir.Scalar], negated: bool) ->
 class CondCompiler:
     """Compiles conditions over one frame: ``fields`` maps names to columns.
 
-    ``roles``: the teacher's role list column (teacher conditions); ``column_of``: how a
-    derived fact (``qualified``, ``any KIND``, ``ranked``) is found in the frame.
+    ``roles``: the teacher's role list column (teacher conditions); ``qualified``,
+    ``has_kind``, ``ranked``: how a derived fact is found in the frame; ``day``: the
+    event's date (date bounds). A name not in ``fields`` is a missing value.
     """
 
     fields: Mapping[str, Field]
-    fallback_kind: FieldKind = "missing"
-    fallback_expr: Callable[[str], pl.Expr] | None = None
     roles: pl.Expr | None = None
     qualified: Callable[[str], pl.Expr] | None = None
     has_kind: Callable[[str], pl.Expr] | None = None
@@ -177,8 +176,6 @@ class CondCompiler:
         found = self.fields.get(name)
         if found is not None:
             return found
-        if self.fallback_expr is not None and self.fallback_kind != "missing":
-            return Field(self.fallback_expr(name), self.fallback_kind)
         return Field(pl.lit(None), "missing")
 
     def __call__(self, cond: ir.Cond | None) -> pl.Expr:

@@ -1,0 +1,151 @@
+"""What each name in a condition reads in the bulk frames (SPEC §2, §3).
+
+One job: map the fields, attributes and derived facts a policy's conditions name to the
+columns of the event frame (``where``, caps' and measures' ``of``) and of the
+teacher-period frame (``when``, waivers, excellence, ranks), for
+:class:`~credit_rules.eval.bulk.conditions.CondCompiler`. Decimal event columns are
+micro-units (``MICRO_DIGITS``); teacher-period outcomes are at the plan's scale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import attrs
+import polars as pl
+
+from credit_rules import ir
+from credit_rules.eval.bulk.conditions import CondCompiler, Field, walk
+from credit_rules.schema import (
+    EVENT_FRAME,
+    MICRO_DIGITS,
+    PROVENANCE_COLUMNS,
+    ROSTER_DATE_COLUMNS,
+    ROSTER_TEXT_COLUMNS,
+)
+
+#: Text columns of the event frame a condition may name directly.
+TEXT_EVENT_FIELDS = ("event_id", "teacher_id", "kind", "category", "level", "format",
+                     "program", "grade")
+#: The event frame columns of SPEC §2 fields that are stored under another name.
+FIELD_COLUMNS = {"hours": "hours_u", "credits": "credits_u", "score": "score_u", "at": "day"}
+
+
+def event_compiler(attributes: Iterable[str], *, view: bool) -> CondCompiler:
+    """Conditions on one event (or one award: ``view`` reads the category and level the
+    rule credits into, ``v_category`` / ``v_level``)."""
+    fields: dict[str, Field] = {}
+    for name in attributes:
+        if name not in EVENT_FRAME and name not in (*PROVENANCE_COLUMNS, "pstart", "pend"):
+            fields[name] = Field(pl.col(name), "text")  # an attribute column
+    for name in TEXT_EVENT_FIELDS:
+        fields[name] = Field(pl.col(name), "text")
+    if view:
+        fields["category"] = Field(pl.col("v_category"), "text")
+        fields["level"] = Field(pl.col("v_level"), "text")
+    fields["hours"] = Field(pl.col("hours_u"), MICRO_DIGITS)
+    fields["credits"] = Field(pl.col("credits_u"), MICRO_DIGITS)
+    fields["score"] = Field(pl.col("score_u"), MICRO_DIGITS)
+    fields["count"] = Field(pl.col("count"), 0)
+    fields["words"] = Field(pl.col("words"), 0)
+    fields["day"] = Field(pl.col("day"), "date")
+    fields["at"] = Field(pl.col("day"), "date")
+    return CondCompiler(fields, day=pl.col("day"))
+
+
+@attrs.frozen
+class Facts:
+    """Column names of the per teacher-period facts conditions may ask about."""
+
+    programs: Mapping[str, str]
+    kinds: Mapping[str, str]
+    ranks: Mapping[str, str]
+
+    @staticmethod
+    def placeholder() -> Facts:
+        """Facts that name one column for anything (to compile conditions before any frame)."""
+
+        class Any_(dict[str, str]):
+            def __missing__(self, key: str) -> str:
+                return "placeholder"
+
+        return Facts(Any_(), Any_(), Any_())
+
+
+def teacher_compiler(digits: int, facts: Facts, *, outcome: bool) -> CondCompiler:
+    """Conditions on one teacher-period: roster fields and facts, and with ``outcome`` the
+    ledger values (``credits``, ``met``, ``ranked`` ...) at scale 10^``digits``."""
+    fields: dict[str, Field] = {n: Field(pl.col(n), "text") for n in ROSTER_TEXT_COLUMNS}
+    fields.update({n: Field(pl.col(n), "date") for n in ROSTER_DATE_COLUMNS})
+    if outcome:
+        fields["credits"] = Field(pl.col("credits_k"), digits)
+        fields["hours"] = Field(pl.col("hours_k"), digits)
+        fields["leave_days"] = Field(pl.col("leave_days"), 0)
+        fields["grade"] = Field(pl.col("grade"), "text")
+        fields["met"] = Field(pl.col("met"), "bool")
+        fields["excellent_eligible"] = Field(pl.lit(False), "bool")
+
+    def ranked(name: str | None) -> pl.Expr:
+        if name is None:
+            cols = [pl.col(c) for c in facts.ranks.values()]
+            return pl.any_horizontal(cols) if cols else pl.lit(False)
+        return pl.col(facts.ranks[name]) if name in facts.ranks else pl.lit(False)
+
+    return CondCompiler(
+        fields,
+        roles=pl.col("roles"),
+        qualified=lambda p: pl.col(facts.programs[p]),
+        has_kind=lambda k: pl.col(facts.kinds[k]),
+        ranked=ranked if outcome else None,
+    )
+
+
+def teacher_conds(policy: ir.Policy) -> list[ir.Cond | None]:
+    """Every condition evaluated once per teacher-period."""
+    conds: list[ir.Cond | None] = [r.when for r in policy.rules]
+    conds += [line.when for req in policy.requirements for line in req.lines]
+    conds += [w.when for w in policy.waivers]
+    conds += [policy.excellent.when if policy.excellent else None]
+    conds += [r.among for r in policy.ranks]
+    return conds
+
+
+def event_conds(policy: ir.Policy) -> list[ir.Cond | None]:
+    """Every condition evaluated once per event or award."""
+    conds: list[ir.Cond | None] = [r.where for r in policy.rules]
+    conds += [c.of for c in policy.caps] + [p.where for p in policy.penalties]
+    for requirement in policy.requirements:
+        for line in requirement.lines:
+            measure = line.measure
+            if isinstance(measure, ir.MeasureCredits | ir.MeasureHours):
+                conds.append(measure.of)
+            elif isinstance(measure, ir.MeasureCount):
+                conds.append(measure.where)
+    return conds
+
+
+def needed_facts(policy: ir.Policy) -> Facts:
+    """The facts the policy's teacher conditions and requirements ask about."""
+    programs: dict[str, str] = {}
+    kinds: dict[str, str] = {}
+    for cond in teacher_conds(policy):
+        for node in walk(cond):
+            if isinstance(node, ir.Qualified):
+                programs.setdefault(node.program, f"__q{len(programs)}")
+            elif isinstance(node, ir.EventsExist):
+                kinds.setdefault(node.kind, f"__k{len(kinds)}")
+    for req in policy.requirements:
+        for line in req.lines:
+            if isinstance(line.measure, ir.MeasureQualified):
+                programs.setdefault(line.measure.program, f"__q{len(programs)}")
+    ranks = {r.name: f"__r{i}" for i, r in enumerate(policy.ranks)}
+    return Facts(programs, kinds, ranks)
+
+
+def measure_names(policy: ir.Policy) -> dict[ir.Measure, str]:
+    """A column name for each distinct requirement measure."""
+    measures: dict[ir.Measure, str] = {}
+    for requirement in policy.requirements:
+        for line in requirement.lines:
+            measures.setdefault(line.measure, f"__m{len(measures)}")
+    return measures
