@@ -14,8 +14,8 @@ from collections.abc import Iterable, Mapping
 import attrs
 import polars as pl
 
-from credit_rules import ir
-from credit_rules.eval.bulk.conditions import CondCompiler, Field, walk
+from credit_rules import core, ir
+from credit_rules.eval.bulk.conditions import CondCompiler, Field
 from credit_rules.schema import (
     EVENT_FRAME,
     MICRO_DIGITS,
@@ -100,51 +100,55 @@ def teacher_compiler(digits: int, facts: Facts, *, outcome: bool) -> CondCompile
     )
 
 
-def teacher_conds(policy: ir.Policy) -> list[ir.Cond | None]:
+def teacher_conds(policy: core.Policy) -> list[ir.Cond | None]:
     """Every condition evaluated once per teacher-period."""
-    conds: list[ir.Cond | None] = [r.when for r in policy.rules]
-    conds += [line.when for req in policy.requirements for line in req.lines]
-    conds += [w.when for w in policy.waivers]
-    conds += [policy.excellent.when if policy.excellent else None]
-    conds += [r.among for r in policy.ranks]
-    return conds
-
-
-def event_conds(policy: ir.Policy) -> list[ir.Cond | None]:
-    """Every condition evaluated once per event or award."""
-    conds: list[ir.Cond | None] = [r.where for r in policy.rules]
-    conds += [c.of for c in policy.caps] + [p.where for p in policy.penalties]
+    conds: list[ir.Cond | None] = [a.when for a in policy.awards] + [lv.when for lv in policy.leave]
     for requirement in policy.requirements:
-        for line in requirement.lines:
-            measure = line.measure
-            if isinstance(measure, ir.MeasureCredits | ir.MeasureHours):
-                conds.append(measure.of)
-            elif isinstance(measure, ir.MeasureCount):
-                conds.append(measure.where)
+        conds += [line.when for line in requirement.lines]
+        conds += list(requirement.waived_when)
+    conds += [policy.excellent] + [r.among for r in policy.ranks]
     return conds
 
 
-def needed_facts(policy: ir.Policy) -> Facts:
+def event_conds(policy: core.Policy) -> list[tuple[ir.Cond | None, bool]]:
+    """Every condition evaluated once per event (False) or per award (True: it sees the
+    award's credited category and level)."""
+    conds: list[tuple[ir.Cond | None, bool]] = [(s.where, False) for s in selects(policy)]
+    conds += [(c.of, True) for c in policy.caps]
+    for measure in measure_names(policy):
+        if isinstance(measure, core.CreditedOf | core.HoursOf):
+            conds.append((measure.of, True))
+    return conds
+
+
+def selects(policy: core.Policy) -> list[core.Select]:
+    """Every event selection of the policy: awards, leave, penalties, counted measures."""
+    out = [a.select for a in policy.awards] + [lv.select for lv in policy.leave]
+    out += [p.select for p in policy.penalties]
+    out += [m.select for m in measure_names(policy) if isinstance(m, core.CountOf)]
+    return out
+
+
+def needed_facts(policy: core.Policy) -> Facts:
     """The facts the policy's teacher conditions and requirements ask about."""
     programs: dict[str, str] = {}
     kinds: dict[str, str] = {}
     for cond in teacher_conds(policy):
-        for node in walk(cond):
+        for node in ir.walk(cond):
             if isinstance(node, ir.Qualified):
                 programs.setdefault(node.program, f"__q{len(programs)}")
             elif isinstance(node, ir.EventsExist):
                 kinds.setdefault(node.kind, f"__k{len(kinds)}")
-    for req in policy.requirements:
-        for line in req.lines:
-            if isinstance(line.measure, ir.MeasureQualified):
-                programs.setdefault(line.measure.program, f"__q{len(programs)}")
+    for measure in measure_names(policy):
+        if isinstance(measure, core.QualifiedIn):
+            programs.setdefault(measure.program, f"__q{len(programs)}")
     ranks = {r.name: f"__r{i}" for i, r in enumerate(policy.ranks)}
     return Facts(programs, kinds, ranks)
 
 
-def measure_names(policy: ir.Policy) -> dict[ir.Measure, str]:
+def measure_names(policy: core.Policy) -> dict[core.Measure, str]:
     """A column name for each distinct requirement measure."""
-    measures: dict[ir.Measure, str] = {}
+    measures: dict[core.Measure, str] = {}
     for requirement in policy.requirements:
         for line in requirement.lines:
             measures.setdefault(line.measure, f"__m{len(measures)}")

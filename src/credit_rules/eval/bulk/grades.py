@@ -15,33 +15,33 @@ from typing import Any
 import attrs
 import polars as pl
 
-from credit_rules import ir
 from credit_rules.eval.bulk.plan import score_micro
 from credit_rules.eval.bulk.state import BatchState, K
 
 
 def grades(state: BatchState) -> BatchState:
     """``grade`` on ``tp``, and ``__rsI`` / ``__raI`` (score, at_us) for each rank I."""
-    policy, tp = state.policy, state.tp
-    rule = policy.grade
-    if rule is None and not policy.ranks:
+    policy, tp = state.core, state.tp
+    grade = policy.grade
+    if grade is None and not policy.ranks:
         return attrs.evolve(state, tp=tp.with_columns(pl.lit(None, pl.String).alias("grade")))
     assessments = state.ev.filter(pl.col("kind") == "assessment")
-    if rule is None:
+    if grade is None:
         tp = tp.with_columns(pl.lit(None, pl.String).alias("grade"))
-    elif isinstance(rule, ir.GradeFromAssessment):
-        graded = (assessments.filter(pl.col("program") == rule.program)
+    elif grade.thresholds is None:
+        graded = (assessments.filter(pl.col("program") == grade.program)
                   .group_by(K, maintain_order=True).agg(pl.col("grade").last()))
         tp = tp.join(graded, on=K, how="left", maintain_order="left")
     else:
-        scored = (assessments.filter((pl.col("program") == rule.program) & pl.col("score_u").is_not_null())
+        scored = (assessments.filter((pl.col("program") == grade.program) & pl.col("score_u").is_not_null())
                   .group_by(K, maintain_order=True).agg(pl.col("score_u").last().alias("__s")))
-        grade: Any = None
-        for name, minimum in rule.thresholds:
+        # the core's grade table, highest minimum first; the first reached wins
+        table: Any = None
+        for name, minimum in grade.thresholds:
             test = pl.col("__s") >= score_micro(minimum)
-            grade = pl.when(test).then(pl.lit(name)) if grade is None else grade.when(test).then(pl.lit(name))
-        result = (grade.otherwise(pl.lit(rule.otherwise)) if grade is not None
-                  else pl.lit(rule.otherwise))
+            table = pl.when(test).then(pl.lit(name)) if table is None else table.when(test).then(pl.lit(name))
+        result = (table.otherwise(pl.lit(grade.otherwise)) if table is not None
+                  else pl.lit(grade.otherwise))
         scored = scored.select(K, result.cast(pl.String).alias("grade"))
         tp = tp.join(scored, on=K, how="left", maintain_order="left")
     for index, rank in enumerate(policy.ranks):

@@ -16,9 +16,8 @@ from collections.abc import Sequence
 import attrs
 import polars as pl
 
-from credit_rules import ir
-from credit_rules.eval.bulk.conditions import walk
-from credit_rules.eval.bulk.fields import FIELD_COLUMNS, Facts, event_conds
+from credit_rules import core, ir
+from credit_rules.eval.bulk.fields import FIELD_COLUMNS, Facts, event_conds, measure_names, selects
 from credit_rules.eval.bulk.periods import found_query, in_periods
 from credit_rules.eval.bulk.state import BatchState
 from credit_rules.schema import EVENT_FRAME, PROVENANCE_COLUMNS, ROSTER_FRAME
@@ -33,53 +32,42 @@ def roster_or_empty(roster: pl.DataFrame | None) -> pl.DataFrame:
 
 
 def needs(
-    policy: ir.Policy, facts: Facts, attributes: Sequence[str],
-) -> tuple[list[str] | None, list[str]]:
-    """The event kinds (None: all) and the columns the policy reads: everything else is
-    left in the file."""
-    kinds: set[str] | None = set()
+    policy: core.Policy, facts: Facts, attributes: Sequence[str],
+) -> tuple[list[str], list[str]]:
+    """The event kinds and the columns the policy reads: everything else is left in the
+    file (projection and predicate pushdown into the scan)."""
     columns = {"teacher_id", "event_id", "at_us", "day", "kind"}
-    assessment = bool(facts.programs) or policy.grade is not None or bool(policy.ranks)
-    for rule in policy.rules:
-        award = rule.award
-        if isinstance(award, ir.IfQualified):
-            assessment = True
-            columns |= {"program", "grade"}
-        elif rule.kind is not None and kinds is not None:
-            kinds.add(rule.kind)
-        else:
-            kinds = None
-        if rule.program is not None:
+    kinds = {s.kind for s in selects(policy)} | set(facts.kinds)
+    for award in policy.awards:
+        columns |= {"category", "level"}
+        if award.select.program is not None:
             columns.add("program")
-        if not isinstance(award, ir.Leave):
-            columns |= {"category", "level"}
-        if isinstance(award, ir.CountHours | ir.CountCredits | ir.Block):
+        if award.pick == "deciding":
+            columns.add("grade")
+        if isinstance(award.amount, core.PerHour | core.Stated | core.Blocks):
             columns.add("hours_u")
-        if isinstance(award, ir.CountCredits):
+        if isinstance(award.amount, core.Stated):
             columns.add("credits_u")
-    extra = [p.kind for p in policy.penalties] + list(facts.kinds)
-    for requirement in policy.requirements:
-        for line in requirement.lines:
-            if isinstance(line.measure, ir.MeasureCount):
-                extra.append(line.measure.kind)
-                columns.add("count")
-    if assessment:
-        extra.append("assessment")
+    for leave in policy.leave:
+        if leave.select.program is not None:
+            columns.add("program")
+    if any(isinstance(m, core.CountOf) for m in measure_names(policy)):
+        columns.add("count")
+    if facts.programs or policy.grade is not None or policy.ranks:
+        kinds.add("assessment")
         columns.add("program")
-    if facts.programs or isinstance(policy.grade, ir.GradeFromAssessment):
+    if facts.programs or (policy.grade is not None and not policy.grade.by_score):
         columns.add("grade")
-    if isinstance(policy.grade, ir.GradeFromScore) or policy.ranks:
+    if (policy.grade is not None and policy.grade.by_score) or policy.ranks:
         columns.add("score_u")
-    for cond in event_conds(policy):
-        for node in walk(cond):
+    for cond, _ in event_conds(policy):
+        for node in ir.walk(cond):
             if isinstance(node, ir.Compare | ir.Member):
                 name = FIELD_COLUMNS.get(node.field, node.field)
                 if name in EVENT_FRAME or name in attributes:
                     columns.add(name)
-    if kinds is not None:
-        kinds.update(extra)
     keep = [c for c in [*EVENT_FRAME, *attributes] if c in columns]
-    return (sorted(kinds) if kinds is not None else None), keep
+    return sorted(kinds), keep
 
 
 def in_time_order(ev: pl.DataFrame) -> bool:
@@ -95,7 +83,7 @@ def in_time_order(ev: pl.DataFrame) -> bool:
 def load(state: BatchState) -> BatchState:
     """``ev`` (with ``pstart``, ``pend``), ``found`` and ``attributes``, in one streaming
     collect; events already in EventTable order are used as they are."""
-    policy = state.policy
+    policy = state.core
     lazy = state.source
     columns = list(lazy.collect_schema().names())
     missing = [pl.lit(None, t).alias(c) for c, t in EVENT_FRAME.items() if c not in columns]
@@ -104,7 +92,7 @@ def load(state: BatchState) -> BatchState:
         columns = [*columns, *(c for c in EVENT_FRAME if c not in columns)]
     attributes = [c for c in columns if c not in EVENT_FRAME and c not in PROVENANCE_COLUMNS]
     kinds, keep = needs(policy, state.facts, attributes)
-    used = lazy if kinds is None else lazy.filter(pl.col("kind").is_in(kinds))
+    used = lazy.filter(pl.col("kind").is_in(kinds))
     query = in_periods(policy, used.select(keep))
     ev, found = pl.collect_all([query, found_query(policy, lazy)], engine="streaming")
     if not in_time_order(ev):

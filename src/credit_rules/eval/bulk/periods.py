@@ -5,80 +5,105 @@ and Feb 1 .. Aug 31 ... one ledger row per teacher and period: each period insid
 window, or, with no window, each period that holds one of the teacher's events plus the
 period containing ``--as-of`` for every roster teacher"; and SPEC §5: "Every teacher
 found in the roster or in the events gets a row for each of the policy's periods".
-Reproduces :func:`credit_rules.values.period_of` and ``interpreter.ledger_periods``.
+Period bounds are looked up in tables made by :func:`credit_rules.values.period_of` (the one
+definition); which periods a teacher gets is ``core.Periods``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
 import attrs
 import numpy as np
 import polars as pl
 
-from credit_rules import ir
+from credit_rules import core
 from credit_rules.eval.bulk.state import ROW, TP, BatchState, K
-from credit_rules.values import PeriodKind, period_of, periods_within
+from credit_rules.values import Period, PeriodKind, period_of, periods_within
+
+_EPOCH = dt.date(1970, 1, 1)
 
 
-def period_exprs(kind: PeriodKind, day: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    """Start and end of the school year / semester holding ``day`` (values.period_of)."""
-    y, m = day.dt.year(), day.dt.month()
-    if kind is PeriodKind.SCHOOL_YEAR:
-        first = pl.when(m >= 9).then(y).otherwise(y - 1)
-        return pl.date(first, 9, 1), pl.date(first + 1, 8, 31)
-    if kind is PeriodKind.SEMESTER:
-        start = (pl.when(m >= 9).then(pl.date(y, 9, 1))
-                 .when(m == 1).then(pl.date(y - 1, 9, 1)).otherwise(pl.date(y, 2, 1)))
-        end = (pl.when(m >= 9).then(pl.date(y + 1, 1, 31))
-               .when(m == 1).then(pl.date(y, 1, 31)).otherwise(pl.date(y, 8, 31)))
-        return start, end
-    raise ValueError("a window is not a recurring period")
+@functools.lru_cache(maxsize=8)
+def _table(periods: tuple[Period, ...]) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """Starts and ends (days since 1970) of contiguous sorted periods."""
+    starts = np.array([(p.start - _EPOCH).days for p in periods], dtype=np.int32)
+    ends = np.array([(p.end - _EPOCH).days for p in periods], dtype=np.int32)
+    return starts, ends
 
 
-def in_periods(policy: ir.Policy, events: pl.LazyFrame) -> pl.LazyFrame:
-    """Each event's ledger period (``pstart``, ``pend``); events outside every period go.
-    Lazy, so that the window's filter reaches the scan."""
-    window = policy.window
-    day = pl.col("day")
-    if policy.evaluate is PeriodKind.WINDOW:
-        assert window is not None
-        return events.filter(day.is_between(window.start, window.end)).with_columns(
-            pl.lit(window.start, pl.Date).alias("pstart"), pl.lit(window.end, pl.Date).alias("pend"))
-    start, end = period_exprs(policy.evaluate, day)
-    if window is None:
-        return events.with_columns(start.alias("pstart"), end.alias("pend"))
-    return events.filter(day.is_between(window.start, window.end)).with_columns(
-        pl.max_horizontal(start, pl.lit(window.start, pl.Date)).alias("pstart"),
-        pl.min_horizontal(end, pl.lit(window.end, pl.Date)).alias("pend"),
+@functools.lru_cache(maxsize=4)
+def _calendar(kind: PeriodKind) -> tuple[Period, ...]:
+    """Every school year or semester of the calendar, each from :func:`values.period_of`
+    (the one definition of their bounds), so the engine re-decides no boundary."""
+    return tuple(periods_within(kind, Period(dt.date(1, 9, 1), dt.date(9998, 8, 31))))
+
+
+def _lookup(periods: tuple[Period, ...], which: int) -> Any:
+    starts, ends = _table(periods)
+    column = (starts, ends)[which]
+
+    def find(days: pl.Series) -> pl.Series:
+        values = days.cast(pl.Int32).to_numpy()
+        at = np.searchsorted(starts, values, side="right") - 1
+        found = column[np.clip(at, 0, len(column) - 1)]
+        inside = (at >= 0) & (values <= ends[np.clip(at, 0, len(ends) - 1)])
+        bounds = pl.Series(days.name, np.where(inside, found, 0), dtype=pl.Int32).cast(pl.Date)
+        # a day outside every period has none (never a made-up bound)
+        return pl.select(pl.when(pl.Series(inside)).then(bounds)).to_series().alias(days.name)
+
+    return find
+
+
+def period_exprs(periods: tuple[Period, ...], day: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """Start and end of the period of ``periods`` (contiguous, sorted) holding ``day``."""
+    return tuple(  # type: ignore[return-value]
+        day.map_batches(_lookup(periods, which), return_dtype=pl.Date, is_elementwise=True)
+        for which in (0, 1)
     )
 
 
-def found_query(policy: ir.Policy, all_events: pl.LazyFrame) -> pl.LazyFrame:
-    """The teachers (window policies) or teacher-periods (no window) the events hold."""
-    if policy.window is not None:
+def grain_exprs(kind: PeriodKind, day: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """Start and end of the school year / semester holding ``day``."""
+    return period_exprs(_calendar(kind), day)
+
+
+def in_periods(policy: core.Policy, events: pl.LazyFrame) -> pl.LazyFrame:
+    """Each event's ledger period (``pstart``, ``pend``); events outside every period go.
+    Lazy, so that the window's filter reaches the scan."""
+    day = pl.col("day")
+    fixed, window = policy.periods.fixed, policy.window
+    if window is not None:
+        events = events.filter(day.is_between(window.start, window.end))
+    start, end = (period_exprs(fixed, day) if fixed is not None
+                  else grain_exprs(policy.periods.grain, day))
+    return events.with_columns(start.alias("pstart"), end.alias("pend"))
+
+
+def found_query(policy: core.Policy, all_events: pl.LazyFrame) -> pl.LazyFrame:
+    """The teachers (fixed periods) or teacher-periods (recurring periods) the events hold."""
+    if policy.periods.fixed is not None:
         return all_events.select("teacher_id").unique()
-    start, end = period_exprs(policy.evaluate, pl.col("day"))
+    start, end = grain_exprs(policy.periods.grain, pl.col("day"))
     return all_events.select("teacher_id", start.alias("pstart"), end.alias("pend")).unique()
 
 
 def teacher_periods(
-    policy: ir.Policy, found: pl.DataFrame, roster: pl.DataFrame, as_of: dt.date,
+    policy: core.Policy, found: pl.DataFrame, roster: pl.DataFrame, as_of: dt.date,
 ) -> pl.DataFrame:
     """Every (teacher, period) that gets a ledger row (interpreter.ledger_periods), sorted,
     numbered by the integer key ``__k`` every later stage groups by."""
-    window = policy.window
-    if window is not None:
+    fixed = policy.periods.fixed
+    if fixed is not None:
         ids = pl.concat([found.select("teacher_id"), roster.select("teacher_id")]).unique()
-        whole = policy.evaluate is PeriodKind.WINDOW
-        periods = [window] if whole else periods_within(policy.evaluate, window)
         frame = pl.DataFrame({
-            "pstart": [p.start for p in periods], "pend": [p.end for p in periods],
+            "pstart": [p.start for p in fixed], "pend": [p.end for p in fixed],
         }, schema={"pstart": pl.Date, "pend": pl.Date})
         tps = ids.join(frame, how="cross")
     else:
-        now = period_of(policy.evaluate, as_of)
+        now = period_of(policy.periods.grain, as_of)
         current = roster.select("teacher_id").with_columns(
             pl.lit(now.start, pl.Date).alias("pstart"), pl.lit(now.end, pl.Date).alias("pend"))
         tps = pl.concat([found.select("teacher_id", "pstart", "pend"), current]).unique()
@@ -109,7 +134,7 @@ def assign_periods(state: BatchState) -> BatchState:
     """``tp`` (with the roster's columns) and each event's teacher-period key ``__k`` and
     row ``__row``."""
     ev = state.ev
-    tp = teacher_periods(state.policy, state.found, state.roster, state.as_of)
+    tp = teacher_periods(state.core, state.found, state.roster, state.as_of)
     # Each event's teacher-period key: runs of (teacher_id, pstart) in the sorted events,
     # looked up once per run.
     tid, pstart = pl.col("teacher_id"), pl.col("pstart")

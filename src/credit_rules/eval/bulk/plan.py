@@ -4,7 +4,7 @@ reaches a result").
 
 Numbers are fixed-point Int64 at one scale per plan, ``10^digits`` (``digits`` >= 6, the
 micro-units of the event table): every constant of the policy (rate, amounts, caps,
-requirements times the reduction fraction) is an exact integer at that scale, so every
+requirements times the reduction factors) is an exact integer at that scale, so every
 sum, product, block division and comparison is exact integer arithmetic. With
 ``10 hours = 1 credit`` the scale is 10^7, so values up to ~9.2 * 10^11 credits are
 exact; a plan that would need more than 10^10 lists a fallback (``plan.fallbacks``) and
@@ -19,11 +19,10 @@ from fractions import Fraction
 import attrs
 import polars as pl
 
-from credit_rules import ir
+from credit_rules import core, ir
 from credit_rules.eval.bulk.conditions import Unsupported
-from credit_rules.eval.bulk.fields import Facts, event_compiler, teacher_compiler
+from credit_rules.eval.bulk.fields import Facts, event_compiler, event_conds, teacher_compiler, teacher_conds
 from credit_rules.schema import MICRO_DIGITS
-from credit_rules.values import exact_div
 
 MAX_DIGITS = 10
 
@@ -48,6 +47,11 @@ class BulkPlan:
     policy: ir.Policy
     digits: int
     fallbacks: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def core(self) -> core.Policy:
+        """The policy's core form: every decision the stages read (lowered once, cached)."""
+        return core.lower(self.policy)
 
     @property
     def scale(self) -> int:
@@ -79,28 +83,22 @@ def score_micro(value: Decimal) -> int:
     return int(-((-x.numerator) // x.denominator))  # ceil
 
 
-def _digits(policy: ir.Policy) -> int:
+def _digits(policy: core.Policy) -> int:
+    """The decimal places every constant of the core needs (and 6 for the event columns)."""
     need = [MICRO_DIGITS]
-    rate = policy.rate
-    if rate is not None:
-        need.append(MICRO_DIGITS + places(rate))
-    for rule in policy.rules:
-        award = rule.award
-        if isinstance(award, ir.Fixed | ir.IfQualified):
-            need.append(places(award.amount))
-            if award.unit == "hours" and rate is not None:
-                need.append(places(award.amount * rate))
-        elif isinstance(award, ir.Block):
-            need += [places(award.credits), places(award.hours)]
-            if award.pro_rata:
-                need.append(MICRO_DIGITS + places(exact_div(award.credits, award.hours)))
+    for award in policy.awards:
+        match award.amount:
+            case core.PerHour(rate):
+                need.append(MICRO_DIGITS + places(rate))
+            case core.Fixed(credits, hours) | core.Blocks(credits, hours):
+                need += [places(credits), places(hours)]
     for cap in policy.caps:
         need.append(places(cap.amount))
-    fraction = places(policy.reduction.fraction) if policy.reduction else 0
+    factor_places = max((places(f) for _, f in policy.reduction.factors), default=0) \
+        if policy.reduction else 0
     for requirement in policy.requirements:
         for line in requirement.lines:
-            extra = fraction if isinstance(line.measure, ir.MeasureCredits) else 0
-            need.append(places(line.amount) + extra)
+            need.append(places(line.amount) + (factor_places if line.reducible else 0))
     return max(need)
 
 
@@ -108,7 +106,7 @@ def compile_plan(policy: ir.Policy) -> BulkPlan:
     """Check that every construct of ``policy`` compiles, and fix the arithmetic scale."""
     fallbacks: list[tuple[str, str]] = []
     try:
-        digits = _digits(policy)
+        digits = _digits(core.lower(policy))
     except (ValueError, ArithmeticError) as exc:
         return BulkPlan(policy, MICRO_DIGITS, (("exact arithmetic", str(exc)),))
     if digits > MAX_DIGITS:
@@ -116,9 +114,9 @@ def compile_plan(policy: ir.Policy) -> BulkPlan:
             "exact arithmetic",
             f"amounts need 10^-{digits} precision; Int64 fixed point stops at 10^-{MAX_DIGITS}",
         ))
-    for rule in policy.rules:
-        if isinstance(rule.award, ir.Block) and rule.award.hours <= 0:
-            fallbacks.append((f"rule {rule.name}", "a block of zero hours"))
+    for award in core.lower(policy).awards:
+        if isinstance(award.amount, core.Blocks) and award.amount.hours <= 0:
+            fallbacks.append((f"rule {award.name}", "a block of zero hours"))
     plan = BulkPlan(policy, min(digits, MAX_DIGITS), tuple(fallbacks))
     try:
         _dry_compile(plan)
@@ -129,28 +127,10 @@ def compile_plan(policy: ir.Policy) -> BulkPlan:
 
 def _dry_compile(plan: BulkPlan) -> None:
     """Compile every condition once against placeholder columns (raises Unsupported)."""
-    policy = plan.policy
     event = event_compiler(("extra",), view=False)
     view = event_compiler(("extra",), view=True)
     teacher = teacher_compiler(plan.digits, Facts.placeholder(), outcome=True)
-    for rule in policy.rules:
-        event(rule.where)
-        teacher(rule.when)
-    for cap in policy.caps:
-        view(cap.of)
-    for penalty in policy.penalties:
-        event(penalty.where)
-    for requirement in policy.requirements:
-        for line in requirement.lines:
-            teacher(line.when)
-            measure = line.measure
-            if isinstance(measure, ir.MeasureCredits | ir.MeasureHours):
-                view(measure.of)
-            elif isinstance(measure, ir.MeasureCount):
-                event(measure.where)
-    for waiver in policy.waivers:
-        teacher(waiver.when)
-    if policy.excellent:
-        teacher(policy.excellent.when)
-    for rank in policy.ranks:
-        teacher(rank.among)
+    for cond in teacher_conds(plan.core):
+        teacher(cond)
+    for cond, on_award in event_conds(plan.core):
+        (view if on_award else event)(cond)

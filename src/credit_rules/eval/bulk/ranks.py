@@ -24,7 +24,7 @@ def finish(plan: BulkPlan, tp: pl.DataFrame) -> pl.DataFrame:
     """The ledger frame from the teacher-period frames of :func:`~credit_rules.eval.bulk.evaluate_batch`
     (concatenated, when a policy with ranks was evaluated in batches): ranks and
     excellence across teachers (interpreter._rank_and_finish), then the output columns."""
-    policy = plan.policy
+    policy = plan.core
     facts = needed_facts(policy)
     outcome = teacher_compiler(plan.digits, facts, outcome=True)
     for index, rank in enumerate(policy.ranks):
@@ -47,7 +47,7 @@ def finish(plan: BulkPlan, tp: pl.DataFrame) -> pl.DataFrame:
             chosen.append(pool.filter(pl.int_range(pl.len()).over(group) < top.count).select(TP))
         picked = (pl.concat(chosen).unique() if chosen else tp.clear().select(TP))
         tp = join_flags(tp, picked.with_columns(pl.lit(True).alias(flag)), on=TP)
-    excellent = (outcome(policy.excellent.when) & ~pl.col("__noexc") if policy.excellent is not None
+    excellent = (outcome(policy.excellent) & ~pl.col("__noexc") if policy.excellent is not None
                  else pl.lit(False))
     return tp.select(  # tp is in teacher_id, pstart order (every join keeps it)
         pl.col("teacher_id"),

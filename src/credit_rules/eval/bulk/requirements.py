@@ -15,7 +15,7 @@ from typing import Any
 import attrs
 import polars as pl
 
-from credit_rules import ir
+from credit_rules import core
 from credit_rules.eval.bulk.plan import places
 from credit_rules.eval.bulk.render import bool_text, dumps, render
 from credit_rules.eval.bulk.state import BatchState, K, join_flags
@@ -24,60 +24,46 @@ from credit_rules.schema import ROSTER_DATE_COLUMNS
 
 def requirements(state: BatchState) -> BatchState:
     """``requirements`` (JSON text) and ``met`` on ``tp``; the count and ``qualified``
-    measures are computed here, the credits and hours measures come from the totals."""
+    measures are computed here, the credits and hours measures come from the totals.
+    Which line applies, whether it is reducible, by what factor, and which waivers can
+    excuse it are the core's decisions (:class:`credit_rules.core.Requirement`)."""
     plan, tp, ev, measures = state.plan, state.tp, state.ev, state.measures
     teacher_cond, event_cond = state.teacher_cond(), state.event_cond()
-    policy = plan.policy
+    policy = state.core
     scale = plan.scale
-    facts = state.facts
     event_sums: list[pl.Expr] = []
     for measure, name in measures.items():
         match measure:
-            case ir.MeasureCount(kind, where):
+            case core.CountOf(select):
+                picked = (pl.col("kind") == select.kind) & event_cond(select.where)
+                if select.program is not None:
+                    picked = picked & (pl.col("program") == select.program).fill_null(False)
                 event_sums.append(
-                    pl.when((pl.col("kind") == kind) & event_cond(where)).then(pl.col("count"))
-                    .otherwise(0).sum().mul(scale).alias(name))
-            case ir.MeasureQualified(program):
+                    pl.when(picked).then(pl.col("count")).otherwise(0).sum().mul(scale).alias(name))
+            case core.QualifiedIn(program):
                 tp = tp.with_columns(
-                    pl.when(pl.col(facts.programs[program])).then(scale).otherwise(0)
+                    pl.when(pl.col(state.facts.programs[program])).then(scale).otherwise(0)
                     .cast(pl.Int64).alias(name))
             case _:
                 if name not in tp.columns:  # no award at all
                     tp = tp.with_columns(pl.lit(0, pl.Int64).alias(name))
     if event_sums:
-        kinds = sorted({m.kind for m in measures if isinstance(m, ir.MeasureCount)})
+        kinds = sorted({m.select.kind for m in measures if isinstance(m, core.CountOf)})
         tp = join_flags(
             tp, ev.lazy().filter(pl.col("kind").is_in(kinds)).group_by(K).agg(event_sums)
             .collect(engine="streaming"), 0)
-    factor_digits = 0
-    factor: pl.Expr = pl.lit(1, pl.Int64)
-    reduction, window = policy.reduction, policy.window
-    if reduction is not None and window is not None and reduction.attribute in ROSTER_DATE_COLUMNS:
-        factor_digits = places(reduction.fraction)
-        unit = 10**factor_digits
-        step = int(Fraction(reduction.fraction) * unit)
-        day = pl.col(reduction.attribute)
-        years = day.dt.year().cast(pl.Int64) - window.start.year
-        factor = (pl.when(day.is_between(window.start, window.end))
-                  .then(pl.max_horizontal(pl.lit(unit, pl.Int64) - years * step, pl.lit(0, pl.Int64)))
-                  .otherwise(unit))
-    waived_by: dict[str, list[ir.Waiver]] = {}
-    for waiver in policy.waivers:
-        for name in waiver.names:
-            waived_by.setdefault(name, []).append(waiver)
+    factor_digits, factor = _factor(policy.reduction)
     pieces: list[pl.Expr] = []
     met_all: pl.Expr = pl.lit(True)
     extra: list[pl.Expr] = []
-    for index, requirement in enumerate(sorted(policy.requirements, key=lambda r: r.name)):
+    for index, requirement in enumerate(policy.requirements):
         chosen: Any = None
         required_chain: Any = None
         for line in requirement.lines:
             holds = teacher_cond(line.when)
             amount = plan.fixed(line.amount)
-            if isinstance(line.measure, ir.MeasureCredits):
-                required = (pl.lit(amount, pl.Int64) * factor) // (10**factor_digits)
-            else:
-                required = pl.lit(amount, pl.Int64)
+            required = ((pl.lit(amount, pl.Int64) * factor) // (10**factor_digits) if line.reducible
+                        else pl.lit(amount, pl.Int64))
             actual = pl.col(measures[line.measure])
             if chosen is None:
                 chosen = pl.when(holds).then(actual)
@@ -89,8 +75,8 @@ def requirements(state: BatchState) -> BatchState:
             continue
         actual_col, required_col = f"__a{index}", f"__req{index}"
         waived = pl.lit(False)
-        for waiver in waived_by.get(requirement.name, []):
-            waived = waived | teacher_cond(waiver.when)
+        for cond in requirement.waived_when:
+            waived = waived | teacher_cond(cond)
         extra += [chosen.otherwise(None).alias(actual_col),
                   required_chain.otherwise(None).alias(required_col),
                   waived.alias(f"__wv{index}")]
@@ -113,3 +99,18 @@ def requirements(state: BatchState) -> BatchState:
         pl.concat_str([pl.lit("["), joined, pl.lit("]")]).alias("requirements"),
         met_all.alias("met"),
     ))
+
+
+def _factor(reduction: core.Reduction | None) -> tuple[int, pl.Expr]:
+    """The reduction factor of each teacher as an integer at 10^digits, looked up in the
+    core's table by the year of the teacher's date (1 outside the table's range)."""
+    if reduction is None or reduction.attribute not in ROSTER_DATE_COLUMNS:
+        return 0, pl.lit(1, pl.Int64)
+    digits = max(places(f) for _, f in reduction.factors)
+    unit = 10**digits
+    years = [year for year, _ in reduction.factors]
+    scaled = [int(Fraction(f) * unit) for _, f in reduction.factors]
+    day = pl.col(reduction.attribute)
+    looked_up = day.dt.year().cast(pl.Int64).replace_strict(years, scaled, default=unit,
+                                                            return_dtype=pl.Int64)
+    return digits, pl.when(day.is_between(reduction.start, reduction.end)).then(looked_up).otherwise(unit)

@@ -22,7 +22,7 @@ from typing import Any
 import attrs
 import polars as pl
 
-from credit_rules import ir
+from credit_rules import core, ir
 from credit_rules.eval.bulk.conditions import CondCompiler
 from credit_rules.eval.bulk.fields import (
     Facts,
@@ -50,8 +50,8 @@ class BatchState:
     as_of: dt.date
     trace: bool
     facts: Facts
-    measures: Mapping[ir.Measure, str]
-    rules: tuple[ir.Rule, ...]  # by name: the order of the trace and of award frames
+    measures: Mapping[core.Measure, str]
+    rules: tuple[core.Award, ...]  # by name: the order of the trace and of award frames
     attributes: tuple[str, ...] = ()  # the events' attribute columns
     found: pl.DataFrame = _EMPTY  # teachers (or teacher-periods) named by any event
     ev: pl.DataFrame = _EMPTY
@@ -62,13 +62,18 @@ class BatchState:
     @classmethod
     def start(cls, plan: BulkPlan, source: pl.LazyFrame, roster: pl.DataFrame, as_of: dt.date,
               *, trace: bool) -> BatchState:
-        policy = plan.policy
-        return cls(plan, source, roster, as_of, trace, needed_facts(policy),
-                   measure_names(policy), tuple(sorted(policy.rules, key=lambda r: r.name)))
+        lowered = plan.core
+        return cls(plan, source, roster, as_of, trace, needed_facts(lowered),
+                   measure_names(lowered), lowered.awards)
 
     @property
     def policy(self) -> ir.Policy:
         return self.plan.policy
+
+    @property
+    def core(self) -> core.Policy:
+        """The decisions every stage reads (:mod:`credit_rules.core`)."""
+        return self.plan.core
 
     def event_cond(self, *, view: bool = False) -> CondCompiler:
         """Conditions on events (``view``: on awards, with the credited category/level)."""

@@ -16,7 +16,7 @@ import attrs
 import numpy as np
 import polars as pl
 
-from credit_rules import ir
+from credit_rules import core
 from credit_rules.eval.bulk.render import dumps, json_text, object_text, render
 from credit_rules.eval.bulk.state import BatchState, K, join_flags
 
@@ -46,8 +46,8 @@ def totals(state: BatchState) -> BatchState:
 
     sums: dict[str, pl.Series] = {"credits_k": per_key(credited), "hours_k": per_key(hours)}
     for measure, name in state.measures.items():
-        if isinstance(measure, ir.MeasureCredits | ir.MeasureHours):
-            value = credited if isinstance(measure, ir.MeasureCredits) else hours
+        if isinstance(measure, core.CreditedOf | core.HoursOf):
+            value = credited if isinstance(measure, core.CreditedOf) else hours
             sums[name] = per_key(value, awards[f"__v{name}"].fill_null(False).to_numpy())
     texts: dict[str, list[pl.Expr]] = {}
     grouped: list[tuple[str, str]] = []

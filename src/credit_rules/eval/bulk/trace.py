@@ -15,7 +15,7 @@ import attrs
 import numpy as np
 import polars as pl
 
-from credit_rules import ir
+from credit_rules import core
 from credit_rules.eval.bulk.plan import BulkPlan
 from credit_rules.eval.bulk.render import dumps, json_text, render
 from credit_rules.eval.bulk.state import ROW, BatchState, K
@@ -30,7 +30,7 @@ def trace(state: BatchState) -> BatchState:
 
 def _trace(
     plan: BulkPlan, tp: pl.DataFrame, awards: pl.DataFrame, ev: pl.DataFrame,
-    rules: Sequence[ir.Rule],
+    rules: Sequence[core.Award],
 ) -> pl.DataFrame:
     """``trace``: per rule (by name) its credited and hours and its events' ids, in order.
 
