@@ -382,3 +382,11 @@ def walk(node: object) -> Iterator[object]:
 def nodes(node: object, kind: type[_N]) -> list[_N]:
     """The nodes of one type under ``node`` (see :func:`walk`)."""
     return [n for n in walk(node) if isinstance(n, kind)]
+
+
+def cond_nodes(cond: Cond | None) -> list[Cond]:
+    """Every node of a condition tree, itself first (see :func:`walk`)."""
+    return [n for n in walk(cond) if isinstance(n, _COND_TYPES)]
+
+
+_COND_TYPES = (Compare, Member, HasRole, DateBound, Qualified, EventsExist, Ranked, And, Or, Not)

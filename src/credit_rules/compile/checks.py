@@ -237,16 +237,7 @@ def check_unsatisfiable_requirements(policy: ir.Policy, tree: ast.Policy) -> lis
 
 
 def _mentions(cond: ir.Cond | None, predicate: Callable[[ir.Cond], bool]) -> bool:
-    if cond is None:
-        return False
-    if predicate(cond):
-        return True
-    match cond:
-        case ir.And(items) | ir.Or(items):
-            return any(_mentions(i, predicate) for i in items)
-        case ir.Not(item):
-            return _mentions(item, predicate)
-    return False
+    return any(predicate(node) for node in ir.cond_nodes(cond))
 
 
 def check_unused(policy: ir.Policy, tree: ast.Policy) -> list[Diagnostic]:

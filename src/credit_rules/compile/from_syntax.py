@@ -469,14 +469,7 @@ class _Translator:
 
 
 def _mentions_ranked(cond: ir.Cond) -> bool:
-    match cond:
-        case ir.Ranked():
-            return True
-        case ir.And(items) | ir.Or(items):
-            return any(_mentions_ranked(i) for i in items)
-        case ir.Not(item):
-            return _mentions_ranked(item)
-    return False
+    return bool(ir.nodes(cond, ir.Ranked))
 
 
 def _unit_word(measure: ir.Measure) -> str:

@@ -47,14 +47,10 @@ def _conds(policy: ir.Policy) -> Iterator[ir.Cond]:
 
 
 def _atoms(cond: ir.Cond) -> Iterator[ir.Cond]:
-    match cond:
-        case ir.And(items) | ir.Or(items):
-            for item in items:
-                yield from _atoms(item)
-        case ir.Not(item):
-            yield from _atoms(item)
-        case _:
-            yield cond
+    """The comparison leaves of a condition."""
+    for node in ir.cond_nodes(cond):
+        if not isinstance(node, ir.And | ir.Or | ir.Not):
+            yield node
 
 
 def policy_usage(policy: ir.Policy) -> Usage:

@@ -220,17 +220,3 @@ class CondCompiler:
                     raise Unsupported("`ranked` outside `excellent`")
                 return self.ranked(rank)
         raise Unsupported(f"condition {cond!r}")
-
-
-def walk(cond: ir.Cond | None) -> list[ir.Cond]:
-    """Every node of a condition tree (for collecting the facts it needs)."""
-    if cond is None:
-        return []
-    out: list[ir.Cond] = [cond]
-    match cond:
-        case ir.And(items) | ir.Or(items):
-            for item in items:
-                out.extend(walk(item))
-        case ir.Not(item):
-            out.extend(walk(item))
-    return out
