@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from lark import Lark, logger
 
-from conftest import POLICIES, ROOT
+from conftest import POLICIES, ROOT, GoldenCheck
 from credit_rules.compile import compile_source
 from credit_rules.errors import PolicyError
 from credit_rules.syntax import ast
@@ -81,15 +81,12 @@ def test_chinese_example_is_canonical_chinese() -> None:
 
 # ------------------------------------------------------------------ golden files
 @pytest.mark.parametrize("case", CASES, ids=[c.stem for c in CASES])
-def test_formatted_output_matches_golden(case: Path, update_golden: bool) -> None:
+def test_formatted_output_matches_golden(case: Path, golden: GoldenCheck) -> None:
     """Each golden input formats to exactly the reviewed text, and that text is a fixed point."""
     lang = "zh" if case.stem.endswith("_zh") else "en"
     source = case.read_text(encoding="utf-8")
     actual = fmt(source, lang)
-    expected_file = case.with_suffix(".expected")
-    if update_golden or not expected_file.exists():
-        expected_file.write_text(actual, encoding="utf-8")
-    assert actual == expected_file.read_text(encoding="utf-8")
+    golden(case.with_suffix(".expected"), actual)
     assert fmt(actual, lang) == actual
     assert parse(actual) == parse(source)
 
