@@ -62,6 +62,14 @@ def run(engine: str, shipped: Callable[[str], Policy]) -> Run:
     return go
 
 
+def examples(quick: int, soak: int) -> pytest.MarkDecorator:
+    """Parametrize a property test's ``examples``: ``quick`` in the default run, which keeps the
+    suite within its time budget, and ``soak`` behind the ``slow`` marker (``pytest -m slow``)."""
+    return pytest.mark.parametrize("examples", [
+        pytest.param(quick, id="quick"), pytest.param(soak, id="soak", marks=pytest.mark.slow),
+    ])
+
+
 def only(rows: list[LedgerRow], teacher_id: str) -> LedgerRow:
     found = [r for r in rows if r.teacher_id == teacher_id]
     assert len(found) == 1, found
