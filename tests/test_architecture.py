@@ -8,6 +8,7 @@ a new one fails, and so does an entry that no longer happens (delete it from the
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -135,10 +136,15 @@ def private_attributes(tree: ast.Module, aliases: dict[str, str]) -> Iterator[st
             break
 
 
+@functools.cache
+def parsed(path: Path) -> ast.Module:
+    return ast.parse(path.read_text(encoding="utf-8"), str(path))
+
+
 def violations() -> set[str]:
     found: set[str] = set()
     for module, path in MODULES.items():
-        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        tree = parsed(path)
         aliases: dict[str, str] = {}
         for target, name, bound in imports(module, tree):
             aliases.update(bound)

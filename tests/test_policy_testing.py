@@ -195,7 +195,8 @@ def test_invariants_catch_a_broken_policy(tmp_path: Path) -> None:
     outcome = run_invariant(put, invariant, examples=200)
     assert outcome.counterexample is not None
     assert "kind = reprimand" in outcome.counterexample
-    assert run_invariant(load(POLICIES / "shandong_remote_2017.policy"), invariant, examples=50).passed
+    # the shipped policy itself passes (its soak run, `pytest -m slow`, checks 200 inputs)
+    assert run_invariant(load(POLICIES / "shandong_remote_2017.policy"), invariant, examples=15).passed
 
 
 def test_every_shipped_policy_carries_tests_and_an_invariant() -> None:
@@ -290,7 +291,8 @@ def test_cli_reports_a_policy_that_does_not_compile(tmp_path: Path) -> None:
 
 
 def test_cli_runs_the_shipped_policies() -> None:
-    code, out = invoke("test", str(POLICIES), "--examples", "5", "--threshold", "80")
+    # one input per invariant: the invariants themselves are checked by the plugin's items
+    code, out = invoke("test", str(POLICIES), "--examples", "1", "--threshold", "80")
     assert code == 0, out
     assert re.search(r"^\d+ passed, 0 failed$", out, re.MULTILINE)
 

@@ -26,7 +26,7 @@ ALL = {p.stem: load_policy(p) for p in sorted(POLICIES.glob("*.policy"))}
 AS_OF = dt.date(2023, 10, 1)
 SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 # Generated inputs per property and engine: QUICK in the default run, SOAK behind `pytest -m slow`.
-QUICK, SOAK = 25, 300
+QUICK, SOAK = 15, 300
 
 days = st.dates(dt.date(2017, 8, 25), dt.date(2026, 1, 5))
 hours = st.sampled_from(["0", "0.5", "1", "2", "2.5", "10", "12", "30", "0.1"])
@@ -170,7 +170,7 @@ def test_adding_a_training_event_never_lowers_credits(engine: str, examples: int
     check()
 
 
-@examples(quick=15, soak=150)
+@examples(quick=10, soak=150)
 def test_many_tenths_of_a_credit_sum_exactly(engine: str, examples: int) -> None:
     """n events of 0.1 credits credit exactly n/10 — no binary float on the way."""
 
@@ -186,7 +186,7 @@ def test_many_tenths_of_a_credit_sum_exactly(engine: str, examples: int) -> None
     check()
 
 
-@examples(quick=15, soak=150)
+@examples(quick=10, soak=150)
 def test_many_tenths_of_an_hour_convert_exactly(engine: str, examples: int) -> None:
     """n trainings of 0.1 hours at 10 hours = 1 credit give exactly n/100 credits."""
 
