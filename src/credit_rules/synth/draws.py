@@ -13,6 +13,7 @@ import polars as pl
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
+FloatArray = npt.NDArray[np.float64]
 Codes = npt.NDArray[np.signedinteger[Any]]
 
 #: Seconds in a day; instants are seconds since 1970-01-01 (naive local time).

@@ -27,6 +27,7 @@ from credit_rules.synth.draws import (
     ZIYANG,
     BoolArray,
     Codes,
+    FloatArray,
     IntArray,
     day_number,
     decode,
@@ -203,34 +204,35 @@ def _scenario(
     return teacher, _in_days(rng, lo, hi)
 
 
-def _block_events(
-    rng: np.random.Generator, tt: _Teachers, events_per_teacher: int, first: int, last: int,
-    boundaries: tuple[IntArray, IntArray], semesters: tuple[IntArray, IntArray],
-) -> dict[str, Codes]:
-    """Events of one block of teachers, sorted by (teacher, instant); codes, not strings."""
-    n = tt.n
-    parts = _Parts()
-    idle = rng.random(n) < IDLE_SHARE
-    lo_day = np.maximum(tt.hired, first)
-    hi_day = np.minimum(tt.retired, last)
-    active = ~idle & (lo_day <= hi_day)
-    u = rng.random(n)
+@attrs.define
+class _Block:
+    """One block of teachers while its events are drawn: its stream, who is active when, and
+    the events drawn so far. Scenarios draw in a fixed order from the one stream."""
 
-    def grades(k: int, p: Sequence[float]) -> IntArray:
-        return weighted(rng, k, p)  # excellent, qualified, unqualified
+    rng: np.random.Generator
+    tt: _Teachers
+    active: BoolArray  # has events at all (not idle, and active inside first..last)
+    lo_day: IntArray  # first day of each teacher's events
+    hi_day: IntArray  # last day of each teacher's events
+    parts: _Parts = attrs.field(factory=_Parts)
 
-    def active_on(teacher: IntArray, day: IntArray) -> BoolArray:
-        return (day >= tt.hired[teacher]) & (day <= tt.retired[teacher])
+    def grades(self, k: int, p: Sequence[float]) -> IntArray:
+        return weighted(self.rng, k, p)  # excellent, qualified, unqualified
 
-    def emit(teacher: IntArray, day: IntArray, sec: IntArray | int, kind: str,
+    def emit(self, teacher: IntArray, day: IntArray, sec: IntArray | int, kind: str,
              **codes: IntArray | int) -> None:
-        keep = active[teacher] & active_on(teacher, day)
+        """Add the events of active teachers on days they are employed."""
+        tt = self.tt
+        keep = self.active[teacher] & (day >= tt.hired[teacher]) & (day <= tt.retired[teacher])
         sec_arr = np.broadcast_to(np.asarray(sec, dtype=np.int64), day.shape)
-        parts.add(teacher[keep], day[keep] * DAY + sec_arr[keep], kind=_K[kind],
-                  **{k: (v[keep] if isinstance(v, np.ndarray) else v) for k, v in codes.items()})
+        self.parts.add(teacher[keep], day[keep] * DAY + sec_arr[keep], kind=_K[kind],
+                       **{k: (v[keep] if isinstance(v, np.ndarray) else v) for k, v in codes.items()})
 
-    # Shandong remote 2017: ~70% take part, 10% assessed twice (the latest counts); 30% of
-    # assessments on the last day at 23:59:59, a few just after the window.
+
+def _remote_2017(block: _Block, u: FloatArray) -> None:
+    """Shandong remote 2017: ~70% take part, 10% assessed twice (the latest counts); 30% of
+    assessments on the last day at 23:59:59, a few just after the window."""
+    rng, n, emit, grades = block.rng, block.tt.n, block.emit, block.grades
     part = u < 0.70
     teacher, day = _scenario(rng, part, REMOTE, (0.9, 0.1))
     k = teacher.size
@@ -247,7 +249,11 @@ def _block_events(
     day = _in_days(rng, np.full(teacher.size, REMOTE[0]), np.full(teacher.size, REMOTE[1]))
     emit(teacher, day, _tod(rng, teacher.size), "task_missed", program=_P["remote-2017"])
 
-    # Reprimands: ~0.5% of teachers, half of them inside the remote-2017 window.
+
+def _reprimands(block: _Block) -> None:
+    """Reprimands: ~0.5% of teachers, half of them inside the remote-2017 window."""
+    rng, n, emit = block.rng, block.tt.n, block.emit
+    lo_day, hi_day = block.lo_day, block.hi_day
     rep = rng.random(n) < 0.005
     teacher = np.flatnonzero(rep).astype(np.int64)
     inside = rng.random(teacher.size) < 0.5
@@ -258,8 +264,11 @@ def _block_events(
     )
     emit(teacher, day, _tod(rng, teacher.size), "reprimand")
 
-    # Ziyang 2017 (county K001): online and offline assessments, and 1-2 scores 40..100 per
-    # teacher; half of the scores at one common exam instant (ties across teachers).
+
+def _ziyang_2017(block: _Block) -> None:
+    """Ziyang 2017 (county K001): online and offline assessments, and 1-2 scores 40..100 per
+    teacher; half of the scores at one common exam instant (ties across teachers)."""
+    rng, tt, n, emit = block.rng, block.tt, block.tt.n, block.emit
     zy = tt.ziyang & (rng.random(n) < 0.95)
     for prog, p_ok in (("online", 0.93), ("offline", 0.88)):
         teacher, day = _scenario(rng, zy, ZIYANG, (1.0,))
@@ -274,8 +283,11 @@ def _block_events(
     score2 = np.where((rng.random(k) < 0.1) & (score2 < 200), score2 + 1, score2)  # x.5
     emit(teacher, day, sec, "assessment", program=_P["ziyang-2017"], score2=score2)
 
-    # Lanxi 2023: school-based assessment (some on and just past the bounds) and one
-    # reflection of 300..3000 words, some on 2023-04-30 23:59:59, some on 2023-05-01.
+
+def _lanxi_2023(block: _Block) -> None:
+    """Lanxi 2023: school-based assessment (some on and just past the bounds) and one
+    reflection of 300..3000 words, some on 2023-04-30 23:59:59, some on 2023-05-01."""
+    rng, n, emit, grades = block.rng, block.tt.n, block.emit, block.grades
     teacher, day = _scenario(rng, rng.random(n) < 0.65, LANXI, (0.92, 0.08))
     k = teacher.size
     edge = weighted(rng, k, (0.88, 0.03, 0.03, 0.03, 0.03))
@@ -295,7 +307,10 @@ def _block_events(
     words = np.where(rng.random(k) < 0.05, 1000, words)
     emit(teacher, day, sec, "reflection", words=words)
 
-    # Annual 2023: ed-tech assessment for ~80%, a few re-assessed, a few just before the year.
+
+def _annual_2023(block: _Block) -> None:
+    """Annual 2023: ed-tech assessment for ~80%, a few re-assessed, a few just before the year."""
+    rng, n, emit, grades = block.rng, block.tt.n, block.emit, block.grades
     teacher, day = _scenario(rng, rng.random(n) < 0.8, ANNUAL, (0.9, 0.1))
     k = teacher.size
     early = rng.random(k) < 0.05
@@ -304,15 +319,23 @@ def _block_events(
     emit(teacher, day, sec, "assessment", program=_P["ed-tech"],
          grade=grades(k, (0.10, 0.78, 0.12)))
 
-    # Probation training for teachers hired from 2017 on: 1, sometimes 2, in the first year.
+
+def _probation(block: _Block) -> None:
+    """Probation training for teachers hired from 2017 on: 1, sometimes 2, in the first year."""
+    rng, tt, n, emit = block.rng, block.tt, block.tt.n, block.emit
     newbie = tt.hired >= REMOTE[0]
     count = np.where(newbie, 1 + (rng.random(n) < 0.2), 0)
     teacher = np.repeat(np.arange(n, dtype=np.int64), count)
     day = tt.hired[teacher] + rng.integers(0, 330, size=teacher.size, dtype=np.int64)
     emit(teacher, day, _tod(rng, teacher.size), "probation_training", program=_P["probation"])
 
-    # Background: the teacher's remaining events, kinds by role profile, spread over their
-    # active days; observations and reflections half concentrated in 3 focus semesters.
+
+def _background(block: _Block, events_per_teacher: int, boundaries: tuple[IntArray, IntArray],
+                semesters: tuple[IntArray, IntArray]) -> None:
+    """Background: the teacher's remaining events, kinds by role profile, spread over their
+    active days; observations and reflections half concentrated in 3 focus semesters."""
+    rng, tt, n, grades = block.rng, block.tt, block.tt.n, block.grades
+    parts, active, lo_day, hi_day = block.parts, block.active, block.lo_day, block.hi_day
     n_scn = np.bincount(np.concatenate(parts.cols.get("teacher", [np.empty(0, np.int64)])),
                         minlength=n)
     activity = rng.lognormal(-0.045, 0.3, n)
@@ -385,7 +408,28 @@ def _block_events(
     bg_cols["grade"][asm] = grades(k, (0.1, 0.8, 0.1))
     kinds = np.array([_K[name] for name in _BG_KINDS], dtype=np.int64)
     parts.add(teacher, day * DAY + sec, kind=kinds[kind], **bg_cols)
-    cols = parts.arrays()
+
+
+#: The policy scenarios of SPEC §6, drawn in this order before each teacher's background.
+_SCENARIOS = (_reprimands, _ziyang_2017, _lanxi_2023, _annual_2023, _probation)
+
+
+def _block_events(
+    rng: np.random.Generator, tt: _Teachers, events_per_teacher: int, first: int, last: int,
+    boundaries: tuple[IntArray, IntArray], semesters: tuple[IntArray, IntArray],
+) -> dict[str, Codes]:
+    """Events of one block of teachers, sorted by (teacher, instant); codes, not strings."""
+    n = tt.n
+    idle = rng.random(n) < IDLE_SHARE
+    lo_day = np.maximum(tt.hired, first)
+    hi_day = np.minimum(tt.retired, last)
+    block = _Block(rng, tt, ~idle & (lo_day <= hi_day), lo_day, hi_day)
+    u = rng.random(n)  # drawn before any scenario: the order of draws fixes the data of a seed
+    _remote_2017(block, u)
+    for scenario in _SCENARIOS:
+        scenario(block)
+    _background(block, events_per_teacher, boundaries, semesters)
+    cols = block.parts.arrays()
 
     # Keep what lies inside first..last, order by (teacher, instant), then make ~1% of
     # events tie with the teacher's previous event.
