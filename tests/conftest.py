@@ -62,6 +62,14 @@ def run(engine: str, shipped: Callable[[str], Policy]) -> Run:
     return go
 
 
+def examples(quick: int, soak: int) -> pytest.MarkDecorator:
+    """Parametrize a property test's ``examples``: ``quick`` in the default run, which keeps the
+    suite within its time budget, and ``soak`` behind the ``slow`` marker (``pytest -m slow``)."""
+    return pytest.mark.parametrize("examples", [
+        pytest.param(quick, id="quick"), pytest.param(soak, id="soak", marks=pytest.mark.slow),
+    ])
+
+
 def only(rows: list[LedgerRow], teacher_id: str) -> LedgerRow:
     found = [r for r in rows if r.teacher_id == teacher_id]
     assert len(found) == 1, found
@@ -82,3 +90,33 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture
 def update_golden(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--update-golden"))
+
+
+GoldenCheck = Callable[[Path, str], None]
+
+
+def _shown(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def assert_golden(expected_file: Path, actual: str, *, update: bool) -> None:
+    """Compare ``actual`` with a reviewed golden file. Only ``update`` (``--update-golden``)
+    writes one: without it a missing file fails, so a new case cannot pass unreviewed."""
+    if update:
+        expected_file.write_text(actual, encoding="utf-8")
+    elif not expected_file.exists():
+        pytest.fail(f"{_shown(expected_file)} is missing: run `pytest --update-golden` "
+                    "and review the new file with `git diff`", pytrace=False)
+    assert actual == expected_file.read_text(encoding="utf-8"), (
+        f"{_shown(expected_file)} differs; if the change is intended, run `pytest --update-golden` "
+        "and review the diff")
+
+
+@pytest.fixture
+def golden(update_golden: bool) -> GoldenCheck:
+    """:func:`assert_golden` with the session's ``--update-golden``."""
+
+    def check(expected_file: Path, actual: str) -> None:
+        assert_golden(expected_file, actual, update=update_golden)
+
+    return check

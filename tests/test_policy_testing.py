@@ -9,13 +9,19 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from conftest import POLICIES
+from conftest import POLICIES, examples
 from credit_rules.cli import main
+from credit_rules.eval import interpreter
 from credit_rules.syntax import ast
 from credit_rules.syntax.parser import parse
+from credit_rules.testing.blocks import PolicyUnderTest, value_text
 from credit_rules.testing.coverage import Coverage
+from credit_rules.testing.invariants import counterexample_block, counterexample_test
 from credit_rules.testing.runner import load, run_file, run_invariant, run_test
+from credit_rules.testing.strategies import Case, cases
 
 pytest_plugins = ["pytester"]
 
@@ -195,7 +201,45 @@ def test_invariants_catch_a_broken_policy(tmp_path: Path) -> None:
     outcome = run_invariant(put, invariant, examples=200)
     assert outcome.counterexample is not None
     assert "kind = reprimand" in outcome.counterexample
-    assert run_invariant(load(POLICIES / "shandong_remote_2017.policy"), invariant, examples=50).passed
+    # the shipped policy itself passes (its soak run, `pytest -m slow`, checks 200 inputs)
+    assert run_invariant(load(POLICIES / "shandong_remote_2017.policy"), invariant, examples=15).passed
+
+
+SHIPPED = {path.stem: load(path) for path in sorted(POLICIES.glob("*.policy"))}
+CASES = {put.path: cases(put.policy) for put in SHIPPED.values()}
+
+
+@st.composite
+def shipped_cases(draw: st.DrawFn) -> tuple[PolicyUnderTest, Case]:
+    put = SHIPPED[draw(st.sampled_from(sorted(SHIPPED)))]
+    return put, draw(CASES[put.path])
+
+
+@examples(quick=15, soak=300)
+def test_counterexample_blocks_are_printed_by_the_formatter_and_read_back(examples: int) -> None:
+    """A generated case printed as a counterexample block parses back to the very ast.Test built
+    for it, and its rows read back as the same text: pasting it reproduces the input."""
+
+    @settings(max_examples=examples, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(shipped_cases())
+    def check(drawn: tuple[PolicyUnderTest, Case]) -> None:
+        put, case = drawn
+        invariant = put.invariants[0]
+        results = interpreter.evaluate_detailed(put.policy, case.event_table(put.policy.timezone).events(),
+                                                case.teachers(), as_of=case.as_of)
+        failing = results[0] if results else None
+        test = counterexample_test(put, invariant, case, failing)
+        block = counterexample_block(put, invariant, case, failing)
+        (parsed,) = parse(f"policy p\n\n{block}\n").items
+        assert parsed == test
+        assert isinstance(parsed, ast.Test)
+        rows = [{"teacher_id" if isinstance(c, ast.TestTeacher) else "event_id":
+                 c.teacher_id if isinstance(c, ast.TestTeacher) else c.event_id,
+                 **{a.name: value_text(a.value) for a in c.attributes}}
+                for c in parsed.clauses if isinstance(c, ast.TestTeacher | ast.TestEvent)]
+        assert rows == [*case.roster, *case.events]
+
+    check()
 
 
 def test_every_shipped_policy_carries_tests_and_an_invariant() -> None:
@@ -290,7 +334,8 @@ def test_cli_reports_a_policy_that_does_not_compile(tmp_path: Path) -> None:
 
 
 def test_cli_runs_the_shipped_policies() -> None:
-    code, out = invoke("test", str(POLICIES), "--examples", "5", "--threshold", "80")
+    # one input per invariant: the invariants themselves are checked by the plugin's items
+    code, out = invoke("test", str(POLICIES), "--examples", "1", "--threshold", "80")
     assert code == 0, out
     assert re.search(r"^\d+ passed, 0 failed$", out, re.MULTILINE)
 

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from lark import Lark, logger
 
-from conftest import POLICIES, ROOT
+from conftest import POLICIES, ROOT, GoldenCheck, examples
 from credit_rules.compile import compile_source
 from credit_rules.errors import PolicyError
 from credit_rules.syntax import ast
@@ -30,7 +30,9 @@ GOLDEN = Path(__file__).parent / "golden" / "fmt"
 CASES = sorted(GOLDEN.glob("*.policy"))
 ZH_EXAMPLE = ROOT / "examples" / "shandong_remote_2017_zh.policy"
 HEADER = "policy p\n"
-PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTY = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Generated trees per property: QUICK in the default run, SOAK behind `pytest -m slow`.
+QUICK, SOAK = 40, 1000
 
 
 def fmt(text: str, lang: str = "en") -> str:
@@ -81,48 +83,64 @@ def test_chinese_example_is_canonical_chinese() -> None:
 
 # ------------------------------------------------------------------ golden files
 @pytest.mark.parametrize("case", CASES, ids=[c.stem for c in CASES])
-def test_formatted_output_matches_golden(case: Path, update_golden: bool) -> None:
+def test_formatted_output_matches_golden(case: Path, golden: GoldenCheck) -> None:
     """Each golden input formats to exactly the reviewed text, and that text is a fixed point."""
     lang = "zh" if case.stem.endswith("_zh") else "en"
     source = case.read_text(encoding="utf-8")
     actual = fmt(source, lang)
-    expected_file = case.with_suffix(".expected")
-    if update_golden or not expected_file.exists():
-        expected_file.write_text(actual, encoding="utf-8")
-    assert actual == expected_file.read_text(encoding="utf-8")
+    golden(case.with_suffix(".expected"), actual)
     assert fmt(actual, lang) == actual
     assert parse(actual) == parse(source)
 
 
 # ------------------------------------------------------------------ properties
-@PROPERTY
-@given(policy_asts())
-def test_generated_trees_round_trip_in_both_languages(tree: ast.Policy) -> None:
+@examples(quick=QUICK, soak=SOAK)
+def test_generated_trees_round_trip_in_both_languages(examples: int) -> None:
     """parse(print(ast)) == ast for generated ASTs, with English and with Chinese keywords."""
-    for lang in ("en", "zh"):
-        assert parse(print_policy(tree, lang=lang)) == tree  # type: ignore[arg-type]
+
+    @settings(PROPERTY, max_examples=examples)
+    @given(policy_asts())
+    def check(tree: ast.Policy) -> None:
+        for lang in ("en", "zh"):
+            assert parse(print_policy(tree, lang=lang)) == tree  # type: ignore[arg-type]
+
+    check()
 
 
-@PROPERTY
-@given(policy_asts(), st.sampled_from(["en", "zh"]))
-def test_formatting_is_idempotent(tree: ast.Policy, lang: str) -> None:
+@examples(quick=QUICK, soak=SOAK)
+def test_formatting_is_idempotent(examples: int) -> None:
     """fmt(fmt(x)) == fmt(x)."""
-    once = print_policy(tree, lang=lang)  # type: ignore[arg-type]
-    assert fmt(once, lang) == once
+
+    @settings(PROPERTY, max_examples=examples)
+    @given(policy_asts(), st.sampled_from(["en", "zh"]))
+    def check(tree: ast.Policy, lang: str) -> None:
+        once = print_policy(tree, lang=lang)  # type: ignore[arg-type]
+        assert fmt(once, lang) == once
+
+    check()
 
 
-@PROPERTY
-@given(policy_asts())
-def test_chinese_and_english_text_parse_to_the_same_tree(tree: ast.Policy) -> None:
+@examples(quick=QUICK, soak=SOAK)
+def test_chinese_and_english_text_parse_to_the_same_tree(examples: int) -> None:
     """`fmt --lang zh` and `fmt --lang en` of one policy are two spellings of one AST."""
-    assert parse(print_policy(tree, lang="zh")) == parse(print_policy(tree, lang="en"))
+
+    @settings(PROPERTY, max_examples=examples)
+    @given(policy_asts())
+    def check(tree: ast.Policy) -> None:
+        assert parse(print_policy(tree, lang="zh")) == parse(print_policy(tree, lang="en"))
+
+    check()
+
+
+# Built once: a recursive strategy rebuilt inside every draw made this test take minutes.
+SMALL_TREES = policy_asts(max_statements=4)
 
 
 @st.composite
 def commented_texts(draw: st.DrawFn) -> tuple[str, str]:
     """A printed policy with comments sprinkled on their own lines and after code."""
     lang = draw(st.sampled_from(["en", "zh"]))
-    lines = print_policy(draw(policy_asts(max_statements=4)), lang=lang).splitlines()  # type: ignore[arg-type]
+    lines = print_policy(draw(SMALL_TREES), lang=lang).splitlines()  # type: ignore[arg-type]
     out: list[str] = []
     for n, line in enumerate(lines):
         if draw(st.integers(0, 3)) == 0:
@@ -135,21 +153,26 @@ def commented_texts(draw: st.DrawFn) -> tuple[str, str]:
     return lang, "\n".join(out) + "\n"
 
 
-@PROPERTY
-@given(commented_texts())
-def test_every_comment_survives_formatting(case: tuple[str, str]) -> None:
+@examples(quick=QUICK, soak=SOAK)
+def test_every_comment_survives_formatting(examples: int) -> None:
     """Every comment's text is in the output, trailing ones still after code, and fmt stays idempotent."""
-    lang, text = case
-    tree = parse(text)
-    once = print_policy(tree, lang=lang)  # type: ignore[arg-type]
-    printed = once.splitlines()
-    for comment in tree.comments:
-        assert comment.text in once
-        if comment.text.startswith("# trailing"):
-            # still after code (two trailing comments of one printed line are joined at its end)
-            assert any(comment.text in line and not line.lstrip().startswith("#") for line in printed)
-    assert parse(once) == tree
-    assert fmt(once, lang) == once
+
+    @settings(PROPERTY, max_examples=examples)
+    @given(commented_texts())
+    def check(case: tuple[str, str]) -> None:
+        lang, text = case
+        tree = parse(text)
+        once = print_policy(tree, lang=lang)  # type: ignore[arg-type]
+        printed = once.splitlines()
+        for comment in tree.comments:
+            assert comment.text in once
+            if comment.text.startswith("# trailing"):
+                # still after code (two trailing comments of one printed line are joined at its end)
+                assert any(comment.text in line and not line.lstrip().startswith("#") for line in printed)
+        assert parse(once) == tree
+        assert fmt(once, lang) == once
+
+    check()
 
 
 def _paren_pairs(text: str) -> list[tuple[int, int]]:
@@ -163,11 +186,20 @@ def _paren_pairs(text: str) -> list[tuple[int, int]]:
     return pairs
 
 
-@PROPERTY
-@given(conditions())
-def test_conditions_print_with_only_the_parentheses_they_need(cond: ast.Cond) -> None:
+@examples(quick=2 * QUICK, soak=SOAK)
+def test_conditions_print_with_only_the_parentheses_they_need(examples: int) -> None:
     """Conditions read back as the same tree, and dropping any pair of grouping parentheses would
     change it, except the ones kept around an `and` inside an `or` for the reader."""
+
+    @settings(PROPERTY, max_examples=examples)
+    @given(conditions())
+    def check(cond: ast.Cond) -> None:
+        _check_minimal_parentheses(cond)
+
+    check()
+
+
+def _check_minimal_parentheses(cond: ast.Cond) -> None:
     tree = ast.Policy(ast.Header("p"), (ast.Invariant("i", cond),))
     printed = print_policy(tree)
     assert parse(printed) == tree

@@ -1,4 +1,4 @@
-"""Properties every engine must keep (SPEC §4 last bullet, issue #2)."""
+"""Properties every engine must keep (SPEC §4 last bullet, issue #2); each runs once per engine."""
 
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import POLICIES
+from conftest import POLICIES, examples
+from credit_rules.api import evaluate
 from credit_rules.compile import compile_ast, load_policy
-from credit_rules.eval.interpreter import evaluate
 from credit_rules.io import load_events
-from credit_rules.records import Event
+from credit_rules.ir import Policy
+from credit_rules.records import Event, LedgerRow, Teacher
 from credit_rules.schema import CATEGORIES, LEVELS
 from credit_rules.syntax.parser import parse_file
 from credit_rules.testing.builders import make_event, make_teacher
@@ -23,7 +24,9 @@ from credit_rules.testing.builders import make_event, make_teacher
 FIVE_YEAR = load_policy(POLICIES / "five_year_cycle.policy")
 ALL = {p.stem: load_policy(p) for p in sorted(POLICIES.glob("*.policy"))}
 AS_OF = dt.date(2023, 10, 1)
-SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Generated inputs per property and engine: QUICK in the default run, SOAK behind `pytest -m slow`.
+QUICK, SOAK = 15, 300
 
 days = st.dates(dt.date(2017, 8, 25), dt.date(2026, 1, 5))
 hours = st.sampled_from(["0", "0.5", "1", "2", "2.5", "10", "12", "30", "0.1"])
@@ -67,30 +70,47 @@ TEACHERS = {
 }
 
 
-def ledger(policy_name: str, events: list[Event]) -> list[dict[str, object]]:
-    return [r.to_json() for r in evaluate(ALL[policy_name], events, TEACHERS, as_of=AS_OF)]
+def rows(engine: str, policy: Policy, events: list[Event], teachers: dict[str, Teacher] | None = None,
+         ) -> tuple[LedgerRow, ...]:
+    """The ledger rows of ``engine`` (teachers default to TEACHERS)."""
+    return evaluate(policy, events, TEACHERS if teachers is None else teachers, as_of=AS_OF,
+                    engine=engine).rows  # type: ignore[arg-type]
 
 
-@SETTINGS
-@given(event_lists(), st.randoms(use_true_random=False), st.sampled_from(sorted(ALL)))
-def test_shuffling_events_changes_nothing(events: list[Event], rnd: random.Random, name: str) -> None:
+def ledger(engine: str, policy: Policy, events: list[Event]) -> list[dict[str, object]]:
+    """The ledger of ``engine`` as JSON rows: what byte-identical ledgers compare."""
+    return [r.to_json() for r in rows(engine, policy, events)]
+
+
+@examples(quick=QUICK, soak=SOAK)
+def test_shuffling_events_changes_nothing(engine: str, examples: int) -> None:
     """The order events arrive in never changes a ledger."""
-    shuffled = list(events)
-    rnd.shuffle(shuffled)
-    assert ledger(name, shuffled) == ledger(name, events)
+
+    @settings(SETTINGS, max_examples=examples)
+    @given(event_lists(), st.randoms(use_true_random=False), st.sampled_from(sorted(ALL)))
+    def check(events: list[Event], rnd: random.Random, name: str) -> None:
+        shuffled = list(events)
+        rnd.shuffle(shuffled)
+        assert ledger(engine, ALL[name], shuffled) == ledger(engine, ALL[name], events)
+
+    check()
 
 
-@SETTINGS
-@given(event_lists(), st.randoms(use_true_random=False), st.sampled_from(sorted(ALL)))
-def test_shuffling_rules_changes_nothing(events: list[Event], rnd: random.Random, name: str) -> None:
+@examples(quick=QUICK, soak=SOAK)
+def test_shuffling_rules_changes_nothing(engine: str, examples: int) -> None:
     """The order of rules, caps and requirements in the file never changes a ledger."""
-    tree = parse_file(POLICIES / f"{name}.policy")
-    items = list(tree.items)
-    rnd.shuffle(items)
-    reordered, diagnostics = compile_ast(attrs.evolve(tree, items=tuple(items)))
-    assert reordered is not None, diagnostics
-    expected = [r.to_json() for r in evaluate(ALL[name], events, TEACHERS, as_of=AS_OF)]
-    assert [r.to_json() for r in evaluate(reordered, events, TEACHERS, as_of=AS_OF)] == expected
+
+    @settings(SETTINGS, max_examples=examples)
+    @given(event_lists(), st.randoms(use_true_random=False), st.sampled_from(sorted(ALL)))
+    def check(events: list[Event], rnd: random.Random, name: str) -> None:
+        tree = parse_file(POLICIES / f"{name}.policy")
+        items = list(tree.items)
+        rnd.shuffle(items)
+        reordered, diagnostics = compile_ast(attrs.evolve(tree, items=tuple(items)))
+        assert reordered is not None, diagnostics
+        assert ledger(engine, reordered, events) == ledger(engine, ALL[name], events)
+
+    check()
 
 
 def _frame(events: list[Event]) -> pl.DataFrame:
@@ -107,54 +127,76 @@ def _frame(events: list[Event]) -> pl.DataFrame:
     )
 
 
-@SETTINGS
-@given(event_lists(), st.data())
-def test_duplicated_events_change_nothing(events: list[Event], data: st.DataObject) -> None:
+@examples(quick=QUICK, soak=SOAK)
+def test_duplicated_events_change_nothing(engine: str, examples: int) -> None:
     """A repeat with identical content is ignored (SPEC §2), wherever it lies."""
-    if not events:
-        return
-    repeats = data.draw(st.lists(st.sampled_from(events), min_size=1, max_size=5))
-    loaded = load_events(_frame(events + repeats))
-    assert loaded.report.duplicates == len(repeats)
-    assert loaded.report.rejected == 0
-    once = load_events(_frame(events))
-    assert [r.to_json() for r in evaluate(FIVE_YEAR, loaded.events(), TEACHERS, as_of=AS_OF)] == \
-        [r.to_json() for r in evaluate(FIVE_YEAR, once.events(), TEACHERS, as_of=AS_OF)]
+
+    @settings(SETTINGS, max_examples=examples)
+    @given(event_lists(), st.data())
+    def check(events: list[Event], data: st.DataObject) -> None:
+        if not events:
+            return
+        repeats = data.draw(st.lists(st.sampled_from(events), min_size=1, max_size=5))
+        loaded = load_events(_frame(events + repeats))
+        assert loaded.report.duplicates == len(repeats)
+        assert loaded.report.rejected == 0
+        once = load_events(_frame(events))
+        assert ledger(engine, FIVE_YEAR, loaded.events()) == ledger(engine, FIVE_YEAR, once.events())
+
+    check()
 
 
-@SETTINGS
-@given(event_lists(), st.builds(
+added_trainings = st.builds(
     lambda day, h, category, level, fmt: make_event(
         "added", "t1", dt.datetime.combine(day, dt.time(12)), "training",
         hours=h, category=category, level=level, format=fmt),
     st.dates(dt.date(2021, 1, 1), dt.date(2025, 12, 31)), hours,
     st.none() | st.sampled_from(CATEGORIES), st.none() | st.sampled_from(LEVELS),
     st.none() | st.sampled_from(["online", "offline", "lecture"]),
-))
-def test_adding_a_training_event_never_lowers_credits(events: list[Event], extra: Event) -> None:
+)
+
+
+@examples(quick=QUICK, soak=SOAK)
+def test_adding_a_training_event_never_lowers_credits(engine: str, examples: int) -> None:
     """Under five_year_cycle more training can be cut by caps, but never lowers credits."""
-    before = {r.teacher_id: r.credits for r in evaluate(FIVE_YEAR, events, TEACHERS, as_of=AS_OF)}
-    after = {r.teacher_id: r.credits for r in evaluate(FIVE_YEAR, [*events, extra], TEACHERS, as_of=AS_OF)}
-    assert after["t1"] >= before["t1"]
+
+    @settings(SETTINGS, max_examples=examples)
+    @given(event_lists(), added_trainings)
+    def check(events: list[Event], extra: Event) -> None:
+        before = {r.teacher_id: r.credits for r in rows(engine, FIVE_YEAR, events)}
+        after = {r.teacher_id: r.credits for r in rows(engine, FIVE_YEAR, [*events, extra])}
+        assert after["t1"] >= before["t1"]
+
+    check()
 
 
-@settings(max_examples=25, deadline=None)
-@given(st.integers(1, 400))
-def test_many_tenths_of_a_credit_sum_exactly(n: int) -> None:
+@examples(quick=10, soak=150)
+def test_many_tenths_of_a_credit_sum_exactly(engine: str, examples: int) -> None:
     """n events of 0.1 credits credit exactly n/10 — no binary float on the way."""
-    events = [make_event(f"a{i:04d}", "t1", dt.date(2022, 1, 1) + dt.timedelta(days=i % 300), "credit_award",
-                         credits="0.1", level="school") for i in range(n)]
-    (row,) = evaluate(FIVE_YEAR, events, {}, as_of=AS_OF)
-    assert row.credits == Decimal(n) / 10
-    assert row.to_json()["credits"] == (f"{n // 10}" if n % 10 == 0 else f"{n // 10}.{n % 10}")
+
+    @settings(SETTINGS, max_examples=examples)
+    @given(st.integers(1, 400))
+    def check(n: int) -> None:
+        events = [make_event(f"a{i:04d}", "t1", dt.date(2022, 1, 1) + dt.timedelta(days=i % 300), "credit_award",
+                             credits="0.1", level="school") for i in range(n)]
+        (row,) = rows(engine, FIVE_YEAR, events, {})
+        assert row.credits == Decimal(n) / 10
+        assert row.to_json()["credits"] == (f"{n // 10}" if n % 10 == 0 else f"{n // 10}.{n % 10}")
+
+    check()
 
 
-@settings(max_examples=25, deadline=None)
-@given(st.integers(1, 300))
-def test_many_tenths_of_an_hour_convert_exactly(n: int) -> None:
+@examples(quick=10, soak=150)
+def test_many_tenths_of_an_hour_convert_exactly(engine: str, examples: int) -> None:
     """n trainings of 0.1 hours at 10 hours = 1 credit give exactly n/100 credits."""
-    events = [make_event(f"h{i:04d}", "t1", dt.date(2022, 1, 1), "training", hours="0.1",
-                         category="knowledge", level="school") for i in range(n)]
-    (row,) = evaluate(FIVE_YEAR, events, {}, as_of=AS_OF)
-    assert row.credits == Decimal(n) / 100
-    assert row.hours == Decimal(n) / 10
+
+    @settings(SETTINGS, max_examples=examples)
+    @given(st.integers(1, 300))
+    def check(n: int) -> None:
+        events = [make_event(f"h{i:04d}", "t1", dt.date(2022, 1, 1), "training", hours="0.1",
+                             category="knowledge", level="school") for i in range(n)]
+        (row,) = rows(engine, FIVE_YEAR, events, {})
+        assert row.credits == Decimal(n) / 100
+        assert row.hours == Decimal(n) / 10
+
+    check()

@@ -6,14 +6,16 @@ Registered through the ``pytest11`` entry point, so installing credit-rules is e
     policies/five_year_cycle.policy ........                            [100%]
 
 Each test block becomes one item per available engine (``NAME[interpreter]``,
-``NAME[bulk]``) and each invariant one item (``invariant NAME``). A failure prints the
+``NAME[bulk]``) and each invariant one item (``invariant NAME``), plus, when a soak size is
+set, one more marked ``slow`` (``invariant NAME[soak]``, run by ``pytest -m slow``). A failure prints the
 expected and actual values and the explanation of the teacher, or the shrunk
 counterexample of an invariant as a test block. Only ``.policy`` files that contain a
 ``test`` block or an ``invariant`` are collected (files of deliberately broken policies,
 such as golden diagnostics, are left alone).
 
 Options: ``--policy-examples N`` (or the ini value ``credit_rules_examples``) sets how many
-generated inputs each invariant is checked on (default 100).
+generated inputs each invariant is checked on (default 100); the ini value
+``credit_rules_soak_examples`` (default 0: no soak items) sets the size of the soak run.
 """
 
 from __future__ import annotations
@@ -46,6 +48,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--policy-examples", type=int, default=None, metavar="N",
                     help="generated inputs per policy invariant (default: ini credit_rules_examples or 100)")
     parser.addini("credit_rules_examples", "generated inputs per policy invariant", default=str(DEFAULT_EXAMPLES))
+    parser.addini("credit_rules_soak_examples",
+                  "generated inputs per policy invariant in its soak item, marked slow (0: no soak items)",
+                  default="0")
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
@@ -74,9 +79,15 @@ class PolicyFile(pytest.File):
             for engine in available_engines():
                 yield BlockItem.from_parent(self, name=f"{test.name}[{engine}]", put=put, test=test,
                                                 engine=engine)
+        soak = int(self.config.getini("credit_rules_soak_examples"))
         for invariant in put.invariants:
             yield InvariantItem.from_parent(self, name=f"invariant {invariant.name}", put=put,
                                             invariant=invariant)
+            if soak > 0:
+                item = InvariantItem.from_parent(self, name=f"invariant {invariant.name}[soak]", put=put,
+                                                 invariant=invariant, examples=soak)
+                item.add_marker(pytest.mark.slow)
+                yield item
 
 
 class PolicyTestFailure(Exception):
@@ -123,13 +134,16 @@ class BlockItem(_PolicyItem):
 class InvariantItem(_PolicyItem):
     """One ``invariant`` checked on generated inputs."""
 
-    def __init__(self, *, put: PolicyUnderTest, invariant: ir.Invariant, **kwargs: Any):
+    def __init__(self, *, put: PolicyUnderTest, invariant: ir.Invariant, examples: int | None = None,
+                 **kwargs: Any):
         super().__init__(**kwargs)
-        self.put, self.invariant = put, invariant
+        self.put, self.invariant, self.examples = put, invariant, examples
         self.line = invariant.span.line
 
     def _run(self) -> Outcome:
-        examples = self.config.getoption("--policy-examples")
+        examples = self.examples
+        if examples is None:
+            examples = self.config.getoption("--policy-examples")
         if examples is None:
             examples = int(self.config.getini("credit_rules_examples"))
         return run_invariant(self.put, self.invariant, examples)

@@ -1,0 +1,144 @@
+"""Small random policy texts that compile cleanly, for the differential tests (interpreter vs bulk)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import strategies as st
+
+from credit_rules.testing.strategies.events import PROGRAMS
+
+_EVENT_CONDS = (
+    "category != class_teacher", "category class_teacher", "category in (ethics, literacy)",
+    "level municipal", "level not in (school, district)", "format lecture", "hours >= 10",
+    "hours < 0.5", "words >= 1000", "on or before 2023-04-30", "on or after 2022-09-01",
+    "count > 1", "room = 5", "room != a", "not category practice",
+    "category practice and format lecture", "level school or level district",
+)
+_TEACHER_CONDS = (
+    "role class_teacher", "title = senior", "retired_on <= 2025-12-31", "hired_on <= 2022-03-01",
+    "not role principal", "role dean or role principal", 'qualified in program "ed-tech"',
+    "any reflection", "no reprimand", "workshop in (math, pe)", "stage != primary",
+)
+_OUTCOME_CONDS = (
+    "credits >= 3", "hours > 10", "leave_days = 0", "grade = excellent", "met = true",
+    "no reprimand",
+)
+
+
+def policies() -> st.SearchStrategy[str]:
+    """A small random policy text using the grammar's constructs; it compiles cleanly."""
+    return _policy_texts().filter(_compiles)
+
+
+def _compiles(text: str) -> bool:
+    from credit_rules.compile import compile_source
+
+    try:
+        compile_source(text, "generated.policy")
+    except Exception:
+        return False
+    return True
+
+
+@st.composite
+def _policy_texts(draw: Any) -> str:
+    header = ["policy generated"]
+    mode = draw(st.sampled_from(("window", "cycle", "semester", "school year", "semester-window")))
+    window = draw(st.sampled_from((
+        ("2021-01-01", "2025-12-31"), ("2022-12-02", "2023-06-30"), ("2017-09-01", "2018-08-31"),
+        ("2023-03-01", "2024-02-29"))))
+    if mode in ("window", "semester-window"):
+        header.append(f"  window {window[0]} .. {window[1]}")
+    elif mode == "cycle":
+        header.append(f"  cycle {window[0]} .. {window[1]}")
+    header.append({
+        "window": "  evaluate over window", "cycle": "  evaluate over cycle",
+        "semester": "  evaluate per semester", "school year": "  evaluate per school year",
+        "semester-window": "  evaluate per semester",
+    }[mode])
+    rate = draw(st.sampled_from(("10 hours = 1 credit", "4 hours = 1 credit", "1 hours = 2 credits", None)))
+    if rate:
+        header.append(f"  {rate}")
+    items: list[str] = []
+    n_rules = draw(st.integers(1, 4))
+    for i in range(n_rules):
+        award = draw(st.sampled_from(("count hours", "count credits", "fixed", "block", "pro rata",
+                                      "if qualified", "leave")))
+        lines = [f"rule r{i}:"]
+        if award == "if qualified":
+            lines.append(f'  program "{draw(st.sampled_from(PROGRAMS))}"')
+            unit = draw(st.sampled_from(("credits", "hours")))
+            lines.append(f"  {draw(st.sampled_from(('18', '0.5', '12')))} {unit} if qualified")
+        else:
+            kind = {"leave": "task_missed", "count credits": "credit_award"}.get(
+                award, draw(st.sampled_from(("training", "observation", "probation_training"))))
+            first = "first " if award == "fixed" and draw(st.booleans()) else ""
+            lines.append(f"  on {first}{kind}")
+            if draw(st.booleans()):
+                lines.append(f'  program "{draw(st.sampled_from(PROGRAMS))}"')
+            lines.append({
+                "count hours": "  count hours", "count credits": "  count credits",
+                "fixed": f"  {draw(st.sampled_from(('12', '1.5', '2')))} credits",
+                "block": f"  {draw(st.sampled_from(('3', '1')))} credits per "
+                         f"{draw(st.sampled_from(('30', '2.5', '10')))} hours",
+                "pro rata": "  1 credits per 4 hours pro rata",
+                "leave": "  absent task = one day leave",
+            }[award])
+        if draw(st.booleans()):
+            lines.append(f"  where {draw(st.sampled_from(_EVENT_CONDS))}")
+        if draw(st.booleans()):
+            lines.append(f"  when {draw(st.sampled_from(_TEACHER_CONDS))}")
+        lines += [f"  exception to r{j}" for j in range(i)]
+        if award != "leave":
+            extra = draw(st.sampled_from(("", "as level municipal", "as category practice", "without category")))
+            if extra:
+                lines.append(f"  {extra}")
+        items.append("\n".join(lines))
+    for i in range(draw(st.integers(0, 3))):
+        amount = draw(st.sampled_from(("1", "2", "7", "0.5")))
+        per = draw(st.sampled_from(("", " per school year", " per semester")))
+        of = draw(st.sampled_from(("", " of level municipal", " of category practice",
+                                   " of category practice and format lecture", " of hours >= 10")))
+        items.append(f"cap c{i}: at most {amount} credits{per}{of}")
+    n_req = draw(st.integers(0, 3))
+    req_names = []
+    for i in range(n_req):
+        shape = draw(st.sampled_from(("credits", "hours", "count", "qualified", "variants")))
+        name = f"q{i}"
+        req_names.append(name)
+        if shape == "credits":
+            amount = draw(st.sampled_from(('3', '36', '0.5')))
+            body = f"  at least {amount} credits of {draw(st.sampled_from(_EVENT_CONDS[:8]))}"
+        elif shape == "hours":
+            body = "  at least 30 hours when role class_teacher"
+        elif shape == "count":
+            body = "  at least 2 reflections where words >= 1000"
+        elif shape == "qualified":
+            body = f'  qualified in program "{draw(st.sampled_from(PROGRAMS))}"'
+        else:
+            body = ("  at least 18 credits when retired_on <= 2025-12-31\n"
+                    "  at least 54 credits when title = senior\n  at least 36 credits")
+        items.append(f"require {name}:\n{body}")
+    if req_names and draw(st.booleans()):
+        items.append(f"waive {req_names[0]} when {draw(st.sampled_from(_TEACHER_CONDS))}")
+    if mode in ("window", "cycle") and draw(st.booleans()):
+        items.append("reduce credit requirements by 1/5 per year before hired_on")
+    if draw(st.booleans()):
+        items.append("penalty p:\n  on reprimand\n  no credits\n  not excellent")
+    grade = draw(st.sampled_from(("", "assessment", "score")))
+    if grade == "assessment":
+        items.append('grade from assessment in program "ed-tech"')
+    elif grade == "score":
+        items.append('grade from score in program "ziyang-2017": excellent at 90, qualified at 60, else unqualified')
+    ranked = False
+    if draw(st.booleans()):
+        ranked = True
+        top = draw(st.sampled_from(("top 1", "top 2 per workshop in (chinese, math, general)",
+                                    "top 2 across workshop in (pe, arts)")))
+        among = draw(st.sampled_from(_OUTCOME_CONDS))
+        items.append(f'rank best:\n  by score in program "ziyang-2017"\n  among {among}\n  {top}')
+    excellent = draw(st.sampled_from(("", *_OUTCOME_CONDS, "ranked" if ranked else "met = true")))
+    if excellent:
+        items.append(f"excellent when {excellent}")
+    return "\n".join(header) + "\n\n" + "\n\n".join(items) + "\n"
