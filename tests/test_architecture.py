@@ -1,8 +1,8 @@
 """The layers of the package, read from its source with `ast`: imports flow down LAYERS only,
 the two engines never import each other, and no module uses another module's private name.
 
-KNOWN_VIOLATIONS lists exactly the violations of today's tree (issue 8 is removing them):
-a new one fails, and so does an entry that no longer happens (delete it from the list).
+KNOWN_VIOLATIONS is empty since issue 8; a new violation fails, and so would a listed
+entry that no longer happens.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("span", "errors", "values", "schema", "records"),
     ("syntax",),
     ("ir", "compile"),
-    ("core",),  # being added (issue 8); may be absent
+    ("core",),
     ("eval",),
     ("io",),
     ("api", "recompute"),
@@ -40,21 +40,7 @@ INDEPENDENT: tuple[tuple[str, str], ...] = (
 )
 
 #: Today's violations, to be emptied after the issue 8 merge. Do not add to it: fix the import.
-KNOWN_VIOLATIONS: frozenset[str] = frozenset({
-    "credit_rules.eval.bulk.engine imports credit_rules.eval.interpreter; the engines are independent",
-    "credit_rules.eval.explain imports private credit_rules.eval.interpreter._teacher_facts",
-    "credit_rules.io.roster imports private credit_rules.io.events._KEY",
-    "credit_rules.io.roster imports private credit_rules.io.events._REASON",
-    "credit_rules.io.roster imports private credit_rules.io.events._ROW",
-    "credit_rules.io.roster imports private credit_rules.io.events._SRC",
-    "credit_rules.recompute uses private credit_rules.eval.bulk.engine._evaluate_batch",
-    "credit_rules.recompute uses private credit_rules.eval.bulk.engine._roster_or_empty",
-    "credit_rules.recompute uses private credit_rules.io.events._BAD",
-    "credit_rules.recompute uses private credit_rules.io.events._FORMATS",
-    "credit_rules.recompute uses private credit_rules.io.events._ROW",
-    "credit_rules.recompute uses private credit_rules.io.events._expand_folder",
-    "credit_rules.recompute uses private credit_rules.io.events._textify",
-})
+KNOWN_VIOLATIONS: frozenset[str] = frozenset()
 
 
 # ---------------------------------------------------------------------- reading the source
