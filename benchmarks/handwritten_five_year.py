@@ -180,8 +180,8 @@ def check(directory: Path, mine: pl.DataFrame, n: int) -> int:
         assert Decimal(t["credits"]) == dec(r["credits"]), (r, t)
         assert Decimal(t["hours"]) == dec(r["hours"]), (r, t)
         assert t["met"] == r["met"], (r, t)
-        cats = {k: Decimal(v) for k, v in json.loads(t["by_category"]).items()}
-        lvls = {k: Decimal(v) for k, v in json.loads(t["by_level"]).items()}
+        cats = {e["key"]: e["value"] for e in t["by_category"]}
+        lvls = {e["key"]: e["value"] for e in t["by_level"]}
         for v in CATEGORIES:
             assert cats.get(v, Decimal(0)) == dec(r[f"cat_{v}"]), (v, r, t)
         for v in LEVELS:

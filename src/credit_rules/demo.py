@@ -15,7 +15,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import attrs
-import polars as pl
 
 from credit_rules.api import Engine, evaluate, shipped_policies
 from credit_rules.compile import load_policy
@@ -88,8 +87,7 @@ def run_demo(
         results = recompute(policies, files.events, roster, as_of=DEMO_AS_OF, progress=stages)
         for policy, result in zip(policies, results, strict=True):
             assert result.ledger is not None
-            rows = tuple(rows_from_frame(result.ledger.with_columns(
-                pl.col("period_start").str.to_date(), pl.col("period_end").str.to_date())))
+            rows = tuple(rows_from_frame(result.ledger))
             summaries.append(_summarise(policy.name, policy.title, rows, result.eval_seconds))
         report = results[0].events
     else:

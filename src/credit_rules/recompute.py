@@ -3,7 +3,7 @@
 Events go through the same validation as :func:`credit_rules.io.load_events`; every
 policy is compiled once; each ledger is written as ``<out_dir>/<policy name>.parquet``
 atomically (a temporary file replaced at the end: a failure leaves the previous file),
-with the layout of :func:`credit_rules.io.write_ledger` (nested keys as compact JSON text).
+with the layout of :func:`credit_rules.io.write_ledger` (typed: decimals, lists of structs).
 
 Larger than memory: Parquet files (or folders of them) are scanned lazily and processed
 in batches of teachers (``batch_rows`` events at most, from the row counts per teacher):
@@ -165,10 +165,7 @@ class _Writer:
             stack.callback(self.close)
 
     def add(self, frame: pl.DataFrame) -> None:
-        flat = frame.with_columns(
-            pl.col("period_start").dt.strftime("%Y-%m-%d"),
-            pl.col("period_end").dt.strftime("%Y-%m-%d"),
-        )
+        flat = frame
         self.rows += flat.height
         if self.handle is None:
             self.frames.append(flat)
@@ -283,12 +280,10 @@ def _finish(plan: bulk.BulkPlan, parts: list[pl.DataFrame], roster: pl.DataFrame
 
 
 def write_frame(frame: pl.DataFrame, path: str | os.PathLike[str]) -> None:
-    """Write a ledger frame as Parquet atomically (period dates as ISO text, like
-    :func:`credit_rules.io.write_ledger`)."""
-    flat = frame.with_columns(
-        pl.col("period_start").dt.strftime("%Y-%m-%d"), pl.col("period_end").dt.strftime("%Y-%m-%d"))
+    """Write a typed ledger frame as Parquet atomically (the layout
+    :func:`credit_rules.io.write_ledger` writes)."""
     with atomic_output(path, "wb") as handle:
-        flat.write_parquet(handle)
+        frame.write_parquet(handle)
 
 
 # ----------------------------------------------------------------- larger than memory

@@ -72,4 +72,29 @@ LEDGER_COLUMNS = (
 #: Ledger keys whose values are objects or lists.
 NESTED_LEDGER_COLUMNS = ("by_category", "by_level", "requirements", "trace")
 
+#: Decimal places of every amount in a ledger frame or Parquet ledger. Exact: a value
+#: that needs more is refused, never rounded (the engines work at <= 10 places).
+LEDGER_SCALE = 12
+LEDGER_DECIMAL = pl.Decimal(38, LEDGER_SCALE)
+#: ``by_category`` / ``by_level``: key -> credited, as Arrow lays out a map (sorted by key).
+LEDGER_BREAKDOWN = pl.List(pl.Struct({"key": pl.String, "value": LEDGER_DECIMAL}))
+LEDGER_REQUIREMENTS = pl.List(pl.Struct({
+    "name": pl.String, "required": LEDGER_DECIMAL, "actual": LEDGER_DECIMAL,
+    "met": pl.Boolean, "waived": pl.Boolean,
+}))
+LEDGER_TRACE = pl.List(pl.Struct({
+    "rule": pl.String, "source": pl.String, "credits": LEDGER_DECIMAL, "hours": LEDGER_DECIMAL,
+    "events": pl.List(pl.String),
+}))
+#: The typed ledger every engine's frame and every Parquet ledger has (SPEC §5 values,
+#: queryable without JSON parsing); JSON and CSV render it with ``values.canonical``.
+LEDGER_FRAME: dict[str, Any] = {
+    "teacher_id": pl.String, "period_start": pl.Date, "period_end": pl.Date,
+    "credits": LEDGER_DECIMAL, "hours": LEDGER_DECIMAL, "leave_days": pl.Int64,
+    "grade": pl.String, "excellent_eligible": pl.Boolean,
+    "by_category": LEDGER_BREAKDOWN, "by_level": LEDGER_BREAKDOWN,
+    "requirements": LEDGER_REQUIREMENTS, "met": pl.Boolean, "trace": LEDGER_TRACE,
+}
+assert tuple(LEDGER_FRAME) == LEDGER_COLUMNS
+
 assert tuple(ROSTER_FRAME) == ROSTER_COLUMNS

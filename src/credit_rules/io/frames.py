@@ -14,7 +14,6 @@ True
 from __future__ import annotations
 
 import datetime as dt
-import json
 import zoneinfo
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
@@ -27,8 +26,9 @@ from credit_rules.records import Event, LedgerRow, RequirementResult, Teacher, T
 from credit_rules.schema import (
     EVENT_FRAME,
     LEDGER_COLUMNS,
+    LEDGER_FRAME,
+    LEDGER_SCALE,
     MICRO_DIGITS,
-    NESTED_LEDGER_COLUMNS,
     PROVENANCE_COLUMNS,
     ROSTER_FRAME,
 )
@@ -42,16 +42,6 @@ __all__ = [
     "rows_to_frame",
     "teachers_to_frame",
 ]
-
-# The types of the ledger frame of :func:`credit_rules.eval.bulk.run` (nested keys as
-# compact JSON text), in LEDGER_COLUMNS order.
-_LEDGER_FRAME: dict[str, Any] = {
-    "teacher_id": pl.String, "period_start": pl.Date, "period_end": pl.Date,
-    "credits": pl.String, "hours": pl.String, "leave_days": pl.Int64, "grade": pl.String,
-    "excellent_eligible": pl.Boolean, "by_category": pl.String, "by_level": pl.String,
-    "requirements": pl.String, "met": pl.Boolean, "trace": pl.String,
-}
-assert tuple(_LEDGER_FRAME) == LEDGER_COLUMNS
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
@@ -168,37 +158,59 @@ def roster_frame(teachers_or_roster: Any) -> pl.DataFrame | None:
 
 
 def rows_from_frame(frame: pl.DataFrame) -> list[LedgerRow]:
-    """Ledger rows back from a ledger frame (the layout of :func:`credit_rules.eval.bulk.run`)."""
+    """Ledger rows back from a typed ledger frame (:data:`~credit_rules.schema.LEDGER_FRAME`)."""
     out: list[LedgerRow] = []
-    for r in frame.iter_rows(named=True):
-        requirements = tuple(
-            RequirementResult(q["name"], Decimal(q["required"]), Decimal(q["actual"]), q["met"],
-                              bool(q.get("waived", False)))
-            for q in json.loads(r["requirements"]))
-        trace = tuple(
-            TraceEntry(t["rule"], t["source"], Decimal(t["credits"]), Decimal(t["hours"]),
-                       tuple(t["events"]))
-            for t in json.loads(r["trace"]))
+    for r in frame.select(LEDGER_COLUMNS).iter_rows(named=True):
         out.append(LedgerRow(
             teacher_id=r["teacher_id"], period_start=r["period_start"], period_end=r["period_end"],
-            credits=Decimal(r["credits"]), hours=Decimal(r["hours"]), leave_days=r["leave_days"],
+            credits=r["credits"], hours=r["hours"], leave_days=r["leave_days"],
             grade=r["grade"], excellent_eligible=r["excellent_eligible"],
-            by_category={k: Decimal(v) for k, v in json.loads(r["by_category"]).items()},
-            by_level={k: Decimal(v) for k, v in json.loads(r["by_level"]).items()},
-            requirements=requirements, met=r["met"], trace=trace,
+            by_category={e["key"]: e["value"] for e in r["by_category"]},
+            by_level={e["key"]: e["value"] for e in r["by_level"]},
+            requirements=tuple(
+                RequirementResult(q["name"], q["required"], q["actual"], q["met"], bool(q["waived"]))
+                for q in r["requirements"]),
+            met=r["met"],
+            trace=tuple(
+                TraceEntry(t["rule"], t["source"], t["credits"], t["hours"], tuple(t["events"]))
+                for t in r["trace"]),
         ))
     return out
 
 
-def rows_to_frame(rows: Sequence[LedgerRow]) -> pl.DataFrame:
-    """Ledger rows as a ledger frame (the layout of :func:`credit_rules.eval.bulk.run`), nested keys as compact JSON."""
+def _amount(text: str) -> Decimal:
+    """A ledger amount, refused (never rounded) when the ledger's scale cannot hold it."""
+    value = Decimal(text)
+    exponent = value.normalize().as_tuple().exponent
+    assert isinstance(exponent, int)
+    if -exponent > LEDGER_SCALE:
+        raise ValueError(f"{text} has more than {LEDGER_SCALE} decimal places; a ledger keeps {LEDGER_SCALE}")
+    return value
+
+
+def rows_to_frame(rows: Sequence[LedgerRow | Mapping[str, Any]]) -> pl.DataFrame:
+    """Ledger rows (records, or their :meth:`~LedgerRow.to_json` dicts) as a typed ledger
+    frame (:data:`~credit_rules.schema.LEDGER_FRAME`)."""
     records = []
     for row in rows:
-        j = row.to_json()
+        j = row.to_json() if isinstance(row, LedgerRow) else row
         records.append({
-            **{k: j[k] for k in LEDGER_COLUMNS},
-            "period_start": row.period_start, "period_end": row.period_end,
-            **{k: json.dumps(j[k], ensure_ascii=False, separators=(",", ":"))
-               for k in NESTED_LEDGER_COLUMNS},
+            "teacher_id": j["teacher_id"],
+            "period_start": dt.date.fromisoformat(j["period_start"]),
+            "period_end": dt.date.fromisoformat(j["period_end"]),
+            "credits": _amount(j["credits"]), "hours": _amount(j["hours"]),
+            "leave_days": j["leave_days"], "grade": j["grade"],
+            "excellent_eligible": j["excellent_eligible"],
+            "by_category": [{"key": k, "value": _amount(v)} for k, v in j["by_category"].items()],
+            "by_level": [{"key": k, "value": _amount(v)} for k, v in j["by_level"].items()],
+            "requirements": [{
+                "name": q["name"], "required": _amount(q["required"]), "actual": _amount(q["actual"]),
+                "met": q["met"], "waived": bool(q.get("waived", False)),
+            } for q in j["requirements"]],
+            "met": j["met"],
+            "trace": [{
+                "rule": t["rule"], "source": t["source"], "credits": _amount(t["credits"]),
+                "hours": _amount(t["hours"]), "events": list(t["events"]),
+            } for t in j["trace"]],
         })
-    return pl.DataFrame(records, schema=_LEDGER_FRAME)
+    return pl.DataFrame(records, schema=LEDGER_FRAME)

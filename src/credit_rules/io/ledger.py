@@ -4,12 +4,18 @@ Every file is written atomically: the bytes go to a temporary file in the target
 directory which then replaces the target with :func:`os.replace`, so a crash leaves
 either the old file or the new one, never half of one.
 
-Flat formats (CSV, Parquet) hold one column per ledger key. The nested keys
-(``by_category``, ``by_level``, ``requirements``, ``trace``, and any other key whose value
-is an object or a list) hold compact JSON text (``{"ethics":"6"}``). In CSV, booleans are
-``true``/``false`` and ``null`` is the empty field. In Parquet, ``leave_days`` is int64,
-``excellent_eligible`` and ``met`` are booleans, every other column is a UTF-8 string.
-:func:`read_ledger` turns either back into the dicts :meth:`LedgerRow.to_json` gives.
+JSON, JSON Lines and CSV are text, rendered once from the ledger values
+(:meth:`LedgerRow.to_json`, decimals by :func:`credit_rules.values.canonical`). In CSV the
+nested keys (``by_category``, ``by_level``, ``requirements``, ``trace``, and any other key
+whose value is an object or a list) hold compact JSON text (``{"ethics":"6"}``), booleans
+are ``true``/``false`` and ``null`` is the empty field.
+
+Parquet is typed (:data:`~credit_rules.schema.LEDGER_FRAME`), the same layout
+``credit-rules recompute`` writes: dates as dates, amounts as ``decimal(38,12)``,
+``by_category``/``by_level`` as lists of ``{key, value}`` (a map's layout),
+``requirements`` and ``trace`` as lists of structs — queryable by DuckDB or Spark with
+no JSON parsing. :func:`read_ledger` turns every format back into the dicts
+:meth:`LedgerRow.to_json` gives.
 """
 
 from __future__ import annotations
@@ -125,27 +131,19 @@ def _render_text(rows: Sequence[dict[str, Any]], fmt: str) -> str:
 
 
 def _parquet_table(rows: Sequence[dict[str, Any]]) -> Any:
+    """The typed ledger; keys beyond SPEC §5 follow as text columns (nested ones as JSON)."""
     import pyarrow as pa
 
-    columns = _columns(rows)
-    arrays = []
-    fields = []
-    for column in columns:
+    from credit_rules.io.frames import rows_to_frame
+
+    table = rows_to_frame(rows).to_arrow()
+    for column in _columns(rows)[len(LEDGER_KEYS):]:
         values = [_flat_cell(row.get(column)) for row in rows]
-        if column in _BOOL_KEYS:
-            typ = pa.bool_()
-        elif column in _INT_KEYS:
-            typ = pa.int64()
-        elif column in LEDGER_KEYS:
-            typ = pa.string()
-        else:
-            typ = None
-        array = pa.array(values, type=typ) if typ is not None else pa.array(values)
+        array = pa.array(values)
         if pa.types.is_null(array.type):
             array = array.cast(pa.string())
-        arrays.append(array)
-        fields.append(pa.field(column, array.type))
-    return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
+        table = table.append_column(column, array)
+    return table
 
 
 def write_ledger(
@@ -216,10 +214,7 @@ def read_ledger(path: str | os.PathLike[str], fmt: str | None = None) -> list[di
     fmt = (fmt or format_from_path(path)).lower()
     try:
         if fmt == "parquet":
-            import pyarrow.parquet as pq
-
-            records = pq.read_table(path).to_pylist()
-            return [_unflatten(r, from_csv=False) for r in records]
+            return _read_parquet(path)
         with open(path, encoding="utf-8", newline="") as handle:
             if fmt == "json":
                 data = json.load(handle)
@@ -233,3 +228,17 @@ def read_ledger(path: str | os.PathLike[str], fmt: str | None = None) -> list[di
     except (OSError, ValueError) as exc:
         raise InputError(f"cannot read ledger {os.fspath(path)!r}: {exc}") from exc
     raise UsageError(f"unknown ledger format {fmt!r}; use one of {', '.join(LEDGER_FORMATS)}")
+
+
+def _read_parquet(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    import polars as pl
+
+    from credit_rules.io.frames import rows_from_frame
+
+    frame = pl.read_parquet(os.fspath(path))
+    extra = [c for c in frame.columns if c not in LEDGER_KEYS]
+    rows = [row.to_json() for row in rows_from_frame(frame)]
+    if extra:
+        for row, more in zip(rows, frame.select(extra).iter_rows(named=True), strict=True):
+            row.update(_unflatten(more, from_csv=False))
+    return rows

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import polars as pl
 
+from credit_rules.eval.bulk.decimals import ledger_decimal
 from credit_rules.eval.bulk.fields import needed_facts, teacher_compiler
 from credit_rules.eval.bulk.plan import BulkPlan
-from credit_rules.eval.bulk.render import render
 from credit_rules.eval.bulk.state import TP, join_flags
 from credit_rules.schema import ROSTER_TEXT_COLUMNS
 
@@ -53,8 +53,8 @@ def finish(plan: BulkPlan, tp: pl.DataFrame) -> pl.DataFrame:
         pl.col("teacher_id"),
         pl.col("pstart").alias("period_start"),
         pl.col("pend").alias("period_end"),
-        render(pl.col("credits_k"), plan.digits).alias("credits"),
-        render(pl.col("hours_k"), plan.digits).alias("hours"),
+        ledger_decimal(pl.col("credits_k"), plan.digits).alias("credits"),
+        ledger_decimal(pl.col("hours_k"), plan.digits).alias("hours"),
         pl.col("leave_days").cast(pl.Int64),
         pl.col("grade").cast(pl.String),
         excellent.alias("excellent_eligible"),

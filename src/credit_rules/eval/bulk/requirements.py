@@ -16,14 +16,14 @@ import attrs
 import polars as pl
 
 from credit_rules import core
+from credit_rules.eval.bulk.decimals import ledger_decimal
 from credit_rules.eval.bulk.plan import places
-from credit_rules.eval.bulk.render import bool_text, dumps, render
 from credit_rules.eval.bulk.state import BatchState, K, join_flags
-from credit_rules.schema import ROSTER_DATE_COLUMNS
+from credit_rules.schema import LEDGER_REQUIREMENTS, ROSTER_DATE_COLUMNS
 
 
 def requirements(state: BatchState) -> BatchState:
-    """``requirements`` (JSON text) and ``met`` on ``tp``; the count and ``qualified``
+    """``requirements`` (a list of structs) and ``met`` on ``tp``; the count and ``qualified``
     measures are computed here, the credits and hours measures come from the totals.
     Which line applies, whether it is reducible, by what factor, and which waivers can
     excuse it are the core's decisions (:class:`credit_rules.core.Requirement`)."""
@@ -82,21 +82,21 @@ def requirements(state: BatchState) -> BatchState:
                   waived.alias(f"__wv{index}")]
         present = pl.col(required_col).is_not_null()
         met = pl.col(f"__wv{index}") | (pl.col(actual_col) >= pl.col(required_col))
-        text = pl.concat_str([
-            pl.lit('{"name":' + dumps(requirement.name) + ',"required":"'),
-            render(pl.col(required_col), plan.digits), pl.lit('","actual":"'),
-            render(pl.col(actual_col), plan.digits), pl.lit('","met":'), bool_text(met),
-            pl.when(pl.col(f"__wv{index}")).then(pl.lit(',"waived":true')).otherwise(pl.lit("")),
-            pl.lit("}"),
-        ])
-        pieces.append(pl.when(present).then(text).otherwise(None))
+        entry = pl.struct(
+            pl.lit(requirement.name, pl.String).alias("name"),
+            ledger_decimal(pl.col(required_col), plan.digits).alias("required"),
+            ledger_decimal(pl.col(actual_col), plan.digits).alias("actual"),
+            met.alias("met"),
+            pl.col(f"__wv{index}").alias("waived"),
+        )
+        pieces.append(pl.when(present).then(entry))
         met_all = met_all & (~present | met)
     if extra:
         tp = tp.with_columns(extra)
-    joined = (pl.concat_str(pieces, separator=",", ignore_nulls=True).fill_null("")
-              if pieces else pl.lit(""))
+    listed = (pl.concat_list(pieces).list.drop_nulls() if pieces
+              else pl.lit([], dtype=LEDGER_REQUIREMENTS))
     return attrs.evolve(state, tp=tp.with_columns(
-        pl.concat_str([pl.lit("["), joined, pl.lit("]")]).alias("requirements"),
+        listed.cast(LEDGER_REQUIREMENTS).alias("requirements"),
         met_all.alias("met"),
     ))
 

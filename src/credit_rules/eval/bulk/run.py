@@ -93,12 +93,10 @@ def run(
     ``roster`` (the :attr:`Roster.frame` layout).
 
     One row per teacher and period, sorted by ``teacher_id``, ``period_start``; columns
-    :data:`~credit_rules.schema.LEDGER_COLUMNS`. Decimals are canonical strings; the
-    nested keys (``by_category``, ``by_level``, ``requirements``, ``trace``) are compact
-    JSON text, byte-equal to ``json.dumps(row.to_json()[key], ensure_ascii=False,
-    separators=(",", ":"))`` (the layout :func:`credit_rules.io.ledger.write_ledger` uses
-    for Parquet). ``trace=False`` leaves ``trace`` as ``"[]"`` (for measuring its cost
-    only: the ledger then differs from the contract). Raises :class:`FallbackRequired`
+    :data:`~credit_rules.schema.LEDGER_COLUMNS`, typed as
+    :data:`~credit_rules.schema.LEDGER_FRAME` (exact decimals, lists of structs; no text is
+    rendered here). ``trace=False`` leaves ``trace`` empty (for measuring its cost only:
+    the ledger then differs from the contract). Raises :class:`FallbackRequired`
     for a plan with ``fallbacks``.
 
     ``events`` is read once, lazily: only the columns and event kinds the policy uses are

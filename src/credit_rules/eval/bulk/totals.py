@@ -17,8 +17,9 @@ import numpy as np
 import polars as pl
 
 from credit_rules import core
-from credit_rules.eval.bulk.render import dumps, json_text, object_text, render
-from credit_rules.eval.bulk.state import BatchState, K, join_flags
+from credit_rules.eval.bulk.decimals import ledger_decimal
+from credit_rules.eval.bulk.state import BatchState, K
+from credit_rules.schema import LEDGER_BREAKDOWN
 
 _MANY = 32  # more distinct categories / levels than this: a grouped breakdown instead
 
@@ -71,19 +72,27 @@ def totals(state: BatchState) -> BatchState:
             alias = f"__{column}{i}"
             sums[alias] = pl.Series(np.ascontiguousarray(by_value[:, i]), dtype=pl.Int64)
             sums[alias + "_n"] = pl.Series(np.ascontiguousarray(counts[:, i]), dtype=pl.Int64)
-            texts[name].append(pl.when(pl.col(alias + "_n") > 0).then(pl.concat_str([
-                pl.lit(dumps(value) + ':"'), render(pl.col(alias), digits), pl.lit('"')])))
+            texts[name].append(pl.when(pl.col(alias + "_n") > 0).then(pl.struct(
+                pl.lit(value, pl.String).alias("key"),
+                ledger_decimal(pl.col(alias), digits).alias("value"))))
     tp = tp.with_columns(series.alias(name) for name, series in sums.items())
-    tp = tp.with_columns(object_text(parts, "{", "}").alias(name) for name, parts in texts.items())
+    tp = tp.with_columns(_listed(parts).alias(name) for name, parts in texts.items())
     for name, column in grouped:
         parts = (
             awards.filter(pl.col(column).is_not_null())
             .group_by([K, column]).agg(pl.col("credited").sum())
             .sort([K, column])
-            .with_columns(pl.concat_str([json_text(pl.col(column)), pl.lit(':"'),
-                                         render(pl.col("credited"), digits), pl.lit('"')]).alias("__j"))
-            .group_by(K, maintain_order=True).agg(pl.col("__j").str.join(","))
-            .select(K, pl.concat_str([pl.lit("{"), pl.col("__j"), pl.lit("}")]).alias(name))
+            .group_by(K, maintain_order=True)
+            .agg(pl.struct(pl.col(column).alias("key"),
+                           ledger_decimal(pl.col("credited"), digits).alias("value")).alias(name))
         )
-        tp = join_flags(tp, parts, "{}")
+        tp = tp.join(parts, on=K, how="left", maintain_order="left").with_columns(
+            pl.col(name).fill_null(pl.lit([], dtype=LEDGER_BREAKDOWN)).cast(LEDGER_BREAKDOWN))
     return attrs.evolve(state, tp=tp)
+
+
+def _listed(parts: list[pl.Expr]) -> pl.Expr:
+    """The non-null entries of ``parts`` as one list (in the order given)."""
+    if not parts:
+        return pl.lit([], dtype=LEDGER_BREAKDOWN)
+    return pl.concat_list(parts).list.drop_nulls().cast(LEDGER_BREAKDOWN)
