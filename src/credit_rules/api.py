@@ -116,21 +116,28 @@ def evaluate(
         raise UsageError(f"unknown engine {engine!r}; use one of: {', '.join(ENGINES)}")
     loaded_roster, teachers = as_roster(roster)
     table: EventTable | None = None
+    records: list[Event] | None = None
     if isinstance(events, list) and all(isinstance(e, Event) for e in events):
-        event_list: Iterable[Event] = events
+        records = events
     else:
         table = as_event_table(events, checked.timezone)
-        event_list = table.events()
     plan = _bulk_plan(checked) if engine == "bulk" else None
     if plan is None or plan.fallbacks:
         # A policy the bulk engine cannot evaluate exactly (plan.fallbacks) goes to the
         # interpreter: the same ledger, at the interpreter's speed.
+        event_list: Iterable[Event] = records if records is not None else _events_of(table)
         rows = interpreter.evaluate(checked, event_list, teachers, as_of=as_of)
     else:
-        frame = table.frame if table is not None else events_to_frame(list(event_list))
+        # The bulk engine reads the validated frame as it is: no Python event objects.
+        frame = table.frame if table is not None else events_to_frame(records or [])
         rows = _evaluate_bulk(
             plan, frame, loaded_roster if loaded_roster is not None else teachers, as_of=as_of)
     return Ledger(checked, tuple(rows), table, loaded_roster)
+
+
+def _events_of(table: EventTable | None) -> list[Event]:
+    assert table is not None
+    return table.events()
 
 
 def _bulk_plan(policy: ir.Policy) -> BulkPlan:
