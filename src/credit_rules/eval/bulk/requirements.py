@@ -16,7 +16,7 @@ import attrs
 import polars as pl
 
 from credit_rules import core
-from credit_rules.eval.bulk.decimals import ledger_decimal
+from credit_rules.eval.bulk.decimals import ledger_decimal, lists_by_key
 from credit_rules.eval.bulk.plan import places
 from credit_rules.eval.bulk.state import BatchState, K, join_flags
 from credit_rules.schema import LEDGER_REQUIREMENTS, ROSTER_DATE_COLUMNS
@@ -53,7 +53,7 @@ def requirements(state: BatchState) -> BatchState:
             tp, ev.lazy().filter(pl.col("kind").is_in(kinds)).group_by(K).agg(event_sums)
             .collect(engine="streaming"), 0)
     factor_digits, factor = _factor(policy.reduction)
-    pieces: list[pl.Expr] = []
+    entries: list[tuple[pl.Expr, pl.Expr]] = []
     met_all: pl.Expr = pl.lit(True)
     extra: list[pl.Expr] = []
     for index, requirement in enumerate(policy.requirements):
@@ -82,23 +82,23 @@ def requirements(state: BatchState) -> BatchState:
                   waived.alias(f"__wv{index}")]
         present = pl.col(required_col).is_not_null()
         met = pl.col(f"__wv{index}") | (pl.col(actual_col) >= pl.col(required_col))
-        entry = pl.struct(
+        entries.append((present, pl.struct(
             pl.lit(requirement.name, pl.String).alias("name"),
             ledger_decimal(pl.col(required_col), plan.digits).alias("required"),
             ledger_decimal(pl.col(actual_col), plan.digits).alias("actual"),
             met.alias("met"),
             pl.col(f"__wv{index}").alias("waived"),
-        )
-        pieces.append(pl.when(present).then(entry))
+        )))
         met_all = met_all & (~present | met)
     if extra:
         tp = tp.with_columns(extra)
-    listed = (pl.concat_list(pieces).list.drop_nulls() if pieces
-              else pl.lit([], dtype=LEDGER_REQUIREMENTS))
+    # one entry per (teacher-period, requirement that applies), requirements by name
+    long = (pl.concat([tp.filter(present).select(K, entry.alias("entry")) for present, entry in entries])
+            .sort(K, maintain_order=True) if entries
+            else pl.DataFrame(schema={K: pl.Int64, "entry": LEDGER_REQUIREMENTS.inner}))
+    listed = lists_by_key(long[K].to_numpy(), tp.height, long["entry"], "requirements")
     return attrs.evolve(state, tp=tp.with_columns(
-        listed.cast(LEDGER_REQUIREMENTS).alias("requirements"),
-        met_all.alias("met"),
-    ))
+        listed.cast(LEDGER_REQUIREMENTS), met_all.alias("met")))
 
 
 def _factor(reduction: core.Reduction | None) -> tuple[int, pl.Expr]:

@@ -17,7 +17,7 @@ import numpy as np
 import polars as pl
 
 from credit_rules import core
-from credit_rules.eval.bulk.decimals import ledger_decimal
+from credit_rules.eval.bulk.decimals import ledger_decimal, lists_by_key
 from credit_rules.eval.bulk.state import BatchState, K
 from credit_rules.schema import LEDGER_BREAKDOWN
 
@@ -50,49 +50,34 @@ def totals(state: BatchState) -> BatchState:
         if isinstance(measure, core.CreditedOf | core.HoursOf):
             value = credited if isinstance(measure, core.CreditedOf) else hours
             sums[name] = per_key(value, awards[f"__v{name}"].fill_null(False).to_numpy())
-    texts: dict[str, list[pl.Expr]] = {}
-    grouped: list[tuple[str, str]] = []
-    for name, column in (("by_category", "v_category"), ("by_level", "v_level")):
-        values = sorted(awards[column].drop_nulls().unique().to_list())
-        if len(values) > _MANY:
-            grouped.append((name, column))
-            continue
-        texts[name] = []
-        if values:
-            code = (awards[column].replace_strict(values, list(range(len(values))), default=-1,
-                                                  return_dtype=pl.Int64).to_numpy())
-            hit = code >= 0
-            cell = key[hit] * len(values) + code[hit]
-            flat = np.zeros(n_tp * len(values), dtype=np.int64)
-            np.add.at(flat, cell, credited[hit])
-            by_value: np.ndarray[Any, Any] = flat.reshape(n_tp, -1)
-            counts: np.ndarray[Any, Any] = (
-                np.bincount(cell, minlength=n_tp * len(values)).astype(np.int64).reshape(n_tp, -1))
-        for i, value in enumerate(values):
-            alias = f"__{column}{i}"
-            sums[alias] = pl.Series(np.ascontiguousarray(by_value[:, i]), dtype=pl.Int64)
-            sums[alias + "_n"] = pl.Series(np.ascontiguousarray(counts[:, i]), dtype=pl.Int64)
-            texts[name].append(pl.when(pl.col(alias + "_n") > 0).then(pl.struct(
-                pl.lit(value, pl.String).alias("key"),
-                ledger_decimal(pl.col(alias), digits).alias("value"))))
     tp = tp.with_columns(series.alias(name) for name, series in sums.items())
-    tp = tp.with_columns(_listed(parts).alias(name) for name, parts in texts.items())
-    for name, column in grouped:
-        parts = (
-            awards.filter(pl.col(column).is_not_null())
-            .group_by([K, column]).agg(pl.col("credited").sum())
-            .sort([K, column])
-            .group_by(K, maintain_order=True)
-            .agg(pl.struct(pl.col(column).alias("key"),
-                           ledger_decimal(pl.col("credited"), digits).alias("value")).alias(name))
-        )
-        tp = tp.join(parts, on=K, how="left", maintain_order="left").with_columns(
-            pl.col(name).fill_null(pl.lit([], dtype=LEDGER_BREAKDOWN)).cast(LEDGER_BREAKDOWN))
+    for name, column in (("by_category", "v_category"), ("by_level", "v_level")):
+        tp = tp.with_columns(_breakdown(awards[column], key, credited, n_tp, digits, name))
     return attrs.evolve(state, tp=tp)
 
 
-def _listed(parts: list[pl.Expr]) -> pl.Expr:
-    """The non-null entries of ``parts`` as one list (in the order given)."""
-    if not parts:
-        return pl.lit([], dtype=LEDGER_BREAKDOWN)
-    return pl.concat_list(parts).list.drop_nulls().cast(LEDGER_BREAKDOWN)
+def _breakdown(landed: pl.Series, key: np.ndarray[Any, Any], credited: np.ndarray[Any, Any], n_tp: int,
+               digits: int, name: str) -> pl.Series:
+    """``by_category`` / ``by_level``: per teacher-period, each value awards landed in and
+    its credited sum, sorted by value (exact Int64 sums, then one list per key)."""
+    values = landed.drop_nulls().unique().sort()
+    width = max(values.len(), 1)
+    code = landed.replace_strict(values, pl.int_range(values.len(), eager=True), default=-1,
+                                 return_dtype=pl.Int64).to_numpy()
+    hit = code >= 0
+    cell = key[hit] * width + code[hit]
+    if values.len() <= _MANY:  # dense: one slot per (teacher-period, value)
+        total = np.zeros(n_tp * width, dtype=np.int64)
+        np.add.at(total, cell, credited[hit])
+        seen = np.bincount(cell, minlength=n_tp * width) > 0
+        cells = np.flatnonzero(seen)
+        sums = total[cells]
+    else:  # sparse: only the cells that occur
+        cells, where = np.unique(cell, return_inverse=True)
+        sums = np.zeros(len(cells), dtype=np.int64)
+        np.add.at(sums, where, credited[hit])
+    entries = pl.DataFrame({
+        "key": values.gather(pl.Series(cells % width)) if len(cells) else pl.Series([], dtype=pl.String),
+        "value": pl.Series(sums, dtype=pl.Int64),
+    }).select(pl.struct(pl.col("key"), ledger_decimal(pl.col("value"), digits).alias("value")).alias("e"))
+    return lists_by_key(cells // width, n_tp, entries["e"], name).cast(LEDGER_BREAKDOWN)

@@ -20,7 +20,7 @@ import polars as pl
 import pyarrow as pa
 
 from credit_rules import core
-from credit_rules.eval.bulk.decimals import ledger_decimal
+from credit_rules.eval.bulk.decimals import ledger_decimal, lists_by_key
 from credit_rules.eval.bulk.plan import BulkPlan
 from credit_rules.eval.bulk.state import ROW, BatchState, K
 from credit_rules.schema import LEDGER_TRACE
@@ -79,7 +79,5 @@ def _trace(
         ledger_decimal(pl.col("hours_k"), plan.digits).alias("hours"),
         pl.col("events"),
     ).alias("entry")).sort(K, maintain_order=True)  # stable: rules stay in name order
-    per_tp = np.searchsorted(entries[K].to_numpy(), np.arange(tp.height + 1))
-    structs = entries["entry"].rechunk().to_arrow(compat_level=pl.CompatLevel.oldest())
-    listed = pl.Series("trace", pa.LargeListArray.from_arrays(_offsets(per_tp), structs))
+    listed = lists_by_key(entries[K].to_numpy(), tp.height, entries["entry"], "trace")
     return tp.with_columns(listed.cast(LEDGER_TRACE))
