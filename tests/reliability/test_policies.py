@@ -137,3 +137,48 @@ def test_the_ends_of_the_year_range_are_allowed() -> None:
     """A window from the first day of 1900 to the last of 2199 evaluated over the window passes."""
     policy, _ = check_source("policy p\n  window 1900-01-01 .. 2199-12-31\nrule r: on training count hours\n")
     assert policy is not None
+
+
+# ---------------------------------------------------------------- 5. conflicts of big policies
+def _all_pairs_conflicts(text: str) -> list[str]:
+    """The E160 diagnostics as the check made them before it was indexed: every pair compared."""
+    from credit_rules.compile.checks import _counts_credits_or_hours, _rule_events
+    from credit_rules.compile.from_syntax import from_syntax
+    from credit_rules.compile.satisfiability import may_overlap
+    from credit_rules.syntax.parser import parse
+
+    policy, _ = from_syntax(parse(text, "big.policy"), "big.policy")
+    assert policy is not None
+    rules = [r for r in sorted(policy.rules, key=lambda r: (r.span.line, r.span.col)) if _counts_credits_or_hours(r)]
+    found = []
+    for index, a in enumerate(rules):
+        for b in rules[index + 1:]:
+            if a.exception_to == b.name or b.exception_to == a.name:
+                continue
+            if may_overlap(a.where, b.where, _rule_events(a), _rule_events(b)) and may_overlap(a.when, b.when):
+                found.append(f"{b.span}: {a.name} {b.name}")
+    return found
+
+
+def test_indexed_conflict_check_reports_exactly_the_all_pairs_conflicts() -> None:
+    """check_conflicts, indexed by (kind, program), reports the same E160s as comparing every pair."""
+    kinds = ["training", "observation", "lesson_given"]
+    programs = ['program "a"', 'program "b"', ""]
+    wheres = ["", "where category ethics", "where not category ethics", "where level school or category ethics"]
+    rules = []
+    for i in range(60):
+        kind, program, where = kinds[i % 3], programs[(i // 3) % 3], wheres[(i // 9) % 4]
+        when = "when role class_teacher" if i % 5 == 0 else ""
+        exception = f"exception to r{i - 1}" if i % 11 == 0 and i else ""
+        rules.append(f"rule r{i}: on {kind} {program} {where} {when} {exception} count hours")
+    rules.append('rule q1: program "a" 3 credits if qualified')
+    rules.append('rule q2: program "a" 2 credits if qualified')
+    rules.append("rule q3: on assessment count hours")
+    rules.append("rule lv: absent task = one day leave")
+    text = HEAD + "\n".join(rules) + "\n"
+    _, diagnostics = check_source(text, "big.policy")
+    indexed = [f"{d.span}: {d.message.split('`')[1]} {d.message.split('`')[3]}"
+               for d in diagnostics if d.code == "E160"]
+    expected = _all_pairs_conflicts(text)
+    assert len(expected) > 50
+    assert sorted(indexed) == sorted(expected)
