@@ -37,7 +37,8 @@ def _trace(
     The awards are rule after rule, each rule's in event order, so each (rule,
     teacher-period) is one contiguous run: its sums are differences of a cumulative sum
     and its ids' text one slice of a string buffer (:func:`_join_runs`), no group_by.
-    JSON escaping of ids runs only if some id needs it.
+    JSON escaping of ids runs only if some id needs it. The run sums fit Int64: every
+    sum of the batch was bounded first (:func:`~credit_rules.eval.bulk.plan.check_sums`).
     """
     digits = plan.digits
     n = awards.height
