@@ -9,6 +9,7 @@ Decimal('18')
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 from collections.abc import Iterable, Mapping
@@ -122,16 +123,17 @@ def evaluate(
     else:
         table = as_event_table(events, checked.timezone)
     plan = _bulk_plan(checked) if engine == "bulk" else None
-    if plan is None or plan.fallbacks:
-        # A policy the bulk engine cannot evaluate exactly (plan.fallbacks) goes to the
-        # interpreter: the same ledger, at the interpreter's speed.
-        event_list: Iterable[Event] = records if records is not None else _events_of(table)
-        rows = interpreter.evaluate(checked, event_list, teachers, as_of=as_of)
-    else:
+    rows: list[LedgerRow] | None = None
+    if plan is not None and not plan.fallbacks:
         # The bulk engine reads the validated frame as it is: no Python event objects.
         frame = table.frame if table is not None else events_to_frame(records or [])
         rows = _evaluate_bulk(
             plan, frame, loaded_roster if loaded_roster is not None else teachers, as_of=as_of)
+    if rows is None:
+        # A policy (plan.fallbacks) or a batch (sums that could pass Int64) the bulk engine
+        # cannot evaluate exactly goes to the interpreter: the same ledger, slower.
+        event_list: Iterable[Event] = records if records is not None else _events_of(table)
+        rows = interpreter.evaluate(checked, event_list, teachers, as_of=as_of)
     return Ledger(checked, tuple(rows), table, loaded_roster)
 
 
@@ -148,12 +150,16 @@ def _bulk_plan(policy: ir.Policy) -> BulkPlan:
 
 def _evaluate_bulk(
     plan: BulkPlan, frame: pl.DataFrame, roster: Any, *, as_of: dt.date | None,
-) -> list[LedgerRow]:
-    """Ledger rows of a plan without fallbacks over an :attr:`EventTable.frame`;
-    ``roster``: a Roster, a roster frame, or a mapping of Teachers."""
+) -> list[LedgerRow] | None:
+    """Ledger rows of a plan without fallbacks over an :attr:`EventTable.frame`
+    (``roster``: a Roster, a roster frame, or a mapping of Teachers); None when the
+    bulk engine refuses the batch (:class:`~credit_rules.eval.bulk.BulkOverflow`)."""
     from credit_rules.eval import bulk
 
-    return rows_from_frame(bulk.run(plan, frame, roster_frame(roster), as_of=as_of))
+    try:
+        return rows_from_frame(bulk.run(plan, frame, roster_frame(roster), as_of=as_of))
+    except bulk.BulkOverflow:
+        return None
 
 
 def bulk_ledger(
@@ -172,7 +178,8 @@ def bulk_ledger(
     from credit_rules.eval import bulk
 
     if not plan.fallbacks:
-        return bulk.run(plan, events, roster, as_of=as_of)
+        with contextlib.suppress(bulk.BulkOverflow):
+            return bulk.run(plan, events, roster, as_of=as_of)
     frame = events.collect() if isinstance(events, pl.LazyFrame) else events
     teachers = frame_to_teachers(roster) if roster is not None else {}
     rows = interpreter.evaluate(plan.policy, frame_to_events(frame, plan.policy.timezone),

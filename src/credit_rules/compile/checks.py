@@ -7,7 +7,15 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from credit_rules import ir
-from credit_rules.compile.satisfiability import MISSING, Alternative, equals, may_overlap, satisfiable
+from credit_rules.compile.satisfiability import (
+    MISSING,
+    Alternative,
+    constrained,
+    equals,
+    may_overlap,
+    overlaps,
+    satisfiable,
+)
 from credit_rules.errors import Diagnostic, Severity
 from credit_rules.syntax import ast
 from credit_rules.values import periods_within
@@ -147,24 +155,55 @@ def _counts_credits_or_hours(rule: ir.Rule) -> bool:
 
 def check_conflicts(policy: ir.Policy, tree: ast.Policy) -> list[Diagnostic]:
     """Two rules that can award the same event of the same teacher count it twice —
-    unless one is declared an exception to the other."""
+    unless one is declared an exception to the other.
+
+    Only rules that could share an event are compared: the same event kind, and the same
+    program or one of them without a program (rules of different kinds or programs are
+    disjoint on those fields, so comparing them could never report anything). Each rule's
+    alternatives are worked out once. A policy of many rules over many programs is then
+    checked in near-linear time instead of comparing every pair.
+    """
     out: list[Diagnostic] = []
     rules = [r for r in sorted(policy.rules, key=lambda r: (r.span.line, r.span.col)) if _counts_credits_or_hours(r)]
-    for index, a in enumerate(rules):
-        for b in rules[index + 1:]:
-            if a.exception_to == b.name or b.exception_to == a.name:
-                continue
-            if not may_overlap(a.where, b.where, _rule_events(a), _rule_events(b)):
-                continue
-            if not may_overlap(a.when, b.when):
-                continue
-            out.append(Diagnostic(
-                "E160", f"rules `{a.name}` and `{b.name}` can both credit the same event",
-                b.span,
-                f"narrow one with `where …`, or write `exception to {a.name}` in `{b.name}` "
-                "if it should take precedence",
-                notes=((f"`{a.name}` is here", a.span),),
-            ))
+    by_kind: dict[object, dict[str | None, list[int]]] = {}
+    for index, rule in enumerate(rules):
+        kind = rule.kind if rule.kind is not None else "assessment"  # as _rule_events
+        by_kind.setdefault(kind, {}).setdefault(rule.program, []).append(index)
+    pairs: set[tuple[int, int]] = set()
+    for programs in by_kind.values():
+        open_ = programs.get(None, [])
+        for program, members in programs.items():
+            others = members if program is None else [*members, *open_]
+            for i in members:
+                pairs.update((min(i, j), max(i, j)) for j in others if j != i)
+    where: dict[int, list[Alternative]] = {}
+    when: dict[int, list[Alternative]] = {}
+
+    def where_of(i: int) -> list[Alternative]:
+        if i not in where:
+            where[i] = constrained(rules[i].where, _rule_events(rules[i]))
+        return where[i]
+
+    def when_of(i: int) -> list[Alternative]:
+        if i not in when:
+            when[i] = constrained(rules[i].when)
+        return when[i]
+
+    for i, j in sorted(pairs):
+        a, b = rules[i], rules[j]
+        if a.exception_to == b.name or b.exception_to == a.name:
+            continue
+        if not overlaps(where_of(i), where_of(j)):
+            continue
+        if not overlaps(when_of(i), when_of(j)):
+            continue
+        out.append(Diagnostic(
+            "E160", f"rules `{a.name}` and `{b.name}` can both credit the same event",
+            b.span,
+            f"narrow one with `where …`, or write `exception to {a.name}` in `{b.name}` "
+            "if it should take precedence",
+            notes=((f"`{a.name}` is here", a.span),),
+        ))
     return out
 
 

@@ -2,6 +2,13 @@
 
 Diagnostics raised here are about names and types: unknown fields, kinds, levels,
 requirements; a number where a date is expected; an award without its program.
+
+And about limits, so that both engines compute every policy that passes ``check``
+exactly and in bounded time: every number a policy states (award amounts, block sizes,
+caps, requirement amounts, the conversion, reduction fractions, score thresholds, ``top
+N``, numbers compared with decimal fields) is at most :data:`MAX_LITERAL` (E114); a
+window lies within the years :data:`WINDOW_YEARS` (E115); and a policy evaluated per
+semester or school year over its window has at most :data:`MAX_PERIODS` periods (E116).
 """
 
 from __future__ import annotations
@@ -32,9 +39,17 @@ from credit_rules.values import (
     PeriodKind,
     exact_div,
     is_finite_decimal_fraction,
+    periods_within,
 )
 
 Context = Literal["event", "teacher", "outcome"]
+
+#: The largest number a policy may state (credits, hours, scores, counts, percentages).
+MAX_LITERAL = Decimal(1_000_000)
+#: The years a window may reach (inclusive).
+WINDOW_YEARS = (1900, 2199)
+#: The most ledger periods (semesters or school years) a window may hold.
+MAX_PERIODS = 400
 
 
 def from_syntax(tree: ast.Policy, file: str = "<input>") -> tuple[ir.Policy | None, list[Diagnostic]]:
@@ -51,10 +66,19 @@ class _Translator:
         self.diagnostics: list[Diagnostic] = []
         self.rank_names = {item.name for item in tree.items if isinstance(item, ast.Rank)}
         self.requirement_names = {item.name for item in tree.items if isinstance(item, ast.Requirement)}
+        self.window_refused = False
 
     # ------------------------------------------------------------------ reporting
     def error(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
         self.diagnostics.append(Diagnostic(code, message, span, hint))
+
+    def amount(self, value: Decimal, span: Span, what: str) -> Decimal:
+        """``value`` (E114 when it is beyond :data:`MAX_LITERAL`)."""
+        if abs(value) > MAX_LITERAL:
+            shown = str(value) if len(str(value)) <= 24 else f"{str(value)[:20]}…"
+            self.error("E114", f"{what} `{shown}` is beyond the largest number a policy may state "
+                       f"({MAX_LITERAL:,})", span, "check the number for extra digits")
+        return value
 
     def warn(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
         self.diagnostics.append(Diagnostic(code, message, span, hint, Severity.WARNING))
@@ -70,16 +94,28 @@ class _Translator:
                        'use an IANA name such as "Asia/Shanghai"')
             timezone = DEFAULT_TIMEZONE
         window: Period | None = None
-        if header.window is not None:
-            if header.window.start > header.window.end:
-                self.error("E111", "the window ends before it starts", header.window.span, "swap the two dates")
-            else:
-                window = Period(header.window.start, header.window.end)
+        refused = False  # a window out of range: no second error for its absence
         evaluate = {
             None: PeriodKind.WINDOW, "window": PeriodKind.WINDOW,
             "school year": PeriodKind.SCHOOL_YEAR, "semester": PeriodKind.SEMESTER,
         }[header.evaluate]
-        if evaluate is PeriodKind.WINDOW and window is None:
+        if header.window is not None:
+            first, last = WINDOW_YEARS
+            if header.window.start > header.window.end:
+                self.error("E111", "the window ends before it starts", header.window.span, "swap the two dates")
+            elif header.window.start.year < first or header.window.end.year > last:
+                refused = self.window_refused = True
+                self.error("E115", f"the window must lie within the years {first}..{last}",
+                           header.window.span, "check the years of both dates")
+            else:
+                window = Period(header.window.start, header.window.end)
+                if evaluate is not PeriodKind.WINDOW:
+                    count = len(periods_within(evaluate, window))
+                    if count > MAX_PERIODS:
+                        self.error("E116", f"evaluated per {evaluate.value}, the window "
+                                   f"holds {count} periods; at most {MAX_PERIODS}", header.window.span,
+                                   "shorten the window, or evaluate over the window")
+        if evaluate is PeriodKind.WINDOW and window is None and not refused:
             self.error(
                 "E112", "a policy evaluated over its window needs a window", header.span,
                 "add `window YYYY-MM-DD .. YYYY-MM-DD` (or `cycle …`), or `evaluate per semester`",
@@ -147,6 +183,8 @@ class _Translator:
     def rate(self, conversion: ast.Conversion | None) -> Decimal | None:
         if conversion is None:
             return None
+        self.amount(conversion.hours, conversion.span, "the conversion's hours")
+        self.amount(conversion.credits, conversion.span, "the conversion's credits")
         if conversion.hours <= 0 or conversion.credits <= 0:
             self.error("E120", "a conversion needs positive amounts", conversion.span)
             return None
@@ -221,7 +259,7 @@ class _Translator:
             return None
         if ftype is FieldType.DECIMAL:
             if isinstance(value, ast.Number):
-                return value.value
+                return self.amount(value.value, value.span, f"`{field}` compared with")
             self.error("E105", f"`{field}` is a number; compare it with a number", value.span)
             return None
         if ftype is FieldType.BOOL:
@@ -310,6 +348,7 @@ class _Translator:
         ir_award: ir.Award
         match award:
             case ast.IfQualified(amount, unit):
+                self.amount(amount, award.span, "the award")
                 if rule.program is None:
                     self.error("E130", f"rule `{rule.name}`: `if qualified` needs the program it is about",
                                award.span, 'add `program "…"` to the rule')
@@ -319,6 +358,8 @@ class _Translator:
                 kind = None
                 ir_award = ir.IfQualified(amount, unit, span=award.span)
             case ast.Block(credits, hours, pro_rata):
+                self.amount(credits, award.span, "the block's credits")
+                self.amount(hours, award.span, "the block's hours")
                 if hours <= 0:
                     self.error("E132", "a block needs a positive number of hours", award.span)
                 elif pro_rata and not is_finite_decimal_fraction(credits, hours):
@@ -330,6 +371,7 @@ class _Translator:
             case ast.CountCredits():
                 ir_award = ir.CountCredits(span=award.span)
             case ast.Fixed(amount, unit):
+                self.amount(amount, award.span, "the award")
                 ir_award = ir.Fixed(amount, unit, span=award.span)
             case ast.Leave():
                 ir_award = ir.Leave(span=award.span)
@@ -358,7 +400,7 @@ class _Translator:
         )
 
     def cap(self, cap: ast.Cap, requirements: tuple[ir.Requirement, ...]) -> ir.Cap | None:
-        amount = cap.amount
+        amount = self.amount(cap.amount, cap.span, "the cap's percentage" if cap.percent_of else "the cap")
         if cap.percent_of is not None:
             target = next((r for r in requirements if r.name == cap.percent_of), None)
             if target is None:
@@ -373,6 +415,8 @@ class _Translator:
                            cap.span, "add a line `at least N credits` without `when`")
                 return None
             amount = base.amount * cap.amount / Decimal(100)
+            if abs(cap.amount) <= MAX_LITERAL:
+                self.amount(amount, cap.span, f"the cap ({cap.amount}% of `{cap.percent_of}`)")
         per = {None: None, "school year": PeriodKind.SCHOOL_YEAR, "semester": PeriodKind.SEMESTER}[cap.per]
         return ir.Cap(cap.name, amount, per, self.opt_cond(cap.of, "event"), cap.source, span=cap.span)
 
@@ -392,6 +436,7 @@ class _Translator:
                     measure = ir.MeasureHours(self.opt_cond(of, "event"))
                 case ast.MeasureCount(kind, where):
                     measure = ir.MeasureCount(self.kind(kind, line.measure.span), self.opt_cond(where, "event"))
+            self.amount(line.amount, line.span, "the requirement")
             lines.append(ir.RequirementLine(line.amount, measure, when, line.source, span=line.span))
         units = {type(line.measure) for line in lines}
         if len(units) > 1:
@@ -415,8 +460,11 @@ class _Translator:
             self.error("E101", f"`{node.attribute}` is not a roster date", node.span, "use `hired_on`")
             return None
         if window is None:
-            self.error("E112", "a reduction per year of the window needs a window", node.span)
+            if not self.window_refused:
+                self.error("E112", "a reduction per year of the window needs a window", node.span)
             return None
+        self.amount(node.numerator, node.span, "the reduction's numerator")
+        self.amount(node.denominator, node.span, "the reduction's denominator")
         if node.denominator == 0 or not is_finite_decimal_fraction(node.numerator, node.denominator):
             self.error("E121", f"{node.numerator}/{node.denominator} is not an exact decimal", node.span)
             return None
@@ -427,6 +475,7 @@ class _Translator:
             return ir.GradeFromAssessment(node.program, node.source, span=node.span)
         for threshold in node.thresholds:
             self.closed_value("grade", threshold.grade, threshold.span)
+            self.amount(threshold.minimum, threshold.span, "the score threshold")
         self.closed_value("grade", node.otherwise, node.span)
         minimums = [t.minimum for t in node.thresholds]
         if minimums != sorted(minimums, reverse=True):
@@ -461,6 +510,7 @@ class _Translator:
                            for v in top.values)
             if top.count < 1:
                 self.error("E139", "`top` needs at least 1", top.span)
+            self.amount(Decimal(top.count), top.span, "the number of places")
             tops.append(ir.Top(top.count, top.mode, top.field, values))
         among = self.opt_cond(node.among, "outcome")
         if among is not None and _mentions_ranked(among):

@@ -116,8 +116,17 @@ def satisfiable(cond: ir.Cond | None, fixed: Alternative | None = None) -> bool:
 def may_overlap(a: ir.Cond | None, b: ir.Cond | None, fixed_a: Alternative | None = None,
                 fixed_b: Alternative | None = None) -> bool:
     """Can ``a`` (with ``fixed_a``) and ``b`` (with ``fixed_b``) hold for the same thing?"""
-    left = [m for alt in alternatives(a) if (m := _meet(fixed_a or {}, alt)) is not None]
-    right = [m for alt in alternatives(b) if (m := _meet(fixed_b or {}, alt)) is not None]
+    return overlaps(constrained(a, fixed_a), constrained(b, fixed_b))
+
+
+def constrained(cond: ir.Cond | None, fixed: Alternative | None = None) -> list[Alternative]:
+    """The satisfiable alternatives of ``cond`` given ``fixed`` (computed once per rule
+    when many pairs are compared)."""
+    return [m for alt in alternatives(cond) if (m := _meet(fixed or {}, alt)) is not None]
+
+
+def overlaps(left: list[Alternative], right: list[Alternative]) -> bool:
+    """Can one of the ``left`` alternatives and one of the ``right`` hold together?"""
     return any(_meet(x, y) is not None for x in left for y in right)
 
 

@@ -61,7 +61,7 @@ def _amount(award: ir.Award, rate: Decimal | None) -> core.Amount:
     raise AssertionError(award)  # pragma: no cover
 
 
-def _award(policy: ir.Policy, rule: ir.Rule) -> core.Award:
+def _award(policy: ir.Policy, rule: ir.Rule, exceptions: dict[str, list[str]]) -> core.Award:
     where = normalize(rule.where)
     if isinstance(rule.award, ir.IfQualified):
         select = core.Select("assessment", rule.program, where)
@@ -75,10 +75,7 @@ def _award(policy: ir.Policy, rule: ir.Rule) -> core.Award:
     else:
         category = core.Landing(rule.as_category, from_event=rule.as_category is None)
     level = core.Landing(rule.as_level, from_event=rule.as_level is None)
-    excluded_by = tuple(sorted(
-        r.name for r in policy.rules
-        if r.exception_to == rule.name and not isinstance(r.award, ir.Leave)
-    ))
+    excluded_by = tuple(sorted(exceptions.get(rule.name, ())))
     return core.Award(
         name=rule.name, when=normalize(rule.when), select=select, pick=pick,
         amount=_amount(rule.award, policy.rate), category=category, level=level,
@@ -149,10 +146,14 @@ def _periods(policy: ir.Policy) -> core.Periods:
 def lower(policy: ir.Policy) -> core.Policy:
     """The core form of a checked policy (cached: policies are immutable)."""
     rules = sorted(policy.rules, key=lambda r: r.name)
+    exceptions: dict[str, list[str]] = {}  # rule -> the rules that are exceptions to it
+    for r in rules:
+        if r.exception_to is not None and not isinstance(r.award, ir.Leave):
+            exceptions.setdefault(r.exception_to, []).append(r.name)
     return core.Policy(
         name=policy.name, file=policy.file, timezone=policy.timezone,
         periods=_periods(policy), window=policy.window,
-        awards=tuple(_award(policy, r) for r in rules if not isinstance(r.award, ir.Leave)),
+        awards=tuple(_award(policy, r, exceptions) for r in rules if not isinstance(r.award, ir.Leave)),
         leave=tuple(
             core.Leave(r.name, normalize(r.when), core.Select(r.kind or "task_missed", r.program,
                                                               normalize(r.where)),

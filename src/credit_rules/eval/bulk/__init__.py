@@ -14,12 +14,13 @@ plan with ``fallbacks`` is refused (:class:`FallbackRequired`) and
 
 from __future__ import annotations
 
-from credit_rules.eval.bulk.plan import BulkPlan, compile_plan
+from credit_rules.eval.bulk.plan import BulkOverflow, BulkPlan, compile_plan
 from credit_rules.eval.bulk.ranks import finish
 from credit_rules.eval.bulk.run import STAGES, FallbackRequired, evaluate_batch, run
 
 __all__ = [
     "STAGES",
+    "BulkOverflow",
     "BulkPlan",
     "FallbackRequired",
     "compile_plan",

@@ -9,6 +9,15 @@ sum, product, block division and comparison is exact integer arithmetic. With
 ``10 hours = 1 credit`` the scale is 10^7, so values up to ~9.2 * 10^11 credits are
 exact; a plan that would need more than 10^10 lists a fallback (``plan.fallbacks``) and
 :func:`credit_rules.api.evaluate` gives that policy to the interpreter.
+
+Int64 never wraps silently. Constants are bounded by ``check`` (every number a policy
+states is at most 1,000,000), and a plan whose constant products (a requirement times its
+reduction factor) could pass Int64 lists a fallback. Sums depend on the data: before the
+first sum is formed, :func:`check_sums` bounds, for every teacher-period of a batch, the
+magnitude of every sum the stages form (awards, block running sums, the register's cap
+totals and running sums, totals, breakdowns, measures, trace sums) from the events'
+hours, credits and counts; if any bound reaches Int64 the batch is refused with
+:class:`BulkOverflow` (the interpreter computes it exactly), never answered wrongly.
 """
 
 from __future__ import annotations
@@ -25,6 +34,14 @@ from credit_rules.eval.bulk.fields import Facts, event_compiler, event_conds, te
 from credit_rules.schema import MICRO_DIGITS
 
 MAX_DIGITS = 10
+#: The largest magnitude an Int64 sum may reach, with a margin for the float64 bound
+#: (relative error below n * 2^-53 for n summands: far below 10^-6 for n < 10^9).
+INT64_SAFE = float(2**63) * (1 - 1e-6)
+
+
+class BulkOverflow(ArithmeticError):
+    """A batch whose sums could pass Int64 at the plan's scale: the bulk engine refuses it
+    rather than wrap; evaluate it with the interpreter (exact decimals)."""
 
 
 def places(value: Decimal) -> int:
@@ -118,11 +135,79 @@ def compile_plan(policy: ir.Policy) -> BulkPlan:
         if isinstance(award.amount, core.Blocks) and award.amount.hours <= 0:
             fallbacks.append((f"rule {award.name}", "a block of zero hours"))
     plan = BulkPlan(policy, min(digits, MAX_DIGITS), tuple(fallbacks))
+    fallbacks.extend(_constant_overflows(plan))
     try:
         _dry_compile(plan)
     except Unsupported as exc:
         fallbacks.append(("condition", str(exc)))
     return BulkPlan(policy, plan.digits, tuple(fallbacks))
+
+
+def _constant_overflows(plan: BulkPlan) -> list[tuple[str, str]]:
+    """Constant products the stages form that could pass Int64 (a requirement amount
+    times its reduction factor at the factor's scale)."""
+    lowered = plan.core
+    out: list[tuple[str, str]] = []
+    if lowered.reduction is None or not lowered.reduction.factors:
+        return out
+    factor_places = max(places(f) for _, f in lowered.reduction.factors)
+    largest = max([Decimal(1), *(abs(f) for _, f in lowered.reduction.factors)])
+    for requirement in lowered.requirements:
+        for line in requirement.lines:
+            if line.reducible and float(abs(line.amount)) * plan.scale * float(largest) \
+                    * 10.0**factor_places >= INT64_SAFE:
+                out.append((f"requirement {requirement.name}",
+                            "its amount times the reduction factor passes Int64 at the plan's scale"))
+    return out
+
+
+def sum_bound(plan: BulkPlan, ev: pl.DataFrame, key: str) -> float:
+    """The largest magnitude any sum of one teacher-period could reach, at the plan's scale.
+
+    Per teacher-period ``key`` of ``ev`` (the events the policy reads), from the sums of
+    the absolute hours, credits and counts and the number of events: each award of each
+    rule is bounded by its amount (hours x rate, stated credits, fixed amounts, whole
+    blocks plus one), and every sum a stage forms is a sum of some of them.
+    """
+    if ev.height == 0:
+        return 0.0
+    per_hour = 0.0  # credits + hours per hour of an event, over all rules
+    per_credit = 0.0
+    per_event = 0.0
+    for award in plan.core.awards:
+        match award.amount:
+            case core.PerHour(rate):
+                per_hour += 1 + float(abs(rate))
+            case core.Stated():
+                per_hour += 1
+                per_credit += 1
+            case core.Fixed(fixed_credits, fixed_hours):
+                per_event += float(abs(fixed_credits) + abs(fixed_hours))
+            case core.Blocks(block_credits, block_hours):
+                size = float(abs(block_hours)) or 1.0
+                per_hour += 1 + float(abs(block_credits)) / size
+                per_event += float(abs(block_credits))
+    parts: list[pl.Expr] = [pl.len().cast(pl.Float64) * per_event]
+    for column, weight in (("hours_u", per_hour / 10**MICRO_DIGITS), ("credits_u", per_credit / 10**MICRO_DIGITS),
+                           ("count", 1.0)):
+        if column in ev.columns:
+            parts.append(pl.col(column).cast(pl.Float64).abs().fill_null(0).sum() * weight)
+    # a whole batch under the limit needs no grouping
+    whole = float(ev.select(pl.sum_horizontal(parts)).item() or 0.0) * plan.scale
+    if whole < INT64_SAFE:
+        return whole
+    per_key = ev.group_by(key).agg(pl.sum_horizontal(parts).alias("__bound"))
+    return float(per_key["__bound"].max() or 0.0) * plan.scale  # type: ignore[arg-type]
+
+
+def check_sums(plan: BulkPlan, ev: pl.DataFrame, key: str) -> None:
+    """Raise :class:`BulkOverflow` if a teacher-period's sums could pass Int64."""
+    bound = sum_bound(plan, ev, key)
+    if bound >= INT64_SAFE:
+        raise BulkOverflow(
+            f"policy {plan.policy.name}: a teacher-period's sums could reach {bound:.3g} at the "
+            f"bulk engine's scale 10^{plan.digits}, beyond Int64 ({2**63 - 1}); "
+            "evaluate this batch with the interpreter")
 
 
 def _dry_compile(plan: BulkPlan) -> None:

@@ -19,12 +19,15 @@ import attrs
 import numpy as np
 import polars as pl
 
-from credit_rules.eval.bulk.plan import BulkPlan
+from credit_rules.eval.bulk.plan import BulkPlan, check_sums
 from credit_rules.eval.bulk.state import ROW, BatchState, K, by_key
 
 
 def register(state: BatchState) -> BatchState:
-    """``credited`` on every award."""
+    """``credited`` on every award; first, the batch's sums are bounded (a batch whose
+    sums could pass Int64 raises :class:`~credit_rules.eval.bulk.plan.BulkOverflow`
+    instead of wrapping: this is the first stage that sums)."""
+    check_sums(state.plan, state.ev, K)
     return attrs.evolve(state, awards=_credited(state.plan, state.awards, state.tp))
 
 

@@ -29,6 +29,8 @@ def totals(state: BatchState) -> BatchState:
     measures on ``tp``, in one pass over the awards.
 
     Exact Int64 sums per teacher-period (tp row = key) with ``np.add.at``: no group_by.
+    They cannot wrap: the register stage has bounded every sum of the batch first
+    (:func:`~credit_rules.eval.bulk.plan.check_sums`).
     """
     digits = state.plan.digits
     tp, awards = state.tp, state.awards

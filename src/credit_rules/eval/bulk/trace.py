@@ -42,7 +42,9 @@ def _trace(
     plan: BulkPlan, tp: pl.DataFrame, awards: pl.DataFrame, ev: pl.DataFrame,
     rules: Sequence[core.Award],
 ) -> pl.DataFrame:
-    """``trace``: per rule (by name) its credited and hours and its events' ids, in order."""
+    """``trace``: per rule (by name) its credited and hours and its events' ids, in order.
+    The run sums fit Int64: every sum of the batch was bounded first
+    (:func:`~credit_rules.eval.bulk.plan.check_sums`)."""
     n = awards.height
     key = awards[K].to_numpy()
     rule_ix = awards["rule_ix"].to_numpy().astype(np.int64)
