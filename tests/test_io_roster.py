@@ -41,7 +41,7 @@ def test_roster_csv(tmp_path: Path) -> None:
                        strict=True))
     assert reasons[3] == 'title: "boss" is not one of senior, intermediate, junior, none'
     assert reasons[4].startswith("roles: unknown role(s) wizard; allowed roles: teacher,")
-    assert reasons[5] == 'hired_on: not an ISO date (YYYY-MM-DD): "2019-02-30"'
+    assert reasons[5] == 'hired_on: the date "2019-02-30" does not exist'
     assert reasons[8] == reasons[9] == "conflicting copies of teacher_id t7 (rows 8, 9)"
     assert reasons[10] == "missing teacher_id"
     teachers = roster.teachers()

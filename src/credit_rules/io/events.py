@@ -32,7 +32,10 @@ import polars as pl
 
 from credit_rules.io.columns import BAD, INTERNAL_PREFIX, KEY, REASON, ROW, SOURCE
 from credit_rules.io.parse import (
+    LIMITS,
+    Parsed,
     Plan,
+    ascii_columns,
     check_timezone,
     clean,
     combine_reasons,
@@ -78,13 +81,20 @@ def _decimal_or_none(value: int | None) -> Decimal | None:
 
 @attrs.frozen
 class EventTable:
-    """Valid, de-duplicated events sorted by (``teacher_id``, ``at_us``, ``event_id``)."""
+    """Valid, de-duplicated events sorted by (``teacher_id``, ``at_us``, ``event_id``).
+
+    ``seen_teacher_ids`` are the sorted, distinct (trimmed) ``teacher_id`` of every input
+    row that names one: valid, duplicate, rejected or conflicting. SPEC §5: each of them
+    gets ledger rows, even one with no valid event (:meth:`teacher_ids` has only those with
+    valid events).
+    """
 
     frame: pl.DataFrame
     rejects: pl.DataFrame
     report: LoadReport
     attribute_columns: tuple[str, ...]
     timezone: str = DEFAULT_TIMEZONE
+    seen_teacher_ids: tuple[str, ...] = attrs.field(kw_only=True)
 
     def __len__(self) -> int:
         return self.frame.height
@@ -135,22 +145,28 @@ class EventTable:
         return self.frame.get_column("teacher_id").unique().sort().to_list()
 
 
-def _general_pass(frame: pl.DataFrame, extras: Sequence[str], timezone: str) -> pl.DataFrame:
+def _general_pass(
+    frame: pl.DataFrame, extras: Sequence[str], timezone: str, *, at_numeric: str | None = None
+) -> pl.DataFrame:
     """The definition of validation: every column parsed from its text, with reasons.
 
     ``frame`` holds text columns (plus the internal ones); returns one row per input row
     with the typed event columns and ``__cr_reason`` (null when the row is valid).
+    ``at_numeric`` says the ``at`` column was stored as numbers (see
+    :func:`~credit_rules.io.parse.parse_instant`).
     """
-    plan = Plan()
-    parsed = {
-        name: parse_decimal(plan, name, maximum=100 if name == "score" else None)
-        for name in DECIMAL_EVENT_COLUMNS
-    }
-    count = parse_decimal(plan, "count", minimum=1, integer=True)
-    words = parse_decimal(plan, "words", minimum=0, integer=True)
+    plan = Plan(ascii_columns=ascii_columns(frame, TYPED_EVENT_COLUMNS))
+
+    def number(name: str, integer: bool = False) -> Parsed:
+        low, high = LIMITS[name]
+        return parse_decimal(plan, name, minimum=low, maximum=high, integer=integer)
+
+    parsed = {name: number(name) for name in DECIMAL_EVENT_COLUMNS}
+    count = number("count", integer=True)
+    words = number("words", integer=True)
     grade = parse_choice("grade", GRADES)
     level = parse_choice("level", LEVELS)
-    at_us, day, at_reason = parse_instant(plan, "at", timezone)
+    at_us, day, at_reason = parse_instant(plan, "at", timezone, numeric=at_numeric)
 
     reasons = [
         pl.col(BAD),
@@ -216,15 +232,15 @@ def _fast_pass(frame: pl.DataFrame, extras: Sequence[str], timezone: str) -> pl.
     times = fast_at(frame, "at", timezone)
     columns["at_us"], columns["day"] = times.get_column("at_us"), times.get_column("day")
     numbers = {
-        "hours_u": ("hours", {}), "credits_u": ("credits", {}),
-        "score_u": ("score", {"maximum": 100}),
-        "count": ("count", {"integer": True, "minimum": 1}),
-        "words": ("words", {"integer": True}),
+        "hours_u": ("hours", False), "credits_u": ("credits", False), "score_u": ("score", False),
+        "count": ("count", True), "words": ("words", True),
     }
     flags: list[pl.Series] = []
-    for name, (source, options) in numbers.items():
+    for name, (source, integer) in numbers.items():
+        low, high = LIMITS[source]
         pair = frame.select(
-            fast_micro(source, schema[source], **options).alias(name),  # type: ignore[arg-type]
+            fast_micro(source, schema[source], minimum=low, maximum=high, integer=integer)
+            .alias(name),
             pl.col(source).is_not_null().alias("present"),
         )
         value = pair.get_column(name)
@@ -278,6 +294,12 @@ def validate_events(
             frame = frame.with_columns(pl.lit(None, pl.String).alias(column))
     extras = tuple(sorted(c for c in raw.columns if c not in EVENT_COLUMNS))
     many = len(raw.source_names) > 1
+    at_dtype = frame.schema["at"]
+    at_numeric = (
+        "an integer" if at_dtype.is_integer()
+        else "a number" if at_dtype.is_float() or isinstance(at_dtype, pl.Decimal)
+        else None
+    )
     # Columns that are not read directly (e.g. a typed extra column) are text from here.
     frame = frame.with_columns([
         as_text(frame[c], "<events>").alias(c) for c in frame.columns
@@ -296,7 +318,7 @@ def validate_events(
     )
     if slow_keys.len():
         slow_rows = textify(frame.filter(pl.col(KEY).is_in(slow_keys.implode())), "<events>")
-        checked_slow = _general_pass(slow_rows, extras, timezone)
+        checked_slow = _general_pass(slow_rows, extras, timezone, at_numeric=at_numeric)
         checked = pl.concat(
             [fast_rows, checked_slow.cast(fast_rows.schema)]
         )
@@ -333,7 +355,11 @@ def validate_events(
         rejected=rejects.height,
         label="events",
     )
-    return EventTable(out, rejects, report, extras, timezone)
+    seen = (
+        frame.select(clean("teacher_id").alias("teacher_id")).drop_nulls().unique()
+        .sort("teacher_id").get_column("teacher_id").to_list()
+    )
+    return EventTable(out, rejects, report, extras, timezone, seen_teacher_ids=tuple(seen))
 
 
 class _Clock:

@@ -9,6 +9,40 @@ Decimals are exact: ``hours``, ``credits`` and ``score`` become Int64 micro-unit
 (value x 10^6). A value with more than 6 significant decimal places (trailing zeros do not
 count), an exponent (``1e3``) or a sign of minus is rejected with a reason.
 
+Range per event (:data:`LIMITS`; beyond it the row is rejected: ``hours:
+999999999999.999999 is above the maximum 100000 per event``):
+
+=========  =================  ==============================================
+column     accepted           why
+=========  =================  ==============================================
+hours      0 .. 100,000       one record of study hours; 10^11 micro-units
+credits    0 .. 100,000
+score      0 .. 100
+count      1 .. 100,000
+words      0 .. 10,000,000    compared per event, never summed by the core
+=========  =================  ==============================================
+
+The bound keeps every single value exact in Int64 at the bulk engine's largest scale
+(10^10 per unit: 100,000 x 10^10 = 10^15), so :data:`SAFE_EVENTS_PER_SUM` = 9,223
+maximal values still sum without overflow; a teacher's sums beyond that are for the
+engines to check (Int64 holds |sum| < 9.2 x 10^8 units at scale 10^10, 9.2 x 10^12 in
+micro-units).
+
+Characters: numbers and dates are ASCII. A value of a typed column (``at``, ``hours``,
+``credits``, ``score``, ``count``, ``words``, the roster dates) holding any other character
+is rejected naming it, with its code point: full-width ``１２`` is ``hours: "１２" has the
+non-ASCII character "１" (U+FF11); write numbers and dates with the ASCII digits 0-9``
+(never read as 12, nor as missing). Only surrounding white space is trimmed.
+
+Dates: a date must exist (``at: the date "2023-02-30" does not exist``) and its year, as
+written (a typed date or naive datetime: its own date; a time-zone-aware datetime: its UTC
+date, as its text would be written), must lie in :data:`MIN_YEAR`..:data:`MAX_YEAR`
+(1900..2199), for ``at`` and the roster dates alike; outside: ``at: "0001-01-01" is outside
+the supported years 1900..2199``. A typed date beyond the calendar (a Parquet ``date32`` of
+year -200000) reads as that reason too, never a crash. An ``at`` column of numbers (e.g.
+Parquet int64) is rejected row by row: ``at: an integer is not a date; store ISO text or a
+timestamp``.
+
 ``at`` is ``YYYY-MM-DD`` or ``YYYY-MM-DD[T ]HH:MM[:SS[.f{1,9}]]`` with an optional offset
 ``Z``, ``+HH``, ``+HHMM`` or ``+HH:MM``; nothing else (``20230430``, ``2023/04/30``,
 ``2023-W17-7`` are rejected). Fractions beyond microseconds are truncated. A value without
@@ -29,7 +63,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import zoneinfo
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import attrs
@@ -37,11 +71,26 @@ import polars as pl
 
 from credit_rules.errors import UsageError
 from credit_rules.io.columns import INTERNAL_PREFIX
-from credit_rules.io.sources import as_text
+from credit_rules.io.sources import OUT_OF_RANGE, as_text
 from credit_rules.schema import MICRO
 
-#: Digits before the decimal point: 999_999_999_999.999999 still fits Int64 micro-units.
+#: Digits before the decimal point that are parsed at all (more: above every maximum).
 MAX_INT_DIGITS = 12
+#: The accepted range of each number column, per event, in whole units (module docstring).
+LIMITS: dict[str, tuple[int, int]] = {
+    "hours": (0, 100_000),
+    "credits": (0, 100_000),
+    "score": (0, 100),
+    "count": (1, 100_000),
+    "words": (0, 10_000_000),
+}
+#: The largest fixed-point scale of the bulk engine (10^10 per unit).
+BULK_MAX_SCALE = 10**10
+#: How many maximal values (100,000 at 10^10) sum without overflowing Int64.
+SAFE_EVENTS_PER_SUM = (2**63 - 1) // (100_000 * BULK_MAX_SCALE)
+#: The years a date may have (``at`` as written, ``hired_on``, ``retired_on``).
+MIN_YEAR, MAX_YEAR = 1900, 2199
+_NON_ASCII = r"[^\x00-\x7F]"
 _DAY_US = 86_400_000_000
 
 
@@ -59,8 +108,11 @@ class Plan:
     parsers read is already :func:`clean` (trimmed, empty as null).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, ascii_columns: Collection[str] = ()) -> None:
         self.stages: list[list[pl.Expr]] = []
+        #: Columns known to hold only ASCII text (see :func:`ascii_columns`): their
+        #: non-ASCII check is skipped, which keeps the query small.
+        self.ascii_columns = frozenset(ascii_columns)
 
     def add(self, stage: int, *exprs: pl.Expr) -> None:
         """Add expressions to ``stage`` (they may read the columns of earlier stages)."""
@@ -76,7 +128,7 @@ class Plan:
         return frame
 
 
-_DECIMAL_RE = r"^(?P<sign>[+-]?)(?P<int>\d*)(?:\.(?P<frac>\d*))?$"
+_DECIMAL_RE = r"^(?P<sign>[+-]?)(?P<int>[0-9]*)(?:\.(?P<frac>[0-9]*))?$"
 
 
 @attrs.frozen
@@ -98,18 +150,76 @@ def _tmp(column: str, what: str) -> str:
     return f"{INTERNAL_PREFIX}{what}_{column}"
 
 
+_HEX = {i: "0123456789ABCDEF"[i] for i in range(16)}
+
+
+def _hex(point: pl.Expr) -> pl.Expr:
+    """``XXXX`` (at least 4 hex digits, upper case) of an integer."""
+    digits = pl.concat_str([
+        ((point // 16**k) % 16).replace_strict(_HEX, return_dtype=pl.String)
+        for k in range(5, -1, -1)
+    ])
+    return pl.when(point > 0xFFFF).then(digits.str.strip_chars_start("0")).otherwise(
+        digits.str.slice(2)
+    )
+
+
+def non_ascii_check(plan: Plan, column: str) -> tuple[pl.Expr, pl.Expr]:
+    """The check that a typed column's text is ASCII, naming the first other character and
+    its code point (the reason must be computed at stage 3 or later)."""
+    if column in plan.ascii_columns:
+        return pl.lit(False), pl.lit(None, pl.String)
+    text = pl.col(column)
+    char, hexed, point = (_tmp(column, w) for w in ("char", "hex", "point"))
+    plan.add(0, text.str.extract(f"({_NON_ASCII})", 1).alias(char))
+    plan.add(1, pl.col(char).str.encode("hex").alias(hexed))
+
+    def byte(i: int) -> pl.Expr:
+        return pl.col(hexed).str.slice(2 * i, 2).str.to_integer(base=16, strict=False).cast(
+            pl.Int64
+        )
+
+    n = pl.col(hexed).str.len_bytes()
+    cont = [byte(i) - 0x80 for i in range(1, 4)]
+    plan.add(2, (
+        pl.when(n == 2).then(byte(0))  # one hex pair: ASCII (never, but exact)
+        .when(n == 4).then((byte(0) - 0xC0) * 64 + cont[0])
+        .when(n == 6).then((byte(0) - 0xE0) * 4096 + cont[0] * 64 + cont[1])
+        .otherwise((byte(0) - 0xF0) * 262144 + cont[0] * 4096 + cont[1] * 64 + cont[2])
+    ).alias(point))
+    return (
+        pl.col(char).is_not_null(),
+        pl.format(
+            '{}: {} has the non-ASCII character "{}" (U+{});'
+            " write numbers and dates with the ASCII digits 0-9",
+            pl.lit(column), _quoted(text), pl.col(char), _hex(pl.col(point)),
+        ),
+    )
+
+
+def ascii_columns(frame: pl.DataFrame, columns: Collection[str]) -> set[str]:
+    """Which of the text ``columns`` of ``frame`` hold only ASCII (for :class:`Plan`)."""
+    names = [c for c in columns if c in frame.columns and frame.schema[c] == pl.String]
+    if not names:
+        return set()
+    found = frame.select(
+        [pl.col(c).str.contains(_NON_ASCII).any().alias(c) for c in names]
+    ).row(0, named=True)
+    return {c for c in names if not found[c]}
+
+
 def parse_decimal(
     plan: Plan,
     column: str,
     *,
     minimum: int = 0,
-    maximum: int | None = None,
+    maximum: int,
     integer: bool = False,
 ) -> Parsed:
     """Exact decimal text to Int64 micro-units (or to an integer when ``integer``).
 
-    ``minimum``/``maximum`` are in whole units (not micro-units). Trailing zeros of the
-    fraction do not count as decimal places.
+    ``minimum``/``maximum`` are in whole units (not micro-units), see :data:`LIMITS`.
+    Trailing zeros of the fraction do not count as decimal places.
     """
     text = pl.col(column)
     g, ints, frac, ok, micro = (_tmp(column, w) for w in ("g", "int", "frac", "ok", "micro"))
@@ -123,24 +233,25 @@ def parse_decimal(
         (raw_int.is_not_null() & (raw_int.str.len_bytes() + raw_frac.str.len_bytes() > 0))
         .alias(ok),
     )
-    whole = pl.when(pl.col(ints).str.len_bytes() == 0).then(pl.lit(0, pl.Int64)).otherwise(
-        pl.col(ints).str.slice(0, 18).str.to_integer(strict=False).cast(pl.Int64, strict=False)
+    huge = pl.col(ints).str.len_bytes() > MAX_INT_DIGITS
+    whole = (
+        pl.when(pl.col(ints).str.len_bytes() == 0).then(pl.lit(0, pl.Int64))
+        .when(huge).then(None)
+        .otherwise(pl.col(ints).str.to_integer(strict=False).cast(pl.Int64, strict=False))
     )
     frac_micro = pl.col(frac).str.slice(0, 6).str.pad_end(6, "0").str.to_integer(strict=False)
     magnitude = whole * MICRO + frac_micro.cast(pl.Int64)
+    negative = pl.col(g).struct.field("sign") == "-"
     plan.add(
         2,
-        pl.when(pl.col(g).struct.field("sign") == "-").then(-magnitude).otherwise(magnitude)
-        .alias(micro),
+        pl.when(negative).then(-magnitude).otherwise(magnitude).alias(micro),
     )
     shown = _quoted(text)
     what = "an integer" if integer else "a decimal number"
+    nonzero = (pl.col(ints).str.len_bytes() + pl.col(frac).str.len_bytes()) > 0
     checks: list[tuple[pl.Expr, pl.Expr]] = [
+        non_ascii_check(plan, column),
         (~pl.col(ok), pl.format("{}: not {}: {}", pl.lit(column), pl.lit(what), shown)),
-        (
-            pl.col(ints).str.len_bytes() > MAX_INT_DIGITS,
-            pl.format("{}: too large: {}", pl.lit(column), shown),
-        ),
     ]
     if integer:
         checks.append((
@@ -152,19 +263,16 @@ def parse_decimal(
             pl.col(frac).str.len_bytes() > 6,
             pl.format("{}: more than 6 decimal places: {}", pl.lit(column), shown),
         ))
-    if maximum is None:
-        checks.append((
-            pl.col(micro) < minimum * MICRO,
-            pl.format("{}: must be >= {}, got {}", pl.lit(column), pl.lit(minimum), shown),
-        ))
-    else:
-        checks.append((
-            (pl.col(micro) < minimum * MICRO) | (pl.col(micro) > maximum * MICRO),
-            pl.format(
-                "{}: must be between {} and {}, got {}",
-                pl.lit(column), pl.lit(minimum), pl.lit(maximum), shown,
-            ),
-        ))
+    checks.append((
+        (negative & nonzero) | (~huge & (pl.col(micro) < minimum * MICRO)),
+        pl.format("{}: must be >= {}, got {}", pl.lit(column), pl.lit(minimum), shown),
+    ))
+    checks.append((
+        huge | (pl.col(micro) > maximum * MICRO),
+        pl.format(
+            "{}: {} is above the maximum {} per event", pl.lit(column), text, pl.lit(maximum)
+        ),
+    ))
     reason = _tmp(column, "reason")
     plan.add(3, first_reason(text.is_not_null(), checks).alias(reason))
     value = pl.col(micro) // MICRO if integer else pl.col(micro)
@@ -196,29 +304,55 @@ def parse_choice(column: str, allowed: Sequence[str]) -> Parsed:
     return Parsed(text, reason)
 
 
+def _year_ok(date: pl.Expr) -> pl.Expr:
+    return date.dt.year().is_between(MIN_YEAR, MAX_YEAR)
+
+
+def _range_message(column: str, text: pl.Expr) -> pl.Expr:
+    return pl.format(
+        "{}: {} is outside the supported years {}..{}",
+        pl.lit(column), _quoted(text), pl.lit(MIN_YEAR), pl.lit(MAX_YEAR),
+    )
+
+
+def _out_of_range(text: pl.Expr) -> pl.Expr:
+    """A typed date beyond years 1..9999, as :func:`~credit_rules.io.sources.as_text`
+    writes it."""
+    return text.str.starts_with(OUT_OF_RANGE)
+
+
 def parse_date(plan: Plan, column: str) -> Parsed:
-    """An ISO calendar date ``YYYY-MM-DD`` to a Date."""
+    """An ISO calendar date ``YYYY-MM-DD`` to a Date, in years ``MIN_YEAR..MAX_YEAR``."""
     text = pl.col(column)
-    day = _tmp(column, "date")
+    day, shape = _tmp(column, "date"), _tmp(column, "shape")
     plan.add(
         0,
-        pl.when(text.str.contains(r"^\d{4}-\d{2}-\d{2}$"))
+        text.str.contains(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$").alias(shape),
+        pl.when(text.str.contains(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"))
         .then(text.str.to_date("%Y-%m-%d", strict=False))
         .alias(day),
     )
     reason = first_reason(
         text.is_not_null(),
-        [(pl.col(day).is_null(), pl.format(
-            "{}: not an ISO date (YYYY-MM-DD): {}", pl.lit(column), _quoted(text)
-        ))],
+        [
+            (_out_of_range(text), _range_message(column, text)),
+            non_ascii_check(plan, column),
+            (~pl.col(shape), pl.format(
+                "{}: not an ISO date (YYYY-MM-DD): {}", pl.lit(column), _quoted(text)
+            )),
+            (pl.col(day).is_null(), pl.format(
+                "{}: the date {} does not exist", pl.lit(column), _quoted(text)
+            )),
+            (~_year_ok(pl.col(day)), _range_message(column, text)),
+        ],
     )
-    return Parsed(pl.col(day), reason)
+    return Parsed(pl.when(reason.is_null()).then(pl.col(day)), reason)
 
 
 _AT_RE = (
-    r"^(?P<date>\d{4}-\d{2}-\d{2})"
-    r"(?:[Tt ](?P<h>\d{2}):(?P<m>\d{2})(?::(?P<s>\d{2})(?:[.,](?P<f>\d{1,9}))?)?"
-    r"(?P<z>[Zz]|(?P<osign>[+-])(?P<oh>\d{2})(?::?(?P<om>\d{2}))?)?)?$"
+    r"^(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})"
+    r"(?:[Tt ](?P<h>[0-9]{2}):(?P<m>[0-9]{2})(?::(?P<s>[0-9]{2})(?:[.,](?P<f>[0-9]{1,9}))?)?"
+    r"(?P<z>[Zz]|(?P<osign>[+-])(?P<oh>[0-9]{2})(?::?(?P<om>[0-9]{2}))?)?)?$"
 )
 
 
@@ -228,19 +362,25 @@ def local_instant(naive: pl.Expr, timezone: str) -> pl.Expr:
     return naive.dt.replace_time_zone(timezone, ambiguous="earliest", non_existent="null").dt.timestamp("us")
 
 
-def parse_instant(plan: Plan, column: str, timezone: str) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+def parse_instant(
+    plan: Plan, column: str, timezone: str, *, numeric: str | None = None
+) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
     """``at`` text to (UTC epoch microseconds, local calendar date, reason): the one
-    definition of ``at`` (module docstring)."""
+    definition of ``at`` (module docstring).
+
+    ``numeric`` (e.g. ``"an integer"``) says the column was stored as numbers: every
+    present value is then rejected as not a date.
+    """
     text = pl.col(column)
-    g, naive, offset, has_offset, parts_ok, at_us, reason = (
-        _tmp(column, w) for w in ("g", "naive", "offset", "hasoff", "ok", "us", "reason")
+    g, date, naive, offset, has_offset, parts_ok, at_us, reason = (
+        _tmp(column, w)
+        for w in ("g", "date", "naive", "offset", "hasoff", "ok", "us", "reason")
     )
     plan.add(0, text.str.extract_groups(_AT_RE).alias(g))
 
     def part(name: str) -> pl.Expr:
         return pl.col(g).struct.field(name).str.to_integer(strict=False).fill_null(0)
 
-    date = pl.col(g).struct.field("date").str.to_date("%Y-%m-%d", strict=False)
     hour, minute, second = part("h"), part("m"), part("s")
     fraction = (
         pl.col(g).struct.field("f").fill_null("").str.slice(0, 6).str.pad_end(6, "0")
@@ -248,10 +388,15 @@ def parse_instant(plan: Plan, column: str, timezone: str) -> tuple[pl.Expr, pl.E
     )
     offset_hours, offset_minutes = part("oh"), part("om")
     sign = pl.when(pl.col(g).struct.field("osign") == "-").then(-1).otherwise(1)
+    time_ok = (
+        (hour <= 23) & (minute <= 59) & (second <= 59)
+        & (offset_hours <= 23) & (offset_minutes <= 59)
+    )
+    plan.add(1, pl.col(g).struct.field("date").str.to_date("%Y-%m-%d", strict=False).alias(date))
     plan.add(
-        1,
-        (
-            date.cast(pl.Int64) * _DAY_US
+        2,
+        pl.when(_year_ok(pl.col(date))).then(
+            pl.col(date).cast(pl.Int64) * _DAY_US
             + hour * 3_600_000_000
             + minute * 60_000_000
             + second * MICRO
@@ -259,36 +404,46 @@ def parse_instant(plan: Plan, column: str, timezone: str) -> tuple[pl.Expr, pl.E
         ).alias(naive),
         ((offset_hours * 3_600_000_000 + offset_minutes * 60_000_000) * sign).alias(offset),
         pl.col(g).struct.field("z").is_not_null().alias(has_offset),
-        (
-            date.is_not_null()
-            & (hour <= 23) & (minute <= 59) & (second <= 59)
-            & (offset_hours <= 23) & (offset_minutes <= 59)
-        ).fill_null(False).alias(parts_ok),
+        (pl.col(date).is_not_null() & _year_ok(pl.col(date)) & time_ok)
+        .fill_null(False).alias(parts_ok),
     )
     local_us = local_instant(pl.from_epoch(pl.col(naive), time_unit="us"), timezone)
     plan.add(
-        2,
-        pl.when(~pl.col(parts_ok)).then(None)
+        3,
+        pl.when(~pl.col(parts_ok) | pl.lit(numeric is not None)).then(None)
         .when(pl.col(has_offset)).then(pl.col(naive) - pl.col(offset))
         .otherwise(local_us)
         .alias(at_us),
     )
-    plan.add(3, first_reason(
-        text.is_not_null(),
-        [
-            (
-                ~pl.col(parts_ok),
-                pl.format(
-                    "{}: not an ISO 8601 date or datetime: {}", pl.lit(column), _quoted(text)
-                ),
+    shape_ok = pl.col(g).struct.field("date").is_not_null()
+    checks: list[tuple[pl.Expr, pl.Expr]] = []
+    if numeric is not None:
+        checks.append((
+            pl.lit(True),
+            pl.lit(f"{column}: {numeric} is not a date; store ISO text or a timestamp"),
+        ))
+    checks += [
+        (_out_of_range(text), _range_message(column, text)),
+        non_ascii_check(plan, column),
+        (
+            ~shape_ok | (pl.col(date).is_not_null() & ~time_ok),
+            pl.format(
+                "{}: not an ISO 8601 date or datetime: {}", pl.lit(column), _quoted(text)
             ),
-            (
-                pl.col(at_us).is_null(),
-                pl.format("{}: {} does not exist in {}", pl.lit(column), _quoted(text),
-                          pl.lit(timezone)),
-            ),
-        ],
-    ).alias(reason))
+        ),
+        (
+            pl.col(date).is_null(),
+            pl.format("{}: the date {} does not exist", pl.lit(column),
+                      _quoted(pl.col(g).struct.field("date"))),
+        ),
+        (~_year_ok(pl.col(date)), _range_message(column, text)),
+        (
+            pl.col(at_us).is_null(),
+            pl.format("{}: {} does not exist in {}", pl.lit(column), _quoted(text),
+                      pl.lit(timezone)),
+        ),
+    ]
+    plan.add(4, first_reason(text.is_not_null(), checks).alias(reason))
     day = (
         pl.from_epoch(pl.col(at_us), time_unit="us")
         .dt.replace_time_zone("UTC")
@@ -348,7 +503,7 @@ def parse_at(value: str | dt.date | dt.datetime, timezone: str) -> tuple[int, dt
 def _parse_at_text(text: str | None, timezone: str) -> tuple[int, dt.date]:
     # The loader's general pass on a one-row frame: clean, the ``at`` plan, the same reasons.
     check_timezone(timezone)
-    plan = Plan()
+    plan = Plan(ascii_columns=("at",) if text is None or text.isascii() else ())
     at_us, day, reason = parse_instant(plan, "at", timezone)
     cleaned = pl.LazyFrame({"at": [text]}, schema={"at": pl.String}).select(clean("at"))
     row = plan.apply(cleaned).select(
@@ -379,6 +534,7 @@ def fast_at(frame: pl.DataFrame, column: str, timezone: str) -> pl.DataFrame:
         return frame.select(instant.alias("at_us"), day.alias("day"))
     # The naive time is materialised once: both the instant and the day read it.
     local = frame.select(naive.alias("naive"))
+    local = local.select(pl.when(_year_ok(pl.col("naive"))).then(pl.col("naive")).alias("naive"))
     return local.select(local_instant(pl.col("naive"), timezone).alias("at_us")).hstack(
         local.select(pl.col("naive").dt.date().alias("day"))
     ).with_columns(pl.when(pl.col("at_us").is_not_null()).then(pl.col("day")).alias("day"))
@@ -403,21 +559,22 @@ def _fast_naive(column: str, dtype: pl.DataType) -> pl.Expr | None:
     if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None:
         return None
     if dtype == pl.Date or isinstance(dtype, pl.Datetime):
-        return pl.when(col.dt.year().is_between(1, 9999)).then(col.cast(pl.Datetime("us")))
-    return pl.lit(None, pl.Datetime("us"))  # the general path reads it as text
+        return col.cast(pl.Datetime("us"))  # beyond the supported years: see fast_at
+    # The general path reads it as text (a column of nulls, as long as the frame).
+    return pl.repeat(None, pl.len(), dtype=pl.Datetime("us"))
 
 
 def _fast_aware(column: str, dtype: pl.DataType, timezone: str) -> tuple[pl.Expr, pl.Expr]:
     """(UTC epoch microseconds, local day) of a time-zone-aware Datetime column."""
     assert isinstance(dtype, pl.Datetime) and dtype.time_zone is not None
     utc = pl.col(column).cast(pl.Datetime("us", dtype.time_zone)).dt.convert_time_zone("UTC")
-    instant = pl.when(utc.dt.year().is_between(1, 9999)).then(utc.dt.timestamp("us"))
+    instant = pl.when(_year_ok(utc)).then(utc.dt.timestamp("us"))
     day = pl.when(instant.is_not_null()).then(utc.dt.convert_time_zone(timezone).dt.date())
     return instant, day
 
 
 def fast_micro(
-    column: str, dtype: pl.DataType, *, maximum: int | None = None, integer: bool = False,
+    column: str, dtype: pl.DataType, *, maximum: int, integer: bool = False,
     minimum: int = 0,
 ) -> pl.Expr:
     """A decimal (micro-units) or an integer column's value where it is plainly valid, else
@@ -447,7 +604,5 @@ def fast_micro(
             micro.cast(pl.Int64, strict=False))
     else:
         return pl.lit(None, pl.Int64)  # the general path reads it (as text)
-    low, high = minimum * scale, (None if maximum is None else maximum * scale)
-    ok = value >= low if high is None else value.is_between(low, high)
-    return pl.when(ok).then(value)
+    return pl.when(value.is_between(minimum * scale, maximum * scale)).then(value)
 

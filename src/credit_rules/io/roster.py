@@ -3,7 +3,12 @@
 ``roles`` is a list: a Parquet/Arrow list column, a JSON array, or text separated by
 ``;`` (CSV). Roles are trimmed, de-duplicated and sorted. A teacher_id repeated with
 identical content is a duplicate; repeated with different content, every copy is
-rejected.
+rejected. ``hired_on``/``retired_on`` are ``YYYY-MM-DD`` text, dates, or datetimes (their
+date), in the years 1900..2199 (:mod:`credit_rules.io.parse`).
+
+A rejected row is in :attr:`Roster.rejects` with its reason, and its teacher in
+:attr:`Roster.rejected_teacher_ids`: such a teacher's attributes are unknown, not empty,
+and a caller must not evaluate them as a teacher without a roster row.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import polars as pl
 from credit_rules.io.columns import BAD, INTERNAL_PREFIX, KEY, REASON, ROW, SOURCE
 from credit_rules.io.parse import (
     Plan,
+    ascii_columns,
     clean,
     combine_reasons,
     missing_reason,
@@ -33,15 +39,27 @@ from credit_rules.schema import ROLES, ROSTER_COLUMNS, ROSTER_FRAME, STAGES, TIT
 
 @attrs.frozen
 class Roster:
-    """Valid, de-duplicated roster rows sorted by ``teacher_id``."""
+    """Valid, de-duplicated roster rows sorted by ``teacher_id``.
+
+    ``rejected_teacher_ids``: the sorted, distinct (trimmed) ``teacher_id`` of every
+    rejected row (invalid or conflicting) that names one. A teacher in it may still have
+    a valid row in :attr:`frame` (another copy); :meth:`unresolved_teacher_ids` are those
+    that have none, whose attributes are unknown.
+    """
 
     frame: pl.DataFrame
     rejects: pl.DataFrame
     report: LoadReport
     attribute_columns: tuple[str, ...]
+    rejected_teacher_ids: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         return self.frame.height
+
+    def unresolved_teacher_ids(self) -> tuple[str, ...]:
+        """Teachers whose every roster row was rejected: their attributes are unknown."""
+        valid = set(self.frame.get_column("teacher_id").to_list())
+        return tuple(t for t in self.rejected_teacher_ids if t not in valid)
 
     def teachers(self) -> dict[str, Teacher]:
         """Every roster teacher as a :class:`credit_rules.records.Teacher`, by id."""
@@ -78,7 +96,10 @@ class Roster:
 
 def load_roster(source: Any) -> Roster:
     """Load and validate a roster: a path, a list of paths, a DataFrame or an Arrow table."""
-    raw = read_raw(source, what="roster", required=("teacher_id",), allow_stdin=False)
+    raw = read_raw(
+        source, what="roster", required=("teacher_id",), allow_stdin=False,
+        dates=("hired_on", "retired_on"),
+    )
     frame = raw.frame
     for column in ROSTER_COLUMNS:
         if column not in frame.columns:
@@ -86,7 +107,7 @@ def load_roster(source: Any) -> Roster:
     extras = tuple(sorted(c for c in raw.columns if c not in ROSTER_COLUMNS))
     many = len(raw.source_names) > 1
 
-    plan = Plan()
+    plan = Plan(ascii_columns=ascii_columns(frame, ("hired_on", "retired_on")))
     title = parse_choice("title", TITLES)
     stage = parse_choice("stage", STAGES)
     hired = parse_date(plan, "hired_on")
@@ -150,4 +171,8 @@ def load_roster(source: Any) -> Roster:
         rejected=rejects.height,
         label="roster",
     )
-    return Roster(out, rejects, report, extras)
+    rejected_ids = (
+        checked.join(rejected.select(KEY), on=KEY, how="semi")
+        .get_column("teacher_id").drop_nulls().unique().sort().to_list()
+    )
+    return Roster(out, rejects, report, extras, tuple(rejected_ids))

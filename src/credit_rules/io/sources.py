@@ -3,11 +3,28 @@
 Every source (a file, ``-`` for JSON Lines on stdin, a ``polars.DataFrame`` or a
 ``pyarrow.Table``) is read with every column as text: typed Parquet/Arrow columns are cast
 to text canonically (floats as their shortest repr, dates as ISO 8601, lists joined with
-``;``) and JSON numbers keep the text the author wrote. Nothing is validated here.
+``;``) and JSON numbers keep the text the author wrote. Nothing is validated here, except
+what makes a file unreadable as a table:
+
+- a column name starting with ``__cr_`` (internal), or appearing twice (``hours,hours``
+  in a CSV header), is refused with :class:`~credit_rules.errors.InputError` in every
+  format;
+- text files (CSV, JSON Lines) are UTF-8; a UTF-16 or UTF-32 file with a byte-order mark
+  is decoded and read, one without a mark is refused naming the likely encoding; CSV line
+  endings may be ``\n``, ``\r\n`` or ``\r`` alone (old Mac exports);
+- a typed date or datetime beyond the years 2..9998 (a Parquet ``date32`` of year
+  -200000, which Polars cannot even print) becomes the text ``out of range: <n> days from
+  1970-01-01``, which validation rejects as outside the supported years;
+- in a folder, hidden and metadata files (names starting with ``.`` or ``_``:
+  ``._x.parquet``, ``_metadata.json``, ``_SUCCESS``) are skipped.
 """
 
 from __future__ import annotations
 
+import codecs
+import csv
+import datetime as dt
+import io
 import json
 import os
 import sys
@@ -64,10 +81,19 @@ def _source_list(sources: Any) -> list[Any]:
     raise UsageError(f"cannot read events from {type(sources).__name__}")
 
 
+def is_data_file(path: Path) -> bool:
+    """A file a folder input stands for: a known extension, and not hidden or metadata
+    (a name starting with ``.`` or ``_``: ``._x.parquet``, ``.x.csv``, ``_metadata.json``)."""
+    return (
+        not path.name.startswith((".", "_")) and format_of(path) is not None and path.is_file()
+    )
+
+
 def expand_folder(source: Any) -> list[Any]:
-    """A folder stands for the data files in it (e.g. the part files of a partitioned dataset)."""
+    """A folder stands for the data files in it (e.g. the part files of a partitioned dataset);
+    hidden and metadata files are skipped (:func:`is_data_file`)."""
     if isinstance(source, str | os.PathLike) and str(source) != "-" and Path(source).is_dir():
-        files = sorted(p for p in Path(source).iterdir() if format_of(p) and p.is_file())
+        files = sorted(p for p in Path(source).iterdir() if is_data_file(p))
         if not files:
             raise InputError(f"{source}: the folder holds no {_EXTENSION_HINT} files")
         return files
@@ -115,6 +141,11 @@ def _parse_json_records(
             assert isinstance(obj, dict)
             record = obj
             for key, value in obj.items():
+                if key.strip().lstrip("\ufeff").startswith(INTERNAL_PREFIX):
+                    raise InputError(
+                        f"{name}: line {number}: column name {key!r} is reserved; rename the"
+                        " column"
+                    )
                 if value is not None and type(value) is not str:
                     record[key] = _json_cell(value)
                 if key not in keys:
@@ -144,11 +175,57 @@ def _read_json_text(text: str, name: str) -> pl.DataFrame:
     return _parse_json_records(enumerate(text.lstrip("\ufeff").splitlines(), 1), name)
 
 
+#: How :func:`as_text` writes a date or datetime beyond the years 2..9998.
+OUT_OF_RANGE = "out of range: "
+_EPOCH_DAY = dt.date(1970, 1, 1)
+_FIRST_DAY = (dt.date(2, 1, 1) - _EPOCH_DAY).days
+_LAST_DAY = (dt.date(9998, 12, 31) - _EPOCH_DAY).days
+_PER_DAY = {"ms": 86_400_000, "us": 86_400_000_000}
+
+
+def _representable(series: pl.Series) -> pl.Series | None:
+    """For a Date or Datetime column holding a value beyond the years 2..9998 (which
+    Polars cannot print, and Python cannot hold): which values are within; else None."""
+    dtype = series.dtype
+    if dtype == pl.Date:
+        low, high = _FIRST_DAY, _LAST_DAY
+    elif isinstance(dtype, pl.Datetime) and dtype.time_unit != "ns":  # ns: 1677..2262
+        per_day = _PER_DAY[dtype.time_unit or "us"]
+        low, high = _FIRST_DAY * per_day, (_LAST_DAY + 1) * per_day - 1
+    else:
+        return None
+    physical = series.to_physical().cast(pl.Int64)
+    within = physical.is_between(low, high) | physical.is_null()
+    return None if within.all() else within
+
+
+def tame_temporal(series: pl.Series, *, date_only: bool = False) -> pl.Series:
+    """``series`` itself, or, when it is a date or datetime column with a value beyond the
+    years 2..9998, its text with such values as ``out of range: <n> <unit> from 1970-01-01``
+    (the others as :func:`as_text` writes them; their date only, when ``date_only``)."""
+    within = _representable(series)
+    if within is None:
+        return series
+    dtype = series.dtype
+    unit = "days" if dtype == pl.Date else f"{dtype.time_unit}"  # type: ignore[attr-defined]
+    physical = series.to_physical()
+    nulls = pl.repeat(None, len(series), dtype=physical.dtype, eager=True)
+    masked = physical.zip_with(within, nulls).cast(dtype)
+    if date_only and isinstance(dtype, pl.Datetime):
+        masked = masked.dt.date()
+    text = as_text(masked, series.name)
+    marker = pl.select(pl.format(f"{OUT_OF_RANGE}{{}} {unit} from 1970-01-01",
+                                 pl.lit(physical))).to_series()
+    return text.zip_with(within, marker).alias(series.name)
+
+
 def as_text(series: pl.Series, name: str) -> pl.Series:
     """A column of any type as text, canonically (see the module docstring)."""
     dtype = series.dtype
     if dtype == pl.String:
         return series
+    if _representable(series) is not None:
+        return tame_temporal(series)
     try:
         if dtype == pl.Date:
             return series.dt.strftime("%Y-%m-%d")
@@ -184,7 +261,12 @@ def reads_directly(dtype: pl.DataType) -> bool:
 
 
 def textify(frame: pl.DataFrame, name: str, keep: Collection[str] = ()) -> pl.DataFrame:
-    """Every column as text, except the ``keep`` columns of a type read directly."""
+    """Every column as text, except the ``keep`` columns of a type read directly (a date
+    column beyond the years 2..9998 becomes text: :func:`tame_temporal`)."""
+    frame = frame.with_columns(
+        [tame_temporal(frame[c]) for c in keep if c in frame.columns
+         and _representable(frame[c]) is not None]
+    )
     return frame.with_columns(
         [
             as_text(frame[c], name).alias(c)
@@ -194,15 +276,36 @@ def textify(frame: pl.DataFrame, name: str, keep: Collection[str] = ()) -> pl.Da
     )
 
 
+def as_dates(frame: pl.DataFrame, columns: Collection[str]) -> pl.DataFrame:
+    """The datetime ``columns`` as their calendar date (a time-zone-aware one: the date in
+    its own zone), for the roster's ``hired_on``/``retired_on`` stored as timestamps."""
+    out = []
+    for column in columns:
+        if column in frame.columns and isinstance(frame.schema[column], pl.Datetime):
+            series = tame_temporal(frame[column], date_only=True)
+            if series.dtype != pl.String:
+                series = series.dt.date()
+            out.append(series.alias(column))
+    return frame.with_columns(out) if out else frame
+
+
 def _read_one(
-    source: Any, what: str, allow_stdin: bool, keep: Collection[str] = ()
+    source: Any, what: str, allow_stdin: bool, keep: Collection[str] = (),
+    dates: Collection[str] = (),
 ) -> tuple[str, pl.DataFrame]:
     """One source as (name, frame of text columns + ``__cr_row`` + ``__cr_bad``); the
-    ``keep`` columns stay typed when their type is read directly (see :func:`reads_directly`)."""
+    ``keep`` columns stay typed when their type is read directly (see :func:`reads_directly`),
+    the ``dates`` columns are read as dates when they hold datetimes (:func:`as_dates`)."""
+    name, frame, numbered = _read_table(source, what, allow_stdin)
+    if numbered:  # JSON Lines: text, numbered and checked already
+        return name, frame
+    return name, _number(textify(as_dates(frame, dates), name, keep), name)
+
+
+def _read_table(source: Any, what: str, allow_stdin: bool) -> tuple[str, pl.DataFrame, bool]:
+    """One source as (name, frame as read, whether it is JSON Lines: numbered already)."""
     if isinstance(source, pl.DataFrame):
-        name = "<dataframe>"
-        frame = textify(source, name, keep)
-        return name, _number(frame)
+        return "<dataframe>", source, False
     if _is_arrow_table(source):
         name = "<arrow>"
         try:
@@ -210,14 +313,14 @@ def _read_one(
         except Exception as exc:
             raise InputError(f"{name}: cannot convert the Arrow table ({exc})") from None
         assert isinstance(converted, pl.DataFrame)
-        return name, _number(textify(converted, name, keep))
+        return name, converted, False
     if not isinstance(source, str | os.PathLike):
         raise UsageError(f"cannot read {what} from a {type(source).__name__}")
     name = os.fspath(source)
     if name == "-":
         if not allow_stdin:
             raise UsageError(f"{what} cannot be read from stdin; give a file")
-        return "<stdin>", _read_json_text(sys.stdin.read(), "<stdin>")
+        return "<stdin>", _read_json_text(sys.stdin.read(), "<stdin>"), True
     fmt = format_of(name)
     if fmt is None:
         raise InputError(
@@ -229,10 +332,9 @@ def _read_one(
         raise InputError(f"{name}: no such {what} file; check the path")
     try:
         if fmt == "jsonl":
-            with open(path, encoding="utf-8") as handle:
-                return name, _read_json_text(handle.read(), name)
+            return name, _read_json_text(_decode(path.read_bytes(), name, what), name), True
         if fmt == "csv":
-            frame = pl.read_csv(path, infer_schema=False, encoding="utf8", raise_if_empty=False)
+            frame = _read_csv(path, name, what)
         elif fmt == "parquet":
             frame = pl.read_parquet(path)
         else:
@@ -246,10 +348,84 @@ def _read_one(
             f"{name}: cannot read this {what} file as {kind[fmt]} ({message});"
             f" check that it is a valid {kind[fmt]} file in UTF-8"
         ) from None
-    return name, _number(textify(frame, name, keep))
+    return name, frame, False
 
 
-def _number(frame: pl.DataFrame) -> pl.DataFrame:
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def _encoding_of(head: bytes, name: str, what: str) -> str | None:
+    """``utf-16``/``utf-32`` for a file starting with their byte-order mark, None for UTF-8;
+    refuses text with NUL bytes and no mark (UTF-16 without a byte-order mark)."""
+    for bom, encoding in _BOMS:
+        if head.startswith(bom):
+            return encoding
+    if b"\x00" in head:
+        raise InputError(
+            f"{name}: this {what} file holds NUL bytes: it looks like UTF-16 without a"
+            " byte-order mark; save it as UTF-8"
+        )
+    return None
+
+
+def _decode(data: bytes, name: str, what: str) -> str:
+    """A text file's content: UTF-8, or UTF-16/32 with a byte-order mark."""
+    encoding = _encoding_of(data[:4096], name, what) or "utf-8"
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{name}: this {what} file is not valid {encoding.upper()} (byte {exc.start}:"
+            f" {exc.reason}); save it as UTF-8"
+        ) from None
+
+
+_HEAD = 1 << 16
+
+
+def _read_csv(path: Path, name: str, what: str) -> pl.DataFrame:
+    """A CSV file with every column as text: UTF-8 (or UTF-16/32 with a byte-order mark),
+    lines ended by ``\n``, ``\r\n`` or ``\r``; a column named twice is refused."""
+    with open(path, "rb") as handle:
+        head = handle.read(_HEAD)
+    source: Path | io.BytesIO = path
+    text: str | None = None
+    if _encoding_of(head, name, what) is not None:
+        text = _decode(path.read_bytes(), name, what)
+    cr_only = (
+        ("\r" in text and "\n" not in text) if text is not None
+        else (b"\r" in head and b"\n" not in head)
+    )
+    if cr_only:
+        text = text if text is not None else _decode(path.read_bytes(), name, what)
+        text = text.replace("\r", "\n")
+    if text is not None:
+        source = io.BytesIO(text.encode("utf-8"))
+        head_text = text[:_HEAD]
+    else:
+        head_text = head.decode("utf-8", errors="replace")
+    header = next(csv.reader(io.StringIO(head_text.lstrip("\ufeff"))), [])
+    _check_names(header, name)
+    return pl.read_csv(source, infer_schema=False, encoding="utf8", raise_if_empty=False)
+
+
+def _check_names(columns: Iterable[str], name: str) -> None:
+    """Refuse a reserved (``__cr_``) column name, or one given twice (after trimming)."""
+    seen: set[str] = set()
+    for column in columns:
+        clean = column.strip().lstrip("\ufeff").strip()
+        if clean.startswith(INTERNAL_PREFIX):
+            raise InputError(f"{name}: column name {column!r} is reserved; rename the column")
+        if clean in seen:
+            raise InputError(f"{name}: column {clean!r} appears twice; keep one")
+        seen.add(clean)
+
+
+def _number(frame: pl.DataFrame, name: str) -> pl.DataFrame:
+    _check_names(frame.columns, name)
     # Series added directly (hstack): an eager ``with_columns`` would run a query that
     # copies every text column of a large frame.
     return frame.hstack([
@@ -282,14 +458,16 @@ def read_raw(
     required: Sequence[str],
     allow_stdin: bool = True,
     typed: Collection[str] = (),
+    dates: Collection[str] = (),
 ) -> RawInput:
     """Read every source with every column as text (no validation).
 
     The ``typed`` columns keep a numeric, date or datetime type when every source has the
-    same one (the validation reads those exactly without going through text)."""
+    same one (the validation reads those exactly without going through text); the
+    ``dates`` columns holding datetimes are read as their dates (:func:`as_dates`)."""
     named = []
     for source in _source_list(sources):
-        name, frame = _read_one(source, what, allow_stdin, typed)
+        name, frame = _read_one(source, what, allow_stdin, typed, dates)
         named.append((name, frame, _is_json_source(source)))
     return combine_raw(named, required=required)
 
@@ -332,7 +510,8 @@ def combine_raw(
     def aligned(f: pl.DataFrame) -> pl.DataFrame:
         missing = [c for c in ordered if c not in f.columns]
         if missing:
-            f = f.hstack([pl.repeat(None, f.height, dtype=dtypes[c], eager=True).alias(c)
+            f = f.hstack([pl.repeat(None, f.height, dtype=dtypes.get(c, pl.String), eager=True)
+                          .alias(c)
                           for c in missing])
         return f.select([*ordered, SOURCE, ROW, BAD])
 
