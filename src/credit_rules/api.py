@@ -32,6 +32,7 @@ from credit_rules.io.frames import (
     roster_frame,
     rows_from_frame,
     rows_to_frame,
+    teachers_to_frame,
 )
 from credit_rules.records import Event, LedgerRow, Teacher
 
@@ -122,19 +123,37 @@ def evaluate(
         records = events
     else:
         table = as_event_table(events, checked.timezone)
+    # SPEC §5: a data problem never makes a teacher vanish from the ledger. Both engines
+    # see such teachers as roster teachers without attributes.
+    extra = {t: Teacher(t) for t in named_only(table, loaded_roster, teachers)}
+    teachers.update(extra)
     plan = _bulk_plan(checked) if engine == "bulk" else None
     rows: list[LedgerRow] | None = None
     if plan is not None and not plan.fallbacks:
         # The bulk engine reads the validated frame as it is: no Python event objects.
         frame = table.frame if table is not None else events_to_frame(records or [])
-        rows = _evaluate_bulk(
-            plan, frame, loaded_roster if loaded_roster is not None else teachers, as_of=as_of)
+        roster_rows = roster_frame(loaded_roster if loaded_roster is not None else teachers)
+        if loaded_roster is not None and extra:
+            roster_rows = pl.concat([loaded_roster.frame, teachers_to_frame(extra)], how="diagonal_relaxed")
+        rows = _evaluate_bulk(plan, frame, roster_rows, as_of=as_of)
     if rows is None:
         # A policy (plan.fallbacks) or a batch (sums that could pass Int64) the bulk engine
         # cannot evaluate exactly goes to the interpreter: the same ledger, slower.
         event_list: Iterable[Event] = records if records is not None else _events_of(table)
         rows = interpreter.evaluate(checked, event_list, teachers, as_of=as_of)
     return Ledger(checked, tuple(rows), table, loaded_roster)
+
+
+def named_only(table: EventTable | None, roster: Roster | None,
+               teachers: Mapping[str, Teacher]) -> list[str]:
+    """Teachers named in the input with neither a valid event nor a valid roster row: on
+    rejected, duplicate or conflicting event rows, or on rejected roster rows (SPEC §5:
+    each still gets its ledger rows, with credits 0 where nothing counted)."""
+    named: set[str] = set(table.seen_teacher_ids) if table is not None else set()
+    if roster is not None:
+        named |= set(roster.unresolved_teacher_ids())
+    valid = set(table.teacher_ids()) if table is not None else set()
+    return sorted(named - valid - set(teachers))
 
 
 def _events_of(table: EventTable | None) -> list[Event]:
