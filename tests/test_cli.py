@@ -70,8 +70,9 @@ def test_eval_prints_the_ledger_and_the_accounting(files: dict[str, Path]) -> No
     assert code == 0, err
     assert "events: 5 read = 2 used + 1 duplicates + 2 rejected" in err
     rows = json.loads(out)
-    # t2 has only rejected rows, so it is not a teacher found in the events.
-    assert [r["teacher_id"] for r in rows] == ["t1", "t3"]
+    # t2 has only rejected rows: it still gets its row (SPEC §5), with nothing credited.
+    assert [r["teacher_id"] for r in rows] == ["t1", "t2", "t3"]
+    assert rows[1]["credits"] == "0" and rows[1]["trace"] == []
     t1 = rows[0]
     assert {k: t1[k] for k in ("credits", "leave_days", "grade", "excellent_eligible", "met")} == {
         "credits": "18", "leave_days": 1, "grade": "qualified", "excellent_eligible": False, "met": True}
@@ -88,7 +89,7 @@ def test_eval_writes_every_format(files: dict[str, Path], fmt: str) -> None:
                           "--format", fmt, "--out", str(out))
     assert code == 0, err
     rows = read_ledger(out, fmt)
-    assert [(r["teacher_id"], r["credits"]) for r in rows] == [("t1", "18")]
+    assert [(r["teacher_id"], r["credits"]) for r in rows] == [("t1", "18"), ("t2", "0")]
 
 
 def test_eval_with_a_missing_events_file_is_a_clear_error(tmp_path: Path) -> None:
