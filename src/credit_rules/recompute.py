@@ -41,6 +41,7 @@ import datetime as dt
 import fcntl
 import functools
 import hashlib
+import importlib.metadata
 import itertools
 import json
 import os
@@ -214,11 +215,9 @@ def recompute(
 def write_manifest(path: Path, results: Sequence[RecomputeResult], started_at: dt.datetime,
                    batch_rows: int) -> None:
     """``manifest.json``: the run's inputs, accounting and every ledger with its SHA-256."""
-    from credit_rules import __version__
-
     finished = dt.datetime.now(dt.UTC)
     manifest = {
-        "credit_rules_version": __version__,
+        "credit_rules_version": version(),
         "started_at": started_at.isoformat(timespec="seconds"),
         "finished_at": finished.isoformat(timespec="seconds"),
         "batch_rows": batch_rows,
@@ -232,6 +231,14 @@ def write_manifest(path: Path, results: Sequence[RecomputeResult], started_at: d
     }
     with atomic_output(path, "w") as handle:
         handle.write(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")
+
+
+def version() -> str:
+    """The installed credit-rules version (``credit_rules.__version__``)."""
+    try:
+        return importlib.metadata.version("credit-rules")
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - a bare checkout
+        return "unknown"
 
 
 def file_sha256(path: str | os.PathLike[str]) -> str:
@@ -519,13 +526,11 @@ def provenance(policy: ir.Policy, policy_file: Path | None, plan: bulk.BulkPlan,
                roster: LoadReport | None) -> dict[str, Any]:
     """What produced a ledger: policy (file and SHA-256), version, engine, as-of date,
     input files with SHA-256, and the accounting. Deterministic (no clock)."""
-    from credit_rules import __version__
-
     return {
         "policy": policy.name,
         "policy_file": os.fspath(policy_file) if policy_file is not None else None,
         "policy_sha256": file_sha256(policy_file) if policy_file is not None else None,
-        "credit_rules_version": __version__,
+        "credit_rules_version": version(),
         "engine": "bulk" if not plan.fallbacks else "bulk+interpreter",
         "as_of": as_of.isoformat(),
         "timezone": policy.timezone,
