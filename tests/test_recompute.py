@@ -148,7 +148,7 @@ def test_cli_recompute(province: Path, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "read =" in result.stderr and "used +" in result.stderr
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
-        "lanxi_2023.parquet", "ziyang_2017.parquet"]
+        ".recompute.lock", "lanxi_2023.parquet", "manifest.json", "ziyang_2017.parquet"]
     assert rejects.exists()
 
 

@@ -10,7 +10,9 @@ import contextlib
 import datetime as dt
 import functools
 import json
+import os
 import shutil
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -19,6 +21,7 @@ from typing import Any, TypeVar
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from credit_rules.api import ENGINES, evaluate
 from credit_rules.compile import check_source
@@ -49,7 +52,8 @@ def friendly_errors(func: F) -> F:
             err.print(f"error: {exc}", markup=False)
             sys.exit(1)
         except KeyboardInterrupt:
-            err.print("interrupted")
+            err.print("interrupted: no output was replaced and temporary files were removed",
+                      markup=False)
             sys.exit(130)
         except click.exceptions.Exit:
             raise
@@ -113,6 +117,37 @@ def check(policies: tuple[str, ...], strict: bool, events: tuple[str, ...]) -> N
         sys.exit(1)
 
 
+def roster_rejects_path(path: str) -> Path:
+    """Where ``--rejects FILE`` puts rejected roster rows: ``FILE`` with ``.roster`` before
+    its extension (``rejects.csv`` → ``rejects.roster.csv``)."""
+    target = Path(path)
+    return target.with_name(f"{target.stem}.roster{target.suffix}")
+
+
+def _report_rejects(path: str | None, events: Any, roster: Any) -> None:
+    """Write rejected events to ``path`` and rejected roster rows beside it (when a roster
+    was read), or say that some rows were rejected."""
+    if path:
+        if events is not None:
+            write_rejects(events, path)
+            err.print(f"rejected rows written to {path}", markup=False)
+        if roster is not None:
+            write_rejects(roster, roster_rejects_path(path))
+            err.print(f"rejected roster rows written to {roster_rejects_path(path)}", markup=False)
+    elif (events is not None and events.height) or (roster is not None and roster.height):
+        err.print("some rows were rejected: see them with --rejects FILE", markup=False)
+
+
+def _check_input(findings: list[str], rejected: list[Any], strict: bool) -> None:
+    """Warn about ``findings`` on stderr; with ``--strict-input`` fail on them and on any
+    rejected row (``rejected``: the load reports with rejected rows)."""
+    if strict and (findings or rejected):
+        problems = [*findings, *(f"{r.rejected} {r.label} row(s) rejected" for r in rejected)]
+        raise InputError("; ".join(problems) + " (--strict-input)")
+    for finding in findings:
+        err.print(f"warning: {finding}", markup=False)
+
+
 def _unused_in_events(policy: Any, events: tuple[str, ...]) -> list[str]:
     """Kinds, programs and columns present in the events that the policy never reads."""
     import polars as pl
@@ -156,20 +191,28 @@ def _unused_in_events(policy: Any, events: tuple[str, ...]) -> list[str]:
 @click.option("--format", "fmt", type=click.Choice(["json", "jsonl", "csv", "parquet"]), default="json",
               show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the ledger here instead of stdout.")
-@click.option("--rejects", type=click.Path(dir_okay=False), help="Write rejected rows here (.csv or .jsonl).")
+@click.option("--rejects", type=click.Path(dir_okay=False),
+              help="Write rejected rows here (.csv or .jsonl); rejected roster rows go to "
+                   "FILE.roster.csv (or .jsonl) beside it.")
+@click.option("--strict-input", is_flag=True,
+              help="Fail (exit 2) on any rejected event or roster row, on events with none of the "
+                   "columns the policy reads, or on roster columns read without --roster.")
 @friendly_errors
 def eval_command(policy: str, events: tuple[str, ...], roster: str | None, as_of: dt.date | None,
-                 engine: str, fmt: str, out: str | None, rejects: str | None) -> None:
+                 engine: str, fmt: str, out: str | None, rejects: str | None,
+                 strict_input: bool) -> None:
     """Evaluate one policy and print its ledger (SPEC §5)."""
+    from credit_rules.recompute import input_warnings, table_columns
+
     sources: Any = list(events) if len(events) > 1 else events[0]
     ledger = evaluate(policy, sources, roster, as_of=as_of, engine=engine)  # type: ignore[arg-type]
     for report in ledger.reports:
         err.print(report.summary(), markup=False)
-    if rejects and ledger.events is not None:
-        write_rejects(ledger.events, rejects)
-        err.print(f"rejected rows written to {rejects}", markup=False)
-    elif ledger.events is not None and ledger.events.report.rejected:
-        err.print("some rows were rejected: see them with --rejects FILE", markup=False)
+    findings = input_warnings(ledger.policy, table_columns(ledger.events), roster is not None) \
+        if ledger.events is not None else []
+    _report_rejects(rejects, ledger.events.rejects if ledger.events is not None else None,
+                    ledger.roster.rejects if ledger.roster is not None else None)
+    _check_input(findings, [r for r in ledger.reports if r.rejected], strict_input)
     rows = ledger.to_json()
     if out:
         write_ledger(rows, out, fmt)
@@ -208,51 +251,57 @@ def explain(policy: str, events: tuple[str, ...], roster: str | None, teacher: s
 
 
 def _render_explanation(e: Any) -> None:
+    """One period of an explanation. Every id, reason and policy text is escaped: rich
+    markup in the data (``[/x]``, ``[link=…]``) is shown as written, never interpreted."""
     from rich.table import Table
 
     from credit_rules.values import canonical
 
+    def q(value: Any) -> str:
+        return escape(str(value))
+
     status = "[green]met[/green]" if e.met else "[red]not met[/red]"
-    out.print(f"[bold]{e.teacher_id}[/bold]  {e.period_start} .. {e.period_end}:  "
+    out.print(f"[bold]{q(e.teacher_id)}[/bold]  {e.period_start} .. {e.period_end}:  "
               f"{canonical(e.credits)} credits, {canonical(e.hours)} hours, {e.leave_days} leave days, "
-              f"grade {e.grade or '-'}, excellent-eligible {'yes' if e.excellent_eligible else 'no'}, {status}")
+              f"grade {q(e.grade or '-')}, excellent-eligible {'yes' if e.excellent_eligible else 'no'}, "
+              f"{status}")
     rules = Table(title="Rules", title_justify="left", show_lines=True)
     for column in ("rule", "clause", "credited", "hours", "events"):
         rules.add_column(column, overflow="fold")
     for r in e.rules:
         if r.awards:
             lines = [
-                f"{a.event_id} {a.day} {a.kind}: {canonical(a.awarded)} → {canonical(a.credited)}"
-                + (f" (cut by {', '.join(a.cut_by)})" if a.cut_by else "")
+                q(f"{a.event_id} {a.day} {a.kind}: {canonical(a.awarded)} → {canonical(a.credited)}"
+                  + (f" (cut by {', '.join(a.cut_by)})" if a.cut_by else ""))
                 for a in r.awards
             ]
             detail = "\n".join(lines)
         else:
-            detail = f"nothing: {r.why_nothing}"
-        rules.add_row(f"{r.rule}\n[dim]{r.text}[/dim]", r.source or "", canonical(r.credited),
+            detail = q(f"nothing: {r.why_nothing}")
+        rules.add_row(f"{q(r.rule)}\n[dim]{q(r.text)}[/dim]", q(r.source or ""), canonical(r.credited),
                       canonical(r.hours), detail)
     out.print(rules)
     cut_caps = [c for c in e.caps if c.cut]
     for c in cut_caps:
-        out.print(f"cap [bold]{c.cap}[/bold] (at most {canonical(c.amount)}) cut {', '.join(c.cut)}"
-                  f"  [dim]{c.source or ''}[/dim]")
+        out.print(f"cap [bold]{q(c.cap)}[/bold] (at most {canonical(c.amount)}) cut {q(', '.join(c.cut))}"
+                  f"  [dim]{q(c.source or '')}[/dim]")
     for name, source, event_id in e.penalties:
-        out.print(f"penalty [bold]{name}[/bold] triggered by {event_id}  [dim]{source or ''}[/dim]")
+        out.print(f"penalty [bold]{q(name)}[/bold] triggered by {q(event_id)}  [dim]{q(source or '')}[/dim]")
     if e.leave_events:
-        out.print(f"leave days from: {', '.join(e.leave_events)}")
+        out.print(f"leave days from: {', '.join(e.leave_events)}", markup=False)
     if e.requirements:
         reqs = Table(title="Requirements", title_justify="left")
         for column in ("requirement", "required", "actual", "shortfall", "status", "clause"):
             reqs.add_column(column, overflow="fold")
         for r in e.requirements:
             state = "waived" if r.waived else ("[green]met[/green]" if r.met else "[red]short[/red]")
-            reqs.add_row(r.name, canonical(r.required), canonical(r.actual),
-                         canonical(r.shortfall) if not r.met else "", state, r.source or "")
+            reqs.add_row(q(r.name), canonical(r.required), canonical(r.actual),
+                         canonical(r.shortfall) if not r.met else "", state, q(r.source or ""))
         out.print(reqs)
     if e.unused_events:
         listed = ", ".join(f"{event_id} ({kind})" for event_id, kind in e.unused_events[:12])
         more = f" and {len(e.unused_events) - 12} more" if len(e.unused_events) > 12 else ""
-        out.print(f"[dim]events no rule counted: {listed}{more}[/dim]")
+        out.print(f"[dim]events no rule counted: {q(listed)}{more}[/dim]")
     out.print()
 
 
@@ -381,33 +430,55 @@ def fmt_command(policies: tuple[str, ...], check_only: bool, write: bool, lang: 
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
               help="Folder for the ledgers, one <policy>.parquet each (written atomically).")
 @click.option("--as-of", callback=parse_date_option, help="Date deciding the current period (default today).")
-@click.option("--rejects", type=click.Path(dir_okay=False), help="Write rejected rows here (.csv or .jsonl).")
+@click.option("--rejects", type=click.Path(dir_okay=False),
+              help="Write rejected rows here (.csv or .jsonl); rejected roster rows go to "
+                   "FILE.roster.csv (or .jsonl) beside it.")
 @click.option("--batch-rows", type=click.IntRange(min=1), default=None,
               help="Most events validated and evaluated at once (default 8,000,000).")
+@click.option("--strict-input", is_flag=True,
+              help="Fail (exit 2, no ledger replaced) on any rejected event or roster row, on events "
+                   "with none of the columns a policy reads, or on roster columns read without --roster.")
 @friendly_errors
 def recompute(policies: tuple[str, ...], events: tuple[str, ...], roster: str | None, out_dir: str,
-              as_of: dt.date | None, rejects: str | None, batch_rows: int | None) -> None:
-    """Recompute the ledgers of POLICY... with the bulk engine, with a progress bar."""
-    from credit_rules.recompute import BATCH_ROWS
+              as_of: dt.date | None, rejects: str | None, batch_rows: int | None,
+              strict_input: bool) -> None:
+    """Recompute the ledgers of POLICY... with the bulk engine, with a progress bar.
+
+    One run at a time writes into a folder (the second is refused); a killed run's
+    temporaries are removed by the next; Ctrl-C (or SIGTERM) removes them and exits 130."""
+    from credit_rules.recompute import BATCH_ROWS, StrictInputError
     from credit_rules.recompute import recompute as run_recompute
 
     sources: Any = list(events) if len(events) > 1 else events[0]
-    with progress_bar() as callback:
-        results = run_recompute(list(policies), sources, roster, out_dir, as_of=as_of,
-                                progress=callback, batch_rows=batch_rows or BATCH_ROWS)
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        with progress_bar() as callback:
+            results = run_recompute(list(policies), sources, roster, out_dir, as_of=as_of,
+                                    progress=callback, batch_rows=batch_rows or BATCH_ROWS,
+                                    strict_input=strict_input)
+    except StrictInputError as exc:
+        if exc.rejects is not None or exc.roster_rejects is not None:
+            _report_rejects(rejects, exc.rejects, exc.roster_rejects)
+        raise
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     first = results[0]
     err.print(first.events.summary(), markup=False)
     if first.roster is not None:
         err.print(first.roster.summary(), markup=False)
-    if rejects and first.rejects is not None:
-        write_rejects(first.rejects, rejects)
-        err.print(f"rejected rows written to {rejects}", markup=False)
-    elif first.events.rejected:
-        err.print("some rows were rejected: see them with --rejects FILE", markup=False)
+    _report_rejects(rejects, first.rejects, first.roster_rejects)
+    for finding in dict.fromkeys(w for r in results for w in r.warnings):
+        err.print(f"warning: {finding}", markup=False)
     for r in results:
         fallback = f"; interpreter for {len(r.fallbacks)} construct(s)" if r.fallbacks else ""
         err.print(f"{r.path}: {r.rows} rows ({r.eval_seconds:.1f} s eval, {r.write_seconds:.1f} s write"
                   f"{fallback})", markup=False)
+    err.print(f"{os.path.join(out_dir, 'manifest.json')}: inputs, checksums and accounting", markup=False)
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    """SIGTERM as Ctrl-C: outputs stay as they were, temporaries are removed, exit 130."""
+    raise KeyboardInterrupt
 
 
 @contextlib.contextmanager
@@ -422,10 +493,10 @@ def progress_bar() -> Iterator[Callable[[str, int, int], None]]:
     with Progress(*columns, console=err, transient=False) as bar:
         def update(stage: str, done: int, total: int) -> None:
             if stage not in tasks:
-                tasks[stage] = bar.add_task(stage, total=max(total, 1), rate="")
+                tasks[stage] = bar.add_task(escape(stage), total=max(total, 1), rate="")
                 starts[stage] = time.perf_counter()
             elapsed = time.perf_counter() - starts[stage]
-            unit = "rows" if stage in ("scan", "validate") else "batches"
+            unit = "rows" if stage in ("scan", "split", "validate") else "batches"
             rate = f"{done / elapsed:,.0f} {unit}/s" if elapsed > 0 and done and unit == "rows" else ""
             bar.update(tasks[stage], completed=done, total=max(total, 1), rate=rate)
 
@@ -451,7 +522,7 @@ def demo(out: str | None, teachers: int, seed: int, engine: str) -> None:
         summary = run_demo(out, teachers=teachers, seed=seed, engine=engine,  # type: ignore[arg-type]
                            progress=lambda message: err.print(message, markup=False), stages=stages)
     console = globals()["out"]
-    console.print(f"[bold]Demo province[/bold] in {summary.folder}: {summary.teachers} teachers, "
+    console.print(f"[bold]Demo province[/bold] in {escape(str(summary.folder))}: {summary.teachers} teachers, "
                   f"events {summary.events_read} read = {summary.events_used} used + "
                   f"{summary.duplicates} duplicates + {summary.rejected} rejected "
                   f"(engine: {summary.engine})")
@@ -461,7 +532,7 @@ def demo(out: str | None, teachers: int, seed: int, engine: str) -> None:
         table.add_column(column, justify="right")
     for p in summary.policies:
         share = f"{p.rows_met}/{p.rows} ({100 * p.rows_met / max(p.rows, 1):.0f}%)"
-        table.add_row(p.policy, str(p.teachers), share,
+        table.add_row(escape(p.policy), str(p.teachers), share,
                       f"{canonical(p.credits_min)}/{canonical(p.credits_median)}/{canonical(p.credits_max)}",
                       canonical(p.hours_median), str(p.excellent), f"{p.seconds:.1f}")
     console.print(table)

@@ -1,8 +1,10 @@
 """Writing and reading ledgers (SPEC §5) in JSON, JSON Lines, CSV and Parquet.
 
 Every file is written atomically: the bytes go to a temporary file in the target's
-directory which then replaces the target with :func:`os.replace`, so a crash leaves
-either the old file or the new one, never half of one.
+directory (``.NAME.XXXX.tmp``) which then replaces the target with :func:`os.replace`,
+so a crash leaves either the old file or the new one, never half of one. The written
+file keeps the replaced file's mode (a new one follows the umask), and a symbolic link
+is written through to its target.
 
 JSON, JSON Lines and CSV are text, rendered once from the ledger values
 (:meth:`LedgerRow.to_json`, decimals by :func:`credit_rules.values.canonical`). In CSV the
@@ -58,16 +60,40 @@ def format_from_path(path: str | os.PathLike[str]) -> str:
         ) from None
 
 
+def _new_file_mode() -> int:
+    """The mode ``open()`` gives a new file: 0666 less the process umask."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def temporary_prefix(target: str | os.PathLike[str]) -> str:
+    """The prefix of :func:`atomic_output`'s temporary files for ``target``
+    (``.NAME.`` + random + ``.tmp``, in the target's folder)."""
+    return f".{Path(target).name}."
+
+
 @contextlib.contextmanager
 def atomic_output(path: str | os.PathLike[str], mode: str = "w") -> Iterator[IO[Any]]:
     """Open a temporary file next to ``path``; on success it atomically replaces ``path``.
 
-    On an exception the temporary file is removed and ``path`` is left untouched.
+    On an exception (``KeyboardInterrupt`` included) the temporary file is removed and
+    ``path`` is left untouched. A symbolic link is written through: its target is
+    replaced and the link stays a link. The file keeps the mode of the file it replaces;
+    a new file gets the mode ``open()`` would give it (0666 less the umask), not the
+    0600 of a temporary file.
     """
     target = Path(path)
+    if target.is_symlink():
+        target = Path(os.path.realpath(target))
     directory = target.parent if str(target.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
     try:
+        file_mode = os.stat(target).st_mode & 0o7777
+    except FileNotFoundError:
+        file_mode = _new_file_mode()
+    fd, tmp = tempfile.mkstemp(prefix=temporary_prefix(target), suffix=".tmp", dir=directory)
+    try:
+        os.fchmod(fd, file_mode)
         if "b" in mode:
             handle: IO[Any] = os.fdopen(fd, mode)
         else:
