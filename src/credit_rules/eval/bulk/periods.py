@@ -26,8 +26,10 @@ from credit_rules.values import Period, PeriodKind, period_of, periods_within
 _EPOCH = dt.date(1970, 1, 1)
 
 
-@functools.lru_cache(maxsize=8)
-def _table(periods: tuple[Period, ...]) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+Table = tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]
+
+
+def _table(periods: tuple[Period, ...]) -> Table:
     """Starts and ends (days since 1970) of contiguous sorted periods."""
     starts = np.array([(p.start - _EPOCH).days for p in periods], dtype=np.int32)
     ends = np.array([(p.end - _EPOCH).days for p in periods], dtype=np.int32)
@@ -35,14 +37,14 @@ def _table(periods: tuple[Period, ...]) -> tuple[np.ndarray[Any, Any], np.ndarra
 
 
 @functools.lru_cache(maxsize=4)
-def _calendar(kind: PeriodKind) -> tuple[Period, ...]:
+def _calendar(kind: PeriodKind) -> Table:
     """Every school year or semester of the calendar, each from :func:`values.period_of`
     (the one definition of their bounds), so the engine re-decides no boundary."""
-    return tuple(periods_within(kind, Period(dt.date(1, 9, 1), dt.date(9998, 8, 31))))
+    return _table(tuple(periods_within(kind, Period(dt.date(1, 9, 1), dt.date(9998, 8, 31)))))
 
 
-def _lookup(periods: tuple[Period, ...], which: int) -> Any:
-    starts, ends = _table(periods)
+def _lookup(table: Table, which: int) -> Any:
+    starts, ends = table
     column = (starts, ends)[which]
 
     def find(days: pl.Series) -> pl.Series:
@@ -57,17 +59,21 @@ def _lookup(periods: tuple[Period, ...], which: int) -> Any:
     return find
 
 
-def period_exprs(periods: tuple[Period, ...], day: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    """Start and end of the period of ``periods`` (contiguous, sorted) holding ``day``."""
+def _exprs(table: Table, day: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     return tuple(  # type: ignore[return-value]
-        day.map_batches(_lookup(periods, which), return_dtype=pl.Date, is_elementwise=True)
+        day.map_batches(_lookup(table, which), return_dtype=pl.Date, is_elementwise=True)
         for which in (0, 1)
     )
 
 
+def period_exprs(periods: tuple[Period, ...], day: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """Start and end of the period of ``periods`` (contiguous, sorted) holding ``day``."""
+    return _exprs(_table(periods), day)
+
+
 def grain_exprs(kind: PeriodKind, day: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     """Start and end of the school year / semester holding ``day``."""
-    return period_exprs(_calendar(kind), day)
+    return _exprs(_calendar(kind), day)
 
 
 def in_periods(policy: core.Policy, events: pl.LazyFrame) -> pl.LazyFrame:
