@@ -156,6 +156,18 @@ def named_only(table: EventTable | None, roster: Roster | None,
     return sorted(named - valid - set(teachers))
 
 
+def with_named_teachers(roster: pl.DataFrame | None, named: Iterable[str],
+                        valid: Iterable[str]) -> pl.DataFrame | None:
+    """``roster`` plus an attribute-less row for each ``named`` teacher that has neither a
+    valid event (``valid``) nor a roster row: the bulk side of :func:`named_only`."""
+    have = set(valid) | (set(roster["teacher_id"].to_list()) if roster is not None else set())
+    extra = sorted(set(named) - have)
+    if not extra:
+        return roster
+    rows = teachers_to_frame({t: Teacher(t) for t in extra})
+    return rows if roster is None else pl.concat([roster, rows], how="diagonal_relaxed")
+
+
 def _events_of(table: EventTable | None) -> list[Event]:
     assert table is not None
     return table.events()

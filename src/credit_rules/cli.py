@@ -234,12 +234,15 @@ def eval_command(policy: str, events: tuple[str, ...], roster: str | None, as_of
 def explain(policy: str, events: tuple[str, ...], roster: str | None, teacher: str, as_of: dt.date | None,
             fmt: str) -> None:
     """Show why a teacher got each credit: rules, events, caps, requirements, each with its clause."""
-    from credit_rules.api import as_event_table, as_policy, as_roster
+    from credit_rules.api import as_event_table, as_policy, as_roster, named_only
     from credit_rules.eval.explain import explain as explain_teacher
+    from credit_rules.records import Teacher
 
     checked = as_policy(policy)
     table = as_event_table(list(events) if len(events) > 1 else events[0], checked.timezone)
-    _, teachers = as_roster(roster)
+    loaded, teachers = as_roster(roster)
+    # a teacher named only on rejected rows is explained too (SPEC §5): nothing counted
+    teachers.update({t: Teacher(t) for t in named_only(table, loaded, teachers)})
     if teacher not in teachers and teacher not in set(table.teacher_ids()):
         raise UsageError(f"teacher {teacher!r} is in neither the roster nor the events; check the id")
     explanations = explain_teacher(checked, table.events(), teachers, teacher, as_of=as_of)

@@ -59,7 +59,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from credit_rules import ir
-from credit_rules.api import as_policy, bulk_ledger
+from credit_rules.api import as_policy, bulk_ledger, with_named_teachers
 from credit_rules.compile.usage import policy_usage
 from credit_rules.errors import InputError, UsageError, did_you_mean
 from credit_rules.eval import bulk
@@ -184,8 +184,10 @@ def recompute(
             if source is None:
                 table = _load_table(events, zone, report)
                 present = table_columns(table)
+                # SPEC §5: teachers named only on bad rows still get their rows.
+                named = [*table.seen_teacher_ids, *_unresolved(loaded_roster)]
                 batches: Iterator[tuple[pl.DataFrame, pl.DataFrame | None]] = iter(
-                    [(table.frame, roster_frame)])
+                    [(table.frame, with_named_teachers(roster_frame, named, table.teacher_ids()))])
                 count = 1
                 accounting: Callable[[], tuple[LoadReport, pl.DataFrame]] = functools.partial(
                     _table_accounting, table)
@@ -196,7 +198,7 @@ def recompute(
                 batcher = _Batcher(source, zone, batch_rows, report, spill)
                 present = set(batcher.columns)
                 count = batcher.count
-                batches = batcher.batches(roster_frame)
+                batches = batcher.batches(roster_frame, _unresolved(loaded_roster))
                 accounting = batcher.accounting
             warnings = {p.name: input_warnings(p, present, roster is not None) for p in group}
             found = [w for p in group for w in warnings[p.name]]
@@ -624,6 +626,11 @@ def _run_group(
     ]
 
 
+def _unresolved(roster: Roster | None) -> tuple[str, ...]:
+    """Teachers whose every roster row was rejected."""
+    return tuple(roster.unresolved_teacher_ids()) if roster is not None else ()
+
+
 def _ranks_across_batches(plan: bulk.BulkPlan) -> bool:
     return bool(plan.policy.ranks)
 
@@ -632,11 +639,15 @@ def _evaluate_part(
     plan: bulk.BulkPlan, frame: pl.DataFrame, roster: pl.DataFrame | None, as_of: dt.date
 ) -> pl.DataFrame:
     """Per teacher-period results of one batch, before ranks (ranks need every teacher)."""
+    events_only = frame.with_columns(pl.lit(True).alias("__cr_events_only"))
     if plan.fallbacks:
         # The interpreter ranks all teachers at once: keep the events for one run at the
         # end (this policy is then evaluated unbatched).
-        return frame.with_columns(pl.lit(True).alias("__cr_events_only"))
-    return bulk.evaluate_batch(plan, frame, roster, as_of=as_of)
+        return events_only
+    try:
+        return bulk.evaluate_batch(plan, frame, roster, as_of=as_of)
+    except bulk.BulkOverflow:
+        return events_only  # sums beyond Int64: the interpreter, at the end
 
 
 def _finish(plan: bulk.BulkPlan, parts: list[pl.DataFrame], roster: pl.DataFrame | None,
@@ -805,11 +816,14 @@ class _Batcher:
         self.report("validate", self.done_rows, self.rows_read)
         return table
 
-    def batches(self, roster: pl.DataFrame | None) -> Iterator[tuple[pl.DataFrame,
-                                                                     pl.DataFrame | None]]:
+    def batches(self, roster: pl.DataFrame | None, unresolved: Sequence[str] = (),
+                ) -> Iterator[tuple[pl.DataFrame, pl.DataFrame | None]]:
         self._split()
         self.report("validate", 0, self.rows_read)
-        special = self._validate(self._bucket("special")).frame
+        special_table = self._validate(self._bucket("special"))
+        special = special_table.frame
+        # every teacher named on any row (SPEC §5), placed in its batch by id below
+        named_all = pl.Series([*special_table.seen_teacher_ids, *unresolved], dtype=pl.String)
         edges: list[str | None] = [None, *self.bounds, None]
         for number, (low, high) in enumerate(itertools.pairwise(edges)):
             table = self._validate(self._bucket(f"{number:06d}"))
@@ -820,6 +834,9 @@ class _Batcher:
                     .sort(["teacher_id", "at_us", "event_id"])
             roster_part = roster.filter(_in_range(pl.col("teacher_id"), low, high)) \
                 if roster is not None else None
+            named = [*table.seen_teacher_ids, *named_all.to_frame("teacher_id").filter(
+                _in_range(pl.col("teacher_id"), low, high))["teacher_id"].to_list()]
+            roster_part = with_named_teachers(roster_part, named, frame["teacher_id"].unique().to_list())
             yield frame.drop("source", "row"), roster_part
 
     def accounting(self) -> tuple[LoadReport, pl.DataFrame]:

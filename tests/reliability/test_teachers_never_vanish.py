@@ -59,3 +59,25 @@ def test_both_engines_give_the_same_rows_for_them(inputs: tuple[Path, Path]) -> 
                         as_of=dt.date(2025, 12, 31), engine=engine).to_json()  # type: ignore[arg-type]
                for engine in ENGINES]
     assert ledgers[0] == ledgers[1]
+
+
+@pytest.mark.parametrize("batch_rows", [None, 2])
+def test_recompute_keeps_them_too(inputs: tuple[Path, Path], tmp_path: Path, batch_rows: int | None) -> None:
+    """recompute, whole or in batches, gives the same teachers their rows as evaluate does."""
+    import polars as pl
+
+    from credit_rules.io import read_ledger
+    from credit_rules.recompute import recompute
+
+    events_csv, roster_file = inputs
+    events = tmp_path / "events.parquet"
+    pl.read_csv(events_csv, infer_schema=False).write_parquet(events)
+    out = tmp_path / "out"
+    kwargs = {} if batch_rows is None else {"batch_rows": batch_rows}
+    recompute([POLICIES / "lesson_observation.policy"], events, roster_file, out,
+              as_of=dt.date(2025, 12, 31), **kwargs)
+    rows = read_ledger(out / "lesson_observation.parquet")
+    expected = evaluate(POLICIES / "lesson_observation.policy", events, load_roster(roster_file),
+                        as_of=dt.date(2025, 12, 31), engine="interpreter").to_json()
+    assert rows == expected
+    assert {r["teacher_id"] for r in rows} == {"ok", "bad", "clash", "lost"}
