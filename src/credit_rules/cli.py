@@ -124,9 +124,23 @@ def roster_rejects_path(path: str) -> Path:
     return target.with_name(f"{target.stem}.roster{target.suffix}")
 
 
+def _warn_roster_rejects(roster: Any) -> None:
+    """Name the teachers whose roster row was rejected: they are evaluated without their
+    roster attributes (title, roles, dates), which may change their requirements."""
+    if roster is None or not roster.height or "teacher_id" not in roster.columns:
+        return
+    ids = sorted({t for t in roster["teacher_id"].to_list() if t})
+    if ids:
+        shown = ", ".join(ids[:10]) + (f" and {len(ids) - 10} more" if len(ids) > 10 else "")
+        err.print(f"warning: the roster rows of {len(ids)} teacher(s) were rejected ({shown}); a teacher "
+                  "left without a valid row is evaluated without roster attributes. Fix the roster, "
+                  "see --rejects, or stop on this with --strict-input", markup=False)
+
+
 def _report_rejects(path: str | None, events: Any, roster: Any) -> None:
     """Write rejected events to ``path`` and rejected roster rows beside it (when a roster
     was read), or say that some rows were rejected."""
+    _warn_roster_rejects(roster)
     if path:
         if events is not None:
             write_rejects(events, path)

@@ -81,3 +81,19 @@ def test_recompute_keeps_them_too(inputs: tuple[Path, Path], tmp_path: Path, bat
                         as_of=dt.date(2025, 12, 31), engine="interpreter").to_json()
     assert rows == expected
     assert {r["teacher_id"] for r in rows} == {"ok", "bad", "clash", "lost"}
+
+
+def test_eval_names_teachers_whose_roster_row_was_rejected(inputs: tuple[Path, Path]) -> None:
+    """A rejected roster row is reported with the teacher's id, not silently dropped."""
+    from click.testing import CliRunner
+
+    from credit_rules.cli import main
+
+    events, roster = inputs
+    result = CliRunner().invoke(main, ["eval", str(POLICIES / "five_year_cycle.policy"), "--events",
+                                       str(events), "--roster", str(roster), "--as-of", "2025-12-31"])
+    assert result.exit_code == 0, result.output
+    assert "roster rows of 1 teacher(s) were rejected (lost)" in result.stderr
+    strict = CliRunner().invoke(main, ["eval", str(POLICIES / "five_year_cycle.policy"), "--events",
+                                       str(events), "--roster", str(roster), "--strict-input"])
+    assert strict.exit_code == 2
