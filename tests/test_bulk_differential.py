@@ -38,7 +38,7 @@ def shipped(name: str) -> Any:
     return _CACHE[name]
 
 AS_OF = st.sampled_from([dt.date(2023, 1, 31), dt.date(2023, 2, 1), dt.date(2025, 12, 31)])
-SETTINGS = settings(max_examples=int(__import__("os").environ.get("BULK_EXAMPLES", "20")), deadline=None,
+SETTINGS = settings(max_examples=int(__import__("os").environ.get("BULK_EXAMPLES", "12")), deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
 
@@ -68,7 +68,7 @@ def test_shipped_policies_agree(name: str, rows: list[dict[str, Any]],
     _compare(shipped(name), rows, roster, as_of)
 
 
-@settings(max_examples=int(__import__("os").environ.get("BULK_EXAMPLES", "40")), deadline=None,
+@settings(max_examples=int(__import__("os").environ.get("BULK_EXAMPLES", "25")), deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(text=policies(), rows=event_rows(), roster=rosters(), as_of=AS_OF)
 def test_generated_policies_agree(text: str, rows: list[dict[str, Any]],

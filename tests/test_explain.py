@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from conftest import POLICIES
@@ -47,7 +48,11 @@ def test_explain_json_shows_awards_caps_and_shortfalls(tmp_path: Path) -> None:
     assert period["unused_events"] == [{"event": "o1", "kind": "observation"}]
 
 
-def test_explain_text_is_readable_in_a_terminal(tmp_path: Path) -> None:
+def test_explain_text_is_readable_in_a_terminal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The terminal rendering names the cap that cut an event and why a rule gave nothing."""
+    from credit_rules import cli
+
+    monkeypatch.setattr(cli.out, "width", 240)  # the table folds long cells on a narrow terminal
     result = CliRunner().invoke(main, ["explain", str(POLICIES / "five_year_cycle.policy"), "--events",
                                        str(write_events(tmp_path)), "--teacher", "t1"])
     assert result.exit_code == 0, result.stderr

@@ -431,7 +431,7 @@ _DECIMAL_TEXT = st.one_of(
 )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(st.lists(st.tuples(_AT_TEXT, _DECIMAL_TEXT, _DECIMAL_TEXT, _DECIMAL_TEXT,
                           st.one_of(st.none(), _DIGITS, st.sampled_from(["1.0", "-1", "0"]))),
                 min_size=1, max_size=12))
@@ -445,7 +445,7 @@ def test_fast_path_reads_text_like_the_general_path(rows: list[tuple]) -> None: 
     assert_fast_equals_general(frame)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(st.lists(st.tuples(
     st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True),
               st.integers(0, 10**7).map(lambda n: n / 100)),

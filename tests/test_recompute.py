@@ -87,7 +87,9 @@ def test_batches_find_repeats_across_teachers(tmp_path: Path) -> None:
     assert batched.rejects is not None and whole.rejects is not None
     assert sorted(batched.rejects["reason"].to_list()) == sorted(whole.rejects["reason"].to_list())
     assert any("conflicting copies of event_id c1" in r for r in batched.rejects["reason"])
-    assert batched.ledger["teacher_id"].to_list() == ["t1", "t2", "t3", "t8"]
+    # t4 (only a rejected row) and t9 (only a conflicting copy) keep their rows (SPEC §5)
+    assert batched.ledger["teacher_id"].to_list() == ["t1", "t2", "t3", "t4", "t8", "t9"]
+    assert batched.ledger.filter(pl.col("teacher_id").is_in(["t4", "t9"]))["credits"].to_list() == [0, 0]
 
 
 def test_failure_leaves_the_previous_ledger(province: Path, tmp_path: Path,
