@@ -734,7 +734,9 @@ class _Batcher:
 
     @staticmethod
     def _id_hash() -> pl.Expr:
-        return parse.clean("event_id").hash(17)
+        """A hash of the trimmed ``event_id`` text, whatever its Parquet type (an integer
+        or dictionary id reads as text, as the loader reads it)."""
+        return parse.clean(pl.col("event_id").cast(pl.String)).hash(17)
 
     @staticmethod
     def _odd_teacher() -> pl.Expr:

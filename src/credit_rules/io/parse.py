@@ -94,9 +94,10 @@ _NON_ASCII = r"[^\x00-\x7F]"
 _DAY_US = 86_400_000_000
 
 
-def clean(column: str) -> pl.Expr:
-    """The trimmed text of a column; empty text is missing (null)."""
-    text = pl.col(column).str.strip_chars()
+def clean(column: str | pl.Expr) -> pl.Expr:
+    """The trimmed text of a column (a name, or a text expression); empty text is
+    missing (null)."""
+    text = (pl.col(column) if isinstance(column, str) else column).str.strip_chars()
     return pl.when(text.str.len_bytes() > 0).then(text).otherwise(None)
 
 
