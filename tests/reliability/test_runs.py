@@ -24,6 +24,8 @@ import credit_rules
 from credit_rules import recompute
 from credit_rules.cli import main
 from credit_rules.io.ledger import atomic_output
+from credit_rules.recompute import folder as recompute_folder
+from credit_rules.recompute import run as recompute_run
 from credit_rules.synth import write_province
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -89,7 +91,7 @@ def test_next_run_removes_only_its_own_stale_temporaries(province: Path, tmp_pat
 _INTERRUPTED = textwrap.dedent("""
     import sys
     from credit_rules.cli import main
-    r = sys.modules["credit_rules.recompute"]
+    r = sys.modules["credit_rules.recompute.run"]
     real, calls = r.bulk_ledger, []
     def interrupted(*args, **kwargs):
         calls.append(1)
@@ -128,7 +130,7 @@ def test_a_second_run_into_the_same_folder_is_refused(province: Path, tmp_path: 
     out = tmp_path / "out"
     out.mkdir()
     args = ["recompute", FIVE, "--events", province / "events", "--out", out, "--as-of", "2025-12-31"]
-    with mod._locked(out):
+    with recompute_folder.locked(out):
         refused = run_cli(*args)
     assert refused.exit_code == 2, refused.output  # type: ignore[attr-defined]
     assert "another credit-rules recompute is writing into this folder" in refused.stderr  # type: ignore[attr-defined]
@@ -201,7 +203,7 @@ def test_batched_and_unbatched_ledgers_are_byte_identical(
         province: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Same ledger bytes whatever --batch-rows (fixed row groups, provenance without clocks),
     and batches never rescan the inputs (one scan and one split pass per file)."""
-    monkeypatch.setattr(mod, "ROW_GROUP_ROWS", 7)  # several row groups, cut across batches
+    monkeypatch.setattr(recompute_run, "ROW_GROUP_ROWS", 7)  # several row groups, cut across batches
     scans: list[object] = []
     real_scan = pl.scan_parquet
     monkeypatch.setattr(pl, "scan_parquet", lambda *a, **k: scans.append(a[0]) or real_scan(*a, **k))
