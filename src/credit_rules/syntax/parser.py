@@ -3,12 +3,9 @@
 The grammar lives in ``grammar/policy.lark`` at the top of the repository and is
 shipped inside the wheel as ``credit_rules/grammar/policy.lark``.
 
-Limits (each a diagnostic, never a traceback): a policy text is at most
-:data:`MAX_POLICY_BYTES` of UTF-8, holds at most :data:`MAX_ITEMS` items (rules, caps,
-requirements, tests…), and its conditions nest at most :data:`MAX_NESTING` deep (``not``,
-``and``, ``or`` inside one another). Lark's LALR parser is a loop, but building the AST
-and every later pass walk conditions recursively: the depth is measured on the parse
-tree, without recursion, before anything recurses.
+The size and nesting limits (E007, E008, E009) are checked by
+:mod:`credit_rules.syntax.limits`: the size before parsing, the items and the nesting on
+the parse tree before the AST is built (``MAX_*`` are re-exported here).
 """
 
 from __future__ import annotations
@@ -27,6 +24,11 @@ from lark.tree import Meta
 from credit_rules.errors import Diagnostic, PolicyError
 from credit_rules.span import Span
 from credit_rules.syntax import ast
+from credit_rules.syntax.limits import MAX_ITEMS as MAX_ITEMS
+from credit_rules.syntax.limits import MAX_NESTING as MAX_NESTING
+from credit_rules.syntax.limits import MAX_POLICY_BYTES as MAX_POLICY_BYTES
+from credit_rules.syntax.limits import limit_diagnostics, size_diagnostic
+from credit_rules.syntax.spans import token_span
 
 
 def grammar_text() -> str:
@@ -43,30 +45,20 @@ def _lark() -> Lark:
     return Lark(grammar_text(), parser="lalr", propagate_positions=True, maybe_placeholders=False)
 
 
-#: The largest policy text accepted, in bytes of UTF-8 (2 MiB).
-MAX_POLICY_BYTES = 2 * 1024 * 1024
-#: The most items (rules, caps, requirements, waivers, tests, invariants…) in one policy.
-MAX_ITEMS = 20_000
-#: The deepest nesting of conditions (``not``, ``and``, ``or`` inside one another).
-MAX_NESTING = 50
-
-_NESTING_NODES = frozenset({"negate", "and_cond", "or_cond"})
-
-
 def parse(text: str, file: str = "<input>") -> ast.Policy:
     """Parse policy text into an AST, or raise :class:`PolicyError` with diagnostics.
 
     >>> parse('policy demo  rule r: on training count hours').items[0].name
     'r'
     """
-    too_large = _size_diagnostic(text, file)
+    too_large = size_diagnostic(text, file)
     if too_large is not None:
         raise PolicyError([too_large], {file: text})
     try:
         tree = _lark().parse(text)
     except UnexpectedInput as exc:
         raise PolicyError([_syntax_diagnostic(exc, text, file)], {file: text}) from None
-    beyond = _limit_diagnostics(tree, file)
+    beyond = limit_diagnostics(tree, file)
     if beyond:
         raise PolicyError(beyond, {file: text})
     builder = _Builder(file)
@@ -81,60 +73,6 @@ def parse(text: str, file: str = "<input>") -> ast.Policy:
     assert isinstance(policy, ast.Policy)
     return ast.Policy(policy.header, policy.items, extract_comments(text, file), span=policy.span,
                       clause_spans=_clause_spans(tree, file))
-
-
-def _size_diagnostic(text: str, file: str) -> Diagnostic | None:
-    """E007 when ``text`` is over :data:`MAX_POLICY_BYTES`, at the line where it crosses."""
-    if len(text) * 4 <= MAX_POLICY_BYTES:  # cheap: at most 4 bytes per character
-        return None
-    encoded = text.encode("utf-8", errors="surrogatepass")
-    if len(encoded) <= MAX_POLICY_BYTES:
-        return None
-    head = encoded[:MAX_POLICY_BYTES].decode("utf-8", errors="ignore")
-    line = head.count("\n") + 1
-    col = len(head) - (head.rfind("\n") + 1) + 1
-    return Diagnostic(
-        "E007", f"the policy is too large: {len(encoded):,} bytes, at most {MAX_POLICY_BYTES:,}",
-        Span(file, line, col, line, col + 1),
-        "split it into several policies; a policy this size is not a document anyone can review",
-    )
-
-
-def _limit_diagnostics(tree: Tree[Token], file: str) -> list[Diagnostic]:
-    """E008 (conditions nested deeper than :data:`MAX_NESTING`) and E009 (more than
-    :data:`MAX_ITEMS` items), measured on the parse tree with an explicit stack, before
-    the recursive passes (the AST builder, the compiler, the evaluators) see it."""
-    out: list[Diagnostic] = []
-    items = tree.children[1:]
-    if len(items) > MAX_ITEMS:
-        extra = items[MAX_ITEMS]
-        out.append(Diagnostic(
-            "E009", f"the policy has {len(items):,} items, at most {MAX_ITEMS:,}",
-            _meta_span(extra, file), "split it into several policies",
-        ))
-    stack: list[tuple[Tree[Token], int]] = [(tree, 0)]
-    while stack:
-        node, depth = stack.pop()
-        if node.data in _NESTING_NODES:
-            depth += 1
-            if depth > MAX_NESTING:
-                out.append(Diagnostic(
-                    "E008", f"conditions are nested more than {MAX_NESTING} deep",
-                    _meta_span(node, file),
-                    "write it flatter: `not not x` is `x`, and `a and (b and c)` is `a and b and c`",
-                ))
-                break
-        stack.extend((child, depth) for child in node.children if isinstance(child, Tree))
-    return out
-
-
-def _meta_span(node: Tree[Token] | Token, file: str) -> Span:
-    if isinstance(node, Token):
-        return _token_span(node, file)
-    meta = node.meta
-    if getattr(meta, "empty", True):
-        return Span.unknown(file)
-    return Span(file, meta.line, meta.column, meta.line, meta.column + 1)
 
 
 def _clause_spans(tree: Tree[Token], file: str) -> tuple[tuple[str, Span], ...]:
@@ -238,11 +176,6 @@ def _hint_for(value: str, expected: set[str]) -> str | None:
 
 
 # ------------------------------------------------------------------ tree → AST
-def _token_span(token: Token, file: str) -> Span:
-    return Span(file, token.line or 1, token.column or 1, token.end_line or token.line or 1,
-                token.end_column or (token.column or 1) + len(str(token)))
-
-
 class _BuildError(Exception):
     def __init__(self, diagnostic: Diagnostic):
         super().__init__(diagnostic.message)
@@ -302,7 +235,7 @@ class _Builder(Transformer[Token, Any]):
             return dt.date.fromisoformat(str(token))
         except ValueError:
             raise _BuildError(Diagnostic(
-                "E004", f"`{token}` is not a calendar date", _token_span(token, self.file),
+                "E004", f"`{token}` is not a calendar date", token_span(token, self.file),
                 "dates are written YYYY-MM-DD and must exist",
             )) from None
 
@@ -329,7 +262,7 @@ class _Builder(Transformer[Token, Any]):
         return ast.Member(c[0], c[1], negated=True, span=self._span(meta))
 
     def _shorthand(self, field: str, meta: Meta, c: list[Token]) -> ast.Compare:
-        return ast.Compare(field, "=", ast.Word(str(c[0]), span=_token_span(c[0], self.file)),
+        return ast.Compare(field, "=", ast.Word(str(c[0]), span=token_span(c[0], self.file)),
                            span=self._span(meta))
 
     def category_is(self, meta: Meta, c: list[Token]) -> ast.Compare:
