@@ -445,3 +445,15 @@ def test_fuzz_parquet_typed_values(tmp_path: Path, table: pa.Table) -> None:
     path = tmp_path / "fuzz.parquet"
     pq.write_table(table, path)
     _no_crash(lambda: load_both(path))
+
+
+@pytest.mark.parametrize(("suffix", "text"), [
+    (".jsonl", '{"": null, "event_id": "e1", "teacher_id": "t1", "at": "2022-01-01", "kind": "training"}\n'),
+    (".csv", ",event_id,teacher_id,at,kind\nx,e1,t1,2022-01-01,training\n"),
+])
+def test_a_column_without_a_name_is_refused(tmp_path: Path, suffix: str, text: str) -> None:
+    """An empty column name (found by the JSON Lines fuzz: a crash) refuses the file with a message."""
+    path = tmp_path / f"events{suffix}"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError, match="empty name"):
+        load_events(path)

@@ -443,6 +443,9 @@ def _clean_names(frame: pl.DataFrame, name: str) -> pl.DataFrame:
         clean = column.strip().lstrip("\ufeff").strip()
         if column.startswith(INTERNAL_PREFIX):
             raise InputError(f"{name}: column name {column!r} is reserved; rename the column")
+        if not clean:
+            raise InputError(f"{name}: a column has an empty name (a JSON key \"\" or an empty CSV "
+                             "header field, e.g. a trailing comma); name the column or remove it")
         if clean in seen:
             raise InputError(f"{name}: column {clean!r} appears twice; keep one")
         seen.add(clean)
