@@ -17,15 +17,11 @@ from typing import Literal, TypeAlias, TypeVar
 
 import attrs
 
-from credit_rules.span import Span
+from credit_rules.span import Span, span_field
 from credit_rules.values import Period, PeriodKind
 
-_UNKNOWN = Span.unknown()
 _N = TypeVar("_N")
 
-
-def _span() -> Span:
-    return attrs.field(default=_UNKNOWN, eq=False, repr=False, kw_only=True)
 
 
 class Scope(StrEnum):
@@ -48,7 +44,7 @@ class Compare:
     scope: Scope
     op: CompareOp
     value: Scalar
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
@@ -57,57 +53,57 @@ class Member:
     scope: Scope
     values: frozenset[Scalar]
     negated: bool = False
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
 class HasRole:
     role: str
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
 class DateBound:
     op: Literal["<=", ">="]
     date: dt.date
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
 class Qualified:
     program: str
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
 class EventsExist:
     kind: str
     exists: bool
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
 class Ranked:
     rank: str | None
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
 class And:
     items: tuple[Cond, ...]
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
 class Or:
     items: tuple[Cond, ...]
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
 class Not:
     item: Cond
-    span: Span = _span()
+    span: Span = span_field()
 
 
 Cond: TypeAlias = (
@@ -120,26 +116,26 @@ Cond: TypeAlias = (
 class CountHours:
     """The event's hours count as study hours and convert to credits at the policy rate."""
 
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
 class CountCredits:
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
 class Fixed:
     amount: Decimal
     unit: Literal["credits", "hours"]
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
 class IfQualified:
     amount: Decimal
     unit: Literal["credits", "hours"]
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
@@ -147,12 +143,12 @@ class Block:
     credits: Decimal
     hours: Decimal
     pro_rata: bool = False
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
 class Leave:
-    span: Span = _span()
+    span: Span = span_field()
 
 
 Award: TypeAlias = CountHours | CountCredits | Fixed | IfQualified | Block | Leave
@@ -174,7 +170,7 @@ class Rule:
     source: str | None
     without_category: bool = False
     exception_to: str | None = None  # where this rule fires on an event, that rule does not
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
@@ -186,7 +182,7 @@ class Cap:
     per: PeriodKind | None
     of: Cond | None
     source: str | None
-    span: Span = _span()
+    span: Span = span_field()
 
 
 # ------------------------------------------------------------------ requirements
@@ -220,7 +216,7 @@ class RequirementLine:
     measure: Measure
     when: Cond | None
     source: str | None
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
@@ -228,7 +224,7 @@ class Requirement:
     name: str
     lines: tuple[RequirementLine, ...]
     source: str | None
-    span: Span = _span()
+    span: Span = span_field()
 
     @property
     def unit(self) -> Literal["credits", "hours", "count", "qualified"]:
@@ -247,7 +243,7 @@ class Waiver:
     names: tuple[str, ...]
     when: Cond
     source: str | None
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
@@ -257,14 +253,14 @@ class Reduction:
     fraction: Decimal
     attribute: str
     source: str | None
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
 class GradeFromAssessment:
     program: str
     source: str | None
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
@@ -273,7 +269,7 @@ class GradeFromScore:
     thresholds: tuple[tuple[str, Decimal], ...]  # highest minimum first
     otherwise: str
     source: str | None
-    span: Span = _span()
+    span: Span = span_field()
 
 
 GradeRule: TypeAlias = GradeFromAssessment | GradeFromScore
@@ -283,7 +279,7 @@ GradeRule: TypeAlias = GradeFromAssessment | GradeFromScore
 class Excellent:
     when: Cond
     source: str | None
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
@@ -294,7 +290,7 @@ class Penalty:
     void_credits: bool
     not_excellent: bool
     source: str | None
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
@@ -314,7 +310,7 @@ class Rank:
     among: Cond | None
     tops: tuple[Top, ...]
     source: str | None
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
@@ -322,7 +318,7 @@ class Invariant:
     name: str
     cond: Cond
     source: str | None
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
@@ -347,7 +343,7 @@ class Policy:
     ranks: tuple[Rank, ...]
     invariants: tuple[Invariant, ...]
     file: str = "<input>"
-    span: Span = _span()
+    span: Span = span_field()
 
     def requirement(self, name: str) -> Requirement:
         for requirement in self.requirements:

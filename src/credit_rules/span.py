@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+
+import attrs
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,3 +25,9 @@ class Span:
     def unknown(file: str = "<input>") -> Span:
         return Span(file, 1, 1, 1, 1)
 
+
+
+def span_field() -> Any:
+    """The ``span`` field of a node: defaults to unknown, ignored by equality and repr
+    (two nodes that differ only in where they were written are equal)."""
+    return attrs.field(default=Span.unknown(), eq=False, repr=False, kw_only=True)

@@ -30,15 +30,11 @@ from typing import Literal, TypeAlias
 import attrs
 
 from credit_rules import ir
-from credit_rules.span import Span
+from credit_rules.span import Span, span_field
 from credit_rules.values import Period, PeriodKind
 
 Cond: TypeAlias = ir.Cond
-_UNKNOWN = Span.unknown()
 
-
-def _span() -> Span:
-    return attrs.field(default=_UNKNOWN, eq=False, repr=False, kw_only=True)
 
 
 @attrs.frozen
@@ -112,7 +108,7 @@ class Award:
     excluded_by: tuple[str, ...]
     is_exception: bool
     source: str | None
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
@@ -123,7 +119,7 @@ class Leave:
     when: Cond | None
     select: Select
     source: str | None
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
@@ -133,7 +129,7 @@ class Penalty:
     void_credits: bool
     not_excellent: bool
     source: str | None
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
@@ -146,7 +142,7 @@ class Cap:
     grain: PeriodKind | None
     of: Cond | None
     source: str | None
-    span: Span = _span()
+    span: Span = span_field()
 
 
 # ---------------------------------------------------------------------- requirements
@@ -187,7 +183,7 @@ class Line:
     measure: Measure
     reducible: bool
     source: str | None
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
@@ -196,7 +192,7 @@ class Requirement:
     lines: tuple[Line, ...]
     waived_when: tuple[Cond, ...]
     source: str | None
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
@@ -209,7 +205,7 @@ class Reduction:
     end: dt.date
     factors: tuple[tuple[int, Decimal], ...]
     source: str | None
-    span: Span = _span()
+    span: Span = span_field()
 
     def factor(self, day: object) -> Decimal:
         """The factor for one teacher's date (not a date, or outside the range: 1)."""
@@ -228,7 +224,7 @@ class Grade:
     thresholds: tuple[tuple[str, Decimal], ...] | None
     otherwise: str | None
     source: str | None
-    span: Span = _span()
+    span: Span = span_field()
 
     @property
     def by_score(self) -> bool:

@@ -13,13 +13,7 @@ from typing import Literal, TypeAlias
 
 import attrs
 
-from credit_rules.span import Span
-
-_UNKNOWN = Span.unknown()
-
-
-def _span() -> Span:
-    return attrs.field(default=_UNKNOWN, eq=False, repr=False, kw_only=True)
+from credit_rules.span import Span, span_field
 
 
 # ------------------------------------------------------------------ values
@@ -28,7 +22,7 @@ class Word:
     """A bare word: ``ethics``, ``senior``, ``municipal``."""
 
     text: str
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
@@ -36,25 +30,25 @@ class Text:
     """A quoted string: ``"remote-2017"``."""
 
     text: str
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
 class Number:
     value: Decimal
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
 class DateValue:
     value: dt.date
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
 class Bool:
     value: bool
-    span: Span = _span()
+    span: Span = span_field()
 
 
 Value: TypeAlias = Word | Text | Number | DateValue | Bool
@@ -71,7 +65,7 @@ class Compare:
     field: str
     op: CompareOp
     value: Value
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
@@ -81,13 +75,13 @@ class Member:
     field: str
     values: tuple[Value, ...]
     negated: bool = False
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
 class HasRole:
     role: str
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
@@ -96,7 +90,7 @@ class DateBound:
 
     op: Literal["<=", ">="]
     date: dt.date
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
@@ -104,7 +98,7 @@ class Qualified:
     """``qualified in program "P"``: the latest assessment of P is qualified or excellent."""
 
     program: str
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
@@ -113,7 +107,7 @@ class EventsExist:
 
     kind: str
     exists: bool
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
@@ -121,25 +115,25 @@ class Ranked:
     """``ranked`` (by any rank) or ``ranked NAME``."""
 
     rank: str | None
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
 class And:
     items: tuple[Cond, ...]
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
 class Or:
     items: tuple[Cond, ...]
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
 class Not:
     item: Cond
-    span: Span = _span()
+    span: Span = span_field()
 
 
 Cond: TypeAlias = (
@@ -156,7 +150,7 @@ class Window:
     start: dt.date
     end: dt.date
     keyword: Literal["window", "cycle"] = "window"
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
@@ -166,7 +160,7 @@ class Conversion:
     hours: Decimal
     credits: Decimal
     source: str | None = None
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
@@ -178,7 +172,7 @@ class Header:
     window: Window | None = None
     evaluate: PeriodUnit | Literal["window"] | None = None
     conversion: Conversion | None = None
-    span: Span = _span()
+    span: Span = span_field()
 
 
 # ------------------------------------------------------------------ rules and awards
@@ -186,14 +180,14 @@ class Header:
 class CountHours:
     """``count hours``: the event's hours count, converted at the policy's rate."""
 
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
 class CountCredits:
     """``count credits``: the credits the event states."""
 
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
@@ -202,7 +196,7 @@ class Fixed:
 
     amount: Decimal
     unit: Literal["credits", "hours"]
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
@@ -211,7 +205,7 @@ class IfQualified:
 
     amount: Decimal
     unit: Literal["credits", "hours"]
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
@@ -221,14 +215,14 @@ class Block:
     credits: Decimal
     hours: Decimal
     pro_rata: bool = False
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
 class Leave:
     """``absent task = one day leave``."""
 
-    span: Span = _span()
+    span: Span = span_field()
 
 
 Award: TypeAlias = CountHours | CountCredits | Fixed | IfQualified | Block | Leave
@@ -238,7 +232,7 @@ Award: TypeAlias = CountHours | CountCredits | Fixed | IfQualified | Block | Lea
 class OnKind:
     kind: str
     first: bool = False
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
@@ -254,7 +248,7 @@ class Rule:
     as_category: str | None = None
     without_category: bool = False
     exception_to: str | None = None
-    span: Span = _span()
+    span: Span = span_field()
 
 
 # ------------------------------------------------------------------ caps and requirements
@@ -268,26 +262,26 @@ class Cap:
     per: PeriodUnit | None = None
     of: Cond | None = None
     source: str | None = None
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
 class MeasureCredits:
     of: Cond | None = None
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
 class MeasureHours:
     of: Cond | None = None
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
 class MeasureCount:
     kind: str
     where: Cond | None = None
-    span: Span = _span()
+    span: Span = span_field()
 
 
 Measure: TypeAlias = MeasureCredits | MeasureHours | MeasureCount
@@ -299,7 +293,7 @@ class AtLeast:
     measure: Measure
     when: Cond | None = None
     source: str | None = None
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
@@ -307,7 +301,7 @@ class RequireQualified:
     program: str
     when: Cond | None = None
     source: str | None = None
-    span: Span = _span()
+    span: Span = span_field()
 
 
 RequirementLine: TypeAlias = AtLeast | RequireQualified
@@ -320,7 +314,7 @@ class Requirement:
     name: str
     lines: tuple[RequirementLine, ...]
     source: str | None = None
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
@@ -328,7 +322,7 @@ class Waiver:
     names: tuple[str, ...]
     when: Cond
     source: str | None = None
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
@@ -339,21 +333,21 @@ class Reduction:
     denominator: Decimal
     attribute: str
     source: str | None = None
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
 class GradeFromAssessment:
     program: str
     source: str | None = None
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
 class Threshold:
     grade: str
     minimum: Decimal
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
@@ -362,14 +356,14 @@ class GradeFromScore:
     thresholds: tuple[Threshold, ...]
     otherwise: str
     source: str | None = None
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
 class Excellent:
     when: Cond
     source: str | None = None
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
@@ -380,7 +374,7 @@ class Penalty:
     where: Cond | None = None
     void_credits: bool = False
     not_excellent: bool = False
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
@@ -389,7 +383,7 @@ class Top:
     mode: Literal["overall", "per", "across"]
     field: str | None = None
     values: tuple[Value, ...] = ()
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
@@ -399,7 +393,7 @@ class Rank:
     among: Cond | None = None
     tops: tuple[Top, ...] = ()
     source: str | None = None
-    span: Span = _span()
+    span: Span = span_field()
 
 
 # ------------------------------------------------------------------ tests and invariants
@@ -407,21 +401,21 @@ class Rank:
 class Assign:
     name: str
     value: Value
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
 class TestTeacher:
     teacher_id: str
     attributes: tuple[Assign, ...]
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
 class TestEvent:
     event_id: str
     attributes: tuple[Assign, ...]
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
@@ -431,21 +425,21 @@ class ExpectField:
     field: str
     op: CompareOp
     value: Value
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
 class ExpectRequirement:
     requirement: str
     state: Literal["met", "not met", "absent", "waived"]
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
 class ExpectRequired:
     requirement: str
     value: Value
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
@@ -454,7 +448,7 @@ class ExpectActual:
 
     requirement: str
     value: Value
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
@@ -465,7 +459,7 @@ class ExpectRule:
     field: str
     op: CompareOp
     value: Value
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
@@ -474,14 +468,14 @@ class ExpectRuleEvents:
 
     rule: str
     events: tuple[str, ...]
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
 class ExpectPeriod:
     start: dt.date
     end: dt.date
-    span: Span = _span()
+    span: Span = span_field()
 
 
 Expectation: TypeAlias = (
@@ -494,13 +488,13 @@ Expectation: TypeAlias = (
 class Expect:
     teacher_id: str
     checks: tuple[Expectation, ...]
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
 class TestAsOf:
     date: dt.date
-    span: Span = _span()
+    span: Span = span_field()
 
 
 TestClause: TypeAlias = TestAsOf | TestTeacher | TestEvent | Expect
@@ -510,7 +504,7 @@ TestClause: TypeAlias = TestAsOf | TestTeacher | TestEvent | Expect
 class Test:
     name: str
     clauses: tuple[TestClause, ...]
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
@@ -518,7 +512,7 @@ class Invariant:
     name: str
     cond: Cond
     source: str | None = None
-    span: Span = _span()
+    span: Span = span_field()
 
 
 Item: TypeAlias = (
@@ -532,7 +526,7 @@ class Comment:
     """A ``#`` comment, kept so the formatter can put it back."""
 
     text: str
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @attrs.frozen
@@ -540,7 +534,7 @@ class Policy:
     header: Header
     items: tuple[Item, ...]
     comments: tuple[Comment, ...] = attrs.field(default=(), eq=False, repr=False)
-    span: Span = _span()
+    span: Span = span_field()
     #: Where each grammar production (``source``, ``program``, ``where``, …) sat in the text,
     #: as ``(production, span)``: clauses held as plain strings have no node of their own,
     #: and the formatter needs their lines to put comments back beside them.
