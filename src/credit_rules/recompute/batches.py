@@ -37,6 +37,7 @@ from credit_rules.api import with_named_teachers
 from credit_rules.errors import InputError
 from credit_rules.io import EventTable, LoadReport, columns, parse, sources
 from credit_rules.io import events as ev
+from credit_rules.recompute.folder import path_items
 from credit_rules.schema import REQUIRED_EVENT_COLUMNS
 
 #: ``progress(stage, done, total)``: rows for ``scan`` and ``validate``, batches for
@@ -46,19 +47,14 @@ Progress = Callable[[str, int, int], None]
 #: five_year_cycle; 20M peaked at 15 GiB, 10M at 8.1 GiB, measured at 99.5M events).
 BATCH_ROWS = 8_000_000
 #: The name of a spill folder (``tempfile.mkdtemp`` puts random letters between).
-SPILL_PREFIX, SPILL_SUFFIX = ".recompute.", ".spill.tmp"
 #: Rows read at once while splitting the events into batches (whole row groups).
 _SPLIT_ROWS = 1_000_000
 
 
 def _parquet_files(events: Any) -> list[Path] | None:
     """The Parquet files ``events`` names (a path, a folder, a list), or None."""
-    if isinstance(events, str | os.PathLike):
-        items: list[Any] = [events]
-    elif isinstance(events, list | tuple) and events and all(
-            isinstance(e, str | os.PathLike) for e in events):
-        items = list(events)
-    else:
+    items = path_items(events)
+    if items is None:
         return None
     files: list[Path] = []
     for item in items:

@@ -25,7 +25,6 @@ import pyarrow.parquet as pq
 from credit_rules.errors import InputError, UsageError
 from credit_rules.io import sources
 from credit_rules.io.ledger import temporary_prefix
-from credit_rules.recompute.batches import SPILL_PREFIX, SPILL_SUFFIX
 from credit_rules.recompute.provenance import MANIFEST_NAME, PROVENANCE_KEY
 
 #: Held (``flock``) by the run writing into ``out_dir``.
@@ -50,6 +49,9 @@ def locked(out: Path) -> Iterator[None]:
     finally:
         os.close(fd)  # releases the lock
 
+
+#: The batches' spill folder inside the output folder: ``.recompute.XXXX.spill.tmp``.
+SPILL_PREFIX, SPILL_SUFFIX = ".recompute.", ".spill.tmp"
 
 def remove_stale_temporaries(out: Path, names: Collection[str]) -> list[Path]:
     """Remove what a killed run left in ``out``: the temporaries of the files ``names``
@@ -86,16 +88,22 @@ def _is_ledger(path: Path) -> bool:
     return PROVENANCE_KEY.encode() in metadata
 
 
+def path_items(events: Any) -> list[Any] | None:
+    """``events`` as a list of paths (a path, or a list or tuple of them), or None when it
+    is something else (a frame, a table)."""
+    if isinstance(events, str | os.PathLike):
+        return [events]
+    if isinstance(events, list | tuple) and events and all(isinstance(e, str | os.PathLike) for e in events):
+        return list(events)
+    return None
+
+
 def event_inputs(events: Any, out: Path | None, outputs: Collection[str]) -> Any:
     """``events`` with each folder replaced by its data files: no hidden or metadata file,
     and, in the output folder, none of the run's outputs (its ledgers, ``manifest.json``,
     any ledger a credit-rules run wrote)."""
-    if isinstance(events, str | os.PathLike):
-        items: list[Any] = [events]
-    elif isinstance(events, list | tuple) and events and all(
-            isinstance(e, str | os.PathLike) for e in events):
-        items = list(events)
-    else:
+    items = path_items(events)
+    if items is None:
         return events
     expanded: list[Any] = []
     for item in items:

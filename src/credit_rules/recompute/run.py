@@ -36,9 +36,9 @@ from credit_rules.errors import InputError
 from credit_rules.eval import bulk
 from credit_rules.io import EventTable, LoadReport, Roster, load_events, load_roster
 from credit_rules.io.ledger import atomic_output
-from credit_rules.recompute.batches import BATCH_ROWS, SPILL_PREFIX, SPILL_SUFFIX, Batcher, Progress, batched_source
+from credit_rules.recompute.batches import BATCH_ROWS, Batcher, Progress, batched_source
 from credit_rules.recompute.checks import StrictInputError, input_warnings, table_columns
-from credit_rules.recompute.folder import event_inputs, locked, remove_stale_temporaries
+from credit_rules.recompute.folder import SPILL_PREFIX, SPILL_SUFFIX, event_inputs, locked, remove_stale_temporaries
 from credit_rules.recompute.provenance import MANIFEST_NAME, PROVENANCE_KEY, input_entries, provenance, write_manifest
 from credit_rules.schema import LEDGER_COLUMNS, LEDGER_FRAME
 from credit_rules.values import today
