@@ -15,7 +15,7 @@ import os
 from collections.abc import Iterable, Mapping
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import polars as pl
@@ -23,6 +23,8 @@ import polars as pl
 from credit_rules import ir
 from credit_rules.compile import load_policy
 from credit_rules.errors import UsageError
+from credit_rules.eval import ENGINES as ENGINES
+from credit_rules.eval import Engine as Engine
 from credit_rules.eval import interpreter
 from credit_rules.io import EventTable, LoadReport, Roster, load_events, load_roster
 from credit_rules.io.frames import (
@@ -39,8 +41,6 @@ from credit_rules.records import Event, LedgerRow, Teacher
 if TYPE_CHECKING:
     from credit_rules.eval.bulk import BulkPlan
 
-Engine = Literal["interpreter", "bulk"]
-ENGINES: tuple[str, ...] = ("interpreter", "bulk")
 
 
 @attrs.frozen

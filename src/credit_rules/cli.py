@@ -23,10 +23,13 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
-from credit_rules.api import ENGINES, evaluate
 from credit_rules.compile import check_source
 from credit_rules.errors import CreditRulesError, InputError, PolicyError, UsageError
-from credit_rules.io import write_ledger, write_rejects
+from credit_rules.eval import ENGINES
+
+# Nothing here imports Polars, PyArrow or NumPy at module level: `check` and `fmt` never
+# read data, and start in a fraction of the time (benchmarks/cold_start.py). The commands
+# that read data import what they need inside.
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -140,6 +143,8 @@ def _warn_roster_rejects(roster: Any) -> None:
 def _report_rejects(path: str | None, events: Any, roster: Any) -> None:
     """Write rejected events to ``path`` and rejected roster rows beside it (when a roster
     was read), or say that some rows were rejected."""
+    from credit_rules.io import write_rejects
+
     _warn_roster_rejects(roster)
     if path:
         if events is not None:
@@ -216,6 +221,8 @@ def eval_command(policy: str, events: tuple[str, ...], roster: str | None, as_of
                  engine: str, fmt: str, out: str | None, rejects: str | None,
                  strict_input: bool) -> None:
     """Evaluate one policy and print its ledger (SPEC §5)."""
+    from credit_rules.api import evaluate
+    from credit_rules.io import write_ledger
     from credit_rules.recompute import input_warnings, table_columns
 
     sources: Any = list(events) if len(events) > 1 else events[0]

@@ -7,9 +7,11 @@ converters between records and frames all take their column names and types from
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from typing import TYPE_CHECKING, Any
 
-import polars as pl
+if TYPE_CHECKING:
+    import polars as pl
 
 #: The columns SPEC §2 names; any other column is an attribute a policy may name.
 EVENT_COLUMNS = (
@@ -45,22 +47,9 @@ MICRO = 10**MICRO_DIGITS
 #: Decimal event columns and their micro-unit column in the validated frame.
 DECIMAL_EVENT_COLUMNS = {"hours": "hours_u", "credits": "credits_u", "score": "score_u"}
 
-#: The validated event frame (``EventTable.frame``), before attribute columns.
-EVENT_FRAME: dict[str, Any] = {
-    "event_id": pl.String, "teacher_id": pl.String, "at_us": pl.Int64, "day": pl.Date,
-    "kind": pl.String, "hours_u": pl.Int64, "credits_u": pl.Int64, "category": pl.String,
-    "level": pl.String, "format": pl.String, "program": pl.String, "grade": pl.String,
-    "score_u": pl.Int64, "count": pl.Int64, "words": pl.Int64,
-}
 #: Where each validated row came from (after the event or roster columns).
 PROVENANCE_COLUMNS = ("source", "row")
 
-#: The validated roster frame (``Roster.frame``), before attribute columns.
-ROSTER_FRAME: dict[str, Any] = {
-    "teacher_id": pl.String, "title": pl.String, "roles": pl.List(pl.String),
-    "stage": pl.String, "hired_on": pl.Date, "retired_on": pl.Date, "school": pl.String,
-    "county": pl.String, "city": pl.String, "workshop": pl.String,
-}
 ROSTER_TEXT_COLUMNS = ("teacher_id", "title", "stage", "school", "county", "city", "workshop")
 ROSTER_DATE_COLUMNS = ("hired_on", "retired_on")
 
@@ -75,26 +64,69 @@ NESTED_LEDGER_COLUMNS = ("by_category", "by_level", "requirements", "trace")
 #: Decimal places of every amount in a ledger frame or Parquet ledger. Exact: a value
 #: that needs more is refused, never rounded (the engines work at <= 10 places).
 LEDGER_SCALE = 12
-LEDGER_DECIMAL = pl.Decimal(38, LEDGER_SCALE)
-#: ``by_category`` / ``by_level``: key -> credited, as Arrow lays out a map (sorted by key).
-LEDGER_BREAKDOWN = pl.List(pl.Struct({"key": pl.String, "value": LEDGER_DECIMAL}))
-LEDGER_REQUIREMENTS = pl.List(pl.Struct({
-    "name": pl.String, "required": LEDGER_DECIMAL, "actual": LEDGER_DECIMAL,
-    "met": pl.Boolean, "waived": pl.Boolean,
-}))
-LEDGER_TRACE = pl.List(pl.Struct({
-    "rule": pl.String, "source": pl.String, "credits": LEDGER_DECIMAL, "hours": LEDGER_DECIMAL,
-    "events": pl.List(pl.String),
-}))
-#: The typed ledger every engine's frame and every Parquet ledger has (SPEC §5 values,
-#: queryable without JSON parsing); JSON and CSV render it with ``values.canonical``.
-LEDGER_FRAME: dict[str, Any] = {
-    "teacher_id": pl.String, "period_start": pl.Date, "period_end": pl.Date,
-    "credits": LEDGER_DECIMAL, "hours": LEDGER_DECIMAL, "leave_days": pl.Int64,
-    "grade": pl.String, "excellent_eligible": pl.Boolean,
-    "by_category": LEDGER_BREAKDOWN, "by_level": LEDGER_BREAKDOWN,
-    "requirements": LEDGER_REQUIREMENTS, "met": pl.Boolean, "trace": LEDGER_TRACE,
-}
-assert tuple(LEDGER_FRAME) == LEDGER_COLUMNS
 
-assert tuple(ROSTER_FRAME) == ROSTER_COLUMNS
+#: Polars data types: built on first use (PEP 562), so reading a policy never imports Polars.
+if TYPE_CHECKING:
+    EVENT_FRAME: dict[str, Any]
+    ROSTER_FRAME: dict[str, Any]
+    LEDGER_DECIMAL: pl.Decimal
+    LEDGER_BREAKDOWN: pl.List
+    LEDGER_REQUIREMENTS: pl.List
+    LEDGER_TRACE: pl.List
+    LEDGER_FRAME: dict[str, Any]
+
+
+@functools.cache
+def _polars_types() -> dict[str, Any]:
+    import polars as pl
+
+    #: The validated event frame (``EventTable.frame``), before attribute columns.
+    EVENT_FRAME: dict[str, Any] = {
+        "event_id": pl.String, "teacher_id": pl.String, "at_us": pl.Int64, "day": pl.Date,
+        "kind": pl.String, "hours_u": pl.Int64, "credits_u": pl.Int64, "category": pl.String,
+        "level": pl.String, "format": pl.String, "program": pl.String, "grade": pl.String,
+        "score_u": pl.Int64, "count": pl.Int64, "words": pl.Int64,
+    }
+    #: The validated roster frame (``Roster.frame``), before attribute columns.
+    ROSTER_FRAME: dict[str, Any] = {
+        "teacher_id": pl.String, "title": pl.String, "roles": pl.List(pl.String),
+        "stage": pl.String, "hired_on": pl.Date, "retired_on": pl.Date, "school": pl.String,
+        "county": pl.String, "city": pl.String, "workshop": pl.String,
+    }
+    LEDGER_DECIMAL = pl.Decimal(38, LEDGER_SCALE)
+    #: ``by_category`` / ``by_level``: key -> credited, as Arrow lays out a map (sorted by key).
+    LEDGER_BREAKDOWN = pl.List(pl.Struct({"key": pl.String, "value": LEDGER_DECIMAL}))
+    LEDGER_REQUIREMENTS = pl.List(pl.Struct({
+        "name": pl.String, "required": LEDGER_DECIMAL, "actual": LEDGER_DECIMAL,
+        "met": pl.Boolean, "waived": pl.Boolean,
+    }))
+    LEDGER_TRACE = pl.List(pl.Struct({
+        "rule": pl.String, "source": pl.String, "credits": LEDGER_DECIMAL, "hours": LEDGER_DECIMAL,
+        "events": pl.List(pl.String),
+    }))
+    #: The typed ledger every engine's frame and every Parquet ledger has (SPEC §5 values,
+    #: queryable without JSON parsing); JSON and CSV render it with ``values.canonical``.
+    LEDGER_FRAME: dict[str, Any] = {
+        "teacher_id": pl.String, "period_start": pl.Date, "period_end": pl.Date,
+        "credits": LEDGER_DECIMAL, "hours": LEDGER_DECIMAL, "leave_days": pl.Int64,
+        "grade": pl.String, "excellent_eligible": pl.Boolean,
+        "by_category": LEDGER_BREAKDOWN, "by_level": LEDGER_BREAKDOWN,
+        "requirements": LEDGER_REQUIREMENTS, "met": pl.Boolean, "trace": LEDGER_TRACE,
+    }
+    assert tuple(LEDGER_FRAME) == LEDGER_COLUMNS
+    assert tuple(ROSTER_FRAME) == ROSTER_COLUMNS
+    return {"EVENT_FRAME": EVENT_FRAME, "ROSTER_FRAME": ROSTER_FRAME, "LEDGER_DECIMAL": LEDGER_DECIMAL,
+            "LEDGER_BREAKDOWN": LEDGER_BREAKDOWN, "LEDGER_REQUIREMENTS": LEDGER_REQUIREMENTS,
+            "LEDGER_TRACE": LEDGER_TRACE, "LEDGER_FRAME": LEDGER_FRAME}
+
+
+def __getattr__(name: str) -> Any:
+    types = _polars_types() if name in _POLARS_NAMES else {}
+    if name not in types:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = types[name]
+    return types[name]
+
+
+_POLARS_NAMES = frozenset({"EVENT_FRAME", "ROSTER_FRAME", "LEDGER_DECIMAL", "LEDGER_BREAKDOWN",
+                           "LEDGER_REQUIREMENTS", "LEDGER_TRACE", "LEDGER_FRAME"})

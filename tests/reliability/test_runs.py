@@ -90,6 +90,7 @@ def test_next_run_removes_only_its_own_stale_temporaries(province: Path, tmp_pat
 
 _INTERRUPTED = textwrap.dedent("""
     import sys
+    import credit_rules.recompute.run  # the command line imports it only when it recomputes
     from credit_rules.cli import main
     r = sys.modules["credit_rules.recompute.run"]
     real, calls = r.bulk_ledger, []

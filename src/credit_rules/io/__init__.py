@@ -6,12 +6,18 @@ frames to text columns), ``parse`` (text to typed values, with reasons), ``repea
 then ``events`` and ``roster`` (the loaders) and ``ledger`` (the output).
 """
 
-from credit_rules.io.events import EventTable, load_events
-from credit_rules.io.ledger import format_from_path, read_ledger, write_ledger
-from credit_rules.io.parse import parse_at
-from credit_rules.io.rejects import write_rejects
-from credit_rules.io.report import LoadReport
-from credit_rules.io.roster import Roster, load_roster
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from credit_rules.io.events import EventTable, load_events
+    from credit_rules.io.ledger import format_from_path, read_ledger, write_ledger
+    from credit_rules.io.parse import parse_at
+    from credit_rules.io.rejects import write_rejects
+    from credit_rules.io.report import LoadReport
+    from credit_rules.io.roster import Roster, load_roster
 
 __all__ = [
     "EventTable",
@@ -25,3 +31,31 @@ __all__ = [
     "write_ledger",
     "write_rejects",
 ]
+
+#: Where each name lives, imported on first use (PEP 562): ``credit_rules.io.ledger`` alone
+#: (``fmt --write``) does not load the readers, nor with them Polars.
+_SOURCES: dict[str, str] = {
+    "EventTable": "credit_rules.io.events",
+    "LoadReport": "credit_rules.io.report",
+    "Roster": "credit_rules.io.roster",
+    "format_from_path": "credit_rules.io.ledger",
+    "load_events": "credit_rules.io.events",
+    "load_roster": "credit_rules.io.roster",
+    "parse_at": "credit_rules.io.parse",
+    "read_ledger": "credit_rules.io.ledger",
+    "write_ledger": "credit_rules.io.ledger",
+    "write_rejects": "credit_rules.io.rejects",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _SOURCES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,59 @@
+"""Cold start: wall time of short commands, each in a fresh interpreter, printed, never asserted.
+
+    python benchmarks/cold_start.py [--runs 10] [--policy policies/five_year_cycle.policy]
+
+Runs ``credit-rules check``, ``credit-rules fmt --check`` on a shipped policy and
+``python -c "import credit_rules"``, each ``--runs`` times in a new subprocess, and prints
+the median and the fastest run. The package is taken from this checkout's ``src`` (put
+first on ``PYTHONPATH``), as the console script would run it; the first run of each
+command may also write the Lark grammar cache (see ``credit_rules.syntax.parser``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CLI = "import sys; from credit_rules.cli import main; sys.argv[0] = 'credit-rules'; main()"
+
+
+def commands(policy: str) -> dict[str, list[str]]:
+    return {
+        f"credit-rules check {policy}": [sys.executable, "-c", CLI, "check", policy],
+        f"credit-rules fmt --check {policy}": [sys.executable, "-c", CLI, "fmt", "--check", policy],
+        'python -c "import credit_rules"': [sys.executable, "-c", "import credit_rules"],
+        'python -c "import credit_rules.cli"': [sys.executable, "-c", "import credit_rules.cli"],
+    }
+
+
+def time_once(argv: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    done = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - start
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"{argv[3:] or argv} exited {done.returncode}:\n{done.stderr}")
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--policy", default="policies/five_year_cycle.policy")
+    args = parser.parse_args()
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT / "src"), env.get("PYTHONPATH", "")) if p)
+    print(f"python {sys.version.split()[0]}, {args.runs} fresh runs each (seconds)")
+    print(f"{'command':<60} {'median':>8} {'min':>8}")
+    for name, argv in commands(args.policy).items():
+        times = [time_once(argv, env) for _ in range(args.runs)]
+        print(f"{name:<60} {statistics.median(times):>8.3f} {min(times):>8.3f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

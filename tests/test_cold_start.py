@@ -1,0 +1,129 @@
+"""Cold start (issue 10): reading a policy imports nothing heavy, and the public face of
+``credit_rules`` re-exports lazily (PEP 562) the same names it always did."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import credit_rules
+from credit_rules.syntax import parser as parser_module
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+HEAVY = ("polars", "pyarrow", "numpy")
+
+
+def run_python(code: str) -> str:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(SRC), env.get("PYTHONPATH", "")) if p)
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          check=True, timeout=120)
+    return done.stdout.strip()
+
+
+def test_the_check_path_imports_no_polars() -> None:
+    loaded = run_python("import sys; import credit_rules.cli; import credit_rules.compile; "
+                        "import credit_rules.core, credit_rules.ir, credit_rules.syntax.printer; "
+                        f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))")
+    assert loaded == "[]"
+
+
+def test_check_and_fmt_import_no_polars() -> None:
+    policy = Path(__file__).resolve().parents[1] / "policies" / "five_year_cycle.policy"
+    loaded = run_python(
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from credit_rules.cli import main\n"
+        f"assert CliRunner().invoke(main, ['check', {str(policy)!r}]).exit_code == 0\n"
+        f"assert CliRunner().invoke(main, ['fmt', '--check', {str(policy)!r}]).exit_code in (0, 1)\n"
+        f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))")
+    assert loaded == "[]"
+
+
+@pytest.mark.parametrize("name", credit_rules.__all__)
+def test_every_public_name_resolves(name: str) -> None:
+    value = getattr(credit_rules, name)
+    assert getattr(credit_rules, name) is value
+    assert name in dir(credit_rules)
+
+
+def test_recompute_stays_the_function_after_its_module_is_imported() -> None:
+    kinds = run_python("import credit_rules, credit_rules.recompute, credit_rules.cli; "
+                       "from credit_rules import recompute; "
+                       "print(type(credit_rules.recompute).__name__, type(recompute).__name__)")
+    assert kinds == "function function"
+
+
+def test_an_unknown_name_is_an_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="no_such_name"):
+        credit_rules.no_such_name  # type: ignore[attr-defined]  # noqa: B018
+
+
+# ---------------------------------------------------------------------- the grammar cache
+SHIPPED = sorted((Path(__file__).resolve().parents[1] / "policies").glob("*.policy"))
+
+
+@pytest.fixture(scope="module")
+def parsers(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Any, Path]:
+    folder = tmp_path_factory.mktemp("grammar-cache")
+    fresh = parser_module.build_parser(None)
+    parser_module.build_parser(folder)  # builds and saves
+    cached = parser_module.build_parser(folder)  # loads
+    return fresh, cached, folder
+
+
+def test_the_cache_is_one_file_named_after_the_grammar(parsers: tuple[Any, Any, Path]) -> None:
+    files = [p.name for p in parsers[2].iterdir()]
+    assert len(files) == 1 and files[0].startswith("policy-grammar-"), files
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
+def test_cached_and_fresh_parsers_give_the_same_ast(path: Path, parsers: tuple[Any, Any, Path],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    fresh, cached, _ = parsers
+    text = path.read_text(encoding="utf-8")
+    assert cached.parse(text) == fresh.parse(text)
+    monkeypatch.setattr(parser_module, "_lark", lambda: fresh)
+    expected = parser_module.parse(text, str(path))
+    monkeypatch.setattr(parser_module, "_lark", lambda: cached)
+    assert parser_module.parse(text, str(path)) == expected
+
+
+def test_a_changed_grammar_never_reads_the_old_cache(parsers: tuple[Any, Any, Path],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = parsers[2]
+    original = parser_module.grammar_text()
+    changed = original + '\nflag_word: "ZZZ_NEW_KEYWORD"\n'
+    monkeypatch.setattr(parser_module, "grammar_text", lambda: changed)
+    rebuilt = parser_module.build_parser(folder)
+    assert len(list(folder.iterdir())) == 2  # a second file, keyed on the new text
+    assert "ZZZ_NEW_KEYWORD" in rebuilt.source_grammar
+    assert "ZZZ_NEW_KEYWORD" in parser_module.build_parser(folder).source_grammar
+
+
+def test_a_corrupt_cache_file_is_rebuilt(tmp_path: Path) -> None:
+    parser_module.build_parser(tmp_path)
+    [cache] = tmp_path.iterdir()
+    cache.write_bytes(b"not a parser")
+    text = SHIPPED[0].read_text(encoding="utf-8")
+    assert parser_module.build_parser(tmp_path).parse(text) == parser_module.build_parser(None).parse(text)
+
+
+def test_an_unwritable_cache_folder_builds_without_a_cache(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("", encoding="utf-8")
+    built = parser_module.build_parser(blocker / "credit-rules")  # a folder under a file
+    assert built.parse(SHIPPED[0].read_text(encoding="utf-8"))
+    assert not (blocker.parent / "credit-rules").exists()
+
+
+def test_the_cache_folder_follows_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert parser_module.grammar_cache_dir() == tmp_path / "credit-rules"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    assert parser_module.grammar_cache_dir() == Path.home() / ".cache" / "credit-rules"
