@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -120,3 +121,9 @@ def golden(update_golden: bool) -> GoldenCheck:
         assert_golden(expected_file, actual, update=update_golden)
 
     return check
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _parser_cache_in_a_temporary_folder(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Tests never write the Lark parser cache into the user's ~/.cache."""
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
