@@ -90,8 +90,11 @@ def as_roster(roster: Any) -> tuple[Roster | None, dict[str, Teacher]]:
         return None, {}
     if isinstance(roster, Roster):
         return roster, roster.teachers()
-    if isinstance(roster, Mapping):
+    if isinstance(roster, Mapping) and all(isinstance(t, Teacher) for t in roster.values()):
         return None, dict(roster)
+    if isinstance(roster, Mapping):
+        # {teacher_id: {"title": ..., "roles": [...]}}: validated like a roster file
+        roster = [{"teacher_id": teacher_id, **fields} for teacher_id, fields in roster.items()]
     loaded = load_roster(roster)
     return loaded, loaded.teachers()
 
@@ -107,9 +110,12 @@ def evaluate(
     """Evaluate ``policy`` over ``events`` (and an optional ``roster``).
 
     ``events``: a path or list of paths (JSON Lines, CSV, Parquet, Arrow), a Polars
-    DataFrame, a pyarrow Table, an :class:`EventTable`, or a list of
-    :class:`~credit_rules.records.Event`. ``roster``: a path, a frame, a :class:`Roster`
-    or a mapping of teacher ids to :class:`~credit_rules.records.Teacher`.
+    DataFrame, a pyarrow Table, an :class:`EventTable`, a list of dicts (one per event,
+    validated like a file), or a list of :class:`~credit_rules.records.Event`.
+    ``roster``: a path, a frame, a :class:`Roster`, a list of dicts, a mapping of teacher
+    ids to dicts of attributes, or a mapping of teacher ids to
+    :class:`~credit_rules.records.Teacher`. Decimals in the ledger come back normalised
+    (``Decimal("37.9")``).
     ``as_of`` (default today) decides the current period of per-semester policies
     without a window.
     """

@@ -13,7 +13,7 @@ from typing import Any
 import attrs
 
 from credit_rules.schema import EVENT_COLUMNS, ROSTER_COLUMNS
-from credit_rules.values import canonical
+from credit_rules.values import canonical, normalized
 
 
 @attrs.frozen
@@ -83,11 +83,15 @@ class Teacher:
 _TEACHER_FIELDS = frozenset(ROSTER_COLUMNS)
 
 
+def _normalized_values(values: Mapping[str, Decimal]) -> dict[str, Decimal]:
+    return {key: normalized(value) for key, value in values.items()}
+
+
 @attrs.frozen
 class RequirementResult:
     name: str
-    required: Decimal
-    actual: Decimal
+    required: Decimal = attrs.field(converter=normalized)
+    actual: Decimal = attrs.field(converter=normalized)
     met: bool
     waived: bool = False
 
@@ -98,28 +102,29 @@ class TraceEntry:
 
     rule: str
     source: str | None
-    credits: Decimal
-    hours: Decimal
+    credits: Decimal = attrs.field(converter=normalized)
+    hours: Decimal = attrs.field(converter=normalized)
     events: tuple[str, ...]
 
 
 @attrs.frozen
 class LedgerRow:
-    """One teacher in one period: the ledger row of SPEC §5."""
+    """One teacher in one period: the ledger row of SPEC §5. Every decimal is normalised
+    (:func:`~credit_rules.values.normalized`), whichever engine made the row."""
 
     teacher_id: str
     period_start: dt.date
     period_end: dt.date
-    credits: Decimal
-    hours: Decimal
-    leave_days: int
-    grade: str | None
-    excellent_eligible: bool
-    by_category: Mapping[str, Decimal]
-    by_level: Mapping[str, Decimal]
-    requirements: tuple[RequirementResult, ...]
-    met: bool
-    trace: tuple[TraceEntry, ...]
+    credits: Decimal = attrs.field(converter=normalized)
+    hours: Decimal = attrs.field(converter=normalized)
+    leave_days: int = attrs.field()
+    grade: str | None = attrs.field()
+    excellent_eligible: bool = attrs.field()
+    by_category: Mapping[str, Decimal] = attrs.field(converter=_normalized_values)
+    by_level: Mapping[str, Decimal] = attrs.field(converter=_normalized_values)
+    requirements: tuple[RequirementResult, ...] = attrs.field()
+    met: bool = attrs.field()
+    trace: tuple[TraceEntry, ...] = attrs.field()
 
     def to_json(self) -> dict[str, Any]:
         """The JSON object of SPEC §5, decimals as canonical strings, keys in a fixed order."""

@@ -57,6 +57,12 @@ def canonical(value: Decimal) -> str:
     return text
 
 
+def normalized(value: Decimal) -> Decimal:
+    """``value`` with the digits of its canonical text: ``Decimal("37.9")`` for 37.9000000,
+    ``Decimal("100")`` (never ``1E+2``). Equal in value; what a ledger hands to callers."""
+    return Decimal(canonical(value))
+
+
 def is_finite_decimal_fraction(numerator: Decimal, denominator: Decimal) -> bool:
     """True when ``numerator / denominator`` has a finite decimal expansion (exact in Decimal)."""
     if denominator == 0:

@@ -28,7 +28,8 @@ import io
 import json
 import os
 import sys
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeAlias
 
@@ -73,6 +74,8 @@ class RawInput:
 def _source_list(sources: Any) -> list[Any]:
     if isinstance(sources, str | os.PathLike | pl.DataFrame) or _is_arrow_table(sources):
         return expand_folder(sources)
+    if isinstance(sources, list | tuple) and sources and all(isinstance(r, Mapping) for r in sources):
+        return [frame_from_records(sources)]
     if isinstance(sources, Iterable):
         out = [item for source in sources for item in expand_folder(source)]
         if not out:
@@ -103,6 +106,33 @@ def expand_folder(source: Any) -> list[Any]:
 def _is_arrow_table(obj: Any) -> bool:
     module = type(obj).__module__ or ""
     return module.startswith("pyarrow") and type(obj).__name__ in ("Table", "RecordBatch")
+
+
+def _record_cell(value: Any) -> str | None:
+    """A Python value of a record as the text the loader reads: exact (a Decimal as its
+    digits, a float as its shortest repr, as a JSON number is read), dates in ISO 8601,
+    a list of roles joined with ``;``."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, dt.date):  # a datetime too
+        return value.isoformat()
+    if isinstance(value, list | tuple | set | frozenset) and all(isinstance(v, str) for v in value):
+        return ";".join(sorted(value) if isinstance(value, set | frozenset) else value)
+    raise UsageError(f"cannot read a {type(value).__name__} value in a record: {value!r}")
+
+
+def frame_from_records(records: Sequence[Mapping[str, Any]]) -> pl.DataFrame:
+    """Records (a list of dicts, as a training system holds them) as a frame of text
+    columns, read then like any other source."""
+    columns = list(dict.fromkeys(key for record in records for key in record))
+    return pl.DataFrame({c: [_record_cell(r.get(c)) for r in records] for c in columns},
+                        schema=dict.fromkeys(columns, pl.String))
 
 
 def _json_cell(value: Any) -> str | None:
