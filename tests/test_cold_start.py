@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 import credit_rules
+from credit_rules.syntax import grammar as grammar_module
 from credit_rules.syntax import parser as parser_module
 
 SRC = Path(__file__).resolve().parents[1] / "src"
@@ -99,7 +100,7 @@ def test_a_changed_grammar_never_reads_the_old_cache(parsers: tuple[Any, Any, Pa
     folder = parsers[2]
     original = parser_module.grammar_text()
     changed = original + '\nflag_word: "ZZZ_NEW_KEYWORD"\n'
-    monkeypatch.setattr(parser_module, "grammar_text", lambda: changed)
+    monkeypatch.setattr(grammar_module, "grammar_text", lambda: changed)
     rebuilt = parser_module.build_parser(folder)
     assert len(list(folder.iterdir())) == 2  # a second file, keyed on the new text
     assert "ZZZ_NEW_KEYWORD" in rebuilt.source_grammar
