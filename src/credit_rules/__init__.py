@@ -11,10 +11,11 @@ The public face; everything else is internal::
 
 from __future__ import annotations
 
-import importlib
 import sys
 import types
 from typing import TYPE_CHECKING, Any
+
+from credit_rules.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from credit_rules.api import ENGINES, Ledger, evaluate, shipped_policies
@@ -90,17 +91,7 @@ _SOURCES: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _SOURCES.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _SOURCES, __all__)
 
 
 class _Package(types.ModuleType):
