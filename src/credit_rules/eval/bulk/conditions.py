@@ -71,25 +71,27 @@ def _scaled_compare(expr: pl.Expr, digits: int, op: str, value: Decimal) -> pl.E
     raise AssertionError(op)  # pragma: no cover
 
 
-def _by_distinct(expr: pl.Expr, test: Callable[[object], bool], if_null: bool) -> pl.Expr:
-    """Apply the reference Python predicate once per distinct (non-null) value."""
+def _by_distinct(expr: pl.Expr, test: Callable[[object], bool]) -> pl.Expr:
+    """Apply the reference Python predicate once per distinct (non-null) value; a
+    missing value makes the atom false."""
 
     def fn(series: pl.Series) -> pl.Series:
         distinct = series.drop_nulls().unique()
         results = pl.Series([test(v) for v in distinct.to_list()], dtype=pl.Boolean)
         out = series.replace_strict(distinct, results, default=None, return_dtype=pl.Boolean)
-        return out.fill_null(if_null)
+        return out.fill_null(False)
 
     return expr.map_batches(fn, return_dtype=pl.Boolean, is_elementwise=True)
 
 
 def compile_compare(field: Field, op: str, value: ir.Scalar) -> pl.Expr:
+    """One comparison atom: false on a missing or unreadable value (core.scalars), so
+    ``!=`` is the negation of ``=``."""
     if op == "!=":
         return ~compile_compare(field, "=", value)
-    if_null = False
     expr, kind = field.expr, field.kind
     if kind == "missing":
-        return pl.lit(if_null)
+        return pl.lit(False)
     native: pl.Expr
     if isinstance(value, bool):
         if kind == "bool":
@@ -106,16 +108,16 @@ def compile_compare(field: Field, op: str, value: ir.Scalar) -> pl.Expr:
         elif kind == "bool":
             native = _scaled_compare(expr.cast(pl.Int64), 0, op, value)
         elif kind == "text":
-            return _by_distinct(expr, lambda v: compare(v, op, value), if_null)
+            return _by_distinct(expr, lambda v: compare(v, op, value))
         else:
-            return pl.lit(if_null)  # a date never reads as a number: missing
+            return pl.lit(False)  # a date never reads as a number: missing
     elif isinstance(value, dt.date):
         if kind == "date":
             native = _apply(op, expr, pl.lit(value, pl.Date))
         elif kind == "text":
-            return _by_distinct(expr, lambda v: compare(v, op, value), if_null)
+            return _by_distinct(expr, lambda v: compare(v, op, value))
         else:
-            return pl.lit(if_null)  # numbers and booleans never read as dates
+            return pl.lit(False)  # numbers and booleans never read as dates
     else:
         if kind == "text":
             native = _apply(op, expr, pl.lit(value, pl.String))
@@ -123,17 +125,16 @@ def compile_compare(field: Field, op: str, value: ir.Scalar) -> pl.Expr:
             native = _apply(op, expr.dt.strftime("%Y-%m-%d"), pl.lit(value, pl.String))
         else:
             raise Unsupported(f"comparing a {kind} field with text")
-    return pl.when(expr.is_null()).then(pl.lit(if_null)).otherwise(native.fill_null(if_null))
+    return pl.when(expr.is_null()).then(pl.lit(False)).otherwise(native.fill_null(False))
 
 
 def compile_member(field: Field, values: frozenset[ir.Scalar], negated: bool) -> pl.Expr:
+    """One ``in`` atom, false on a missing value; ``not in`` is its negation."""
     if negated:
         return ~compile_member(field, values, False)
     expr, kind = field.expr, field.kind
-    if kind == "missing":
-        return pl.lit(negated)
-    if not values:
-        return pl.when(expr.is_null()).then(pl.lit(negated)).otherwise(pl.lit(negated))
+    if kind == "missing" or not values:
+        return pl.lit(False)
     found: pl.Expr | None = None
     if kind == "text" and all(isinstance(v, str) for v in values):
         found = expr.is_in(sorted(str(v) for v in values))
@@ -149,11 +150,10 @@ def compile_member(field: Field, values: frozenset[ir.Scalar], negated: bool) ->
     elif kind == "date" and all(isinstance(v, dt.date) for v in values):
         found = expr.is_in(sorted(values), nulls_equal=False)  # type: ignore[type-var,unused-ignore]
     elif kind == "text":
-        return _by_distinct(expr, lambda v: member(v, values), False)
+        return _by_distinct(expr, lambda v: member(v, values))
     else:
         raise Unsupported(f"membership of a {kind} field")
-    result = ~found if negated else found
-    return pl.when(expr.is_null()).then(pl.lit(negated)).otherwise(result.fill_null(negated))
+    return pl.when(expr.is_null()).then(pl.lit(False)).otherwise(found.fill_null(False))
 
 
 @attrs.define
