@@ -22,6 +22,7 @@ hours, credits and counts; if any bound reaches Int64 the batch is refused with
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 from fractions import Fraction
 
@@ -65,9 +66,11 @@ class BulkPlan:
     digits: int
     fallbacks: tuple[tuple[str, str], ...] = ()
 
-    @property
+    @functools.cached_property
     def core(self) -> core.Policy:
-        """The policy's core form: every decision the stages read (lowered once, cached)."""
+        """The policy's core form: every decision the stages read. Kept on the plan: the
+        stages ask for it many times per batch, and a lookup in ``lower``'s cache would
+        hash the whole policy each time."""
         return core.lower(self.policy)
 
     @property
