@@ -271,6 +271,10 @@ class Policy:
     ranks: tuple[ir.Rank, ...]
     #: the IR it came from, for explanations and citations
     source_ir: ir.Policy = attrs.field(eq=False, repr=False)
+    #: ``count only status …`` (issue 9, D): the events that count for anything at all
+    #: (awards, leave, penalties, counts, assessments, ``any KIND``); the others are as if
+    #: absent except that they still give the teacher a ledger row. None: every event.
+    counted: Cond | None = None
 
     def award(self, name: str) -> Award:
         return next(a for a in self.awards if a.name == name)
