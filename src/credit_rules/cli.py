@@ -326,6 +326,10 @@ def _render_explanation(e: Any) -> None:
         listed = ", ".join(f"{event_id} ({kind})" for event_id, kind in e.unused_events[:12])
         more = f" and {len(e.unused_events) - 12} more" if len(e.unused_events) > 12 else ""
         out.print(f"[dim]events no rule counted: {q(listed)}{more}[/dim]")
+    for clause, dates in getattr(e, "relative_windows", ()):  # issue 9 (D)
+        out.print(f"period [bold]{q(clause)}[/bold]: {q(dates)}")
+    for event_id, why in getattr(e, "not_counted", ()):  # issue 9 (D)
+        out.print(f"not counted: {q(event_id)} {q(why)}")
     out.print()
 
 

@@ -15,17 +15,19 @@ from typing import Any
 import attrs
 
 from credit_rules import core, ir
+from credit_rules.core.from_ir import date_window
 from credit_rules.eval.conditions import teacher_holds
 from credit_rules.eval.interpreter import (
     QUALIFYING_GRADES,
     TeacherPeriod,
+    bind_teacher,
     evaluate_detailed,
     selected,
     teacher_facts,
 )
 from credit_rules.records import Event, Teacher
 from credit_rules.span import Span
-from credit_rules.values import canonical
+from credit_rules.values import canonical, relative_window
 
 
 @attrs.frozen
@@ -89,6 +91,10 @@ class Explanation:
     requirements: tuple[RequirementExplained, ...]
     met: bool
     unused_events: tuple[tuple[str, str], ...]  # (event_id, kind) no rule counted
+    #: (event_id, why) for events `count only status …` leaves out (issue 9, D)
+    not_counted: tuple[tuple[str, str], ...] = ()
+    #: (clause, this teacher's dates) for each period relative to the teacher (issue 9, D)
+    relative_windows: tuple[tuple[str, str], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         def dec(value: Decimal) -> str:
@@ -117,6 +123,8 @@ class Explanation:
             } for r in self.requirements],
             "met": self.met,
             "unused_events": [{"event": e, "kind": k} for e, k in self.unused_events],
+            "not_counted": [{"event": e, "why": why} for e, why in self.not_counted],
+            "relative_windows": [{"clause": c, "dates": d} for c, d in self.relative_windows],
         }
 
 
@@ -184,7 +192,7 @@ def explain_period(policy: ir.Policy, tp: TeacherPeriod, source: _Source | None 
     row = tp.row
     clauses = {r.name: r.award.span for r in policy.rules}
     rules: list[RuleExplained] = []
-    for rule in core.lower(policy).awards:
+    for rule in bind_teacher(core.lower(policy), tp.teacher).awards:
         awards = [a for a in tp.awards if a.rule.name == rule.name]
         credited = sum((a.credited for a in awards), Decimal(0))
         hours = sum((a.hours for a in awards), Decimal(0))
@@ -219,4 +227,39 @@ def explain_period(policy: ir.Policy, tp: TeacherPeriod, source: _Source | None 
         penalties=tuple((p.name, p.source, e.event_id) for p, e in tp.penalties),
         rules=tuple(rules), caps=caps, requirements=tuple(requirements), met=row.met,
         unused_events=tuple((e.event_id, e.kind) for e in tp.events if e.event_id not in counted),
+        not_counted=_not_counted(policy, tp, source),
+        relative_windows=_relative_windows(policy, tp.teacher, source),
     )
+
+
+# ---------------------------------------------------------------------- issue 9 (D)
+def _not_counted(policy: ir.Policy, tp: TeacherPeriod, source: _Source) -> tuple[tuple[str, str], ...]:
+    """Why each event left out by ``count only status …`` earned nothing, citing the clause."""
+    if policy.count_only is None:
+        return ()
+    clause = source.quote(policy.count_only.span) or \
+        f"count only status in ({', '.join(sorted(policy.count_only.values))})"
+    out: list[tuple[str, str]] = []
+    for e in tp.not_counted:
+        status = e.get("status")
+        state = f"status {status}" if status is not None else "no status"
+        out.append((e.event_id, f"{e.kind} on {e.day.isoformat()} has {state}: not counted ({clause})"))
+    return tuple(out)
+
+
+def _relative_windows(policy: ir.Policy, teacher: Teacher, source: _Source) -> tuple[tuple[str, str], ...]:
+    """Each period relative to the teacher, with this teacher's dates (or why it is empty)."""
+    out: dict[str, str] = {}
+    for node in ir.walk(policy):
+        if not isinstance(node, ir.Relative):
+            continue
+        clause = source.quote(node.span) or f"{node.unit} of {node.attribute}"
+        window = date_window(node)
+        day = teacher.get(node.attribute)
+        if not isinstance(day, dt.date):
+            out[clause] = f"no {node.attribute} on the roster: the filter holds for no event"
+            continue
+        bounds = relative_window(day, window.anchor, window.months, window.days, window.periods)
+        out[clause] = (f"{node.attribute} {day.isoformat()}: {bounds.start.isoformat()} .. {bounds.end.isoformat()}"
+                       if bounds is not None else f"{node.attribute} {day.isoformat()}: beyond the calendar")
+    return tuple(out.items())

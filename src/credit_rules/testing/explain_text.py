@@ -75,4 +75,6 @@ def explain_row(policy: ir.Policy, tp: TeacherPeriod) -> str:
         lines.append(f"  requirement {r.name}: {canonical(r.actual)} of {canonical(r.required)}, {state}")
     if e.unused_events:
         lines.append("  events no rule credited: " + ", ".join(event_id for event_id, _ in e.unused_events))
+    lines.extend(f"  period {clause}: {dates}" for clause, dates in e.relative_windows)  # issue 9 (D)
+    lines.extend(f"  not counted: {event_id} {why}" for event_id, why in e.not_counted)
     return "\n".join(lines)
