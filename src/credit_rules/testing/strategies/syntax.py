@@ -75,6 +75,8 @@ def atoms() -> st.SearchStrategy[syntax.Cond]:
         st.builds(syntax.Qualified, texts()),
         st.builds(syntax.EventsExist, names(), st.booleans()),
         st.builds(syntax.Ranked, st.one_of(st.none(), names())),
+        st.builds(syntax.Relative, names(), st.integers(1, 40).map(Decimal),  # issue 9 (D)
+                  st.sampled_from(("years", "months", "days", "school year", "semester"))),
     )
 
 
@@ -216,6 +218,10 @@ def _headers() -> st.SearchStrategy[syntax.Header]:
         syntax.Header, names(), _opt(texts()), _opt(texts()), _opt(texts()), _opt(windows),
         _opt(st.sampled_from(("school year", "semester", "window"))),
         _opt(st.builds(syntax.Conversion, amounts(), amounts(), _opt(texts()))),
+        count_only=_opt(st.one_of(  # issue 9 (D)
+            st.builds(syntax.CountOnly, values().map(lambda v: (v,))),
+            st.builds(syntax.CountOnly, st.lists(values(), min_size=1, max_size=3).map(tuple), st.just(True)),
+        )),
     )
 
 
