@@ -205,6 +205,9 @@ def vocabulary(policy: ir.Policy) -> Vocabulary:
                 kinds["assessment"] = None
             case ir.EventsExist(kind, _):
                 kinds[kind] = None
+    if policy.count_only is not None:  # evidence states (issue 9, D): counted and not
+        statuses = (*sorted(policy.count_only.values), "submitted", "revoked")
+        event_text.setdefault("status", {}).update(dict.fromkeys(statuses))
     if programs:
         kinds["assessment"] = None
     if not kinds:
