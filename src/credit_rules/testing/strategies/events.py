@@ -110,8 +110,9 @@ def event_rows(draw: Any, ids: tuple[str, ...] = TEACHER_IDS, max_size: int = 25
         rows.append(row)
     if rows and draw(st.booleans()):
         rows.append(dict(draw(st.sampled_from(rows))))  # an exact duplicate
-    if rows and draw(st.integers(0, 3)) == 0:  # the same event exported again, revoked (issue 9, D)
-        rows.append({**draw(st.sampled_from(rows)), "status": "revoked"})
+    stated = [r for r in rows if r["status"] is not None]
+    if stated and draw(st.integers(0, 3)) == 0:  # the same event exported again, revoked (issue 9, D)
+        rows.append({**draw(st.sampled_from(stated)), "status": "revoked"})
     return rows
 
 
