@@ -219,7 +219,8 @@ def _headers() -> st.SearchStrategy[syntax.Header]:
         _opt(st.sampled_from(("school year", "semester", "window"))),
         _opt(st.builds(syntax.Conversion, amounts(), amounts(), _opt(texts()))),
         count_only=_opt(st.one_of(  # issue 9 (D)
-            st.builds(syntax.CountOnly, values().map(lambda v: (v,))),
+            st.builds(syntax.CountOnly, st.one_of(st.builds(syntax.Word, names()),
+                                                  st.builds(syntax.Text, texts())).map(lambda v: (v,))),
             st.builds(syntax.CountOnly, st.lists(values(), min_size=1, max_size=3).map(tuple), st.just(True)),
         )),
     )
