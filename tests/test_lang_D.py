@@ -341,3 +341,28 @@ def test_the_core_holds_the_decisions() -> None:
     assert early.select.where is not None and type(early.select.where).__name__ == "DateWindow"
     assert (early.select.where.months, early.select.where.anchor) == (12, None)  # type: ignore[union-attr]
     assert Decimal(core.caps[0].amount) == 2
+
+
+# ---------------------------------------------------------------------------- command line
+def test_cli_explains_and_refuses_strictly(tmp_path: Path) -> None:
+    """`explain` prints the windows and the uncounted events; `eval --strict-input` refuses
+    events without a status column under a count-only policy (exit 2)."""
+    from click.testing import CliRunner
+
+    from credit_rules.cli import main
+
+    policy = tmp_path / "d.policy"
+    policy.write_text(POLICY, encoding="utf-8")
+    roster = tmp_path / "roster.csv"
+    roster.write_text("teacher_id,hired_on\nt1,2023-09-01\n", encoding="utf-8")
+    events = _write(tmp_path / "e.jsonl", ROWS[:3])
+    result = CliRunner().invoke(main, ["explain", str(policy), "--events", str(events), "--roster", str(roster),
+                                       "--teacher", "t1", "--as-of", "2025-12-31"])
+    assert result.exit_code == 0, result.output
+    assert "not counted: c training on 2023-10-01 has status submitted" in result.output
+    assert "period within 1 year of hired_on: hired_on 2023-09-01: 2023-09-01 .. 2024-08-31" in result.output
+    bare = _write(tmp_path / "bare.jsonl", [{k: v for k, v in r.items() if k != "status"} for r in ROWS[:3]])
+    refused = CliRunner().invoke(main, ["eval", str(policy), "--events", str(bare), "--roster", str(roster),
+                                        "--strict-input"])
+    assert refused.exit_code == 2
+    assert 'no "status" column' in refused.output
