@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -249,7 +250,8 @@ def _rows(draw: Any) -> list[dict[str, Any]]:
     return rows
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=int(os.environ.get("BULK_EXAMPLES", "25")), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
 @given(rows=_rows(), roster=ROSTERS)
 def test_engines_agree_on_relative_periods_and_statuses(rows: list[dict[str, Any]],
                                                          roster: dict[str, Teacher]) -> None:
