@@ -85,7 +85,10 @@ def supersede_statuses(
     (:func:`split_repeats`)."""
     if status not in valid.columns:
         return valid, valid.clear()
-    repeated = valid.filter(pl.col(key).is_duplicated())
+    hashes = valid.get_column(key).hash()  # as in split_repeats: the common case stays cheap
+    if hashes.n_unique() == valid.height:
+        return valid, valid.clear()
+    repeated = valid.filter(hashes.is_duplicated()).filter(pl.col(key).is_duplicated())
     if repeated.height == 0:
         return valid, valid.clear()
     others = [c for c in content if c not in (key, status)]
