@@ -239,7 +239,7 @@ def merge(parent: ast.Policy, child: ast.Policy) -> tuple[ast.Policy, list[Diagn
         elif isinstance(item, ast.Rule | ast.Cap | ast.Requirement) and (ast.layer_kind(item), item.name) in index:
             kind = ast.layer_kind(item)
             inherited = items[index[(kind, item.name)]]
-            notes = (("inherited from here", inherited.span),) if inherited is not None else ()
+            notes = ((f"inherited from {inherited.span}", inherited.span),) if inherited is not None else ()
             diagnostics.append(Diagnostic(
                 "E198", f"{kind} `{item.name}` is already inherited from `{parent_name}`", item.span,
                 f"write `replace {kind} {item.name}:` to restate it, or give it another name", notes=notes,
