@@ -103,11 +103,15 @@ def _resolve(tree: ast.Policy, file: str, seen: tuple[tuple[Path, str], ...],
 
 # ------------------------------------------------------------------ finding the parent
 def locate_parent(extends: ast.Extends, file: str) -> Path | Diagnostic:
-    """The parent's file (its real path), or the diagnostic saying why it cannot be read."""
+    """The parent's file (its real path), or the diagnostic saying why it cannot be read.
+
+    ``file`` is the child's path; it need not exist (``compile_source(text, file)``), its folder must.
+    """
     child = Path(file)
-    if not child.is_file():
+    # the text of a file (which need not be saved yet): its folder must exist; `<input>` has none
+    if file.startswith("<") or child.is_dir() or not child.parent.is_dir():
         return Diagnostic(
-            "E191", f"`extends {extends.parent}` needs the policy's own file: the parent is looked up in its "
+            "E191", f"`extends {extends.parent}` needs the policy's file: the parent is looked up in its "
             "folder", extends.span,
             "load the policy from its file (`load_policy(path)`, `credit-rules check PATH`), or pass the file's "
             "path as `file`",
