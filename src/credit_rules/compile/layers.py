@@ -2,7 +2,8 @@
 
 A child layer names its parent in its header. The parent is read from the child's own
 folder tree only: by name (``extends city_y``) the file ``city_y.policy`` in the child's
-folder, else the one such file in its subfolders (two or more is ambiguous); by a quoted
+folder, else the one such file in its subfolders (hidden folders are not searched; two or
+more is ambiguous); by a quoted
 path (``extends "shared/city_y.policy"``) relative to the child's folder. An absolute path,
 ``..``, or a symbolic link resolving outside the folder is refused: policies never read
 arbitrary files. The parent may itself extend a policy in its own folder tree; a cycle is
@@ -169,10 +170,11 @@ def _outside(extends: ast.Extends, text: str) -> Diagnostic:
 
 
 def _walk(folder: Path) -> list[tuple[str, list[str], list[str]]]:
-    """The subfolders of ``folder`` (not following symbolic links), in a stable order."""
+    """The subfolders of ``folder`` (not following symbolic links, skipping hidden ones such as
+    ``.git``), in a stable order."""
     found = []
     for base, dirs, files in os.walk(folder, followlinks=False):
-        dirs.sort()
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         if Path(base) != folder:
             found.append((base, dirs, sorted(files)))
     return found
@@ -266,7 +268,9 @@ def _merge_header(parent: ast.Header, child: ast.Header) -> ast.Header:
     for field in attrs.fields(ast.Header):
         if field.name in ("name", "span", "extends"):
             continue
-        default = field.default.factory() if isinstance(field.default, attrs.Factory) else field.default  # type: ignore[arg-type]
+        default: Any = field.default
+        if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+            default = default.factory()
         if getattr(child, field.name) == default:
             changes[field.name] = getattr(parent, field.name)
     return attrs.evolve(child, extends=None, **changes)

@@ -37,22 +37,22 @@ def _layered(draw: Any, texts: st.SearchStrategy[str]) -> str:
     ``extends`` with header overrides, ``replace``/``drop`` of its rules, caps and requirements
     and new items, merged by the resolver (:func:`credit_rules.compile.layers.merge`) and
     printed back, so both engines are compared on the layered result."""
-    text = draw(texts)
-    if not draw(st.integers(0, 2)) == 0:
+    text: str = draw(texts)
+    if draw(st.integers(0, 2)) != 0:
         return text
     from credit_rules.compile.layers import merge
+    from credit_rules.errors import PolicyError
+    from credit_rules.syntax import ast
     from credit_rules.syntax.parser import parse
     from credit_rules.syntax.printer import print_policy
-
-    from credit_rules.errors import PolicyError
 
     try:
         parent = parse(text, "base.policy")
     except PolicyError:
         return text  # filtered out by policies() as it is
-    rules = [i.name for i in parent.items if i.__class__.__name__ == "Rule"]
-    caps = [i.name for i in parent.items if i.__class__.__name__ == "Cap"]
-    requirements = [i.name for i in parent.items if i.__class__.__name__ == "Requirement"]
+    rules = [i.name for i in parent.items if isinstance(i, ast.Rule)]
+    caps = [i.name for i in parent.items if isinstance(i, ast.Cap)]
+    requirements = [i.name for i in parent.items if isinstance(i, ast.Requirement)]
     header = ["policy generated extends base"]
     header += draw(st.sampled_from(([], ['  title "layered"'], ["  4 hours = 1 credit"], ["  10 hours = 1 credit"])))
     items: list[str] = []
