@@ -312,3 +312,12 @@ def test_layer_diagnostics_match_golden(case: Path, golden: GoldenCheck, monkeyp
     actual = render(case)
     golden(case.with_suffix(".error"), actual)
     assert "error[E1" in actual
+
+
+def test_coverage_of_a_layered_policy_counts_the_statements_of_its_own_file() -> None:
+    from credit_rules.testing.coverage import items
+
+    assert {i.key for i in items(load_policy(COUNTY))} == {
+        "requirement total 0", "rule class_teacher_training", "rule class_teacher_training where",
+        "rule county_lectures", "rule county_lectures where"}
+    assert "cap municipal_at_most" in {i.key for i in items(load_policy(CITY))}
