@@ -321,3 +321,12 @@ def test_coverage_of_a_layered_policy_counts_the_statements_of_its_own_file() ->
         "requirement total 0", "rule class_teacher_training", "rule class_teacher_training where",
         "rule county_lectures", "rule county_lectures where"}
     assert "cap municipal_at_most" in {i.key for i in items(load_policy(CITY))}
+
+
+def test_a_dropped_requirement_leaves_the_inherited_waivers(tmp_path: Path) -> None:
+    write(tmp_path, "base.policy", BASE + "\nrequire extra: at least 1 credit\n\n"
+          "waive total, extra when retired_on <= 2024-12-31\n\nwaive extra when title = senior\n")
+    child = write(tmp_path, "child.policy", "policy child extends base\ndrop requirement extra\n")
+    policy = load_policy(child)
+    assert [w.names for w in policy.waivers] == [("total",)]
+    assert [r.name for r in policy.requirements] == ["total"]

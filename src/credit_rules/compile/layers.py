@@ -20,6 +20,7 @@ one ordinary policy:
   (with a did-you-mean), and so is a plain ``rule NAME:`` whose name is inherited;
 * a ``reduce``, ``grade`` or ``excellent`` statement of the child replaces the parent's
   (a policy has at most one of each); every other statement is added;
+* a dropped requirement leaves the inherited ``waive`` statements that named it;
 * the parent's ``test`` blocks stay with the parent (they test it, not the child).
 
 Every inherited node keeps the span of its own file, so a diagnostic about it points at
@@ -257,9 +258,21 @@ def merge(parent: ast.Policy, child: ast.Policy) -> tuple[ast.Policy, list[Diagn
             if group is not None:
                 items = [None if isinstance(i, group) else i for i in items]
             items.append(item)
-    merged = ast.Policy(header, tuple(i for i in items if i is not None), child.comments, span=child.span,
-                        clause_spans=child.clause_spans)
+    dropped = {name for (kind, name), span in touched.items()
+               if kind == "requirement" and items[index[(kind, name)]] is None}
+    kept = (_without_waived(i, dropped) for i in items if i is not None)
+    merged = ast.Policy(header, tuple(i for i in kept if i is not None),
+                        child.comments, span=child.span, clause_spans=child.clause_spans)
     return merged, diagnostics
+
+
+def _without_waived(item: ast.Item, dropped: set[str]) -> ast.Item | None:
+    """An inherited ``waive`` without the requirements the child dropped (nothing is left to
+    waive there); a waiver that named only dropped requirements goes too."""
+    if not isinstance(item, ast.Waiver) or not dropped.intersection(item.names):
+        return item
+    names = tuple(n for n in item.names if n not in dropped)
+    return attrs.evolve(item, names=names) if names else None
 
 
 def _merge_header(parent: ast.Header, child: ast.Header) -> ast.Header:
