@@ -330,3 +330,13 @@ def test_a_dropped_requirement_leaves_the_inherited_waivers(tmp_path: Path) -> N
     policy = load_policy(child)
     assert [w.names for w in policy.waivers] == [("total",)]
     assert [r.name for r in policy.requirements] == ["total"]
+
+
+def test_a_chain_has_at_most_max_layers(tmp_path: Path) -> None:
+    from credit_rules.compile.layers import MAX_LAYERS
+
+    write(tmp_path, "l0.policy", BASE)
+    for i in range(1, MAX_LAYERS + 1):
+        write(tmp_path, f"l{i}.policy", f"policy l{i} extends l{i - 1}\n")
+    assert len(load_policy(tmp_path / f"l{MAX_LAYERS - 1}.policy").layers) == MAX_LAYERS
+    assert codes(tmp_path / f"l{MAX_LAYERS}.policy") == ["E196"]

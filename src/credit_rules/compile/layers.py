@@ -40,9 +40,13 @@ from credit_rules import ir
 from credit_rules.errors import Diagnostic, PolicyError, did_you_mean
 from credit_rules.span import Span
 from credit_rules.syntax import ast
+from credit_rules.syntax.limits import MAX_ITEMS
 from credit_rules.syntax.parser import parse
 
-__all__ = ["has_layers", "locate_parent", "resolve_layers"]
+__all__ = ["MAX_LAYERS", "has_layers", "locate_parent", "merge", "resolve_layers"]
+
+#: The most policy files in one chain of ``extends`` (the policy itself included).
+MAX_LAYERS = 8
 
 _SINGLETONS: tuple[tuple[type[Any], ...], ...] = (
     (ast.Reduction,), (ast.GradeFromAssessment, ast.GradeFromScore), (ast.Excellent,),
@@ -78,6 +82,11 @@ def _resolve(tree: ast.Policy, file: str, seen: tuple[tuple[Path, str], ...],
         return None, [found], (layer,)
     here = _real(Path(file))
     chain = (*seen, (here, tree.header.name))
+    if len(chain) >= MAX_LAYERS:
+        return None, [Diagnostic(
+            "E196", f"the chain of parents is longer than {MAX_LAYERS - 1} layers", extends.span,
+            "merge some of the layers into one policy",
+        )], (layer,)
     if any(path == found for path, _ in chain):
         names = [name for _, name in chain] + [_stem_name(found, chain)]
         return None, [Diagnostic(
@@ -100,6 +109,12 @@ def _resolve(tree: ast.Policy, file: str, seen: tuple[tuple[Path, str], ...],
     if parent is None:
         return None, diagnostics, (layer, *parent_layers)
     merged, found_here = merge(parent, tree)
+    if len(merged.items) > MAX_ITEMS:
+        found_here.append(Diagnostic(
+            "E009", f"with its parents the policy has {len(merged.items):,} items, at most {MAX_ITEMS:,}",
+            tree.header.span, "split the policy, or drop what the layers no longer need",
+        ))
+        return None, diagnostics + found_here, (layer, *parent_layers)
     return merged, diagnostics + found_here, (layer, *parent_layers)
 
 
