@@ -82,16 +82,16 @@ def _resolve(tree: ast.Policy, file: str, seen: tuple[tuple[Path, str], ...],
         return None, [found], (layer,)
     here = _real(Path(file))
     chain = (*seen, (here, tree.header.name))
-    if len(chain) >= MAX_LAYERS:
-        return None, [Diagnostic(
-            "E196", f"the chain of parents is longer than {MAX_LAYERS - 1} layers", extends.span,
-            "merge some of the layers into one policy",
-        )], (layer,)
     if any(path == found for path, _ in chain):
         names = [name for _, name in chain] + [_stem_name(found, chain)]
         return None, [Diagnostic(
             "E195", f"the policies extend each other in a cycle: {' → '.join(names)}", extends.span,
             "a parent must not extend its child; remove one `extends`",
+        )], (layer,)
+    if len(chain) >= MAX_LAYERS:
+        return None, [Diagnostic(
+            "E196", f"the chain of parents is longer than {MAX_LAYERS - 1} layers", extends.span,
+            "merge some of the layers into one policy",
         )], (layer,)
     parent_file = _display(Path(file).parent, found)
     try:
