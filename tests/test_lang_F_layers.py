@@ -223,6 +223,8 @@ def test_a_parents_diagnostic_points_at_the_parents_line(tmp_path: Path) -> None
     [diagnostic] = caught.value.diagnostics
     assert (diagnostic.code, diagnostic.span.file, diagnostic.span.line) == ("E102", str(parent), 11)
     assert "11 | cap municipal_at_most: at most 4 credits of level municipl" in caught.value.render()
+    [(note, via)] = diagnostic.notes  # which `extends` read the parent
+    assert (via.file, via.line, via.col) == (str(child), 1, 14) and note.startswith(f"{parent} is read as")
 
 
 def test_overrides_are_checked(tmp_path: Path) -> None:

@@ -327,6 +327,8 @@ class Layer:
 
     name: str
     file: str
+    #: The ``extends`` clause of the child that named this layer (None for the policy itself).
+    via: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
 @attrs.frozen

@@ -10,7 +10,7 @@ import attrs
 from credit_rules import ir
 from credit_rules.compile.checks import CHECKS, run_checks
 from credit_rules.compile.from_syntax import from_syntax
-from credit_rules.compile.layers import has_layers, resolve_layers
+from credit_rules.compile.layers import has_layers, note_layers, resolve_layers
 from credit_rules.errors import Diagnostic, PolicyError, sort_diagnostics
 from credit_rules.syntax import ast
 from credit_rules.syntax.parser import parse
@@ -42,6 +42,8 @@ def compile_ast(tree: ast.Policy, file: str = "<input>") -> tuple[ir.Policy | No
         policy = attrs.evolve(policy, layers=layers)
     if policy is not None:
         diagnostics = diagnostics + run_checks(policy, tree)
+    if len(layers) > 1:  # a problem in a parent's file notes the `extends` that read it
+        diagnostics = note_layers(diagnostics, layers)
     diagnostics = sort_diagnostics(diagnostics)
     if any(d.is_error for d in diagnostics):
         return None, diagnostics

@@ -29,6 +29,7 @@ the parent's line, and ``explain`` can cite the layer each rule came from.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath, PureWindowsPath
@@ -43,7 +44,7 @@ from credit_rules.syntax import ast
 from credit_rules.syntax.limits import MAX_ITEMS
 from credit_rules.syntax.parser import parse
 
-__all__ = ["MAX_LAYERS", "has_layers", "locate_parent", "merge", "resolve_layers"]
+__all__ = ["MAX_LAYERS", "has_layers", "locate_parent", "merge", "note_layers", "resolve_layers"]
 
 #: The most policy files in one chain of ``extends`` (the policy itself included).
 MAX_LAYERS = 8
@@ -104,8 +105,10 @@ def _resolve(tree: ast.Policy, file: str, seen: tuple[tuple[Path, str], ...],
     try:
         parent_tree = parse(text, parent_file)
     except PolicyError as exc:
-        return None, list(exc.diagnostics), (layer,)
+        return None, _reached(exc.diagnostics, parent_file, extends), (layer,)
     parent, diagnostics, parent_layers = _resolve(parent_tree, parent_file, chain)
+    diagnostics = _reached(diagnostics, parent_file, extends)
+    parent_layers = (attrs.evolve(parent_layers[0], via=extends.span), *parent_layers[1:])
     if parent is None:
         return None, diagnostics, (layer, *parent_layers)
     merged, found_here = merge(parent, tree)
@@ -116,6 +119,25 @@ def _resolve(tree: ast.Policy, file: str, seen: tuple[tuple[Path, str], ...],
         ))
         return None, diagnostics + found_here, (layer, *parent_layers)
     return merged, diagnostics + found_here, (layer, *parent_layers)
+
+
+def _reached(diagnostics: Sequence[Diagnostic], parent_file: str, extends: ast.Extends) -> list[Diagnostic]:
+    """Each diagnostic about the parent's file with a note naming the ``extends`` that read it."""
+    return [_noted(d, parent_file, extends.span) if d.span.file == parent_file else d for d in diagnostics]
+
+
+def _noted(diagnostic: Diagnostic, parent_file: str, via: Span) -> Diagnostic:
+    note = f"{parent_file} is read as the parent named at {via}"
+    if any(text == note for text, _ in diagnostic.notes):
+        return diagnostic
+    return dataclasses.replace(diagnostic, notes=(*diagnostic.notes, (note, via)))
+
+
+def note_layers(diagnostics: Sequence[Diagnostic], layers: Sequence[ir.Layer]) -> list[Diagnostic]:
+    """The diagnostics of a merged policy, each one about a parent's line noting the ``extends``
+    that read that parent (checking the child reports problems in files it names)."""
+    via = {layer.file: layer.via for layer in layers if layer.via is not None}
+    return [_noted(d, d.span.file, via[d.span.file]) if d.span.file in via else d for d in diagnostics]
 
 
 # ------------------------------------------------------------------ finding the parent
