@@ -221,11 +221,12 @@ def explain_period(policy: ir.Policy, tp: TeacherPeriod, source: _Source | None 
             rule.name, rule.source, source.quote(clauses[rule.name]), credited, hours,
             tuple(AwardExplained(a.event.event_id, a.event.day, a.event.kind, a.hours, a.credits, a.credited,
                                  a.cut_by) for a in awards),
-            why, layers[rule.name],
+            why, layer=layers[rule.name],
         ))
     caps = tuple(
         CapExplained(cap.name, cap.source, cap.amount,
-                     tuple(a.event.event_id for a in tp.awards if cap.name in a.cut_by), _layer(policy, cap.span))
+                     tuple(a.event.event_id for a in tp.awards if cap.name in a.cut_by),
+                     layer=_layer(policy, cap.span))
         for cap in sorted(policy.caps, key=lambda c: c.name)
     )
     requirements: list[RequirementExplained] = []
@@ -236,7 +237,7 @@ def explain_period(policy: ir.Policy, tp: TeacherPeriod, source: _Source | None 
         requirements.append(RequirementExplained(
             result.name, line.source or decision.requirement.source, source.quote(line.span), result.required,
             result.actual, result.met, result.waived, max(result.required - result.actual, Decimal(0)),
-            _layer(policy, decision.requirement.span),
+            layer=_layer(policy, decision.requirement.span),
         ))
     counted = {a.event.event_id for a in tp.awards} | {e.event_id for e in tp.leave_events}
     counted |= {e.event_id for _, e in tp.penalties}
