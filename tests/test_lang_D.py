@@ -125,7 +125,7 @@ def test_check_reports_misuse_with_codes_and_spans() -> None:
             "rule d: on lesson_given when within 1 year of hired_on count hours\n")
     _, diagnostics = check_source(text, "p.policy")
     found = {(d.code, d.span.line) for d in diagnostics}
-    assert {("E191", 1), ("E101", 2), ("E105", 3), ("E190", 4), ("E107", 5)} <= found
+    assert {("E241", 1), ("E101", 2), ("E105", 3), ("E240", 4), ("E107", 5)} <= found
     unknown = next(d for d in diagnostics if d.code == "E101")
     assert unknown.hint is not None and "hired_on" in unknown.hint
     assert unknown.span.col == text.splitlines()[1].index("within") + 1

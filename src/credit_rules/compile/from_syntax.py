@@ -343,7 +343,7 @@ class _Translator:
     # ------------------------------------------------------------------ issue 9 (D)
     def relative(self, node: ast.Relative, context: Context) -> ir.Cond:
         """``within N … of ATTR`` / ``in the first N … after ATTR``: an event filter on a
-        roster date (E107 elsewhere, E101/E105 for a name that is not one, E190 for N)."""
+        roster date (E107 elsewhere, E101/E105 for a name that is not one, E240 for N)."""
         phrase = "within …" if node.unit in ("years", "months", "days") else "in the first … after"
         if context != "event":
             self.error("E107", f"`{phrase}` compares an event's date with the teacher's", node.span,
@@ -358,19 +358,19 @@ class _Translator:
                        f"name a roster date: {', '.join(dates)}")
         count = node.count
         if count != count.to_integral_value() or not 1 <= count <= MAX_RELATIVE:
-            self.error("E190", f"`{phrase}` needs a whole number from 1 to {MAX_RELATIVE:,}, not {count}",
+            self.error("E240", f"`{phrase}` needs a whole number from 1 to {MAX_RELATIVE:,}, not {count}",
                        node.span, "e.g. `within 1 year of hired_on`, `in the first 2 semesters after hired_on`")
             count = Decimal(1)
         return ir.Relative(node.attribute, int(count), node.unit, span=node.span)
 
     def count_only(self, node: ast.CountOnly) -> ir.CountOnly:
-        """``count only status …``: the statuses are words or quoted text (E191)."""
+        """``count only status …``: the statuses are words or quoted text (E241)."""
         values: set[str] = set()
         for value in node.values:
             if isinstance(value, ast.Word | ast.Text):
                 values.add(value.text)
             else:
-                self.error("E191", "a status is a word or quoted text", value.span,
+                self.error("E241", "a status is a word or quoted text", value.span,
                            "e.g. `count only status approved`")
         return ir.CountOnly(frozenset(values), span=node.span)
 
