@@ -368,3 +368,18 @@ def test_cli_explains_and_refuses_strictly(tmp_path: Path) -> None:
                                         "--strict-input"])
     assert refused.exit_code == 2
     assert 'no "status" column' in refused.output
+
+
+def test_a_layer_inherits_count_only_and_relative_periods(tmp_path: Path) -> None:
+    """A county layer extending a city policy keeps its `count only status` and its windows."""
+    from credit_rules.compile import load_policy
+
+    (tmp_path / "city.policy").write_text(POLICY.replace("policy d", "policy city"), encoding="utf-8")
+    (tmp_path / "county.policy").write_text(
+        "policy county extends city\n\ndrop rule watched\n", encoding="utf-8")
+    county = load_policy(tmp_path / "county.policy")
+    assert county.count_only is not None and county.count_only.values == {"approved", "verified"}
+    assert [r.name for r in county.rules] == ["early", "later"]
+    ledger = _ledger(county, ROWS, ROSTER, "bulk")
+    assert _row(ledger, "t1", "2023-09-01")["credits"] == "2"
+    assert ledger == _ledger(county, ROWS, ROSTER, "interpreter")
