@@ -19,7 +19,9 @@ from typing import Any
 
 import attrs
 
+from credit_rules import ir
 from credit_rules.errors import did_you_mean
+from credit_rules.eval.messages import Lang, amount, message, state_name
 from credit_rules.records import LedgerRow, RequirementResult
 from credit_rules.syntax import ast
 from credit_rules.testing.blocks import PolicyUnderTest, SetupError, value_text
@@ -34,9 +36,11 @@ class Mismatch:
     expected: str
     actual: str
     line: int
+    lang: Lang = "en"
 
     def __str__(self) -> str:
-        return f"line {self.line}: {self.check}: expected {self.expected}, got {self.actual}"
+        return message("test.mismatch", self.lang, line=self.line, check=self.check, expected=self.expected,
+                       actual=self.actual)
 
 
 
@@ -49,12 +53,15 @@ _OPS: dict[str, Callable[[Any, Any], bool]] = {
 }
 
 
-def _show(value: Any) -> str:
+def _show(value: Any, lang: Lang = "en", unit: tuple[str, str | None] | None = None) -> str:
+    """A value as a failure shows it; in Chinese every figure has its ``unit`` (name, kind)."""
     if value is None:
-        return "none"
+        return message("none", lang)
     if isinstance(value, bool):
-        return "true" if value else "false"
+        return message("true" if value else "false", lang)
     if isinstance(value, Decimal):
+        if lang == "zh" and unit is not None:
+            return amount(value, unit[0], lang, kind=unit[1])
         return canonical(value)
     if isinstance(value, int):
         return str(value)
@@ -140,30 +147,53 @@ def _state(result: RequirementResult | None) -> str:
     return "met" if result.met else "not met"
 
 
-def _select_row(expect: ast.Expect, rows: Sequence[LedgerRow]) -> LedgerRow | Mismatch:
+def _select_row(expect: ast.Expect, rows: Sequence[LedgerRow], lang: Lang = "en") -> LedgerRow | Mismatch:
     line = expect.span.line
     period = next((c for c in expect.checks if isinstance(c, ast.ExpectPeriod)), None)
-    periods = ", ".join(f"{r.period_start} .. {r.period_end}" for r in rows) or "none"
+    to = " .. " if lang == "en" else " 至 "
+    periods = message("list.sep", lang).join(f"{r.period_start}{to}{r.period_end}" for r in rows) \
+        or message("none", lang)
+    row_of = message("check.row_of", lang, teacher=expect.teacher_id)
     if period is not None:
         for row in rows:
             if (row.period_start, row.period_end) == (period.start, period.end):
                 return row
-        return Mismatch(f"row of {expect.teacher_id}", f"a row for {period.start} .. {period.end}",
-                        f"rows for {periods}", period.span.line)
+        return Mismatch(row_of, message("check.a_row_for", lang, start=period.start, end=period.end),
+                        message("check.rows_for", lang, periods=periods), period.span.line, lang)
     if len(rows) == 1:
         return rows[0]
     if not rows:
-        return Mismatch(f"row of {expect.teacher_id}", "a ledger row",
-                        "none (the teacher is in neither the roster nor the events)", line)
-    return Mismatch(f"row of {expect.teacher_id}", "one row (say which with `period A .. B`)",
-                    f"{len(rows)} rows: {periods}", line)
+        return Mismatch(row_of, message("check.a_row", lang), message("check.no_row", lang), line, lang)
+    return Mismatch(row_of, message("check.one_row", lang), message("check.n_rows", lang, n=len(rows), periods=periods),
+                    line, lang)
 
 
-def check_expectations(expect: ast.Expect, rows: Sequence[LedgerRow]) -> list[Mismatch]:
-    """Compare one ``expect`` clause with the teacher's ledger rows."""
+#: the unit of a ledger field's figures (Chinese failures show it)
+_FIELD_UNITS: dict[str, tuple[str, str | None]] = {
+    "credits": ("credits", None), "hours": ("hours", None), "leave_days": ("days", None),
+    "by_category.": ("credits", None), "by_level.": ("credits", None),
+}
+
+
+def _field_unit(field: str) -> tuple[str, str | None] | None:
+    return _FIELD_UNITS.get(field.split(".", 1)[0] + "." if "." in field else field)
+
+
+def _requirement_unit(policy: ir.Policy | None, name: str) -> tuple[str, str | None] | None:
+    requirement = None if policy is None else next((r for r in policy.requirements if r.name == name), None)
+    if requirement is None:
+        return None
+    measure = requirement.lines[0].measure
+    return requirement.unit, measure.kind if isinstance(measure, ir.MeasureCount) else None
+
+
+def check_expectations(expect: ast.Expect, rows: Sequence[LedgerRow], policy: ir.Policy | None = None,
+                       lang: Lang = "en") -> list[Mismatch]:
+    """Compare one ``expect`` clause with the teacher's ledger rows; ``lang``: the language of
+    the mismatches (in Chinese every figure has its unit, read from ``policy``)."""
     mine = [r for r in rows if r.teacher_id == expect.teacher_id]
     only_count = all(isinstance(c, ast.ExpectField) and c.field == "rows" for c in expect.checks)
-    selected = None if only_count else _select_row(expect, mine)
+    selected = None if only_count else _select_row(expect, mine, lang)
     if isinstance(selected, Mismatch):
         return [selected]
     out: list[Mismatch] = []
@@ -177,14 +207,17 @@ def check_expectations(expect: ast.Expect, rows: Sequence[LedgerRow]) -> list[Mi
                 actual = (Decimal(len(mine)) if field == "rows"
                           else field_value(selected, mine, field) if selected is not None else None)
                 if not _holds(actual, op, expected):
-                    shown = _show(expected) if op == "=" else f"{op} {_show(expected)}"
-                    out.append(Mismatch(field, shown, _show(actual), line))
+                    unit = _field_unit(field)
+                    shown = _show(expected, lang, unit)
+                    shown = shown if op == "=" else f"{op} {shown}"
+                    out.append(Mismatch(field, shown, _show(actual, lang, unit), line, lang))
             case ast.ExpectRequirement(name, state):
                 assert selected is not None
                 actual_state = _state(_requirement(selected, name))
                 ok = actual_state == state or (state == "met" and actual_state == "waived")
                 if not ok:
-                    out.append(Mismatch(f"requirement {name}", state, actual_state, line))
+                    out.append(Mismatch(message("check.requirement", lang, name=name), state_name(state, lang),
+                                        state_name(actual_state, lang), line, lang))
             case ast.ExpectRequired(name, value) | ast.ExpectActual(name, value):
                 assert selected is not None
                 what = "required" if isinstance(check, ast.ExpectRequired) else "actual"
@@ -192,21 +225,30 @@ def check_expectations(expect: ast.Expect, rows: Sequence[LedgerRow]) -> list[Mi
                 expected_amount = value.value if isinstance(value, ast.Number) else value_text(value)
                 got = None if result is None else (result.required if what == "required" else result.actual)
                 if got is None or got != expected_amount:
-                    out.append(Mismatch(f"requirement {name} {what}", _show(expected_amount),
-                                        "absent" if result is None else _show(got), line))
+                    unit = _requirement_unit(policy, name)
+                    out.append(Mismatch(message(f"check.requirement_{what}", lang, name=name),
+                                        _show(expected_amount, lang, unit),
+                                        state_name("absent", lang) if result is None else _show(got, lang, unit),
+                                        line, lang))
             case ast.ExpectRule(rule, field, op, value):
                 assert selected is not None
                 entry = next((t for t in selected.trace if t.rule == rule), None)
                 got_amount = Decimal(0) if entry is None else (entry.credits if field == "credits" else entry.hours)
                 expected_amount = _expected("credits", value, line)
                 if not _holds(got_amount, op, expected_amount):
-                    shown = _show(expected_amount) if op == "=" else f"{op} {_show(expected_amount)}"
-                    out.append(Mismatch(f"rule {rule} {field}", shown, _show(got_amount), line))
+                    unit = (field, None)
+                    shown = _show(expected_amount, lang, unit)
+                    shown = shown if op == "=" else f"{op} {shown}"
+                    out.append(Mismatch(message("check.rule", lang, rule=rule, field=field), shown,
+                                        _show(got_amount, lang, unit), line, lang))
             case ast.ExpectRuleEvents(rule, events):
                 assert selected is not None
                 entry = next((t for t in selected.trace if t.rule == rule), None)
                 got_events = () if entry is None else entry.events
                 if tuple(got_events) != tuple(events):
-                    out.append(Mismatch(f"rule {rule} events", f"({', '.join(events)})",
-                                        f"({', '.join(got_events)})", line))
+                    sep = message("list.sep", lang)
+                    open_, close = ("(", ")") if lang == "en" else ("（", "）")
+                    out.append(Mismatch(message("check.rule_events", lang, rule=rule),
+                                        f"{open_}{sep.join(events)}{close}", f"{open_}{sep.join(got_events)}{close}",
+                                        line, lang))
     return out
