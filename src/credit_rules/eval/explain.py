@@ -26,7 +26,7 @@ from credit_rules.eval.interpreter import (
     selected,
     teacher_facts,
 )
-from credit_rules.eval.messages import Lang, amount, grade_name, message, words, yes_no
+from credit_rules.eval.messages import Lang, amount, grade_name, message, words
 from credit_rules.records import Event, Teacher
 from credit_rules.span import Span
 from credit_rules.values import canonical
@@ -216,7 +216,7 @@ def _value_text(field: str, value: Any, lang: Lang) -> str:
     if value is None:
         return message("value.missing", lang, field=field)
     if isinstance(value, bool):
-        shown = yes_no(value, lang)
+        shown = message("true" if value else "false", lang)
     elif isinstance(value, Decimal | int) and field in _FACT_UNITS:
         shown = amount(value, _FACT_UNITS[field], lang)
     elif isinstance(value, Decimal):

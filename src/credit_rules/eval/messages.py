@@ -36,7 +36,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "unit.days.one": ("{n} day", "{n}天"),
     "unit.leave_days": ("{n} leave days", "请假{n}天"),
     "unit.leave_days.one": ("{n} leave day", "请假{n}天"),
-    "unit.count": ("{n} × {kind}", "{kind} {n}条"),
+    "unit.count": ("{n} × {kind}", "{kind} {n}次"),
     "unit.qualified.yes": ("qualified", "合格"),
     "unit.qualified.no": ("not qualified", "未合格"),
     # ---------------------------------------------------------------- words
@@ -55,7 +55,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "state.waived": ("waived", "已免修"),
     "state.absent": ("absent", "不适用"),
     "state.short": ("short", "未达标"),
-    "state.short_by": ("short by {shortfall}", "差{shortfall}"),
+    "state.short_by": ("short by {shortfall}", "差 {shortfall}"),
     # ---------------------------------------------------------------- why a rule gave nothing
     "why.not_applicable": ("does not apply to this teacher: when {cond}", "不适用于该教师：适用条件 {cond}"),
     "why.no_assessment": ('no assessment of program "{program}" in the period',
@@ -127,7 +127,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "row.no_credits": ("no credits", "不计学分"),
     "row.not_excellent": ("not excellent", "不得评优"),
     "row.requirement": ("  requirement {name}: {actual} of {required}, {state}",
-                        "  要求项 {name}：实际{actual}，应达{required}，{state}"),
+                        "  要求项 {name}：实际 {actual}，应达 {required}，{state}"),
     "row.unused": ("  events no rule credited: {events}", "  未被任何规则或要求计入的记录：{events}"),
     # ---------------------------------------------------------------- credit-rules test
     "test.mismatch": ("line {line}: {check}: expected {expected}, got {actual}",

@@ -246,7 +246,7 @@ def check_expectations(expect: ast.Expect, rows: Sequence[LedgerRow], policy: ir
                 entry = next((t for t in selected.trace if t.rule == rule), None)
                 got_events = () if entry is None else entry.events
                 if tuple(got_events) != tuple(events):
-                    sep = message("list.sep", lang)
+                    sep = ", " if lang == "en" else "，"  # as a test block writes it
                     open_, close = ("(", ")") if lang == "en" else ("（", "）")
                     out.append(Mismatch(message("check.rule_events", lang, rule=rule),
                                         f"{open_}{sep.join(events)}{close}", f"{open_}{sep.join(got_events)}{close}",
