@@ -214,3 +214,17 @@ def test_pytest_plugin_reports_in_chinese(pytester: pytest.Pytester) -> None:
     pytester.makefile(".policy", school=SCHOOL.read_text(encoding="utf-8") + FAILING)
     result = pytester.runpytest("-p", "no:cacheprovider", "--policy-lang", "zh", "-k", "wrong")
     result.stdout.fnmatch_lines(["*credits：预期 7学分，实际 8学分*", "*解释（解释器）：*"])
+
+
+def test_a_mistake_in_the_test_block_is_reported_in_chinese(tmp_path: Path) -> None:
+    path = tmp_path / "school.policy"
+    path.write_text(SCHOOL.read_text(encoding="utf-8") + textwrap.dedent('''
+        测试 "misspelt"：
+          教师 t1
+          预期 t1 要求项 reflection 达标
+        '''), encoding="utf-8")
+    (outcome,) = [o for o in run_file(load(path), ["interpreter"], invariants=False, lang="zh") if not o.passed]
+    assert outcome.error is not None
+    assert "测试块有误：第" in outcome.error and "未知要求项 `reflection`；是否应为 `reflections`？" in outcome.error
+    (english,) = [o for o in run_file(load(path), ["interpreter"], invariants=False) if not o.passed]
+    assert english.error is not None and "unknown requirement `reflection`; did you mean `reflections`?" in english.error

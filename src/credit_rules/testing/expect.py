@@ -76,28 +76,39 @@ def _holds(actual: Any, op: str, expected: Any) -> bool:
     return bool(_OPS[op](actual, expected))
 
 
-def _expected(field: str, value: ast.Value, line: int) -> Any:
+def _hint(name: str, known: Sequence[str], lang: Lang) -> str:
+    """The closest known name (``did you mean `x`?``), else the list of known names."""
+    hint = did_you_mean(name, known)
+    if hint is None:
+        return message("setup.one_of", lang, names=", ".join(known))
+    if lang == "en":
+        return hint
+    closest = hint.split("`")[1]  # did_you_mean's one sentence: did you mean `x`?
+    return message("setup.did_you_mean", lang, name=closest)
+
+
+def _expected(field: str, value: ast.Value, line: int, lang: Lang = "en") -> Any:
     """The expected value of ``field`` as a Python value, checked against the field's type."""
     base = field.split(".", 1)[0] + "." if "." in field else field
     if base in (*_NUMBER_FIELDS, "by_category.", "by_level.", "credits", "hours"):
         if isinstance(value, ast.Number):
             return value.value
-        raise SetupError(f"line {line}: `{field}` is a number")
+        raise SetupError(message("setup.number", lang, line=line, field=field))
     if base in _BOOL_FIELDS:
         if isinstance(value, ast.Bool):
             return value.value
-        raise SetupError(f"line {line}: `{field}` is true or false")
+        raise SetupError(message("setup.bool", lang, line=line, field=field))
     if base in _DATE_FIELDS:
         if isinstance(value, ast.DateValue):
             return value.value
-        raise SetupError(f"line {line}: `{field}` is a date")
+        raise SetupError(message("setup.date", lang, line=line, field=field))
     if base == "grade":
         if isinstance(value, ast.Word | ast.Text):
             return None if value.text in ("none", "null") else value.text
-        raise SetupError(f"line {line}: `grade` is a word: excellent, qualified, unqualified or none")
+        raise SetupError(message("setup.grade", lang, line=line))
     known = [f.rstrip(".") for f in _FIELDS]
-    hint = did_you_mean(field, known) or f"one of: {', '.join(known)}"
-    raise SetupError(f"line {line}: cannot check `{field}`; {hint}")
+    hint = _hint(field, known, lang)
+    raise SetupError(message("setup.unknown_field", lang, line=line, field=field, hint=hint))
 
 
 def field_value(row: LedgerRow, rows: Sequence[LedgerRow], field: str) -> Any:
@@ -112,7 +123,7 @@ def field_value(row: LedgerRow, rows: Sequence[LedgerRow], field: str) -> Any:
     return getattr(row, field)
 
 
-def check_names(put: PolicyUnderTest, test: ast.Test) -> None:
+def check_names(put: PolicyUnderTest, test: ast.Test, lang: Lang = "en") -> None:
     """Unknown requirement or rule names in expectations are mistakes in the test itself."""
     requirements = [r.name for r in put.policy.requirements]
     rules = [r.name for r in put.policy.rules]
@@ -122,17 +133,18 @@ def check_names(put: PolicyUnderTest, test: ast.Test) -> None:
         for check in clause.checks:
             if isinstance(check, ast.ExpectRequirement | ast.ExpectRequired | ast.ExpectActual):
                 if check.requirement not in requirements:
-                    hint = did_you_mean(check.requirement, requirements) or f"one of: {', '.join(requirements)}"
-                    raise SetupError(f"line {check.span.line}: unknown requirement `{check.requirement}`; {hint}")
+                    hint = _hint(check.requirement, requirements, lang)
+                    raise SetupError(message("setup.unknown_requirement", lang, line=check.span.line,
+                                             name=check.requirement, hint=hint))
             elif isinstance(check, ast.ExpectRule | ast.ExpectRuleEvents):
                 if check.rule not in rules:
-                    hint = did_you_mean(check.rule, rules) or f"one of: {', '.join(rules)}"
-                    raise SetupError(f"line {check.span.line}: unknown rule `{check.rule}`; {hint}")
+                    hint = _hint(check.rule, rules, lang)
+                    raise SetupError(message("setup.unknown_rule", lang, line=check.span.line, name=check.rule,
+                                             hint=hint))
                 if isinstance(check, ast.ExpectRule) and check.field not in ("credits", "hours"):
-                    raise SetupError(f"line {check.span.line}: a rule has `credits` or `hours`, "
-                                         f"not `{check.field}`")
+                    raise SetupError(message("setup.rule_field", lang, line=check.span.line, field=check.field))
             elif isinstance(check, ast.ExpectField):
-                _expected(check.field, check.value, check.span.line)
+                _expected(check.field, check.value, check.span.line, lang)
 
 
 def _requirement(row: LedgerRow, name: str) -> RequirementResult | None:

@@ -130,7 +130,7 @@ def run_test(put: PolicyUnderTest, test: ast.Test, engine: str = "interpreter",
     """Run one test block with one engine; ``lang``: the language of a failure's report."""
     base = Outcome(put.path, "test", test.name, engine, test.span.line, lang=lang)
     try:
-        check_names(put, test)
+        check_names(put, test, lang)
         data = block_input(put, test)
         rows, detailed = _run_engine(put, data, engine)
         mismatches: list[Mismatch] = []
@@ -142,7 +142,7 @@ def run_test(put: PolicyUnderTest, test: ast.Test, engine: str = "interpreter",
                 if found and clause.teacher_id not in failing:
                     failing.append(clause.teacher_id)
     except SetupError as exc:
-        return attrs.evolve(base, error=str(exc))
+        return attrs.evolve(base, error=message("test.setup_error", lang, reason=exc))
     except PolicyError as exc:
         return attrs.evolve(base, error=exc.render())
     if recorder is not None and engine == "interpreter":
