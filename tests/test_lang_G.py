@@ -4,18 +4,28 @@ requirement kept apart from the events nothing counted."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import textwrap
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
+import polars as pl
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
 
 from conftest import POLICIES
 from credit_rules.cli import main
+from credit_rules.compile import compile_source
+from credit_rules.eval.explain import explain as explain_teacher
 from credit_rules.eval.messages import MESSAGES, amount, message, placeholders
+from credit_rules.io import load_events
+from credit_rules.records import Teacher
+from credit_rules.schema import EVENT_COLUMNS
 from credit_rules.testing.runner import load, run_file
+from credit_rules.testing.strategies import event_rows, policies, rosters
 
 pytest_plugins = ["pytester"]
 
@@ -228,3 +238,42 @@ def test_a_mistake_in_the_test_block_is_reported_in_chinese(tmp_path: Path) -> N
     assert "测试块有误：第" in outcome.error and "未知要求项 `reflection`；是否应为 `reflections`？" in outcome.error
     (english,) = [o for o in run_file(load(path), ["interpreter"], invariants=False) if not o.passed]
     assert english.error is not None and "unknown requirement `reflection`; did you mean `reflections`?" in english.error
+
+
+# ---------------------------------------------------------------------- generated policies
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(text=policies(), rows=event_rows(), roster=rosters())
+def test_explanations_agree_across_languages_and_account_for_every_event(
+    text: str, rows: list[dict[str, Any]], roster: dict[str, Teacher],
+) -> None:
+    """On generated policies: the Chinese explanation holds the same figures as the English
+    one; a reason is given exactly when a teacher is not excellent-eligible; and every event
+    of the period is counted somewhere (rule, leave, penalty, requirement, grade) or listed
+    as unused, never both."""
+    policy = compile_source(text, "generated.policy")
+    table = load_events(pl.DataFrame({c: [r.get(c) for r in rows] for c in EVENT_COLUMNS},
+                                     schema={c: pl.String for c in EVENT_COLUMNS}), timezone=policy.timezone)
+    events = table.events()
+    as_of = dt.date(2023, 1, 31)
+    for teacher_id in sorted({e.teacher_id for e in events} | set(roster))[:2]:
+        english = explain_teacher(policy, events, roster, teacher_id, as_of=as_of, policy_text=text)
+        chinese = explain_teacher(policy, events, roster, teacher_id, as_of=as_of, policy_text=text, lang="zh")
+        assert len(english) == len(chinese)
+        for en, zh in zip(english, chinese, strict=True):
+            words = ("why_nothing", "excellent_reason", "lang")
+            assert _without(en.to_json(), words) == _without(zh.to_json(), words)
+            assert (en.excellent_reason is None) == en.excellent_eligible == (zh.excellent_reason is None)
+            assert zh.excellent_reason is None or "评优" in zh.excellent_reason
+            mine = {e.event_id for e in events if e.teacher_id == teacher_id
+                    and en.period_start <= e.day <= en.period_end}
+            used = {a.event_id for r in en.rules for a in r.awards} | set(en.leave_events)
+            used |= {event for _, _, event in en.penalties} | {e for e, _, _ in en.requirement_events}
+            used |= {en.grade_event} if en.grade_event else set()
+            unused = {e for e, _ in en.unused_events}
+            assert not used & unused and (used | unused) >= mine
+
+
+def _without(data: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    out = {k: v for k, v in data.items() if k not in keys}
+    out["rules"] = [{k: v for k, v in r.items() if k not in keys} for r in data["rules"]]
+    return out
