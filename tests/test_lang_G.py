@@ -99,7 +99,7 @@ def test_explain_in_chinese_gives_every_figure_its_unit(tmp_path: Path, monkeypa
     assert head == "t1  2024-09-01 至 2025-08-31：6学分，80学时，请假0天，等级 -，可评优 否，达标"
     assert "a 2024-10-01 training 80学时：8学分 → 6学分（被上限 school_at_most 削减）" in text
     assert "上限 school_at_most（至多6学分）削减了 a" in text
-    assert "不可评优：评优条件“hours >= 90”不成立（hours 为 80学时）" in text
+    assert "不可评优：评优条件“hours >= 90”不成立（hours 为 80学时）  第六条 完成全部要求且学时达到90学时者可评为优秀" in text
     assert "由要求项 observations 计数：o1、o2" in text
     assert "由要求项 reflections 计数：r1、r2" in text
     assert "observation 10次" in text and "observation 12次" in text  # required and actual, with the unit

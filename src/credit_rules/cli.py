@@ -353,7 +353,8 @@ def _render_explanation(e: Any) -> None:
     if e.leave_events:
         out.print(m("explain.leave", events=words(e.leave_events, lang)), markup=False)
     if e.excellent_reason is not None:
-        out.print(m("explain.not_excellent", reason=e.excellent_reason), markup=False)
+        out.print(q(m("explain.not_excellent", reason=e.excellent_reason))
+                  + (f"  [dim]{q(e.excellent_source)}[/dim]" if e.excellent_source else ""))
     if e.requirements:
         reqs = Table(title=m("explain.requirements"), title_justify="left")
         for column in ("requirement", "required", "actual", "shortfall", "status", "clause"):

@@ -103,6 +103,8 @@ class Explanation:
     requirement_events: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
     #: the assessment that decided the grade
     grade_event: str | None = None
+    #: the clause ``excellent when`` cites (shown with ``excellent_reason``)
+    excellent_source: str | None = None
     lang: Lang = "en"
 
     def to_json(self) -> dict[str, Any]:
@@ -137,6 +139,7 @@ class Explanation:
             "requirement_events": [{"event": e, "kind": k, "requirements": list(names)}
                                    for e, k, names in self.requirement_events],
             "grade_event": self.grade_event,
+            "excellent_source": self.excellent_source,
             "lang": self.lang,
         }
 
@@ -379,5 +382,6 @@ def explain_period(policy: ir.Policy, tp: TeacherPeriod, source: _Source | None 
         requirement_events=tuple((event_id, kinds[event_id], tuple(names))
                                  for event_id, names in by_requirement.items() if event_id not in counted),
         grade_event=grade_event,
+        excellent_source=policy.excellent.source if policy.excellent is not None else None,
         lang=lang,
     )
