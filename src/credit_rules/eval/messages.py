@@ -78,7 +78,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "value.events_of_kind": ("{kind} events: {events}", "{kind} 记录：{events}"),
     "value.not_ranked": ("not selected by rank {rank}", "未入选 {rank}"),
     "value.not_ranked_any": ("not selected by any rank", "未入选任何评选"),
-    "value.holds": ("it holds", "该条件成立"),
     # ---------------------------------------------------------------- explain (the terminal)
     "explain.head": ("{teacher}  {start} .. {end}:  {credits}, {hours}, {leave}, grade {grade}, "
                      "excellent-eligible {excellent}, {status}",
