@@ -23,7 +23,7 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
-from credit_rules.compile import check_source
+from credit_rules.compile import check_source, layer_sources
 from credit_rules.errors import CreditRulesError, InputError, PolicyError, UsageError
 from credit_rules.eval import ENGINES
 
@@ -104,8 +104,9 @@ def check(policies: tuple[str, ...], strict: bool, events: tuple[str, ...]) -> N
         except OSError as exc:
             raise InputError(f"{path}: cannot read the policy ({exc.strerror}); check the path") from None
         policy, diagnostics = check_source(text, path)
+        sources = layer_sources(diagnostics, {path: text})  # a parent layer's lines, for its diagnostics
         for diagnostic in diagnostics:
-            err.print(diagnostic.render(text) + "\n", markup=False)
+            err.print(diagnostic.render(sources.get(diagnostic.span.file)) + "\n", markup=False)
         findings = _unused_in_events(policy, events) if (policy is not None and events) else []
         for finding in findings:
             err.print(finding, markup=False)
@@ -340,13 +341,16 @@ def _render_explanation(e: Any) -> None:
             detail = "\n".join(lines)
         else:
             detail = q(m("explain.nothing", why=r.why_nothing))
-        rules.add_row(f"{q(r.rule)}\n[dim]{q(r.text)}[/dim]", q(r.source or ""),
+        layer = f"\n[dim]{q(m('explain.from_layer', layer=r.layer))}[/dim]" if getattr(r, "layer", None) else ""
+        rules.add_row(f"{q(r.rule)}\n[dim]{q(r.text)}[/dim]{layer}", q(r.source or ""),
                       amount(r.credited, "credits", lang), amount(r.hours, "hours", lang), detail)
     out.print(rules)
     cut_caps = [c for c in e.caps if c.cut]
     for c in cut_caps:
         out.print(m("explain.cap", cap=f"[bold]{q(c.cap)}[/bold]", amount=amount(c.amount, "credits", lang),
-                    events=q(words(c.cut, lang))) + f"  [dim]{q(c.source or '')}[/dim]")
+                    events=q(words(c.cut, lang))) + f"  [dim]{q(c.source or '')}[/dim]"
+                  + (f"  [dim]{q(m('explain.from_layer', layer=c.layer))}[/dim]" if getattr(c, "layer", None)
+                     else ""))
     for name, source, event_id in e.penalties:
         out.print(m("explain.penalty", penalty=f"[bold]{q(name)}[/bold]", event=q(event_id))
                   + f"  [dim]{q(source or '')}[/dim]")
@@ -362,7 +366,9 @@ def _render_explanation(e: Any) -> None:
         for r in e.requirements:
             state = (m("state.waived") if r.waived else
                      f"[green]{m('state.met')}[/green]" if r.met else f"[red]{m('state.short')}[/red]")
-            reqs.add_row(q(r.name), q(requirement_figure(r, r.required)), q(requirement_figure(r, r.actual)),
+            name = q(r.name) + (f"\n[dim]{q(m('explain.from_layer', layer=r.layer))}[/dim]"
+                                if getattr(r, "layer", None) else "")
+            reqs.add_row(name, q(requirement_figure(r, r.required)), q(requirement_figure(r, r.actual)),
                          q(requirement_figure(r, r.shortfall)) if not r.met and r.unit != "qualified" else "",
                          state, q(r.source or ""))
         out.print(reqs)

@@ -96,6 +96,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "explain.voided": (" (voided by a penalty)", "（因处罚不计学分）"),
     "explain.event_kind": ("{event} ({kind})", "{event}（{kind}）"),
     "explain.nothing": ("nothing: {why}", "未计学分：{why}"),
+    "explain.from_layer": ("from {layer}", "来自 {layer}"),
     "explain.cap": ("cap {cap} (at most {amount}) cut {events}", "上限 {cap}（至多{amount}）削减了 {events}"),
     "explain.penalty": ("penalty {penalty} triggered by {event}", "处罚 {penalty} 由 {event} 触发"),
     "explain.leave": ("leave days from: {events}", "请假天数来自：{events}"),
