@@ -277,3 +277,12 @@ def _without(data: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
     out = {k: v for k, v in data.items() if k not in keys}
     out["rules"] = [{k: v for k, v in r.items() if k not in keys} for r in data["rules"]]
     return out
+
+
+def test_the_layer_a_rule_comes_from_is_said_in_chinese(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from credit_rules import cli
+
+    monkeypatch.setattr(cli.out, "width", 240)
+    text = explain(EXAMPLES / "layers" / "county_x.policy", write_events(tmp_path, EVENTS), "t1", "--lang", "zh")
+    assert "来自 county_x (examples/layers/county_x.policy:" in text or "来自 county_x (" in text
+    assert "来自 city_y (" in text and "from city_y" not in text
