@@ -311,15 +311,17 @@ def test_explain_lists_uncounted_events_and_each_teachers_windows() -> None:
     first_year = explain(policy, table.events(), ROSTER, "t1", as_of=dt.date(2025, 12, 31),
                          policy_text=POLICY)[1]
     assert first_year.not_counted == ((
-        "c", "training on 2023-10-01 has status submitted: not counted "
-             "(count only status in (approved, verified))"),)
+        "c", "training on 2023-10-01 has status submitted (count only status in (approved, verified))"),)
     windows = dict(first_year.relative_windows)
     assert windows["within 1 year of hired_on"] == "hired_on 2023-09-01: 2023-09-01 .. 2024-08-31"
     assert windows["in the first school year after hired_on"] == "hired_on 2023-09-01: 2023-09-01 .. 2024-08-31"
     assert "c" not in {e for e, _ in first_year.unused_events}
     t3 = explain(policy, table.events(), ROSTER, "t3", as_of=dt.date(2025, 12, 31), policy_text=POLICY)[1]
     assert {e for e, _ in t3.not_counted} == {"i", "j"}
-    assert dict(t3.not_counted)["j"].endswith("has no status: not counted (count only status in (approved, verified))")
+    assert dict(t3.not_counted)["j"].endswith("has no status (count only status in (approved, verified))")
+    zh = explain(policy, table.events(), ROSTER, "t1", as_of=dt.date(2025, 12, 31), policy_text=POLICY, lang="zh")[1]
+    assert zh.not_counted == (("c", "2023-10-01 的 training 记录状态为 submitted（count only status in (approved, verified)）"),)
+    assert dict(zh.relative_windows)["within 1 year of hired_on"] == "hired_on 2023-09-01：2023-09-01 至 2024-08-31"
     assert dict(t3.relative_windows)["within 1 year of hired_on"].startswith("no hired_on on the roster")
     assert first_year.to_json()["not_counted"][0]["event"] == "c"
 
@@ -361,7 +363,7 @@ def test_cli_explains_and_refuses_strictly(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["explain", str(policy), "--events", str(events), "--roster", str(roster),
                                        "--teacher", "t1", "--as-of", "2025-12-31"])
     assert result.exit_code == 0, result.output
-    assert "not counted: c training on 2023-10-01 has status submitted" in result.output
+    assert "not counted: c, training on 2023-10-01 has status submitted" in result.output
     assert "period within 1 year of hired_on: hired_on 2023-09-01: 2023-09-01 .. 2024-08-31" in result.output
     bare = _write(tmp_path / "bare.jsonl", [{k: v for k, v in r.items() if k != "status"} for r in ROWS[:3]])
     refused = CliRunner().invoke(main, ["eval", str(policy), "--events", str(bare), "--roster", str(roster),
