@@ -320,8 +320,13 @@ def _render_explanation(e: Any) -> None:
         for r in e.requirements:
             state = "waived" if r.waived else ("[green]met[/green]" if r.met else "[red]short[/red]")
             reqs.add_row(q(r.name), canonical(r.required), canonical(r.actual),
-                         canonical(r.shortfall) if not r.met else "", state, q(r.source or ""))
+                         canonical(r.shortfall) if not r.met else "", state,
+                         q(r.source or "") + (f"\n[dim]{q(r.detail)}[/dim]" if r.detail else ""))
         out.print(reqs)
+    for o in e.outcomes:
+        value = "[green]yes[/green]" if o.holds else "[red]no[/red]"
+        why = "; ".join(f"{text}: {'yes' if holds else 'no'}" for text, holds in o.parts)
+        out.print(f"outcome [bold]{q(o.name)}[/bold]: {value}  ({q(why)})  [dim]{q(o.source or '')}[/dim]")
     if e.unused_events:
         listed = ", ".join(f"{event_id} ({kind})" for event_id, kind in e.unused_events[:12])
         more = f" and {len(e.unused_events) - 12} more" if len(e.unused_events) > 12 else ""

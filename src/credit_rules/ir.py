@@ -89,6 +89,14 @@ class Ranked:
 
 
 @attrs.frozen
+class RequirementMet:
+    """The requirement applies to the teacher and is met (or waived): a result (outcome context)."""
+
+    requirement: str
+    span: Span = span_field()
+
+
+@attrs.frozen
 class And:
     items: tuple[Cond, ...]
     span: Span = span_field()
@@ -108,6 +116,7 @@ class Not:
 
 Cond: TypeAlias = (
     Compare | Member | HasRole | DateBound | Qualified | EventsExist | Ranked | And | Or | Not
+    | RequirementMet
 )
 
 
@@ -207,7 +216,25 @@ class MeasureQualified:
     program: str
 
 
-Measure: TypeAlias = MeasureCredits | MeasureHours | MeasureCount | MeasureQualified
+@attrs.frozen
+class MeasureBest:
+    """``base`` in each group of events whose ``field`` equals one of ``values``; the best group counts."""
+
+    base: MeasureCredits | MeasureHours | MeasureCount
+    field: str
+    values: tuple[Scalar, ...]
+
+
+@attrs.frozen
+class MeasureChoice:
+    """Met when one of the requirements ``names`` (none of them a choice) is met."""
+
+    names: tuple[str, ...]
+
+
+Measure: TypeAlias = (
+    MeasureCredits | MeasureHours | MeasureCount | MeasureQualified | MeasureBest | MeasureChoice
+)
 
 
 @attrs.frozen
@@ -227,8 +254,12 @@ class Requirement:
     span: Span = span_field()
 
     @property
-    def unit(self) -> Literal["credits", "hours", "count", "qualified"]:
+    def unit(self) -> Literal["credits", "hours", "count", "qualified", "choice"]:
         measure = self.lines[0].measure
+        if isinstance(measure, MeasureBest):
+            measure = measure.base
+        if isinstance(measure, MeasureChoice):
+            return "choice"
         if isinstance(measure, MeasureCredits):
             return "credits"
         if isinstance(measure, MeasureHours):
@@ -322,6 +353,16 @@ class Invariant:
 
 
 @attrs.frozen
+class Outcome:
+    """``outcome NAME: COND``: a named result, one entry of the ledger's ``outcomes``."""
+
+    name: str
+    cond: Cond
+    source: str | None
+    span: Span = span_field()
+
+
+@attrs.frozen
 class Policy:
     """A checked policy, ready for any evaluator."""
 
@@ -344,6 +385,7 @@ class Policy:
     invariants: tuple[Invariant, ...]
     file: str = "<input>"
     span: Span = span_field()
+    outcomes: tuple[Outcome, ...] = ()
 
     def requirement(self, name: str) -> Requirement:
         for requirement in self.requirements:
@@ -385,4 +427,5 @@ def cond_nodes(cond: Cond | None) -> list[Cond]:
     return [n for n in walk(cond) if isinstance(n, _COND_TYPES)]
 
 
-_COND_TYPES = (Compare, Member, HasRole, DateBound, Qualified, EventsExist, Ranked, And, Or, Not)
+_COND_TYPES = (Compare, Member, HasRole, DateBound, Qualified, EventsExist, Ranked, And, Or, Not,
+               RequirementMet)

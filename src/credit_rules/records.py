@@ -125,6 +125,8 @@ class LedgerRow:
     requirements: tuple[RequirementResult, ...] = attrs.field()
     met: bool = attrs.field()
     trace: tuple[TraceEntry, ...] = attrs.field()
+    #: the policy's named outcomes (``outcome NAME: …``): name -> true/false
+    outcomes: Mapping[str, bool] = attrs.field(factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """The JSON object of SPEC §5, decimals as canonical strings, keys in a fixed order."""
@@ -160,4 +162,5 @@ class LedgerRow:
                 }
                 for t in self.trace
             ],
+            "outcomes": {k: bool(v) for k, v in sorted(self.outcomes.items())},
         }

@@ -170,7 +170,24 @@ class QualifiedIn:
     program: str
 
 
-Measure: TypeAlias = CreditedOf | HoursOf | CountOf | QualifiedIn
+@attrs.frozen
+class BestOf:
+    """The largest of ``groups`` (label, measure): ``in any one of FIELD (a, b)``, each
+    group the base measure narrowed to ``FIELD = value``. Ties: the first group listed."""
+
+    field: str
+    groups: tuple[tuple[str, CreditedOf | HoursOf | CountOf], ...]
+
+
+@attrs.frozen
+class ChoiceOf:
+    """The number of ``names`` (requirements, none a choice) that apply to the teacher and
+    are met or waived; the line asks for 1. Engines settle it after the other requirements."""
+
+    names: tuple[str, ...]
+
+
+Measure: TypeAlias = CreditedOf | HoursOf | CountOf | QualifiedIn | BestOf | ChoiceOf
 
 
 @attrs.frozen
@@ -191,6 +208,20 @@ class Requirement:
     name: str
     lines: tuple[Line, ...]
     waived_when: tuple[Cond, ...]
+    source: str | None
+    span: Span = span_field()
+    #: named by a choice (`either requirement …`): it counts for the row's ``met`` only
+    #: through that choice; it is still listed in ``requirements``
+    alternative: bool = False
+
+
+@attrs.frozen
+class Outcome:
+    """A named result: ``cond`` over the finished row (after excellence); the ledger's
+    ``outcomes[name]``. ``requirement X met`` in it reads the row's requirement entry."""
+
+    name: str
+    cond: Cond
     source: str | None
     span: Span = span_field()
 
@@ -271,6 +302,8 @@ class Policy:
     ranks: tuple[ir.Rank, ...]
     #: the IR it came from, for explanations and citations
     source_ir: ir.Policy = attrs.field(eq=False, repr=False)
+    #: named outcomes, by name
+    outcomes: tuple[Outcome, ...] = ()
 
     def award(self, name: str) -> Award:
         return next(a for a in self.awards if a.name == name)

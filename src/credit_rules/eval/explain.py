@@ -7,7 +7,7 @@ it for a terminal, or as JSON with :meth:`Explanation.to_json`.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -19,11 +19,13 @@ from credit_rules.eval.conditions import teacher_holds
 from credit_rules.eval.interpreter import (
     QUALIFYING_GRADES,
     TeacherPeriod,
+    best_group,
     evaluate_detailed,
+    outcome_facts,
     selected,
     teacher_facts,
 )
-from credit_rules.records import Event, Teacher
+from credit_rules.records import Event, RequirementResult, Teacher
 from credit_rules.span import Span
 from credit_rules.values import canonical
 
@@ -68,6 +70,20 @@ class RequirementExplained:
     met: bool
     waived: bool
     shortfall: Decimal
+    #: a best-of line: which group counted and what each reached; a choice: which
+    #: requirements satisfied it (None for any other line)
+    detail: str | None = None
+
+
+@attrs.frozen
+class OutcomeExplained:
+    """A named outcome, its clause, and each part of its condition with its truth."""
+
+    name: str
+    source: str | None
+    text: str
+    holds: bool
+    parts: tuple[tuple[str, bool], ...]
 
 
 @attrs.frozen
@@ -89,6 +105,7 @@ class Explanation:
     requirements: tuple[RequirementExplained, ...]
     met: bool
     unused_events: tuple[tuple[str, str], ...]  # (event_id, kind) no rule counted
+    outcomes: tuple[OutcomeExplained, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         def dec(value: Decimal) -> str:
@@ -114,9 +131,14 @@ class Explanation:
             "requirements": [{
                 "name": r.name, "source": r.source, "text": r.text, "required": dec(r.required),
                 "actual": dec(r.actual), "met": r.met, "waived": r.waived, "shortfall": dec(r.shortfall),
+                **({"detail": r.detail} if r.detail is not None else {}),
             } for r in self.requirements],
             "met": self.met,
             "unused_events": [{"event": e, "kind": k} for e, k in self.unused_events],
+            **({"outcomes": [{
+                "outcome": o.name, "source": o.source, "text": o.text, "holds": o.holds,
+                "parts": [{"part": text, "holds": holds} for text, holds in o.parts],
+            } for o in self.outcomes]} if self.outcomes else {}),
         }
 
 
@@ -208,6 +230,7 @@ def explain_period(policy: ir.Policy, tp: TeacherPeriod, source: _Source | None 
         requirements.append(RequirementExplained(
             result.name, line.source or decision.requirement.source, source.quote(line.span), result.required,
             result.actual, result.met, result.waived, max(result.required - result.actual, Decimal(0)),
+            _line_detail(line.measure, tp, row.requirements),
         ))
     counted = {a.event.event_id for a in tp.awards} | {e.event_id for e in tp.leave_events}
     counted |= {e.event_id for _, e in tp.penalties}
@@ -219,4 +242,42 @@ def explain_period(policy: ir.Policy, tp: TeacherPeriod, source: _Source | None 
         penalties=tuple((p.name, p.source, e.event_id) for p, e in tp.penalties),
         rules=tuple(rules), caps=caps, requirements=tuple(requirements), met=row.met,
         unused_events=tuple((e.event_id, e.kind) for e in tp.events if e.event_id not in counted),
+        outcomes=_outcomes(policy, tp, source),
     )
+
+
+def _line_detail(what: core.Measure, tp: TeacherPeriod, results: Sequence[RequirementResult]) -> str | None:
+    """Which group of a best-of line counted (each group's amount), or which requirements
+    satisfied a choice."""
+    if isinstance(what, core.BestOf):
+        amounts = best_group(what, tp.awards, tp.events, teacher_facts(tp.teacher, tp.events))
+        if not amounts:
+            return None
+        label, best = max(amounts, key=lambda item: item[1])  # the first of equal groups
+        others = ", ".join(f"{lab} {canonical(amount)}" for lab, amount in amounts if lab != label)
+        return f"best group: {what.field} = {label} ({canonical(best)})" + (f"; {others}" if others else "")
+    if isinstance(what, core.ChoiceOf):
+        by_name = {r.name: r for r in results}
+        states = []
+        for name in what.names:
+            found = by_name.get(name)
+            states.append(f"{name} {'does not apply' if found is None else 'met' if found.met else 'not met'}")
+        return "one of: " + ", ".join(states)
+    return None
+
+
+def _outcomes(policy: ir.Policy, tp: TeacherPeriod, source: _Source) -> tuple[OutcomeExplained, ...]:
+    """Each outcome with its value from the ledger row, and the truth of each part of its
+    condition (the items of its top `and`/`or`) over the finished row."""
+    lowered = core.lower(policy)
+    if not lowered.outcomes:
+        return ()
+    facts = outcome_facts(tp)
+    out: list[OutcomeExplained] = []
+    for outcome in lowered.outcomes:
+        cond = outcome.cond
+        items = cond.items if isinstance(cond, ir.And | ir.Or) else (cond,)
+        parts = tuple((source.quote(item.span) or repr(item), teacher_holds(item, facts)) for item in items)
+        out.append(OutcomeExplained(outcome.name, outcome.source, source.quote(outcome.cond.span),
+                                    bool(tp.row.outcomes.get(outcome.name)), parts))
+    return tuple(out)

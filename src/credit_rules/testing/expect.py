@@ -6,7 +6,8 @@ else the teacher's only row. Checks: ``credits``, ``hours``, ``leave_days``, ``g
 teacher has), ``by_category.X``, ``by_level.X`` (0 when absent), ``period_start``,
 ``period_end``; ``requirement N met | not met | waived | absent``, ``requirement N
 required V``, ``requirement N actual V``; ``rule R credits|hours OP V`` and ``rule R
-events (e1, e2)`` (the rule's trace entry).
+events (e1, e2)`` (the rule's trace entry); ``outcome O`` / ``not outcome O`` (a named
+outcome's entry of ``outcomes``).
 """
 
 from __future__ import annotations
@@ -126,6 +127,12 @@ def check_names(put: PolicyUnderTest, test: ast.Test) -> None:
                                          f"not `{check.field}`")
             elif isinstance(check, ast.ExpectField):
                 _expected(check.field, check.value, check.span.line)
+            elif isinstance(check, ast.ExpectOutcome):
+                outcomes = [o.name for o in put.policy.outcomes]
+                if check.outcome not in outcomes:
+                    hint = did_you_mean(check.outcome, outcomes) or (
+                        f"one of: {', '.join(outcomes)}" if outcomes else "declare it with `outcome NAME: …`")
+                    raise SetupError(f"line {check.span.line}: unknown outcome `{check.outcome}`; {hint}")
 
 
 def _requirement(row: LedgerRow, name: str) -> RequirementResult | None:
@@ -202,6 +209,11 @@ def check_expectations(expect: ast.Expect, rows: Sequence[LedgerRow]) -> list[Mi
                 if not _holds(got_amount, op, expected_amount):
                     shown = _show(expected_amount) if op == "=" else f"{op} {_show(expected_amount)}"
                     out.append(Mismatch(f"rule {rule} {field}", shown, _show(got_amount), line))
+            case ast.ExpectOutcome(name, holds):
+                assert selected is not None
+                got_outcome = selected.outcomes.get(name)
+                if got_outcome is not holds:
+                    out.append(Mismatch(f"outcome {name}", _show(holds), _show(got_outcome), line))
             case ast.ExpectRuleEvents(rule, events):
                 assert selected is not None
                 entry = next((t for t in selected.trace if t.rule == rule), None)

@@ -72,7 +72,11 @@ def explain_row(policy: ir.Policy, tp: TeacherPeriod) -> str:
         lines.append(f"  penalty {name} on {event_id}: {', '.join(effects[name])}")
     for r in e.requirements:
         state = "waived" if r.waived else ("met" if r.met else f"short by {canonical(r.shortfall)}")
-        lines.append(f"  requirement {r.name}: {canonical(r.actual)} of {canonical(r.required)}, {state}")
+        lines.append(f"  requirement {r.name}: {canonical(r.actual)} of {canonical(r.required)}, {state}"
+                     + (f" ({r.detail})" if r.detail else ""))
+    for o in e.outcomes:
+        why = "; ".join(f"{text}: {_yes(holds)}" for text, holds in o.parts)
+        lines.append(f"  outcome {o.name}: {_yes(o.holds)} ({why})")
     if e.unused_events:
         lines.append("  events no rule credited: " + ", ".join(event_id for event_id, _ in e.unused_events))
     return "\n".join(lines)
