@@ -266,6 +266,22 @@ def _line_detail(what: core.Measure, tp: TeacherPeriod, results: Sequence[Requir
     return None
 
 
+def _described(cond: ir.Cond) -> str:
+    """A condition in words, when the policy text is not at hand to quote."""
+    match cond:
+        case ir.RequirementMet(name):
+            return f"requirement {name} met"
+        case ir.Not(item):
+            return f"not {_described(item)}"
+        case ir.And(items) | ir.Or(items):
+            joiner = " and " if isinstance(cond, ir.And) else " or "
+            return "(" + joiner.join(_described(i) for i in items) + ")"
+        case ir.Compare(field, _, op, value):
+            shown = str(value).lower() if isinstance(value, bool) else str(value)
+            return f"{field} {op} {shown}"
+    return type(cond).__name__
+
+
 def _outcomes(policy: ir.Policy, tp: TeacherPeriod, source: _Source) -> tuple[OutcomeExplained, ...]:
     """Each outcome with its value from the ledger row, and the truth of each part of its
     condition (the items of its top `and`/`or`) over the finished row."""
@@ -277,7 +293,7 @@ def _outcomes(policy: ir.Policy, tp: TeacherPeriod, source: _Source) -> tuple[Ou
     for outcome in lowered.outcomes:
         cond = outcome.cond
         items = cond.items if isinstance(cond, ir.And | ir.Or) else (cond,)
-        parts = tuple((source.quote(item.span) or repr(item), teacher_holds(item, facts)) for item in items)
+        parts = tuple((source.quote(item.span) or _described(item), teacher_holds(item, facts)) for item in items)
         out.append(OutcomeExplained(outcome.name, outcome.source, source.quote(outcome.cond.span),
                                     bool(tp.row.outcomes.get(outcome.name)), parts))
     return tuple(out)
