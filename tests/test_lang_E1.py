@@ -304,3 +304,12 @@ outcome o: {parts["outcome"]}
         assert set(row["outcomes"]) == {"o"}
         c = _req(row, "c")
         assert c is not None and c["met"] == (Decimal(c["actual"]) >= 1)
+
+
+def test_excellence_and_invariants_may_read_requirement_met() -> None:
+    """`requirement X met` is a result like `met`: `excellent` reads it on both engines."""
+    text = HEAD + "require total: at least 2 credits\nexcellent when requirement total met and credits < 5\n"
+    rows = {r["teacher_id"]: r for r in _rows(text, [
+        _event("a", "training", "2024-10-01", hours=25), _event("b", "training", "2024-10-01", hours=15, teacher_id="t2"),
+        _event("c", "training", "2024-10-01", hours=60, teacher_id="t3")])}
+    assert [rows[t]["excellent_eligible"] for t in ("t1", "t2", "t3")] == [True, False, False]
