@@ -18,7 +18,10 @@ decided. What the lowering decides, and so what no engine decides again:
   applies to it; the waivers that can excuse it; the reduction as a factor per calendar
   year of ``hired_on``;
 - **periods**: the ledger periods of a windowed policy, listed; the period grain of the
-  rest; the grade table; which grades qualify.
+  rest; the grade table; which grades qualify;
+- **choices and outcomes**: a best-of line as its groups, each the line's measure narrowed
+  to one value; a choice as the requirements it counts; which requirements are
+  alternatives (they count for ``met`` only through their choice); the named outcomes.
 """
 
 from __future__ import annotations
