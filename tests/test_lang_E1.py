@@ -313,3 +313,19 @@ def test_excellence_and_invariants_may_read_requirement_met() -> None:
         _event("a", "training", "2024-10-01", hours=25), _event("b", "training", "2024-10-01", hours=15, teacher_id="t2"),
         _event("c", "training", "2024-10-01", hours=60, teacher_id="t3")])}
     assert [rows[t]["excellent_eligible"] for t in ("t1", "t2", "t3")] == [True, False, False]
+
+
+def test_coverage_counts_an_outcome_when_it_held() -> None:
+    """`credit-rules test --coverage` lists each outcome; a block where it held covers it."""
+    from credit_rules.eval.interpreter import evaluate_detailed
+    from credit_rules.testing.blocks import block_input
+    from credit_rules.testing.coverage import exercised, items
+
+    put = load(EXAMPLE)
+    keys = {i.key for i in items(put.policy)}
+    assert {"outcome commended", "outcome probation_passed"} <= keys
+    covered: set[str] = set()
+    for test in put.tests[:3]:  # the fourth block is the only one where `commended` holds
+        data = block_input(put, test)
+        covered |= set(exercised(put.policy, evaluate_detailed(put.policy, data.events.events(), data.teachers)))
+    assert "outcome probation_passed" in covered and "outcome commended" not in covered
