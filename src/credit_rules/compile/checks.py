@@ -309,7 +309,7 @@ def check_choices(policy: ir.Policy, tree: ast.Policy) -> list[Diagnostic]:
         for line in requirement.lines:
             if isinstance(line.measure, ir.MeasureBest) and len(line.measure.values) == 1:
                 out.append(Diagnostic(
-                    "W194", f"requirement `{requirement.name}` chooses among one group", line.span,
+                    "W264", f"requirement `{requirement.name}` chooses among one group", line.span,
                     f"write the filter instead: `of {line.measure.field} = {line.measure.values[0]}`, "
                     "or name more groups",
                     Severity.WARNING,

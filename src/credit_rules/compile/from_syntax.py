@@ -335,7 +335,7 @@ class _Translator:
                 return ir.EventsExist(self.kind(kind, node.span), exists, span=node.span)
             case ast.RequirementMet(name):
                 if context != "outcome":
-                    self.error("E190", f"`requirement {name} met` is a result of the policy and cannot decide "
+                    self.error("E260", f"`requirement {name} met` is a result of the policy and cannot decide "
                                "who a rule or requirement applies to", node.span,
                                "use it in `outcome`, `excellent` and invariants")
                 if name not in self.requirement_names:
@@ -492,7 +492,7 @@ class _Translator:
                 if scalar is None:
                     continue
                 if scalar in values:
-                    self.error("E191", f"the group `{_shown(value)}` is named twice", value.span,
+                    self.error("E261", f"the group `{_shown(value)}` is named twice", value.span,
                                "name each group once")
                     continue
                 values.append(scalar)
@@ -503,17 +503,17 @@ class _Translator:
         names: list[str] = []
         for other in line.names:
             if other == name:
-                self.error("E192", f"requirement `{name}` names itself as a choice", line.span,
+                self.error("E262", f"requirement `{name}` names itself as a choice", line.span,
                            "a choice names other requirements")
             elif other not in self.requirement_names:
                 self.error("E108", f"unknown requirement `{other}`", line.span,
                            did_you_mean(other, self.requirement_names - {name})
                            or "declare it with `require NAME: …`")
             elif other in self.choice_names:
-                self.error("E193", f"`{other}` is itself a choice; choices do not nest", line.span,
+                self.error("E263", f"`{other}` is itself a choice; choices do not nest", line.span,
                            f"name the requirements of `{other}` here instead")
             elif other in names:
-                self.error("E191", f"requirement `{other}` is named twice in this choice", line.span,
+                self.error("E261", f"requirement `{other}` is named twice in this choice", line.span,
                            "name each requirement once")
             else:
                 names.append(other)
