@@ -125,7 +125,7 @@ def test_explain_names_the_best_group_and_the_first_of_a_tie() -> None:
                     _event("b", "training", "2024-10-02", hours=12, topic="classroom")])
     [e] = explain(policy, table.events(), {}, "t1", policy_text=BEST)
     depth = next(r for r in e.requirements if r.name == "depth")
-    assert depth.detail == "best group: topic = teaching (12); classroom 12"
+    assert depth.detail == "best group: topic = teaching (12 hours); classroom 12 hours"
     assert depth.text == "at least 20 hours in any one of topic (teaching, classroom)"
     assert e.to_json()["requirements"][1]["detail"].startswith("best group: level = ")
 
@@ -234,7 +234,7 @@ test "typo": event a teacher_id = t1 kind = training at = 2024-10-01 hours = 5
         assert [str(m) for m in result.mismatches] == [f"line {wrong.span.line + 1}: outcome passed: expected true, "
                                                        "got false"]
         assert "outcome passed: no (requirement total met: no)" in result.explanation
-        assert "outcome star: no (excellent_eligible = true: no; not requirement mentoring met: yes)" \
+        assert "outcome star: no (excellent_eligible = true: no, not requirement mentoring met: yes)" \
             in result.explanation
     assert "unknown outcome `pased`; did you mean `passed`?" in (run_test(put, typo).error or "")
 
