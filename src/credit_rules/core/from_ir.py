@@ -165,7 +165,9 @@ def lower(policy: ir.Policy) -> core.Policy:
                          p.not_excellent, p.source, span=p.span)
             for p in sorted(policy.penalties, key=lambda p: p.name)
         ),
-        caps=tuple(core.Cap(c.name, c.amount, c.per, normalize(c.of), c.source, span=c.span)
+        caps=tuple(core.Cap(c.name, c.amount, c.per, normalize(c.of), c.source,
+                            per_event=c.per_event, per_column=c.per_column, measure=c.measure,
+                            span=c.span)
                    for c in policy.caps),
         requirements=tuple(_requirement(policy, r)
                            for r in sorted(policy.requirements, key=lambda r: r.name)),

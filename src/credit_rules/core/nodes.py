@@ -31,7 +31,7 @@ import attrs
 
 from credit_rules import ir
 from credit_rules.span import Span, span_field
-from credit_rules.values import Period, PeriodKind
+from credit_rules.values import Period, PeriodKind, period_of
 
 Cond: TypeAlias = ir.Cond
 
@@ -135,14 +135,48 @@ class Penalty:
 @attrs.frozen
 class Cap:
     """A register of the credit register: at most ``amount`` per ``grain`` (None: per
-    ledger period) over the awards whose view satisfies ``of``."""
+    ledger period) over the awards whose view satisfies ``of``.
+
+    issue 9 (B), the grains and the measure:
+
+    - ``per_event``: one register per event (an event's awards under every rule share it);
+    - ``per_column``: one register per value of that event column (the event's own value,
+      compared as text), within the period grain when there is one; an event without a
+      value is a register of its own (as if the cap were per event);
+    - ``measure`` ``hours``: a register of study hours. An award is admitted the least of
+      its hours and what is free under every hours cap it falls under. A per-hour award
+      (:class:`PerHour`) then earns its rate times the admitted hours; any other award is
+      whole: admitted in full or not at all (0 hours, 0 credits). Credit caps then cut the
+      credits as before. An award cut to 0 credits (having had some) takes nothing from
+      any register, hours or credits (SPEC §4: an event cut to 0 by one cap uses up none
+      of the others). The admitted hours are the award's ``credited_hours``.
+    """
 
     name: str
     amount: Decimal
     grain: PeriodKind | None
     of: Cond | None
     source: str | None
+    per_event: bool = False
+    per_column: str | None = None
+    measure: Literal["credits", "hours"] = "credits"
     span: Span = span_field()
+
+    def key(self, day: dt.date, event_id: str, value: object) -> tuple[object, ...]:
+        """Which register of this cap an award lands in: its period, and its event or
+        column value (``value``: the event's value of ``per_column``)."""
+        period = period_of(self.grain, day) if self.grain is not None else None
+        if self.per_event or (self.per_column is not None and value is None):
+            return (self.name, period, "event", event_id)
+        if self.per_column is not None:
+            return (self.name, period, "value", str(value))
+        return (self.name, period)
+
+
+def hours_rate(amount: Amount) -> Decimal | None:
+    """issue 9 (B): the credits an admitted study hour earns when an hours cap cuts an award
+    of ``amount``; None for an award that is whole (admitted in full or not at all)."""
+    return amount.credits_per_hour if isinstance(amount, PerHour) else None
 
 
 # ---------------------------------------------------------------------- requirements

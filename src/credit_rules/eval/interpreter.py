@@ -28,6 +28,7 @@ import attrs
 
 from credit_rules import core, ir
 from credit_rules.core.nodes import Policy as CorePolicy
+from credit_rules.core.nodes import hours_rate
 from credit_rules.eval.conditions import AwardView, TeacherFacts, event_holds, teacher_holds
 from credit_rules.records import Event, LedgerRow, RequirementResult, Teacher, TraceEntry
 from credit_rules.schema import QUALIFYING_GRADES as _QUALIFYING
@@ -47,6 +48,7 @@ class Award:
     view: AwardView
     credited: Decimal = ZERO
     cut_by: tuple[str, ...] = ()  # caps that bound this award (for explain)
+    credited_hours: Decimal = ZERO  # issue 9 (B): the hours the hours caps admitted
 
 
 @attrs.frozen
@@ -211,28 +213,45 @@ def _awards(award: core.Award, events: Sequence[Event]) -> list[Award]:
 
 
 def _register(policy: CorePolicy, awards: list[Award], void: bool) -> list[Award]:
-    """The credit register of SPEC §4: caps taken in time order, order of caps irrelevant."""
-    used: dict[tuple[str, Period | None], Decimal] = defaultdict(lambda: ZERO)
+    """The credit register of SPEC §4: caps taken in time order, order of caps irrelevant.
+    Hours caps, per-event and per-column registers: :class:`credit_rules.core.Cap`."""
+    used: dict[tuple[object, ...], Decimal] = defaultdict(lambda: ZERO)
     out: list[Award] = []
     for award in sorted(awards, key=lambda a: (*a.event.order_key, a.rule.name)):
         if void:
-            out.append(attrs.evolve(award, credited=ZERO))
+            out.append(attrs.evolve(award, credited=ZERO, credited_hours=ZERO))
             continue
+        event = award.event
         applying = [
-            (cap, (cap.name, period_of(cap.grain, award.event.day) if cap.grain else None))
+            (cap, cap.key(event.day, event.event_id,
+                          event.get(cap.per_column) if cap.per_column is not None else None))
             for cap in policy.caps
             if event_holds(cap.of, award.view)
         ]
-        credited = award.credits
         cut_by: list[str] = []
+        admitted = award.hours
         for cap, key in applying:
-            free = max(cap.amount - used[key], ZERO)
-            if free < award.credits:
-                cut_by.append(cap.name)
-            credited = min(credited, free)
-        for _, key in applying:
-            used[key] += credited
-        out.append(attrs.evolve(award, credited=credited, cut_by=tuple(cut_by)))
+            if cap.measure == "hours":
+                free = max(cap.amount - used[key], ZERO)
+                if free < award.hours:
+                    cut_by.append(cap.name)
+                admitted = min(admitted, free)
+        rate = hours_rate(award.rule.amount)
+        if admitted < award.hours and rate is None:
+            admitted = ZERO  # a whole award that does not fit is not admitted
+        credited = award.credits if admitted == award.hours else admitted * (rate or ZERO)
+        for cap, key in applying:
+            if cap.measure == "credits":
+                free = max(cap.amount - used[key], ZERO)
+                if free < award.credits:
+                    cut_by.append(cap.name)
+                credited = min(credited, free)
+        if credited == 0 and award.credits > 0:
+            admitted = ZERO  # cut to 0: it uses up none of the caps
+        for cap, key in applying:
+            used[key] += admitted if cap.measure == "hours" else credited
+        out.append(attrs.evolve(award, credited=credited, cut_by=tuple(cut_by),
+                                credited_hours=admitted))
     return out
 
 
@@ -326,6 +345,7 @@ def _evaluate_period(
     row = LedgerRow(
         teacher_id=teacher.teacher_id, period_start=period.start, period_end=period.end,
         credits=sum((a.credited for a in credited), ZERO), hours=sum((a.hours for a in credited), ZERO),
+        credited_hours=sum((a.credited_hours for a in credited), ZERO),
         leave_days=len(leave_events), grade=grade, excellent_eligible=False,
         by_category=dict(by_category), by_level=dict(by_level), requirements=requirements,
         met=all(r.met for r in requirements), trace=_trace(credited),

@@ -142,7 +142,7 @@ Cond: TypeAlias = (
 
 
 # ------------------------------------------------------------------ header
-PeriodUnit = Literal["school year", "semester"]
+PeriodUnit = Literal["school year", "semester", "year", "day"]
 
 
 @attrs.frozen
@@ -253,8 +253,20 @@ class Rule:
 
 # ------------------------------------------------------------------ caps and requirements
 @attrs.frozen
+class CapGrain:
+    """A grain of a cap besides its period (issue 9 B): ``per event`` (``kind`` "event"),
+    ``per course`` (``kind`` "column", ``name`` the column), or a second period unit
+    (``kind`` "period", a misuse ``check`` reports)."""
+
+    kind: Literal["event", "column", "period"]
+    name: str | None
+    span: Span = span_field()
+
+
+@attrs.frozen
 class Cap:
-    """``at most 2 credits per school year of category practice``."""
+    """``at most 2 credits per school year of category practice``; ``at most 10 credits per
+    event``, ``at most 2 hours per resource per day`` (issue 9 B)."""
 
     name: str
     amount: Decimal
@@ -262,6 +274,8 @@ class Cap:
     per: PeriodUnit | None = None
     of: Cond | None = None
     source: str | None = None
+    grains: tuple[CapGrain, ...] = ()
+    measure: Literal["credits", "hours"] = "credits"
     span: Span = span_field()
 
 
