@@ -142,7 +142,7 @@ class Cap:
     - ``per_event``: one register per event (an event's awards under every rule share it);
     - ``per_column``: one register per value of that event column (the event's own value,
       compared as text), within the period grain when there is one; an event without a
-      value is a register of its own (as if the cap were per event);
+      value is not under the cap (as a condition on a missing value is false, SPEC §4);
     - ``measure`` ``hours``: a register of study hours. An award is admitted the least of
       its hours and what is free under every hours cap it falls under. A per-hour award
       (:class:`PerHour`) then earns its rate times the admitted hours; any other award is
@@ -162,11 +162,13 @@ class Cap:
     measure: Literal["credits", "hours"] = "credits"
     span: Span = span_field()
 
-    def key(self, day: dt.date, event_id: str, value: object) -> tuple[object, ...]:
+    def key(self, day: dt.date, event_id: str, value: object) -> tuple[object, ...] | None:
         """Which register of this cap an award lands in: its period, and its event or
-        column value (``value``: the event's value of ``per_column``)."""
+        column value (``value``: the event's value of ``per_column``; None: no register)."""
         period = period_of(self.grain, day) if self.grain is not None else None
-        if self.per_event or (self.per_column is not None and value is None):
+        if self.per_column is not None and value is None:
+            return None
+        if self.per_event:
             return (self.name, period, "event", event_id)
         if self.per_column is not None:
             return (self.name, period, "value", str(value))

@@ -222,12 +222,13 @@ def _register(policy: CorePolicy, awards: list[Award], void: bool) -> list[Award
             out.append(attrs.evolve(award, credited=ZERO, credited_hours=ZERO))
             continue
         event = award.event
-        applying = [
+        keyed = [
             (cap, cap.key(event.day, event.event_id,
                           event.get(cap.per_column) if cap.per_column is not None else None))
             for cap in policy.caps
             if event_holds(cap.of, award.view)
         ]
+        applying = [(cap, key) for cap, key in keyed if key is not None]
         cut_by: list[str] = []
         admitted = award.hours
         for cap, key in applying:

@@ -40,7 +40,7 @@ class Mismatch:
 
 
 
-_NUMBER_FIELDS = ("credits", "hours", "leave_days", "rows")
+_NUMBER_FIELDS = ("credits", "hours", "leave_days", "rows", "credited_hours")  # credited_hours: issue 9 (B)
 _BOOL_FIELDS = ("excellent_eligible", "met")
 _DATE_FIELDS = ("period_start", "period_end")
 _FIELDS = (*_NUMBER_FIELDS, *_BOOL_FIELDS, *_DATE_FIELDS, "grade", "by_category.", "by_level.")

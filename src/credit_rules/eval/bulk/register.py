@@ -80,6 +80,8 @@ def _credited(plan: BulkPlan, awards: pl.DataFrame, tp: pl.DataFrame,
     raw_hours = awards["hours_k"].to_numpy()
     for j, cap in enumerate(policy.caps):
         inside = awards[f"__c{j}"].fill_null(False).to_numpy() & not_void
+        if cap.per_column is not None:  # an event without a value is not under the cap
+            inside &= awards[f"__cv{j}"].is_not_null().to_numpy()
         period = awards[f"__ck{j}"] if cap.per is not None else None
         if cap.per_event or cap.per_column is not None:  # issue 9 (B)
             flag, code = _over_register(inside, _register_codes(awards, j, cap, tp_key, period),
@@ -146,8 +148,8 @@ def _register_codes(awards: pl.DataFrame, j: int, cap: core.Cap,
                     tp_key: np.ndarray[Any, np.dtype[np.int64]], period: pl.Series | None,
                     ) -> np.ndarray[Any, np.dtype[np.int64]]:
     """issue 9 (B): a dense code of each award's register of a per-event or per-column cap:
-    (teacher-period, cap period, event or value); an event without a value is a register
-    of its own (:class:`credit_rules.core.Cap`)."""
+    (teacher-period, cap period, event or value); awards without a value are not inside
+    the cap (their code is never read as a register)."""
     parts = [tp_key]
     if period is not None:
         parts.append(period.fill_null(0).to_numpy().astype(np.int64))
@@ -156,9 +158,7 @@ def _register_codes(awards: pl.DataFrame, j: int, cap: core.Cap,
         parts.append(row)
     else:
         value = awards[f"__cv{j}"]
-        code = value.rank("dense").fill_null(0).to_numpy().astype(np.int64)  # 1.. ; null 0
-        parts.append(code)
-        parts.append(np.where(code == 0, row, -1))
+        parts.append(value.rank("dense").fill_null(0).to_numpy().astype(np.int64))
     if len(tp_key) == 0:
         return np.zeros(0, dtype=np.int64)
     _, inverse = np.unique(np.stack(parts, axis=1), axis=0, return_inverse=True)
