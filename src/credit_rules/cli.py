@@ -296,6 +296,8 @@ def _render_explanation(e: Any) -> None:
         if r.awards:
             lines = [
                 q(f"{a.event_id} {a.day} {a.kind}: {canonical(a.awarded)} → {canonical(a.credited)}"
+                  + (f" ({canonical(a.credited_hours)} of {canonical(a.hours)} hours admitted)"
+                     if a.credited_hours is not None else "")
                   + (f" (cut by {', '.join(a.cut_by)})" if a.cut_by else ""))
                 for a in r.awards
             ]
@@ -307,8 +309,9 @@ def _render_explanation(e: Any) -> None:
     out.print(rules)
     cut_caps = [c for c in e.caps if c.cut]
     for c in cut_caps:
-        out.print(f"cap [bold]{q(c.cap)}[/bold] (at most {canonical(c.amount)}) cut {q(', '.join(c.cut))}"
-                  f"  [dim]{q(c.source or '')}[/dim]")
+        unit = " hours" if c.unit == "hours" else ""
+        out.print(f"cap [bold]{q(c.cap)}[/bold] (at most {canonical(c.amount)}{unit}) cut {q(', '.join(c.cut))}"
+                  f"  [dim]{q(c.text)}  {q(c.source or '')}[/dim]")
     for name, source, event_id in e.penalties:
         out.print(f"penalty [bold]{q(name)}[/bold] triggered by {q(event_id)}  [dim]{q(source or '')}[/dim]")
     if e.leave_events:

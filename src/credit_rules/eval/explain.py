@@ -37,6 +37,7 @@ class AwardExplained:
     awarded: Decimal
     credited: Decimal
     cut_by: tuple[str, ...]
+    credited_hours: Decimal | None = None  # issue 9 (B): when an hours cap cut it
 
 
 @attrs.frozen
@@ -56,6 +57,8 @@ class CapExplained:
     source: str | None
     amount: Decimal
     cut: tuple[str, ...]  # events it cut
+    text: str = ""  # issue 9 (B): the cap as written (its grains and unit)
+    unit: str = "credits"
 
 
 @attrs.frozen
@@ -106,10 +109,12 @@ class Explanation:
                 "rule": r.rule, "source": r.source, "text": r.text, "credited": dec(r.credited),
                 "hours": dec(r.hours), "why_nothing": r.why_nothing,
                 "awards": [{"event": a.event_id, "day": a.day.isoformat(), "kind": a.kind, "hours": dec(a.hours),
-                            "awarded": dec(a.awarded), "credited": dec(a.credited), "cut_by": list(a.cut_by)}
+                            "awarded": dec(a.awarded), "credited": dec(a.credited), "cut_by": list(a.cut_by),
+                            **({"credited_hours": dec(a.credited_hours)} if a.credited_hours is not None else {})}
                            for a in r.awards],
             } for r in self.rules],
-            "caps": [{"cap": c.cap, "source": c.source, "amount": dec(c.amount), "cut": list(c.cut)}
+            "caps": [{"cap": c.cap, "source": c.source, "amount": dec(c.amount), "cut": list(c.cut),
+                      "text": c.text, "unit": c.unit}
                      for c in self.caps],
             "requirements": [{
                 "name": r.name, "source": r.source, "text": r.text, "required": dec(r.required),
@@ -178,6 +183,20 @@ def _why_nothing(award: core.Award, tp: TeacherPeriod, source: _Source) -> str:
     return "no event matched its filter" if award.select.where is not None else "its events earned nothing"
 
 
+def _cap_text(cap: ir.Cap, source: _Source) -> str:
+    """issue 9 (B): what a cap limits, as the policy says it: amount, unit, grains, ``of``."""
+    parts = [f"at most {canonical(cap.amount)} {cap.measure}"]
+    if cap.per is not None:
+        parts.append(f"per {cap.per.value}")
+    if cap.per_event:
+        parts.append("per event")
+    if cap.per_column is not None:
+        parts.append(f"per {cap.per_column}")
+    if cap.of is not None:
+        parts.append(f"of {source.quote(cap.of.span)}")
+    return " ".join(parts)
+
+
 def explain_period(policy: ir.Policy, tp: TeacherPeriod, source: _Source | None = None) -> Explanation:
     """Explain one teacher-period computed by :func:`~credit_rules.eval.interpreter.evaluate_detailed`."""
     source = source or _Source(policy, None)
@@ -192,12 +211,14 @@ def explain_period(policy: ir.Policy, tp: TeacherPeriod, source: _Source | None 
         rules.append(RuleExplained(
             rule.name, rule.source, source.quote(clauses[rule.name]), credited, hours,
             tuple(AwardExplained(a.event.event_id, a.event.day, a.event.kind, a.hours, a.credits, a.credited,
-                                 a.cut_by) for a in awards),
+                                 a.cut_by, a.credited_hours if a.credited_hours != a.hours else None)
+                  for a in awards),
             why,
         ))
     caps = tuple(
         CapExplained(cap.name, cap.source, cap.amount,
-                     tuple(a.event.event_id for a in tp.awards if cap.name in a.cut_by))
+                     tuple(a.event.event_id for a in tp.awards if cap.name in a.cut_by),
+                     _cap_text(cap, source), cap.measure)
         for cap in sorted(policy.caps, key=lambda c: c.name)
     )
     requirements: list[RequirementExplained] = []
