@@ -221,6 +221,8 @@ class RequirementLine:
     measure: Measure
     when: Cond | None
     source: str | None
+    #: issue 9 (B): ``per year``: one entry per calendar year of the ledger period
+    per: PeriodKind | None = None
     span: Span = span_field()
 
 

@@ -431,6 +431,20 @@ class _Translator:
         return ir.Cap(cap.name, amount, per, self.opt_cond(cap.of, "event"), cap.source,
                       per_event=per_event, per_column=per_column, measure=cap.measure, span=cap.span)
 
+    def requirement_per(self, req: ast.Requirement, line: ast.AtLeast) -> PeriodKind | None:
+        """issue 9 (B): ``per year`` on a requirement line, inside a window or cycle."""
+        if line.per is None:
+            return None
+        if line.per != "year":
+            self.error("E186", f"requirement `{req.name}`: `per {line.per}` is not a requirement grain",
+                       line.span, f"write `per year` (calendar years), or `evaluate per {line.per}` in the header")
+            return None
+        if self.tree.header.window is None:
+            self.error("E188", f"requirement `{req.name}` is per year, but the policy has no window or cycle",
+                       line.span, "add `cycle YYYY-MM-DD .. YYYY-MM-DD`: the calendar years are those of the cycle")
+            return None
+        return PeriodKind.YEAR
+
     def cap_grains(self, cap: ast.Cap) -> tuple[bool, str | None]:
         """issue 9 (B): ``per event`` and ``per COLUMN`` of a cap, and their misuse."""
         per_event, column = False, None
@@ -472,7 +486,11 @@ class _Translator:
                 case ast.MeasureCount(kind, where):
                     measure = ir.MeasureCount(self.kind(kind, line.measure.span), self.opt_cond(where, "event"))
             self.amount(line.amount, line.span, "the requirement")
-            lines.append(ir.RequirementLine(line.amount, measure, when, line.source, span=line.span))
+            per = self.requirement_per(req, line)
+            lines.append(ir.RequirementLine(line.amount, measure, when, line.source, per=per, span=line.span))
+        if len({line.per for line in lines}) > 1:
+            self.error("E187", f"requirement `{req.name}` mixes lines per year with lines for the whole period",
+                       req.span, "write `per year` on every line of the requirement, or on none")
         units = {type(line.measure) for line in lines}
         if len(units) > 1:
             first = lines[0]

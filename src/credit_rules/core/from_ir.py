@@ -100,8 +100,8 @@ def _measure(measure: ir.Measure) -> core.Measure:
 def _requirement(policy: ir.Policy, requirement: ir.Requirement) -> core.Requirement:
     lines = tuple(
         core.Line(index, normalize(line.when), line.amount, _measure(line.measure),
-                  reducible=isinstance(line.measure, ir.MeasureCredits),
-                  source=line.source, span=line.span)
+                  reducible=isinstance(line.measure, ir.MeasureCredits) and line.per is None,
+                  source=line.source, per_year=line.per is not None, span=line.span)
         for index, line in enumerate(requirement.lines)
     )
     waived_when = tuple(

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from fractions import Fraction
 from typing import Literal, TypeAlias
 
 import attrs
@@ -219,6 +220,9 @@ class Line:
     measure: Measure
     reducible: bool
     source: str | None
+    #: issue 9 (B): checked in each calendar year of the ledger period, as its own entry
+    #: ``NAME/YEAR``, the amount pro rata by whole months employed (:func:`year_shares`)
+    per_year: bool = False
     span: Span = span_field()
 
 
@@ -248,6 +252,40 @@ class Reduction:
         if not isinstance(day, dt.date) or not self.start <= day <= self.end:
             return Decimal(1)
         return dict(self.factors)[day.year]
+
+
+def whole_months(start: dt.date, end: dt.date) -> int:
+    """issue 9 (B): the calendar months lying wholly inside ``start .. end`` (inclusive)."""
+    first = start.year * 12 + start.month - 1 + (0 if start.day == 1 else 1)
+    following = end + dt.timedelta(days=1)
+    last = end.year * 12 + end.month - 1 - (0 if following.day == 1 else 1)
+    return max(last - first + 1, 0)
+
+
+def year_shares(period: Period, hired_on: object, retired_on: object) -> list[tuple[int, int]]:
+    """issue 9 (B): for each calendar year the ledger ``period`` touches, the whole months
+    of that year inside the period in which the teacher was employed (on or after
+    ``hired_on``, on or before ``retired_on``; a missing date does not limit)."""
+    out: list[tuple[int, int]] = []
+    for year in range(period.start.year, period.end.year + 1):
+        start = max(period.start, dt.date(year, 1, 1))
+        end = min(period.end, dt.date(year, 12, 31))
+        if isinstance(hired_on, dt.date):
+            start = max(start, hired_on)
+        if isinstance(retired_on, dt.date):
+            end = min(end, retired_on)
+        out.append((year, whole_months(start, end) if start <= end else 0))
+    return out
+
+
+def prorated(amount: Decimal, months: int) -> Decimal:
+    """issue 9 (B): a yearly amount for ``months`` whole months: ``amount x months / 12``,
+    rounded down to 0.01 (or to the amount's own places when it has more); exact."""
+    exponent = amount.normalize().as_tuple().exponent
+    assert isinstance(exponent, int)
+    digits = max(2, -exponent)
+    share = Fraction(amount) * months * 10**digits / 12
+    return Decimal(share.numerator // share.denominator).scaleb(-digits)
 
 
 # ----------------------------------------------------------------------------- grades

@@ -224,7 +224,7 @@ def explain_period(policy: ir.Policy, tp: TeacherPeriod, source: _Source | None 
     requirements: list[RequirementExplained] = []
     decided = {d.requirement.name: d for d in tp.decisions}
     for result in row.requirements:
-        decision = decided[result.name]
+        decision = decided[result.name.partition("/")[0]]  # NAME/YEAR: issue 9 (B)
         line = decision.line
         requirements.append(RequirementExplained(
             result.name, line.source or decision.requirement.source, source.quote(line.span), result.required,

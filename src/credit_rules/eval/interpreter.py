@@ -28,7 +28,7 @@ import attrs
 
 from credit_rules import core, ir
 from credit_rules.core.nodes import Policy as CorePolicy
-from credit_rules.core.nodes import hours_rate
+from credit_rules.core.nodes import hours_rate, prorated, year_shares
 from credit_rules.eval.conditions import AwardView, TeacherFacts, event_holds, teacher_holds
 from credit_rules.records import Event, LedgerRow, RequirementResult, Teacher, TraceEntry
 from credit_rules.schema import QUALIFYING_GRADES as _QUALIFYING
@@ -288,10 +288,18 @@ def decide_requirements(policy: CorePolicy, facts: TeacherFacts) -> tuple[Requir
 
 def _requirements(
     decisions: Sequence[RequirementDecision], awards: Sequence[Award], events: Sequence[Event],
-    facts: TeacherFacts,
+    facts: TeacherFacts, period: Period | None = None,
 ) -> tuple[RequirementResult, ...]:
     results: list[RequirementResult] = []
     for d in decisions:
+        if d.line.per_year and period is not None:  # issue 9 (B): one entry per calendar year
+            for year, months in year_shares(period, facts.teacher.get("hired_on"), facts.teacher.get("retired_on")):
+                required = prorated(d.line.amount, months)
+                actual = measure(d.line.measure, [a for a in awards if a.event.day.year == year],
+                                 [e for e in events if e.day.year == year], facts)
+                results.append(RequirementResult(f"{d.requirement.name}/{year}", required, actual,
+                                                 d.waived or actual >= required, d.waived))
+            continue
         required = d.line.amount * d.factor if d.line.reducible else d.line.amount
         actual = measure(d.line.measure, awards, events, facts)
         results.append(RequirementResult(d.requirement.name, required, actual, d.waived or actual >= required,
@@ -342,7 +350,7 @@ def _evaluate_period(
             by_level[done.view.level] += done.credited
     grade, score_event = _grade(policy, events)
     decisions = decide_requirements(policy, facts)
-    requirements = _requirements(decisions, credited, events, facts)
+    requirements = _requirements(decisions, credited, events, facts, period)
     row = LedgerRow(
         teacher_id=teacher.teacher_id, period_start=period.start, period_end=period.end,
         credits=sum((a.credited for a in credited), ZERO), hours=sum((a.hours for a in credited), ZERO),

@@ -307,6 +307,8 @@ class AtLeast:
     measure: Measure
     when: Cond | None = None
     source: str | None = None
+    #: issue 9 (B): ``per year``: checked in each calendar year of the period
+    per: PeriodUnit | None = None
     span: Span = span_field()
 
 

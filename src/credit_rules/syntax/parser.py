@@ -518,6 +518,10 @@ class _Builder(Transformer[Token, Any]):
         when, source = self._when_source(c[2:])
         return ast.AtLeast(Decimal(str(c[0])), c[1], when, source, span=self._span(meta))
 
+    def at_least_per(self, meta: Meta, c: list[Any]) -> ast.AtLeast:
+        when, source = self._when_source(c[3:])
+        return ast.AtLeast(Decimal(str(c[0])), c[1], when, source, per=c[2], span=self._span(meta))
+
     def require_qualified(self, meta: Meta, c: list[Any]) -> ast.RequireQualified:
         when, source = self._when_source(c[1:])
         return ast.RequireQualified(_string(c[0]), when, source, span=self._span(meta))

@@ -404,6 +404,8 @@ class _Printer:
                 tokens.append(self.unit("credits" if isinstance(m, ast.MeasureCredits) else "hours", line.amount))
                 if m.of is not None:
                     tokens += [self.kw("of"), *self.cond(m.of)]
+            if line.per is not None:  # issue 9 (B)
+                tokens += [(_KW_OPENS, "每"), self.kw(line.per)] if self.zh else self.kws("per", line.per)
         if line.when is not None:
             tokens += [self.kw("when"), *self.cond(line.when)]
         return tokens
