@@ -184,3 +184,61 @@ def test_credited_hours_of_the_shipped_policies(path: Path) -> None:
     if path.stem == "five_year_cycle":  # municipal full at 7: m2 cut to 0 keeps none of its 20 h
         row = next(r for r in bulk if r.teacher_id == "t1" and r.credits)
         assert (row.hours, row.credited_hours) == (Decimal(110), Decimal(90))
+
+
+YEARLY = """policy y
+  cycle 2021-01-01 .. 2025-12-31
+  10 hours = 1 credit
+rule hours: on training count hours
+require yearly:
+  at least 50 hours per year when title = senior
+  at least 30 hours per year
+require refl: at least 2 reflections per year
+"""
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_requirement_per_year_has_one_entry_per_calendar_year(engine: str) -> None:
+    """`per year`: entries yearly/2021 .. yearly/2025, each measured in its own year;
+    hired 2022-03-15: 9 whole months of 2022 (50 x 9/12 = 37.5); retired 2024-06-30: 6."""
+    from credit_rules.testing.builders import make_teacher
+
+    policy = compile_source(YEARLY)
+    events = [
+        {"event_id": "a", "teacher_id": "t1", "at": "2022-03-01", "kind": "training", "hours": "40"},
+        {"event_id": "b", "teacher_id": "t1", "at": "2022-11-02", "kind": "training", "hours": "20"},
+        {"event_id": "c", "teacher_id": "t1", "at": "2023-03-03", "kind": "reflection"},
+        {"event_id": "d", "teacher_id": "t2", "at": "2024-03-03", "kind": "training", "hours": "15"},
+    ]
+    roster = {"t1": make_teacher("t1", title="senior", hired_on="2022-03-15"),
+              "t2": make_teacher("t2", retired_on="2024-06-30")}
+    rows = evaluate(policy, events, roster, as_of=dt.date(2025, 1, 1), engine=engine).rows  # type: ignore[arg-type]
+    got = {r.teacher_id: {q.name: (q.required, q.actual, q.met) for q in r.requirements} for r in rows}
+    assert [n for n in got["t1"] if n.startswith("yearly/")] == [f"yearly/{y}" for y in range(2021, 2026)]
+    assert got["t1"]["yearly/2021"] == (0, 0, True)  # not yet employed: nothing asked
+    assert got["t1"]["yearly/2022"] == (Decimal("37.5"), 60, True)
+    assert got["t1"]["yearly/2023"] == (50, 0, False)
+    assert got["t1"]["refl/2022"] == (Decimal("1.5"), 0, False)
+    assert got["t1"]["refl/2023"] == (2, 1, False)
+    assert got["t2"]["yearly/2024"] == (15, 15, True)
+    assert got["t2"]["yearly/2025"] == (0, 0, True)
+    assert not any(r.met for r in rows)
+
+
+def test_requirement_per_year_round_trips_in_both_languages() -> None:
+    """`at least 50 hours per year` prints as 至少50学时 每年 and parses back."""
+    tree = parse(YEARLY)
+    for lang in ("en", "zh"):
+        assert parse(print_policy(tree, lang=lang)) == tree  # type: ignore[arg-type]
+    assert "至少50学时 每年" in print_policy(tree, lang="zh")
+
+
+def test_prorating_is_exact_and_rounds_down() -> None:
+    """Whole months only; the share is rounded down to 0.01 (or the amount's own places)."""
+    from credit_rules.core.nodes import prorated, whole_months
+
+    assert whole_months(dt.date(2023, 3, 15), dt.date(2023, 12, 30)) == 8
+    assert whole_months(dt.date(2023, 1, 1), dt.date(2023, 12, 31)) == 12
+    assert prorated(Decimal(50), 5) == Decimal("20.83")
+    assert prorated(Decimal("0.125"), 1) == Decimal("0.010")
+    assert prorated(Decimal("7.2"), 12) == Decimal("7.2")

@@ -652,6 +652,13 @@ class _Builder(Transformer[Token, Any]):
     def expect_rule_events(self, meta: Meta, c: list[Any]) -> ast.ExpectRuleEvents:
         return ast.ExpectRuleEvents(str(c[0]), c[1], span=self._span(meta))
 
+    def req_plain(self, meta: Meta, c: list[Token]) -> str:
+        return str(c[0])
+
+    def req_year(self, meta: Meta, c: list[Token]) -> str:
+        """issue 9 (B): ``yearly/2023``, the ledger name of one year of a requirement per year."""
+        return f"{c[0]}/{c[1]}"
+
     def expect_met(self, meta: Meta, c: list[Token]) -> ast.ExpectRequirement:
         return ast.ExpectRequirement(str(c[0]), "met", span=self._span(meta))
 

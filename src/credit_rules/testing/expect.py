@@ -114,7 +114,7 @@ def check_names(put: PolicyUnderTest, test: ast.Test) -> None:
             continue
         for check in clause.checks:
             if isinstance(check, ast.ExpectRequirement | ast.ExpectRequired | ast.ExpectActual):
-                if check.requirement not in requirements:
+                if check.requirement.partition("/")[0] not in requirements:  # NAME/YEAR: issue 9 (B)
                     hint = did_you_mean(check.requirement, requirements) or f"one of: {', '.join(requirements)}"
                     raise SetupError(f"line {check.span.line}: unknown requirement `{check.requirement}`; {hint}")
             elif isinstance(check, ast.ExpectRule | ast.ExpectRuleEvents):

@@ -111,6 +111,12 @@ def _policy_texts(draw: Any) -> str:
                                       " per room per day", " per category per year", " per course")))
         of = draw(st.sampled_from(("", " of level municipal", " of format lecture")))
         items.append(f"cap g{i}: at most {amount} {unit}{grain}{of}")
+    if mode in ("window", "cycle", "semester-window") and draw(st.booleans()):
+        measure = draw(st.sampled_from(("7.5 credits", "50 hours", "1 credits of level municipal",
+                                        "2 reflections")))
+        when = draw(st.sampled_from(("", " when title = senior")))
+        items.append(f"require yearly:\n  at least {measure} per year{when}"
+                     + ("\n  at least 3 credits per year" if when else ""))
     n_req = draw(st.integers(0, 3))
     req_names = []
     for i in range(n_req):
