@@ -78,18 +78,19 @@ def _credited(plan: BulkPlan, awards: pl.DataFrame, tp: pl.DataFrame,
     flags: list[np.ndarray[Any, np.dtype[np.bool_]]] = []  # inside cap j, and cap j binds
     groups: list[np.ndarray[Any, np.dtype[np.int64]]] = []
     raw_hours = awards["hours_k"].to_numpy()
+    core_caps = plan.core.caps  # the grains and measure (issue 9 B), in the same order
     for j, cap in enumerate(policy.caps):
         inside = awards[f"__c{j}"].fill_null(False).to_numpy() & not_void
-        if cap.per_column is not None:  # an event without a value is not under the cap
+        if core_caps[j].per_column is not None:  # an event without a value is not under the cap
             inside &= awards[f"__cv{j}"].is_not_null().to_numpy()
         period = awards[f"__ck{j}"] if cap.per is not None else None
-        if cap.per_event or cap.per_column is not None:  # issue 9 (B)
-            flag, code = _over_register(inside, _register_codes(awards, j, cap, tp_key, period),
-                                        raw_hours if cap.measure == "hours" else raw_credits,
+        if core_caps[j].per_event or core_caps[j].per_column is not None:  # issue 9 (B)
+            flag, code = _over_register(inside, _register_codes(awards, j, core_caps[j], tp_key, period),
+                                        raw_hours if core_caps[j].measure == "hours" else raw_credits,
                                         plan.fixed(cap.amount))
         else:
             flag, code = _over_cap(inside, tp_key, tp.height,
-                                   raw_hours if cap.measure == "hours" else raw_credits,
+                                   raw_hours if core_caps[j].measure == "hours" else raw_credits,
                                    period, plan.fixed(cap.amount))
         flags.append(flag)
         groups.append(code)
@@ -97,7 +98,7 @@ def _credited(plan: BulkPlan, awards: pl.DataFrame, tp: pl.DataFrame,
     hours_bound = np.zeros(awards.height, dtype=np.bool_)
     for j, flag in enumerate(flags):
         count += flag
-        if policy.caps[j].measure == "hours":
+        if core_caps[j].measure == "hours":
             hours_bound |= flag
     credited = np.where(not_void, raw_credits, 0).astype(np.int64)
     if count.any():
@@ -133,7 +134,7 @@ def _credited(plan: BulkPlan, awards: pl.DataFrame, tp: pl.DataFrame,
                     tp_key[linked_ids], [flag[linked_ids] for flag in flags],
                     [g[linked_ids] for g in groups],
                     [plan.fixed(cap.amount) for cap in policy.caps],
-                    [cap.measure == "hours" for cap in policy.caps])
+                    [cap.measure == "hours" for cap in core_caps])
                 return awards.with_columns(pl.Series("credited", credited, dtype=pl.Int64),
                                            pl.Series("__admitted", admitted, dtype=pl.Int64))
             credited[linked_ids] = _ordered_pass(

@@ -148,7 +148,7 @@ class _YearlyMeasures:
         n_tp = state.tp.height
         out = np.zeros(max(n_tp, 1) * n_years, dtype=np.int64)
         ev = state.ev
-        year_of_row = np.zeros(int(ev[ROW].max()) + 1 if ev.height else 1, dtype=np.int64)
+        year_of_row = np.zeros(int(ev[ROW].to_numpy().max()) + 1 if ev.height else 1, dtype=np.int64)
         year_of_row[ev[ROW].to_numpy()] = ev["day"].dt.year().to_numpy()
         if isinstance(measure, core.CreditedOf | core.HoursOf):
             awards = state.awards
