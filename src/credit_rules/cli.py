@@ -311,7 +311,7 @@ def _render_explanation(e: Any) -> None:
     for c in cut_caps:
         unit = " hours" if c.unit == "hours" else ""
         out.print(f"cap [bold]{q(c.cap)}[/bold] (at most {canonical(c.amount)}{unit}) cut {q(', '.join(c.cut))}"
-                  f"  [dim]{q(c.text)}  {q(c.source or '')}[/dim]")
+                  f"  [dim]{q(c.source or '')}  ({q(c.text)})[/dim]")
     for name, source, event_id in e.penalties:
         out.print(f"penalty [bold]{q(name)}[/bold] triggered by {q(event_id)}  [dim]{q(source or '')}[/dim]")
     if e.leave_events:
