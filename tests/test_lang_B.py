@@ -242,3 +242,25 @@ def test_prorating_is_exact_and_rounds_down() -> None:
     assert prorated(Decimal(50), 5) == Decimal("20.83")
     assert prorated(Decimal("0.125"), 1) == Decimal("0.010")
     assert prorated(Decimal("7.2"), 12) == Decimal("7.2")
+
+
+def test_explain_cites_the_caps_grains_admitted_hours_and_each_year() -> None:
+    """`explain` shows what a cap limits and per what, the hours an hours cap admitted, and
+    one requirement entry per year citing its line's clause."""
+    from credit_rules.eval.explain import explain
+
+    example = Path(__file__).resolve().parents[1] / "examples" / "years_and_caps.policy"
+    policy = load_policy(example)
+    events = [make_event(f"e{i}", "t1", f"2022-03-0{i}", "training", hours="40", format="online")
+              for i in (1, 2)]
+    (period,) = explain(policy, events, {}, "t1", as_of=dt.date(2025, 12, 31),
+                        policy_text=example.read_text(encoding="utf-8"))
+    out = period.to_json()
+    caps = {c["cap"]: c for c in out["caps"]}
+    assert caps["online_hours"]["text"] == "at most 50 hours per year of format online"
+    assert caps["online_hours"]["cut"] == ["e2"] and caps["one_event"]["cut"] == ["e1", "e2"]
+    awards = {a["event"]: a for r in out["rules"] for a in r["awards"]}
+    assert awards["e2"]["credited_hours"] == "10" and "credited_hours" not in awards["e1"]
+    years = [r for r in out["requirements"] if r["name"].startswith("yearly/")]
+    assert [r["name"] for r in years] == [f"yearly/{y}" for y in range(2021, 2026)]
+    assert all(r["source"] == "第六条 每年参加培训不少于30学时" for r in years)
