@@ -19,6 +19,11 @@ decided. What the lowering decides, and so what no engine decides again:
   year of ``hired_on``;
 - **periods**: the ledger periods of a windowed policy, listed; the period grain of the
   rest; the grade table; which grades qualify.
+- **caps at every grain** (issue 9 B): each cap's register key (period, event, column
+  value: :meth:`Cap.key`) and measure (credits or study hours), and how an hours cut
+  reaches an award's credits (:func:`hours_rate`);
+- **requirements per year** (issue 9 B): which lines are checked per calendar year, and
+  their share of a partly employed year (:func:`year_shares`, :func:`prorated`).
 """
 
 from __future__ import annotations
