@@ -247,7 +247,7 @@ def test_prorating_is_exact_and_rounds_down() -> None:
 def test_explain_cites_the_caps_grains_admitted_hours_and_each_year() -> None:
     """`explain` shows what a cap limits and per what, the hours an hours cap admitted, and
     one requirement entry per year citing its line's clause."""
-    from credit_rules.eval.explain import explain
+    from credit_rules.eval.explain import cap_text, explain
 
     example = Path(__file__).resolve().parents[1] / "examples" / "years_and_caps.policy"
     policy = load_policy(example)
@@ -257,7 +257,11 @@ def test_explain_cites_the_caps_grains_admitted_hours_and_each_year() -> None:
                         policy_text=example.read_text(encoding="utf-8"))
     out = period.to_json()
     caps = {c["cap"]: c for c in out["caps"]}
-    assert caps["online_hours"]["text"] == "at most 50 hours per year of format online"
+    assert (caps["online_hours"]["unit"], caps["online_hours"]["grains"], caps["online_hours"]["of"]) == \
+        ("hours", ["year"], "format online")
+    online = next(c for c in period.caps if c.cap == "online_hours")
+    assert cap_text(online) == "at most 50 hours per year of format online"
+    assert cap_text(online, "zh") == "至多50学时 每年 限 format online"
     assert caps["online_hours"]["cut"] == ["e2"] and caps["one_event"]["cut"] == ["e1", "e2"]
     awards = {a["event"]: a for r in out["rules"] for a in r["awards"]}
     assert awards["e2"]["credited_hours"] == "10" and "credited_hours" not in awards["e1"]
