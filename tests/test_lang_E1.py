@@ -252,6 +252,8 @@ test "typo": event a teacher_id = t1 kind = training at = 2024-10-01 hours = 5
     ("require a: at least 1 credit  require c: either requirement a or requirement a when role dean  "
      "at least 2 credits", "E140"),
     ("require a: at least 1 credit in any one of level (school)", "W264"),
+    ("require a: at least 1 credit per year  require b: at least 1 credit  "
+     "require c: either requirement a or requirement b", "E265"),
 ])
 def test_misuse_is_a_diagnostic_with_a_code(line: str, code: str) -> None:
     _, diagnostics = check_source(HEAD + line + "\n", "t.policy")

@@ -83,6 +83,8 @@ def check_impossible_requirements(policy: ir.Policy, tree: ast.Policy) -> list[D
             for cap in policy.caps:
                 if not _same_filter(cap.of, line.measure.of):
                     continue
+                if cap.measure != "credits" or cap.per_event or cap.per_column is not None:
+                    continue  # issue 9 (B): no fixed ceiling on the period's credits
                 ceiling = cap.amount
                 if cap.per is not None:
                     if policy.window is None:
@@ -305,6 +307,22 @@ def check_choices(policy: ir.Policy, tree: ast.Policy) -> list[Diagnostic]:
     """`in any one of` with a single group is a plain filter; a choice whose requirements
     never apply to the same teacher is decided by who the teacher is, not by a choice."""
     out: list[Diagnostic] = []
+    yearly = {r.name for r in policy.requirements if any(line.per is not None for line in r.lines)}
+    for requirement in policy.requirements:
+        for line in requirement.lines:
+            if isinstance(line.measure, ir.MeasureChoice) and yearly.intersection(line.measure.names):
+                out.append(Diagnostic(
+                    "E265", f"requirement `{requirement.name}` chooses a requirement checked per year "
+                    f"(`{sorted(yearly.intersection(line.measure.names))[0]}`)", line.span,
+                    "a choice names requirements with one entry each; drop `per year` there or name another"))
+    readers = [*([policy.excellent.when] if policy.excellent else []), *(i.cond for i in policy.invariants),
+               *(o.cond for o in policy.outcomes)]
+    for cond in readers:
+        for node in ir.nodes(cond, ir.RequirementMet):
+            if node.requirement in yearly:
+                out.append(Diagnostic(
+                    "E265", f"`requirement {node.requirement} met` names a requirement checked per year",
+                    node.span, "it has one entry per year; name a requirement with one entry"))
     for requirement in policy.requirements:
         for line in requirement.lines:
             if isinstance(line.measure, ir.MeasureBest) and len(line.measure.values) == 1:
