@@ -279,8 +279,19 @@ def _figures(data: dict[str, Any]) -> dict[str, Any]:
             "excellent_eligible", "met", "unused_events", "requirement_events", "grade_event")
     # text fields (reasons, dates in words) are in the explanation's language; figures are not
     out = {k: data[k] for k in keep}
-    out["rules"] = [{k: r[k] for k in ("rule", "credited", "hours", "awards")} for r in data["rules"]]
+    award_keys = ("event", "day", "kind", "hours", "awarded", "credited", "cut_by")
+    out["rules"] = [{"rule": r["rule"], "credited": r["credited"], "hours": r["hours"],
+                     "awards": [{k: a[k] for k in award_keys} for a in r["awards"]]} for r in data["rules"]]
     out["caps"] = [{k: c[k] for k in ("cap", "amount", "cut")} for c in data["caps"]]
     out["requirements"] = [{k: r[k] for k in ("name", "required", "actual", "met", "waived", "shortfall", "unit")}
                            for r in data["requirements"]]
     return out
+
+
+def test_the_layer_a_rule_comes_from_is_said_in_chinese(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from credit_rules import cli
+
+    monkeypatch.setattr(cli.out, "width", 240)
+    text = explain(EXAMPLES / "layers" / "county_x.policy", write_events(tmp_path, EVENTS), "t1", "--lang", "zh")
+    assert "来自 county_x (" in text
+    assert "来自 city_y (" in text and "from city_y" not in text
