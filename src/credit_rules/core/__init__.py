@@ -36,3 +36,8 @@ __all__ = [
     "Landing", "Leave", "Line", "Measure", "Penalty", "PerHour", "Periods", "Policy",
     "QualifiedIn", "Reduction", "Requirement", "Select", "Stated", "lower", "normalize",
 ]
+
+# issue 9 (C): the input contract (declared columns and vocabularies)
+from credit_rules.core.nodes import Column, ColumnType, Inputs
+
+__all__ += ["Column", "ColumnType", "Inputs"]

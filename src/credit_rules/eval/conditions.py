@@ -92,8 +92,8 @@ def teacher_holds(cond: ir.Cond | None, ctx: TeacherFacts) -> bool:
         case ir.Ranked(rank):
             return bool(ctx.ranked) if rank is None else rank in ctx.ranked
         case ir.Linear(terms, scope, constant, op, dates):
-            values = [_teacher_value(ctx, name, scope) for name, _ in terms]
-            return linear_holds(values, terms, constant, op, dates)
+            operands = [_teacher_value(ctx, name, scope) for name, _ in terms]
+            return linear_holds(operands, terms, constant, op, dates)
         case ir.Has(field, scope, value):
             return has(_teacher_value(ctx, field, scope), value)
     raise AssertionError(f"not a teacher condition: {cond!r}")  # pragma: no cover
