@@ -180,6 +180,13 @@ def _string(token: Token) -> str:
     return body.replace('\\"', '"').replace("\\\\", "\\")
 
 
+#: issue 9 (C): the vocabulary words, singular or plural, as their plural.
+_VOCABULARY_PLURALS = {
+    word: plural for plural in ("roles", "titles", "kinds", "categories", "levels", "formats")
+    for word in (plural, plural[:-3] + "y" if plural == "categories" else plural[:-1])
+}
+
+
 @v_args(meta=True)
 class _Builder(Transformer[Token, Any]):
     """Builds AST nodes bottom-up; order-free clauses are gathered into their item."""
@@ -673,7 +680,8 @@ class _Builder(Transformer[Token, Any]):
         return ast.Columns(decls, source, span=self._span(meta))
 
     def vocab_named(self, meta: Meta, c: list[Token]) -> str:
-        return str(c[0])
+        """``roles``/``role`` … as the plural every spelling prints back as; another word as written."""
+        return _VOCABULARY_PLURALS.get(str(c[0]), str(c[0]))
 
     def vocab_roles(self, meta: Meta, c: list[Any]) -> str:
         return "roles"

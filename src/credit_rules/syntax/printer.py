@@ -87,6 +87,16 @@ KEYWORDS: dict[str, tuple[str, str]] = {
     "without category": ("without category", "不计类别"),
 }
 _PUNCTUATION = {":": "：", ",": "，", "(": "（", ")": "）"}
+# issue 9 (C): typed columns and vocabularies
+KEYWORDS.update({
+    "columns": ("columns", "字段"), "of teacher": ("of teacher", "教师属性"),
+    "type number": ("number", "整数"), "type decimal": ("decimal", "小数"), "type date": ("date", "日期"),
+    "type text": ("text", "文本"), "type list": ("list of text", "文本列表"), "has": ("has", "包含"),
+    "vocabulary": ("vocabulary", "词表"), "vocabulary roles": ("roles", "角色"),
+    "vocabulary titles": ("titles", "职称"), "vocabulary kinds": ("kinds", "事件类型"),
+    "vocabulary categories": ("categories", "类别"), "vocabulary levels": ("levels", "级别"),
+    "vocabulary formats": ("formats", "形式"),
+})
 
 
 def print_policy(tree: ast.Policy, *, lang: Lang = "en", comments: Sequence[ast.Comment] | None = None) -> str:
@@ -255,6 +265,8 @@ class _Printer:
             return [self.kw("any" if cond.exists else "no"), self.name(cond.kind)]
         if isinstance(cond, ast.Ranked):
             return [self.kw("ranked"), *([self.name(cond.rank)] if cond.rank else [])]
+        if isinstance(cond, ast.ArithCompare | ast.Has):
+            return self.typed_atom(cond)
         raise TypeError(f"not a condition: {cond!r}")  # pragma: no cover
 
     def field(self, field: str) -> Token:
@@ -534,6 +546,43 @@ class _Printer:
                 out.append(self.punct(","))
             out.append(self.ident(event))
         return [*out, self.punct(")")]
+
+    # ---- issue 9 (C): typed columns and vocabularies
+    def arith(self, side: str | ast.Arith | ast.Value) -> list[Token]:
+        if isinstance(side, str):
+            return [self.field(side)]
+        if not isinstance(side, ast.Arith):
+            return [self.value(side)]
+        out: list[Token] = []
+        for i, operand in enumerate(side.operands):
+            if i:
+                out.append((_WORD, side.ops[i - 1]))
+            out.append(self.name(operand) if isinstance(operand, str) else (_WORD, _decimal(operand)))
+        return out
+
+    def typed_atom(self, cond: ast.ArithCompare | ast.Has) -> list[Token]:
+        if isinstance(cond, ast.Has):
+            return [self.field(cond.field), self.kw("has"), self.value(cond.value)]
+        return [*self.arith(cond.left), (_WORD, cond.op), *self.arith(cond.right)]
+
+    def item_Columns(self, c: ast.Columns) -> list[_Line]:
+        tokens: list[Token] = [self.kw("columns"), self.punct(":")]
+        for i, decl in enumerate(c.columns):
+            if i:
+                tokens.append(self.list_sep())
+            tokens += [self.name(decl.name), self.kw(f"type {decl.type}")]
+            if decl.teacher:
+                tokens.append(self.kw("of teacher"))
+        return [_Line(0, tokens, _known(c.span)), *self.source_line(1, c.source, c.span)]
+
+    def item_Vocabulary(self, v: ast.Vocabulary) -> list[_Line]:
+        field = self.kw(f"vocabulary {v.field}") if f"vocabulary {v.field}" in KEYWORDS else self.name(v.field)
+        tokens: list[Token] = [self.kw("vocabulary"), field, self.punct(":")]
+        for i, value in enumerate(v.values):
+            if i:
+                tokens.append(self.list_sep())
+            tokens.append(self.name(value))
+        return [_Line(0, tokens, _known(v.span)), *self.source_line(1, v.source, v.span)]
 
     def item_Invariant(self, i: ast.Invariant) -> list[_Line]:
         head, cond = self.head("invariant", i.name), self.cond(i.cond)
