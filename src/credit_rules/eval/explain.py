@@ -15,7 +15,7 @@ from typing import Any
 import attrs
 
 from credit_rules import core, ir
-from credit_rules.eval.conditions import teacher_holds
+from credit_rules.eval.conditions import event_holds, teacher_holds
 from credit_rules.eval.interpreter import (
     QUALIFYING_GRADES,
     TeacherPeriod,
@@ -158,7 +158,8 @@ def explain(
     return [explain_period(policy, tp, source) for tp in results]
 
 
-def _why_nothing(award: core.Award, tp: TeacherPeriod, source: _Source) -> str:
+def _why_nothing(award: core.Award, tp: TeacherPeriod, source: _Source,
+                 policy: ir.Policy | None = None) -> str:
     if not teacher_holds(award.when, teacher_facts(tp.teacher, tp.events)):
         assert award.when is not None
         return f"does not apply to this teacher: when {source.quote(award.when.span)}"
@@ -175,7 +176,31 @@ def _why_nothing(award: core.Award, tp: TeacherPeriod, source: _Source) -> str:
         return f"no {award.select.kind} events in the period"
     if any(p.void_credits for p, _ in tp.penalties):
         return "voided by a penalty"
-    return "no event matched its filter" if award.select.where is not None else "its events earned nothing"
+    if award.select.where is not None:
+        return _typed_miss(award, tp, source, policy) or "no event matched its filter"
+    return "its events earned nothing"
+
+
+def _typed_miss(award: core.Award, tp: TeacherPeriod, source: _Source,
+                policy: ir.Policy | None) -> str | None:
+    """issue 9 (C): the first event of the rule's kind that a typed comparison (arithmetic
+    on columns, `has`) turned away, with the clause, the values it compared and the
+    `source` of the `columns` block that declared them."""
+    atoms = [n for n in ir.walk(award.select.where) if isinstance(n, ir.Linear | ir.Has)]
+    for event in tp.events:
+        if event.kind != award.select.kind or award.select.program not in (None, event.program):
+            continue
+        for atom in atoms:
+            if event_holds(atom, event):
+                continue
+            names = list(dict.fromkeys(
+                [name for name, _ in atom.terms] if isinstance(atom, ir.Linear) else [atom.field]))
+            values = ", ".join(f"{n} = {event.get(n) if event.get(n) is not None else 'missing'}"
+                               for n in names)
+            declared = [c for c in (policy.columns if policy else ()) if c.name in names and c.source]
+            cited = f"; columns: {declared[0].source}" if declared else ""
+            return f"event {event.event_id}: `{source.quote(atom.span)}` does not hold ({values}){cited}"
+    return None
 
 
 def explain_period(policy: ir.Policy, tp: TeacherPeriod, source: _Source | None = None) -> Explanation:
@@ -188,7 +213,7 @@ def explain_period(policy: ir.Policy, tp: TeacherPeriod, source: _Source | None 
         awards = [a for a in tp.awards if a.rule.name == rule.name]
         credited = sum((a.credited for a in awards), Decimal(0))
         hours = sum((a.hours for a in awards), Decimal(0))
-        why = None if (credited or hours) else _why_nothing(rule, tp, source)
+        why = None if (credited or hours) else _why_nothing(rule, tp, source, policy)
         rules.append(RuleExplained(
             rule.name, rule.source, source.quote(clauses[rule.name]), credited, hours,
             tuple(AwardExplained(a.event.event_id, a.event.day, a.event.kind, a.hours, a.credits, a.credited,
