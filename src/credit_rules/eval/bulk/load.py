@@ -37,10 +37,11 @@ def roster_with(roster: pl.DataFrame | None, columns: tuple[str, ...]) -> pl.Dat
     base = roster_or_empty(roster)
     if not columns:
         return base
-    extra = [pl.col(c).cast(pl.String) if roster is not None and c in roster.columns
-             else pl.lit(None, pl.String).alias(c) for c in columns]
+    present = roster.columns if roster is not None else []
+    extra = [pl.col(c).cast(pl.String) if c in present else pl.lit(None, pl.String).alias(c)
+             for c in columns]
     source = roster if roster is not None else base
-    return base.hstack(source.select(extra)) if roster is not None else base.with_columns(extra)
+    return base.hstack(source.with_columns(extra).select(columns))
 
 
 def roster_or_empty(roster: pl.DataFrame | None) -> pl.DataFrame:

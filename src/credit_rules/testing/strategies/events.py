@@ -63,6 +63,11 @@ def teachers(teacher_id: str) -> st.SearchStrategy[Teacher]:
         retired_on=opt_day,
         school=st.sampled_from((None, "s1", "s2")),
         workshop=st.sampled_from((None, "chinese", "math", "general", "pe", "arts")),
+        # issue 9 (C): roster columns a generated policy may declare (text and date)
+        attributes=st.fixed_dictionaries({}, optional={
+            "district": st.sampled_from(("east", "west", "north", "7.5")),
+            "joined_on": st.sampled_from(("2019-09-01", "2022-03-01", "2022-3-1", "x")),
+        }),
     )
 
 
