@@ -555,9 +555,14 @@ class _Printer:
             return [self.value(side)]
         out: list[Token] = []
         for i, operand in enumerate(side.operands):
+            text = operand if isinstance(operand, str) else _decimal(operand)
+            if i and side.ops[i - 1] == "/" and not isinstance(operand, str) \
+                    and not isinstance(side.operands[i - 1], str):
+                out[-1] = (_WORD, f"{out[-1][1]}/{text}")  # a fraction reads as one: 4/5
+                continue
             if i:
                 out.append((_WORD, side.ops[i - 1]))
-            out.append(self.name(operand) if isinstance(operand, str) else (_WORD, _decimal(operand)))
+            out.append((_WORD, text))
         return out
 
     def typed_atom(self, cond: ast.ArithCompare | ast.Has) -> list[Token]:
@@ -566,14 +571,19 @@ class _Printer:
         return [*self.arith(cond.left), (_WORD, cond.op), *self.arith(cond.right)]
 
     def item_Columns(self, c: ast.Columns) -> list[_Line]:
-        tokens: list[Token] = [self.kw("columns"), self.punct(":")]
+        lines = [_Line(0, [self.kw("columns"), self.punct(":")], _known(c.span))]
         for i, decl in enumerate(c.columns):
-            if i:
-                tokens.append(self.list_sep())
-            tokens += [self.name(decl.name), self.kw(f"type {decl.type}")]
+            tokens = [self.name(decl.name), self.kw(f"type {decl.type}")]
             if decl.teacher:
                 tokens.append(self.kw("of teacher"))
-        return [_Line(0, tokens, _known(c.span)), *self.source_line(1, c.source, c.span)]
+            if i + 1 < len(c.columns):
+                tokens.append(self.list_sep())
+            last = lines[-1]
+            if i and _width(_join([*last.tokens, *tokens], self.lang)) + 2 * last.indent > WIDTH:
+                lines.append(_Line(1, tokens, None))  # a long list continues on the next line
+            else:
+                last.tokens.extend(tokens)
+        return [*lines, *self.source_line(1, c.source, c.span)]
 
     def item_Vocabulary(self, v: ast.Vocabulary) -> list[_Line]:
         field = self.kw(f"vocabulary {v.field}") if f"vocabulary {v.field}" in KEYWORDS else self.name(v.field)
