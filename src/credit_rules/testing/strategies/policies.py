@@ -84,7 +84,8 @@ def _policy_texts(draw: Any) -> str:
     if rate:
         header.append(f"  {rate}")
     items: list[str] = []
-    event_conds, teacher_conds = _EVENT_CONDS, _TEACHER_CONDS
+    event_conds: tuple[str, ...] = _EVENT_CONDS
+    teacher_conds: tuple[str, ...] = _TEACHER_CONDS
     room = draw(st.sampled_from((None, "decimal", "number", "text", "list")))
     if room is not None:  # issue 9 (C): a `columns` block, and conditions on the columns
         items.append(f"columns: room {'list of text' if room == 'list' else room}, "
