@@ -335,6 +335,11 @@ class _Translator:
                     self.error("E177", f"`{field}` is a list of text", node.span,
                                f"ask whether it holds a value with `{field} has VALUE`")
                     return ir.And((), span=node.span)
+                if (scope, field) in self.declared and ftype in (FieldType.DECIMAL, FieldType.DATE):
+                    # a typed column: `x in (a, b)` is `x = a or x = b`, each exact (issue 9 C)
+                    each = tuple(self.cond(ast.Compare(field, "=", v, span=node.span), context) for v in values)
+                    either = ir.Or(each, span=node.span)
+                    return ir.Not(either, span=node.span) if negated else either
                 scalars = [self.scalar(v, field, ftype) for v in values]
                 return ir.Member(field, scope, frozenset(s for s in scalars if s is not None), negated,
                                  span=node.span)
