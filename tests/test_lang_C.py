@@ -216,3 +216,23 @@ def test_explain_names_the_event_and_the_values_a_comparison_turned_away() -> No
     rule = next(r for r in explained.rules if r.rule == "attended")
     assert rule.why_nothing == ("event w2: `attended_hours >= 4/5 * planned_hours` does not hold "
                                 "(attended_hours = 15.5, planned_hours = 20)")
+
+
+def test_recompute_validates_each_policy_against_its_own_contract(tmp_path: Path) -> None:
+    """Policies with different contracts get their own validation; the shipped one is unaffected."""
+    import polars as pl
+
+    from credit_rules.recompute import recompute
+
+    rows = [
+        event("a", hours="10", attended_hours="8", planned_hours="10", exam_score="60", level="county"),
+        event("b", hours="10", attended_hours="x", planned_hours="10", exam_score="60"),
+    ]
+    events_file = tmp_path / "events.csv"
+    pl.DataFrame(rows).write_csv(events_file)
+    shipped = Path(__file__).resolve().parents[1] / "policies" / "annual_training.policy"
+    typed, plain = recompute([policy(), shipped], events_file)
+    assert (typed.events.rejected, plain.events.rejected) == (1, 1)  # b's column; a's level county
+    assert typed.rejects is not None and typed.rejects["reason"].to_list() == [
+        'attended_hours: not a decimal number: "x"']
+    assert typed.ledger is not None and typed.ledger["credits"].to_list() == [Decimal(1)]
