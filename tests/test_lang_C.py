@@ -236,3 +236,30 @@ def test_recompute_validates_each_policy_against_its_own_contract(tmp_path: Path
     assert typed.rejects is not None and typed.rejects["reason"].to_list() == [
         'attended_hours: not a decimal number: "x"']
     assert typed.ledger is not None and typed.ledger["credits"].to_list() == [Decimal(1)]
+
+
+def test_roster_columns_in_when_rank_and_excellent() -> None:
+    """Declared roster columns (number, text, list) in `when`, `among` and `excellent`."""
+    p = policy("""policy outcome_typed
+  window 2024-01-01 .. 2024-12-31
+  10 hours = 1 credit
+columns: seniority number of teacher, district text of teacher, badges list of text of teacher
+rule hours:
+  on training
+  count hours
+  when seniority * 2 >= 10 or badges has star
+rank best:
+  by score in program "p"
+  among district = "east" and seniority >= 3
+  top 1
+excellent when ranked best and seniority >= 4
+""")
+    rows = [event(f"e{t}", t, hours=h) for t, h in (("t1", "30"), ("t2", "30"), ("t3", "10"))]
+    rows += [event(f"s{t}", t, kind="assessment", program="p", score=s, at="2024-05-01")
+             for t, s in (("t1", "90"), ("t2", "95"), ("t3", "99"))]
+    roster = [{"teacher_id": "t1", "seniority": "5", "district": "east"},
+              {"teacher_id": "t2", "seniority": "2", "district": "east", "badges": "star;x"},
+              {"teacher_id": "t3", "seniority": "7", "district": "west"}]
+    assert both(p, rows, roster) == {"t1": Decimal(3), "t2": Decimal(3), "t3": Decimal(1)}
+    ledger = api.evaluate(p, rows, roster, engine="bulk")
+    assert {r.teacher_id: r.excellent_eligible for r in ledger.rows} == {"t1": True, "t2": False, "t3": False}
