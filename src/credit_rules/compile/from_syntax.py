@@ -683,8 +683,11 @@ class _Translator:
                     return None
                 scope, ftype = resolved
                 if scope is ir.Scope.FACT or ftype not in (FieldType.DECIMAL, FieldType.DATE):
+                    undeclared = scope is not ir.Scope.FACT and (scope, name) not in self.declared \
+                        and name not in (EVENT_FIELDS if scope is ir.Scope.EVENT else TEACHER_FIELDS)
                     self.error("E105", f"`{name}` is not a number or date column; arithmetic needs numbers",
-                               span, "compare number columns (`decimal`, `number`) with each other")
+                               span, f"declare its type: `columns: {name} decimal`" if undeclared
+                               else "compare number columns (`decimal`, `number`) with each other")
                     failed = True
                     return None
                 kinds.add(ftype)
