@@ -188,14 +188,14 @@ def test_an_undeclared_column_is_an_error_only_in_a_policy_with_columns() -> Non
 
 def test_type_misuse_is_reported() -> None:
     head = "policy p\n  window 2024-01-01 .. 2024-12-31\ncolumns: a decimal, d date of teacher, t text\n"
-    assert [c for c, _ in check_codes(head + "rule r: on training where a * a > 1 2 credits\n")] == ["E193"]
+    assert [c for c, _ in check_codes(head + "rule r: on training where a * a > 1 2 credits\n")] == ["E273"]
     assert [c for c, _ in check_codes(head + "rule r: on training where t > 1 2 credits\n")] == ["E105"]
     assert [c for c, _ in check_codes(head + "rule r: on training 2 credits when d >= 5\n")] == ["E105"]
     assert [c for c, _ in check_codes(head + "rule r: on training 2 credits when d + 1 >= hired_on\n")] \
-        == ["E195"]
-    assert [c for c, _ in check_codes(head + "rule r: on training where t has x 2 credits\n")] == ["E197"]
+        == ["E275"]
+    assert [c for c, _ in check_codes(head + "rule r: on training where t has x 2 credits\n")] == ["E277"]
     assert [c for c, _ in check_codes(head + "vocabulary levels: x\nrule r: on training where level y 2 credits\n")] \
-        == ["E198"]
+        == ["E278"]
 
 
 # ------------------------------------------------------------------ fmt and explain

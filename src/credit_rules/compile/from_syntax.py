@@ -332,7 +332,7 @@ class _Translator:
                     return ir.And((), span=node.span)
                 scope, ftype = resolved
                 if ftype is FieldType.LIST:
-                    self.error("E197", f"`{field}` is a list of text", node.span,
+                    self.error("E277", f"`{field}` is a list of text", node.span,
                                f"ask whether it holds a value with `{field} has VALUE`")
                     return ir.And((), span=node.span)
                 if (scope, field) in self.declared and ftype in (FieldType.DECIMAL, FieldType.DATE):
@@ -560,18 +560,18 @@ class _Translator:
 
     # ------------------------------------------------------------------ issue 9 (C)
     def declarations(self) -> tuple[ir.ColumnDecl, ...]:
-        """The declared columns (E190 twice, E191 a SPEC column)."""
+        """The declared columns (E270 twice, E271 a SPEC column)."""
         out: list[ir.ColumnDecl] = []
         for block in (i for i in self.tree.items if isinstance(i, ast.Columns)):
             for decl in block.columns:
                 scope = ir.Scope.TEACHER if decl.teacher else ir.Scope.EVENT
                 spec = (TEACHER_FIELDS if decl.teacher else EVENT_FIELDS)
                 if decl.name in spec or decl.name in ("roles", "day") or decl.name in FACT_FIELDS:
-                    self.error("E191", f"`{decl.name}` is a column of the SPEC; its type is fixed",
+                    self.error("E271", f"`{decl.name}` is a column of the SPEC; its type is fixed",
                                decl.span, "drop it from `columns`, or declare a column of another name")
                     continue
                 if (scope, decl.name) in self.declared:
-                    self.error("E190", f"the column `{decl.name}` is declared twice", decl.span,
+                    self.error("E270", f"the column `{decl.name}` is declared twice", decl.span,
                                "keep one declaration",
                                )
                     continue
@@ -581,23 +581,23 @@ class _Translator:
         return tuple(out)
 
     def declared_vocabularies(self) -> tuple[ir.Vocabulary, ...]:
-        """The declared vocabularies (E192 an unknown field or one declared twice)."""
+        """The declared vocabularies (E272 an unknown field or one declared twice)."""
         out: list[ir.Vocabulary] = []
         for item in (i for i in self.tree.items if isinstance(i, ast.Vocabulary)):
             field = typed.VOCABULARY_FIELDS.get(item.field)
             if field is None:
-                self.error("E192", f"`{item.field}` has no vocabulary", item.span,
+                self.error("E272", f"`{item.field}` has no vocabulary", item.span,
                            did_you_mean(item.field, typed.VOCABULARY_FIELDS)
                            or "one of: roles, titles, kinds, categories, levels, formats")
                 continue
             if field in self.vocab:
-                self.error("E192", f"the vocabulary of {field} values is declared twice", item.span,
+                self.error("E272", f"the vocabulary of {field} values is declared twice", item.span,
                            "merge the two lists")
                 continue
             seen: set[str] = set()
             for value in item.values:
                 if value in seen:
-                    self.error("E192", f"`{value}` is listed twice", item.span, "list each value once")
+                    self.error("E272", f"`{value}` is listed twice", item.span, "list each value once")
                 seen.add(value)
             values = tuple(dict.fromkeys(item.values))
             self.vocab[field] = values
@@ -607,7 +607,7 @@ class _Translator:
     def in_vocabulary(self, field: str, value: str, span: Span) -> None:
         allowed = self.vocab[field]
         if value not in allowed:
-            self.error("E198", f"{field} `{value}` is not in the policy's vocabulary", span,
+            self.error("E278", f"{field} `{value}` is not in the policy's vocabulary", span,
                        did_you_mean(value, allowed) or f"one of: {', '.join(allowed)}; "
                        f"or add it to `vocabulary {_PLURALS[field]}`")
 
@@ -641,7 +641,7 @@ class _Translator:
         misused (None: the ordinary comparison with a value)."""
         value = node.value
         if ftype is FieldType.LIST:
-            self.error("E197", f"`{field}` is a list of text", node.span,
+            self.error("E277", f"`{field}` is a list of text", node.span,
                        f"ask whether it holds a value with `{field} has VALUE`")
             return ir.And((), span=node.span)
         if scope is ir.Scope.FACT:
@@ -666,8 +666,8 @@ class _Translator:
         return self.linear(node, context)
 
     def linear(self, node: ast.ArithCompare, context: Context) -> ir.Cond:
-        """``left OP right`` as :class:`ir.Linear` (E105 a text or list column, E193 not
-        simple arithmetic, E194 too large, E195 arithmetic on dates)."""
+        """``left OP right`` as :class:`ir.Linear` (E105 a text or list column, E273 not
+        simple arithmetic, E274 too large, E275 arithmetic on dates)."""
         kinds: set[FieldType] = set()
         scopes: set[ir.Scope] = set()
         failed = False
@@ -720,11 +720,11 @@ class _Translator:
         dates = FieldType.DATE in kinds
         if dates and (FieldType.DECIMAL in kinds or form.constant or isinstance(node.left, ast.Arith)
                       or isinstance(node.right, ast.Arith)):
-            self.error("E195", "dates take no arithmetic", node.span,
+            self.error("E275", "dates take no arithmetic", node.span,
                        "compare a date column with another date column or with a date (YYYY-MM-DD)")
             return ir.And((), span=node.span)
         if form.is_constant:
-            self.error("E193", "this comparison names no column once simplified", node.span,
+            self.error("E273", "this comparison names no column once simplified", node.span,
                        "compare a column with a number or another column")
             return ir.And((), span=node.span)
         try:
@@ -741,7 +741,7 @@ class _Translator:
             return ir.And((), span=node.span)
         scope, ftype = resolved
         if ftype is not FieldType.LIST:
-            self.error("E197", f"`has` asks about a list column; `{field}` is not one", node.span,
+            self.error("E277", f"`has` asks about a list column; `{field}` is not one", node.span,
                        f"declare it as `{field} list of text`, or compare it with `=`")
             return ir.And((), span=node.span)
         if not isinstance(value, ast.Word | ast.Text):

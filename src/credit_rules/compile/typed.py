@@ -77,16 +77,16 @@ class Form:
 
     def times(self, other: Form) -> Form:
         if not self.is_constant and not other.is_constant:
-            raise ArithError("E193", "a column times a column is not simple arithmetic",
+            raise ArithError("E273", "a column times a column is not simple arithmetic",
                              "multiply a column by a number, e.g. `4/5 * planned_hours`")
         return other.scaled(self.constant) if self.is_constant else self.scaled(other.constant)
 
     def divided(self, other: Form) -> Form:
         if not other.is_constant:
-            raise ArithError("E193", "only division by a number is allowed",
+            raise ArithError("E273", "only division by a number is allowed",
                              "divide by a number, e.g. `planned_hours / 2`")
         if other.constant == 0:
-            raise ArithError("E193", "division by zero", "divide by a number other than 0")
+            raise ArithError("E273", "division by zero", "divide by a number other than 0")
         return self.scaled(1 / other.constant)
 
 
@@ -119,9 +119,9 @@ def integer_form(form: Form, *, dates: bool) -> tuple[tuple[tuple[str, int], ...
     terms = tuple(sorted((n, int(k * scale)) for n, k in coefs.items()))
     constant = int(form.constant * scale)
     if len(terms) > MAX_TERMS:
-        raise ArithError("E194", f"a comparison may name at most {MAX_TERMS} columns",
+        raise ArithError("E274", f"a comparison may name at most {MAX_TERMS} columns",
                          "split it into several conditions joined by `and`")
     if any(abs(k) > MAX_COEFFICIENT for _, k in terms) or abs(constant) > MAX_CONSTANT:
-        raise ArithError("E194", "the numbers of this comparison are too large or too fine to "
+        raise ArithError("E274", "the numbers of this comparison are too large or too fine to "
                          "compute exactly", "use numbers with fewer digits")
     return terms, constant
