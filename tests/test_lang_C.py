@@ -263,3 +263,18 @@ excellent when ranked best and seniority >= 4
     assert both(p, rows, roster) == {"t1": Decimal(3), "t2": Decimal(3), "t3": Decimal(1)}
     ledger = api.evaluate(p, rows, roster, engine="bulk")
     assert {r.teacher_id: r.excellent_eligible for r in ledger.rows} == {"t1": True, "t2": False, "t3": False}
+
+
+def test_a_child_layers_vocabulary_replaces_its_parents(tmp_path: Path) -> None:
+    """With `extends` (issue 9 F), a child's `vocabulary levels` replaces the parent's; columns add up."""
+    from credit_rules.compile import load_policy
+
+    (tmp_path / "city.policy").write_text(
+        "policy city\n  window 2024-01-01 .. 2024-12-31\ncolumns: a decimal\n"
+        "vocabulary levels: city, school\nrule r: on training where a >= 1 2 credits\n", encoding="utf-8")
+    (tmp_path / "county.policy").write_text(
+        "policy county extends city\ncolumns: b decimal\nvocabulary levels: county, school\n"
+        "rule s: on observation where b > a and level county 1 credit\n", encoding="utf-8")
+    merged = load_policy(tmp_path / "county.policy")
+    assert [(v.field, v.values) for v in merged.vocabularies] == [("level", ("county", "school"))]
+    assert [c.name for c in merged.columns] == ["a", "b"]
