@@ -216,6 +216,9 @@ def test_explain_names_the_event_and_the_values_a_comparison_turned_away() -> No
     rule = next(r for r in explained.rules if r.rule == "attended")
     assert rule.why_nothing == ("event w2: `attended_hours >= 4/5 * planned_hours` does not hold "
                                 "(attended_hours = 15.5, planned_hours = 20)")
+    (zh,) = explain(p, table.events(), {}, "t1", policy_text=POLICY, lang="zh")
+    assert next(r for r in zh.rules if r.rule == "attended").why_nothing == (
+        "记录 w2：attended_hours >= 4/5 * planned_hours 不成立（attended_hours = 15.5、planned_hours = 20）")
 
 
 def test_recompute_validates_each_policy_against_its_own_contract(tmp_path: Path) -> None:
