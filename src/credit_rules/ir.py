@@ -89,6 +89,33 @@ class Ranked:
 
 
 @attrs.frozen
+class Relative:
+    """An event filter on the event's day relative to the teacher's roster date
+    ``attribute`` (issue 9, D): ``within COUNT years|months|days of ATTR`` or ``in the
+    first COUNT school years|semesters after ATTR``. The lowering turns it into a
+    :class:`DateWindow`, the form the engines evaluate."""
+
+    attribute: str
+    count: int
+    unit: Literal["years", "months", "days", "school year", "semester"]
+    span: Span = span_field()
+
+
+@attrs.frozen
+class DateWindow:
+    """The core form of :class:`Relative` (made by the lowering, never by the compiler):
+    the event's day lies in :func:`credit_rules.values.relative_window` of the teacher's
+    ``attribute`` date; false when the teacher has no such date."""
+
+    attribute: str
+    anchor: PeriodKind | None  # None: the window starts on the date itself
+    months: int
+    days: int
+    periods: int
+    span: Span = span_field()
+
+
+@attrs.frozen
 class And:
     items: tuple[Cond, ...]
     span: Span = span_field()
@@ -138,6 +165,7 @@ class Has:
 Cond: TypeAlias = (
     Compare | Member | HasRole | DateBound | Qualified | EventsExist | Ranked | And | Or | Not
     | Linear | Has
+    | Relative | DateWindow
 )
 
 
@@ -237,6 +265,11 @@ class Cap:
     per: PeriodKind | None
     of: Cond | None
     source: str | None
+    #: issue 9 (B): one register per event, or per value of an event column; a register
+    #: of credits or of study hours
+    per_event: bool = False
+    per_column: str | None = None
+    measure: Literal["credits", "hours"] = "credits"
     span: Span = span_field()
 
 
@@ -271,6 +304,8 @@ class RequirementLine:
     measure: Measure
     when: Cond | None
     source: str | None
+    #: issue 9 (B): ``per year``: one entry per calendar year of the ledger period
+    per: PeriodKind | None = None
     span: Span = span_field()
 
 
@@ -387,6 +422,15 @@ class Layer:
 
 
 @attrs.frozen
+class CountOnly:
+    """``count only status approved``: only events whose ``status`` is one of ``values``
+    count for anything (issue 9, D)."""
+
+    values: frozenset[str]
+    span: Span = span_field()
+
+
+@attrs.frozen
 class Policy:
     """A checked policy, ready for any evaluator."""
 
@@ -416,6 +460,7 @@ class Policy:
     #: issue 9 (C): declared extra columns and vocabularies (empty: SPEC columns and lists)
     columns: tuple[ColumnDecl, ...] = ()
     vocabularies: tuple[Vocabulary, ...] = ()
+    count_only: CountOnly | None = None
 
     def layer_of(self, span: Span) -> Layer | None:
         """The layer a statement written at ``span`` comes from (None without layers)."""
@@ -465,4 +510,4 @@ def cond_nodes(cond: Cond | None) -> list[Cond]:
 
 
 _COND_TYPES = (Compare, Member, HasRole, DateBound, Qualified, EventsExist, Ranked, And, Or, Not,
-               Linear, Has)
+               Linear, Has, Relative, DateWindow)

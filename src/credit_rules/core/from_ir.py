@@ -32,7 +32,34 @@ def normalize(cond: ir.Cond | None) -> ir.Cond | None:
             return ir.Not(ir.Member(field, scope, values, False, span=cond.span), span=cond.span)
         case ir.Linear(terms, scope, constant, "!=", dates):
             return ir.Not(ir.Linear(terms, scope, constant, "=", dates, span=cond.span), span=cond.span)
+        case ir.Relative():
+            return date_window(cond)
     return cond
+
+
+def date_window(cond: ir.Relative) -> ir.DateWindow:
+    """A teacher-relative period as data (issue 9, D): ``within N years`` is 12·N months
+    from the date, ``within N months`` N months, ``within N days`` N days; ``in the first
+    N school years|semesters after`` is N periods from the first one starting on or after
+    the date. :func:`credit_rules.values.relative_window` gives the bounds."""
+    match cond.unit:
+        case "years":
+            return ir.DateWindow(cond.attribute, None, 12 * cond.count, 0, 0, span=cond.span)
+        case "months":
+            return ir.DateWindow(cond.attribute, None, cond.count, 0, 0, span=cond.span)
+        case "days":
+            return ir.DateWindow(cond.attribute, None, 0, cond.count, 0, span=cond.span)
+    anchor = PeriodKind.SCHOOL_YEAR if cond.unit == "school year" else PeriodKind.SEMESTER
+    return ir.DateWindow(cond.attribute, anchor, 0, 0, cond.count, span=cond.span)
+
+
+def counted(policy: ir.Policy) -> ir.Cond | None:
+    """``count only status …`` as an event condition (issue 9, D): ``status in (…)``, so
+    an event without a status counts for nothing (the two-valued rule)."""
+    if policy.count_only is None:
+        return None
+    return ir.Member("status", ir.Scope.EVENT, frozenset(policy.count_only.values),
+                     span=policy.count_only.span)
 
 
 def _normal(cond: ir.Cond) -> ir.Cond:
@@ -102,8 +129,8 @@ def _measure(measure: ir.Measure) -> core.Measure:
 def _requirement(policy: ir.Policy, requirement: ir.Requirement) -> core.Requirement:
     lines = tuple(
         core.Line(index, normalize(line.when), line.amount, _measure(line.measure),
-                  reducible=isinstance(line.measure, ir.MeasureCredits),
-                  source=line.source, span=line.span)
+                  reducible=isinstance(line.measure, ir.MeasureCredits) and line.per is None,
+                  source=line.source, per_year=line.per is not None, span=line.span)
         for index, line in enumerate(requirement.lines)
     )
     waived_when = tuple(
@@ -167,7 +194,9 @@ def lower(policy: ir.Policy) -> core.Policy:
                          p.not_excellent, p.source, span=p.span)
             for p in sorted(policy.penalties, key=lambda p: p.name)
         ),
-        caps=tuple(core.Cap(c.name, c.amount, c.per, normalize(c.of), c.source, span=c.span)
+        caps=tuple(core.Cap(c.name, c.amount, c.per, normalize(c.of), c.source,
+                            per_event=c.per_event, per_column=c.per_column, measure=c.measure,
+                            span=c.span)
                    for c in policy.caps),
         requirements=tuple(_requirement(policy, r)
                            for r in sorted(policy.requirements, key=lambda r: r.name)),
@@ -181,6 +210,7 @@ def lower(policy: ir.Policy) -> core.Policy:
         ),
         source_ir=policy,
         inputs=inputs(policy),
+        counted=counted(policy),
     )
 
 

@@ -15,10 +15,12 @@ from typing import Any
 import attrs
 
 from credit_rules import core, ir
+from credit_rules.core.from_ir import date_window
 from credit_rules.eval.conditions import TeacherFacts, event_holds, teacher_holds
 from credit_rules.eval.interpreter import (
     QUALIFYING_GRADES,
     TeacherPeriod,
+    bind_teacher,
     evaluate_detailed,
     latest_assessment,
     outcome_facts,
@@ -29,7 +31,7 @@ from credit_rules.eval.interpreter import (
 from credit_rules.eval.messages import Lang, amount, grade_name, message, words
 from credit_rules.records import Event, Teacher
 from credit_rules.span import Span
-from credit_rules.values import canonical
+from credit_rules.values import canonical, relative_window
 
 
 @attrs.frozen
@@ -41,6 +43,7 @@ class AwardExplained:
     awarded: Decimal
     credited: Decimal
     cut_by: tuple[str, ...]
+    credited_hours: Decimal | None = None  # issue 9 (B): when an hours cap cut it
 
 
 @attrs.frozen
@@ -62,6 +65,11 @@ class CapExplained:
     amount: Decimal
     cut: tuple[str, ...]  # events it cut
     layer: str | None = None
+    # issue 9 (B): what the cap limits (credits or hours), per what (``year``, ``event``,
+    # a column), and of which awards (the `of` condition as written); see :func:`cap_text`
+    unit: str = "credits"
+    grains: tuple[str, ...] = ()
+    of: str = ""
 
 
 @attrs.frozen
@@ -109,6 +117,10 @@ class Explanation:
     #: the clause ``excellent when`` cites (shown with ``excellent_reason``)
     excellent_source: str | None = None
     lang: Lang = "en"
+    #: (event_id, why) for events `count only status …` leaves out (issue 9, D)
+    not_counted: tuple[tuple[str, str], ...] = ()
+    #: (clause, this teacher's dates) for each period relative to the teacher (issue 9, D)
+    relative_windows: tuple[tuple[str, str], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         def dec(value: Decimal) -> str:
@@ -126,11 +138,13 @@ class Explanation:
                 "rule": r.rule, "source": r.source, "text": r.text, "credited": dec(r.credited),
                 "hours": dec(r.hours), "why_nothing": r.why_nothing, **_layer_json(r.layer),
                 "awards": [{"event": a.event_id, "day": a.day.isoformat(), "kind": a.kind, "hours": dec(a.hours),
-                            "awarded": dec(a.awarded), "credited": dec(a.credited), "cut_by": list(a.cut_by)}
+                            "awarded": dec(a.awarded), "credited": dec(a.credited), "cut_by": list(a.cut_by),
+                            **({"credited_hours": dec(a.credited_hours)} if a.credited_hours is not None else {})}
                            for a in r.awards],
             } for r in self.rules],
             "caps": [{"cap": c.cap, "source": c.source, "amount": dec(c.amount), "cut": list(c.cut),
-                      **_layer_json(c.layer)} for c in self.caps],
+                      "unit": c.unit, "grains": list(c.grains), "of": c.of, **_layer_json(c.layer)}
+                     for c in self.caps],
             "requirements": [{
                 "name": r.name, "source": r.source, "text": r.text, "required": dec(r.required),
                 "actual": dec(r.actual), "met": r.met, "waived": r.waived, "shortfall": dec(r.shortfall),
@@ -145,6 +159,8 @@ class Explanation:
             "grade_event": self.grade_event,
             "excellent_source": self.excellent_source,
             "lang": self.lang,
+            "not_counted": [{"event": e, "why": why} for e, why in self.not_counted],
+            "relative_windows": [{"clause": c, "dates": d} for c, d in self.relative_windows],
         }
 
 
@@ -263,6 +279,31 @@ def _typed_miss(award: core.Award, tp: TeacherPeriod, source: _Source, lang: Lan
                 return message("why.typed_miss.cited", lang, **fields, source=declared[0].source)
             return message("why.typed_miss", lang, **fields)
     return None
+
+
+_ZH_GRAINS = {"school year": "每学年", "semester": "每学期", "year": "每年", "day": "每日", "event": "每次"}
+
+
+def _cap_grains(cap: ir.Cap) -> tuple[str, ...]:
+    """issue 9 (B): a cap's grains, language-neutral: a period unit, ``event``, a column."""
+    grains = [cap.per.value] if cap.per is not None else []
+    if cap.per_event:
+        grains.append("event")
+    if cap.per_column is not None:
+        grains.append(cap.per_column)
+    return tuple(grains)
+
+
+def cap_text(cap: CapExplained, lang: Lang = "en") -> str:
+    """issue 9 (B): what a cap limits, in ``lang``: ``at most 50 hours per year of format online``
+    / ``至多50学时 每年 限 format online``."""
+    zh = lang == "zh"
+    parts = [("至多" if zh else "at most ") + amount(cap.amount, cap.unit, lang)]
+    for grain in cap.grains:
+        parts.append(_ZH_GRAINS.get(grain, f"每 {grain}") if zh else f"per {grain}")
+    if cap.of:
+        parts.append(("限 " if zh else "of ") + cap.of)
+    return " ".join(parts)
 
 
 # ---------------------------------------------------------------------- why not excellent
@@ -390,8 +431,9 @@ def explain_period(policy: ir.Policy, tp: TeacherPeriod, source: _Source | None 
     row = tp.row
     clauses = {r.name: r.award.span for r in policy.rules}
     layers = {r.name: _layer(policy, r.span) for r in policy.rules}
+    hours_caps = {c.name for c in policy.caps if c.measure == "hours"}  # issue 9 (B)
     rules: list[RuleExplained] = []
-    for rule in core.lower(policy).awards:
+    for rule in bind_teacher(core.lower(policy), tp.teacher).awards:
         awards = [a for a in tp.awards if a.rule.name == rule.name]
         credited = sum((a.credited for a in awards), Decimal(0))
         hours = sum((a.hours for a in awards), Decimal(0))
@@ -399,19 +441,21 @@ def explain_period(policy: ir.Policy, tp: TeacherPeriod, source: _Source | None 
         rules.append(RuleExplained(
             rule.name, rule.source, source.quote(clauses[rule.name]), credited, hours,
             tuple(AwardExplained(a.event.event_id, a.event.day, a.event.kind, a.hours, a.credits, a.credited,
-                                 a.cut_by) for a in awards),
+                                 a.cut_by, a.credited_hours if hours_caps.intersection(a.cut_by) else None)
+                  for a in awards),
             why, layer=layers[rule.name],
         ))
     caps = tuple(
         CapExplained(cap.name, cap.source, cap.amount,
                      tuple(a.event.event_id for a in tp.awards if cap.name in a.cut_by),
-                     layer=_layer(policy, cap.span))
+                     layer=_layer(policy, cap.span), unit=cap.measure,
+                     grains=_cap_grains(cap), of=source.quote(cap.of.span) if cap.of is not None else "")
         for cap in sorted(policy.caps, key=lambda c: c.name)
     )
     requirements: list[RequirementExplained] = []
     decided = {d.requirement.name: d for d in tp.decisions}
     for result in row.requirements:
-        decision = decided[result.name]
+        decision = decided[result.name.partition("/")[0]]  # NAME/YEAR: issue 9 (B)
         line = decision.line
         unit, kind = _unit(line.measure)
         requirements.append(RequirementExplained(
@@ -441,4 +485,45 @@ def explain_period(policy: ir.Policy, tp: TeacherPeriod, source: _Source | None 
         grade_event=grade_event,
         excellent_source=policy.excellent.source if policy.excellent is not None else None,
         lang=lang,
+        not_counted=_not_counted(policy, tp, source, lang),
+        relative_windows=_relative_windows(policy, tp.teacher, source, lang),
     )
+
+
+# ---------------------------------------------------------------------- issue 9 (D)
+def _not_counted(policy: ir.Policy, tp: TeacherPeriod, source: _Source,
+                 lang: Lang = "en") -> tuple[tuple[str, str], ...]:
+    """Why each event left out by ``count only status …`` earned nothing, citing the clause."""
+    if policy.count_only is None:
+        return ()
+    clause = source.quote(policy.count_only.span) or \
+        f"count only status in ({', '.join(sorted(policy.count_only.values))})"
+    out: list[tuple[str, str]] = []
+    for e in tp.not_counted:
+        status = e.get("status")
+        fields = {"kind": e.kind, "day": e.day.isoformat(), "clause": clause}
+        out.append((e.event_id, message("not_counted.status", lang, status=status, **fields) if status is not None
+                    else message("not_counted.no_status", lang, **fields)))
+    return tuple(out)
+
+
+def _relative_windows(policy: ir.Policy, teacher: Teacher, source: _Source,
+                      lang: Lang = "en") -> tuple[tuple[str, str], ...]:
+    """Each period relative to the teacher, with this teacher's dates (or why it is empty)."""
+    out: dict[str, str] = {}
+    for node in ir.walk(policy):
+        if not isinstance(node, ir.Relative):
+            continue
+        clause = source.quote(node.span) or f"{node.unit} of {node.attribute}"
+        window = date_window(node)
+        day = teacher.get(node.attribute)
+        if not isinstance(day, dt.date):
+            out[clause] = message("relative.no_date", lang, attribute=node.attribute)
+            continue
+        bounds = relative_window(day, window.anchor, window.months, window.days, window.periods)
+        if bounds is None:
+            out[clause] = message("relative.beyond", lang, attribute=node.attribute, date=day.isoformat())
+        else:
+            out[clause] = message("relative.dates", lang, attribute=node.attribute, date=day.isoformat(),
+                                  start=bounds.start.isoformat(), end=bounds.end.isoformat())
+    return tuple(out.items())

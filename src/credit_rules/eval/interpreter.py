@@ -28,10 +28,11 @@ import attrs
 
 from credit_rules import core, ir
 from credit_rules.core.nodes import Policy as CorePolicy
+from credit_rules.core.nodes import hours_rate, prorated, year_shares
 from credit_rules.eval.conditions import AwardView, TeacherFacts, event_holds, teacher_holds
 from credit_rules.records import Event, LedgerRow, RequirementResult, Teacher, TraceEntry
 from credit_rules.schema import QUALIFYING_GRADES as _QUALIFYING
-from credit_rules.values import ZERO, Period, period_of, today
+from credit_rules.values import ZERO, Period, period_of, relative_window, today
 
 QUALIFYING_GRADES = frozenset(_QUALIFYING)
 
@@ -47,6 +48,7 @@ class Award:
     view: AwardView
     credited: Decimal = ZERO
     cut_by: tuple[str, ...] = ()  # caps that bound this award (for explain)
+    credited_hours: Decimal = ZERO  # issue 9 (B): the hours the hours caps admitted
 
 
 @attrs.frozen
@@ -72,6 +74,8 @@ class TeacherPeriod:
     score_event: Event | None
     decisions: tuple[RequirementDecision, ...]
     row: LedgerRow
+    #: the period's events that ``count only status …`` leaves out (issue 9, D)
+    not_counted: tuple[Event, ...] = ()
 
 
 def _core(policy: ir.Policy | CorePolicy) -> CorePolicy:
@@ -109,12 +113,90 @@ def evaluate_detailed(
     ids = sorted(set(roster) | set(by_teacher))
     as_of_day = as_of or today(lowered.timezone)
     results: list[TeacherPeriod] = []
+    binder = _Binder(lowered)
     for teacher_id in ids:
         teacher = roster.get(teacher_id) or Teacher(teacher_id)
         evs = sorted(by_teacher.get(teacher_id, ()), key=lambda e: e.order_key)
+        own = binder(teacher)
+        counted = [e for e in evs if event_holds(lowered.counted, e)] if lowered.counted else evs
         for period in ledger_periods(lowered, evs, in_roster=teacher_id in roster, as_of=as_of_day):
-            results.append(_evaluate_period(lowered, teacher, period, evs))
+            tp = _evaluate_period(own, teacher, period, counted)
+            if len(counted) < len(evs):
+                kept = {e.event_id for e in counted}
+                tp = attrs.evolve(tp, not_counted=tuple(
+                    e for e in evs if e.event_id not in kept and period.contains(e.day)))
+            results.append(tp)
     return _rank_and_finish(lowered, results)
+
+
+# ---------------------------------------------------------------------- issue 9 (D)
+def _date_windows(policy: CorePolicy) -> list[str]:
+    """The roster dates the policy's teacher-relative windows read (``ir.DateWindow``)."""
+    found: set[str] = set()
+
+    def visit(node: object) -> None:
+        if isinstance(node, ir.DateWindow):
+            found.add(node.attribute)
+        elif isinstance(node, tuple):
+            for item in node:
+                visit(item)
+        elif attrs.has(type(node)):
+            for field in attrs.fields(type(node)):  # type: ignore[arg-type]
+                if field.name not in ("span", "source_ir"):
+                    visit(getattr(node, field.name))
+
+    visit(policy)
+    return sorted(found)
+
+
+def _replace_windows(node: Any, teacher: Teacher) -> Any:
+    """``node`` with every ``ir.DateWindow`` replaced by the teacher's bounds."""
+    if isinstance(node, ir.DateWindow):
+        day = teacher.get(node.attribute)
+        window = relative_window(day, node.anchor, node.months, node.days, node.periods) \
+            if isinstance(day, dt.date) else None
+        if window is None:  # no such date: the atom is false (SPEC §4)
+            return ir.Or((), span=node.span)
+        return ir.And((ir.DateBound(">=", window.start, span=node.span),
+                       ir.DateBound("<=", window.end, span=node.span)), span=node.span)
+    if isinstance(node, tuple):
+        items = tuple(_replace_windows(item, teacher) for item in node)
+        return items if any(a is not b for a, b in zip(items, node, strict=True)) else node
+    if attrs.has(type(node)) and not isinstance(node, ir.Policy):
+        changes = {}
+        for field in attrs.fields(type(node)):
+            if field.name in ("span", "source_ir"):
+                continue
+            value = getattr(node, field.name)
+            new = _replace_windows(value, teacher)
+            if new is not value:
+                changes[field.name] = new
+        return attrs.evolve(node, **changes) if changes else node
+    return node
+
+
+def bind_teacher(policy: CorePolicy, teacher: Teacher) -> CorePolicy:
+    """``policy`` for one teacher: each period relative to a roster date (``within 1 year
+    of hired_on``) becomes ``on or after START and on or before END`` with the bounds of
+    :func:`~credit_rules.values.relative_window`, or false for a teacher without the date."""
+    return _Binder(policy)(teacher)
+
+
+class _Binder:
+    """:func:`bind_teacher` for many teachers: one bound policy per distinct set of dates."""
+
+    def __init__(self, policy: CorePolicy):
+        self.policy = policy
+        self.names = _date_windows(policy)
+        self.bound: dict[tuple[Any, ...], CorePolicy] = {}
+
+    def __call__(self, teacher: Teacher) -> CorePolicy:
+        if not self.names:
+            return self.policy
+        key = tuple(teacher.get(name) for name in self.names)
+        if key not in self.bound:
+            self.bound[key] = _replace_windows(self.policy, teacher)
+        return self.bound[key]
 
 
 def ledger_periods(
@@ -211,28 +293,46 @@ def _awards(award: core.Award, events: Sequence[Event]) -> list[Award]:
 
 
 def _register(policy: CorePolicy, awards: list[Award], void: bool) -> list[Award]:
-    """The credit register of SPEC §4: caps taken in time order, order of caps irrelevant."""
-    used: dict[tuple[str, Period | None], Decimal] = defaultdict(lambda: ZERO)
+    """The credit register of SPEC §4: caps taken in time order, order of caps irrelevant.
+    Hours caps, per-event and per-column registers: :class:`credit_rules.core.Cap`."""
+    used: dict[tuple[object, ...], Decimal] = defaultdict(lambda: ZERO)
     out: list[Award] = []
     for award in sorted(awards, key=lambda a: (*a.event.order_key, a.rule.name)):
         if void:
-            out.append(attrs.evolve(award, credited=ZERO))
+            out.append(attrs.evolve(award, credited=ZERO, credited_hours=ZERO))
             continue
-        applying = [
-            (cap, (cap.name, period_of(cap.grain, award.event.day) if cap.grain else None))
+        event = award.event
+        keyed = [
+            (cap, cap.key(event.day, event.event_id,
+                          event.get(cap.per_column) if cap.per_column is not None else None))
             for cap in policy.caps
             if event_holds(cap.of, award.view)
         ]
-        credited = award.credits
+        applying = [(cap, key) for cap, key in keyed if key is not None]
         cut_by: list[str] = []
+        admitted = award.hours
         for cap, key in applying:
-            free = max(cap.amount - used[key], ZERO)
-            if free < award.credits:
-                cut_by.append(cap.name)
-            credited = min(credited, free)
-        for _, key in applying:
-            used[key] += credited
-        out.append(attrs.evolve(award, credited=credited, cut_by=tuple(cut_by)))
+            if cap.measure == "hours":
+                free = max(cap.amount - used[key], ZERO)
+                if free < award.hours:
+                    cut_by.append(cap.name)
+                admitted = min(admitted, free)
+        rate = hours_rate(award.rule.amount)
+        if admitted < award.hours and rate is None:
+            admitted = ZERO  # a whole award that does not fit is not admitted
+        credited = award.credits if admitted == award.hours else admitted * (rate or ZERO)
+        for cap, key in applying:
+            if cap.measure == "credits":
+                free = max(cap.amount - used[key], ZERO)
+                if free < award.credits:
+                    cut_by.append(cap.name)
+                credited = min(credited, free)
+        if credited == 0 and award.credits > 0:
+            admitted = ZERO  # cut to 0: it uses up none of the caps
+        for cap, key in applying:
+            used[key] += admitted if cap.measure == "hours" else credited
+        out.append(attrs.evolve(award, credited=credited, cut_by=tuple(cut_by),
+                                credited_hours=admitted))
     return out
 
 
@@ -268,10 +368,18 @@ def decide_requirements(policy: CorePolicy, facts: TeacherFacts) -> tuple[Requir
 
 def _requirements(
     decisions: Sequence[RequirementDecision], awards: Sequence[Award], events: Sequence[Event],
-    facts: TeacherFacts,
+    facts: TeacherFacts, period: Period | None = None,
 ) -> tuple[RequirementResult, ...]:
     results: list[RequirementResult] = []
     for d in decisions:
+        if d.line.per_year and period is not None:  # issue 9 (B): one entry per calendar year
+            for year, months in year_shares(period, facts.teacher.get("hired_on"), facts.teacher.get("retired_on")):
+                required = prorated(d.line.amount, months)
+                actual = measure(d.line.measure, [a for a in awards if a.event.day.year == year],
+                                 [e for e in events if e.day.year == year], facts)
+                results.append(RequirementResult(f"{d.requirement.name}/{year}", required, actual,
+                                                 d.waived or actual >= required, d.waived))
+            continue
         required = d.line.amount * d.factor if d.line.reducible else d.line.amount
         actual = measure(d.line.measure, awards, events, facts)
         results.append(RequirementResult(d.requirement.name, required, actual, d.waived or actual >= required,
@@ -322,10 +430,11 @@ def _evaluate_period(
             by_level[done.view.level] += done.credited
     grade, score_event = _grade(policy, events)
     decisions = decide_requirements(policy, facts)
-    requirements = _requirements(decisions, credited, events, facts)
+    requirements = _requirements(decisions, credited, events, facts, period)
     row = LedgerRow(
         teacher_id=teacher.teacher_id, period_start=period.start, period_end=period.end,
         credits=sum((a.credited for a in credited), ZERO), hours=sum((a.hours for a in credited), ZERO),
+        credited_hours=sum((a.credited_hours for a in credited), ZERO),
         leave_days=len(leave_events), grade=grade, excellent_eligible=False,
         by_category=dict(by_category), by_level=dict(by_level), requirements=requirements,
         met=all(r.met for r in requirements), trace=_trace(credited),

@@ -94,6 +94,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
                             "{event} {day} {kind} {hours}：{awarded} → {credited}"),
     "explain.cut_by": (" (cut by {caps})", "（被上限 {caps} 削减）"),
     "explain.voided": (" (voided by a penalty)", "（因处罚不计学分）"),
+    "explain.hours_admitted": (" ({admitted} admitted)", "（准予计入{admitted}）"),  # issue 9 (B): hours caps
     "explain.event_kind": ("{event} ({kind})", "{event}（{kind}）"),
     "explain.nothing": ("nothing: {why}", "未计学分：{why}"),
     "explain.from_layer": ("from {layer}", "来自 {layer}"),
@@ -170,6 +171,20 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "check.n_rows": ("{n} rows: {periods}", "{n}条记录行：{periods}"),
 }
 
+
+# ---------------------------------------------------------------- issue 9 (D): relative periods, evidence states
+MESSAGES.update({
+    "explain.relative_window": ("period {clause}: {dates}", "期间 {clause}：{dates}"),
+    "relative.dates": ("{attribute} {date}: {start} .. {end}", "{attribute} {date}：{start} 至 {end}"),
+    "relative.no_date": ("no {attribute} on the roster: the filter holds for no event",
+                         "花名册中没有 {attribute}：该条件对任何记录都不成立"),
+    "relative.beyond": ("{attribute} {date}: beyond the calendar", "{attribute} {date}：超出日历范围"),
+    "explain.not_counted": ("not counted: {event}, {why}", "不计：{event}，{why}"),
+    "not_counted.status": ("{kind} on {day} has status {status} ({clause})",
+                           "{day} 的 {kind} 记录状态为 {status}（{clause}）"),
+    "not_counted.no_status": ("{kind} on {day} has no status ({clause})",
+                              "{day} 的 {kind} 记录没有状态（{clause}）"),
+})
 
 def _fields(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}

@@ -118,6 +118,22 @@ class Ranked:
     span: Span = span_field()
 
 
+#: The unit of a period relative to a teacher's date (issue 9, D).
+RelativeUnit = Literal["years", "months", "days", "school year", "semester"]
+
+
+@attrs.frozen
+class Relative:
+    """A period relative to the teacher's roster date ``attribute``, on the event's day:
+    ``within COUNT years|months|days of ATTR`` or ``in the first [COUNT] school
+    years|semesters after ATTR`` (the unit says which)."""
+
+    attribute: str
+    count: Decimal
+    unit: RelativeUnit
+    span: Span = span_field()
+
+
 @attrs.frozen
 class And:
     items: tuple[Cond, ...]
@@ -172,11 +188,12 @@ class Has:
 Cond: TypeAlias = (
     Compare | Member | HasRole | DateBound | Qualified | EventsExist | Ranked | And | Or | Not
     | ArithCompare | Has
+    | Relative
 )
 
 
 # ------------------------------------------------------------------ header
-PeriodUnit = Literal["school year", "semester"]
+PeriodUnit = Literal["school year", "semester", "year", "day"]
 
 
 @attrs.frozen
@@ -198,6 +215,16 @@ class Conversion:
 
 
 @attrs.frozen
+class CountOnly:
+    """``count only status approved`` / ``count only status in (approved, verified)``:
+    events whose ``status`` is another value (or missing) count for nothing."""
+
+    values: tuple[Value, ...]
+    listed: bool = False  # written as `in (…)` (the formatter keeps the form)
+    span: Span = span_field()
+
+
+@attrs.frozen
 class Header:
     name: str
     title: str | None = None
@@ -208,6 +235,7 @@ class Header:
     conversion: Conversion | None = None
     extends: Extends | None = None
     span: Span = span_field()
+    count_only: CountOnly | None = None
 
 
 @attrs.frozen
@@ -218,6 +246,7 @@ class Extends:
     parent: str
     is_path: bool = False
     span: Span = span_field()
+    count_only: CountOnly | None = None
 
 
 # ------------------------------------------------------------------ rules and awards
@@ -298,8 +327,20 @@ class Rule:
 
 # ------------------------------------------------------------------ caps and requirements
 @attrs.frozen
+class CapGrain:
+    """A grain of a cap besides its period (issue 9 B): ``per event`` (``kind`` "event"),
+    ``per course`` (``kind`` "column", ``name`` the column), or a second period unit
+    (``kind`` "period", a misuse ``check`` reports)."""
+
+    kind: Literal["event", "column", "period"]
+    name: str | None
+    span: Span = span_field()
+
+
+@attrs.frozen
 class Cap:
-    """``at most 2 credits per school year of category practice``."""
+    """``at most 2 credits per school year of category practice``; ``at most 10 credits per
+    event``, ``at most 2 hours per resource per day`` (issue 9 B)."""
 
     name: str
     amount: Decimal
@@ -307,6 +348,8 @@ class Cap:
     per: PeriodUnit | None = None
     of: Cond | None = None
     source: str | None = None
+    grains: tuple[CapGrain, ...] = ()
+    measure: Literal["credits", "hours"] = "credits"
     span: Span = span_field()
 
 
@@ -338,6 +381,8 @@ class AtLeast:
     measure: Measure
     when: Cond | None = None
     source: str | None = None
+    #: issue 9 (B): ``per year``: checked in each calendar year of the period
+    per: PeriodUnit | None = None
     span: Span = span_field()
 
 

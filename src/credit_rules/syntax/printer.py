@@ -58,6 +58,7 @@ KEYWORDS: dict[str, tuple[str, str]] = {
     "timezone": ("timezone", "时区"), "window": ("window", "时段"), "cycle": ("cycle", "周期"),
     "..": ("..", "至"), "evaluate": ("evaluate", "核算"), "over": ("over", "全"), "per": ("per", "每"),
     "school year": ("school year", "学年"), "semester": ("semester", "学期"),
+    "year": ("year", "年"), "day": ("day", "日"), "event grain": ("event", "次"),  # issue 9 (B)
     "hours": ("hours", "学时"), "hour": ("hour", "学时"), "credits": ("credits", "学分"),
     "credit": ("credit", "学分"), "=": ("=", "折合"), "rule": ("rule", "规则"),
     "exception to": ("exception to", "优先于"), "on": ("on", "事件"), "first": ("first", "首次"),
@@ -102,6 +103,8 @@ KEYWORDS.update({
     "vocabulary categories": ("categories", "类别"), "vocabulary levels": ("levels", "级别"),
     "vocabulary formats": ("formats", "形式"),
 })
+#: Chinese units of `within N … of ATTR` (issue 9, D): hired_on 后1年内, 后6个月内, 后30天内.
+_ZH_UNITS = {"years": "年", "months": "个月", "days": "天"}
 
 
 def print_policy(tree: ast.Policy, *, lang: Lang = "en", comments: Sequence[ast.Comment] | None = None) -> str:
@@ -272,7 +275,34 @@ class _Printer:
             return [self.kw("ranked"), *([self.name(cond.rank)] if cond.rank else [])]
         if isinstance(cond, ast.ArithCompare | ast.Has):
             return self.typed_atom(cond)
+        if isinstance(cond, ast.Relative):
+            return self.relative(cond)
         raise TypeError(f"not a condition: {cond!r}")  # pragma: no cover
+
+    # ---- issue 9 (D)
+    def relative(self, cond: ast.Relative) -> list[Token]:
+        """``within 1 year of hired_on`` (hired_on 后1年内), ``in the first 2 semesters
+        after hired_on`` (hired_on 后前2学期内); a count of 1 periods is not written."""
+        count, unit = cond.count, cond.unit
+        if unit in ("years", "months", "days"):
+            if self.zh:
+                return [self.name(cond.attribute), (_KW, "后"), self.number(count), (_KW, _ZH_UNITS[unit]),
+                        (_KW, "内")]
+            word = unit[:-1] if count == 1 else unit
+            return [(_KW, "within"), self.number(count), (_KW, word), self.kw("of"), self.name(cond.attribute)]
+        if self.zh:
+            first = [(_KW, "首")] if count == 1 else [(_KW, "前"), self.number(count)]
+            return [self.name(cond.attribute), (_KW, "后"), *first, self.kw(unit), (_KW, "内")]
+        plural = {"school year": "school years", "semester": "semesters"}[unit]
+        return [(_KW, "in the first"), *([] if count == 1 else [self.number(count)]),
+                (_KW, unit if count == 1 else plural), (_KW, "after"), self.name(cond.attribute)]
+
+    def count_only(self, c: ast.CountOnly) -> list[Token]:
+        """``count only status approved`` / ``仅计状态属于（approved、verified）``."""
+        head: Token = (_KW, "仅计状态" if self.zh else "count only status")
+        if c.listed:
+            return [head, self.kw("in"), *self.values(c.values)]
+        return [head, self.value(c.values[0])]
 
     def field(self, field: str) -> Token:
         return self.kw(field) if field in ("category", "level", "format") else self.name(field)
@@ -312,6 +342,8 @@ class _Printer:
             lines.append(_Line(1, [self.number(c.hours), self.unit("hours", c.hours), self.kw("="),
                                    self.number(c.credits), self.unit("credits", c.credits)], _known(c.span)))
             lines += self.source_line(2, c.source, c.span)
+        if h.count_only is not None:
+            lines.append(_Line(1, self.count_only(h.count_only), _known(h.count_only.span)))
         return lines
 
     def extends(self, e: ast.Extends) -> list[Token]:
@@ -415,9 +447,13 @@ class _Printer:
             tokens += [self.name(c.percent_of), (_KW, "的"), percent] if self.zh else [
                 percent, self.kw("of"), self.name(c.percent_of)]
         else:
-            tokens += [self.number(c.amount), self.unit("credits", c.amount)]
+            tokens += [self.number(c.amount), self.unit(c.measure, c.amount)]
         if c.per is not None:
             tokens += [(_KW_OPENS, "每"), self.kw(c.per)] if self.zh else self.kws("per", c.per)
+        for grain in c.grains:  # issue 9 (B)
+            word = self.kw("event grain") if grain.kind == "event" else \
+                self.kw(grain.name or "") if grain.kind == "period" else self.name(grain.name or "")
+            tokens += [(_KW_OPENS, "每"), word] if self.zh else [self.kw("per"), word]
         if c.of is not None:
             tokens += [self.kw("of"), *self.cond(c.of)]
         return [_Line(0, tokens, _known(c.span)), *self.source_line(1, c.source, c.span)]
@@ -436,6 +472,8 @@ class _Printer:
                 tokens.append(self.unit("credits" if isinstance(m, ast.MeasureCredits) else "hours", line.amount))
                 if m.of is not None:
                     tokens += [self.kw("of"), *self.cond(m.of)]
+            if line.per is not None:  # issue 9 (B)
+                tokens += [(_KW_OPENS, "每"), self.kw(line.per)] if self.zh else self.kws("per", line.per)
         if line.when is not None:
             tokens += [self.kw("when"), *self.cond(line.when)]
         return tokens

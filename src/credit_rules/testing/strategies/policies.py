@@ -14,6 +14,10 @@ _EVENT_CONDS = (
     "hours < 0.5", "words >= 1000", "on or before 2023-04-30", "on or after 2022-09-01",
     "count > 1", "room = 5", "room != a", "not category practice",
     "category practice and format lecture", "level school or level district",
+    # periods relative to the teacher (issue 9, D)
+    "within 1 year of hired_on", "within 6 months of hired_on", "within 45 days of retired_on",
+    "in the first school year after hired_on", "in the first 3 semesters after hired_on",
+    "not within 2 years of hired_on", "category practice and in the first semester after hired_on",
 )
 _TEACHER_CONDS = (
     "role class_teacher", "title = senior", "retired_on <= 2025-12-31", "hired_on <= 2022-03-01",
@@ -136,6 +140,10 @@ def _policy_texts(draw: Any) -> str:
     rate = draw(st.sampled_from(("10 hours = 1 credit", "4 hours = 1 credit", "1 hours = 2 credits", None)))
     if rate:
         header.append(f"  {rate}")
+    counted = draw(st.sampled_from(("", "", "count only status approved",  # evidence states (issue 9, D)
+                                    "count only status in (approved, verified)")))
+    if counted:
+        header.append(f"  {counted}")
     items: list[str] = []
     event_conds: tuple[str, ...] = _EVENT_CONDS
     teacher_conds: tuple[str, ...] = _TEACHER_CONDS
@@ -184,8 +192,26 @@ def _policy_texts(draw: Any) -> str:
         amount = draw(st.sampled_from(("1", "2", "7", "0.5")))
         per = draw(st.sampled_from(("", " per school year", " per semester")))
         of = draw(st.sampled_from(("", " of level municipal", " of category practice",
-                                   " of category practice and format lecture", " of hours >= 10")))
+                                   " of category practice and format lecture", " of hours >= 10",
+                                   " of within 1 year of hired_on",
+                                   " of in the first semester after hired_on")))
         items.append(f"cap c{i}: at most {amount} credits{per}{of}")
+    # issue 9 (B): calendar years, and caps at every grain, of credits or of hours
+    if mode == "cycle" and draw(st.booleans()):
+        header[header.index("  evaluate over cycle")] = "  evaluate per year"
+    for i in range(draw(st.integers(0, 2))):
+        amount = draw(st.sampled_from(("1", "2.5", "0.5", "7")))
+        unit = draw(st.sampled_from(("credits", "hours")))
+        grain = draw(st.sampled_from(("", " per year", " per day", " per event", " per room",
+                                      " per room per day", " per category per year", " per course")))
+        of = draw(st.sampled_from(("", " of level municipal", " of format lecture")))
+        items.append(f"cap g{i}: at most {amount} {unit}{grain}{of}")
+    if mode in ("window", "cycle", "semester-window") and draw(st.booleans()):
+        measure = draw(st.sampled_from(("7.5 credits", "50 hours", "1 credits of level municipal",
+                                        "2 reflections")))
+        when = draw(st.sampled_from(("", " when title = senior")))
+        items.append(f"require yearly:\n  at least {measure} per year{when}"
+                     + ("\n  at least 3 credits per year" if when else ""))
     n_req = draw(st.integers(0, 3))
     req_names = []
     for i in range(n_req):
@@ -196,7 +222,8 @@ def _policy_texts(draw: Any) -> str:
             amount = draw(st.sampled_from(('3', '36', '0.5')))
             body = f"  at least {amount} credits of {draw(st.sampled_from(_EVENT_CONDS[:8]))}"
         elif shape == "hours":
-            body = "  at least 30 hours when role class_teacher"
+            body = draw(st.sampled_from(("  at least 30 hours when role class_teacher",
+                                         "  at least 30 hours of within 1 year of hired_on")))
         elif shape == "count":
             body = "  at least 2 reflections where words >= 1000"
         elif shape == "qualified":

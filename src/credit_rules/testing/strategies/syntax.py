@@ -13,6 +13,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
+import attrs
 from hypothesis import strategies as st
 
 from credit_rules.syntax import ast as syntax
@@ -75,6 +76,8 @@ def atoms() -> st.SearchStrategy[syntax.Cond]:
         st.builds(syntax.Qualified, texts()),
         st.builds(syntax.EventsExist, names(), st.booleans()),
         st.builds(syntax.Ranked, st.one_of(st.none(), names())),
+        st.builds(syntax.Relative, names(), st.integers(1, 40).map(Decimal),  # issue 9 (D)
+                  st.sampled_from(("years", "months", "days", "school year", "semester"))),
         *_typed_atoms(),  # issue 9 (C)
     )
 
@@ -137,7 +140,7 @@ def _opt(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
 
 
 _UNITS = st.sampled_from(("credits", "hours"))
-_PERIODS = st.sampled_from(("school year", "semester"))
+_PERIODS = st.sampled_from(("school year", "semester", "year", "day"))  # year, day: issue 9 (B)
 
 
 @functools.cache
@@ -161,8 +164,12 @@ def _rules() -> st.SearchStrategy[syntax.Rule]:
 
 @functools.cache
 def _caps() -> st.SearchStrategy[syntax.Cap]:
+    # issue 9 (B): `per event` or `per COLUMN`, and caps on hours (never a percentage's)
+    grains = st.lists(st.one_of(st.just(syntax.CapGrain("event", None)),
+                                st.builds(syntax.CapGrain, st.just("column"), names())), max_size=1).map(tuple)
     return st.builds(syntax.Cap, names(), amounts(), _opt(names()), _opt(_PERIODS), _opt(conditions()),
-                     _opt(texts()))
+                     _opt(texts()), grains=grains, measure=_UNITS).map(
+        lambda c: attrs.evolve(c, measure="credits") if c.percent_of is not None else c)
 
 
 @functools.cache
@@ -172,7 +179,8 @@ def _requirement_lines() -> st.SearchStrategy[syntax.RequirementLine]:
         st.builds(syntax.MeasureCount, names(), _opt(conditions())),
     )
     return st.one_of(
-        st.builds(syntax.AtLeast, amounts(), measures, _opt(conditions()), _opt(texts())),
+        st.builds(syntax.AtLeast, amounts(), measures, _opt(conditions()), _opt(texts()),
+                  per=_opt(st.just("year"))),  # per: issue 9 (B)
         st.builds(syntax.RequireQualified, texts(), _opt(conditions()), _opt(texts())),
     )
 
@@ -268,6 +276,11 @@ def _headers() -> st.SearchStrategy[syntax.Header]:
         _opt(st.builds(syntax.Conversion, amounts(), amounts(), _opt(texts()))),
         extends=_opt(st.one_of(st.builds(syntax.Extends, names()),
                                st.builds(syntax.Extends, texts(), st.just(True)))),
+        count_only=_opt(st.one_of(  # issue 9 (D)
+            st.builds(syntax.CountOnly, st.one_of(st.builds(syntax.Word, names()),
+                                                  st.builds(syntax.Text, texts())).map(lambda v: (v,))),
+            st.builds(syntax.CountOnly, st.lists(values(), min_size=1, max_size=3).map(tuple), st.just(True)),
+        )),
     )
 
 
