@@ -89,6 +89,14 @@ class Ranked:
 
 
 @attrs.frozen
+class RequirementMet:
+    """The requirement applies to the teacher and is met (or waived): a result (outcome context)."""
+
+    requirement: str
+    span: Span = span_field()
+
+
+@attrs.frozen
 class Relative:
     """An event filter on the event's day relative to the teacher's roster date
     ``attribute`` (issue 9, D): ``within COUNT years|months|days of ATTR`` or ``in the
@@ -165,6 +173,7 @@ class Has:
 Cond: TypeAlias = (
     Compare | Member | HasRole | DateBound | Qualified | EventsExist | Ranked | And | Or | Not
     | Linear | Has
+    | RequirementMet
     | Relative | DateWindow
 )
 
@@ -295,7 +304,25 @@ class MeasureQualified:
     program: str
 
 
-Measure: TypeAlias = MeasureCredits | MeasureHours | MeasureCount | MeasureQualified
+@attrs.frozen
+class MeasureBest:
+    """``base`` in each group of events whose ``field`` equals one of ``values``; the best group counts."""
+
+    base: MeasureCredits | MeasureHours | MeasureCount
+    field: str
+    values: tuple[Scalar, ...]
+
+
+@attrs.frozen
+class MeasureChoice:
+    """Met when one of the requirements ``names`` (none of them a choice) is met."""
+
+    names: tuple[str, ...]
+
+
+Measure: TypeAlias = (
+    MeasureCredits | MeasureHours | MeasureCount | MeasureQualified | MeasureBest | MeasureChoice
+)
 
 
 @attrs.frozen
@@ -317,8 +344,12 @@ class Requirement:
     span: Span = span_field()
 
     @property
-    def unit(self) -> Literal["credits", "hours", "count", "qualified"]:
+    def unit(self) -> Literal["credits", "hours", "count", "qualified", "choice"]:
         measure = self.lines[0].measure
+        if isinstance(measure, MeasureBest):
+            measure = measure.base
+        if isinstance(measure, MeasureChoice):
+            return "choice"
         if isinstance(measure, MeasureCredits):
             return "credits"
         if isinstance(measure, MeasureHours):
@@ -412,6 +443,16 @@ class Invariant:
 
 
 @attrs.frozen
+class Outcome:
+    """``outcome NAME: COND``: a named result, one entry of the ledger's ``outcomes``."""
+
+    name: str
+    cond: Cond
+    source: str | None
+    span: Span = span_field()
+
+
+@attrs.frozen
 class Layer:
     """One policy file of a layered policy (``policy county_x extends city_y``)."""
 
@@ -460,6 +501,7 @@ class Policy:
     #: issue 9 (C): declared extra columns and vocabularies (empty: SPEC columns and lists)
     columns: tuple[ColumnDecl, ...] = ()
     vocabularies: tuple[Vocabulary, ...] = ()
+    outcomes: tuple[Outcome, ...] = ()
     count_only: CountOnly | None = None
 
     def layer_of(self, span: Span) -> Layer | None:
@@ -510,4 +552,4 @@ def cond_nodes(cond: Cond | None) -> list[Cond]:
 
 
 _COND_TYPES = (Compare, Member, HasRole, DateBound, Qualified, EventsExist, Ranked, And, Or, Not,
-               Linear, Has, Relative, DateWindow)
+               Linear, Has, RequirementMet, Relative, DateWindow)

@@ -41,6 +41,8 @@ class TeacherFacts:
     has_kind: Callable[[str], bool]
     facts: Mapping[str, Any] = attrs.field(factory=dict)
     ranked: frozenset[str] = frozenset()
+    #: the requirements that apply to the teacher and are met or waived (outcome conditions)
+    requirements_met: frozenset[str] = frozenset()
 
 
 def event_holds(cond: ir.Cond | None, event: Event | AwardView) -> bool:
@@ -96,6 +98,8 @@ def teacher_holds(cond: ir.Cond | None, ctx: TeacherFacts) -> bool:
             return linear_holds(operands, terms, constant, op, dates)
         case ir.Has(field, scope, value):
             return has(_teacher_value(ctx, field, scope), value)
+        case ir.RequirementMet(name):
+            return name in ctx.requirements_met
     raise AssertionError(f"not a teacher condition: {cond!r}")  # pragma: no cover
 
 
