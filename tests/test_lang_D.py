@@ -19,7 +19,7 @@ from credit_rules.api import evaluate
 from credit_rules.compile import check_source, compile_source
 from credit_rules.core import lower
 from credit_rules.eval.bulk.conditions import relative_window_exprs
-from credit_rules.eval.explain import explain
+from credit_rules.eval.explain import d_lines, explain
 from credit_rules.io import load_events
 from credit_rules.recompute import input_warnings, table_columns
 from credit_rules.records import Teacher
@@ -310,20 +310,28 @@ def test_explain_lists_uncounted_events_and_each_teachers_windows() -> None:
     assert early.period_start == dt.date(2023, 1, 1)
     first_year = explain(policy, table.events(), ROSTER, "t1", as_of=dt.date(2025, 12, 31),
                          policy_text=POLICY)[1]
-    assert first_year.not_counted == ((
-        "c", "training on 2023-10-01 has status submitted (count only status in (approved, verified))"),)
-    windows = dict(first_year.relative_windows)
-    assert windows["within 1 year of hired_on"] == "hired_on 2023-09-01: 2023-09-01 .. 2024-08-31"
-    assert windows["in the first school year after hired_on"] == "hired_on 2023-09-01: 2023-09-01 .. 2024-08-31"
+    assert first_year.not_counted == (("c", "training", dt.date(2023, 10, 1), "submitted"),)
+    assert first_year.count_only == "count only status in (approved, verified)"
+    lines = d_lines(first_year)
+    assert "period within 1 year of hired_on: hired_on 2023-09-01: 2023-09-01 .. 2024-08-31" in lines
+    assert "period in the first school year after hired_on: hired_on 2023-09-01: 2023-09-01 .. 2024-08-31" in lines
+    assert ("not counted: c, training on 2023-10-01 has status submitted "
+            "(count only status in (approved, verified))") in lines
     assert "c" not in {e for e, _ in first_year.unused_events}
     t3 = explain(policy, table.events(), ROSTER, "t3", as_of=dt.date(2025, 12, 31), policy_text=POLICY)[1]
-    assert {e for e, _ in t3.not_counted} == {"i", "j"}
-    assert dict(t3.not_counted)["j"].endswith("has no status (count only status in (approved, verified))")
+    assert {e for e, *_ in t3.not_counted} == {"i", "j"}
+    assert "not counted: j, observation on 2024-01-03 has no status (count only status in (approved, verified))" \
+        in d_lines(t3)
+    assert "period within 1 year of hired_on: no hired_on on the roster: the filter holds for no event" in d_lines(t3)
     zh = explain(policy, table.events(), ROSTER, "t1", as_of=dt.date(2025, 12, 31), policy_text=POLICY, lang="zh")[1]
-    assert zh.not_counted == (("c", "2023-10-01 的 training 记录状态为 submitted（count only status in (approved, verified)）"),)
-    assert dict(zh.relative_windows)["within 1 year of hired_on"] == "hired_on 2023-09-01：2023-09-01 至 2024-08-31"
-    assert dict(t3.relative_windows)["within 1 year of hired_on"].startswith("no hired_on on the roster")
-    assert first_year.to_json()["not_counted"][0]["event"] == "c"
+    assert zh.to_json()["not_counted"] == first_year.to_json()["not_counted"] == [
+        {"event": "c", "kind": "training", "day": "2023-10-01", "status": "submitted"}]
+    assert "期间 within 1 year of hired_on：hired_on 2023-09-01：2023-09-01 至 2024-08-31" in d_lines(zh, "zh")
+    assert "不计：c，2023-10-01 的 training 记录状态为 submitted（count only status in (approved, verified)）" \
+        in d_lines(zh, "zh")
+    assert first_year.to_json()["relative_windows"][0] == {
+        "clause": "within 1 year of hired_on", "attribute": "hired_on", "date": "2023-09-01",
+        "start": "2023-09-01", "end": "2024-08-31"}
 
 
 def test_a_status_policy_warns_when_the_events_have_no_status_column() -> None:
