@@ -58,6 +58,7 @@ KEYWORDS: dict[str, tuple[str, str]] = {
     "timezone": ("timezone", "时区"), "window": ("window", "时段"), "cycle": ("cycle", "周期"),
     "..": ("..", "至"), "evaluate": ("evaluate", "核算"), "over": ("over", "全"), "per": ("per", "每"),
     "school year": ("school year", "学年"), "semester": ("semester", "学期"),
+    "year": ("year", "年"), "day": ("day", "日"), "event grain": ("event", "次"),  # issue 9 (B)
     "hours": ("hours", "学时"), "hour": ("hour", "学时"), "credits": ("credits", "学分"),
     "credit": ("credit", "学分"), "=": ("=", "折合"), "rule": ("rule", "规则"),
     "exception to": ("exception to", "优先于"), "on": ("on", "事件"), "first": ("first", "首次"),
@@ -434,9 +435,13 @@ class _Printer:
             tokens += [self.name(c.percent_of), (_KW, "的"), percent] if self.zh else [
                 percent, self.kw("of"), self.name(c.percent_of)]
         else:
-            tokens += [self.number(c.amount), self.unit("credits", c.amount)]
+            tokens += [self.number(c.amount), self.unit(c.measure, c.amount)]
         if c.per is not None:
             tokens += [(_KW_OPENS, "每"), self.kw(c.per)] if self.zh else self.kws("per", c.per)
+        for grain in c.grains:  # issue 9 (B)
+            word = self.kw("event grain") if grain.kind == "event" else \
+                self.kw(grain.name or "") if grain.kind == "period" else self.name(grain.name or "")
+            tokens += [(_KW_OPENS, "每"), word] if self.zh else [self.kw("per"), word]
         if c.of is not None:
             tokens += [self.kw("of"), *self.cond(c.of)]
         return [_Line(0, tokens, _known(c.span)), *self.source_line(1, c.source, c.span)]
@@ -455,6 +460,8 @@ class _Printer:
                 tokens.append(self.unit("credits" if isinstance(m, ast.MeasureCredits) else "hours", line.amount))
                 if m.of is not None:
                     tokens += [self.kw("of"), *self.cond(m.of)]
+            if line.per is not None:  # issue 9 (B)
+                tokens += [(_KW_OPENS, "每"), self.kw(line.per)] if self.zh else self.kws("per", line.per)
         if line.when is not None:
             tokens += [self.kw("when"), *self.cond(line.when)]
         return tokens
