@@ -393,3 +393,23 @@ def test_a_layer_inherits_count_only_and_relative_periods(tmp_path: Path) -> Non
     ledger = _ledger(county, ROWS, ROSTER, "bulk")
     assert _row(ledger, "t1", "2023-09-01")["credits"] == "2"
     assert ledger == _ledger(county, ROWS, ROSTER, "interpreter")
+
+
+def test_windows_inside_caps_at_every_grain_agree() -> None:
+    """Relative periods in `per year`, hours and `per event` caps (issue 9 B): both engines agree."""
+    text = ("policy x\n  window 2023-01-01 .. 2025-12-31\n  evaluate per year\n  10 hours = 1 credit\n"
+            "  count only status approved\nrule r: on training count hours\n"
+            "cap a: at most 2 credits per year of within 1 year of hired_on\n"
+            "cap b: at most 25 hours of in the first semester after hired_on\n"
+            "cap c: at most 1.5 credits per event of not within 1 year of hired_on\n")
+    policy = compile_source(text, "x.policy")
+    rows = [{"event_id": f"e{i}", "teacher_id": t, "at": at, "kind": "training", "hours": "30", "status": st}
+            for i, (t, at, st) in enumerate([("t1", "2023-09-10", "approved"), ("t1", "2023-12-10", "approved"),
+                                             ("t1", "2024-03-01", "approved"), ("t2", "2024-03-01", "approved"),
+                                             ("t1", "2024-10-01", "revoked"), ("t1", "2024-10-02", "approved")])]
+    roster = {"t1": Teacher("t1", hired_on=dt.date(2023, 9, 1))}
+    ledger = _ledger(policy, rows, roster, "bulk", as_of=dt.date(2025, 1, 1))
+    assert ledger == _ledger(policy, rows, roster, "interpreter", as_of=dt.date(2025, 1, 1))
+    credits = {(r["teacher_id"], r["period_start"]): r["credits"] for r in ledger}
+    assert credits[("t1", "2023-01-01")] == "2" and credits[("t1", "2024-01-01")] == "3.5"
+    assert credits[("t2", "2024-01-01")] == "1.5"
