@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import polars as pl
 
-from credit_rules import ir
+from credit_rules import core, ir
 from credit_rules.compile import load_policy
 from credit_rules.errors import UsageError
 from credit_rules.eval import ENGINES as ENGINES
@@ -74,7 +74,12 @@ def as_policy(policy: ir.Policy | str | os.PathLike[str]) -> ir.Policy:
     return policy if isinstance(policy, ir.Policy) else load_policy(policy)
 
 
-def as_event_table(events: Any, timezone: str) -> EventTable:
+def input_contract(policy: ir.Policy) -> core.Inputs:
+    """What ``policy`` asks of its input beyond the SPEC (declared columns and vocabularies)."""
+    return core.lower(policy).inputs
+
+
+def as_event_table(events: Any, timezone: str, inputs: core.Inputs | None = None) -> EventTable:
     if isinstance(events, EventTable):
         if events.timezone != timezone:
             raise UsageError(
@@ -82,10 +87,10 @@ def as_event_table(events: Any, timezone: str) -> EventTable:
                 "load them again with the policy's timezone"
             )
         return events
-    return load_events(events, timezone=timezone)
+    return load_events(events, timezone=timezone, inputs=inputs)
 
 
-def as_roster(roster: Any) -> tuple[Roster | None, dict[str, Teacher]]:
+def as_roster(roster: Any, inputs: core.Inputs | None = None) -> tuple[Roster | None, dict[str, Teacher]]:
     if roster is None:
         return None, {}
     if isinstance(roster, Roster):
@@ -95,7 +100,7 @@ def as_roster(roster: Any) -> tuple[Roster | None, dict[str, Teacher]]:
     if isinstance(roster, Mapping):
         # {teacher_id: {"title": ..., "roles": [...]}}: validated like a roster file
         roster = [{"teacher_id": teacher_id, **fields} for teacher_id, fields in roster.items()]
-    loaded = load_roster(roster)
+    loaded = load_roster(roster, inputs=inputs)
     return loaded, loaded.teachers()
 
 
@@ -122,13 +127,14 @@ def evaluate(
     checked = as_policy(policy)
     if engine not in ENGINES:
         raise UsageError(f"unknown engine {engine!r}; use one of: {', '.join(ENGINES)}")
-    loaded_roster, teachers = as_roster(roster)
+    inputs = input_contract(checked)
+    loaded_roster, teachers = as_roster(roster, inputs)
     table: EventTable | None = None
     records: list[Event] | None = None
     if isinstance(events, list) and all(isinstance(e, Event) for e in events):
         records = events
     else:
-        table = as_event_table(events, checked.timezone)
+        table = as_event_table(events, checked.timezone, inputs)
     # SPEC §5: a data problem never makes a teacher vanish from the ledger. Both engines
     # see such teachers as roster teachers without attributes.
     extra = {t: Teacher(t) for t in named_only(table, loaded_roster, teachers)}

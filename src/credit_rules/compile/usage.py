@@ -126,4 +126,8 @@ def policy_usage(policy: ir.Policy) -> Usage:
                     programs.add(program)
                 case ir.EventsExist(kind):
                     kinds.add(kind)
+                case ir.Linear(terms, ir.Scope.EVENT):  # issue 9 (C)
+                    columns.update("at" if name == "day" else name for name, _ in terms)
+                case ir.Has(field, ir.Scope.EVENT):
+                    columns.add(field)
     return Usage(frozenset(kinds), frozenset(programs), frozenset(columns), frozenset(any_program))

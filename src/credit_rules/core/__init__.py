@@ -39,3 +39,8 @@ __all__ = [
     "HoursOf", "Landing", "Leave", "Line", "Measure", "Outcome", "Penalty", "PerHour", "Periods", "Policy",
     "QualifiedIn", "Reduction", "Requirement", "Select", "Stated", "lower", "normalize",
 ]
+
+# issue 9 (C): the input contract (declared columns and vocabularies)
+from credit_rules.core.nodes import Column, ColumnType, Inputs
+
+__all__ += ["Column", "ColumnType", "Inputs"]
