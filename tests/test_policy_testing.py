@@ -353,3 +353,12 @@ def test_pytest_collects_policy_files(pytester: pytest.Pytester) -> None:
         '*test "counterexample to invariant never_credited":*',
     ])
     assert "untested.policy" not in result.stdout.str()
+
+
+def test_test_blocks_run_on_every_engine() -> None:
+    """A test block is checked on the bulk engine too: the engines' agreement on every
+    example policy is part of `credit-rules test`, not only of the differential tests."""
+    from credit_rules.api import ENGINES
+    from credit_rules.testing.runner import available_engines
+
+    assert available_engines() == tuple(ENGINES)
