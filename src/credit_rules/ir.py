@@ -217,6 +217,20 @@ class RequirementLine:
     when: Cond | None
     source: str | None
     span: Span = span_field()
+    #: ``from DATE:``: the line is for ledger periods that start on or after this day (issue 9, E2)
+    since: dt.date | None = None
+
+
+@attrs.frozen
+class CarryForward:
+    """``carry forward at most AMOUNT UNIT``: the surplus of a requirement in one ledger
+    period (its actual amount, carry included, minus its required amount, when positive)
+    counts towards the same requirement in the teacher's next period, at most ``amount``."""
+
+    amount: Decimal
+    unit: Literal["credits", "hours"]
+    source: str | None
+    span: Span = span_field()
 
 
 @attrs.frozen
@@ -225,6 +239,7 @@ class Requirement:
     lines: tuple[RequirementLine, ...]
     source: str | None
     span: Span = span_field()
+    carry: CarryForward | None = None  # issue 9 (E2)
 
     @property
     def unit(self) -> Literal["credits", "hours", "count", "qualified"]:

@@ -103,7 +103,7 @@ def check_requirement_variants(policy: ir.Policy, tree: ast.Policy) -> list[Diag
     out: list[Diagnostic] = []
     for requirement in policy.requirements:
         for index, line in enumerate(requirement.lines[:-1]):
-            if line.when is None:
+            if line.when is None and line.since is None:
                 for later in requirement.lines[index + 1:]:
                     out.append(Diagnostic(
                         "W153", f"this line of `{requirement.name}` can never apply", later.span,
@@ -299,6 +299,62 @@ def check_unused(policy: ir.Policy, tree: ast.Policy) -> list[Diagnostic]:
     return out
 
 
+def check_carry_forward(policy: ir.Policy, tree: ast.Policy) -> list[Diagnostic]:
+    """Carry-forward needs the policy's fixed periods, and more than one of them (issue 9, E2)."""
+    out: list[Diagnostic] = []
+    for requirement in policy.requirements:
+        carry = requirement.carry
+        if carry is None:
+            continue
+        if policy.window is None:
+            out.append(Diagnostic(
+                "E274", f"`{requirement.name}` carries forward, but the policy has no window or cycle",
+                carry.span, "add `window A .. B` (or `cycle A .. B`): carry-forward runs through its periods "
+                "in order, and a teacher without events in a period still has that period"))
+        elif len(periods_within(policy.evaluate, policy.window)) < 2:
+            out.append(Diagnostic(
+                "W275", f"`{requirement.name}` carries forward, but the policy has a single period",
+                carry.span, "evaluate per school year or per semester, or drop `carry forward`",
+                Severity.WARNING))
+        if carry.amount <= 0:
+            out.append(Diagnostic("W279", f"`{requirement.name}` carries forward at most {carry.amount}: nothing",
+                                  carry.span, "drop the line, or give a positive amount", Severity.WARNING))
+    return out
+
+
+def check_dated_lines(policy: ir.Policy, tree: ast.Policy) -> list[Diagnostic]:
+    """``from DATE:`` lines (issue 9, E2): a date that no period starts after, or on or
+    before the first period (the prefix changes nothing), and dated lines shadowed by an
+    earlier line from an earlier date."""
+    out: list[Diagnostic] = []
+    starts = ([p.start for p in periods_within(policy.evaluate, policy.window)]
+              if policy.window is not None else [])
+    for requirement in policy.requirements:
+        for index, line in enumerate(requirement.lines):
+            if line.since is None:
+                continue
+            if starts and line.since > starts[-1]:
+                out.append(Diagnostic(
+                    "W276", f"this line of `{requirement.name}` applies from {line.since.isoformat()}, "
+                    f"after the start of the policy's last period ({starts[-1].isoformat()})", line.span,
+                    "a dated line applies to the periods that start on or after its date; check the date",
+                    Severity.WARNING))
+            elif starts and line.since <= starts[0]:
+                out.append(Diagnostic(
+                    "W277", f"this line of `{requirement.name}` applies to every period: its date "
+                    f"{line.since.isoformat()} is not after the first period's start ({starts[0].isoformat()})",
+                    line.span, "drop the `from …:` prefix, or check the date", Severity.WARNING))
+            for earlier in requirement.lines[:index]:
+                if earlier.when is None and earlier.since is not None and earlier.since <= line.since:
+                    out.append(Diagnostic(
+                        "W278", f"this line of `{requirement.name}` can never apply: the line from "
+                        f"{earlier.since.isoformat()} before it covers every later period", line.span,
+                        "write the dated lines latest date first", Severity.WARNING,
+                        notes=(("the earlier line is here", earlier.span),)))
+                    break
+    return out
+
+
 CHECKS: tuple[Check, ...] = (
     check_conflicts,
     check_never_fires,
@@ -309,6 +365,8 @@ CHECKS: tuple[Check, ...] = (
     check_requirement_variants,
     check_caps,
     check_waivers,
+    check_carry_forward,
+    check_dated_lines,
 )
 
 

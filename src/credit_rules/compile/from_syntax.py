@@ -427,7 +427,7 @@ class _Translator:
             measure: ir.Measure
             if isinstance(line, ast.RequireQualified):
                 lines.append(ir.RequirementLine(Decimal(1), ir.MeasureQualified(line.program), when,
-                                                line.source, span=line.span))
+                                                line.source, span=line.span, since=line.since))
                 continue
             match line.measure:
                 case ast.MeasureCredits(of):
@@ -437,7 +437,8 @@ class _Translator:
                 case ast.MeasureCount(kind, where):
                     measure = ir.MeasureCount(self.kind(kind, line.measure.span), self.opt_cond(where, "event"))
             self.amount(line.amount, line.span, "the requirement")
-            lines.append(ir.RequirementLine(line.amount, measure, when, line.source, span=line.span))
+            lines.append(ir.RequirementLine(line.amount, measure, when, line.source, span=line.span,
+                                            since=line.since))
         units = {type(line.measure) for line in lines}
         if len(units) > 1:
             first = lines[0]
@@ -446,7 +447,32 @@ class _Translator:
                     self.error("E140", f"requirement `{req.name}` mixes units: "
                                f"{_unit_word(other.measure)} used where {_unit_word(first.measure)} are expected",
                                other.span, f"write every line of `{req.name}` in {_unit_word(first.measure)}")
-        return ir.Requirement(req.name, tuple(lines), req.source, span=req.span)
+        return ir.Requirement(req.name, tuple(lines), req.source, span=req.span,
+                              carry=self.carry_forward(req, tuple(lines)))
+
+    def carry_forward(self, req: ast.Requirement, lines: tuple[ir.RequirementLine, ...]) -> ir.CarryForward | None:
+        """``carry forward at most N UNIT`` (issue 9, E2): its unit is the requirement's, and
+        the policy must have several fixed ledger periods to carry between."""
+        carry = req.carry
+        if carry is None:
+            return None
+        self.amount(carry.amount, carry.span, "the carry-forward")
+        if not lines:
+            self.error("E271", f"requirement `{req.name}` has nothing to carry forward", req.span,
+                       "add a line `at least N credits` (or hours) before `carry forward`")
+            return None
+        measure = lines[0].measure
+        unit = ("credits" if isinstance(measure, ir.MeasureCredits)
+                else "hours" if isinstance(measure, ir.MeasureHours) else None)
+        if unit is None:
+            self.error("E272", f"requirement `{req.name}` counts {_unit_word(measure)}: only credits or hours "
+                       "carry forward", carry.span, "carry forward a requirement written in credits or hours")
+            return None
+        if carry.unit != unit:
+            self.error("E273", f"`{req.name}` counts {unit}, but its carry-forward is in {carry.unit}",
+                       carry.span, f"write `carry forward at most {carry.amount} {unit}`")
+            return None
+        return ir.CarryForward(carry.amount, carry.unit, carry.source, span=carry.span)
 
     def waiver(self, waiver: ast.Waiver) -> ir.Waiver:
         for name in waiver.names:

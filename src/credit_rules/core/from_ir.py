@@ -101,14 +101,17 @@ def _requirement(policy: ir.Policy, requirement: ir.Requirement) -> core.Require
     lines = tuple(
         core.Line(index, normalize(line.when), line.amount, _measure(line.measure),
                   reducible=isinstance(line.measure, ir.MeasureCredits),
-                  source=line.source, span=line.span)
+                  source=line.source, span=line.span, since=line.since)
         for index, line in enumerate(requirement.lines)
     )
     waived_when = tuple(
         _normal(w.when) for w in policy.waivers if requirement.name in w.names
     )
+    carry = requirement.carry
     return core.Requirement(requirement.name, lines, waived_when, requirement.source,
-                            span=requirement.span)
+                            span=requirement.span,
+                            carry=core.Carry(carry.amount, carry.unit, carry.source, span=carry.span)
+                            if carry is not None and requirement.lines else None)
 
 
 def _reduction(policy: ir.Policy) -> core.Reduction | None:

@@ -294,12 +294,26 @@ class AtLeast:
     when: Cond | None = None
     source: str | None = None
     span: Span = span_field()
+    #: ``from 2024-01-01: at least …``: the line is for periods starting on or after it (issue 9, E2)
+    since: dt.date | None = None
 
 
 @attrs.frozen
 class RequireQualified:
     program: str
     when: Cond | None = None
+    source: str | None = None
+    span: Span = span_field()
+    since: dt.date | None = None  # as AtLeast.since
+
+
+@attrs.frozen
+class CarryForward:
+    """``carry forward at most 10 credits``: a requirement's surplus in one period counts
+    towards it in the next, at most ``amount`` (issue 9, E2)."""
+
+    amount: Decimal
+    unit: Literal["credits", "hours"]
     source: str | None = None
     span: Span = span_field()
 
@@ -315,6 +329,7 @@ class Requirement:
     lines: tuple[RequirementLine, ...]
     source: str | None = None
     span: Span = span_field()
+    carry: CarryForward | None = None  # issue 9 (E2)
 
 
 @attrs.frozen

@@ -401,14 +401,27 @@ class _Printer:
                     tokens += [self.kw("of"), *self.cond(m.of)]
         if line.when is not None:
             tokens += [self.kw("when"), *self.cond(line.when)]
+        if line.since is not None:  # issue 9 (E2): from 2024-01-01: … / 自2024-01-01起：…
+            day = (_NUM, line.since.isoformat())
+            prefix = [(_KW, "自"), day, (_KW, "起")] if self.zh else [(_KW, "from"), self.date(line.since)]
+            tokens = [*prefix, self.punct(":"), *tokens]
         return tokens
+
+    def carry_line(self, carry: ast.CarryForward) -> list[Token]:
+        """``carry forward at most 10 credits`` / 结转至多10学分 (issue 9, E2)."""
+        return [(_KW, "结转" if self.zh else "carry forward"), self.kw("at most"), self.number(carry.amount),
+                self.unit(carry.unit, carry.amount)]
 
     def item_Requirement(self, r: ast.Requirement) -> list[_Line]:
         lines = [_Line(0, self.head("require", r.name), _known(r.span))]
-        lines += self.source_line(1, r.source, r.span, [line.span for line in r.lines])
+        lines += self.source_line(1, r.source, r.span, [line.span for line in r.lines]
+                                  + ([r.carry.span] if r.carry is not None else []))
         for line in r.lines:
             lines.append(_Line(1, self.requirement_line(line), _known(line.span)))
             lines += self.source_line(2, line.source, line.span)
+        if r.carry is not None:
+            lines.append(_Line(1, self.carry_line(r.carry), _known(r.carry.span)))
+            lines += self.source_line(2, r.carry.source, r.carry.span)
         return lines
 
     def item_Waiver(self, w: ast.Waiver) -> list[_Line]:
