@@ -322,6 +322,8 @@ def _render_explanation(e: Any) -> None:
             reqs.add_row(q(r.name), canonical(r.required), canonical(r.actual),
                          canonical(r.shortfall) if not r.met else "", state, q(r.source or ""))
         out.print(reqs)
+    for c in getattr(e, "carried", ()):  # issue 9 (E2)
+        out.print(f"{q(c.describe())}  [dim]{q(c.source or '')}[/dim]")
     if e.unused_events:
         listed = ", ".join(f"{event_id} ({kind})" for event_id, kind in e.unused_events[:12])
         more = f" and {len(e.unused_events) - 12} more" if len(e.unused_events) > 12 else ""

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -18,7 +19,7 @@ from credit_rules.compile.satisfiability import (
 )
 from credit_rules.errors import Diagnostic, Severity
 from credit_rules.syntax import ast
-from credit_rules.values import periods_within
+from credit_rules.values import PeriodKind, periods_within
 
 Check = Callable[[ir.Policy, ast.Policy], list[Diagnostic]]
 
@@ -299,6 +300,15 @@ def check_unused(policy: ir.Policy, tree: ast.Policy) -> list[Diagnostic]:
     return out
 
 
+def _period_starts(policy: ir.Policy) -> list[dt.date]:
+    """The starts of the policy's ledger periods when they are fixed (a window), else none."""
+    if policy.window is None:
+        return []
+    if policy.evaluate is PeriodKind.WINDOW:
+        return [policy.window.start]
+    return [p.start for p in periods_within(policy.evaluate, policy.window)]
+
+
 def check_carry_forward(policy: ir.Policy, tree: ast.Policy) -> list[Diagnostic]:
     """Carry-forward needs the policy's fixed periods, and more than one of them (issue 9, E2)."""
     out: list[Diagnostic] = []
@@ -311,7 +321,7 @@ def check_carry_forward(policy: ir.Policy, tree: ast.Policy) -> list[Diagnostic]
                 "E274", f"`{requirement.name}` carries forward, but the policy has no window or cycle",
                 carry.span, "add `window A .. B` (or `cycle A .. B`): carry-forward runs through its periods "
                 "in order, and a teacher without events in a period still has that period"))
-        elif len(periods_within(policy.evaluate, policy.window)) < 2:
+        elif len(_period_starts(policy)) < 2:
             out.append(Diagnostic(
                 "W275", f"`{requirement.name}` carries forward, but the policy has a single period",
                 carry.span, "evaluate per school year or per semester, or drop `carry forward`",
@@ -327,8 +337,7 @@ def check_dated_lines(policy: ir.Policy, tree: ast.Policy) -> list[Diagnostic]:
     before the first period (the prefix changes nothing), and dated lines shadowed by an
     earlier line from an earlier date."""
     out: list[Diagnostic] = []
-    starts = ([p.start for p in periods_within(policy.evaluate, policy.window)]
-              if policy.window is not None else [])
+    starts = _period_starts(policy)
     for requirement in policy.requirements:
         for index, line in enumerate(requirement.lines):
             if line.since is None:
@@ -339,10 +348,11 @@ def check_dated_lines(policy: ir.Policy, tree: ast.Policy) -> list[Diagnostic]:
                     f"after the start of the policy's last period ({starts[-1].isoformat()})", line.span,
                     "a dated line applies to the periods that start on or after its date; check the date",
                     Severity.WARNING))
-            elif starts and line.since <= starts[0]:
+                continue
+            if starts and line.since <= starts[0]:
                 out.append(Diagnostic(
-                    "W277", f"this line of `{requirement.name}` applies to every period: its date "
-                    f"{line.since.isoformat()} is not after the first period's start ({starts[0].isoformat()})",
+                    "W277", f"the date {line.since.isoformat()} of this line of `{requirement.name}` is on or "
+                    f"before the first period's start ({starts[0].isoformat()}): `from` changes nothing",
                     line.span, "drop the `from …:` prefix, or check the date", Severity.WARNING))
             for earlier in requirement.lines[:index]:
                 if earlier.when is None and earlier.since is not None and earlier.since <= line.since:

@@ -465,8 +465,8 @@ class _Translator:
         unit = ("credits" if isinstance(measure, ir.MeasureCredits)
                 else "hours" if isinstance(measure, ir.MeasureHours) else None)
         if unit is None:
-            self.error("E272", f"requirement `{req.name}` counts {_unit_word(measure)}: only credits or hours "
-                       "carry forward", carry.span, "carry forward a requirement written in credits or hours")
+            self.error("E272", f"requirement `{req.name}` is measured in {_unit_word(measure)}: only credits or "
+                       "hours carry forward", carry.span, "carry forward a requirement written in credits or hours")
             return None
         if carry.unit != unit:
             self.error("E273", f"`{req.name}` counts {unit}, but its carry-forward is in {carry.unit}",

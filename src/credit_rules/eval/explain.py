@@ -71,6 +71,21 @@ class RequirementExplained:
 
 
 @attrs.frozen
+class CarryExplained:
+    """An amount carried into a requirement from the teacher's previous period (issue 9, E2)."""
+
+    requirement: str
+    source: str | None
+    text: str  # the clause: `carry forward at most N UNIT`
+    amount: Decimal
+    unit: str  # credits | hours
+
+    def describe(self) -> str:
+        return (f"requirement {self.requirement}: {canonical(self.amount)} {self.unit} carried in from "
+                f"the previous period, counted in its actual amount ({self.text})")
+
+
+@attrs.frozen
 class Explanation:
     """One teacher in one period."""
 
@@ -89,6 +104,7 @@ class Explanation:
     requirements: tuple[RequirementExplained, ...]
     met: bool
     unused_events: tuple[tuple[str, str], ...]  # (event_id, kind) no rule counted
+    carried: tuple[CarryExplained, ...] = ()  # issue 9 (E2): carry-forward into this period
 
     def to_json(self) -> dict[str, Any]:
         def dec(value: Decimal) -> str:
@@ -117,6 +133,9 @@ class Explanation:
             } for r in self.requirements],
             "met": self.met,
             "unused_events": [{"event": e, "kind": k} for e, k in self.unused_events],
+            **({"carried": [{"requirement": c.requirement, "source": c.source, "text": c.text,
+                             "amount": dec(c.amount), "unit": c.unit} for c in self.carried]}
+               if self.carried else {}),
         }
 
 
@@ -209,6 +228,16 @@ def explain_period(policy: ir.Policy, tp: TeacherPeriod, source: _Source | None 
             result.name, line.source or decision.requirement.source, source.quote(line.span), result.required,
             result.actual, result.met, result.waived, max(result.required - result.actual, Decimal(0)),
         ))
+    carried: list[CarryExplained] = []
+    traced = {t.rule: t for t in row.trace}
+    for requirement in core.lower(policy).requirements:
+        entry = traced.get(requirement.carry_trace_rule)
+        if requirement.carry is not None and entry is not None:
+            amount = entry.credits if requirement.carry.unit == "credits" else entry.hours
+            cap = requirement.carry
+            carried.append(CarryExplained(
+                requirement.name, entry.source, f"carry forward at most {canonical(cap.amount)} {cap.unit}",
+                amount, cap.unit))
     counted = {a.event.event_id for a in tp.awards} | {e.event_id for e in tp.leave_events}
     counted |= {e.event_id for _, e in tp.penalties}
     return Explanation(
@@ -219,4 +248,5 @@ def explain_period(policy: ir.Policy, tp: TeacherPeriod, source: _Source | None 
         penalties=tuple((p.name, p.source, e.event_id) for p, e in tp.penalties),
         rules=tuple(rules), caps=caps, requirements=tuple(requirements), met=row.met,
         unused_events=tuple((e.event_id, e.kind) for e in tp.events if e.event_id not in counted),
+        carried=tuple(carried),
     )

@@ -73,6 +73,7 @@ def explain_row(policy: ir.Policy, tp: TeacherPeriod) -> str:
     for r in e.requirements:
         state = "waived" if r.waived else ("met" if r.met else f"short by {canonical(r.shortfall)}")
         lines.append(f"  requirement {r.name}: {canonical(r.actual)} of {canonical(r.required)}, {state}")
+    lines.extend(f"  {c.describe()}" for c in e.carried)  # issue 9 (E2)
     if e.unused_events:
         lines.append("  events no rule credited: " + ", ".join(event_id for event_id, _ in e.unused_events))
     return "\n".join(lines)

@@ -135,9 +135,16 @@ def _requirement_lines() -> st.SearchStrategy[syntax.RequirementLine]:
         st.builds(syntax.MeasureCount, names(), _opt(conditions())),
     )
     return st.one_of(
-        st.builds(syntax.AtLeast, amounts(), measures, _opt(conditions()), _opt(texts())),
-        st.builds(syntax.RequireQualified, texts(), _opt(conditions()), _opt(texts())),
+        st.builds(syntax.AtLeast, amounts(), measures, _opt(conditions()), _opt(texts()),
+                  since=_opt(_dates())),  # `from DATE:` (issue 9, E2)
+        st.builds(syntax.RequireQualified, texts(), _opt(conditions()), _opt(texts()), since=_opt(_dates())),
     )
+
+
+@functools.cache
+def _carry() -> st.SearchStrategy[syntax.CarryForward | None]:
+    """``carry forward at most N UNIT`` (issue 9, E2), or none."""
+    return _opt(st.builds(syntax.CarryForward, amounts(), st.sampled_from(("credits", "hours")), _opt(texts())))
 
 
 @functools.cache
@@ -191,7 +198,7 @@ def statements() -> st.SearchStrategy[syntax.Item]:
     return st.one_of(
         _rules(), _caps(),
         st.builds(syntax.Requirement, names(), st.lists(_requirement_lines(), min_size=1, max_size=3).map(tuple),
-                  _opt(texts())),
+                  _opt(texts()), carry=_carry()),
         st.builds(syntax.Waiver, st.lists(names(), min_size=1, max_size=3).map(tuple), conditions(), _opt(texts())),
         st.builds(syntax.Reduction, amounts(), amounts(), names(), _opt(texts())),
         st.builds(syntax.GradeFromAssessment, texts(), _opt(texts())),
