@@ -11,6 +11,7 @@ from credit_rules.core.nodes import (
     Award,
     Blocks,
     Cap,
+    Carry,  # issue 9 (E2)
     CountOf,
     CreditedOf,
     Fixed,
@@ -36,3 +37,4 @@ __all__ = [
     "Landing", "Leave", "Line", "Measure", "Penalty", "PerHour", "Periods", "Policy",
     "QualifiedIn", "Reduction", "Requirement", "Select", "Stated", "lower", "normalize",
 ]
+__all__ += ["Carry"]
