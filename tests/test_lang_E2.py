@@ -248,9 +248,10 @@ def _carry_policies(draw: Any) -> str:
     evaluate_ = draw(st.sampled_from(("per school year", "per semester")))
     waive = "\nwaive total when title = junior\n" if draw(st.booleans()) else ""
     cap = "\ncap yearly: at most 4 credits per school year\n" if draw(st.booleans()) else ""
+    reduce = "\nreduce credit requirements by 1/5 per year before hired_on\n" if draw(st.booleans()) else ""
     return (f"policy gen\n  window 2021-09-01 .. 2024-08-31\n  evaluate {evaluate_}\n  10 hours = 1 credit\n\n"
             "rule training: on training count hours\n\nrule awards: on credit_award count credits\n\n"
-            "require total:\n" + "\n".join(lines) + "\n" + waive + cap)
+            "require total:\n" + "\n".join(lines) + "\n" + waive + cap + reduce)
 
 
 @st.composite
@@ -267,12 +268,16 @@ def _rows(draw: Any) -> list[dict[str, Any]]:
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
 @given(text=_carry_policies(), rows=_rows(),
-       titles=st.lists(st.sampled_from((None, "senior", "junior")), min_size=2, max_size=2))
+       titles=st.lists(st.sampled_from((None, "senior", "junior")), min_size=2, max_size=2),
+       hired=st.lists(st.sampled_from((None, dt.date(2020, 5, 1), dt.date(2022, 3, 1), dt.date(2023, 9, 2))),
+                      min_size=2, max_size=2))
 def test_generated_carry_and_dated_policies_agree_on_both_engines(
-    text: str, rows: list[dict[str, Any]], titles: list[str | None],
+    text: str, rows: list[dict[str, Any]], titles: list[str | None], hired: list[dt.date | None],
 ) -> None:
+    """Carry-forward with dated lines, `when`, waivers, caps and the new-teacher reduction: one ledger."""
     policy = compile_source(text, "gen.policy")
-    roster = {f"t{i + 1}": Teacher(f"t{i + 1}", title=t) for i, t in enumerate(titles)}
+    roster = {f"t{i + 1}": Teacher(f"t{i + 1}", title=t, hired_on=h)
+              for i, (t, h) in enumerate(zip(titles, hired, strict=True))}
     frame = pl.DataFrame({c: [r.get(c) for r in rows] for c in EVENT_COLUMNS},
                          schema={c: pl.String for c in EVENT_COLUMNS})
     ledger = _both(policy, frame, roster)

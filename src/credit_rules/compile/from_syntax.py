@@ -408,7 +408,7 @@ class _Translator:
                            did_you_mean(cap.percent_of, self.requirement_names)
                            or "a percentage cap names a requirement")
                 return None
-            base = next((line for line in target.lines if line.when is None), None)
+            base = next((line for line in target.lines if line.when is None and line.since is None), None)
             if base is None or not isinstance(base.measure, ir.MeasureCredits):
                 self.error("E136",
                            f"requirement `{target.name}` has no unconditional credit amount to take a percentage of",
