@@ -290,3 +290,22 @@ def test_generated_carry_and_dated_policies_agree_on_both_engines(
 def test_each_spelling_of_carry_forward_parses(line: str) -> None:
     text = POLICY.replace("carry forward at most 3 credits", line)
     assert parse(text) == parse(POLICY)
+
+
+def test_a_dated_qualification_line_applies_from_its_date_on_both_engines() -> None:
+    """`自2023-02-01起：项目 "ed-tech" 合格`: semesters from 2023-02-01 require the assessment; the one before
+    falls to the next line, which applies only to senior teachers (so the requirement is absent there)."""
+    text = """policy q
+  evaluate per semester
+rule r: on training count hours
+require ed_tech:
+  自2023-02-01起：项目 "ed-tech" 合格
+  qualified in program "ed-tech" when title = senior
+"""
+    policy = compile_source(text, "q.policy")
+    events = [*_events(("a", "t1", "2022-10-01", "3"), ("b", "t1", "2023-03-01", "3")),
+              {"event_id": "g", "teacher_id": "t1", "at": "2023-03-02", "kind": "assessment",
+               "program": "ed-tech", "grade": "qualified"}]
+    rows = {r.period_start: r for r in _both(policy, events, {"t1": Teacher("t1")}, as_of=dt.date(2023, 3, 3))}
+    assert rows[dt.date(2022, 9, 1)].requirements == ()
+    assert _requirement(rows[dt.date(2023, 2, 1)], "ed_tech") == (1, 1, True)
