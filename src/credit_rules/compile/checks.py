@@ -19,7 +19,7 @@ from credit_rules.compile.satisfiability import (
 )
 from credit_rules.errors import Diagnostic, Severity
 from credit_rules.syntax import ast
-from credit_rules.values import PeriodKind, periods_within
+from credit_rules.values import PeriodKind, period_of, periods_within
 
 Check = Callable[[ir.Policy, ast.Policy], list[Diagnostic]]
 
@@ -83,7 +83,7 @@ def check_impossible_requirements(policy: ir.Policy, tree: ast.Policy) -> list[D
             for cap in policy.caps:
                 if not _same_filter(cap.of, line.measure.of):
                     continue
-                ceiling = cap.amount
+                ceiling = max([cap.amount, *(d.amount for d in cap.dated)])  # dated amounts: issue 9 (E2)
                 if cap.per is not None:
                     if policy.window is None:
                         continue
@@ -365,6 +365,30 @@ def check_dated_lines(policy: ir.Policy, tree: ast.Policy) -> list[Diagnostic]:
     return out
 
 
+def check_dated_caps(policy: ir.Policy, tree: ast.Policy) -> list[Diagnostic]:
+    """``cap NAME from DATE:`` (issue 9, E2): a date from which none of the cap's periods
+    starts, or one on or before the first of them (the base amount is then never used)."""
+    out: list[Diagnostic] = []
+    if policy.window is None:
+        return out
+    for cap in policy.caps:
+        first = period_of(cap.per, policy.window.start).start if cap.per is not None else policy.window.start
+        for dated in cap.dated:
+            boundary = ir.cap_boundary(policy, cap, dated.since)
+            if boundary is None or boundary > policy.window.end:
+                out.append(Diagnostic(
+                    "W283", f"cap `{cap.name}`'s amount from {dated.since.isoformat()} never applies: none of its "
+                    "periods in the window starts on or after that day", dated.span,
+                    "a dated amount applies to the cap's periods that start on or after its date; check the date",
+                    Severity.WARNING))
+            elif boundary <= first:
+                out.append(Diagnostic(
+                    "W284", f"cap `{cap.name}`'s amount from {dated.since.isoformat()} applies to every period: "
+                    f"the cap's first period starts {first.isoformat()}", dated.span,
+                    "write that amount in the cap itself, or check the date", Severity.WARNING))
+    return out
+
+
 CHECKS: tuple[Check, ...] = (
     check_conflicts,
     check_never_fires,
@@ -377,6 +401,7 @@ CHECKS: tuple[Check, ...] = (
     check_waivers,
     check_carry_forward,
     check_dated_lines,
+    check_dated_caps,
 )
 
 

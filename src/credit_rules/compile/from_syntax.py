@@ -17,6 +17,7 @@ import difflib
 from decimal import Decimal
 from typing import Literal
 
+import attrs
 import pendulum
 
 from credit_rules import ir
@@ -138,7 +139,8 @@ class _Translator:
         return ir.Policy(
             name=header.name, title=header.title, source=header.source, timezone=timezone,
             window=window, evaluate=evaluate, rate=rate, rules=rules,
-            caps=tuple(c for c in caps if c is not None), requirements=requirements, waivers=waivers,
+            caps=self.dated_caps(tuple(c for c in caps if c is not None), items),
+        requirements=requirements, waivers=waivers,
             reduction=self.reduction(reductions[0], window) if reductions else None,
             grade=self.grade(grades[0]) if grades else None,
             excellent=ir.Excellent(self.cond(excellents[0].when, "outcome"), excellents[0].source,
@@ -449,6 +451,28 @@ class _Translator:
                                other.span, f"write every line of `{req.name}` in {_unit_word(first.measure)}")
         return ir.Requirement(req.name, tuple(lines), req.source, span=req.span,
                               carry=self.carry_forward(req, tuple(lines)))
+
+    def dated_caps(self, caps: tuple[ir.Cap, ...], items: tuple[ast.Item, ...]) -> tuple[ir.Cap, ...]:
+        """Each ``cap NAME from DATE: at most N credits`` (issue 9, E2) joins its cap, by date."""
+        dated: dict[str, list[ir.CapFrom]] = {}
+        names = {c.name for c in caps} | {i.name for i in items if isinstance(i, ast.Cap)}
+        for item in items:
+            if not isinstance(item, ast.CapFrom):
+                continue
+            if item.cap not in names:
+                self.error("E280", f"unknown cap `{item.cap}`", item.span,
+                           did_you_mean(item.cap, names) or "a dated amount names a cap declared with `cap NAME: …`")
+                continue
+            self.amount(item.amount, item.span, "the cap")
+            same = [d for d in dated.get(item.cap, []) if d.since == item.since]
+            if same:
+                self.error("E281", f"cap `{item.cap}` has two amounts from {item.since.isoformat()}", item.span,
+                           "keep one amount per date", )
+                continue
+            dated.setdefault(item.cap, []).append(ir.CapFrom(item.since, item.amount, item.source, span=item.span))
+        return tuple(
+            attrs.evolve(c, dated=tuple(sorted(dated[c.name], key=lambda d: d.since))) if c.name in dated else c
+            for c in caps)
 
     def carry_forward(self, req: ast.Requirement, lines: tuple[ir.RequirementLine, ...]) -> ir.CarryForward | None:
         """``carry forward at most N UNIT`` (issue 9, E2): its unit is the requirement's, and

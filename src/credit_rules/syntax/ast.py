@@ -530,9 +530,22 @@ class Invariant:
     span: Span = span_field()
 
 
+@attrs.frozen
+class CapFrom:
+    """``cap municipal from 2024-01-01: at most 9 credits``: cap ``cap``'s amount in its periods
+    that start on or after ``since`` (issue 9, E2)."""
+
+    cap: str
+    since: dt.date
+    amount: Decimal
+    source: str | None = None
+    span: Span = span_field()
+
+
 Item: TypeAlias = (
     Rule | Cap | Requirement | Waiver | Reduction | GradeFromAssessment | GradeFromScore
     | Excellent | Penalty | Rank | Test | Invariant
+    | CapFrom
 )
 
 

@@ -500,6 +500,10 @@ class _Builder(Transformer[Token, Any]):
         source = c[2][1] if len(c) > 2 else None
         return ast.CarryForward(Decimal(str(c[0])), c[1], source, span=self._span(meta))
 
+    def cap_from(self, meta: Meta, c: list[Any]) -> ast.CapFrom:
+        source = c[3][1] if len(c) > 3 else None
+        return ast.CapFrom(str(c[0]), c[1], Decimal(str(c[2])), source, span=self._span(meta))
+
     def date_from(self, meta: Meta, c: list[Token]) -> dt.date:
         return self._date(c[0])
 

@@ -407,6 +407,14 @@ class _Printer:
             tokens = [*prefix, self.punct(":"), *tokens]
         return tokens
 
+    def item_CapFrom(self, c: ast.CapFrom) -> list[_Line]:
+        """``cap NAME from DATE: at most N credits`` / 上限 NAME 自DATE起：至多N学分 (issue 9, E2)."""
+        day = (_NUM, c.since.isoformat())
+        prefix = [(_KW, "自"), day, (_KW, "起")] if self.zh else [(_KW, "from"), self.date(c.since)]
+        tokens = [self.kw("cap"), self.name(c.cap), *prefix, self.punct(":"), self.kw("at most"),
+                  self.number(c.amount), self.unit("credits", c.amount)]
+        return [_Line(0, tokens, _known(c.span)), *self.source_line(1, c.source, c.span)]
+
     def carry_line(self, carry: ast.CarryForward) -> list[Token]:
         """``carry forward at most 10 credits`` / 结转至多10学分 (issue 9, E2)."""
         return [(_KW, "结转" if self.zh else "carry forward"), self.kw("at most"), self.number(carry.amount),

@@ -43,7 +43,7 @@ def _credited(plan: BulkPlan, awards: pl.DataFrame, tp: pl.DataFrame) -> pl.Data
     Group totals and running sums are exact Int64 numpy (``np.add.at``, ``cumsum``) over
     dense group codes; no window expressions, no sort of the frame.
     """
-    policy = plan.policy
+    policy = plan.core  # its caps: a dated cap is one register per stretch of time (issue 9, E2)
     void = by_key(tp, "__void")
     awards = awards.with_columns(void.alias("__void"))
     full = pl.when(pl.col("__void")).then(0).otherwise(pl.col("credits_k"))
@@ -57,7 +57,7 @@ def _credited(plan: BulkPlan, awards: pl.DataFrame, tp: pl.DataFrame) -> pl.Data
     for j, cap in enumerate(policy.caps):
         inside = awards[f"__c{j}"].fill_null(False).to_numpy() & not_void
         flag, code = _over_cap(inside, tp_key, tp.height, raw_credits,
-                               awards[f"__ck{j}"] if cap.per is not None else None,
+                               awards[f"__ck{j}"] if cap.grain is not None else None,
                                plan.fixed(cap.amount))
         flags.append(flag)
         groups.append(code)
