@@ -248,6 +248,11 @@ def _carry_policies(draw: Any) -> str:
     evaluate_ = draw(st.sampled_from(("per school year", "per semester")))
     waive = "\nwaive total when title = junior\n" if draw(st.booleans()) else ""
     cap = "\ncap yearly: at most 4 credits per school year\n" if draw(st.booleans()) else ""
+    if cap and draw(st.booleans()):
+        cap += f"cap yearly from {draw(_DAYS).isoformat()}: at most {draw(st.sampled_from(('1', '6.5')))} credits\n"
+    if draw(st.booleans()):
+        cap += (f"\ncap per_period: at most {draw(st.sampled_from(('3', '8')))} credits\n"
+                f"cap per_period from {draw(_DAYS).isoformat()}: at most {draw(st.sampled_from(('2', '5')))} credits\n")
     reduce = "\nreduce credit requirements by 1/5 per year before hired_on\n" if draw(st.booleans()) else ""
     return (f"policy gen\n  window 2021-09-01 .. 2024-08-31\n  evaluate {evaluate_}\n  10 hours = 1 credit\n\n"
             "rule training: on training count hours\n\nrule awards: on credit_award count credits\n\n"
@@ -309,3 +314,52 @@ require ed_tech:
     rows = {r.period_start: r for r in _both(policy, events, {"t1": Teacher("t1")}, as_of=dt.date(2023, 3, 3))}
     assert rows[dt.date(2022, 9, 1)].requirements == ()
     assert _requirement(rows[dt.date(2023, 2, 1)], "ed_tech") == (1, 1, True)
+
+
+CAPS = """policy dc
+  window 2021-09-01 .. 2024-08-31
+  evaluate per school year
+  10 hours = 1 credit
+
+rule training: on training count hours
+
+cap municipal: at most 2 credits of level municipal
+cap municipal from 2022-09-01: at most 3 credits
+  source "自2022学年起市级至多3学分"
+cap municipal from 2023-01-01: at most 4 credits
+
+cap sem: at most 1 credit per semester of level school
+上限 sem 自2023-01-15起：至多1.5学分
+"""
+
+
+def test_dated_cap_amounts_apply_to_the_cap_periods_starting_on_or_after_their_date() -> None:
+    """municipal (per ledger period): 2 in 2021/22, 3 from 2022/23; `from 2023-01-01` first applies to
+    2023/24 (4). sem (per semester): 1, then 1.5 from the semester starting 2023-02-01."""
+    policy = compile_source(CAPS, "dc.policy")
+    events = [{"event_id": e, "teacher_id": "t1", "at": at, "kind": "training", "hours": "100", "level": level}
+              for e, at, level in (("a", "2021-10-01", "municipal"), ("b", "2022-10-01", "municipal"),
+                                   ("c", "2023-10-01", "municipal"), ("d", "2022-12-01", "school"),
+                                   ("e", "2023-03-01", "school"))]
+    rows = {r.period_start.year: r for r in _both(policy, events)}
+    assert [rows[y].by_level.get("municipal") for y in (2021, 2022, 2023)] == [2, 3, 4]
+    assert rows[2022].by_level["school"] == Decimal("2.5")  # 1 (autumn 2022) + 1.5 (spring 2023)
+    # one name, one cap for explain: it lists the dated amounts with their clause
+    table = load_events(events, timezone=policy.timezone)
+    [first, *_] = explain(policy, table.events(), {}, "t1", as_of=dt.date(2024, 8, 31), policy_text=CAPS)
+    municipal = next(c for c in first.caps if c.cap == "municipal")
+    assert municipal.cut == ("a",)
+    assert municipal.amounts_text() == "at most 2; from 2022-09-01 at most 3; from 2023-01-01 at most 4"
+    assert municipal.dated[0][2] == "自2022学年起市级至多3学分"
+
+
+def test_dated_caps_lower_to_registers_with_date_bounds() -> None:
+    lowered = core.lower(compile_source(CAPS, "dc.policy"))
+    municipal = [c for c in lowered.caps if c.name == "municipal"]
+    assert [c.amount for c in municipal] == [2, 3, 4]
+    sem = [c for c in lowered.caps if c.name == "sem"]
+    assert [c.amount for c in sem] == [1, Decimal("1.5")]
+    text = print_policy(parse(CAPS), lang="zh")
+    assert "上限 municipal 自2022-09-01起：至多3学分" in text
+    assert parse(text) == parse(CAPS)
+    assert "cap sem from 2023-01-15: at most 1.5 credits" in print_policy(parse(text))

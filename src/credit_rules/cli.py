@@ -307,8 +307,9 @@ def _render_explanation(e: Any) -> None:
     out.print(rules)
     cut_caps = [c for c in e.caps if c.cut]
     for c in cut_caps:
-        out.print(f"cap [bold]{q(c.cap)}[/bold] (at most {canonical(c.amount)}) cut {q(', '.join(c.cut))}"
-                  f"  [dim]{q(c.source or '')}[/dim]")
+        sources = "; ".join(s for s in [c.source or "", *(src or "" for _, _, src in c.dated)] if s)
+        out.print(f"cap [bold]{q(c.cap)}[/bold] ({q(c.amounts_text())}) cut {q(', '.join(c.cut))}"
+                  f"  [dim]{q(sources)}[/dim]")
     for name, source, event_id in e.penalties:
         out.print(f"penalty [bold]{q(name)}[/bold] triggered by {q(event_id)}  [dim]{q(source or '')}[/dim]")
     if e.leave_events:

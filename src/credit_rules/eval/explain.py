@@ -56,6 +56,13 @@ class CapExplained:
     source: str | None
     amount: Decimal
     cut: tuple[str, ...]  # events it cut
+    #: dated amounts (issue 9, E2): (from, amount, source), each for the cap's periods starting on or after it
+    dated: tuple[tuple[dt.date, Decimal, str | None], ...] = ()
+
+    def amounts_text(self) -> str:
+        """``at most 7`` or ``at most 7; from 2024-01-01 at most 9``."""
+        return "; ".join([f"at most {canonical(self.amount)}",
+                          *(f"from {d.isoformat()} at most {canonical(a)}" for d, a, _ in self.dated)])
 
 
 @attrs.frozen
@@ -125,7 +132,9 @@ class Explanation:
                             "awarded": dec(a.awarded), "credited": dec(a.credited), "cut_by": list(a.cut_by)}
                            for a in r.awards],
             } for r in self.rules],
-            "caps": [{"cap": c.cap, "source": c.source, "amount": dec(c.amount), "cut": list(c.cut)}
+            "caps": [{"cap": c.cap, "source": c.source, "amount": dec(c.amount), "cut": list(c.cut),
+                      **({"dated": [{"from": d.isoformat(), "amount": dec(a), "source": src}
+                                    for d, a, src in c.dated]} if c.dated else {})}
                      for c in self.caps],
             "requirements": [{
                 "name": r.name, "source": r.source, "text": r.text, "required": dec(r.required),
@@ -216,7 +225,8 @@ def explain_period(policy: ir.Policy, tp: TeacherPeriod, source: _Source | None 
         ))
     caps = tuple(
         CapExplained(cap.name, cap.source, cap.amount,
-                     tuple(a.event.event_id for a in tp.awards if cap.name in a.cut_by))
+                     tuple(a.event.event_id for a in tp.awards if cap.name in a.cut_by),
+                     tuple((d.since, d.amount, d.source) for d in cap.dated))
         for cap in sorted(policy.caps, key=lambda c: c.name)
     )
     requirements: list[RequirementExplained] = []

@@ -106,6 +106,9 @@ def _policy_texts(draw: Any) -> str:
         of = draw(st.sampled_from(("", " of level municipal", " of category practice",
                                    " of category practice and format lecture", " of hours >= 10")))
         items.append(f"cap c{i}: at most {amount} credits{per}{of}")
+        if draw(st.booleans()):  # a dated amount (issue 9, E2)
+            since = draw(st.sampled_from(_SINCE))
+            items.append(f"cap c{i} from {since}: at most {draw(st.sampled_from(('0.5', '3', '1.5')))} credits")
     n_req = draw(st.integers(0, 3))
     req_names = []
     for i in range(n_req):

@@ -200,6 +200,7 @@ def statements() -> st.SearchStrategy[syntax.Item]:
         st.builds(syntax.Requirement, names(), st.lists(_requirement_lines(), min_size=1, max_size=3).map(tuple),
                   _opt(texts()), carry=_carry()),
         st.builds(syntax.Waiver, st.lists(names(), min_size=1, max_size=3).map(tuple), conditions(), _opt(texts())),
+        st.builds(syntax.CapFrom, names(), _dates(), amounts(), _opt(texts())),  # issue 9 (E2)
         st.builds(syntax.Reduction, amounts(), amounts(), names(), _opt(texts())),
         st.builds(syntax.GradeFromAssessment, texts(), _opt(texts())),
         st.builds(syntax.GradeFromScore, texts(),
