@@ -367,10 +367,16 @@ def carry_forward(policy: CorePolicy, periods: Sequence[TeacherPeriod]) -> list[
                     rule=requirement.carry_trace_rule, source=carry.source or requirement.source,
                     credits=incoming if carry.unit == "credits" else ZERO,
                     hours=incoming if carry.unit == "hours" else ZERO, events=()))
-        row = attrs.evolve(tp.row, requirements=tuple(results), met=all(r.met for r in results),
-                           trace=(*tp.row.trace, *entries))
-        out.append(attrs.evolve(tp, row=row))
+        out.append(attrs.evolve(tp, row=_with_requirements(tp, tuple(results), entries)))
     return out
+
+
+def _with_requirements(tp: TeacherPeriod, results: tuple[RequirementResult, ...],
+                       entries: Sequence[TraceEntry]) -> LedgerRow:
+    """The row with requirement results changed by carry-forward (``met`` again) and the
+    carry-forward trace entries after the rules' entries."""
+    return attrs.evolve(tp.row, requirements=results, met=all(r.met for r in results),
+                        trace=(*tp.row.trace, *entries))
 
 
 def _trace(awards: Sequence[Award]) -> tuple[TraceEntry, ...]:
