@@ -363,3 +363,26 @@ def test_dated_caps_lower_to_registers_with_date_bounds() -> None:
     assert "上限 municipal 自2022-09-01起：至多3学分" in text
     assert parse(text) == parse(CAPS)
     assert "cap sem from 2023-01-15: at most 1.5 credits" in print_policy(parse(text))
+
+
+def test_layers_inherit_add_and_drop_dated_amounts(tmp_path: Path) -> None:
+    """A child layer can give an inherited cap a dated amount, replace a requirement with dated and
+    carry-forward lines, and a dropped cap takes its inherited dated amounts with it."""
+    from credit_rules.compile import load_policy
+
+    (tmp_path / "city.policy").write_text(
+        "policy city\n  window 2021-09-01 .. 2024-08-31\n  evaluate per school year\n  10 hours = 1 credit\n"
+        "rule training: on training count hours\ncap municipal: at most 2 credits of level municipal\n"
+        "cap municipal from 2023-09-01: at most 4 credits\nrequire total:\n  at least 5 credits\n"
+        "  carry forward at most 3 credits\n", encoding="utf-8")
+    (tmp_path / "county.policy").write_text(
+        "policy county extends city\ncap municipal from 2022-09-01: at most 3 credits\n"
+        "replace requirement total:\n  from 2023-09-01: at least 6 credits\n  at least 5 credits\n"
+        "  carry forward at most 2 credits\n", encoding="utf-8")
+    (tmp_path / "county2.policy").write_text("policy county2 extends city\ndrop cap municipal\n", encoding="utf-8")
+    county = core.lower(load_policy(tmp_path / "county.policy"))
+    assert [c.amount for c in county.caps] == [2, 3, 4]
+    [total] = county.requirements
+    assert total.carry is not None and total.carry.amount == 2
+    assert [line.since for line in total.lines] == [dt.date(2023, 9, 1), None]
+    assert core.lower(load_policy(tmp_path / "county2.policy")).caps == ()
