@@ -203,6 +203,7 @@ def test_explain_shows_the_carry_with_its_clause() -> None:
     assert total.source == "第五条 超出部分结转，至多3学分"
     assert "3 credits carried in from the previous period" in total.describe()
     assert "carry forward at most 3 credits" in total.describe()
+    assert total.describe("zh") == "要求项 total：自上一期间结转 3学分，计入实际（结转至多3学分）"
     assert second.to_json()["carried"][0] == {
         "requirement": "hrs", "source": None, "text": "carry forward at most 100 hours", "amount": "80",
         "unit": "hours"}
@@ -349,7 +350,9 @@ def test_dated_cap_amounts_apply_to_the_cap_periods_starting_on_or_after_their_d
     [first, *_] = explain(policy, table.events(), {}, "t1", as_of=dt.date(2024, 8, 31), policy_text=CAPS)
     municipal = next(c for c in first.caps if c.cap == "municipal")
     assert municipal.cut == ("a",)
-    assert municipal.amounts_text() == "at most 2; from 2022-09-01 at most 3; from 2023-01-01 at most 4"
+    assert municipal.amounts_text() == (
+        "2 credits; from 2022-09-01 at most 3 credits; from 2023-01-01 at most 4 credits")
+    assert municipal.amounts_text("zh") == "2学分；自2022-09-01起至多3学分；自2023-01-01起至多4学分"
     assert municipal.dated[0][2] == "自2022学年起市级至多3学分"
 
 
