@@ -18,7 +18,12 @@ decided. What the lowering decides, and so what no engine decides again:
   applies to it; the waivers that can excuse it; the reduction as a factor per calendar
   year of ``hired_on``;
 - **periods**: the ledger periods of a windowed policy, listed; the period grain of the
-  rest; the grade table; which grades qualify.
+  rest; the grade table; which grades qualify;
+- **periods relative to the teacher** (``within 1 year of hired_on``): an
+  ``ir.DateWindow`` of (roster date, anchor, months, days, periods) whose bounds are
+  :func:`credit_rules.values.relative_window`;
+- **evidence states** (``count only status approved``): ``counted``, the one condition an
+  event must meet to count for anything.
 """
 
 from __future__ import annotations
@@ -299,6 +304,10 @@ class Policy:
     ranks: tuple[ir.Rank, ...]
     #: the IR it came from, for explanations and citations
     source_ir: ir.Policy = attrs.field(eq=False, repr=False)
+    #: ``count only status …`` (issue 9, D): the events that count for anything at all
+    #: (awards, leave, penalties, counts, assessments, ``any KIND``); the others are as if
+    #: absent except that they still give the teacher a ledger row. None: every event.
+    counted: Cond | None = None
 
     def award(self, name: str) -> Award:
         return next(a for a in self.awards if a.name == name)
