@@ -252,8 +252,8 @@ def _carry_policies(draw: Any) -> str:
     if cap and draw(st.booleans()):
         cap += f"cap yearly from {draw(_DAYS).isoformat()}: at most {draw(st.sampled_from(('1', '6.5')))} credits\n"
     if draw(st.booleans()):
-        cap += (f"\ncap per_period: at most {draw(st.sampled_from(('3', '8')))} credits\n"
-                f"cap per_period from {draw(_DAYS).isoformat()}: at most {draw(st.sampled_from(('2', '5')))} credits\n")
+        cap += (f"\ncap per_period: at most {draw(st.sampled_from(('5', '8')))} credits\n"
+                f"cap per_period from {draw(_DAYS).isoformat()}: at most {draw(st.sampled_from(('6', '10')))} credits\n")
     reduce = "\nreduce credit requirements by 1/5 per year before hired_on\n" if draw(st.booleans()) else ""
     return (f"policy gen\n  window 2021-09-01 .. 2024-08-31\n  evaluate {evaluate_}\n  10 hours = 1 credit\n\n"
             "rule training: on training count hours\n\nrule awards: on credit_award count credits\n\n"

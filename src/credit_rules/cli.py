@@ -301,6 +301,7 @@ def _render_explanation(e: Any) -> None:
     shown as written, never interpreted."""
     from rich.table import Table
 
+    from credit_rules.eval.explain import cap_text
     from credit_rules.eval.messages import amount, figure, grade_name, message, words, yes_no
 
     lang = e.lang
@@ -333,6 +334,8 @@ def _render_explanation(e: Any) -> None:
                               credited=amount(a.credited, "credits", lang))
                 line = (m("explain.award_hours", hours=amount(a.hours, "hours", lang), **fields) if a.hours
                         else m("explain.award", **fields))
+                if a.credited_hours is not None:  # issue 9 (B): an hours cap admitted part
+                    line += m("explain.hours_admitted", admitted=amount(a.credited_hours, "hours", lang))
                 if a.cut_by:
                     line += m("explain.cut_by", caps=words(a.cut_by, lang))
                 elif a.credited != a.awarded:
@@ -350,6 +353,7 @@ def _render_explanation(e: Any) -> None:
         sources = "; ".join(s for s in [c.source or "", *(src or "" for _, _, src in c.dated)] if s)
         out.print(m("explain.cap", cap=f"[bold]{q(c.cap)}[/bold]", amount=q(c.amounts_text(lang)),
                     events=q(words(c.cut, lang))) + f"  [dim]{q(sources)}[/dim]"
+                  + (f"  [dim]({q(cap_text(c, lang))})[/dim]" if c.grains or c.of or c.unit != "credits" else "")
                   + (f"  [dim]{q(m('explain.from_layer', layer=c.layer))}[/dim]" if getattr(c, "layer", None)
                      else ""))
     for name, source, event_id in e.penalties:
@@ -371,8 +375,14 @@ def _render_explanation(e: Any) -> None:
                                 if getattr(r, "layer", None) else "")
             reqs.add_row(name, q(requirement_figure(r, r.required)), q(requirement_figure(r, r.actual)),
                          q(requirement_figure(r, r.shortfall)) if not r.met and r.unit != "qualified" else "",
-                         state, q(r.source or ""))
+                         state, q(r.source or "") + (f"\n[dim]{q(r.detail)}[/dim]" if r.detail else ""))
         out.print(reqs)
+    for o in e.outcomes:
+        value = f"[green]{m('yes')}[/green]" if o.holds else f"[red]{m('no')}[/red]"
+        why = m("list.sep").join(m("explain.outcome_part", part=text, value=m("yes" if holds else "no"))
+                                 for text, holds in o.parts)
+        out.print(q(m("explain.outcome", name=o.name, value="\0", why=why)).replace("\0", value)
+                  + f"  [dim]{q(o.source or '')}[/dim]")
     for c in getattr(e, "carried", ()):  # issue 9 (E2)
         out.print(f"{q(c.describe(lang))}  [dim]{q(c.source or '')}[/dim]")
     by_requirement: dict[str, list[str]] = {}

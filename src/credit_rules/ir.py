@@ -89,6 +89,14 @@ class Ranked:
 
 
 @attrs.frozen
+class RequirementMet:
+    """The requirement applies to the teacher and is met (or waived): a result (outcome context)."""
+
+    requirement: str
+    span: Span = span_field()
+
+
+@attrs.frozen
 class Relative:
     """An event filter on the event's day relative to the teacher's roster date
     ``attribute`` (issue 9, D): ``within COUNT years|months|days of ATTR`` or ``in the
@@ -135,6 +143,7 @@ class Not:
 
 Cond: TypeAlias = (
     Compare | Member | HasRole | DateBound | Qualified | EventsExist | Ranked | And | Or | Not
+    | RequirementMet
     | Relative | DateWindow
 )
 
@@ -220,6 +229,11 @@ class Cap:
     per: PeriodKind | None
     of: Cond | None
     source: str | None
+    #: issue 9 (B): one register per event, or per value of an event column; a register
+    #: of credits or of study hours
+    per_event: bool = False
+    per_column: str | None = None
+    measure: Literal["credits", "hours"] = "credits"
     span: Span = span_field()
     #: dated amounts (issue 9, E2), by date: each replaces ``amount`` in the cap's periods
     #: (its ``per`` periods, else the ledger periods) that start on or after its date
@@ -248,7 +262,25 @@ class MeasureQualified:
     program: str
 
 
-Measure: TypeAlias = MeasureCredits | MeasureHours | MeasureCount | MeasureQualified
+@attrs.frozen
+class MeasureBest:
+    """``base`` in each group of events whose ``field`` equals one of ``values``; the best group counts."""
+
+    base: MeasureCredits | MeasureHours | MeasureCount
+    field: str
+    values: tuple[Scalar, ...]
+
+
+@attrs.frozen
+class MeasureChoice:
+    """Met when one of the requirements ``names`` (none of them a choice) is met."""
+
+    names: tuple[str, ...]
+
+
+Measure: TypeAlias = (
+    MeasureCredits | MeasureHours | MeasureCount | MeasureQualified | MeasureBest | MeasureChoice
+)
 
 
 @attrs.frozen
@@ -257,6 +289,8 @@ class RequirementLine:
     measure: Measure
     when: Cond | None
     source: str | None
+    #: issue 9 (B): ``per year``: one entry per calendar year of the ledger period
+    per: PeriodKind | None = None
     span: Span = span_field()
     #: ``from DATE:``: the line is for ledger periods that start on or after this day (issue 9, E2)
     since: dt.date | None = None
@@ -283,8 +317,12 @@ class Requirement:
     carry: CarryForward | None = None  # issue 9 (E2)
 
     @property
-    def unit(self) -> Literal["credits", "hours", "count", "qualified"]:
+    def unit(self) -> Literal["credits", "hours", "count", "qualified", "choice"]:
         measure = self.lines[0].measure
+        if isinstance(measure, MeasureBest):
+            measure = measure.base
+        if isinstance(measure, MeasureChoice):
+            return "choice"
         if isinstance(measure, MeasureCredits):
             return "credits"
         if isinstance(measure, MeasureHours):
@@ -378,6 +416,16 @@ class Invariant:
 
 
 @attrs.frozen
+class Outcome:
+    """``outcome NAME: COND``: a named result, one entry of the ledger's ``outcomes``."""
+
+    name: str
+    cond: Cond
+    source: str | None
+    span: Span = span_field()
+
+
+@attrs.frozen
 class Layer:
     """One policy file of a layered policy (``policy county_x extends city_y``)."""
 
@@ -423,6 +471,7 @@ class Policy:
     #: names the file it was written in; :meth:`layer_of` gives its layer.
     layers: tuple[Layer, ...] = ()
     span: Span = span_field()
+    outcomes: tuple[Outcome, ...] = ()
     count_only: CountOnly | None = None
 
     def layer_of(self, span: Span) -> Layer | None:
@@ -490,4 +539,4 @@ def cond_nodes(cond: Cond | None) -> list[Cond]:
 
 
 _COND_TYPES = (Compare, Member, HasRole, DateBound, Qualified, EventsExist, Ranked, And, Or, Not,
-               Relative, DateWindow)
+               RequirementMet, Relative, DateWindow)

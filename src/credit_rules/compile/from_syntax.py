@@ -49,6 +49,13 @@ Context = Literal["event", "teacher", "outcome"]
 MAX_LITERAL = Decimal(1_000_000)
 #: The years a window may reach (inclusive).
 WINDOW_YEARS = (1900, 2199)
+#: issue 9 (B): event columns a cap cannot have one register per value of.
+_NOT_GRAIN_COLUMNS = {
+    "event_id": "the event itself (write `per event`)", "at": "a time (write `per day`)",
+    "hours": "a number", "credits": "a number", "score": "a number", "count": "a number",
+    "words": "a number", "teacher_id": "the teacher (every cap is already per teacher)",
+}
+
 #: The most ledger periods (semesters or school years) a window may hold.
 MAX_PERIODS = 400
 #: The largest N of `within N years|months|days of …` / `in the first N … after …`.
@@ -69,6 +76,9 @@ class _Translator:
         self.diagnostics: list[Diagnostic] = []
         self.rank_names = {item.name for item in tree.items if isinstance(item, ast.Rank)}
         self.requirement_names = {item.name for item in tree.items if isinstance(item, ast.Requirement)}
+        #: requirements whose lines are choices (`either requirement a or …`): choices do not nest
+        self.choice_names = {item.name for item in tree.items if isinstance(item, ast.Requirement)
+                             and any(isinstance(line, ast.Either) for line in item.lines)}
         self.window_refused = False
 
     # ------------------------------------------------------------------ reporting
@@ -101,6 +111,7 @@ class _Translator:
         evaluate = {
             None: PeriodKind.WINDOW, "window": PeriodKind.WINDOW,
             "school year": PeriodKind.SCHOOL_YEAR, "semester": PeriodKind.SEMESTER,
+            "year": PeriodKind.YEAR, "day": PeriodKind.DAY,
         }[header.evaluate]
         if header.window is not None:
             first, last = WINDOW_YEARS
@@ -154,6 +165,10 @@ class _Translator:
                 for i in items if isinstance(i, ast.Invariant)
             ),
             file=self.file, span=self.tree.span,
+            outcomes=tuple(
+                ir.Outcome(i.name, self.cond(i.cond, "outcome"), i.source, span=i.span)
+                for i in items if isinstance(i, ast.Outcome)
+            ),
             count_only=self.count_only(header.count_only) if header.count_only is not None else None,
         )
 
@@ -331,6 +346,15 @@ class _Translator:
                     self.error("E107", f"`{'any' if exists else 'no'} {kind}` is about the teacher", node.span,
                                "move it to a `when` clause")
                 return ir.EventsExist(self.kind(kind, node.span), exists, span=node.span)
+            case ast.RequirementMet(name):
+                if context != "outcome":
+                    self.error("E260", f"`requirement {name} met` is a result of the policy and cannot decide "
+                               "who a rule or requirement applies to", node.span,
+                               "use it in `outcome`, `excellent` and invariants")
+                if name not in self.requirement_names:
+                    self.error("E108", f"unknown requirement `{name}`", node.span,
+                               did_you_mean(name, self.requirement_names) or "declare it with `require NAME: …`")
+                return ir.RequirementMet(name, span=node.span)
             case ast.Ranked(rank):
                 if context != "outcome":
                     self.error("E107", "`ranked` can only be used in `excellent` and invariants", node.span)
@@ -458,8 +482,49 @@ class _Translator:
             amount = base.amount * cap.amount / Decimal(100)
             if abs(cap.amount) <= MAX_LITERAL:
                 self.amount(amount, cap.span, f"the cap ({cap.amount}% of `{cap.percent_of}`)")
-        per = {None: None, "school year": PeriodKind.SCHOOL_YEAR, "semester": PeriodKind.SEMESTER}[cap.per]
-        return ir.Cap(cap.name, amount, per, self.opt_cond(cap.of, "event"), cap.source, span=cap.span)
+        per = {None: None, "school year": PeriodKind.SCHOOL_YEAR, "semester": PeriodKind.SEMESTER,
+               "year": PeriodKind.YEAR, "day": PeriodKind.DAY}[cap.per]
+        per_event, per_column = self.cap_grains(cap)
+        return ir.Cap(cap.name, amount, per, self.opt_cond(cap.of, "event"), cap.source,
+                      per_event=per_event, per_column=per_column, measure=cap.measure, span=cap.span)
+
+    def requirement_per(self, req: ast.Requirement, line: ast.AtLeast) -> PeriodKind | None:
+        """issue 9 (B): ``per year`` on a requirement line, inside a window or cycle."""
+        if line.per is None:
+            return None
+        if line.per != "year":
+            self.error("E186", f"requirement `{req.name}`: `per {line.per}` is not a requirement grain",
+                       line.span, f"write `per year` (calendar years), or `evaluate per {line.per}` in the header")
+            return None
+        if self.tree.header.window is None:
+            self.error("E188", f"requirement `{req.name}` is per year, but the policy has no window or cycle",
+                       line.span, "add `cycle YYYY-MM-DD .. YYYY-MM-DD`: the calendar years are those of the cycle")
+            return None
+        return PeriodKind.YEAR
+
+    def cap_grains(self, cap: ast.Cap) -> tuple[bool, str | None]:
+        """issue 9 (B): ``per event`` and ``per COLUMN`` of a cap, and their misuse."""
+        per_event, column = False, None
+        for grain in cap.grains:
+            if grain.kind == "period":
+                self.error("E182", f"cap `{cap.name}` names two periods (`per {cap.per}` and `per {grain.name}`)",
+                           grain.span, "keep one period: a cap has one register per period")
+            elif grain.kind == "event":
+                per_event = True
+            elif column is not None:
+                self.error("E183", f"cap `{cap.name}` names two columns (`per {column}` and `per {grain.name}`)",
+                           grain.span, "keep one column; combine it with a period, e.g. `per resource per day`")
+            else:
+                column = grain.name
+                assert column is not None
+                if column in _NOT_GRAIN_COLUMNS:
+                    self.error("E184", f"`per {column}`: a cap's registers are per value of a text column, "
+                               f"and `{column}` is {_NOT_GRAIN_COLUMNS[column]}", grain.span,
+                               "name a text column of the events, such as `per course` or `per program`")
+        if per_event and (column is not None or cap.per is not None):
+            self.error("E185", f"cap `{cap.name}` is per event: it needs no other grain", cap.span,
+                       "drop `per event`, or drop the other `per` (an event lies in one period and has one value)")
+        return per_event, column
 
     def requirement(self, req: ast.Requirement) -> ir.Requirement:
         lines: list[ir.RequirementLine] = []
@@ -470,6 +535,14 @@ class _Translator:
                 lines.append(ir.RequirementLine(Decimal(1), ir.MeasureQualified(line.program), when,
                                                 line.source, span=line.span, since=line.since))
                 continue
+            if isinstance(line, ast.Either):
+                lines.append(ir.RequirementLine(Decimal(1), self.choice(req.name, line), when,
+                                                line.source, span=line.span))
+                continue
+            if isinstance(line, ast.AtLeastBest):
+                self.amount(line.amount, line.span, "the requirement")
+                lines.append(ir.RequirementLine(line.amount, self.best(line), when, line.source, span=line.span))
+                continue
             match line.measure:
                 case ast.MeasureCredits(of):
                     measure = ir.MeasureCredits(self.opt_cond(of, "event"))
@@ -478,13 +551,17 @@ class _Translator:
                 case ast.MeasureCount(kind, where):
                     measure = ir.MeasureCount(self.kind(kind, line.measure.span), self.opt_cond(where, "event"))
             self.amount(line.amount, line.span, "the requirement")
-            lines.append(ir.RequirementLine(line.amount, measure, when, line.source, span=line.span,
+            per = self.requirement_per(req, line)
+            lines.append(ir.RequirementLine(line.amount, measure, when, line.source, per=per, span=line.span,
                                             since=line.since))
-        units = {type(line.measure) for line in lines}
+        if len({line.per for line in lines}) > 1:
+            self.error("E187", f"requirement `{req.name}` mixes lines per year with lines for the whole period",
+                       req.span, "write `per year` on every line of the requirement, or on none")
+        units = {_unit_type(line.measure) for line in lines}
         if len(units) > 1:
             first = lines[0]
             for other in lines[1:]:
-                if type(other.measure) is not type(first.measure):
+                if _unit_type(other.measure) is not _unit_type(first.measure):
                     self.error("E140", f"requirement `{req.name}` mixes units: "
                                f"{_unit_word(other.measure)} used where {_unit_word(first.measure)} are expected",
                                other.span, f"write every line of `{req.name}` in {_unit_word(first.measure)}")
@@ -503,6 +580,10 @@ class _Translator:
                            did_you_mean(item.cap, names) or "a dated amount names a cap declared with `cap NAME: …`")
                 continue
             self.amount(item.amount, item.span, "the cap")
+            if any(c.name == item.cap and c.measure != "credits" for c in caps):
+                self.error("E282", f"cap `{item.cap}` counts hours: a dated amount is in credits", item.span,
+                           "give dated amounts to credit caps only")
+                continue
             same = [d for d in dated.get(item.cap, []) if d.since == item.since]
             if same:
                 self.error("E281", f"cap `{item.cap}` has two amounts from {item.since.isoformat()}", item.span,
@@ -536,6 +617,53 @@ class _Translator:
                        carry.span, f"write `carry forward at most {carry.amount} {unit}`")
             return None
         return ir.CarryForward(carry.amount, carry.unit, carry.source, span=carry.span)
+
+    def best(self, line: ast.AtLeastBest) -> ir.MeasureBest:
+        """``… in any one of FIELD (a, b)``: the groups are the values of an event field."""
+        base: ir.MeasureCredits | ir.MeasureHours | ir.MeasureCount
+        match line.measure:
+            case ast.MeasureCredits(of):
+                base = ir.MeasureCredits(self.opt_cond(of, "event"))
+            case ast.MeasureHours(of):
+                base = ir.MeasureHours(self.opt_cond(of, "event"))
+            case ast.MeasureCount(kind, where):
+                base = ir.MeasureCount(self.kind(kind, line.measure.span), self.opt_cond(where, "event"))
+        field = "day" if line.field == "at" else line.field
+        values: list[ir.Scalar] = []
+        resolved = self.resolve_field(field, "event", line.span)
+        if resolved is not None:
+            _, ftype = resolved
+            for value in line.values:
+                scalar = self.scalar(value, field, ftype)
+                if scalar is None:
+                    continue
+                if scalar in values:
+                    self.error("E261", f"the group `{_shown(value)}` is named twice", value.span,
+                               "name each group once")
+                    continue
+                values.append(scalar)
+        return ir.MeasureBest(base, field, tuple(values))
+
+    def choice(self, name: str, line: ast.Either) -> ir.MeasureChoice:
+        """``either requirement a or requirement b``: other requirements, none of them a choice."""
+        names: list[str] = []
+        for other in line.names:
+            if other == name:
+                self.error("E262", f"requirement `{name}` names itself as a choice", line.span,
+                           "a choice names other requirements")
+            elif other not in self.requirement_names:
+                self.error("E108", f"unknown requirement `{other}`", line.span,
+                           did_you_mean(other, self.requirement_names - {name})
+                           or "declare it with `require NAME: …`")
+            elif other in self.choice_names:
+                self.error("E263", f"`{other}` is itself a choice; choices do not nest", line.span,
+                           f"name the requirements of `{other}` here instead")
+            elif other in names:
+                self.error("E261", f"requirement `{other}` is named twice in this choice", line.span,
+                           "name each requirement once")
+            else:
+                names.append(other)
+        return ir.MeasureChoice(tuple(names))
 
     def waiver(self, waiver: ast.Waiver) -> ir.Waiver:
         for name in waiver.names:
@@ -611,8 +739,21 @@ def _mentions_ranked(cond: ir.Cond) -> bool:
     return bool(ir.nodes(cond, ir.Ranked))
 
 
+def _unit_type(measure: ir.Measure) -> type:
+    """The kind of amount a requirement line compares (a best group measures like its base)."""
+    return type(measure.base) if isinstance(measure, ir.MeasureBest) else type(measure)
+
+
+def _shown(value: ast.Value) -> str:
+    return value.text if isinstance(value, ast.Word | ast.Text) else str(getattr(value, "value", value))
+
+
 def _unit_word(measure: ir.Measure) -> str:
     match measure:
+        case ir.MeasureBest(base):
+            return _unit_word(base)
+        case ir.MeasureChoice():
+            return "choices of requirements"
         case ir.MeasureCredits():
             return "credits"
         case ir.MeasureHours():

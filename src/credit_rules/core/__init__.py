@@ -9,9 +9,11 @@ from credit_rules.core.from_ir import lower, normalize
 from credit_rules.core.nodes import (
     Amount,
     Award,
+    BestOf,
     Blocks,
     Cap,
     Carry,  # issue 9 (E2)
+    ChoiceOf,
     CountOf,
     CreditedOf,
     Fixed,
@@ -21,6 +23,7 @@ from credit_rules.core.nodes import (
     Leave,
     Line,
     Measure,
+    Outcome,
     Penalty,
     PerHour,
     Periods,
@@ -33,8 +36,8 @@ from credit_rules.core.nodes import (
 )
 
 __all__ = [
-    "Amount", "Award", "Blocks", "Cap", "CountOf", "CreditedOf", "Fixed", "Grade", "HoursOf",
-    "Landing", "Leave", "Line", "Measure", "Penalty", "PerHour", "Periods", "Policy",
+    "Amount", "Award", "BestOf", "Blocks", "Cap", "ChoiceOf", "CountOf", "CreditedOf", "Fixed", "Grade",
+    "HoursOf", "Landing", "Leave", "Line", "Measure", "Outcome", "Penalty", "PerHour", "Periods", "Policy",
     "QualifiedIn", "Reduction", "Requirement", "Select", "Stated", "lower", "normalize",
 ]
 __all__ += ["Carry"]

@@ -7,7 +7,7 @@ it for a terminal, or as JSON with :meth:`Explanation.to_json`.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from credit_rules.eval.conditions import TeacherFacts, teacher_holds
 from credit_rules.eval.interpreter import (
     QUALIFYING_GRADES,
     TeacherPeriod,
+    best_group,
     bind_teacher,
     evaluate_detailed,
     latest_assessment,
@@ -29,7 +30,7 @@ from credit_rules.eval.interpreter import (
     teacher_facts,
 )
 from credit_rules.eval.messages import Lang, amount, grade_name, message, words
-from credit_rules.records import Event, Teacher
+from credit_rules.records import Event, RequirementResult, Teacher
 from credit_rules.span import Span
 from credit_rules.values import canonical, relative_window
 
@@ -43,6 +44,7 @@ class AwardExplained:
     awarded: Decimal
     credited: Decimal
     cut_by: tuple[str, ...]
+    credited_hours: Decimal | None = None  # issue 9 (B): when an hours cap cut it
 
 
 @attrs.frozen
@@ -64,13 +66,18 @@ class CapExplained:
     amount: Decimal
     cut: tuple[str, ...]  # events it cut
     layer: str | None = None
+    # issue 9 (B): what the cap limits (credits or hours), per what (``year``, ``event``,
+    # a column), and of which awards (the `of` condition as written); see :func:`cap_text`
+    unit: str = "credits"
+    grains: tuple[str, ...] = ()
+    of: str = ""
     #: dated amounts (issue 9, E2): (from, amount, source), each for the cap's periods starting on or after it
     dated: tuple[tuple[dt.date, Decimal, str | None], ...] = ()
 
     def amounts_text(self, lang: Lang = "en") -> str:
         """``7 credits`` or ``7 credits; from 2024-01-01 at most 9 credits`` (the amount, then
         the dated amounts)."""
-        return amount(self.amount, "credits", lang) + "".join(
+        return amount(self.amount, self.unit, lang) + "".join(
             message("explain.cap_from", lang, day=d.isoformat(), amount=amount(a, "credits", lang))
             for d, a, _ in self.dated)
 
@@ -90,6 +97,20 @@ class RequirementExplained:
     #: qualified (1 or 0); None for a measure the catalog has no unit for
     unit: str | None = None
     kind: str | None = None
+    #: a best-of line: which group counted and what each reached; a choice: which
+    #: requirements satisfied it (None for any other line)
+    detail: str | None = None
+
+
+@attrs.frozen
+class OutcomeExplained:
+    """A named outcome, its clause, and each part of its condition with its truth."""
+
+    name: str
+    source: str | None
+    text: str
+    holds: bool
+    parts: tuple[tuple[str, bool], ...]
 
 
 @attrs.frozen
@@ -140,6 +161,7 @@ class Explanation:
     not_counted: tuple[tuple[str, str], ...] = ()
     #: (clause, this teacher's dates) for each period relative to the teacher (issue 9, D)
     relative_windows: tuple[tuple[str, str], ...] = ()
+    outcomes: tuple[OutcomeExplained, ...] = ()
     carried: tuple[CarryExplained, ...] = ()  # issue 9 (E2): carry-forward into this period
 
     def to_json(self) -> dict[str, Any]:
@@ -158,11 +180,12 @@ class Explanation:
                 "rule": r.rule, "source": r.source, "text": r.text, "credited": dec(r.credited),
                 "hours": dec(r.hours), "why_nothing": r.why_nothing, **_layer_json(r.layer),
                 "awards": [{"event": a.event_id, "day": a.day.isoformat(), "kind": a.kind, "hours": dec(a.hours),
-                            "awarded": dec(a.awarded), "credited": dec(a.credited), "cut_by": list(a.cut_by)}
+                            "awarded": dec(a.awarded), "credited": dec(a.credited), "cut_by": list(a.cut_by),
+                            **({"credited_hours": dec(a.credited_hours)} if a.credited_hours is not None else {})}
                            for a in r.awards],
             } for r in self.rules],
             "caps": [{"cap": c.cap, "source": c.source, "amount": dec(c.amount), "cut": list(c.cut),
-                      **_layer_json(c.layer),
+                      "unit": c.unit, "grains": list(c.grains), "of": c.of, **_layer_json(c.layer),
                       **({"dated": [{"from": d.isoformat(), "amount": dec(a), "source": src}
                                     for d, a, src in c.dated]} if c.dated else {})}
                      for c in self.caps],
@@ -171,6 +194,7 @@ class Explanation:
                 "actual": dec(r.actual), "met": r.met, "waived": r.waived, "shortfall": dec(r.shortfall),
                 **_layer_json(r.layer),
                 "unit": r.unit,
+                **({"detail": r.detail} if r.detail is not None else {}),
             } for r in self.requirements],
             "met": self.met,
             "unused_events": [{"event": e, "kind": k} for e, k in self.unused_events],
@@ -182,6 +206,10 @@ class Explanation:
             "lang": self.lang,
             "not_counted": [{"event": e, "why": why} for e, why in self.not_counted],
             "relative_windows": [{"clause": c, "dates": d} for c, d in self.relative_windows],
+            **({"outcomes": [{
+                "outcome": o.name, "source": o.source, "text": o.text, "holds": o.holds,
+                "parts": [{"part": text, "holds": holds} for text, holds in o.parts],
+            } for o in self.outcomes]} if self.outcomes else {}),
             **({"carried": [{"requirement": c.requirement, "source": c.source, "text": c.text,
                              "amount": dec(c.amount), "unit": c.unit} for c in self.carried]}
                if self.carried else {}),
@@ -275,6 +303,31 @@ def _why_nothing(award: core.Award, tp: TeacherPeriod, source: _Source, lang: La
     if any(p.void_credits for p, _ in tp.penalties):
         return message("why.voided", lang)
     return message("why.no_match" if award.select.where is not None else "why.earned_nothing", lang)
+
+
+_ZH_GRAINS = {"school year": "每学年", "semester": "每学期", "year": "每年", "day": "每日", "event": "每次"}
+
+
+def _cap_grains(cap: ir.Cap) -> tuple[str, ...]:
+    """issue 9 (B): a cap's grains, language-neutral: a period unit, ``event``, a column."""
+    grains = [cap.per.value] if cap.per is not None else []
+    if cap.per_event:
+        grains.append("event")
+    if cap.per_column is not None:
+        grains.append(cap.per_column)
+    return tuple(grains)
+
+
+def cap_text(cap: CapExplained, lang: Lang = "en") -> str:
+    """issue 9 (B): what a cap limits, in ``lang``: ``at most 50 hours per year of format online``
+    / ``至多50学时 每年 限 format online``."""
+    zh = lang == "zh"
+    parts = [("至多" if zh else "at most ") + amount(cap.amount, cap.unit, lang)]
+    for grain in cap.grains:
+        parts.append(_ZH_GRAINS.get(grain, f"每 {grain}") if zh else f"per {grain}")
+    if cap.of:
+        parts.append(("限 " if zh else "of ") + cap.of)
+    return " ".join(parts)
 
 
 # ---------------------------------------------------------------------- why not excellent
@@ -371,6 +424,8 @@ def _requirement_events(tp: TeacherPeriod) -> dict[str, list[str]]:
             case core.QualifiedIn(program):
                 deciding = latest_assessment(tp.events, program)
                 found = [deciding] if deciding is not None else []
+            case core.BestOf(_, groups):  # a best-of count reads the events of every group
+                found = [e for _, g in groups if isinstance(g, core.CountOf) for e in selected(g.select, tp.events)]
             case _:
                 found = []
         for event in found:
@@ -388,6 +443,8 @@ def _unit(measure: core.Measure) -> tuple[str | None, str | None]:
             return "count", select.kind
         case core.QualifiedIn():
             return "qualified", None
+        case core.BestOf(_, groups) if groups:  # the groups measure like the line's base
+            return _unit(groups[0][1])
     return None, None
 
 
@@ -402,6 +459,7 @@ def explain_period(policy: ir.Policy, tp: TeacherPeriod, source: _Source | None 
     row = tp.row
     clauses = {r.name: r.award.span for r in policy.rules}
     layers = {r.name: _layer(policy, r.span) for r in policy.rules}
+    hours_caps = {c.name for c in policy.caps if c.measure == "hours"}  # issue 9 (B)
     rules: list[RuleExplained] = []
     for rule in bind_teacher(core.lower(policy), tp.teacher).awards:
         awards = [a for a in tp.awards if a.rule.name == rule.name]
@@ -411,25 +469,29 @@ def explain_period(policy: ir.Policy, tp: TeacherPeriod, source: _Source | None 
         rules.append(RuleExplained(
             rule.name, rule.source, source.quote(clauses[rule.name]), credited, hours,
             tuple(AwardExplained(a.event.event_id, a.event.day, a.event.kind, a.hours, a.credits, a.credited,
-                                 a.cut_by) for a in awards),
+                                 a.cut_by, a.credited_hours if hours_caps.intersection(a.cut_by) else None)
+                  for a in awards),
             why, layer=layers[rule.name],
         ))
     caps = tuple(
         CapExplained(cap.name, cap.source, cap.amount,
                      tuple(a.event.event_id for a in tp.awards if cap.name in a.cut_by),
-                     layer=_layer(policy, cap.span), dated=tuple((d.since, d.amount, d.source) for d in cap.dated))
+                     layer=_layer(policy, cap.span), unit=cap.measure,
+                     grains=_cap_grains(cap), of=source.quote(cap.of.span) if cap.of is not None else "",
+                     dated=tuple((d.since, d.amount, d.source) for d in cap.dated))
         for cap in sorted(policy.caps, key=lambda c: c.name)
     )
     requirements: list[RequirementExplained] = []
     decided = {d.requirement.name: d for d in tp.decisions}
     for result in row.requirements:
-        decision = decided[result.name]
+        decision = decided[result.name.partition("/")[0]]  # NAME/YEAR: issue 9 (B)
         line = decision.line
         unit, kind = _unit(line.measure)
         requirements.append(RequirementExplained(
             result.name, line.source or decision.requirement.source, source.quote(line.span), result.required,
             result.actual, result.met, result.waived, max(result.required - result.actual, Decimal(0)),
             layer=_layer(policy, decision.requirement.span), unit=unit, kind=kind,
+            detail=_line_detail(line.measure, tp, row.requirements, lang),
         ))
     carried: list[CarryExplained] = []
     traced = {t.rule: t for t in row.trace}
@@ -463,10 +525,75 @@ def explain_period(policy: ir.Policy, tp: TeacherPeriod, source: _Source | None 
         grade_event=grade_event,
         excellent_source=policy.excellent.source if policy.excellent is not None else None,
         lang=lang,
+        outcomes=_outcomes(policy, tp, source, lang),
         not_counted=_not_counted(policy, tp, source, lang),
         relative_windows=_relative_windows(policy, tp.teacher, source, lang),
         carried=tuple(carried),
     )
+
+
+def _line_detail(what: core.Measure, tp: TeacherPeriod, results: Sequence[RequirementResult],
+                 lang: Lang = "en") -> str | None:
+    """Which group of a best-of line counted (each group's amount), or which requirements
+    satisfied a choice."""
+    if isinstance(what, core.BestOf):
+        amounts = best_group(what, tp.awards, tp.events, teacher_facts(tp.teacher, tp.events))
+        if not amounts:
+            return None
+        unit, kind = _unit(what)
+
+        def shown(value: Decimal) -> str:
+            return amount(value, unit, lang, kind=kind) if unit is not None else canonical(value)
+
+        label, best = max(amounts, key=lambda item: item[1])  # the first of equal groups
+        others = words((message("detail.group", lang, group=lab, amount=shown(value))
+                        for lab, value in amounts if lab != label), lang)
+        return message("detail.best", lang, field=what.field, group=label, amount=shown(best)) + (
+            message("detail.best_others", lang, groups=others) if others else "")
+    if isinstance(what, core.ChoiceOf):
+        by_name = {r.name: r for r in results}
+        states = []
+        for name in what.names:
+            found = by_name.get(name)
+            state = "detail.does_not_apply" if found is None else "state.met" if found.met else "state.not met"
+            states.append(message("detail.group", lang, group=name, amount=message(state, lang)))
+        return message("detail.choice", lang, states=words(states, lang))
+    return None
+
+
+def _described(cond: ir.Cond, lang: Lang = "en") -> str:
+    """A condition in words, when the policy text is not at hand to quote."""
+    match cond:
+        case ir.RequirementMet(name):
+            return message("detail.requirement_met", lang, requirement=name)
+        case ir.Not(item):
+            return message("detail.not", lang, cond=_described(item, lang))
+        case ir.And(items) | ir.Or(items):
+            joiner = message("detail.and" if isinstance(cond, ir.And) else "detail.or", lang)
+            return "(" + joiner.join(_described(i, lang) for i in items) + ")"
+        case ir.Compare(field, _, op, value):
+            shown = str(value).lower() if isinstance(value, bool) else str(value)
+            return f"{field} {op} {shown}"
+    return type(cond).__name__
+
+
+def _outcomes(policy: ir.Policy, tp: TeacherPeriod, source: _Source,
+              lang: Lang = "en") -> tuple[OutcomeExplained, ...]:
+    """Each outcome with its value from the ledger row, and the truth of each part of its
+    condition (the items of its top `and`/`or`) over the finished row."""
+    lowered = core.lower(policy)
+    if not lowered.outcomes:
+        return ()
+    facts = outcome_facts(tp)
+    out: list[OutcomeExplained] = []
+    for outcome in lowered.outcomes:
+        cond = outcome.cond
+        items = cond.items if isinstance(cond, ir.And | ir.Or) else (cond,)
+        parts = tuple((source.quote(item.span) or _described(item, lang), teacher_holds(item, facts))
+                      for item in items)
+        out.append(OutcomeExplained(outcome.name, outcome.source, source.quote(outcome.cond.span),
+                                    bool(tp.row.outcomes.get(outcome.name)), parts))
+    return tuple(out)
 
 
 # ---------------------------------------------------------------------- issue 9 (D)

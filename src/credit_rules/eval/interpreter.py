@@ -28,6 +28,7 @@ import attrs
 
 from credit_rules import core, ir
 from credit_rules.core.nodes import Policy as CorePolicy
+from credit_rules.core.nodes import hours_rate, prorated, year_shares
 from credit_rules.eval.conditions import AwardView, TeacherFacts, event_holds, teacher_holds
 from credit_rules.records import Event, LedgerRow, RequirementResult, Teacher, TraceEntry
 from credit_rules.schema import QUALIFYING_GRADES as _QUALIFYING
@@ -47,6 +48,7 @@ class Award:
     view: AwardView
     credited: Decimal = ZERO
     cut_by: tuple[str, ...] = ()  # caps that bound this award (for explain)
+    credited_hours: Decimal = ZERO  # issue 9 (B): the hours the hours caps admitted
 
 
 @attrs.frozen
@@ -293,28 +295,46 @@ def _awards(award: core.Award, events: Sequence[Event]) -> list[Award]:
 
 
 def _register(policy: CorePolicy, awards: list[Award], void: bool) -> list[Award]:
-    """The credit register of SPEC §4: caps taken in time order, order of caps irrelevant."""
-    used: dict[tuple[str, Period | None], Decimal] = defaultdict(lambda: ZERO)
+    """The credit register of SPEC §4: caps taken in time order, order of caps irrelevant.
+    Hours caps, per-event and per-column registers: :class:`credit_rules.core.Cap`."""
+    used: dict[tuple[object, ...], Decimal] = defaultdict(lambda: ZERO)
     out: list[Award] = []
     for award in sorted(awards, key=lambda a: (*a.event.order_key, a.rule.name)):
         if void:
-            out.append(attrs.evolve(award, credited=ZERO))
+            out.append(attrs.evolve(award, credited=ZERO, credited_hours=ZERO))
             continue
-        applying = [
-            (cap, (cap.name, period_of(cap.grain, award.event.day) if cap.grain else None))
+        event = award.event
+        keyed = [
+            (cap, cap.key(event.day, event.event_id,
+                          event.get(cap.per_column) if cap.per_column is not None else None))
             for cap in policy.caps
             if event_holds(cap.of, award.view)
         ]
-        credited = award.credits
+        applying = [(cap, key) for cap, key in keyed if key is not None]
         cut_by: list[str] = []
+        admitted = award.hours
         for cap, key in applying:
-            free = max(cap.amount - used[key], ZERO)
-            if free < award.credits:
-                cut_by.append(cap.name)
-            credited = min(credited, free)
-        for _, key in applying:
-            used[key] += credited
-        out.append(attrs.evolve(award, credited=credited, cut_by=tuple(cut_by)))
+            if cap.measure == "hours":
+                free = max(cap.amount - used[key], ZERO)
+                if free < award.hours:
+                    cut_by.append(cap.name)
+                admitted = min(admitted, free)
+        rate = hours_rate(award.rule.amount)
+        if admitted < award.hours and rate is None:
+            admitted = ZERO  # a whole award that does not fit is not admitted
+        credited = award.credits if admitted == award.hours else admitted * (rate or ZERO)
+        for cap, key in applying:
+            if cap.measure == "credits":
+                free = max(cap.amount - used[key], ZERO)
+                if free < award.credits:
+                    cut_by.append(cap.name)
+                credited = min(credited, free)
+        if credited == 0 and award.credits > 0:
+            admitted = ZERO  # cut to 0: it uses up none of the caps
+        for cap, key in applying:
+            used[key] += admitted if cap.measure == "hours" else credited
+        out.append(attrs.evolve(award, credited=credited, cut_by=tuple(cut_by),
+                                credited_hours=admitted))
     return out
 
 
@@ -331,7 +351,33 @@ def measure(
             return sum((Decimal(e.count) for e in selected(select, events)), ZERO)
         case core.QualifiedIn(program):
             return Decimal(1) if facts.qualified(program) else ZERO
+        case core.BestOf(_, groups):
+            return max(measure(group, awards, events, facts) for _, group in groups) if groups else ZERO
+        case core.ChoiceOf():
+            return ZERO  # settled from the other requirements' results (settle_choices)
     raise AssertionError(what)  # pragma: no cover
+
+
+def best_group(what: core.BestOf, awards: Sequence[Award], events: Sequence[Event],
+               facts: TeacherFacts) -> tuple[tuple[str, Decimal], ...]:
+    """Each group of a best-of measure with its amount (for explain), in the policy's order."""
+    return tuple((label, measure(group, awards, events, facts)) for label, group in what.groups)
+
+
+def settle_choices(decisions: Sequence[RequirementDecision],
+                   results: Sequence[RequirementResult]) -> tuple[RequirementResult, ...]:
+    """A choice's actual is the number of its requirements that apply and are met (or
+    waived); it is met (asking 1) when one is, or when it is waived itself."""
+    met = {r.name for r in results if r.met}
+    decided = {d.requirement.name: d for d in decisions}
+    out: list[RequirementResult] = []
+    for r in results:
+        d = decided.get(r.name)  # None for a per-year entry (`name/year`): never a choice
+        if d is not None and isinstance(d.line.measure, core.ChoiceOf):
+            actual = Decimal(sum(1 for name in d.line.measure.names if name in met))
+            r = attrs.evolve(r, actual=actual, met=d.waived or actual >= r.required)
+        out.append(r)
+    return tuple(out)
 
 
 def decide_requirements(
@@ -354,15 +400,23 @@ def decide_requirements(
 
 def _requirements(
     decisions: Sequence[RequirementDecision], awards: Sequence[Award], events: Sequence[Event],
-    facts: TeacherFacts,
+    facts: TeacherFacts, period: Period | None = None,
 ) -> tuple[RequirementResult, ...]:
     results: list[RequirementResult] = []
     for d in decisions:
+        if d.line.per_year and period is not None:  # issue 9 (B): one entry per calendar year
+            for year, months in year_shares(period, facts.teacher.get("hired_on"), facts.teacher.get("retired_on")):
+                required = prorated(d.line.amount, months)
+                actual = measure(d.line.measure, [a for a in awards if a.event.day.year == year],
+                                 [e for e in events if e.day.year == year], facts)
+                results.append(RequirementResult(f"{d.requirement.name}/{year}", required, actual,
+                                                 d.waived or actual >= required, d.waived))
+            continue
         required = d.line.amount * d.factor if d.line.reducible else d.line.amount
         actual = measure(d.line.measure, awards, events, facts)
         results.append(RequirementResult(d.requirement.name, required, actual, d.waived or actual >= required,
                                          d.waived))
-    return tuple(results)
+    return settle_choices(decisions, results)
 
 
 def _grade(policy: CorePolicy, events: Sequence[Event]) -> tuple[str | None, Event | None]:
@@ -408,13 +462,16 @@ def _evaluate_period(
             by_level[done.view.level] += done.credited
     grade, score_event = _grade(policy, events)
     decisions = decide_requirements(policy, facts, period)
-    requirements = _requirements(decisions, credited, events, facts)
+    requirements = _requirements(decisions, credited, events, facts, period)
     row = LedgerRow(
         teacher_id=teacher.teacher_id, period_start=period.start, period_end=period.end,
         credits=sum((a.credited for a in credited), ZERO), hours=sum((a.hours for a in credited), ZERO),
+        credited_hours=sum((a.credited_hours for a in credited), ZERO),
         leave_days=len(leave_events), grade=grade, excellent_eligible=False,
         by_category=dict(by_category), by_level=dict(by_level), requirements=requirements,
-        met=all(r.met for r in requirements), trace=_trace(credited),
+        met=all(r.met for r in requirements
+                if r.name not in {d.requirement.name for d in decisions if d.requirement.alternative}),
+        trace=_trace(credited),
     )
     return TeacherPeriod(teacher, period, events, tuple(credited), tuple(leave_events.values()), penalties,
                          score_event, decisions, row)
@@ -456,7 +513,9 @@ def _with_requirements(tp: TeacherPeriod, results: tuple[RequirementResult, ...]
                        entries: Sequence[TraceEntry]) -> LedgerRow:
     """The row with requirement results changed by carry-forward (``met`` again) and the
     carry-forward trace entries after the rules' entries."""
-    return attrs.evolve(tp.row, requirements=results, met=all(r.met for r in results),
+    results = settle_choices(tp.decisions, results)  # a choice reads its requirements' met (issue 9, E1)
+    alternatives = {d.requirement.name for d in tp.decisions if d.requirement.alternative}
+    return attrs.evolve(tp.row, requirements=results, met=all(r.met for r in results if r.name not in alternatives),
                         trace=(*tp.row.trace, *entries))
 
 
@@ -484,7 +543,7 @@ def outcome_facts(tp: TeacherPeriod, ranked: frozenset[str] = frozenset()) -> Te
     return teacher_facts(tp.teacher, tp.events, facts={
         "credits": row.credits, "hours": row.hours, "leave_days": Decimal(row.leave_days),
         "grade": row.grade, "met": row.met, "excellent_eligible": row.excellent_eligible,
-    }, ranked=ranked)
+    }, ranked=ranked, requirements_met=frozenset(r.name for r in row.requirements if r.met))
 
 
 def ranked_sets(policy: ir.Policy | CorePolicy, results: Sequence[TeacherPeriod]) -> list[frozenset[str]]:
@@ -507,8 +566,18 @@ def _rank_and_finish(policy: CorePolicy, results: list[TeacherPeriod]) -> list[T
         excellent = policy.excellent is not None and teacher_holds(policy.excellent, outcome_facts(tp, ranked))
         if any(p.not_excellent for p, _ in tp.penalties):
             excellent = False
-        finished.append(attrs.evolve(tp, row=attrs.evolve(tp.row, excellent_eligible=excellent)))
+        finished.append(_outcomes(policy, attrs.evolve(tp, row=attrs.evolve(tp.row, excellent_eligible=excellent)),
+                                  ranked))
     return finished
+
+
+def _outcomes(policy: CorePolicy, tp: TeacherPeriod, ranked: frozenset[str]) -> TeacherPeriod:
+    """The named outcomes, over the finished row (its excellence included)."""
+    if not policy.outcomes:
+        return tp
+    facts = outcome_facts(tp, ranked)
+    outcomes = {o.name: teacher_holds(o.cond, facts) for o in policy.outcomes}
+    return attrs.evolve(tp, row=attrs.evolve(tp.row, outcomes=outcomes))
 
 
 def select_ranked(rank: ir.Rank, group: Sequence[TeacherPeriod], indices: Sequence[int]) -> set[int]:

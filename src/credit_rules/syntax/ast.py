@@ -135,6 +135,15 @@ class Relative:
 
 
 @attrs.frozen
+class RequirementMet:
+    """``requirement NAME met``: the requirement applies to the teacher and is met (or
+    waived); a result, usable in ``outcome``, ``excellent`` and invariants."""
+
+    requirement: str
+    span: Span = span_field()
+
+
+@attrs.frozen
 class And:
     items: tuple[Cond, ...]
     span: Span = span_field()
@@ -154,12 +163,13 @@ class Not:
 
 Cond: TypeAlias = (
     Compare | Member | HasRole | DateBound | Qualified | EventsExist | Ranked | And | Or | Not
+    | RequirementMet
     | Relative
 )
 
 
 # ------------------------------------------------------------------ header
-PeriodUnit = Literal["school year", "semester"]
+PeriodUnit = Literal["school year", "semester", "year", "day"]
 
 
 @attrs.frozen
@@ -293,8 +303,20 @@ class Rule:
 
 # ------------------------------------------------------------------ caps and requirements
 @attrs.frozen
+class CapGrain:
+    """A grain of a cap besides its period (issue 9 B): ``per event`` (``kind`` "event"),
+    ``per course`` (``kind`` "column", ``name`` the column), or a second period unit
+    (``kind`` "period", a misuse ``check`` reports)."""
+
+    kind: Literal["event", "column", "period"]
+    name: str | None
+    span: Span = span_field()
+
+
+@attrs.frozen
 class Cap:
-    """``at most 2 credits per school year of category practice``."""
+    """``at most 2 credits per school year of category practice``; ``at most 10 credits per
+    event``, ``at most 2 hours per resource per day`` (issue 9 B)."""
 
     name: str
     amount: Decimal
@@ -302,6 +324,8 @@ class Cap:
     per: PeriodUnit | None = None
     of: Cond | None = None
     source: str | None = None
+    grains: tuple[CapGrain, ...] = ()
+    measure: Literal["credits", "hours"] = "credits"
     span: Span = span_field()
 
 
@@ -333,6 +357,8 @@ class AtLeast:
     measure: Measure
     when: Cond | None = None
     source: str | None = None
+    #: issue 9 (B): ``per year``: checked in each calendar year of the period
+    per: PeriodUnit | None = None
     span: Span = span_field()
     #: ``from 2024-01-01: at least …``: the line is for periods starting on or after it (issue 9, E2)
     since: dt.date | None = None
@@ -358,7 +384,31 @@ class CarryForward:
     span: Span = span_field()
 
 
-RequirementLine: TypeAlias = AtLeast | RequireQualified
+@attrs.frozen
+class AtLeastBest:
+    """``at least 20 hours in any one of topic (a, b)``: the measure in each group of
+    events whose ``field`` has one of ``values``; the best group counts."""
+
+    amount: Decimal
+    measure: Measure
+    field: str
+    values: tuple[Value, ...]
+    when: Cond | None = None
+    source: str | None = None
+    span: Span = span_field()
+
+
+@attrs.frozen
+class Either:
+    """``either requirement a or requirement b``: met when one of the named requirements is."""
+
+    names: tuple[str, ...]
+    when: Cond | None = None
+    source: str | None = None
+    span: Span = span_field()
+
+
+RequirementLine: TypeAlias = AtLeast | RequireQualified | AtLeastBest | Either
 
 
 @attrs.frozen
@@ -533,9 +583,18 @@ class ExpectPeriod:
     span: Span = span_field()
 
 
+@attrs.frozen
+class ExpectOutcome:
+    """``outcome probation_passed`` (``holds``) or ``not outcome probation_passed``."""
+
+    outcome: str
+    holds: bool
+    span: Span = span_field()
+
+
 Expectation: TypeAlias = (
     ExpectField | ExpectRequirement | ExpectRequired | ExpectActual | ExpectPeriod | ExpectRule
-    | ExpectRuleEvents
+    | ExpectRuleEvents | ExpectOutcome
 )
 
 
@@ -564,6 +623,16 @@ class Test:
 
 @attrs.frozen
 class Invariant:
+    name: str
+    cond: Cond
+    source: str | None = None
+    span: Span = span_field()
+
+
+@attrs.frozen
+class Outcome:
+    """``outcome NAME: COND``: a named result of the policy, its own entry of the ledger's ``outcomes``."""
+
     name: str
     cond: Cond
     source: str | None = None
@@ -616,7 +685,7 @@ def layer_kind(item: Rule | Cap | Requirement) -> LayerKind:
 
 Item: TypeAlias = (
     Rule | Cap | Requirement | Waiver | Reduction | GradeFromAssessment | GradeFromScore
-    | Excellent | Penalty | Rank | Test | Invariant | Replace | Drop
+    | Excellent | Penalty | Rank | Test | Invariant | Replace | Drop | Outcome
     | CapFrom
 )
 

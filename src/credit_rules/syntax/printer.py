@@ -58,6 +58,7 @@ KEYWORDS: dict[str, tuple[str, str]] = {
     "timezone": ("timezone", "时区"), "window": ("window", "时段"), "cycle": ("cycle", "周期"),
     "..": ("..", "至"), "evaluate": ("evaluate", "核算"), "over": ("over", "全"), "per": ("per", "每"),
     "school year": ("school year", "学年"), "semester": ("semester", "学期"),
+    "year": ("year", "年"), "day": ("day", "日"), "event grain": ("event", "次"),  # issue 9 (B)
     "hours": ("hours", "学时"), "hour": ("hour", "学时"), "credits": ("credits", "学分"),
     "credit": ("credit", "学分"), "=": ("=", "折合"), "rule": ("rule", "规则"),
     "exception to": ("exception to", "优先于"), "on": ("on", "事件"), "first": ("first", "首次"),
@@ -85,6 +86,9 @@ KEYWORDS: dict[str, tuple[str, str]] = {
     "on or after": ("on or after", "不早于"), "no": ("no", "无"), "any": ("any", "有"),
     "ranked": ("ranked", "入选"), "true": ("true", "是"), "false": ("false", "否"),
     "without category": ("without category", "不计类别"),
+    # issue 9 (E1): choices and outcomes; `之一` closes a choice in Chinese word order
+    "outcome": ("outcome", "结果"), "either": ("either", "满足其一"), "in any one of": ("in any one of", "任一"),
+    "one of (zh)": ("", "之一"),
 }
 # Layered policies (issue 9 F): `policy county_x extends city_y`, `replace rule …`, `drop cap …`.
 KEYWORDS.update({
@@ -262,6 +266,8 @@ class _Printer:
             return [self.kw("any" if cond.exists else "no"), self.name(cond.kind)]
         if isinstance(cond, ast.Ranked):
             return [self.kw("ranked"), *([self.name(cond.rank)] if cond.rank else [])]
+        if isinstance(cond, ast.RequirementMet):
+            return [self.kw("requirement"), self.name(cond.requirement), self.kw("met")]
         if isinstance(cond, ast.Relative):
             return self.relative(cond)
         raise TypeError(f"not a condition: {cond!r}")  # pragma: no cover
@@ -434,15 +440,24 @@ class _Printer:
             tokens += [self.name(c.percent_of), (_KW, "的"), percent] if self.zh else [
                 percent, self.kw("of"), self.name(c.percent_of)]
         else:
-            tokens += [self.number(c.amount), self.unit("credits", c.amount)]
+            tokens += [self.number(c.amount), self.unit(c.measure, c.amount)]
         if c.per is not None:
             tokens += [(_KW_OPENS, "每"), self.kw(c.per)] if self.zh else self.kws("per", c.per)
+        for grain in c.grains:  # issue 9 (B)
+            word = self.kw("event grain") if grain.kind == "event" else \
+                self.kw(grain.name or "") if grain.kind == "period" else self.name(grain.name or "")
+            tokens += [(_KW_OPENS, "每"), word] if self.zh else [self.kw("per"), word]
         if c.of is not None:
             tokens += [self.kw("of"), *self.cond(c.of)]
         return [_Line(0, tokens, _known(c.span)), *self.source_line(1, c.source, c.span)]
 
     def requirement_line(self, line: ast.RequirementLine) -> list[Token]:
-        if isinstance(line, ast.RequireQualified):
+        if isinstance(line, ast.Either):
+            tokens = self.either(line)
+        elif isinstance(line, ast.AtLeastBest):
+            tokens = [*self.requirement_line(ast.AtLeast(line.amount, line.measure)), self.kw("in any one of"),
+                      self.field(line.field), *self.values(line.values)]
+        elif isinstance(line, ast.RequireQualified):
             tokens = self.qualified(line.program)
         else:
             m = line.measure
@@ -455,11 +470,14 @@ class _Printer:
                 tokens.append(self.unit("credits" if isinstance(m, ast.MeasureCredits) else "hours", line.amount))
                 if m.of is not None:
                     tokens += [self.kw("of"), *self.cond(m.of)]
+            if line.per is not None:  # issue 9 (B)
+                tokens += [(_KW_OPENS, "每"), self.kw(line.per)] if self.zh else self.kws("per", line.per)
         if line.when is not None:
             tokens += [self.kw("when"), *self.cond(line.when)]
-        if line.since is not None:  # issue 9 (E2): from 2024-01-01: … / 自2024-01-01起：…
-            day = (_NUM, line.since.isoformat())
-            prefix = [(_KW, "自"), day, (_KW, "起")] if self.zh else [(_KW, "from"), self.date(line.since)]
+        since = line.since if isinstance(line, ast.AtLeast | ast.RequireQualified) else None
+        if since is not None:  # issue 9 (E2): from 2024-01-01: … / 自2024-01-01起：…
+            day = (_NUM, since.isoformat())
+            prefix = [(_KW, "自"), day, (_KW, "起")] if self.zh else [(_KW, "from"), self.date(since)]
             tokens = [*prefix, self.punct(":"), *tokens]
         return tokens
 
@@ -475,6 +493,21 @@ class _Printer:
         """``carry forward at most 10 credits`` / 结转至多10学分 (issue 9, E2)."""
         return [(_KW, "结转" if self.zh else "carry forward"), self.kw("at most"), self.number(carry.amount),
                 self.unit(carry.unit, carry.amount)]
+
+    def either(self, line: ast.Either) -> list[Token]:
+        """``either requirement a or requirement b``; Chinese: 要求项 a 或 要求项 b 之一."""
+        tokens: list[Token] = [] if self.zh else [self.kw("either")]
+        for i, name in enumerate(line.names):
+            tokens += [*([self.kw("or")] if i else []), self.kw("requirement"), self.name(name)]
+        return [*tokens, self.kw("one of (zh)")] if self.zh else tokens
+
+    def item_Outcome(self, o: ast.Outcome) -> list[_Line]:
+        head, cond = self.head("outcome", o.name), self.cond(o.cond)
+        if _width(_join([*head, *cond], self.lang)) <= WIDTH:
+            lines = [_Line(0, [*head, *cond], _known(o.span))]
+        else:  # a long condition goes on its own line
+            lines = [_Line(0, head, _known(o.span)), _Line(1, cond, _known(o.cond.span))]
+        return [*lines, *self.source_line(1, o.source, o.span)]
 
     def item_Requirement(self, r: ast.Requirement) -> list[_Line]:
         lines = [_Line(0, self.head("require", r.name), _known(r.span))]
@@ -605,6 +638,8 @@ class _Printer:
             return [self.kw("period"), self.date(e.start), self.kw(".."), self.date(e.end)]
         if isinstance(e, ast.ExpectRule):
             return [self.kw("rule"), self.name(e.rule), self.name(e.field), (_WORD, e.op), self.value(e.value)]
+        if isinstance(e, ast.ExpectOutcome):
+            return [*([] if e.holds else [self.kw("not")]), self.kw("outcome"), self.name(e.outcome)]
         out: list[Token] = [self.kw("rule"), self.name(e.rule), self.kw("events"), self.punct("(")]
         for i, event in enumerate(e.events):
             if i:

@@ -74,6 +74,9 @@ def needs(
                 name = FIELD_COLUMNS.get(node.field, node.field)
                 if name in EVENT_FRAME or name in attributes:
                     columns.add(name)
+    for cap in policy.caps:  # issue 9 (B): one register per value of a column
+        if cap.per_column is not None:
+            columns.add(FIELD_COLUMNS.get(cap.per_column, cap.per_column))
     keep = [c for c in [*EVENT_FRAME, *attributes] if c in columns]
     return sorted(kinds), keep
 

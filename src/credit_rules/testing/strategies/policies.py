@@ -172,6 +172,22 @@ def _policy_texts(draw: Any) -> str:
         if draw(st.booleans()):  # a dated amount (issue 9, E2)
             since = draw(st.sampled_from(_SINCE))
             items.append(f"cap c{i} from {since}: at most {draw(st.sampled_from(('0.5', '3', '1.5')))} credits")
+    # issue 9 (B): calendar years, and caps at every grain, of credits or of hours
+    if mode == "cycle" and draw(st.booleans()):
+        header[header.index("  evaluate over cycle")] = "  evaluate per year"
+    for i in range(draw(st.integers(0, 2))):
+        amount = draw(st.sampled_from(("1", "2.5", "0.5", "7")))
+        unit = draw(st.sampled_from(("credits", "hours")))
+        grain = draw(st.sampled_from(("", " per year", " per day", " per event", " per room",
+                                      " per room per day", " per category per year", " per course")))
+        of = draw(st.sampled_from(("", " of level municipal", " of format lecture")))
+        items.append(f"cap g{i}: at most {amount} {unit}{grain}{of}")
+    if mode in ("window", "cycle", "semester-window") and draw(st.booleans()):
+        measure = draw(st.sampled_from(("7.5 credits", "50 hours", "1 credits of level municipal",
+                                        "2 reflections")))
+        when = draw(st.sampled_from(("", " when title = senior")))
+        items.append(f"require yearly:\n  at least {measure} per year{when}"
+                     + ("\n  at least 3 credits per year" if when else ""))
     n_req = draw(st.integers(0, 3))
     req_names = []
     for i in range(n_req):
@@ -199,6 +215,7 @@ def _policy_texts(draw: Any) -> str:
             if mode not in ("semester", "school year") and draw(st.booleans()):
                 body += f"\n  carry forward at most {draw(st.sampled_from(('1', '10', '0.5')))} {unit}"
         items.append(f"require {name}:\n{body}")
+    items += _choices_and_outcomes(draw, req_names)
     if req_names and draw(st.booleans()):
         items.append(f"waive {req_names[0]} when {draw(st.sampled_from(_TEACHER_CONDS))}")
     if mode in ("window", "cycle") and draw(st.booleans()):
@@ -221,3 +238,35 @@ def _policy_texts(draw: Any) -> str:
     if excellent:
         items.append(f"excellent when {excellent}")
     return "\n".join(header) + "\n\n" + "\n\n".join(items) + "\n"
+
+
+# issue 9 (E1): the best of several groups, a choice between requirements, named outcomes.
+_BEST_MEASURES = ("3 credits", "0.5 credits of level school", "10 hours", "1 reflection",
+                  "2 observations where count > 1")
+_BEST_GROUPS = ("category (ethics, practice, class_teacher)", "level (school, municipal)",
+                "format (lecture, online)", "room (5, a, 12)")
+
+
+def _choices_and_outcomes(draw: Any, req_names: list[str]) -> list[str]:
+    """Items that use `in any one of`, `either requirement … or …` and `outcome` (they
+    name the requirements drawn before them; `req_names` gains the new ones)."""
+    items: list[str] = []
+    if draw(st.booleans()):
+        name = f"q{len(req_names)}"
+        when = draw(st.sampled_from(("", " when role class_teacher")))
+        items.append(f"require {name}:\n  at least {draw(st.sampled_from(_BEST_MEASURES))} in any one of "
+                     f"{draw(st.sampled_from(_BEST_GROUPS))}{when}")
+        req_names.append(name)
+    if len(req_names) >= 2 and draw(st.booleans()):
+        picked = draw(st.permutations(req_names))[: draw(st.integers(2, len(req_names)))]
+        when = draw(st.sampled_from(("", " when title = senior\n  either requirement "
+                                     + " or requirement ".join(reversed(picked)))))
+        items.append("require choice:\n  either requirement " + " or requirement ".join(picked) + when)
+        req_names.append("choice")
+    for i in range(draw(st.integers(0, 2))):
+        parts = [draw(st.sampled_from((*_OUTCOME_CONDS, "excellent_eligible = true")))]
+        if req_names:
+            negate = draw(st.sampled_from(("", "not ")))
+            parts.append(f"{negate}requirement {draw(st.sampled_from(req_names))} met")
+        items.append(f"outcome o{i}: " + draw(st.sampled_from((" and ", " or "))).join(draw(st.permutations(parts))))
+    return items

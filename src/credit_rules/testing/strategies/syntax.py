@@ -13,6 +13,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
+import attrs
 from hypothesis import strategies as st
 
 from credit_rules.syntax import ast as syntax
@@ -75,6 +76,7 @@ def atoms() -> st.SearchStrategy[syntax.Cond]:
         st.builds(syntax.Qualified, texts()),
         st.builds(syntax.EventsExist, names(), st.booleans()),
         st.builds(syntax.Ranked, st.one_of(st.none(), names())),
+        st.builds(syntax.RequirementMet, names()),
         st.builds(syntax.Relative, names(), st.integers(1, 40).map(Decimal),  # issue 9 (D)
                   st.sampled_from(("years", "months", "days", "school year", "semester"))),
     )
@@ -102,7 +104,7 @@ def _opt(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
 
 
 _UNITS = st.sampled_from(("credits", "hours"))
-_PERIODS = st.sampled_from(("school year", "semester"))
+_PERIODS = st.sampled_from(("school year", "semester", "year", "day"))  # year, day: issue 9 (B)
 
 
 @functools.cache
@@ -126,8 +128,12 @@ def _rules() -> st.SearchStrategy[syntax.Rule]:
 
 @functools.cache
 def _caps() -> st.SearchStrategy[syntax.Cap]:
+    # issue 9 (B): `per event` or `per COLUMN`, and caps on hours (never a percentage's)
+    grains = st.lists(st.one_of(st.just(syntax.CapGrain("event", None)),
+                                st.builds(syntax.CapGrain, st.just("column"), names())), max_size=1).map(tuple)
     return st.builds(syntax.Cap, names(), amounts(), _opt(names()), _opt(_PERIODS), _opt(conditions()),
-                     _opt(texts()))
+                     _opt(texts()), grains=grains, measure=_UNITS).map(
+        lambda c: attrs.evolve(c, measure="credits") if c.percent_of is not None else c)
 
 
 @functools.cache
@@ -138,8 +144,13 @@ def _requirement_lines() -> st.SearchStrategy[syntax.RequirementLine]:
     )
     return st.one_of(
         st.builds(syntax.AtLeast, amounts(), measures, _opt(conditions()), _opt(texts()),
-                  since=_opt(_dates())),  # `from DATE:` (issue 9, E2)
+                  per=_opt(st.just("year")), since=_opt(_dates()))  # per: issue 9 (B); since: E2
+        .filter(lambda line: line.per is None or line.since is None),  # a dated line is not `per year`
         st.builds(syntax.RequireQualified, texts(), _opt(conditions()), _opt(texts()), since=_opt(_dates())),
+        st.builds(syntax.AtLeastBest, amounts(), measures, _field(),
+                  st.lists(values(), min_size=1, max_size=3).map(tuple), _opt(conditions()), _opt(texts())),
+        st.builds(syntax.Either, st.lists(names(), min_size=2, max_size=3).map(tuple), _opt(conditions()),
+                  _opt(texts())),
     )
 
 
@@ -180,6 +191,7 @@ def _expectations() -> st.SearchStrategy[syntax.Expectation]:
         st.builds(syntax.ExpectPeriod, _dates(), _dates()),
         st.builds(syntax.ExpectRule, names(), names(), st.sampled_from(_OPS), values()),
         st.builds(syntax.ExpectRuleEvents, names(), st.lists(_ids(), min_size=1, max_size=3).map(tuple)),
+        st.builds(syntax.ExpectOutcome, names(), st.booleans()),
     )
 
 
@@ -215,6 +227,7 @@ def statements() -> st.SearchStrategy[syntax.Item]:
                   _opt(texts())),
         _tests(),
         st.builds(syntax.Invariant, names(), conditions(), _opt(texts())),
+        st.builds(syntax.Outcome, names(), conditions(), _opt(texts())),
         _layer_items(),
     )
 
