@@ -351,8 +351,9 @@ def _render_explanation(e: Any) -> None:
     out.print(rules)
     cut_caps = [c for c in e.caps if c.cut]
     for c in cut_caps:
-        out.print(m("explain.cap", cap=f"[bold]{q(c.cap)}[/bold]", amount=amount(c.amount, c.unit, lang),
-                    events=q(words(c.cut, lang))) + f"  [dim]{q(c.source or '')}[/dim]"
+        sources = "; ".join(s for s in [c.source or "", *(src or "" for _, _, src in c.dated)] if s)
+        out.print(m("explain.cap", cap=f"[bold]{q(c.cap)}[/bold]", amount=q(c.amounts_text(lang)),
+                    events=q(words(c.cut, lang))) + f"  [dim]{q(sources)}[/dim]"
                   + (f"  [dim]({q(cap_text(c, lang))})[/dim]" if c.grains or c.of or c.unit != "credits" else "")
                   + (f"  [dim]{q(m('explain.from_layer', layer=c.layer))}[/dim]" if getattr(c, "layer", None)
                      else ""))
@@ -383,6 +384,8 @@ def _render_explanation(e: Any) -> None:
                                  for text, holds in o.parts)
         out.print(q(m("explain.outcome", name=o.name, value="\0", why=why)).replace("\0", value)
                   + f"  [dim]{q(o.source or '')}[/dim]")
+    for c in getattr(e, "carried", ()):  # issue 9 (E2)
+        out.print(f"{q(c.describe(lang))}  [dim]{q(c.source or '')}[/dim]")
     by_requirement: dict[str, list[str]] = {}
     for event_id, _, names in e.requirement_events:
         for name in names:

@@ -18,7 +18,7 @@ from typing import Literal, TypeAlias, TypeVar
 import attrs
 
 from credit_rules.span import Span, span_field
-from credit_rules.values import Period, PeriodKind
+from credit_rules.values import Period, PeriodKind, period_of, periods_within
 
 _N = TypeVar("_N")
 
@@ -266,6 +266,16 @@ class Rule:
 
 
 @attrs.frozen
+class CapFrom:
+    """``cap NAME from SINCE: at most AMOUNT credits`` (issue 9, E2)."""
+
+    since: dt.date
+    amount: Decimal
+    source: str | None
+    span: Span = span_field()
+
+
+@attrs.frozen
 class Cap:
     """A credit register: at most ``amount`` credited per ``per`` period (or per ledger period)."""
 
@@ -280,6 +290,9 @@ class Cap:
     per_column: str | None = None
     measure: Literal["credits", "hours"] = "credits"
     span: Span = span_field()
+    #: dated amounts (issue 9, E2), by date: each replaces ``amount`` in the cap's periods
+    #: (its ``per`` periods, else the ledger periods) that start on or after its date
+    dated: tuple[CapFrom, ...] = ()
 
 
 # ------------------------------------------------------------------ requirements
@@ -334,6 +347,20 @@ class RequirementLine:
     #: issue 9 (B): ``per year``: one entry per calendar year of the ledger period
     per: PeriodKind | None = None
     span: Span = span_field()
+    #: ``from DATE:``: the line is for ledger periods that start on or after this day (issue 9, E2)
+    since: dt.date | None = None
+
+
+@attrs.frozen
+class CarryForward:
+    """``carry forward at most AMOUNT UNIT``: the surplus of a requirement in one ledger
+    period (its actual amount, carry included, minus its required amount, when positive)
+    counts towards the same requirement in the teacher's next period, at most ``amount``."""
+
+    amount: Decimal
+    unit: Literal["credits", "hours"]
+    source: str | None
+    span: Span = span_field()
 
 
 @attrs.frozen
@@ -342,6 +369,7 @@ class Requirement:
     lines: tuple[RequirementLine, ...]
     source: str | None
     span: Span = span_field()
+    carry: CarryForward | None = None  # issue 9 (E2)
 
     @property
     def unit(self) -> Literal["credits", "hours", "count", "qualified", "choice"]:
@@ -516,6 +544,23 @@ class Policy:
             if requirement.name == name:
                 return requirement
         raise KeyError(name)
+
+
+def cap_boundary(policy: Policy, cap: Cap, since: dt.date) -> dt.date | None:
+    """The first day of the first of ``cap``'s periods (its ``per`` periods, else the ledger
+    periods) that starts on or after ``since``; None when the policy has no such period
+    (issue 9, E2: where a dated cap amount takes over)."""
+    if cap.per is None and policy.window is not None:
+        if policy.evaluate is PeriodKind.WINDOW:
+            starts = [policy.window.start]
+        else:
+            starts = [p.start for p in periods_within(policy.evaluate, policy.window)]
+        return next((start for start in starts if start >= since), None)
+    grain = cap.per if cap.per is not None else policy.evaluate
+    if grain is PeriodKind.WINDOW:  # pragma: no cover - a policy evaluated over its window has one
+        return None
+    period = period_of(grain, since)
+    return period.start if period.start == since else period.end + dt.timedelta(days=1)
 
 
 def walk(node: object) -> Iterator[object]:

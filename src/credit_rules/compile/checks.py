@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -18,7 +19,7 @@ from credit_rules.compile.satisfiability import (
 )
 from credit_rules.errors import Diagnostic, Severity
 from credit_rules.syntax import ast
-from credit_rules.values import periods_within
+from credit_rules.values import PeriodKind, period_of, periods_within
 
 Check = Callable[[ir.Policy, ast.Policy], list[Diagnostic]]
 
@@ -85,7 +86,7 @@ def check_impossible_requirements(policy: ir.Policy, tree: ast.Policy) -> list[D
                     continue
                 if cap.measure != "credits" or cap.per_event or cap.per_column is not None:
                     continue  # issue 9 (B): no fixed ceiling on the period's credits
-                ceiling = cap.amount
+                ceiling = max([cap.amount, *(d.amount for d in cap.dated)])  # dated amounts: issue 9 (E2)
                 if cap.per is not None:
                     if policy.window is None:
                         continue
@@ -106,7 +107,7 @@ def check_requirement_variants(policy: ir.Policy, tree: ast.Policy) -> list[Diag
     out: list[Diagnostic] = []
     for requirement in policy.requirements:
         for index, line in enumerate(requirement.lines[:-1]):
-            if line.when is None:
+            if line.when is None and line.since is None:
                 for later in requirement.lines[index + 1:]:
                     out.append(Diagnostic(
                         "W153", f"this line of `{requirement.name}` can never apply", later.span,
@@ -303,6 +304,95 @@ def check_unused(policy: ir.Policy, tree: ast.Policy) -> list[Diagnostic]:
     return out
 
 
+def _period_starts(policy: ir.Policy) -> list[dt.date]:
+    """The starts of the policy's ledger periods when they are fixed (a window), else none."""
+    if policy.window is None:
+        return []
+    if policy.evaluate is PeriodKind.WINDOW:
+        return [policy.window.start]
+    return [p.start for p in periods_within(policy.evaluate, policy.window)]
+
+
+def check_carry_forward(policy: ir.Policy, tree: ast.Policy) -> list[Diagnostic]:
+    """Carry-forward needs the policy's fixed periods, and more than one of them (issue 9, E2)."""
+    out: list[Diagnostic] = []
+    for requirement in policy.requirements:
+        carry = requirement.carry
+        if carry is None:
+            continue
+        if policy.window is None:
+            out.append(Diagnostic(
+                "E304", f"`{requirement.name}` carries forward, but the policy has no window or cycle",
+                carry.span, "add `window A .. B` (or `cycle A .. B`): carry-forward runs through its periods "
+                "in order, and a teacher without events in a period still has that period"))
+        elif len(_period_starts(policy)) < 2:
+            out.append(Diagnostic(
+                "W305", f"`{requirement.name}` carries forward, but the policy has a single period",
+                carry.span, "evaluate per school year or per semester, or drop `carry forward`",
+                Severity.WARNING))
+        if carry.amount <= 0:
+            out.append(Diagnostic("W309", f"`{requirement.name}` carries forward at most {carry.amount}: nothing",
+                                  carry.span, "drop the line, or give a positive amount", Severity.WARNING))
+    return out
+
+
+def check_dated_lines(policy: ir.Policy, tree: ast.Policy) -> list[Diagnostic]:
+    """``from DATE:`` lines (issue 9, E2): a date that no period starts after, or on or
+    before the first period (the prefix changes nothing), and dated lines shadowed by an
+    earlier line from an earlier date."""
+    out: list[Diagnostic] = []
+    starts = _period_starts(policy)
+    for requirement in policy.requirements:
+        for index, line in enumerate(requirement.lines):
+            if line.since is None:
+                continue
+            if starts and line.since > starts[-1]:
+                out.append(Diagnostic(
+                    "W306", f"this line of `{requirement.name}` applies from {line.since.isoformat()}, "
+                    f"after the start of the policy's last period ({starts[-1].isoformat()})", line.span,
+                    "a dated line applies to the periods that start on or after its date; check the date",
+                    Severity.WARNING))
+                continue
+            if starts and line.since <= starts[0]:
+                out.append(Diagnostic(
+                    "W307", f"the date {line.since.isoformat()} of this line of `{requirement.name}` is on or "
+                    f"before the first period's start ({starts[0].isoformat()}): `from` changes nothing",
+                    line.span, "drop the `from …:` prefix, or check the date", Severity.WARNING))
+            for earlier in requirement.lines[:index]:
+                if earlier.when is None and earlier.since is not None and earlier.since <= line.since:
+                    out.append(Diagnostic(
+                        "W308", f"this line of `{requirement.name}` can never apply: the line from "
+                        f"{earlier.since.isoformat()} before it covers every later period", line.span,
+                        "write the dated lines latest date first", Severity.WARNING,
+                        notes=(("the earlier line is here", earlier.span),)))
+                    break
+    return out
+
+
+def check_dated_caps(policy: ir.Policy, tree: ast.Policy) -> list[Diagnostic]:
+    """``cap NAME from DATE:`` (issue 9, E2): a date from which none of the cap's periods
+    starts, or one on or before the first of them (the base amount is then never used)."""
+    out: list[Diagnostic] = []
+    if policy.window is None:
+        return out
+    for cap in policy.caps:
+        first = period_of(cap.per, policy.window.start).start if cap.per is not None else policy.window.start
+        for dated in cap.dated:
+            boundary = ir.cap_boundary(policy, cap, dated.since)
+            if boundary is None or boundary > policy.window.end:
+                out.append(Diagnostic(
+                    "W313", f"cap `{cap.name}`'s amount from {dated.since.isoformat()} never applies: none of its "
+                    "periods in the window starts on or after that day", dated.span,
+                    "a dated amount applies to the cap's periods that start on or after its date; check the date",
+                    Severity.WARNING))
+            elif boundary <= first:
+                out.append(Diagnostic(
+                    "W314", f"cap `{cap.name}`'s amount from {dated.since.isoformat()} applies to every period: "
+                    f"the cap's first period starts {first.isoformat()}", dated.span,
+                    "write that amount in the cap itself, or check the date", Severity.WARNING))
+    return out
+
+
 def check_choices(policy: ir.Policy, tree: ast.Policy) -> list[Diagnostic]:
     """`in any one of` with a single group is a plain filter; a choice whose requirements
     never apply to the same teacher is decided by who the teacher is, not by a choice."""
@@ -346,6 +436,9 @@ CHECKS: tuple[Check, ...] = (
     check_caps,
     check_waivers,
     check_choices,
+    check_carry_forward,
+    check_dated_lines,
+    check_dated_caps,
 )
 
 

@@ -18,6 +18,7 @@ import difflib
 from decimal import Decimal
 from typing import Literal
 
+import attrs
 import pendulum
 
 from credit_rules import ir
@@ -159,7 +160,8 @@ class _Translator:
         return ir.Policy(
             name=header.name, title=header.title, source=header.source, timezone=timezone,
             window=window, evaluate=evaluate, rate=rate, rules=rules,
-            caps=tuple(c for c in caps if c is not None), requirements=requirements, waivers=waivers,
+            caps=self.dated_caps(tuple(c for c in caps if c is not None), items),
+        requirements=requirements, waivers=waivers,
             reduction=self.reduction(reductions[0], window) if reductions else None,
             grade=self.grade(grades[0]) if grades else None,
             excellent=ir.Excellent(self.cond(excellents[0].when, "outcome"), excellents[0].source,
@@ -512,7 +514,7 @@ class _Translator:
                            did_you_mean(cap.percent_of, self.requirement_names)
                            or "a percentage cap names a requirement")
                 return None
-            base = next((line for line in target.lines if line.when is None), None)
+            base = next((line for line in target.lines if line.when is None and line.since is None), None)
             if base is None or not isinstance(base.measure, ir.MeasureCredits):
                 self.error("E136",
                            f"requirement `{target.name}` has no unconditional credit amount to take a percentage of",
@@ -572,7 +574,7 @@ class _Translator:
             measure: ir.Measure
             if isinstance(line, ast.RequireQualified):
                 lines.append(ir.RequirementLine(Decimal(1), ir.MeasureQualified(line.program), when,
-                                                line.source, span=line.span))
+                                                line.source, span=line.span, since=line.since))
                 continue
             if isinstance(line, ast.Either):
                 lines.append(ir.RequirementLine(Decimal(1), self.choice(req.name, line), when,
@@ -591,7 +593,8 @@ class _Translator:
                     measure = ir.MeasureCount(self.kind(kind, line.measure.span), self.opt_cond(where, "event"))
             self.amount(line.amount, line.span, "the requirement")
             per = self.requirement_per(req, line)
-            lines.append(ir.RequirementLine(line.amount, measure, when, line.source, per=per, span=line.span))
+            lines.append(ir.RequirementLine(line.amount, measure, when, line.source, per=per, span=line.span,
+                                            since=line.since))
         if len({line.per for line in lines}) > 1:
             self.error("E187", f"requirement `{req.name}` mixes lines per year with lines for the whole period",
                        req.span, "write `per year` on every line of the requirement, or on none")
@@ -603,7 +606,58 @@ class _Translator:
                     self.error("E140", f"requirement `{req.name}` mixes units: "
                                f"{_unit_word(other.measure)} used where {_unit_word(first.measure)} are expected",
                                other.span, f"write every line of `{req.name}` in {_unit_word(first.measure)}")
-        return ir.Requirement(req.name, tuple(lines), req.source, span=req.span)
+        return ir.Requirement(req.name, tuple(lines), req.source, span=req.span,
+                              carry=self.carry_forward(req, tuple(lines)))
+
+    def dated_caps(self, caps: tuple[ir.Cap, ...], items: tuple[ast.Item, ...]) -> tuple[ir.Cap, ...]:
+        """Each ``cap NAME from DATE: at most N credits`` (issue 9, E2) joins its cap, by date."""
+        dated: dict[str, list[ir.CapFrom]] = {}
+        names = {c.name for c in caps} | {i.name for i in items if isinstance(i, ast.Cap)}
+        for item in items:
+            if not isinstance(item, ast.CapFrom):
+                continue
+            if item.cap not in names:
+                self.error("E310", f"unknown cap `{item.cap}`", item.span,
+                           did_you_mean(item.cap, names) or "a dated amount names a cap declared with `cap NAME: …`")
+                continue
+            self.amount(item.amount, item.span, "the cap")
+            if any(c.name == item.cap and c.measure != "credits" for c in caps):
+                self.error("E312", f"cap `{item.cap}` counts hours: a dated amount is in credits", item.span,
+                           "give dated amounts to credit caps only")
+                continue
+            same = [d for d in dated.get(item.cap, []) if d.since == item.since]
+            if same:
+                self.error("E311", f"cap `{item.cap}` has two amounts from {item.since.isoformat()}", item.span,
+                           "keep one amount per date", )
+                continue
+            dated.setdefault(item.cap, []).append(ir.CapFrom(item.since, item.amount, item.source, span=item.span))
+        return tuple(
+            attrs.evolve(c, dated=tuple(sorted(dated[c.name], key=lambda d: d.since))) if c.name in dated else c
+            for c in caps)
+
+    def carry_forward(self, req: ast.Requirement, lines: tuple[ir.RequirementLine, ...]) -> ir.CarryForward | None:
+        """``carry forward at most N UNIT`` (issue 9, E2): its unit is the requirement's, and
+        the policy must have several fixed ledger periods to carry between."""
+        carry = req.carry
+        if carry is None:
+            return None
+        self.amount(carry.amount, carry.span, "the carry-forward")
+        if not lines:
+            self.error("E301", f"requirement `{req.name}` has nothing to carry forward", req.span,
+                       "add a line `at least N credits` (or hours) before `carry forward`")
+            return None
+        measure = lines[0].measure
+        unit = ("credits" if isinstance(measure, ir.MeasureCredits)
+                else "hours" if isinstance(measure, ir.MeasureHours) else None)
+        if unit is None:
+            self.error("E302", f"requirement `{req.name}` is measured in {_unit_word(measure)}: only credits or "
+                       "hours carry forward", carry.span, "carry forward a requirement written in credits or hours")
+            return None
+        if carry.unit != unit:
+            self.error("E303", f"`{req.name}` counts {unit}, but its carry-forward is in {carry.unit}",
+                       carry.span, f"write `carry forward at most {carry.amount} {unit}`")
+            return None
+        return ir.CarryForward(carry.amount, carry.unit, carry.source, span=carry.span)
 
     def best(self, line: ast.AtLeastBest) -> ir.MeasureBest:
         """``… in any one of FIELD (a, b)``: the groups are the values of an event field."""

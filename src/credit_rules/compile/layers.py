@@ -253,6 +253,7 @@ def merge(parent: ast.Policy, child: ast.Policy) -> tuple[ast.Policy, list[Diagn
     diagnostics: list[Diagnostic] = []
     header = _merge_header(parent.header, child.header)
     items: list[ast.Item | None] = [i for i in parent.items if not isinstance(i, ast.Test)]
+    n_inherited = len(items)  # issue 9 (E2): items before this index come from the parent
     index: dict[tuple[str, str], int] = {}
     for position, item in enumerate(items):
         if isinstance(item, ast.Rule | ast.Cap | ast.Requirement):
@@ -299,6 +300,10 @@ def merge(parent: ast.Policy, child: ast.Policy) -> tuple[ast.Policy, list[Diagn
             items.append(item)
     dropped = {name for (kind, name), span in touched.items()
                if kind == "requirement" and items[index[(kind, name)]] is None}
+    # issue 9 (E2): a dropped cap takes its inherited dated amounts with it
+    dropped_caps = {name for (kind, name) in touched if kind == "cap" and items[index[(kind, name)]] is None}
+    items = [None if position < n_inherited and isinstance(i, ast.CapFrom) and i.cap in dropped_caps
+             else i for position, i in enumerate(items)]
     kept = (_without_waived(i, dropped) for i in items if i is not None)
     merged = ast.Policy(header, tuple(i for i in kept if i is not None),
                         child.comments, span=child.span, clause_spans=child.clause_spans)

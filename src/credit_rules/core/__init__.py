@@ -12,6 +12,7 @@ from credit_rules.core.nodes import (
     BestOf,
     Blocks,
     Cap,
+    Carry,  # issue 9 (E2)
     ChoiceOf,
     CountOf,
     CreditedOf,
@@ -43,4 +44,4 @@ __all__ = [
 # issue 9 (C): the input contract (declared columns and vocabularies)
 from credit_rules.core.nodes import Column, ColumnType, Inputs
 
-__all__ += ["Column", "ColumnType", "Inputs"]
+__all__ += ["Column", "ColumnType", "Inputs", "Carry"]

@@ -10,6 +10,8 @@ import datetime as dt
 import functools
 from decimal import Decimal
 
+import attrs
+
 from credit_rules import ir
 from credit_rules.core import nodes as core
 from credit_rules.schema import QUALIFYING_GRADES
@@ -164,7 +166,8 @@ def _requirement(policy: ir.Policy, requirement: ir.Requirement) -> core.Require
     lines = tuple(
         core.Line(index, normalize(line.when), line.amount, _measure(line.measure),
                   reducible=_reducible(line.measure) and line.per is None,
-                  source=line.source, per_year=line.per is not None, span=line.span)
+                  source=line.source, per_year=line.per is not None, span=line.span,
+                  since=line.since)
         for index, line in enumerate(requirement.lines)
     )
     waived_when = tuple(
@@ -172,8 +175,11 @@ def _requirement(policy: ir.Policy, requirement: ir.Requirement) -> core.Require
     )
     alternatives = {name for r in policy.requirements for line in r.lines
                     if isinstance(line.measure, ir.MeasureChoice) for name in line.measure.names}
+    carry = requirement.carry
     return core.Requirement(requirement.name, lines, waived_when, requirement.source,
-                            span=requirement.span, alternative=requirement.name in alternatives)
+                            span=requirement.span, alternative=requirement.name in alternatives,
+                            carry=core.Carry(carry.amount, carry.unit, carry.source, span=carry.span)
+                            if carry is not None and requirement.lines else None)
 
 
 def _reduction(policy: ir.Policy) -> core.Reduction | None:
@@ -207,6 +213,33 @@ def _periods(policy: ir.Policy) -> core.Periods:
     return core.Periods(None, policy.evaluate)
 
 
+def _dated_caps(policy: ir.Policy, cap: ir.Cap, lowered: core.Cap) -> list[core.Cap]:
+    """A cap with dated amounts (issue 9, E2) as one register per stretch of time, each with
+    the amount in force: the register of a period that starts on or after a date uses that
+    date's amount. The stretches are bounded by the first day of such periods, so every
+    award (by its event's day) falls in exactly one, and they keep the cap's name (its
+    registers never overlap: one name is one cap to the register, to explain and to ``cut_by``)."""
+    if not cap.dated:
+        return [lowered]
+    starts: dict[dt.date, Decimal] = {}
+    for dated in cap.dated:  # by date: a later date sharing a boundary wins
+        boundary = ir.cap_boundary(policy, cap, dated.since)
+        if boundary is not None:
+            starts[boundary] = dated.amount
+    bounds = sorted(starts)
+    out: list[core.Cap] = []
+    for index, (start, amount) in enumerate([(None, cap.amount), *((b, starts[b]) for b in bounds)]):
+        end = bounds[index] if index < len(bounds) else None
+        atoms: list[ir.Cond] = [] if lowered.of is None else [lowered.of]
+        if start is not None:
+            atoms.append(ir.DateBound(">=", start, span=cap.span))
+        if end is not None:
+            atoms.append(ir.Not(ir.DateBound(">=", end, span=cap.span), span=cap.span))
+        of = None if not atoms else atoms[0] if len(atoms) == 1 else ir.And(tuple(atoms), span=cap.span)
+        out.append(attrs.evolve(lowered, amount=amount, of=of))
+    return out
+
+
 @functools.lru_cache(maxsize=64)
 def lower(policy: ir.Policy) -> core.Policy:
     """The core form of a checked policy (cached: policies are immutable)."""
@@ -230,10 +263,10 @@ def lower(policy: ir.Policy) -> core.Policy:
                          p.not_excellent, p.source, span=p.span)
             for p in sorted(policy.penalties, key=lambda p: p.name)
         ),
-        caps=tuple(core.Cap(c.name, c.amount, c.per, normalize(c.of), c.source,
-                            per_event=c.per_event, per_column=c.per_column, measure=c.measure,
-                            span=c.span)
-                   for c in policy.caps),
+        caps=tuple(dated for c in policy.caps
+                   for dated in _dated_caps(policy, c, core.Cap(c.name, c.amount, c.per, normalize(c.of), c.source,
+                                                                per_event=c.per_event, per_column=c.per_column,
+                                                                measure=c.measure, span=c.span))),
         requirements=tuple(_requirement(policy, r)
                            for r in sorted(policy.requirements, key=lambda r: r.name)),
         reduction=_reduction(policy),

@@ -254,6 +254,28 @@ class Line:
     #: ``NAME/YEAR``, the amount pro rata by whole months employed (:func:`year_shares`)
     per_year: bool = False
     span: Span = span_field()
+    #: ``from DATE:`` (issue 9, E2): the line applies only in ledger periods that start on or
+    #: after this day (a period that straddles the date keeps the earlier line)
+    since: dt.date | None = None
+
+    def applies_in(self, period_start: dt.date) -> bool:
+        """Whether the line's date allows it in the period starting ``period_start``."""
+        return self.since is None or period_start >= self.since
+
+
+@attrs.frozen
+class Carry:
+    """``carry forward at most AMOUNT`` (issue 9, E2). Ledger periods are taken in order for
+    each teacher; in each, ``carried in`` is added to the requirement's actual amount, and
+    ``min(amount, max(0, actual - required))`` (actual with the carry) is carried into the
+    next period. The first period, and a period following one where the requirement did not
+    apply, has nothing carried in. Carried amounts count only towards this requirement: never
+    to ``credits`` or ``hours``. ``unit`` names the trace field the carried amount shows in."""
+
+    amount: Decimal
+    unit: Literal["credits", "hours"]
+    source: str | None
+    span: Span = span_field()
 
 
 @attrs.frozen
@@ -266,6 +288,12 @@ class Requirement:
     #: named by a choice (`either requirement …`): it counts for the row's ``met`` only
     #: through that choice; it is still listed in ``requirements``
     alternative: bool = False
+    carry: Carry | None = None  # issue 9 (E2)
+
+    @property
+    def carry_trace_rule(self) -> str:
+        """The ``rule`` of the trace entry that shows the amount carried into this requirement."""
+        return f"carry_forward:{self.name}"
 
 
 @attrs.frozen

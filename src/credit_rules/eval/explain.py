@@ -71,6 +71,15 @@ class CapExplained:
     unit: str = "credits"
     grains: tuple[str, ...] = ()
     of: str = ""
+    #: dated amounts (issue 9, E2): (from, amount, source), each for the cap's periods starting on or after it
+    dated: tuple[tuple[dt.date, Decimal, str | None], ...] = ()
+
+    def amounts_text(self, lang: Lang = "en") -> str:
+        """``7 credits`` or ``7 credits; from 2024-01-01 at most 9 credits`` (the amount, then
+        the dated amounts)."""
+        return amount(self.amount, self.unit, lang) + "".join(
+            message("explain.cap_from", lang, day=d.isoformat(), amount=amount(a, "credits", lang))
+            for d, a, _ in self.dated)
 
 
 @attrs.frozen
@@ -102,6 +111,22 @@ class OutcomeExplained:
     text: str
     holds: bool
     parts: tuple[tuple[str, bool], ...]
+
+
+@attrs.frozen
+class CarryExplained:
+    """An amount carried into a requirement from the teacher's previous period (issue 9, E2)."""
+
+    requirement: str
+    source: str | None
+    text: str  # the clause: `carry forward at most N UNIT`
+    amount: Decimal
+    unit: str  # credits | hours
+    cap: Decimal = Decimal(0)  # N of `carry forward at most N`
+
+    def describe(self, lang: Lang = "en") -> str:
+        return message("explain.carried", lang, requirement=self.requirement,
+                       amount=amount(self.amount, self.unit, lang), cap=amount(self.cap, self.unit, lang))
 
 
 @attrs.frozen
@@ -140,6 +165,7 @@ class Explanation:
     #: (issue 9, D): the value and bounds are None for a teacher without the date
     relative_windows: tuple[tuple[str, str, dt.date | None, dt.date | None, dt.date | None], ...] = ()
     outcomes: tuple[OutcomeExplained, ...] = ()
+    carried: tuple[CarryExplained, ...] = ()  # issue 9 (E2): carry-forward into this period
 
     def to_json(self) -> dict[str, Any]:
         def dec(value: Decimal) -> str:
@@ -162,7 +188,9 @@ class Explanation:
                            for a in r.awards],
             } for r in self.rules],
             "caps": [{"cap": c.cap, "source": c.source, "amount": dec(c.amount), "cut": list(c.cut),
-                      "unit": c.unit, "grains": list(c.grains), "of": c.of, **_layer_json(c.layer)}
+                      "unit": c.unit, "grains": list(c.grains), "of": c.of, **_layer_json(c.layer),
+                      **({"dated": [{"from": d.isoformat(), "amount": dec(a), "source": src}
+                                    for d, a, src in c.dated]} if c.dated else {})}
                      for c in self.caps],
             "requirements": [{
                 "name": r.name, "source": r.source, "text": r.text, "required": dec(r.required),
@@ -188,6 +216,9 @@ class Explanation:
                 "outcome": o.name, "source": o.source, "text": o.text, "holds": o.holds,
                 "parts": [{"part": text, "holds": holds} for text, holds in o.parts],
             } for o in self.outcomes]} if self.outcomes else {}),
+            **({"carried": [{"requirement": c.requirement, "source": c.source, "text": c.text,
+                             "amount": dec(c.amount), "unit": c.unit} for c in self.carried]}
+               if self.carried else {}),
         }
 
 
@@ -480,7 +511,8 @@ def explain_period(policy: ir.Policy, tp: TeacherPeriod, source: _Source | None 
         CapExplained(cap.name, cap.source, cap.amount,
                      tuple(a.event.event_id for a in tp.awards if cap.name in a.cut_by),
                      layer=_layer(policy, cap.span), unit=cap.measure,
-                     grains=_cap_grains(cap), of=source.quote(cap.of.span) if cap.of is not None else "")
+                     grains=_cap_grains(cap), of=source.quote(cap.of.span) if cap.of is not None else "",
+                     dated=tuple((d.since, d.amount, d.source) for d in cap.dated))
         for cap in sorted(policy.caps, key=lambda c: c.name)
     )
     requirements: list[RequirementExplained] = []
@@ -495,6 +527,16 @@ def explain_period(policy: ir.Policy, tp: TeacherPeriod, source: _Source | None 
             layer=_layer(policy, decision.requirement.span), unit=unit, kind=kind,
             detail=_line_detail(line.measure, tp, row.requirements, lang),
         ))
+    carried: list[CarryExplained] = []
+    traced = {t.rule: t for t in row.trace}
+    for requirement in core.lower(policy).requirements:
+        entry = traced.get(requirement.carry_trace_rule)
+        if requirement.carry is not None and entry is not None:
+            carried_amount = entry.credits if requirement.carry.unit == "credits" else entry.hours
+            cap = requirement.carry
+            carried.append(CarryExplained(
+                requirement.name, entry.source, f"carry forward at most {canonical(cap.amount)} {cap.unit}",
+                carried_amount, cap.unit, cap.amount))
     counted = {a.event.event_id for a in tp.awards} | {e.event_id for e in tp.leave_events}
     counted |= {e.event_id for _, e in tp.penalties}
     by_requirement = _requirement_events(tp)
@@ -521,6 +563,7 @@ def explain_period(policy: ir.Policy, tp: TeacherPeriod, source: _Source | None 
         not_counted=tuple((e.event_id, e.kind, e.day, e.get("status")) for e in tp.not_counted),
         count_only=_count_only(policy, source),
         relative_windows=_relative_windows(policy, tp.teacher, source),
+        carried=tuple(carried),
     )
 
 

@@ -119,13 +119,15 @@ def evaluate_detailed(
         evs = sorted(by_teacher.get(teacher_id, ()), key=lambda e: e.order_key)
         own = binder(teacher)
         counted = [e for e in evs if event_holds(lowered.counted, e)] if lowered.counted else evs
+        periods: list[TeacherPeriod] = []
         for period in ledger_periods(lowered, evs, in_roster=teacher_id in roster, as_of=as_of_day):
             tp = _evaluate_period(own, teacher, period, counted)
             if len(counted) < len(evs):
                 kept = {e.event_id for e in counted}
                 tp = attrs.evolve(tp, not_counted=tuple(
                     e for e in evs if e.event_id not in kept and period.contains(e.day)))
-            results.append(tp)
+            periods.append(tp)
+        results.extend(carry_forward(own, periods))  # issue 9 (E2): a teacher's periods in order
     return _rank_and_finish(lowered, results)
 
 
@@ -378,13 +380,17 @@ def settle_choices(decisions: Sequence[RequirementDecision],
     return tuple(out)
 
 
-def decide_requirements(policy: CorePolicy, facts: TeacherFacts) -> tuple[RequirementDecision, ...]:
-    """For each requirement that applies to the teacher: its line, factor and waiver."""
+def decide_requirements(
+    policy: CorePolicy, facts: TeacherFacts, period: Period | None = None,
+) -> tuple[RequirementDecision, ...]:
+    """For each requirement that applies to the teacher: its line, factor and waiver.
+    A dated line (``since``) applies only in a ``period`` that starts on or after its date."""
     factor = policy.reduction.factor(facts.teacher.get(policy.reduction.attribute)) \
         if policy.reduction is not None else Decimal(1)
     out: list[RequirementDecision] = []
     for requirement in policy.requirements:
-        line = next((ln for ln in requirement.lines if teacher_holds(ln.when, facts)), None)
+        line = next((ln for ln in requirement.lines if teacher_holds(ln.when, facts)
+                     and (ln.since is None or (period is not None and ln.applies_in(period.start)))), None)
         if line is None:
             continue  # does not apply to this teacher (SPEC §5)
         waived = any(teacher_holds(cond, facts) for cond in requirement.waived_when)
@@ -455,7 +461,7 @@ def _evaluate_period(
         if done.view.level is not None:
             by_level[done.view.level] += done.credited
     grade, score_event = _grade(policy, events)
-    decisions = decide_requirements(policy, facts)
+    decisions = decide_requirements(policy, facts, period)
     requirements = _requirements(decisions, credited, events, facts, period)
     row = LedgerRow(
         teacher_id=teacher.teacher_id, period_start=period.start, period_end=period.end,
@@ -469,6 +475,48 @@ def _evaluate_period(
     )
     return TeacherPeriod(teacher, period, events, tuple(credited), tuple(leave_events.values()), penalties,
                          score_event, decisions, row)
+
+
+def carry_forward(policy: CorePolicy, periods: Sequence[TeacherPeriod]) -> list[TeacherPeriod]:
+    """Carry-forward (issue 9, E2; :class:`credit_rules.core.Carry`): one teacher's periods in
+    order; each requirement that carries forward gets the amount carried in added to its
+    actual amount (``met`` again), and a trace entry ``carry_forward:NAME`` shows that amount."""
+    carrying = [r for r in policy.requirements if r.carry is not None]
+    if not carrying:
+        return list(periods)
+    carried: dict[str, Decimal] = dict.fromkeys((r.name for r in carrying), ZERO)
+    out: list[TeacherPeriod] = []
+    for tp in sorted(periods, key=lambda tp: tp.period.start):
+        results = list(tp.row.requirements)
+        entries: list[TraceEntry] = []
+        for requirement in carrying:
+            carry = requirement.carry
+            assert carry is not None
+            incoming, carried[requirement.name] = carried[requirement.name], ZERO
+            index = next((i for i, r in enumerate(results) if r.name == requirement.name), None)
+            if index is None:
+                continue  # the requirement does not apply in this period: nothing carries through it
+            result = results[index]
+            actual = result.actual + incoming
+            results[index] = attrs.evolve(result, actual=actual, met=result.waived or actual >= result.required)
+            carried[requirement.name] = min(carry.amount, max(actual - result.required, ZERO))
+            if incoming > 0:
+                entries.append(TraceEntry(
+                    rule=requirement.carry_trace_rule, source=carry.source or requirement.source,
+                    credits=incoming if carry.unit == "credits" else ZERO,
+                    hours=incoming if carry.unit == "hours" else ZERO, events=()))
+        out.append(attrs.evolve(tp, row=_with_requirements(tp, tuple(results), entries)))
+    return out
+
+
+def _with_requirements(tp: TeacherPeriod, results: tuple[RequirementResult, ...],
+                       entries: Sequence[TraceEntry]) -> LedgerRow:
+    """The row with requirement results changed by carry-forward (``met`` again) and the
+    carry-forward trace entries after the rules' entries."""
+    results = settle_choices(tp.decisions, results)  # a choice reads its requirements' met (issue 9, E1)
+    alternatives = {d.requirement.name for d in tp.decisions if d.requirement.alternative}
+    return attrs.evolve(tp.row, requirements=results, met=all(r.met for r in results if r.name not in alternatives),
+                        trace=(*tp.row.trace, *entries))
 
 
 def _trace(awards: Sequence[Award]) -> tuple[TraceEntry, ...]:

@@ -99,6 +99,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "explain.nothing": ("nothing: {why}", "未计学分：{why}"),
     "explain.from_layer": ("from {layer}", "来自 {layer}"),
     "explain.cap": ("cap {cap} (at most {amount}) cut {events}", "上限 {cap}（至多{amount}）削减了 {events}"),
+    # issue 9 (E2): dated cap amounts and carry-forward
+    "explain.cap_from": ("; from {day} at most {amount}", "；自{day}起至多{amount}"),
+    "explain.carried": ("requirement {requirement}: {amount} carried in from the previous period, counted in its "
+                        "actual amount (carry forward at most {cap})",
+                        "要求项 {requirement}：自上一期间结转 {amount}，计入实际（结转至多{cap}）"),
     "explain.penalty": ("penalty {penalty} triggered by {event}", "处罚 {penalty} 由 {event} 触发"),
     "explain.leave": ("leave days from: {events}", "请假天数来自：{events}"),
     "explain.requirements": ("Requirements", "要求"),

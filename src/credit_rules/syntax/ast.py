@@ -394,12 +394,26 @@ class AtLeast:
     #: issue 9 (B): ``per year``: checked in each calendar year of the period
     per: PeriodUnit | None = None
     span: Span = span_field()
+    #: ``from 2024-01-01: at least …``: the line is for periods starting on or after it (issue 9, E2)
+    since: dt.date | None = None
 
 
 @attrs.frozen
 class RequireQualified:
     program: str
     when: Cond | None = None
+    source: str | None = None
+    span: Span = span_field()
+    since: dt.date | None = None  # as AtLeast.since
+
+
+@attrs.frozen
+class CarryForward:
+    """``carry forward at most 10 credits``: a requirement's surplus in one period counts
+    towards it in the next, at most ``amount`` (issue 9, E2)."""
+
+    amount: Decimal
+    unit: Literal["credits", "hours"]
     source: str | None = None
     span: Span = span_field()
 
@@ -439,6 +453,7 @@ class Requirement:
     lines: tuple[RequirementLine, ...]
     source: str | None = None
     span: Span = span_field()
+    carry: CarryForward | None = None  # issue 9 (E2)
 
 
 @attrs.frozen
@@ -722,6 +737,18 @@ class Drop:
     span: Span = span_field()
 
 
+@attrs.frozen
+class CapFrom:
+    """``cap municipal from 2024-01-01: at most 9 credits``: cap ``cap``'s amount in its periods
+    that start on or after ``since`` (issue 9, E2)."""
+
+    cap: str
+    since: dt.date
+    amount: Decimal
+    source: str | None = None
+    span: Span = span_field()
+
+
 def layer_kind(item: Rule | Cap | Requirement) -> LayerKind:
     if isinstance(item, Rule):
         return "rule"
@@ -731,6 +758,7 @@ def layer_kind(item: Rule | Cap | Requirement) -> LayerKind:
 Item: TypeAlias = (
     Rule | Cap | Requirement | Waiver | Reduction | GradeFromAssessment | GradeFromScore
     | Excellent | Penalty | Rank | Test | Invariant | Columns | Vocabulary | Replace | Drop | Outcome
+    | CapFrom
 )
 
 

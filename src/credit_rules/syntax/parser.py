@@ -16,6 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import attrs
 from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 from lark.tree import Meta
@@ -601,6 +602,24 @@ class _Builder(Transformer[Token, Any]):
         when, source = self._when_source(c[1:])
         return ast.RequireQualified(_string(c[0]), when, source, span=self._span(meta))
 
+    # ---- issue 9 (E2): carry-forward and dated requirement lines
+    def carry_forward(self, meta: Meta, c: list[Any]) -> ast.CarryForward:
+        source = c[2][1] if len(c) > 2 else None
+        return ast.CarryForward(Decimal(str(c[0])), c[1], source, span=self._span(meta))
+
+    def cap_from(self, meta: Meta, c: list[Any]) -> ast.CapFrom:
+        source = c[3][1] if len(c) > 3 else None
+        return ast.CapFrom(str(c[0]), c[1], Decimal(str(c[2])), source, span=self._span(meta))
+
+    def date_from(self, meta: Meta, c: list[Token]) -> dt.date:
+        return self._date(c[0])
+
+    def at_least_from(self, meta: Meta, c: list[Any]) -> ast.AtLeast:
+        return attrs.evolve(self.at_least(meta, c[1:]), since=c[0])
+
+    def require_qualified_from(self, meta: Meta, c: list[Any]) -> ast.RequireQualified:
+        return attrs.evolve(self.require_qualified(meta, c[1:]), since=c[0])
+
     def at_least_best(self, meta: Meta, c: list[Any]) -> ast.AtLeastBest:
         when, source = self._when_source(c[4:])
         return ast.AtLeastBest(Decimal(str(c[0])), c[1], c[2], c[3], when, source, span=self._span(meta))
@@ -615,10 +634,17 @@ class _Builder(Transformer[Token, Any]):
         return ast.Outcome(str(c[0]), c[1], source, span=self._span(meta))
 
     def requirement(self, meta: Meta, c: list[Any]) -> ast.Requirement:
+        carries = [x for x in c[1:] if isinstance(x, ast.CarryForward)]
+        if len(carries) > 1:
+            raise _BuildError(Diagnostic(
+                "E300", f"requirement `{c[0]}` carries forward twice", carries[1].span,
+                "keep one `carry forward at most …` line"))
+        c = [x for x in c if not isinstance(x, ast.CarryForward)]
         lines = tuple(x for x in c[1:] if not isinstance(x, tuple))
         sources = [x for x in c[1:] if isinstance(x, tuple)]
         fields = self._gather(f"requirement `{c[0]}`", sources, {"source"})
-        return ast.Requirement(str(c[0]), lines, fields.get("source"), span=self._span(meta))
+        return ast.Requirement(str(c[0]), lines, fields.get("source"), span=self._span(meta),
+                               carry=carries[0] if carries else None)
 
     def waiver(self, meta: Meta, c: list[Any]) -> ast.Waiver:
         source = c[2][1] if len(c) > 2 else None

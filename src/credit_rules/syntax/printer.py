@@ -486,7 +486,25 @@ class _Printer:
                 tokens += [(_KW_OPENS, "每"), self.kw(line.per)] if self.zh else self.kws("per", line.per)
         if line.when is not None:
             tokens += [self.kw("when"), *self.cond(line.when)]
+        since = line.since if isinstance(line, ast.AtLeast | ast.RequireQualified) else None
+        if since is not None:  # issue 9 (E2): from 2024-01-01: … / 自2024-01-01起：…
+            day = (_NUM, since.isoformat())
+            prefix = [(_KW, "自"), day, (_KW, "起")] if self.zh else [(_KW, "from"), self.date(since)]
+            tokens = [*prefix, self.punct(":"), *tokens]
         return tokens
+
+    def item_CapFrom(self, c: ast.CapFrom) -> list[_Line]:
+        """``cap NAME from DATE: at most N credits`` / 上限 NAME 自DATE起：至多N学分 (issue 9, E2)."""
+        day = (_NUM, c.since.isoformat())
+        prefix = [(_KW, "自"), day, (_KW, "起")] if self.zh else [(_KW, "from"), self.date(c.since)]
+        tokens = [self.kw("cap"), self.name(c.cap), *prefix, self.punct(":"), self.kw("at most"),
+                  self.number(c.amount), self.unit("credits", c.amount)]
+        return [_Line(0, tokens, _known(c.span)), *self.source_line(1, c.source, c.span)]
+
+    def carry_line(self, carry: ast.CarryForward) -> list[Token]:
+        """``carry forward at most 10 credits`` / 结转至多10学分 (issue 9, E2)."""
+        return [(_KW, "结转" if self.zh else "carry forward"), self.kw("at most"), self.number(carry.amount),
+                self.unit(carry.unit, carry.amount)]
 
     def either(self, line: ast.Either) -> list[Token]:
         """``either requirement a or requirement b``; Chinese: 要求项 a 或 要求项 b 之一."""
@@ -505,10 +523,14 @@ class _Printer:
 
     def item_Requirement(self, r: ast.Requirement) -> list[_Line]:
         lines = [_Line(0, self.head("require", r.name), _known(r.span))]
-        lines += self.source_line(1, r.source, r.span, [line.span for line in r.lines])
+        lines += self.source_line(1, r.source, r.span, [line.span for line in r.lines]
+                                  + ([r.carry.span] if r.carry is not None else []))
         for line in r.lines:
             lines.append(_Line(1, self.requirement_line(line), _known(line.span)))
             lines += self.source_line(2, line.source, line.span)
+        if r.carry is not None:
+            lines.append(_Line(1, self.carry_line(r.carry), _known(r.carry.span)))
+            lines += self.source_line(2, r.carry.source, r.carry.span)
         return lines
 
     def item_Waiver(self, w: ast.Waiver) -> list[_Line]:

@@ -89,6 +89,7 @@ def explain_row(policy: ir.Policy, tp: TeacherPeriod, lang: Lang = "en", *,
         lines.append(message("row.requirement", lang, name=r.name, actual=_requirement_figure(r, r.actual, lang),
                              required=_requirement_figure(r, r.required, lang), state=state)
                      + (f" ({r.detail})" if r.detail else ""))
+    lines.extend(f"  {c.describe(lang)}" for c in e.carried)  # issue 9 (E2)
     by_requirement: dict[str, list[str]] = {}
     for event_id, _, names in e.requirement_events:
         for name in names:

@@ -125,6 +125,8 @@ def _digits(policy: core.Policy) -> int:
     for requirement in policy.requirements:
         for line in requirement.lines:
             need.append(places(line.amount) + (factor_places if line.reducible else 0))
+        if requirement.carry is not None:  # issue 9 (E2)
+            need.append(places(requirement.carry.amount))
     return max(need)
 
 
@@ -196,7 +198,9 @@ def sum_bound(plan: BulkPlan, ev: pl.DataFrame, key: str) -> float:
                 size = float(abs(block_hours)) or 1.0
                 per_hour += 1 + float(abs(block_credits)) / size
                 per_event += float(abs(block_credits))
-    parts: list[pl.Expr] = [pl.len().cast(pl.Float64) * per_event]
+    # a carried amount (at most its cap) is added to a requirement's actual amount (issue 9, E2)
+    carried = float(sum(abs(r.carry.amount) for r in plan.core.requirements if r.carry is not None))
+    parts: list[pl.Expr] = [pl.len().cast(pl.Float64) * per_event + carried]
     for column, weight in (("hours_u", per_hour / 10**MICRO_DIGITS), ("credits_u", per_credit / 10**MICRO_DIGITS),
                            ("count", 1.0)):
         if column in ev.columns:

@@ -66,7 +66,7 @@ def _credited(plan: BulkPlan, awards: pl.DataFrame, tp: pl.DataFrame,
     Group totals and running sums are exact Int64 numpy (``np.add.at``, ``cumsum``) over
     dense group codes; no window expressions, no sort of the frame.
     """
-    policy = plan.policy
+    policy = plan.core  # its caps: a dated cap is one register per stretch of time (issue 9, E2)
     void = by_key(tp, "__void")
     awards = awards.with_columns(void.alias("__void"))
     full = pl.when(pl.col("__void")).then(0).otherwise(pl.col("credits_k"))
@@ -83,7 +83,7 @@ def _credited(plan: BulkPlan, awards: pl.DataFrame, tp: pl.DataFrame,
         inside = awards[f"__c{j}"].fill_null(False).to_numpy() & not_void
         if core_caps[j].per_column is not None:  # an event without a value is not under the cap
             inside &= awards[f"__cv{j}"].is_not_null().to_numpy()
-        period = awards[f"__ck{j}"] if cap.per is not None else None
+        period = awards[f"__ck{j}"] if cap.grain is not None else None
         if core_caps[j].per_event or core_caps[j].per_column is not None:  # issue 9 (B)
             flag, code = _over_register(inside, _register_codes(awards, j, core_caps[j], tp_key, period),
                                         raw_hours if core_caps[j].measure == "hours" else raw_credits,

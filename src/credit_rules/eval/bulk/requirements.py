@@ -22,7 +22,7 @@ from credit_rules import core
 from credit_rules.eval.bulk.decimals import ledger_decimal, lists_by_key
 from credit_rules.eval.bulk.plan import places
 from credit_rules.eval.bulk.state import ROW, BatchState, K, join_flags
-from credit_rules.schema import LEDGER_REQUIREMENTS, ROSTER_DATE_COLUMNS
+from credit_rules.schema import LEDGER_REQUIREMENTS, LEDGER_TRACE, ROSTER_DATE_COLUMNS
 
 
 def requirements(state: BatchState) -> BatchState:
@@ -79,6 +79,8 @@ def requirements(state: BatchState) -> BatchState:
         required_chain: Any = None
         for line in requirement.lines:
             holds = teacher_cond(line.when)
+            if line.since is not None:  # a dated line: periods starting on or after its day (issue 9, E2)
+                holds = holds & (pl.col("pstart") >= pl.lit(line.since, pl.Date))
             amount = plan.fixed(line.amount)
             required = ((pl.lit(amount, pl.Int64) * factor) // (10**factor_digits) if line.reducible
                         else pl.lit(amount, pl.Int64))
@@ -113,6 +115,7 @@ def requirements(state: BatchState) -> BatchState:
         tp = tp.with_columns(yearly.columns(tp.height))
     if extra:
         tp = tp.with_columns(extra)
+        tp = carry_forward(state, tp)
     tp = _choices(state, tp)
     # one entry per (teacher-period, requirement that applies), requirements by name
     long = (pl.concat([tp.filter(present).select(K, entry.alias("entry")) for present, entry in entries])
@@ -166,6 +169,65 @@ def _choices(state: BatchState, tp: pl.DataFrame) -> pl.DataFrame:
         tp = tp.with_columns(actuals)
     return tp.with_columns(_met_column(tp, index).alias(f"__rm{index}")
                            for index in range(len(policy.requirements)))
+
+
+def carry_forward(state: BatchState, tp: pl.DataFrame) -> pl.DataFrame:
+    """Carry-forward (issue 9, E2; :class:`credit_rules.core.Carry`) on the chosen actual
+    amounts ``__a{i}``: the amount carried in, ``__cf{i}``, is added to them.
+
+    Carry-forward needs the policy's fixed periods (``check`` E274), so every teacher has
+    every period, in order, in consecutive rows of ``tp``: the carry into period ``p`` is
+    the previous row's ``min(cap, max(0, actual + carry - required))`` (0 in a period
+    where the requirement does not apply), and 0 in a teacher's first period. The
+    recurrence is solved by iterating over the period index, one vectorised pass per
+    period (never a loop over teachers)."""
+    policy, plan = state.core, state.plan
+    fixed = policy.periods.fixed
+    carrying = [(index, r.carry) for index, r in enumerate(policy.requirements) if r.carry is not None]
+    if not carrying or fixed is None:
+        return tp
+    first = pl.col("pstart") == pl.lit(fixed[0].start, pl.Date)
+    for index, carry in carrying:
+        actual, required, name = pl.col(f"__a{index}"), pl.col(f"__req{index}"), f"__cf{index}"
+        if f"__req{index}" not in tp.columns:
+            continue  # the requirement has no line: never applies
+        cap = pl.lit(plan.fixed(carry.amount), pl.Int64)
+        tp = tp.with_columns(pl.lit(0, pl.Int64).alias(name))
+        for _ in range(len(fixed) - 1):
+            surplus = actual + pl.col(name) - required
+            out = pl.when(required.is_not_null()).then(
+                pl.min_horizontal(cap, pl.max_horizontal(surplus, pl.lit(0, pl.Int64)))).otherwise(0)
+            tp = tp.with_columns(pl.when(first).then(0).otherwise(out.shift(1)).cast(pl.Int64).alias(name))
+        tp = tp.with_columns(pl.when(required.is_not_null()).then(pl.col(name)).otherwise(0).alias(name))
+        tp = tp.with_columns((actual + pl.col(name)).alias(f"__a{index}"))
+    return tp
+
+
+def carry_trace(state: BatchState) -> BatchState:
+    """The trace entries ``carry_forward:NAME`` (issue 9, E2) after the rules' entries, in
+    requirement order: the amount carried into each requirement, where it is not 0."""
+    policy, plan, tp = state.core, state.plan, state.tp
+    carrying = [(index, r) for index, r in enumerate(policy.requirements)
+                if r.carry is not None and f"__cf{index}" in tp.columns]
+    if not state.trace or not carrying:
+        return state
+    entries: list[pl.Expr] = []
+    zero = ledger_decimal(pl.lit(0, pl.Int64), plan.digits)
+    for index, requirement in carrying:
+        carry = requirement.carry
+        assert carry is not None
+        amount = ledger_decimal(pl.col(f"__cf{index}"), plan.digits)
+        entry = pl.struct(
+            pl.lit(requirement.carry_trace_rule, pl.String).alias("rule"),
+            pl.lit(carry.source or requirement.source, pl.String).alias("source"),
+            (amount if carry.unit == "credits" else zero).alias("credits"),
+            (amount if carry.unit == "hours" else zero).alias("hours"),
+            pl.lit([], pl.List(pl.String)).alias("events"),
+        )
+        entries.append(pl.when(pl.col(f"__cf{index}") > 0).then(entry).otherwise(None))
+    added = pl.concat_list(entries).list.drop_nulls()
+    trace = pl.concat_list(pl.col("trace"), added).cast(LEDGER_TRACE)
+    return attrs.evolve(state, tp=tp.with_columns(trace.alias("trace")))
 
 
 def _factor(reduction: core.Reduction | None) -> tuple[int, pl.Expr]:

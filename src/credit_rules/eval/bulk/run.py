@@ -26,7 +26,7 @@ from credit_rules.eval.bulk.periods import assign_periods
 from credit_rules.eval.bulk.plan import BulkPlan
 from credit_rules.eval.bulk.ranks import finish
 from credit_rules.eval.bulk.register import register
-from credit_rules.eval.bulk.requirements import requirements
+from credit_rules.eval.bulk.requirements import carry_trace, requirements
 from credit_rules.eval.bulk.state import BatchState
 from credit_rules.eval.bulk.totals import totals
 from credit_rules.eval.bulk.trace import trace
@@ -44,7 +44,8 @@ STAGES: tuple[Stage, ...] = (
     totals,          # credits, hours, by_category, by_level, credit and hour measures
     trace,           # which rule credited what, from which events
     grades,          # grade, and the scores ranks compare
-    requirements,    # each requirement checked; met
+    requirements,    # each requirement checked (carry-forward included); met
+    carry_trace,     # the trace entries of carry-forward (issue 9, E2)
 )
 
 

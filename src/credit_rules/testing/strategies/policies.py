@@ -53,6 +53,11 @@ _OUTCOME_CONDS = (
 )
 
 
+#: Dates of `from DATE:` requirement lines (issue 9, E2): period starts, days inside
+#: periods (so that a period straddles them) and days outside every window.
+_SINCE = ("2023-02-01", "2022-09-01", "2023-01-15", "2024-09-01", "2018-03-01", "2021-06-30")
+
+
 def policies() -> st.SearchStrategy[str]:
     """A small random policy text using the grammar's constructs; it compiles cleanly."""
     return _layered(_policy_texts()).filter(_compiles)
@@ -196,6 +201,9 @@ def _policy_texts(draw: Any) -> str:
                                    " of within 1 year of hired_on",
                                    " of in the first semester after hired_on")))
         items.append(f"cap c{i}: at most {amount} credits{per}{of}")
+        if draw(st.booleans()):  # a dated amount (issue 9, E2)
+            since = draw(st.sampled_from(_SINCE))
+            items.append(f"cap c{i} from {since}: at most {draw(st.sampled_from(('0.5', '3', '1.5')))} credits")
     # issue 9 (B): calendar years, and caps at every grain, of credits or of hours
     if mode == "cycle" and draw(st.booleans()):
         header[header.index("  evaluate over cycle")] = "  evaluate per year"
@@ -231,6 +239,13 @@ def _policy_texts(draw: Any) -> str:
         else:
             body = ("  at least 18 credits when retired_on <= 2025-12-31\n"
                     "  at least 54 credits when title = senior\n  at least 36 credits")
+        if shape in ("credits", "hours", "variants"):  # issue 9 (E2): dated lines, carry-forward
+            unit = "hours" if shape == "hours" else "credits"
+            if draw(st.booleans()):
+                since = draw(st.sampled_from(_SINCE))
+                body = f"  from {since}: at least {draw(st.sampled_from(('1', '5', '0.5')))} {unit}\n{body}"
+            if mode not in ("semester", "school year") and draw(st.booleans()):
+                body += f"\n  carry forward at most {draw(st.sampled_from(('1', '10', '0.5')))} {unit}"
         items.append(f"require {name}:\n{body}")
     items += _choices_and_outcomes(draw, req_names)
     if req_names and draw(st.booleans()):

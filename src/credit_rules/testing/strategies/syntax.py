@@ -181,13 +181,20 @@ def _requirement_lines() -> st.SearchStrategy[syntax.RequirementLine]:
     )
     return st.one_of(
         st.builds(syntax.AtLeast, amounts(), measures, _opt(conditions()), _opt(texts()),
-                  per=_opt(st.just("year"))),  # per: issue 9 (B)
-        st.builds(syntax.RequireQualified, texts(), _opt(conditions()), _opt(texts())),
+                  per=_opt(st.just("year")), since=_opt(_dates()))  # per: issue 9 (B); since: E2
+        .filter(lambda line: line.per is None or line.since is None),  # a dated line is not `per year`
+        st.builds(syntax.RequireQualified, texts(), _opt(conditions()), _opt(texts()), since=_opt(_dates())),
         st.builds(syntax.AtLeastBest, amounts(), measures, _field(),
                   st.lists(values(), min_size=1, max_size=3).map(tuple), _opt(conditions()), _opt(texts())),
         st.builds(syntax.Either, st.lists(names(), min_size=2, max_size=3).map(tuple), _opt(conditions()),
                   _opt(texts())),
     )
+
+
+@functools.cache
+def _carry() -> st.SearchStrategy[syntax.CarryForward | None]:
+    """``carry forward at most N UNIT`` (issue 9, E2), or none."""
+    return _opt(st.builds(syntax.CarryForward, amounts(), st.sampled_from(("credits", "hours")), _opt(texts())))
 
 
 @functools.cache
@@ -242,8 +249,9 @@ def statements() -> st.SearchStrategy[syntax.Item]:
     return st.one_of(
         _rules(), _caps(),
         st.builds(syntax.Requirement, names(), st.lists(_requirement_lines(), min_size=1, max_size=3).map(tuple),
-                  _opt(texts())),
+                  _opt(texts()), carry=_carry()),
         st.builds(syntax.Waiver, st.lists(names(), min_size=1, max_size=3).map(tuple), conditions(), _opt(texts())),
+        st.builds(syntax.CapFrom, names(), _dates(), amounts(), _opt(texts())),  # issue 9 (E2)
         st.builds(syntax.Reduction, amounts(), amounts(), names(), _opt(texts())),
         st.builds(syntax.GradeFromAssessment, texts(), _opt(texts())),
         st.builds(syntax.GradeFromScore, texts(),
