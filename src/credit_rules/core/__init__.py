@@ -36,3 +36,8 @@ __all__ = [
     "Landing", "Leave", "Line", "Measure", "Penalty", "PerHour", "Periods", "Policy",
     "QualifiedIn", "Reduction", "Requirement", "Select", "Stated", "lower", "normalize",
 ]
+
+# issue 9 (A): rounding, units other than hours
+from credit_rules.core.nodes import Prorated, Rounding, StudyUnit, round_to  # noqa: E402
+
+__all__ += ["Prorated", "Rounding", "StudyUnit", "round_to"]

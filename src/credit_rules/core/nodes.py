@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from fractions import Fraction
 from typing import Literal, TypeAlias
 
 import attrs
@@ -76,7 +77,18 @@ class Blocks:
     hours: Decimal
 
 
-Amount: TypeAlias = PerHour | Stated | Fixed | Blocks
+@attrs.frozen
+class Prorated:
+    """``credits`` for each ``hours`` of the event's hours, pro rata, where that rate is no
+    finite decimal (``at 6 hours = 1 credit``): the exact rational is only ever the input
+    of the award's :class:`Rounding` (the lowering guarantees there is one), so every
+    award is still an exact decimal. The hours count as study hours."""
+
+    credits: Decimal
+    hours: Decimal
+
+
+Amount: TypeAlias = PerHour | Stated | Fixed | Blocks | Prorated
 Pick = Literal["each", "first", "deciding"]
 
 
@@ -109,6 +121,8 @@ class Award:
     is_exception: bool
     source: str | None
     span: Span = span_field()
+    #: the rule's declared rounding of its credits, applied before the register (None: exact)
+    rounding: Rounding | None = None
 
 
 @attrs.frozen
@@ -271,6 +285,54 @@ class Policy:
     ranks: tuple[ir.Rank, ...]
     #: the IR it came from, for explanations and citations
     source_ir: ir.Policy = attrs.field(eq=False, repr=False)
+    #: how an event's ``minutes`` / ``days`` become its study hours (issue 9 A)
+    units: tuple[StudyUnit, ...] = ()
+
+    def unit(self, name: str) -> StudyUnit | None:
+        return next((u for u in self.units if u.unit == name), None)
 
     def award(self, name: str) -> Award:
         return next(a for a in self.awards if a.name == name)
+
+
+# ------------------------------------------------------- issue 9 (A): rounding, units other than hours
+@attrs.frozen
+class Rounding:
+    """Credits rounded ``mode`` (``down`` or ``half up``) to a multiple of ``step``.
+
+    Per event (``pooled`` False) each award is rounded. Pooled, an award on an event gets
+    ``round(T_after) - round(T_before)`` where T is the rule's running total of unrounded
+    credits over the teacher-period in time order, so every award still lands on an event
+    (SPEC §4) and the rule's period total is ``round(total)``, as with blocks.
+    """
+
+    mode: Literal["down", "half up"]
+    step: Decimal
+    pooled: bool
+
+    def apply(self, value: Decimal | Fraction) -> Decimal:
+        """``value`` rounded to a multiple of ``step``, exactly."""
+        return round_to(value, self.step, self.mode)
+
+
+def round_to(value: Decimal | Fraction, step: Decimal, mode: Literal["down", "half up"]) -> Decimal:
+    """``value`` rounded ``mode`` to a multiple of ``step`` (exact rational arithmetic)."""
+    ratio = Fraction(value) / Fraction(step)
+    whole = ratio.numerator // ratio.denominator
+    if mode == "half up" and (ratio - whole) * 2 >= 1:
+        whole += 1
+    return step * whole
+
+
+@attrs.frozen
+class StudyUnit:
+    """An event's ``minutes`` or ``days`` as study hours: ``value * hours / amount``;
+    ``rounding`` (mode, pooled) to whole hours, per event or pooled over the teacher-period's
+    events carrying that unit (telescoping, like :class:`Rounding`), or None (then the
+    quotient is an exact decimal: checked)."""
+
+    unit: Literal["minutes", "days"]
+    amount: Decimal
+    hours: Decimal
+    rounding: tuple[Literal["down", "half up"], bool] | None
+    source: str | None

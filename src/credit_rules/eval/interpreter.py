@@ -22,6 +22,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 import attrs
@@ -47,6 +48,7 @@ class Award:
     view: AwardView
     credited: Decimal = ZERO
     cut_by: tuple[str, ...] = ()  # caps that bound this award (for explain)
+    unrounded: Fraction | None = None  # exact credits before the rule's rounding (None: not rounded)
 
 
 @attrs.frozen
@@ -193,9 +195,13 @@ def _awards(award: core.Award, events: Sequence[Event]) -> list[Award]:
     out: list[Award] = []
     amount = award.amount
     pooled = ZERO
+    exact: list[Fraction] = []  # Prorated: the exact credits before the rule's rounding
     for e in award_events(award, events):
         hours = e.hours or ZERO
         match amount:
+            case core.Prorated(per_credits, per_hours):
+                exact.append(Fraction(hours) * Fraction(per_credits) / Fraction(per_hours))
+                credits = ZERO
             case core.PerHour(rate):
                 credits = hours * rate
             case core.Stated():
@@ -207,6 +213,24 @@ def _awards(award: core.Award, events: Sequence[Event]) -> list[Award]:
                 credits = block_credits * completed
                 pooled += hours
         out.append(Award(award, e, credits, hours, _view(award, e)))
+    if award.rounding is None:
+        return out
+    raw = exact if isinstance(amount, core.Prorated) else [Fraction(a.credits) for a in out]
+    return _rounded(award.rounding, out, raw)
+
+
+def _rounded(rounding: core.Rounding, awards: list[Award], raw: list[Fraction]) -> list[Award]:
+    """One rule's awards of a period (in time order) after its declared rounding of their
+    exact credits ``raw``: each award, or pooled: the rounded running total's increments."""
+    out: list[Award] = []
+    total = Fraction(0)
+    for a, value in zip(awards, raw, strict=True):
+        if rounding.pooled:
+            credits = rounding.apply(total + value) - rounding.apply(total)
+            total += value
+        else:
+            credits = rounding.apply(value)
+        out.append(attrs.evolve(a, credits=credits, unrounded=value))
     return out
 
 

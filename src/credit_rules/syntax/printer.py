@@ -86,6 +86,13 @@ KEYWORDS: dict[str, tuple[str, str]] = {
     "ranked": ("ranked", "入选"), "true": ("true", "是"), "false": ("false", "否"),
     "without category": ("without category", "不计类别"),
 }
+# issue 9 (A): a rule's own rate, rounding, units other than hours
+KEYWORDS.update({
+    "rate at": ("at", "按"), "rounded": ("rounded", "取整"), "to": ("to", "to"),
+    "down": ("down", "向下取整"), "half up": ("half up", "四舍五入"),
+    "per event": ("per event", "逐条"), "per period": ("per period", "合计"),
+    "minutes": ("minutes", "分钟"), "minute": ("minute", "分钟"), "days": ("days", "天"), "day": ("day", "天"),
+})
 _PUNCTUATION = {":": "：", ",": "，", "(": "（", ")": "）"}
 
 
@@ -293,7 +300,31 @@ class _Printer:
             lines.append(_Line(1, [self.number(c.hours), self.unit("hours", c.hours), self.kw("="),
                                    self.number(c.credits), self.unit("credits", c.credits)], _known(c.span)))
             lines += self.source_line(2, c.source, c.span)
+        for unit in (h.minutes, h.days):
+            if unit is not None:
+                lines += self.unit_conversion(unit)
         return lines
+
+    # ---- issue 9 (A): units other than hours, a rule's own rate, rounding
+    def unit_conversion(self, u: ast.UnitConversion) -> list[_Line]:
+        word = ("minute" if u.amount == 1 else "minutes") if u.unit == "minutes" else (
+            "day" if u.amount == 1 else "days")
+        tokens = [self.number(u.amount), self.kw(word), self.kw("="), self.number(u.hours),
+                  self.unit("hours", u.hours)]
+        if u.rounding is not None:
+            mode, scope = self.kw(u.rounding.mode), self.kw("per period" if u.rounding.pooled else "per event")
+            tokens += [scope, mode] if self.zh else [self.kw("rounded"), mode, scope]
+        return [_Line(1, tokens, _known(u.span)), *self.source_line(2, u.source, u.span)]
+
+    def rule_rate(self, rate: ast.RuleRate) -> list[Token]:
+        return [self.kw("rate at"), self.number(rate.hours), self.unit("hours", rate.hours), self.kw("="),
+                self.number(rate.credits), self.unit("credits", rate.credits)]
+
+    def rounding(self, r: ast.Rounding) -> list[Token]:
+        mode, scope = self.kw(r.mode), self.kw("per period" if r.pooled else "per event")
+        if self.zh:  # 逐条按0.5学分向下取整
+            return [scope, self.kw("rate at"), self.number(r.step), self.kw("credits"), mode]
+        return [self.kw("rounded"), mode, self.kw("to"), self.number(r.step), self.unit("credits", r.step), scope]
 
     def evaluate(self, h: ast.Header) -> list[Token]:
         if h.evaluate == "window":
@@ -336,6 +367,10 @@ class _Printer:
             lines.append(_Line(1, [self.kw("when"), *self.cond(r.when)], find(("when",), r.span)))
         if r.award is not None:
             lines.append(_Line(1, self.award(r.award), _known(r.award.span)))
+        if r.rate is not None:
+            lines.append(_Line(1, self.rule_rate(r.rate), _known(r.rate.span)))
+        if r.rounding is not None:
+            lines.append(_Line(1, self.rounding(r.rounding), _known(r.rounding.span)))
         if r.as_level is not None:
             lines.append(_Line(1, [*self.kws("as", "level"), self.name(r.as_level)], find(("as_level",), r.span)))
         if r.as_category is not None:

@@ -112,6 +112,10 @@ def _digits(policy: core.Policy) -> int:
                 need.append(MICRO_DIGITS + places(rate))
             case core.Fixed(credits, hours) | core.Blocks(credits, hours):
                 need += [places(credits), places(hours)]
+            case core.Prorated():  # only its rounded awards reach a sum
+                pass
+        if award.rounding is not None:
+            need.append(places(award.rounding.step))
     for cap in policy.caps:
         need.append(places(cap.amount))
     factor_places = max((places(f) for _, f in policy.reduction.factors), default=0) \
@@ -190,6 +194,10 @@ def sum_bound(plan: BulkPlan, ev: pl.DataFrame, key: str) -> float:
                 size = float(abs(block_hours)) or 1.0
                 per_hour += 1 + float(abs(block_credits)) / size
                 per_event += float(abs(block_credits))
+            case core.Prorated(per_credits, per_hours):  # the numerator column: hours x p
+                per_hour += 1 + float((Fraction(per_credits) / Fraction(per_hours)).numerator)
+        if award.rounding is not None:  # rounding half up adds at most one step per award
+            per_event += float(abs(award.rounding.step))
     parts: list[pl.Expr] = [pl.len().cast(pl.Float64) * per_event]
     for column, weight in (("hours_u", per_hour / 10**MICRO_DIGITS), ("credits_u", per_credit / 10**MICRO_DIGITS),
                            ("count", 1.0)):
