@@ -295,7 +295,9 @@ def _render_explanation(e: Any) -> None:
     for r in e.rules:
         if r.awards:
             lines = [
-                q(f"{a.event_id} {a.day} {a.kind}: {canonical(a.awarded)} → {canonical(a.credited)}"
+                q(f"{a.event_id} {a.day} {a.kind}: "
+                  + (f"{a.unrounded}; " if getattr(a, "unrounded", None) is not None else "")
+                  + f"{canonical(a.awarded)} → {canonical(a.credited)}"
                   + (f" (cut by {', '.join(a.cut_by)})" if a.cut_by else ""))
                 for a in r.awards
             ]

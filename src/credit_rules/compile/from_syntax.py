@@ -421,13 +421,13 @@ class _Translator:
             return None
         if isinstance(award, ir.Fixed | ir.IfQualified):
             if not is_finite_decimal_fraction(award.amount * node.credits, node.hours):
-                self.error("E121", f"{award.amount} hours at {node.hours} hours = {node.credits} credits is not "
+                self.error("E121", f"{_n(award.amount, 'hour')} at {_rate_text(node)} is not "
                            "an exact decimal number of credits", node.span,
                            "credit-rules computes exactly; state the award in credits instead")
                 return None
         elif not is_finite_decimal_fraction(node.credits, node.hours) and rule.rounding is None:
             # 1/6 credit per hour is exact only once rounded to a step (the rounded award is exact).
-            self.error("E121", f"{node.hours} hours = {node.credits} credits is not an exact decimal rate",
+            self.error("E121", f"{_rate_text(node)} is not an exact decimal rate",
                        node.span, "declare how the credits are rounded, e.g. `rounded down to 0.1 credit per "
                        "event`, or use a rate like `at 5 hours = 1 credit`")
             return None
@@ -462,8 +462,8 @@ class _Translator:
                            f"e.g. `{'40 minutes = 1 hour' if node.unit == 'minutes' else '1 day = 6 hours'}`")
                 continue
             if node.rounding is None and not is_finite_decimal_fraction(node.hours, node.amount):
-                self.error("E913", f"{node.amount} {node.unit} = {node.hours} hours does not give exact "
-                           f"decimal hours", node.span,
+                self.error("E913", f"{_n(node.amount, node.unit[:-1])} = {_n(node.hours, 'hour')} does not give an exact "
+                           "decimal number of hours", node.span,
                            "declare how to round, e.g. `rounded down per event` (whole hours), "
                            "or use e.g. `40 minutes = 1 hour`")
                 continue
@@ -604,3 +604,12 @@ def _unit_word(measure: ir.Measure) -> str:
         case ir.MeasureCount(kind):
             return f"counts of {kind}"
     return "qualification"
+
+
+def _n(amount: Decimal, unit: str) -> str:
+    """``1 hour``, ``6 hours``."""
+    return f"{amount} {unit}" if amount == 1 else f"{amount} {unit}s"
+
+
+def _rate_text(rate: ast.RuleRate) -> str:
+    return f"{_n(rate.hours, 'hour')} = {_n(rate.credits, 'credit')}"

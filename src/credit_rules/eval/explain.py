@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from credit_rules.eval.interpreter import (
 )
 from credit_rules.records import Event, Teacher
 from credit_rules.span import Span
-from credit_rules.values import canonical
+from credit_rules.values import canonical, exact_div, is_finite_decimal_fraction
 
 
 @attrs.frozen
@@ -37,6 +38,8 @@ class AwardExplained:
     awarded: Decimal
     credited: Decimal
     cut_by: tuple[str, ...]
+    #: how the rule's rounding made the award, from its exact credits (a decimal, or p/q)
+    unrounded: str | None = None
 
 
 @attrs.frozen
@@ -106,7 +109,8 @@ class Explanation:
                 "rule": r.rule, "source": r.source, "text": r.text, "credited": dec(r.credited),
                 "hours": dec(r.hours), "why_nothing": r.why_nothing,
                 "awards": [{"event": a.event_id, "day": a.day.isoformat(), "kind": a.kind, "hours": dec(a.hours),
-                            "awarded": dec(a.awarded), "credited": dec(a.credited), "cut_by": list(a.cut_by)}
+                            "awarded": dec(a.awarded), "credited": dec(a.credited), "cut_by": list(a.cut_by),
+                            **({"unrounded": a.unrounded} if a.unrounded is not None else {})}
                            for a in r.awards],
             } for r in self.rules],
             "caps": [{"cap": c.cap, "source": c.source, "amount": dec(c.amount), "cut": list(c.cut)}
@@ -158,6 +162,26 @@ def explain(
     return [explain_period(policy, tp, source) for tp in results]
 
 
+def _exact_text(value: Fraction | None) -> str | None:
+    """An exact rational as text: its decimal when finite, else ``p/q``."""
+    if value is None:
+        return None
+    if is_finite_decimal_fraction(Decimal(value.numerator), Decimal(value.denominator)):
+        return canonical(exact_div(Decimal(value.numerator), Decimal(value.denominator)))
+    return f"{value.numerator}/{value.denominator}"
+
+
+def _rounding_text(rounding: core.Rounding | None, value: Fraction | None) -> str | None:
+    """How an award's rounding went: ``4/3 rounded down to 1`` (per event) or
+    ``running total 7/12 rounded half up to 1`` (pooled)."""
+    if rounding is None or value is None:
+        return None
+    rounded = canonical(rounding.apply(value))
+    if rounding.pooled:
+        return f"running total {_exact_text(value)} rounded {rounding.mode} to {rounded}"
+    return f"{_exact_text(value)} rounded {rounding.mode} to {rounded}"
+
+
 def _why_nothing(award: core.Award, tp: TeacherPeriod, source: _Source) -> str:
     if not teacher_holds(award.when, teacher_facts(tp.teacher, tp.events)):
         assert award.when is not None
@@ -182,7 +206,9 @@ def explain_period(policy: ir.Policy, tp: TeacherPeriod, source: _Source | None 
     """Explain one teacher-period computed by :func:`~credit_rules.eval.interpreter.evaluate_detailed`."""
     source = source or _Source(policy, None)
     row = tp.row
-    clauses = {r.name: r.award.span for r in policy.rules}
+    # the award clause, then the rule's own rate and rounding (issue 9 A), each quoted
+    clauses = {r.name: [r.award.span, *(c.span for c in (r.rate, r.rounding) if c is not None)]
+               for r in policy.rules}
     rules: list[RuleExplained] = []
     for rule in core.lower(policy).awards:
         awards = [a for a in tp.awards if a.rule.name == rule.name]
@@ -190,9 +216,9 @@ def explain_period(policy: ir.Policy, tp: TeacherPeriod, source: _Source | None 
         hours = sum((a.hours for a in awards), Decimal(0))
         why = None if (credited or hours) else _why_nothing(rule, tp, source)
         rules.append(RuleExplained(
-            rule.name, rule.source, source.quote(clauses[rule.name]), credited, hours,
+            rule.name, rule.source, "; ".join(source.quote(span) for span in clauses[rule.name]), credited, hours,
             tuple(AwardExplained(a.event.event_id, a.event.day, a.event.kind, a.hours, a.credits, a.credited,
-                                 a.cut_by) for a in awards),
+                                 a.cut_by, _rounding_text(rule.rounding, a.unrounded)) for a in awards),
             why,
         ))
     caps = tuple(

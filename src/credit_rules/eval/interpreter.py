@@ -48,7 +48,9 @@ class Award:
     view: AwardView
     credited: Decimal = ZERO
     cut_by: tuple[str, ...] = ()  # caps that bound this award (for explain)
-    unrounded: Fraction | None = None  # exact credits before the rule's rounding (None: not rounded)
+    #: exact credits before the rule's rounding; pooled: the rule's running total after this
+    #: award (None: the rule does not round)
+    unrounded: Fraction | None = None
 
 
 @attrs.frozen
@@ -228,6 +230,7 @@ def _rounded(rounding: core.Rounding, awards: list[Award], raw: list[Fraction]) 
         if rounding.pooled:
             credits = rounding.apply(total + value) - rounding.apply(total)
             total += value
+            value = total  # explained as the running total the award completes
         else:
             credits = rounding.apply(value)
         out.append(attrs.evolve(a, credits=credits, unrounded=value))

@@ -44,7 +44,7 @@ def needs(
             columns.add("program")
         if award.pick == "deciding":
             columns.add("grade")
-        if isinstance(award.amount, core.PerHour | core.Stated | core.Blocks):
+        if isinstance(award.amount, core.PerHour | core.Stated | core.Blocks | core.Prorated):
             columns.add("hours_u")
         if isinstance(award.amount, core.Stated):
             columns.add("credits_u")
