@@ -20,13 +20,14 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import polars as pl
 
-from credit_rules import ir
+from credit_rules import core, ir
 from credit_rules.compile import load_policy
 from credit_rules.errors import UsageError
 from credit_rules.eval import ENGINES as ENGINES
 from credit_rules.eval import Engine as Engine
 from credit_rules.eval import interpreter
 from credit_rules.io import EventTable, LoadReport, Roster, load_events, load_roster
+from credit_rules.io.units import reject_unconvertible
 from credit_rules.io.frames import (
     events_to_frame,
     frame_to_events,
@@ -129,6 +130,8 @@ def evaluate(
         records = events
     else:
         table = as_event_table(events, checked.timezone)
+        # issue 9 (A): minutes / days the policy cannot convert are rejected, with the reason
+        table = reject_unconvertible(core.lower(checked), table)
     # SPEC §5: a data problem never makes a teacher vanish from the ledger. Both engines
     # see such teachers as roster teachers without attributes.
     extra = {t: Teacher(t) for t in named_only(table, loaded_roster, teachers)}

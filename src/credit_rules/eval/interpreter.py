@@ -32,7 +32,7 @@ from credit_rules.core.nodes import Policy as CorePolicy
 from credit_rules.eval.conditions import AwardView, TeacherFacts, event_holds, teacher_holds
 from credit_rules.records import Event, LedgerRow, RequirementResult, Teacher, TraceEntry
 from credit_rules.schema import QUALIFYING_GRADES as _QUALIFYING
-from credit_rules.values import ZERO, Period, period_of, today
+from credit_rules.values import ZERO, Period, exact_div, period_of, today
 
 QUALIFYING_GRADES = frozenset(_QUALIFYING)
 
@@ -323,6 +323,8 @@ def _evaluate_period(
     policy: CorePolicy, teacher: Teacher, period: Period, all_events: Sequence[Event],
 ) -> TeacherPeriod:
     events = tuple(e for e in all_events if period.contains(e.day))
+    if policy.units:
+        events = study_hours(policy, events)
     facts = teacher_facts(teacher, events)
     applying = [a for a in policy.awards if teacher_holds(a.when, facts)]
     # An exception's events are kept from the award it is an exception to.
@@ -359,6 +361,35 @@ def _evaluate_period(
     )
     return TeacherPeriod(teacher, period, events, tuple(credited), tuple(leave_events.values()), penalties,
                          score_event, decisions, row)
+
+
+def study_hours(policy: CorePolicy, events: Sequence[Event]) -> tuple[Event, ...]:
+    """The period's events (in time order) with the study hours of those that carry
+    ``minutes`` or ``days`` (issue 9 A, :class:`credit_rules.core.StudyUnit`): exact, or
+    rounded to whole hours per event, or pooled (the rounded running total's increments
+    over the period's events of one kind in that unit). A unit the policy does not declare gives no
+    hours (such rows are rejected when loaded: :mod:`credit_rules.io.units`)."""
+    totals: dict[tuple[str, str], Fraction] = defaultdict(Fraction)  # (unit, kind): pooled
+    out: list[Event] = []
+    for e in events:
+        name, value = ("minutes", e.minutes) if e.minutes is not None else ("days", e.days)
+        unit = policy.unit(name)
+        if e.hours is not None or value is None or unit is None:
+            out.append(e)
+            continue
+        exact = Fraction(value) * Fraction(unit.hours) / Fraction(unit.amount)
+        if unit.rounding is None:
+            hours = exact_div(Decimal(exact.numerator), Decimal(exact.denominator))  # checked: finite
+        else:
+            mode, pooled = unit.rounding
+            if pooled:
+                before = totals[name, e.kind]
+                totals[name, e.kind] = before + exact
+                hours = core.round_to(before + exact, Decimal(1), mode) - core.round_to(before, Decimal(1), mode)
+            else:
+                hours = core.round_to(exact, Decimal(1), mode)
+        out.append(attrs.evolve(e, hours=hours))
+    return tuple(out)
 
 
 def _trace(awards: Sequence[Award]) -> tuple[TraceEntry, ...]:
