@@ -27,7 +27,6 @@ from credit_rules.eval import ENGINES as ENGINES
 from credit_rules.eval import Engine as Engine
 from credit_rules.eval import interpreter
 from credit_rules.io import EventTable, LoadReport, Roster, load_events, load_roster
-from credit_rules.io.units import reject_unconvertible
 from credit_rules.io.frames import (
     events_to_frame,
     frame_to_events,
@@ -37,6 +36,7 @@ from credit_rules.io.frames import (
     rows_to_frame,
     teachers_to_frame,
 )
+from credit_rules.io.units import reject_unconvertible
 from credit_rules.records import Event, LedgerRow, Teacher
 
 if TYPE_CHECKING:

@@ -256,11 +256,14 @@ def explain(policy: str, events: tuple[str, ...], roster: str | None, teacher: s
             fmt: str) -> None:
     """Show why a teacher got each credit: rules, events, caps, requirements, each with its clause."""
     from credit_rules.api import as_event_table, as_policy, as_roster, named_only
+    from credit_rules.core import lower
     from credit_rules.eval.explain import explain as explain_teacher
+    from credit_rules.io.units import reject_unconvertible
     from credit_rules.records import Teacher
 
     checked = as_policy(policy)
     table = as_event_table(list(events) if len(events) > 1 else events[0], checked.timezone)
+    table = reject_unconvertible(lower(checked), table)  # issue 9 (A): as `eval` does
     loaded, teachers = as_roster(roster)
     # a teacher named only on rejected rows is explained too (SPEC §5): nothing counted
     teachers.update({t: Teacher(t) for t in named_only(table, loaded, teachers)})
@@ -296,6 +299,7 @@ def _render_explanation(e: Any) -> None:
         if r.awards:
             lines = [
                 q(f"{a.event_id} {a.day} {a.kind}: "
+                  + (f"{a.converted}; " if getattr(a, "converted", None) is not None else "")
                   + (f"{a.unrounded}; " if getattr(a, "unrounded", None) is not None else "")
                   + f"{canonical(a.awarded)} → {canonical(a.credited)}"
                   + (f" (cut by {', '.join(a.cut_by)})" if a.cut_by else ""))

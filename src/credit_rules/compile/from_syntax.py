@@ -462,8 +462,8 @@ class _Translator:
                            f"e.g. `{'40 minutes = 1 hour' if node.unit == 'minutes' else '1 day = 6 hours'}`")
                 continue
             if node.rounding is None and not is_finite_decimal_fraction(node.hours, node.amount):
-                self.error("E913", f"{_n(node.amount, node.unit[:-1])} = {_n(node.hours, 'hour')} does not give an exact "
-                           "decimal number of hours", node.span,
+                given = f"{_n(node.amount, node.unit[:-1])} = {_n(node.hours, 'hour')}"
+                self.error("E913", f"{given} does not give an exact decimal number of hours", node.span,
                            "declare how to round, e.g. `rounded down per event` (whole hours), "
                            "or use e.g. `40 minutes = 1 hour`")
                 continue

@@ -38,6 +38,6 @@ __all__ = [
 ]
 
 # issue 9 (A): rounding, units other than hours
-from credit_rules.core.nodes import Prorated, Rounding, StudyUnit, round_to  # noqa: E402
+from credit_rules.core.nodes import Prorated, Rounding, StudyUnit, round_to
 
 __all__ += ["Prorated", "Rounding", "StudyUnit", "round_to"]

@@ -40,6 +40,8 @@ class AwardExplained:
     cut_by: tuple[str, ...]
     #: how the rule's rounding made the award, from its exact credits (a decimal, or p/q)
     unrounded: str | None = None
+    #: the event's minutes or days as study hours, citing the policy's conversion (issue 9 A)
+    converted: str | None = None
 
 
 @attrs.frozen
@@ -110,7 +112,8 @@ class Explanation:
                 "hours": dec(r.hours), "why_nothing": r.why_nothing,
                 "awards": [{"event": a.event_id, "day": a.day.isoformat(), "kind": a.kind, "hours": dec(a.hours),
                             "awarded": dec(a.awarded), "credited": dec(a.credited), "cut_by": list(a.cut_by),
-                            **({"unrounded": a.unrounded} if a.unrounded is not None else {})}
+                            **({"unrounded": a.unrounded} if a.unrounded is not None else {}),
+                            **({"converted": a.converted} if a.converted is not None else {})}
                            for a in r.awards],
             } for r in self.rules],
             "caps": [{"cap": c.cap, "source": c.source, "amount": dec(c.amount), "cut": list(c.cut)}
@@ -182,6 +185,18 @@ def _rounding_text(rounding: core.Rounding | None, value: Fraction | None) -> st
     return f"{_exact_text(value)} rounded {rounding.mode} to {rounded}"
 
 
+def _converted_text(policy: ir.Policy, event: Event, source: _Source) -> str | None:
+    """``90 minutes = 2.25 hours by `40 minutes = 1 hour` (source)`` for an event whose
+    hours come from its minutes or days."""
+    for unit in policy.units:
+        value = event.minutes if unit.unit == "minutes" else event.days
+        if value is not None and event.hours is not None:
+            cited = f" ({unit.source})" if unit.source else ""
+            return (f"{canonical(value)} {unit.unit} = {canonical(event.hours)} hours by "
+                    f"`{source.quote(unit.span)}`{cited}")
+    return None
+
+
 def _why_nothing(award: core.Award, tp: TeacherPeriod, source: _Source) -> str:
     if not teacher_holds(award.when, teacher_facts(tp.teacher, tp.events)):
         assert award.when is not None
@@ -218,7 +233,8 @@ def explain_period(policy: ir.Policy, tp: TeacherPeriod, source: _Source | None 
         rules.append(RuleExplained(
             rule.name, rule.source, "; ".join(source.quote(span) for span in clauses[rule.name]), credited, hours,
             tuple(AwardExplained(a.event.event_id, a.event.day, a.event.kind, a.hours, a.credits, a.credited,
-                                 a.cut_by, _rounding_text(rule.rounding, a.unrounded)) for a in awards),
+                                 a.cut_by, _rounding_text(rule.rounding, a.unrounded),
+                                 _converted_text(policy, a.event, source)) for a in awards),
             why,
         ))
     caps = tuple(

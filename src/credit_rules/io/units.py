@@ -18,6 +18,7 @@ Both engines then see the same events, and convert them as the core says
 
 from __future__ import annotations
 
+from decimal import Decimal
 from fractions import Fraction
 
 import attrs
@@ -45,10 +46,15 @@ def _reason(policy: core.Policy, name: str) -> pl.Expr:
     if unit.rounding is not None:
         return pl.lit(None, pl.String)
     ratio = unit_ratio(unit)  # exact at micro-hours when micro-units x ratio is whole
-    rule = f"{canonical(unit.amount)} {name} = {canonical(unit.hours)} hours"
+    rule = f"{_n(unit.amount, name)} = {_n(unit.hours, 'hours')}"
     return pl.when(column.is_not_null() & ((column * ratio.numerator) % ratio.denominator != 0)).then(
         pl.lit(f"{name}: at `{rule}` the hours are not exact to 0.000001 hour; "
                "declare rounding (`rounded down per event`)"))
+
+
+def _n(amount: Decimal, unit: str) -> str:
+    """``1 hour``, ``40 minutes``, ``1 day``."""
+    return f"{canonical(amount)} {unit[:-1] if amount == 1 else unit}"
 
 
 def reject_unconvertible(policy: core.Policy, table: EventTable) -> EventTable:
@@ -67,7 +73,8 @@ def reject_unconvertible(policy: core.Policy, table: EventTable) -> EventTable:
     texts = {
         "source": pl.col("source"), "row": pl.col("row"), "event_id": pl.col("event_id"),
         "reason": pl.col("__unit_reason"), "teacher_id": pl.col("teacher_id"), "kind": pl.col("kind"),
-        **{n: (pl.col(f"{n}_u").cast(pl.Decimal(38, 6)).cast(pl.String)) for n in UNIT_EVENT_COLUMNS},
+        **{n: pl.col(f"{n}_u").map_elements(lambda v: canonical(Decimal(v).scaleb(-6)), return_dtype=pl.String)
+           for n in UNIT_EVENT_COLUMNS},
     }
     columns = table.rejects.columns
     new = bad.select([expr.alias(name) for name, expr in texts.items() if name in columns])

@@ -463,7 +463,7 @@ class _Builder(Transformer[Token, Any]):
     def _mode_scope(c: list[Any]) -> tuple[ast.RoundMode, bool, Decimal | None]:
         """The mode, whether pooled, and the step, in either word order."""
         numbers = [Decimal(str(x)) for x in c if isinstance(x, Token)]
-        mode = next(x for x in c if isinstance(x, str) and not isinstance(x, Token))
+        mode: ast.RoundMode = "half up" if "half up" in c else "down"
         pooled = next(x for x in c if isinstance(x, bool))
         return mode, pooled, (numbers[0] if numbers else None)
 

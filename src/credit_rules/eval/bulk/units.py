@@ -20,7 +20,9 @@ import polars as pl
 from credit_rules import core
 from credit_rules.eval.bulk.plan import INT64_SAFE, BulkOverflow
 from credit_rules.eval.bulk.state import BatchState, K
-from credit_rules.schema import MICRO
+from credit_rules.schema import MICRO as _MICRO
+
+MICRO: int = _MICRO
 
 
 def _round(value: pl.Expr, divisor: int, mode: str) -> pl.Expr:
