@@ -60,6 +60,7 @@ def _policy_texts(draw: Any) -> str:
     rate = draw(st.sampled_from(("10 hours = 1 credit", "4 hours = 1 credit", "1 hours = 2 credits", None)))
     if rate:
         header.append(f"  {rate}")
+    header += [f"  {u}" for u in draw(st.lists(st.sampled_from(_UNITS), max_size=2, unique_by=lambda u: u[:4]))]
     items: list[str] = []
     n_rules = draw(st.integers(1, 4))
     for i in range(n_rules):
@@ -145,7 +146,10 @@ def _policy_texts(draw: Any) -> str:
     return "\n".join(header) + "\n\n" + "\n\n".join(items) + "\n"
 
 
-# issue 9 (A): a rule's own rate and its rounding
+# issue 9 (A): a rule's own rate and its rounding; study time in other units
+_UNITS = ("40 minutes = 1 hour", "45 minutes = 1 hour rounded down per event",
+          "50 minutes = 1 hour rounded half up per period", "1 day = 6 hours",
+          "1 day = 7.5 hours rounded down per period", "1 day = 8 hours rounded half up per event")
 _RULE_RATES = ("at 4 hours = 1 credit", "at 2.5 hours = 1 credit", "at 6 hours = 1 credit",
                "at 12 hours = 1 credit")
 _ROUNDINGS = ("rounded down to 0.5 credit per event", "rounded half up to 1 credit per period",
