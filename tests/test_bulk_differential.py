@@ -20,11 +20,11 @@ from hypothesis import strategies as st
 
 from credit_rules.api import bulk_ledger, evaluate, with_named_teachers
 from credit_rules.compile import compile_source, load_policy
-from credit_rules.eval import bulk
 from credit_rules.core import lower
+from credit_rules.eval import bulk
 from credit_rules.io import load_events
-from credit_rules.io.units import reject_unconvertible
 from credit_rules.io.frames import roster_frame, rows_from_frame, rows_to_frame
+from credit_rules.io.units import reject_unconvertible
 from credit_rules.records import Teacher
 from credit_rules.schema import EVENT_COLUMNS, LEDGER_FRAME, UNIT_EVENT_COLUMNS
 from credit_rules.testing.strategies import event_rows, policies, rosters
