@@ -30,7 +30,7 @@ from credit_rules.compile.fields import (
     FieldType,
 )
 from credit_rules.errors import Diagnostic, Severity, did_you_mean
-from credit_rules.schema import KNOWN_KINDS
+from credit_rules.schema import KNOWN_KINDS, UNIT_EVENT_COLUMNS
 from credit_rules.span import Span
 from credit_rules.syntax import ast
 from credit_rules.values import (
@@ -234,6 +234,10 @@ class _Translator:
             close = difflib.get_close_matches(name, EVENT_FIELDS, n=1, cutoff=0.75)
             if close:
                 self.error("E101", f"unknown event field `{name}`", span, f"did you mean `{close[0]}`?")
+                return None
+            if name in UNIT_EVENT_COLUMNS:  # issue 9 (A): converted before any rule sees them
+                self.error("E914", f"`{name}` become study hours before any rule sees them", span,
+                           "filter on `hours` (the document's hours)")
                 return None
             return ir.Scope.EVENT, FieldType.TEXT  # any other column is an attribute (SPEC §2)
         if name in TEACHER_FIELDS:
