@@ -246,3 +246,18 @@ def test_minutes_not_exact_to_a_micro_hour_are_rejected() -> None:
     ledger = evaluate(policy, _events(rows), engine="bulk")
     assert ledger.events is not None and ledger.events.report.rejected == 1
     assert "not exact to 0.000001 hour" in ledger.events.rejects["reason"][0]
+
+
+def test_engines_refuse_unconverted_minutes_given_directly() -> None:
+    """Bypassing the loader's policy check (e.g. bulk.run on a raw table), both engines stop
+    with a reason rather than read minutes as 0 hours."""
+    from credit_rules.errors import UsageError
+    from credit_rules.eval import interpreter
+
+    policy = compile_source(RATES.replace("  40 minutes = 1 hour\n", ""), "p.policy")
+    table = _events([{"event_id": "a", "teacher_id": "t", "at": "2024-03-01", "kind": "training",
+                      "minutes": "90", "format": "lecture"}])
+    with pytest.raises(UsageError, match="declares no conversion of minutes"):
+        interpreter.evaluate(policy, table.events())
+    with pytest.raises(UsageError, match="declares no conversion of minutes"):
+        bulk.run(bulk.compile_plan(policy), table.frame, None, as_of=table.events()[0].day)

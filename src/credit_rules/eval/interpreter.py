@@ -29,6 +29,7 @@ import attrs
 
 from credit_rules import core, ir
 from credit_rules.core.nodes import Policy as CorePolicy
+from credit_rules.errors import UsageError
 from credit_rules.eval.conditions import AwardView, TeacherFacts, event_holds, teacher_holds
 from credit_rules.records import Event, LedgerRow, RequirementResult, Teacher, TraceEntry
 from credit_rules.schema import QUALIFYING_GRADES as _QUALIFYING
@@ -323,7 +324,7 @@ def _evaluate_period(
     policy: CorePolicy, teacher: Teacher, period: Period, all_events: Sequence[Event],
 ) -> TeacherPeriod:
     events = tuple(e for e in all_events if period.contains(e.day))
-    if policy.units:
+    if policy.units or any(e.minutes is not None or e.days is not None for e in events):
         events = study_hours(policy, events)
     facts = teacher_facts(teacher, events)
     applying = [a for a in policy.awards if teacher_holds(a.when, facts)]
@@ -367,16 +368,19 @@ def study_hours(policy: CorePolicy, events: Sequence[Event]) -> tuple[Event, ...
     """The period's events (in time order) with the study hours of those that carry
     ``minutes`` or ``days`` (issue 9 A, :class:`credit_rules.core.StudyUnit`): exact, or
     rounded to whole hours per event, or pooled (the rounded running total's increments
-    over the period's events of one kind in that unit). A unit the policy does not declare gives no
-    hours (such rows are rejected when loaded: :mod:`credit_rules.io.units`)."""
+    over the period's events of one kind in that unit). A unit the policy does not declare
+    is an error, never 0 hours (such rows are rejected when loaded for a policy:
+    :mod:`credit_rules.io.units`)."""
     totals: dict[tuple[str, str], Fraction] = defaultdict(Fraction)  # (unit, kind): pooled
     out: list[Event] = []
     for e in events:
         name, value = ("minutes", e.minutes) if e.minutes is not None else ("days", e.days)
         unit = policy.unit(name)
-        if e.hours is not None or value is None or unit is None:
+        if e.hours is not None or value is None:
             out.append(e)
             continue
+        if unit is None:  # never 0 hours (io.units rejects such rows before evaluation)
+            raise UsageError(_no_conversion(policy, name, e.event_id))
         exact = Fraction(value) * Fraction(unit.hours) / Fraction(unit.amount)
         if unit.rounding is None:
             hours = exact_div(Decimal(exact.numerator), Decimal(exact.denominator))  # checked: finite
@@ -390,6 +394,11 @@ def study_hours(policy: CorePolicy, events: Sequence[Event]) -> tuple[Event, ...
                 hours = core.round_to(exact, Decimal(1), mode)
         out.append(attrs.evolve(e, hours=hours))
     return tuple(out)
+
+
+def _no_conversion(policy: CorePolicy, unit: str, event_id: str) -> str:
+    return (f"event {event_id} carries {unit}, but policy {policy.name} declares no conversion of {unit} "
+            "to hours; load the events with credit_rules.api.evaluate, which rejects such rows")
 
 
 def _trace(awards: Sequence[Award]) -> tuple[TraceEntry, ...]:

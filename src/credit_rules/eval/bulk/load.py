@@ -66,8 +66,8 @@ def needs(
                 name = FIELD_COLUMNS.get(node.field, node.field)
                 if name in EVENT_FRAME or name in attributes:
                     columns.add(name)
-    if policy.units and "hours_u" in columns:  # issue 9 (A): study time in other units
-        columns |= {f"{u.unit}_u" for u in policy.units} | ({"kind"} if policy.units else set())
+    if "hours_u" in columns:  # issue 9 (A): study time in other units (an undeclared one is an error)
+        columns |= {"minutes_u", "days_u", "kind"}
     keep = [c for c in [*EVENT_FRAME, *attributes] if c in columns]
     return sorted(kinds), keep
 

@@ -18,9 +18,11 @@ import attrs
 import polars as pl
 
 from credit_rules import core
+from credit_rules.errors import UsageError
 from credit_rules.eval.bulk.plan import INT64_SAFE, BulkOverflow
 from credit_rules.eval.bulk.state import BatchState, K
 from credit_rules.schema import MICRO as _MICRO
+from credit_rules.schema import UNIT_EVENT_COLUMNS
 
 MICRO: int = _MICRO
 
@@ -62,7 +64,18 @@ def _guard(ev: pl.DataFrame, unit: core.StudyUnit, column: str) -> None:
 def study_hours(state: BatchState) -> BatchState:
     """``hours_u`` of the events that carry minutes or days instead of hours."""
     ev = state.ev
-    if not state.core.units or "hours_u" not in ev.columns:
+    if "hours_u" not in ev.columns:
+        return state
+    for name in UNIT_EVENT_COLUMNS:  # never 0 hours (io.units rejects such rows for a policy)
+        column = f"{name}_u"
+        if state.core.unit(name) is None and column in ev.columns:
+            odd = ev.filter(pl.col(column).is_not_null() & pl.col("hours_u").is_null())
+            if odd.height:
+                raise UsageError(
+                    f"event {odd['event_id'][0]} carries {name}, but policy {state.core.name} declares no "
+                    f"conversion of {name} to hours; load the events with credit_rules.api.evaluate, "
+                    "which rejects such rows")
+    if not state.core.units:
         return state
     hours = pl.col("hours_u")
     for unit in state.core.units:
