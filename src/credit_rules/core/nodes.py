@@ -18,7 +18,11 @@ decided. What the lowering decides, and so what no engine decides again:
   applies to it; the waivers that can excuse it; the reduction as a factor per calendar
   year of ``hired_on``;
 - **periods**: the ledger periods of a windowed policy, listed; the period grain of the
-  rest; the grade table; which grades qualify.
+  rest; the grade table; which grades qualify;
+- **rates, rounding, units** (issue 9 A): a rule's own rate is its amount (the engines
+  never see the rate itself); a rate that is no finite decimal is :class:`Prorated` and
+  always rounded; each award's :class:`Rounding`; how ``minutes`` / ``days`` become study
+  hours (:class:`StudyUnit`).
 """
 
 from __future__ import annotations
