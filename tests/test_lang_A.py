@@ -261,3 +261,22 @@ def test_engines_refuse_unconverted_minutes_given_directly() -> None:
         interpreter.evaluate(policy, table.events())
     with pytest.raises(UsageError, match="declares no conversion of minutes"):
         bulk.run(bulk.compile_plan(policy), table.frame, None, as_of=table.events()[0].day)
+
+
+def test_check_events_warns_of_minutes_a_policy_cannot_convert(tmp_path: Path) -> None:
+    """`check --events` says which rows will be rejected for carrying an undeclared unit."""
+    from click.testing import CliRunner
+
+    from credit_rules.cli import main
+
+    events = tmp_path / "events.csv"
+    events.write_text("event_id,teacher_id,at,kind,minutes,format\na,t,2024-03-01,training,90,lecture\n",
+                      encoding="utf-8")
+    without = tmp_path / "p.policy"
+    without.write_text(RATES.replace("  40 minutes = 1 hour\n", ""), encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", str(without), "--events", str(events)])
+    assert "W172" in result.output and "1 events carry minutes" in result.output
+    with_minutes = tmp_path / "q.policy"
+    with_minutes.write_text(RATES, encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", str(with_minutes), "--events", str(events)])
+    assert "W172" not in result.output and "minutes" not in result.output

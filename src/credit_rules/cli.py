@@ -189,10 +189,16 @@ def _unused_in_events(policy: Any, events: tuple[str, ...]) -> list[str]:
             findings.append(f"{label}: warning[W170]: program `{program}` ({n} events) is not used by "
                             f"policy {policy.name}")
     present = [c for c in frame.columns if c not in ("source", "row", "day", "at_us")]
-    names = {"hours_u": "hours", "credits_u": "credits", "score_u": "score"}
+    names = {"hours_u": "hours", "credits_u": "credits", "score_u": "score", "minutes_u": "minutes",
+             "days_u": "days"}
     for column in present:
         name = names.get(column, column)
         if name in usage.columns or frame.get_column(column).null_count() == frame.height:
+            continue
+        if name in ("minutes", "days"):  # issue 9 (A): such rows are rejected, never 0 hours
+            n = frame.height - frame.get_column(column).null_count()
+            findings.append(f"{label}: warning[W172]: {n} events carry {name}, but policy {policy.name} "
+                            f"declares no conversion of {name} to hours: they will be rejected")
             continue
         findings.append(f"{label}: warning[W171]: column `{name}` is not used by policy {policy.name}")
     return findings

@@ -112,4 +112,5 @@ def policy_usage(policy: ir.Policy) -> Usage:
                     programs.add(program)
                 case ir.EventsExist(kind):
                     kinds.add(kind)
+    columns.update(u.unit for u in policy.units)  # issue 9 (A): minutes / days it converts
     return Usage(frozenset(kinds), frozenset(programs), frozenset(columns), frozenset(any_program))
