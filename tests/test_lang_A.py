@@ -280,3 +280,17 @@ def test_check_events_warns_of_minutes_a_policy_cannot_convert(tmp_path: Path) -
     with_minutes.write_text(RATES, encoding="utf-8")
     result = CliRunner().invoke(main, ["check", str(with_minutes), "--events", str(events)])
     assert "W172" not in result.output and "minutes" not in result.output
+
+
+def test_minutes_and_days_survive_the_frame_round_trip() -> None:
+    """Events with minutes or days read back from a frame as the same events."""
+    from credit_rules.io.frames import events_to_frame, frame_to_events
+
+    table = _events([
+        {"event_id": "a", "teacher_id": "t", "at": "2024-03-01", "kind": "training", "minutes": "90.5"},
+        {"event_id": "b", "teacher_id": "t", "at": "2024-03-02", "kind": "training", "days": "0.000001"},
+    ])
+    events = table.events()
+    assert [(e.minutes, e.days) for e in events] == [(Decimal("90.5"), None), (None, Decimal("0.000001"))]
+    assert frame_to_events(table.frame, table.timezone) == events
+    assert frame_to_events(events_to_frame(events), table.timezone) == events
