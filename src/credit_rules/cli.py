@@ -23,7 +23,7 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
-from credit_rules.compile import check_source
+from credit_rules.compile import check_source, layer_sources
 from credit_rules.errors import CreditRulesError, InputError, PolicyError, UsageError
 from credit_rules.eval import ENGINES
 
@@ -104,8 +104,9 @@ def check(policies: tuple[str, ...], strict: bool, events: tuple[str, ...]) -> N
         except OSError as exc:
             raise InputError(f"{path}: cannot read the policy ({exc.strerror}); check the path") from None
         policy, diagnostics = check_source(text, path)
+        sources = layer_sources(diagnostics, {path: text})  # a parent layer's lines, for its diagnostics
         for diagnostic in diagnostics:
-            err.print(diagnostic.render(text) + "\n", markup=False)
+            err.print(diagnostic.render(sources.get(diagnostic.span.file)) + "\n", markup=False)
         findings = _unused_in_events(policy, events) if (policy is not None and events) else []
         for finding in findings:
             err.print(finding, markup=False)
@@ -314,13 +315,15 @@ def _render_explanation(e: Any) -> None:
             detail = "\n".join(lines)
         else:
             detail = q(f"nothing: {r.why_nothing}")
-        rules.add_row(f"{q(r.rule)}\n[dim]{q(r.text)}[/dim]", q(r.source or ""), canonical(r.credited),
+        layer = f"\n[dim]from {q(r.layer)}[/dim]" if getattr(r, "layer", None) else ""
+        rules.add_row(f"{q(r.rule)}\n[dim]{q(r.text)}[/dim]{layer}", q(r.source or ""), canonical(r.credited),
                       canonical(r.hours), detail)
     out.print(rules)
     cut_caps = [c for c in e.caps if c.cut]
     for c in cut_caps:
         out.print(f"cap [bold]{q(c.cap)}[/bold] (at most {canonical(c.amount)}) cut {q(', '.join(c.cut))}"
-                  f"  [dim]{q(c.source or '')}[/dim]")
+                  f"  [dim]{q(c.source or '')}[/dim]"
+                  + (f"  [dim]from {q(c.layer)}[/dim]" if getattr(c, "layer", None) else ""))
     for name, source, event_id in e.penalties:
         out.print(f"penalty [bold]{q(name)}[/bold] triggered by {q(event_id)}  [dim]{q(source or '')}[/dim]")
     if e.leave_events:
@@ -331,7 +334,8 @@ def _render_explanation(e: Any) -> None:
             reqs.add_column(column, overflow="fold")
         for r in e.requirements:
             state = "waived" if r.waived else ("[green]met[/green]" if r.met else "[red]short[/red]")
-            reqs.add_row(q(r.name), canonical(r.required), canonical(r.actual),
+            name = q(r.name) + (f"\n[dim]from {q(r.layer)}[/dim]" if getattr(r, "layer", None) else "")
+            reqs.add_row(name, canonical(r.required), canonical(r.actual),
                          canonical(r.shortfall) if not r.met else "", state, q(r.source or ""))
         out.print(reqs)
     if e.unused_events:

@@ -324,6 +324,16 @@ class Invariant:
 
 
 @attrs.frozen
+class Layer:
+    """One policy file of a layered policy (``policy county_x extends city_y``)."""
+
+    name: str
+    file: str
+    #: The ``extends`` clause of the child that named this layer (None for the policy itself).
+    via: Span | None = attrs.field(default=None, eq=False, repr=False)
+
+
+@attrs.frozen
 class Policy:
     """A checked policy, ready for any evaluator."""
 
@@ -346,7 +356,18 @@ class Policy:
     invariants: tuple[Invariant, ...]
     file: str = "<input>"
     units: tuple[UnitConversion, ...] = ()  # minutes / days as study hours (issue 9 A)
+    #: The layers of a policy that ``extends`` another, the policy itself first, then its
+    #: parent, and so on (empty for a policy without ``extends``). Each statement's span
+    #: names the file it was written in; :meth:`layer_of` gives its layer.
+    layers: tuple[Layer, ...] = ()
     span: Span = span_field()
+
+    def layer_of(self, span: Span) -> Layer | None:
+        """The layer a statement written at ``span`` comes from (None without layers)."""
+        for layer in self.layers:
+            if layer.file == span.file:
+                return layer
+        return None
 
     def requirement(self, name: str) -> Requirement:
         for requirement in self.requirements:

@@ -53,6 +53,7 @@ class RuleExplained:
     hours: Decimal
     awards: tuple[AwardExplained, ...]
     why_nothing: str | None  # set when the rule gave nothing
+    layer: str | None = None  # a layered policy: the layer (policy and file:line) the rule comes from
 
 
 @attrs.frozen
@@ -61,6 +62,7 @@ class CapExplained:
     source: str | None
     amount: Decimal
     cut: tuple[str, ...]  # events it cut
+    layer: str | None = None
 
 
 @attrs.frozen
@@ -73,6 +75,7 @@ class RequirementExplained:
     met: bool
     waived: bool
     shortfall: Decimal
+    layer: str | None = None
 
 
 @attrs.frozen
@@ -109,37 +112,61 @@ class Explanation:
             "penalties": [{"penalty": p, "source": s, "event": e} for p, s, e in self.penalties],
             "rules": [{
                 "rule": r.rule, "source": r.source, "text": r.text, "credited": dec(r.credited),
-                "hours": dec(r.hours), "why_nothing": r.why_nothing,
+                "hours": dec(r.hours), "why_nothing": r.why_nothing, **_layer_json(r.layer),
                 "awards": [{"event": a.event_id, "day": a.day.isoformat(), "kind": a.kind, "hours": dec(a.hours),
                             "awarded": dec(a.awarded), "credited": dec(a.credited), "cut_by": list(a.cut_by),
                             **({"unrounded": a.unrounded} if a.unrounded is not None else {}),
                             **({"converted": a.converted} if a.converted is not None else {})}
                            for a in r.awards],
             } for r in self.rules],
-            "caps": [{"cap": c.cap, "source": c.source, "amount": dec(c.amount), "cut": list(c.cut)}
-                     for c in self.caps],
+            "caps": [{"cap": c.cap, "source": c.source, "amount": dec(c.amount), "cut": list(c.cut),
+                      **_layer_json(c.layer)} for c in self.caps],
             "requirements": [{
                 "name": r.name, "source": r.source, "text": r.text, "required": dec(r.required),
                 "actual": dec(r.actual), "met": r.met, "waived": r.waived, "shortfall": dec(r.shortfall),
+                **_layer_json(r.layer),
             } for r in self.requirements],
             "met": self.met,
             "unused_events": [{"event": e, "kind": k} for e, k in self.unused_events],
         }
 
 
+def _layer_json(layer: str | None) -> dict[str, str]:
+    """The ``layer`` key of a layered policy's explanation (absent otherwise: same JSON as before)."""
+    return {"layer": layer} if layer is not None else {}
+
+
+def _layer(policy: ir.Policy, span: Span) -> str | None:
+    """``city_y (examples/layers/city_y.policy:18)``: the layer a statement comes from."""
+    layer = policy.layer_of(span)
+    return f"{layer.name} ({layer.file}:{span.line})" if layer is not None else None
+
+
 class _Source:
-    """The policy text, to quote the clause a span covers."""
+    """The policy text, to quote the clause a span covers (a layered policy: each layer's own
+    file; only the files of the policy's layers are ever read)."""
 
     def __init__(self, policy: ir.Policy, text: str | None):
         self.lines = (text if text is not None else _read(policy.file)).splitlines()
+        self.file = policy.file
+        self.layers = {layer.file for layer in policy.layers}
+        self.others: dict[str, list[str]] = {}
+
+    def _lines(self, file: str) -> list[str]:
+        if file == self.file or file not in self.layers:
+            return self.lines
+        if file not in self.others:
+            self.others[file] = _read(file).splitlines()
+        return self.others[file]
 
     def quote(self, span: Span) -> str:
-        if not self.lines or not 1 <= span.line <= len(self.lines):
+        lines = self._lines(span.file)
+        if not lines or not 1 <= span.line <= len(lines):
             return ""
         if span.line == span.end_line:
-            return self.lines[span.line - 1][span.col - 1: span.end_col - 1].strip()
-        first = self.lines[span.line - 1][span.col - 1:].strip()
-        return " ".join([first, *(ln.strip() for ln in self.lines[span.line: span.end_line])])
+            return lines[span.line - 1][span.col - 1: span.end_col - 1].strip()
+        first = lines[span.line - 1][span.col - 1:].strip()
+        return " ".join([first, *(ln.strip() for ln in lines[span.line: span.end_line])])
 
 
 def _read(file: str) -> str:
@@ -224,6 +251,7 @@ def explain_period(policy: ir.Policy, tp: TeacherPeriod, source: _Source | None 
     # the award clause, then the rule's own rate and rounding (issue 9 A), each quoted
     clauses = {r.name: [r.award.span, *(c.span for c in (r.rate, r.rounding) if c is not None)]
                for r in policy.rules}
+    layers = {r.name: _layer(policy, r.span) for r in policy.rules}
     rules: list[RuleExplained] = []
     for rule in core.lower(policy).awards:
         awards = [a for a in tp.awards if a.rule.name == rule.name]
@@ -235,11 +263,12 @@ def explain_period(policy: ir.Policy, tp: TeacherPeriod, source: _Source | None 
             tuple(AwardExplained(a.event.event_id, a.event.day, a.event.kind, a.hours, a.credits, a.credited,
                                  a.cut_by, _rounding_text(rule.rounding, a.unrounded),
                                  _converted_text(policy, a.event, source)) for a in awards),
-            why,
+            why, layer=layers[rule.name],
         ))
     caps = tuple(
         CapExplained(cap.name, cap.source, cap.amount,
-                     tuple(a.event.event_id for a in tp.awards if cap.name in a.cut_by))
+                     tuple(a.event.event_id for a in tp.awards if cap.name in a.cut_by),
+                     layer=_layer(policy, cap.span))
         for cap in sorted(policy.caps, key=lambda c: c.name)
     )
     requirements: list[RequirementExplained] = []
@@ -250,6 +279,7 @@ def explain_period(policy: ir.Policy, tp: TeacherPeriod, source: _Source | None 
         requirements.append(RequirementExplained(
             result.name, line.source or decision.requirement.source, source.quote(line.span), result.required,
             result.actual, result.met, result.waived, max(result.required - result.actual, Decimal(0)),
+            layer=_layer(policy, decision.requirement.span),
         ))
     counted = {a.event.event_id for a in tp.awards} | {e.event_id for e in tp.leave_events}
     counted |= {e.event_id for _, e in tp.penalties}

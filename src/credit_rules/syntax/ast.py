@@ -174,6 +174,17 @@ class Header:
     conversion: Conversion | None = None
     minutes: UnitConversion | None = None
     days: UnitConversion | None = None
+    extends: Extends | None = None
+    span: Span = span_field()
+
+
+@attrs.frozen
+class Extends:
+    """``extends city_y`` (the parent layer by name, found in the policy's folder tree) or
+    ``extends "shared/city_y.policy"`` (by a path relative to the policy's folder)."""
+
+    parent: str
+    is_path: bool = False
     span: Span = span_field()
 
 
@@ -519,9 +530,41 @@ class Invariant:
     span: Span = span_field()
 
 
+# ------------------------------------------------------------------ layers (a child of an `extends`)
+LayerKind = Literal["rule", "cap", "requirement"]
+
+
+@attrs.frozen
+class Replace:
+    """``replace rule NAME: …``: restates an item inherited from the parent layer."""
+
+    item: Rule | Cap | Requirement
+    span: Span = span_field()
+
+    @property
+    def kind(self) -> LayerKind:
+        return layer_kind(self.item)
+
+
+@attrs.frozen
+class Drop:
+    """``drop rule NAME``: removes an item inherited from the parent layer."""
+
+    kind: LayerKind
+    name: str
+    source: str | None = None
+    span: Span = span_field()
+
+
+def layer_kind(item: Rule | Cap | Requirement) -> LayerKind:
+    if isinstance(item, Rule):
+        return "rule"
+    return "cap" if isinstance(item, Cap) else "requirement"
+
+
 Item: TypeAlias = (
     Rule | Cap | Requirement | Waiver | Reduction | GradeFromAssessment | GradeFromScore
-    | Excellent | Penalty | Rank | Test | Invariant
+    | Excellent | Penalty | Rank | Test | Invariant | Replace | Drop
 )
 
 

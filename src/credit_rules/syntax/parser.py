@@ -340,9 +340,40 @@ class _Builder(Transformer[Token, Any]):
 
     def header(self, meta: Meta, c: list[Any]) -> ast.Header:
         fields = self._gather("policy header", c[1:],
-                              {"title", "source", "timezone", "window", "evaluate", "conversion",
+                              {"title", "source", "timezone", "window", "evaluate", "conversion", "extends",
                                "minutes", "days"})
         return ast.Header(str(c[0]), span=self._span(meta), **fields)
+
+    # ---- layers (issue 9 F)
+    def extends_name(self, meta: Meta, c: list[Token]) -> tuple[str, Any, Span]:
+        span = self._span(meta)
+        return ("extends", ast.Extends(str(c[0]), span=span), span)
+
+    def extends_path(self, meta: Meta, c: list[Token]) -> tuple[str, Any, Span]:
+        span = self._span(meta)
+        return ("extends", ast.Extends(_string(c[0]), is_path=True, span=span), span)
+
+    def replace_rule(self, meta: Meta, c: list[Any]) -> ast.Replace:
+        return ast.Replace(c[0], span=self._span(meta))
+
+    def replace_cap(self, meta: Meta, c: list[Any]) -> ast.Replace:
+        return ast.Replace(c[0], span=self._span(meta))
+
+    def replace_requirement(self, meta: Meta, c: list[Any]) -> ast.Replace:
+        return ast.Replace(self.requirement(meta, c), span=self._span(meta))
+
+    def _drop(self, kind: ast.LayerKind, meta: Meta, c: list[Any]) -> ast.Drop:
+        source = c[1][1] if len(c) > 1 else None
+        return ast.Drop(kind, str(c[0]), source, span=self._span(meta))
+
+    def drop_rule(self, meta: Meta, c: list[Any]) -> ast.Drop:
+        return self._drop("rule", meta, c)
+
+    def drop_cap(self, meta: Meta, c: list[Any]) -> ast.Drop:
+        return self._drop("cap", meta, c)
+
+    def drop_requirement(self, meta: Meta, c: list[Any]) -> ast.Drop:
+        return self._drop("requirement", meta, c)
 
     def _gather(self, what: str, clauses: list[tuple[str, Any, Span]], allowed: set[str]) -> dict[str, Any]:
         fields: dict[str, Any] = {}

@@ -93,6 +93,11 @@ KEYWORDS.update({
     "per event": ("per event", "逐条"), "per period": ("per period", "合计"),
     "minutes": ("minutes", "分钟"), "minute": ("minute", "分钟"), "days": ("days", "天"), "day": ("day", "天"),
 })
+# Layered policies (issue 9 F): `policy county_x extends city_y`, `replace rule …`, `drop cap …`.
+KEYWORDS.update({
+    "extends": ("extends", "继承"), "replace": ("replace", "替换"), "drop": ("drop", "删除"),
+    "replace requirement": ("requirement", "要求"),
+})
 _PUNCTUATION = {":": "：", ",": "，", "(": "（", ")": "）"}
 
 
@@ -281,6 +286,8 @@ class _Printer:
 
     def header(self, h: ast.Header) -> list[_Line]:
         lines = [_Line(0, [self.kw("policy"), self.name(h.name)], _known(h.span))]
+        if h.extends is not None:
+            lines[0].tokens += self.extends(h.extends)
         conversion_span = h.conversion.span if h.conversion else None
         if h.title is not None:
             lines.append(_Line(1, [self.kw("title"), self.string(h.title)], self.layout.find(("title",), h.span)))
@@ -325,6 +332,24 @@ class _Printer:
         if self.zh:  # 逐条按0.5学分向下取整
             return [scope, self.kw("rate at"), self.number(r.step), self.kw("credits"), mode]
         return [self.kw("rounded"), mode, self.kw("to"), self.number(r.step), self.unit("credits", r.step), scope]
+
+    def extends(self, e: ast.Extends) -> list[Token]:
+        return [self.kw("extends"), self.string(e.parent) if e.is_path else self.name(e.parent)]
+
+    # ---- layers: `replace rule|cap|requirement NAME: …`, `drop rule|cap|requirement NAME`
+    def layer_kind(self, kind: ast.LayerKind) -> Token:
+        return self.kw({"rule": "rule", "cap": "cap", "requirement": "replace requirement"}[kind])
+
+    def item_Replace(self, r: ast.Replace) -> list[_Line]:
+        lines = self.item(r.item)
+        # the item's own head (`rule NAME:`, `cap NAME: at most …`, `require NAME:`) after `replace KIND`
+        lines[0] = attrs.evolve(lines[0], tokens=[self.kw("replace"), self.layer_kind(r.kind), *lines[0].tokens[1:]],
+                                origin=_known(r.span))
+        return lines
+
+    def item_Drop(self, d: ast.Drop) -> list[_Line]:
+        return [_Line(0, [self.kw("drop"), self.layer_kind(d.kind), self.name(d.name)], _known(d.span)),
+                *self.source_line(1, d.source, d.span)]
 
     def evaluate(self, h: ast.Header) -> list[Token]:
         if h.evaluate == "window":

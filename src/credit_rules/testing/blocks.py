@@ -31,7 +31,7 @@ from typing import Any
 import attrs
 
 from credit_rules import core, ir
-from credit_rules.compile import compile_ast
+from credit_rules.compile import compile_ast, layer_sources
 from credit_rules.errors import InputError, PolicyError
 from credit_rules.io import EventTable, load_events, load_roster
 from credit_rules.io.units import reject_unconvertible
@@ -75,7 +75,7 @@ def load(path: str | Path, text: str | None = None) -> PolicyUnderTest:
     tree = parse(text, name)
     policy, diagnostics = compile_ast(tree, name)
     if policy is None:
-        raise PolicyError(diagnostics, {name: text})
+        raise PolicyError(diagnostics, layer_sources(diagnostics, {name: text}))
     return PolicyUnderTest(name, text, tree, policy)
 
 

@@ -38,10 +38,13 @@ class Item:
 
 
 def items(policy: ir.Policy) -> list[Item]:
-    """Every coverable item of ``policy``, in line order."""
+    """Every coverable item of ``policy``, in line order (of a layered policy, those written
+    in its own file)."""
     found: list[Item] = []
 
     def add(key: str, label: str, span: Span) -> None:
+        if policy.layers and span.file != policy.file:
+            return  # written in a parent layer (`extends`): the parent's file and its own tests cover it
         found.append(Item(key, label, span.line))
 
     for rule in policy.rules:

@@ -28,7 +28,60 @@ _OUTCOME_CONDS = (
 
 def policies() -> st.SearchStrategy[str]:
     """A small random policy text using the grammar's constructs; it compiles cleanly."""
-    return _policy_texts().filter(_compiles)
+    return _layered(_policy_texts()).filter(_compiles)
+
+
+@st.composite
+def _layered(draw: Any, texts: st.SearchStrategy[str]) -> str:
+    """A drawn policy, or (one time in three) the policy a child layer over it resolves to:
+    ``extends`` with header overrides, ``replace``/``drop`` of its rules, caps and requirements
+    and new items, merged by the resolver (:func:`credit_rules.compile.layers.merge`) and
+    printed back, so both engines are compared on the layered result."""
+    text: str = draw(texts)
+    if draw(st.integers(0, 2)) != 0:
+        return text
+    from credit_rules.compile.layers import merge
+    from credit_rules.errors import PolicyError
+    from credit_rules.syntax import ast
+    from credit_rules.syntax.parser import parse
+    from credit_rules.syntax.printer import print_policy
+
+    try:
+        parent = parse(text, "base.policy")
+    except PolicyError:
+        return text  # filtered out by policies() as it is
+    rules = [i.name for i in parent.items if isinstance(i, ast.Rule)]
+    caps = [i.name for i in parent.items if isinstance(i, ast.Cap)]
+    requirements = [i.name for i in parent.items if isinstance(i, ast.Requirement)]
+    header = ["policy generated extends base"]
+    header += draw(st.sampled_from(([], ['  title "layered"'], ["  4 hours = 1 credit"], ["  10 hours = 1 credit"])))
+    items: list[str] = []
+    last = f"r{len(rules) - 1}"  # exceptions name earlier rules only, so the last rule can go
+    change = draw(st.sampled_from(("replace", "drop", "keep") if len(rules) > 1 else ("replace", "keep")))
+    if change == "replace":
+        award = draw(st.sampled_from(("count hours", "2 credits", "1 credits per 10 hours")))
+        where = draw(st.sampled_from(("", "  where level municipal\n", "  where hours >= 10\n")))
+        exceptions = "  exception to r0\n" if len(rules) > 1 else ""
+        items.append(f"replace rule {last}:\n  on training\n{where}  {award}\n{exceptions}")
+    elif change == "drop":
+        items.append(f"drop rule {last}")
+    if caps:
+        cap = draw(st.sampled_from(caps))
+        items.append(draw(st.sampled_from((f"drop cap {cap}", f"replace cap {cap}: at most 3 credits per school year",
+                                           f"replace cap {cap}: at most 0.5 credits of level municipal", ""))))
+    if requirements:
+        name = requirements[-1]
+        options = [f"replace requirement {name}:\n  at least 4 credits", ""]
+        if name != "q0":  # a drawn waiver names q0
+            options.append(f"drop requirement {name}")
+        items.append(draw(st.sampled_from(options)))
+    if draw(st.booleans()):
+        items.append("cap layer_cap: at most 5 credits of category practice")
+    child = parse("\n".join(header) + "\n\n" + "\n\n".join(i for i in items if i) + "\n", "generated.policy")
+    merged, diagnostics = merge(parent, child)
+    if diagnostics:  # pragma: no cover - the child is drawn from the parent's own names
+        return text
+    return print_policy(merged, comments=())
 
 
 def _compiles(text: str) -> bool:

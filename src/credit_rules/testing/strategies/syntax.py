@@ -207,6 +207,18 @@ def statements() -> st.SearchStrategy[syntax.Item]:
                   _opt(texts())),
         _tests(),
         st.builds(syntax.Invariant, names(), conditions(), _opt(texts())),
+        _layer_items(),
+    )
+
+
+@functools.cache
+def _layer_items() -> st.SearchStrategy[syntax.Item]:
+    """``replace rule|cap|requirement NAME: …`` and ``drop rule|cap|requirement NAME`` (issue 9 F)."""
+    requirement = st.builds(syntax.Requirement, names(),
+                            st.lists(_requirement_lines(), min_size=1, max_size=2).map(tuple), _opt(texts()))
+    return st.one_of(
+        st.builds(syntax.Replace, st.one_of(_rules(), _caps(), requirement)),
+        st.builds(syntax.Drop, st.sampled_from(("rule", "cap", "requirement")), names(), _opt(texts())),
     )
 
 
@@ -219,6 +231,8 @@ def _headers() -> st.SearchStrategy[syntax.Header]:
         _opt(st.sampled_from(("school year", "semester", "window"))),
         _opt(st.builds(syntax.Conversion, amounts(), amounts(), _opt(texts()))),
         minutes=_opt(_unit_conversions("minutes")), days=_opt(_unit_conversions("days")),  # issue 9 (A)
+        extends=_opt(st.one_of(st.builds(syntax.Extends, names()),
+                               st.builds(syntax.Extends, texts(), st.just(True)))),
     )
 
 
