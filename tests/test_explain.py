@@ -58,7 +58,7 @@ def test_explain_text_is_readable_in_a_terminal(tmp_path: Path, monkeypatch: pyt
     assert result.exit_code == 0, result.stderr
     text = result.stdout
     assert "cut by municipal_at_most" in text
-    assert "cap municipal_at_most (at most 7) cut m2" in text
+    assert "cap municipal_at_most (at most 7 credits) cut m2" in text
     assert "nothing:" in text and "probation_training" in text  # the table may fold the reason
     assert "short" in text
 

@@ -213,7 +213,8 @@ def test_minutes_and_days_are_the_documents_hours() -> None:
     [period] = explain(policy, _events(rows).events(), None, "t", policy_text=RATES)
     other = next(r for r in period.rules if r.rule == "other")
     assert [a.hours for a in other.awards] == [Decimal("2.25"), Decimal(4), Decimal(4)]
-    assert other.awards[0].converted == "90 minutes = 2.25 hours by `40 minutes = 1 hour`"
+    assert other.awards[0].converted == "90 minutes = 2.25 hours by `40 minutes = 1 hour` (line 4)"
+    assert other.awards[2].converted == "0.7 days = 4 hours by `1 day = 6 hours rounded down per period` (line 5)"
 
 
 def test_a_row_with_two_units_is_rejected_with_a_reason() -> None:

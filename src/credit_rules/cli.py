@@ -17,7 +17,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import click
 from rich.console import Console
@@ -258,9 +258,11 @@ def eval_command(policy: str, events: tuple[str, ...], roster: str | None, as_of
 @click.option("--teacher", required=True, help="The teacher_id to explain.")
 @click.option("--as-of", callback=parse_date_option, help="Date deciding the current period (default today).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--lang", type=click.Choice(["en", "zh", "auto"]), default="en", show_default=True,
+              help="Explain in English or in Chinese (中文); auto: Chinese when the policy's keywords are Chinese.")
 @friendly_errors
 def explain(policy: str, events: tuple[str, ...], roster: str | None, teacher: str, as_of: dt.date | None,
-            fmt: str) -> None:
+            fmt: str, lang: str) -> None:
     """Show why a teacher got each credit: rules, events, caps, requirements, each with its clause."""
     from credit_rules.api import as_event_table, as_policy, as_roster, named_only
     from credit_rules.core import lower
@@ -276,7 +278,8 @@ def explain(policy: str, events: tuple[str, ...], roster: str | None, teacher: s
     teachers.update({t: Teacher(t) for t in named_only(table, loaded, teachers)})
     if teacher not in teachers and teacher not in set(table.teacher_ids()):
         raise UsageError(f"teacher {teacher!r} is in neither the roster nor the events; check the id")
-    explanations = explain_teacher(checked, table.events(), teachers, teacher, as_of=as_of)
+    chosen = _explain_lang(lang, checked)
+    explanations = explain_teacher(checked, table.events(), teachers, teacher, as_of=as_of, lang=chosen)
     if fmt == "json":
         out.print(_dump([e.to_json() for e in explanations]), markup=False)
         return
@@ -284,64 +287,117 @@ def explain(policy: str, events: tuple[str, ...], roster: str | None, teacher: s
         _render_explanation(explanation)
 
 
+def _explain_lang(lang: str, policy: Any) -> Literal["en", "zh"]:
+    """``auto``: Chinese when the policy's text starts with the Chinese header keyword ``政策``."""
+    if lang == "en":
+        return "en"
+    if lang == "zh":
+        return "zh"
+    try:
+        text = Path(policy.file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return "en"
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            return "zh" if stripped.startswith("政策") else "en"
+    return "en"
+
+
 def _render_explanation(e: Any) -> None:
-    """One period of an explanation. Every id, reason and policy text is escaped: rich
-    markup in the data (``[/x]``, ``[link=…]``) is shown as written, never interpreted."""
+    """One period of an explanation, in the language it was made in (``e.lang``). Every id,
+    reason and policy text is escaped: rich markup in the data (``[/x]``, ``[link=…]``) is
+    shown as written, never interpreted."""
     from rich.table import Table
 
-    from credit_rules.values import canonical
+    from credit_rules.eval.messages import amount, figure, grade_name, message, words, yes_no
+
+    lang = e.lang
 
     def q(value: Any) -> str:
         return escape(str(value))
 
-    status = "[green]met[/green]" if e.met else "[red]not met[/red]"
-    out.print(f"[bold]{q(e.teacher_id)}[/bold]  {e.period_start} .. {e.period_end}:  "
-              f"{canonical(e.credits)} credits, {canonical(e.hours)} hours, {e.leave_days} leave days, "
-              f"grade {q(e.grade or '-')}, excellent-eligible {'yes' if e.excellent_eligible else 'no'}, "
-              f"{status}")
-    rules = Table(title="Rules", title_justify="left", show_lines=True)
+    def m(key: str, **fields: Any) -> str:
+        return message(key, lang, **fields)
+
+    def requirement_figure(r: Any, value: Any) -> str:
+        if r.unit is None:
+            return figure(value)
+        return amount(value, r.unit, lang, kind=r.kind)
+
+    status = f"[green]{m('state.met')}[/green]" if e.met else f"[red]{m('state.not met')}[/red]"
+    out.print(m("explain.head", teacher=f"[bold]{q(e.teacher_id)}[/bold]", start=e.period_start, end=e.period_end,
+                credits=amount(e.credits, "credits", lang), hours=amount(e.hours, "hours", lang),
+                leave=amount(e.leave_days, "leave_days", lang),
+                grade=q(grade_name(e.grade, lang) if e.grade is not None else "-"),
+                excellent=yes_no(e.excellent_eligible, lang), status=status))
+    rules = Table(title=m("explain.rules"), title_justify="left", show_lines=True)
     for column in ("rule", "clause", "credited", "hours", "events"):
-        rules.add_column(column, overflow="fold")
+        rules.add_column(m(f"explain.col.{column}"), overflow="fold")
     for r in e.rules:
         if r.awards:
-            lines = [
-                q(f"{a.event_id} {a.day} {a.kind}: "
-                  + (f"{a.converted}; " if getattr(a, "converted", None) is not None else "")
-                  + (f"{a.unrounded}; " if getattr(a, "unrounded", None) is not None else "")
-                  + f"{canonical(a.awarded)} → {canonical(a.credited)}"
-                  + (f" (cut by {', '.join(a.cut_by)})" if a.cut_by else ""))
-                for a in r.awards
-            ]
+            lines = []
+            for a in r.awards:
+                fields = dict(event=a.event_id, day=a.day, kind=a.kind, awarded=amount(a.awarded, "credits", lang),
+                              credited=amount(a.credited, "credits", lang))
+                line = (m("explain.award_hours", hours=amount(a.hours, "hours", lang), **fields) if a.hours
+                        else m("explain.award", **fields))
+                if a.cut_by:
+                    line += m("explain.cut_by", caps=words(a.cut_by, lang))
+                elif a.credited != a.awarded:
+                    line += m("explain.voided")
+                # issue 9 (A): how the event's hours were converted and its credits rounded
+                extra = [t for t in (getattr(a, "converted", None), getattr(a, "unrounded", None)) if t]
+                if extra:
+                    line += f" ({'; '.join(extra)})"
+                lines.append(q(line))
             detail = "\n".join(lines)
         else:
-            detail = q(f"nothing: {r.why_nothing}")
-        layer = f"\n[dim]from {q(r.layer)}[/dim]" if getattr(r, "layer", None) else ""
-        rules.add_row(f"{q(r.rule)}\n[dim]{q(r.text)}[/dim]{layer}", q(r.source or ""), canonical(r.credited),
-                      canonical(r.hours), detail)
+            detail = q(m("explain.nothing", why=r.why_nothing))
+        layer = f"\n[dim]{q(m('explain.from_layer', layer=r.layer))}[/dim]" if getattr(r, "layer", None) else ""
+        rules.add_row(f"{q(r.rule)}\n[dim]{q(r.text)}[/dim]{layer}", q(r.source or ""),
+                      amount(r.credited, "credits", lang), amount(r.hours, "hours", lang), detail)
     out.print(rules)
     cut_caps = [c for c in e.caps if c.cut]
     for c in cut_caps:
-        out.print(f"cap [bold]{q(c.cap)}[/bold] (at most {canonical(c.amount)}) cut {q(', '.join(c.cut))}"
-                  f"  [dim]{q(c.source or '')}[/dim]"
-                  + (f"  [dim]from {q(c.layer)}[/dim]" if getattr(c, "layer", None) else ""))
+        out.print(m("explain.cap", cap=f"[bold]{q(c.cap)}[/bold]", amount=amount(c.amount, "credits", lang),
+                    events=q(words(c.cut, lang))) + f"  [dim]{q(c.source or '')}[/dim]"
+                  + (f"  [dim]{q(m('explain.from_layer', layer=c.layer))}[/dim]" if getattr(c, "layer", None)
+                     else ""))
     for name, source, event_id in e.penalties:
-        out.print(f"penalty [bold]{q(name)}[/bold] triggered by {q(event_id)}  [dim]{q(source or '')}[/dim]")
+        out.print(m("explain.penalty", penalty=f"[bold]{q(name)}[/bold]", event=q(event_id))
+                  + f"  [dim]{q(source or '')}[/dim]")
     if e.leave_events:
-        out.print(f"leave days from: {', '.join(e.leave_events)}", markup=False)
+        out.print(m("explain.leave", events=words(e.leave_events, lang)), markup=False)
+    if e.excellent_reason is not None:
+        out.print(q(m("explain.not_excellent", reason=e.excellent_reason))
+                  + (f"  [dim]{q(e.excellent_source)}[/dim]" if e.excellent_source else ""))
     if e.requirements:
-        reqs = Table(title="Requirements", title_justify="left")
+        reqs = Table(title=m("explain.requirements"), title_justify="left")
         for column in ("requirement", "required", "actual", "shortfall", "status", "clause"):
-            reqs.add_column(column, overflow="fold")
+            reqs.add_column(m(f"explain.col.{column}"), overflow="fold")
         for r in e.requirements:
-            state = "waived" if r.waived else ("[green]met[/green]" if r.met else "[red]short[/red]")
-            name = q(r.name) + (f"\n[dim]from {q(r.layer)}[/dim]" if getattr(r, "layer", None) else "")
-            reqs.add_row(name, canonical(r.required), canonical(r.actual),
-                         canonical(r.shortfall) if not r.met else "", state, q(r.source or ""))
+            state = (m("state.waived") if r.waived else
+                     f"[green]{m('state.met')}[/green]" if r.met else f"[red]{m('state.short')}[/red]")
+            name = q(r.name) + (f"\n[dim]{q(m('explain.from_layer', layer=r.layer))}[/dim]"
+                                if getattr(r, "layer", None) else "")
+            reqs.add_row(name, q(requirement_figure(r, r.required)), q(requirement_figure(r, r.actual)),
+                         q(requirement_figure(r, r.shortfall)) if not r.met and r.unit != "qualified" else "",
+                         state, q(r.source or ""))
         out.print(reqs)
+    by_requirement: dict[str, list[str]] = {}
+    for event_id, _, names in e.requirement_events:
+        for name in names:
+            by_requirement.setdefault(name, []).append(event_id)
+    for name, event_ids in by_requirement.items():
+        out.print(m("explain.counted_by", requirement=name, events=words(event_ids, lang)), markup=False)
+    if e.grade_event is not None:
+        out.print(m("explain.grade_from", event=e.grade_event), markup=False)
     if e.unused_events:
-        listed = ", ".join(f"{event_id} ({kind})" for event_id, kind in e.unused_events[:12])
-        more = f" and {len(e.unused_events) - 12} more" if len(e.unused_events) > 12 else ""
-        out.print(f"[dim]events no rule counted: {q(listed)}{more}[/dim]")
+        listed = words((m("explain.event_kind", event=event_id, kind=kind) for event_id, kind in e.unused_events[:12]),
+                       lang)
+        more = m("explain.more", n=len(e.unused_events) - 12) if len(e.unused_events) > 12 else ""
+        out.print(f"[dim]{q(m('explain.unused', events=listed + more))}[/dim]")
     out.print()
 
 
@@ -356,10 +412,13 @@ def _render_explanation(e: Any) -> None:
               help="Generated inputs each invariant is checked on.")
 @click.option("--engine", "engines", multiple=True, type=click.Choice(ENGINES),
               help="Run test blocks with this engine (repeatable; default: every available engine).")
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
+              help="Report failures in English or in Chinese (中文).")
 @friendly_errors
 def test_policies(paths: tuple[str, ...], with_coverage: bool, threshold: float | None, examples: int,
-                  engines: tuple[str, ...]) -> None:
+                  engines: tuple[str, ...], lang: Literal["en", "zh"]) -> None:
     """Run the test blocks and invariants written in policy files (POLICY... or DIR)."""
+    from credit_rules.eval.messages import message
     from credit_rules.testing.coverage import Coverage
     from credit_rules.testing.runner import available_engines, load, policy_files, run_file
 
@@ -377,13 +436,13 @@ def test_policies(paths: tuple[str, ...], with_coverage: bool, threshold: float 
             put = load(path)
         except PolicyError as exc:
             console.print(f"{path} E", markup=False)
-            failures.append((f"{path}: the policy does not compile", exc.render()))
+            failures.append((message("test.does_not_compile", lang, path=path), exc.render()))
             failed += 1
             continue
         sources[put.path] = put.text
         if coverage is not None:
             coverage.add_policy(put.policy)
-        outcomes = run_file(put, chosen, examples=examples, recorder=coverage)
+        outcomes = run_file(put, chosen, examples=examples, recorder=coverage, lang=lang)
         marks = "".join("." if o.passed else "F" for o in outcomes)
         console.print(f"{path} {marks or '(no tests)'}", markup=False)
         for outcome in outcomes:

@@ -274,7 +274,7 @@ def test_explain_prints_markup_in_ids_and_sources_as_written(tmp_path: Path) -> 
     assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
     text = result.stdout  # type: ignore[attr-defined]
     assert "[link=http://x]y[/link] (observation), o[/x] (observation)" in text
-    assert "cap municipal_at_most (at most 7) cut m2  [link=http://x]y[/link] [/x] 三(三)" in text
+    assert "cap municipal_at_most (at most 7 credits) cut m2  [link=http://x]y[/link] [/x] 三(三)" in text
     assert "\x1b]8;" not in text  # no terminal hyperlink
 
 

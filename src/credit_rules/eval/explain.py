@@ -16,14 +16,18 @@ from typing import Any
 import attrs
 
 from credit_rules import core, ir
-from credit_rules.eval.conditions import teacher_holds
+from credit_rules.eval.conditions import TeacherFacts, teacher_holds
 from credit_rules.eval.interpreter import (
     QUALIFYING_GRADES,
     TeacherPeriod,
     evaluate_detailed,
+    latest_assessment,
+    outcome_facts,
+    ranked_sets,
     selected,
     teacher_facts,
 )
+from credit_rules.eval.messages import Lang, amount, grade_name, message, words
 from credit_rules.records import Event, Teacher
 from credit_rules.span import Span
 from credit_rules.values import canonical, exact_div, is_finite_decimal_fraction
@@ -76,6 +80,10 @@ class RequirementExplained:
     waived: bool
     shortfall: Decimal
     layer: str | None = None
+    #: what ``required`` and ``actual`` count: credits, hours, count (of ``kind`` events) or
+    #: qualified (1 or 0); None for a measure the catalog has no unit for
+    unit: str | None = None
+    kind: str | None = None
 
 
 @attrs.frozen
@@ -97,6 +105,15 @@ class Explanation:
     requirements: tuple[RequirementExplained, ...]
     met: bool
     unused_events: tuple[tuple[str, str], ...]  # (event_id, kind) no rule counted
+    #: why ``excellent_eligible`` is false (None when it is true)
+    excellent_reason: str | None = None
+    #: events a requirement counted though no rule credited them: (event_id, kind, requirements)
+    requirement_events: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
+    #: the assessment that decided the grade
+    grade_event: str | None = None
+    #: the clause ``excellent when`` cites (shown with ``excellent_reason``)
+    excellent_source: str | None = None
+    lang: Lang = "en"
 
     def to_json(self) -> dict[str, Any]:
         def dec(value: Decimal) -> str:
@@ -125,9 +142,16 @@ class Explanation:
                 "name": r.name, "source": r.source, "text": r.text, "required": dec(r.required),
                 "actual": dec(r.actual), "met": r.met, "waived": r.waived, "shortfall": dec(r.shortfall),
                 **_layer_json(r.layer),
+                "unit": r.unit,
             } for r in self.requirements],
             "met": self.met,
             "unused_events": [{"event": e, "kind": k} for e, k in self.unused_events],
+            "excellent_reason": self.excellent_reason,
+            "requirement_events": [{"event": e, "kind": k, "requirements": list(names)}
+                                   for e, k, names in self.requirement_events],
+            "grade_event": self.grade_event,
+            "excellent_source": self.excellent_source,
+            "lang": self.lang,
         }
 
 
@@ -184,12 +208,15 @@ def explain(
     *,
     as_of: dt.date | None = None,
     policy_text: str | None = None,
+    lang: Lang = "en",
 ) -> list[Explanation]:
-    """Explain ``teacher_id``'s ledger rows. Ranks need every teacher, so all are evaluated."""
+    """Explain ``teacher_id``'s ledger rows, in English or Chinese (``lang``). Ranks need
+    every teacher, so all are evaluated."""
     source = _Source(policy, policy_text)
-    results = [tp for tp in evaluate_detailed(policy, events, teachers, as_of=as_of)
-               if tp.teacher.teacher_id == teacher_id]
-    return [explain_period(policy, tp, source) for tp in results]
+    everyone = evaluate_detailed(policy, events, teachers, as_of=as_of)
+    ranked = ranked_sets(policy, everyone) if policy.ranks else [frozenset[str]()] * len(everyone)
+    return [explain_period(policy, tp, source, lang=lang, ranked=chosen)
+            for tp, chosen in zip(everyone, ranked, strict=True) if tp.teacher.teacher_id == teacher_id]
 
 
 def _exact_text(value: Fraction | None) -> str | None:
@@ -212,40 +239,172 @@ def _rounding_text(rounding: core.Rounding | None, value: Fraction | None) -> st
     return f"{_exact_text(value)} rounded {rounding.mode} to {rounded}"
 
 
+def _amount_of(value: Decimal, unit: str) -> str:
+    """``1 hour``, ``40 minutes``."""
+    return f"{canonical(value)} {unit[:-1] if value == 1 else unit}"
+
+
 def _converted_text(policy: ir.Policy, event: Event, source: _Source) -> str | None:
     """``90 minutes = 2.25 hours by `40 minutes = 1 hour` (source)`` for an event whose
     hours come from its minutes or days."""
     for unit in policy.units:
         value = event.minutes if unit.unit == "minutes" else event.days
         if value is not None and event.hours is not None:
-            cited = f" ({unit.source})" if unit.source else ""
+            cited = f", {unit.source}" if unit.source else ""
+            rule = f"{_amount_of(unit.amount, unit.unit)} = {_amount_of(unit.hours, 'hours')}"
+            rounded = f" rounded {unit.rounding[0]} per {'period' if unit.rounding[1] else 'event'}" \
+                if unit.rounding else ""
             return (f"{canonical(value)} {unit.unit} = {canonical(event.hours)} hours by "
-                    f"`{source.quote(unit.span)}`{cited}")
+                    f"`{rule}{rounded}` (line {unit.span.line}{cited})")
     return None
 
 
-def _why_nothing(award: core.Award, tp: TeacherPeriod, source: _Source) -> str:
+def _deciding_text(program: str, deciding: Event, lang: Lang) -> str:
+    grade = deciding.grade if lang == "en" else grade_name(deciding.grade, lang)
+    return message("why.deciding_grade", lang, program=program, event=deciding.event_id,
+                   day=deciding.day.isoformat(), grade=grade or grade_name(None, lang))
+
+
+def _why_nothing(award: core.Award, tp: TeacherPeriod, source: _Source, lang: Lang = "en") -> str:
     if not teacher_holds(award.when, teacher_facts(tp.teacher, tp.events)):
         assert award.when is not None
-        return f"does not apply to this teacher: when {source.quote(award.when.span)}"
+        return message("why.not_applicable", lang, cond=source.quote(award.when.span))
     program = award.select.program
     if award.pick == "deciding":
         candidates = selected(award.select, tp.events)
         if not candidates:
-            return f'no assessment of program "{program}" in the period'
+            return message("why.no_assessment", lang, program=program)
         deciding = max(candidates, key=lambda e: e.order_key)
         if deciding.grade not in QUALIFYING_GRADES:
-            return (f'the latest assessment of program "{program}" ({deciding.event_id}, '
-                    f"{deciding.day.isoformat()}) is {deciding.grade or 'without a grade'}")
+            return _deciding_text(str(program), deciding, lang)
     elif not any(e.kind == award.select.kind for e in tp.events):
-        return f"no {award.select.kind} events in the period"
+        return message("why.no_events", lang, kind=award.select.kind)
     if any(p.void_credits for p, _ in tp.penalties):
-        return "voided by a penalty"
-    return "no event matched its filter" if award.select.where is not None else "its events earned nothing"
+        return message("why.voided", lang)
+    return message("why.no_match" if award.select.where is not None else "why.earned_nothing", lang)
 
 
-def explain_period(policy: ir.Policy, tp: TeacherPeriod, source: _Source | None = None) -> Explanation:
-    """Explain one teacher-period computed by :func:`~credit_rules.eval.interpreter.evaluate_detailed`."""
+# ---------------------------------------------------------------------- why not excellent
+#: facts whose values are figures with a unit
+_FACT_UNITS = {"credits": "credits", "hours": "hours", "leave_days": "days"}
+
+
+def _value_text(field: str, value: Any, lang: Lang) -> str:
+    if value is None:
+        return message("value.missing", lang, field=field)
+    if isinstance(value, bool):
+        shown = message("true" if value else "false", lang)
+    elif isinstance(value, Decimal | int) and field in _FACT_UNITS:
+        shown = amount(value, _FACT_UNITS[field], lang)
+    elif isinstance(value, Decimal):
+        shown = canonical(value)
+    elif isinstance(value, dt.date):
+        shown = value.isoformat()
+    elif field == "grade":
+        shown = grade_name(str(value), lang)
+    else:
+        shown = str(value)
+    return message("value.is", lang, field=field, value=shown)
+
+
+def _failing(cond: ir.Cond, facts: TeacherFacts) -> ir.Cond:
+    """The part of a false condition to blame: the first false item of an ``and``, else the
+    condition itself (every alternative of an ``or`` failed; a negation held inside)."""
+    if isinstance(cond, ir.And):
+        for item in cond.items:
+            if not teacher_holds(item, facts):
+                return _failing(item, facts)
+    return cond
+
+
+def _actual(cond: ir.Cond, tp: TeacherPeriod, facts: TeacherFacts, lang: Lang) -> str | None:
+    """What this teacher actually has for a failed atom (None when nothing more can be said)."""
+    match cond:
+        case ir.Not(item):
+            return _actual(item, tp, facts, lang)
+        case ir.Compare(field, scope, _, _) | ir.Member(field, scope, _, _):
+            value = facts.facts.get(field) if scope is ir.Scope.FACT else tp.teacher.get(field)
+            return _value_text(field, value, lang)
+        case ir.HasRole():
+            roles = sorted(tp.teacher.roles)
+            return message("value.roles", lang, roles=words(roles, lang)) if roles else message("value.no_roles", lang)
+        case ir.Qualified(program):
+            deciding = latest_assessment(tp.events, program)
+            if deciding is None:
+                return message("why.no_assessment", lang, program=program)
+            return _deciding_text(program, deciding, lang)
+        case ir.EventsExist(kind, exists):
+            found = [e.event_id for e in tp.events if e.kind == kind]
+            if exists or not found:
+                return message("why.no_events", lang, kind=kind) if not found else None
+            return message("value.events_of_kind", lang, kind=kind, events=words(found, lang))
+        case ir.Ranked(rank):
+            return message("value.not_ranked_any", lang) if rank is None else message("value.not_ranked", lang,
+                                                                                         rank=rank)
+    return None
+
+
+def _not_excellent(lowered: core.Policy, tp: TeacherPeriod, ranked: frozenset[str], source: _Source,
+                   lang: Lang) -> str | None:
+    """Why this teacher-period is not excellent-eligible: the part of ``excellent when``
+    that failed, with the teacher's actual value, and every penalty that rules it out."""
+    if tp.row.excellent_eligible:
+        return None
+    reasons: list[str] = []
+    if lowered.excellent is None:
+        reasons.append(message("excellent.no_rule", lang))
+    else:
+        facts = outcome_facts(tp, ranked)
+        if not teacher_holds(lowered.excellent, facts):
+            blamed = _failing(lowered.excellent, facts)
+            text = source.quote(blamed.span) or source.quote(lowered.excellent.span)
+            actual = _actual(blamed, tp, facts, lang)
+            reasons.append(message("excellent.failed", lang, cond=text, actual=actual) if actual is not None
+                           else message("excellent.failed_bare", lang, cond=text))
+    reasons.extend(message("excellent.penalty", lang, penalty=p.name, event=e.event_id)
+                   for p, e in tp.penalties if p.not_excellent)
+    return "; ".join(reasons) if lang == "en" else "；".join(reasons)
+
+
+# ---------------------------------------------------------------------- events a requirement counted
+def _requirement_events(tp: TeacherPeriod) -> dict[str, list[str]]:
+    """Event id -> the requirements whose applying line counted it (``at least 2 reflections``
+    counts reflections; ``qualified in program`` reads the deciding assessment)."""
+    counted: dict[str, list[str]] = {}
+    for decision in tp.decisions:
+        match decision.line.measure:
+            case core.CountOf(select):
+                found = selected(select, tp.events)
+            case core.QualifiedIn(program):
+                deciding = latest_assessment(tp.events, program)
+                found = [deciding] if deciding is not None else []
+            case _:
+                found = []
+        for event in found:
+            counted.setdefault(event.event_id, []).append(decision.requirement.name)
+    return counted
+
+
+def _unit(measure: core.Measure) -> tuple[str | None, str | None]:
+    match measure:
+        case core.CreditedOf():
+            return "credits", None
+        case core.HoursOf():
+            return "hours", None
+        case core.CountOf(select):
+            return "count", select.kind
+        case core.QualifiedIn():
+            return "qualified", None
+    return None, None
+
+
+def explain_period(policy: ir.Policy, tp: TeacherPeriod, source: _Source | None = None, *,
+                   lang: Lang = "en", ranked: frozenset[str] = frozenset()) -> Explanation:
+    """Explain one teacher-period computed by :func:`~credit_rules.eval.interpreter.evaluate_detailed`.
+
+    ``ranked``: the ranks that selected the teacher in this period (from
+    :func:`~credit_rules.eval.interpreter.ranked_sets`), to say why ``excellent when ranked``
+    failed; ``lang``: the language of every reason."""
     source = source or _Source(policy, None)
     row = tp.row
     # the award clause, then the rule's own rate and rounding (issue 9 A), each quoted
@@ -257,7 +416,7 @@ def explain_period(policy: ir.Policy, tp: TeacherPeriod, source: _Source | None 
         awards = [a for a in tp.awards if a.rule.name == rule.name]
         credited = sum((a.credited for a in awards), Decimal(0))
         hours = sum((a.hours for a in awards), Decimal(0))
-        why = None if (credited or hours) else _why_nothing(rule, tp, source)
+        why = None if (credited or hours) else _why_nothing(rule, tp, source, lang)
         rules.append(RuleExplained(
             rule.name, rule.source, "; ".join(source.quote(span) for span in clauses[rule.name]), credited, hours,
             tuple(AwardExplained(a.event.event_id, a.event.day, a.event.kind, a.hours, a.credits, a.credited,
@@ -276,13 +435,18 @@ def explain_period(policy: ir.Policy, tp: TeacherPeriod, source: _Source | None 
     for result in row.requirements:
         decision = decided[result.name]
         line = decision.line
+        unit, kind = _unit(line.measure)
         requirements.append(RequirementExplained(
             result.name, line.source or decision.requirement.source, source.quote(line.span), result.required,
             result.actual, result.met, result.waived, max(result.required - result.actual, Decimal(0)),
-            layer=_layer(policy, decision.requirement.span),
+            layer=_layer(policy, decision.requirement.span), unit=unit, kind=kind,
         ))
     counted = {a.event.event_id for a in tp.awards} | {e.event_id for e in tp.leave_events}
     counted |= {e.event_id for _, e in tp.penalties}
+    by_requirement = _requirement_events(tp)
+    grade_event = tp.score_event.event_id if tp.score_event is not None else None
+    kinds = {e.event_id: e.kind for e in tp.events}
+    lowered = core.lower(policy)
     return Explanation(
         teacher_id=row.teacher_id, period_start=row.period_start, period_end=row.period_end,
         credits=row.credits, hours=row.hours, leave_days=row.leave_days,
@@ -290,5 +454,13 @@ def explain_period(policy: ir.Policy, tp: TeacherPeriod, source: _Source | None 
         excellent_eligible=row.excellent_eligible,
         penalties=tuple((p.name, p.source, e.event_id) for p, e in tp.penalties),
         rules=tuple(rules), caps=caps, requirements=tuple(requirements), met=row.met,
-        unused_events=tuple((e.event_id, e.kind) for e in tp.events if e.event_id not in counted),
+        unused_events=tuple((e.event_id, e.kind) for e in tp.events
+                            if e.event_id not in counted and e.event_id not in by_requirement
+                            and e.event_id != grade_event),
+        excellent_reason=_not_excellent(lowered, tp, ranked, source, lang),
+        requirement_events=tuple((event_id, kinds[event_id], tuple(names))
+                                 for event_id, names in by_requirement.items() if event_id not in counted),
+        grade_event=grade_event,
+        excellent_source=policy.excellent.source if policy.excellent is not None else None,
+        lang=lang,
     )

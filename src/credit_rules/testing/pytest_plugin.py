@@ -16,6 +16,7 @@ such as golden diagnostics, are left alone).
 Options: ``--policy-examples N`` (or the ini value ``credit_rules_examples``) sets how many
 generated inputs each invariant is checked on (default 100); the ini value
 ``credit_rules_soak_examples`` (default 0: no soak items) sets the size of the soak run.
+``--policy-lang zh`` (or the ini value ``credit_rules_lang``) reports failures in Chinese.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import pytest
 
 from credit_rules import ir
 from credit_rules.errors import CreditRulesError, PolicyError
+from credit_rules.eval.messages import Lang
 from credit_rules.syntax import ast
 from credit_rules.testing.runner import (
     DEFAULT_EXAMPLES,
@@ -47,7 +49,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("credit-rules", "credit-rules policy tests")
     group.addoption("--policy-examples", type=int, default=None, metavar="N",
                     help="generated inputs per policy invariant (default: ini credit_rules_examples or 100)")
+    group.addoption("--policy-lang", choices=("en", "zh"), default=None,
+                    help="language of policy test failures: en or zh (default: ini credit_rules_lang or en)")
     parser.addini("credit_rules_examples", "generated inputs per policy invariant", default=str(DEFAULT_EXAMPLES))
+    parser.addini("credit_rules_lang", "language of policy test failures: en or zh", default="en")
     parser.addini("credit_rules_soak_examples",
                   "generated inputs per policy invariant in its soak item, marked slow (0: no soak items)",
                   default="0")
@@ -101,6 +106,11 @@ class PolicyTestFailure(Exception):
 class _PolicyItem(pytest.Item):
     line = 0
 
+    @property
+    def lang(self) -> Lang:
+        chosen = self.config.getoption("--policy-lang") or self.config.getini("credit_rules_lang")
+        return "zh" if chosen == "zh" else "en"
+
     def _run(self) -> Outcome:  # pragma: no cover - overridden
         raise NotImplementedError
 
@@ -128,7 +138,7 @@ class BlockItem(_PolicyItem):
         self.line = test.span.line
 
     def _run(self) -> Outcome:
-        return run_test(self.put, self.test, self.engine)
+        return run_test(self.put, self.test, self.engine, lang=self.lang)
 
 
 class InvariantItem(_PolicyItem):
@@ -146,4 +156,4 @@ class InvariantItem(_PolicyItem):
             examples = self.config.getoption("--policy-examples")
         if examples is None:
             examples = int(self.config.getini("credit_rules_examples"))
-        return run_invariant(self.put, self.invariant, examples)
+        return run_invariant(self.put, self.invariant, examples, self.lang)

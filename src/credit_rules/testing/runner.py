@@ -24,7 +24,8 @@ from credit_rules import ir
 from credit_rules.api import ENGINES, evaluate
 from credit_rules.errors import PolicyError
 from credit_rules.eval import interpreter
-from credit_rules.eval.interpreter import TeacherPeriod
+from credit_rules.eval.interpreter import TeacherPeriod, ranked_sets
+from credit_rules.eval.messages import Lang, message
 from credit_rules.records import LedgerRow
 from credit_rules.syntax import ast
 from credit_rules.testing.blocks import BlockInput, PolicyUnderTest, SetupError, block_input, load
@@ -85,6 +86,8 @@ class Outcome:
     error: str | None = None
     explanation: str = ""
     counterexample: str | None = None
+    #: the language of the report (``credit-rules test --lang zh``)
+    lang: Lang = "en"
 
     @property
     def passed(self) -> bool:
@@ -93,8 +96,9 @@ class Outcome:
     @property
     def title(self) -> str:
         if self.kind == "test":
-            return f'{self.file}:{self.line}: test "{self.name}" [{self.engine}]'
-        return f"{self.file}:{self.line}: invariant {self.name}"
+            return message("test.title", self.lang, file=self.file, line=self.line, name=self.name,
+                           engine=self.engine)
+        return message("test.invariant_title", self.lang, file=self.file, line=self.line, name=self.name)
 
     def report(self) -> str:
         """The failure as plain text: what was expected, what came out, and why."""
@@ -103,10 +107,10 @@ class Outcome:
             lines.append(self.error)
         lines.extend(str(m) for m in self.mismatches)
         if self.counterexample is not None:
-            lines.append("counterexample (shrunk; paste it into the policy to keep it as a test):")
+            lines.append(message("test.counterexample", self.lang))
             lines.append(self.counterexample)
         if self.explanation:
-            lines.append("explanation (interpreter):")
+            lines.append(message("test.explanation", self.lang))
             lines.append(self.explanation)
         return "\n".join(lines)
 
@@ -122,59 +126,66 @@ def _run_engine(put: PolicyUnderTest, data: BlockInput, engine: str) -> tuple[li
 
 
 def run_test(put: PolicyUnderTest, test: ast.Test, engine: str = "interpreter",
-             recorder: Recorder | None = None) -> Outcome:
-    """Run one test block with one engine."""
-    base = Outcome(put.path, "test", test.name, engine, test.span.line)
+             recorder: Recorder | None = None, lang: Lang = "en") -> Outcome:
+    """Run one test block with one engine; ``lang``: the language of a failure's report."""
+    base = Outcome(put.path, "test", test.name, engine, test.span.line, lang=lang)
     try:
-        check_names(put, test)
+        check_names(put, test, lang)
         data = block_input(put, test)
         rows, detailed = _run_engine(put, data, engine)
         mismatches: list[Mismatch] = []
         failing: list[str] = []
         for clause in test.clauses:
             if isinstance(clause, ast.Expect):
-                found = check_expectations(clause, rows)
+                found = check_expectations(clause, rows, put.policy, lang)
                 mismatches.extend(found)
                 if found and clause.teacher_id not in failing:
                     failing.append(clause.teacher_id)
     except SetupError as exc:
-        return attrs.evolve(base, error=str(exc))
+        return attrs.evolve(base, error=message("test.setup_error", lang, reason=exc))
     except PolicyError as exc:
         return attrs.evolve(base, error=exc.render())
     if recorder is not None and engine == "interpreter":
         recorder.record(put.policy, detailed)
-    explanation = "\n".join(explain_row(put.policy, tp) for tp in detailed if tp.teacher.teacher_id in failing)
+    explanation = ""
+    if failing:
+        ranked = ranked_sets(put.policy, detailed) if put.policy.ranks else [frozenset[str]()] * len(detailed)
+        explanation = "\n".join(explain_row(put.policy, tp, lang, ranked=chosen)
+                                for tp, chosen in zip(detailed, ranked, strict=True)
+                                if tp.teacher.teacher_id in failing)
     return attrs.evolve(base, mismatches=tuple(mismatches), explanation=explanation)
 
 
-def run_invariant(put: PolicyUnderTest, invariant: ir.Invariant, examples: int = DEFAULT_EXAMPLES) -> Outcome:
+def run_invariant(put: PolicyUnderTest, invariant: ir.Invariant, examples: int = DEFAULT_EXAMPLES,
+                  lang: Lang = "en") -> Outcome:
     """Check one invariant on ``examples`` generated inputs; report the shrunk counterexample."""
-    base = Outcome(put.path, "invariant", invariant.name, "interpreter", invariant.span.line)
+    base = Outcome(put.path, "invariant", invariant.name, "interpreter", invariant.span.line, lang=lang)
     violation = shrunk_violation(put.policy, invariant, examples)
     if violation is None:
         return base
     if violation.crash is not None:
         block = counterexample_block(put, invariant, violation.case, None)
-        return attrs.evolve(base, error=f"evaluating a generated input raised {violation.crash}",
+        return attrs.evolve(base, error=message("test.invariant_crash", lang, error=violation.crash),
                             counterexample=block)
     assert violation.failing is not None
+    failing = violation.failing
     return attrs.evolve(
         base,
-        error=f"invariant {invariant.name} does not hold for {violation.failing.teacher.teacher_id}, "
-              f"{violation.failing.period.start} .. {violation.failing.period.end}",
-        counterexample=counterexample_block(put, invariant, violation.case, violation.failing),
-        explanation=explain_row(put.policy, violation.failing),
+        error=message("test.invariant_fails", lang, name=invariant.name, teacher=failing.teacher.teacher_id,
+                      start=failing.period.start, end=failing.period.end),
+        counterexample=counterexample_block(put, invariant, violation.case, failing),
+        explanation=explain_row(put.policy, failing, lang),
     )
 
 
 # ---------------------------------------------------------------------- a whole file
 def run_file(put: PolicyUnderTest, engines: Sequence[str] | None = None, *, examples: int = DEFAULT_EXAMPLES,
-             invariants: bool = True, recorder: Recorder | None = None) -> list[Outcome]:
-    """Every test block on every engine, then every invariant."""
+             invariants: bool = True, recorder: Recorder | None = None, lang: Lang = "en") -> list[Outcome]:
+    """Every test block on every engine, then every invariant; failures reported in ``lang``."""
     engines = tuple(engines) if engines is not None else available_engines()
-    outcomes = [run_test(put, test, engine, recorder) for test in put.tests for engine in engines]
+    outcomes = [run_test(put, test, engine, recorder, lang) for test in put.tests for engine in engines]
     if invariants:
-        outcomes += [run_invariant(put, inv, examples) for inv in put.invariants]
+        outcomes += [run_invariant(put, inv, examples, lang) for inv in put.invariants]
     return outcomes
 
 

@@ -1,0 +1,227 @@
+"""Every phrase an explanation or a policy-test failure shows, in English and in Chinese.
+
+One catalog, :data:`MESSAGES`: a key maps to ``(English, 中文)``, both with the same named
+placeholders. :func:`message` renders one in the language asked for, and :func:`amount`
+gives every figure its unit (``7.2 credits`` / ``7.2学分``, ``30 hours`` / ``30学时``,
+``2 days`` / ``2天``). To explain something new, add its key here with both texts (a test
+checks that every entry has both and that their placeholders agree) and render it with
+:func:`message`; never build user-facing text elsewhere.
+
+>>> message("why.no_events", "zh", kind="probation_training")
+'本期间没有 probation_training 记录'
+>>> amount(1, "credits", "en"), amount(Decimal("7.2"), "credits", "zh")
+('1 credit', '7.2学分')
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Literal
+
+from credit_rules.values import canonical
+
+Lang = Literal["en", "zh"]
+LANGS: tuple[Lang, ...] = ("en", "zh")
+
+#: key -> (English, 中文). Placeholders are ``{name}``; both texts use the same names.
+MESSAGES: dict[str, tuple[str, str]] = {
+    # ---------------------------------------------------------------- units (see amount())
+    "unit.credits": ("{n} credits", "{n}学分"),
+    "unit.credits.one": ("{n} credit", "{n}学分"),
+    "unit.hours": ("{n} hours", "{n}学时"),
+    "unit.hours.one": ("{n} hour", "{n}学时"),
+    "unit.days": ("{n} days", "{n}天"),
+    "unit.days.one": ("{n} day", "{n}天"),
+    "unit.leave_days": ("{n} leave days", "请假{n}天"),
+    "unit.leave_days.one": ("{n} leave day", "请假{n}天"),
+    "unit.count": ("{n} × {kind}", "{kind} {n}次"),
+    "unit.qualified.yes": ("qualified", "合格"),
+    "unit.qualified.no": ("not qualified", "未合格"),
+    # ---------------------------------------------------------------- words
+    "yes": ("yes", "是"),
+    "no": ("no", "否"),
+    "true": ("true", "是"),
+    "false": ("false", "否"),
+    "none": ("none", "无"),
+    "list.sep": (", ", "、"),
+    "grade.excellent": ("excellent", "优秀"),
+    "grade.qualified": ("qualified", "合格"),
+    "grade.unqualified": ("unqualified", "不合格"),
+    "grade.absent": ("without a grade", "无等级"),
+    "state.met": ("met", "达标"),
+    "state.not met": ("not met", "未达标"),
+    "state.waived": ("waived", "已免修"),
+    "state.absent": ("absent", "不适用"),
+    "state.short": ("short", "未达标"),
+    "state.short_by": ("short by {shortfall}", "差 {shortfall}"),
+    # ---------------------------------------------------------------- why a rule gave nothing
+    "why.not_applicable": ("does not apply to this teacher: when {cond}", "不适用于该教师：适用条件 {cond}"),
+    "why.no_assessment": ('no assessment of program "{program}" in the period',
+                          '本期间没有项目 "{program}" 的考核'),
+    "why.deciding_grade": ('the latest assessment of program "{program}" ({event}, {day}) is {grade}',
+                           '项目 "{program}" 的最近一次考核（{event}，{day}）为{grade}'),
+    "why.no_events": ("no {kind} events in the period", "本期间没有 {kind} 记录"),
+    "why.voided": ("voided by a penalty", "因处罚不计学分"),
+    "why.no_match": ("no event matched its filter", "没有记录符合其筛选条件"),
+    "why.earned_nothing": ("its events earned nothing", "其记录未得学分"),
+    # ---------------------------------------------------------------- why not excellent-eligible
+    "excellent.no_rule": ("the policy has no excellence rule", "本政策未设评优条件"),
+    "excellent.penalty": ("penalty {penalty} on {event} rules out excellence", "处罚 {penalty}（{event}）：不得评优"),
+    "excellent.failed": ("excellent when …: `{cond}` does not hold ({actual})", "评优条件“{cond}”不成立（{actual}）"),
+    "excellent.failed_bare": ("excellent when …: `{cond}` does not hold", "评优条件“{cond}”不成立"),
+    "value.is": ("{field} is {value}", "{field} 为 {value}"),
+    "value.missing": ("{field} is missing", "{field} 缺失"),
+    "value.roles": ("roles: {roles}", "角色：{roles}"),
+    "value.no_roles": ("no roles", "无角色"),
+    "value.events_of_kind": ("{kind} events: {events}", "{kind} 记录：{events}"),
+    "value.not_ranked": ("not selected by rank {rank}", "未入选 {rank}"),
+    "value.not_ranked_any": ("not selected by any rank", "未入选任何评选"),
+    # ---------------------------------------------------------------- explain (the terminal)
+    "explain.head": ("{teacher}  {start} .. {end}:  {credits}, {hours}, {leave}, grade {grade}, "
+                     "excellent-eligible {excellent}, {status}",
+                     "{teacher}  {start} 至 {end}：{credits}，{hours}，{leave}，等级 {grade}，"
+                     "可评优 {excellent}，{status}"),
+    "explain.rules": ("Rules", "规则"),
+    "explain.col.rule": ("rule", "规则"),
+    "explain.col.clause": ("clause", "依据"),
+    "explain.col.credited": ("credited", "计入学分"),
+    "explain.col.hours": ("hours", "学时"),
+    "explain.col.events": ("events", "记录"),
+    "explain.award": ("{event} {day} {kind}: {awarded} → {credited}", "{event} {day} {kind}：{awarded} → {credited}"),
+    "explain.award_hours": ("{event} {day} {kind} {hours}: {awarded} → {credited}",
+                            "{event} {day} {kind} {hours}：{awarded} → {credited}"),
+    "explain.cut_by": (" (cut by {caps})", "（被上限 {caps} 削减）"),
+    "explain.voided": (" (voided by a penalty)", "（因处罚不计学分）"),
+    "explain.event_kind": ("{event} ({kind})", "{event}（{kind}）"),
+    "explain.nothing": ("nothing: {why}", "未计学分：{why}"),
+    "explain.from_layer": ("from {layer}", "来自 {layer}"),
+    "explain.cap": ("cap {cap} (at most {amount}) cut {events}", "上限 {cap}（至多{amount}）削减了 {events}"),
+    "explain.penalty": ("penalty {penalty} triggered by {event}", "处罚 {penalty} 由 {event} 触发"),
+    "explain.leave": ("leave days from: {events}", "请假天数来自：{events}"),
+    "explain.requirements": ("Requirements", "要求"),
+    "explain.col.requirement": ("requirement", "要求项"),
+    "explain.col.required": ("required", "应达"),
+    "explain.col.actual": ("actual", "实际"),
+    "explain.col.shortfall": ("shortfall", "差额"),
+    "explain.col.status": ("status", "状态"),
+    "explain.not_excellent": ("not excellent-eligible: {reason}", "不可评优：{reason}"),
+    "explain.counted_by": ("counted by requirement {requirement}: {events}", "由要求项 {requirement} 计数：{events}"),
+    "explain.grade_from": ("grade from: {event}", "等级依据：{event}"),
+    "explain.unused": ("events no rule counted: {events}", "未被任何规则或要求计入的记录：{events}"),
+    "explain.more": (" and {n} more", " 等另外{n}条"),
+    # ---------------------------------------------------------------- explain (a test failure)
+    "row.head": ("{teacher}, {start} .. {end}: {credits}, {hours}, {leave}",
+                 "{teacher}，{start} 至 {end}：{credits}，{hours}，{leave}"),
+    "row.grade": (", grade {grade}", "，等级 {grade}"),
+    "row.tail": (", excellent-eligible: {excellent}, met: {met}", "，可评优：{excellent}，达标：{met}"),
+    "row.teacher": ("  teacher: {about}", "  教师：{about}"),
+    "row.title": ("title {title}", "职称 {title}"),
+    "row.roles": ("roles {roles}", "角色 {roles}"),
+    "row.rule": ("  rule {rule}: {credits}, {hours}", "  规则 {rule}：{credits}，{hours}"),
+    "row.award": ("{head}: {credited} credited", "{head}：计入{credited}"),
+    "row.award_of": (" of {awarded}", "（应计{awarded}）"),
+    "row.silent": ("  rules that gave nothing: {rules}", "  未计学分的规则：{rules}"),
+    "row.penalty": ("  penalty {penalty} on {event}: {effects}", "  处罚 {penalty}（{event}）：{effects}"),
+    "row.no_credits": ("no credits", "不计学分"),
+    "row.not_excellent": ("not excellent", "不得评优"),
+    "row.requirement": ("  requirement {name}: {actual} of {required}, {state}",
+                        "  要求项 {name}：实际 {actual}，应达 {required}，{state}"),
+    "row.unused": ("  events no rule credited: {events}", "  未被任何规则或要求计入的记录：{events}"),
+    # ---------------------------------------------------------------- credit-rules test
+    "test.mismatch": ("line {line}: {check}: expected {expected}, got {actual}",
+                      "第{line}行：{check}：预期 {expected}，实际 {actual}"),
+    "test.title": ('{file}:{line}: test "{name}" [{engine}]', '{file}:{line}：测试 "{name}" [{engine}]'),
+    "test.invariant_title": ("{file}:{line}: invariant {name}", "{file}:{line}：恒成立 {name}"),
+    "test.counterexample": ("counterexample (shrunk; paste it into the policy to keep it as a test):",
+                            "反例（已缩减；粘贴到政策文件中即可保留为测试）："),
+    "test.explanation": ("explanation (interpreter):", "解释（解释器）："),
+    "test.invariant_fails": ("invariant {name} does not hold for {teacher}, {start} .. {end}",
+                             "恒成立 {name} 对 {teacher}（{start} 至 {end}）不成立"),
+    "test.invariant_crash": ("evaluating a generated input raised {error}", "计算生成的输入时出错：{error}"),
+    "test.does_not_compile": ("{path}: the policy does not compile", "{path}：政策无法编译"),
+    "test.setup_error": ("{reason}", "测试块有误：{reason}"),
+    "setup.number": ("line {line}: `{field}` is a number", "第{line}行：`{field}` 应为数字"),
+    "setup.bool": ("line {line}: `{field}` is true or false", "第{line}行：`{field}` 应为 是 或 否（true 或 false）"),
+    "setup.date": ("line {line}: `{field}` is a date", "第{line}行：`{field}` 应为日期"),
+    "setup.grade": ("line {line}: `grade` is a word: excellent, qualified, unqualified or none",
+                    "第{line}行：`grade` 应为 excellent、qualified、unqualified 或 none"),
+    "setup.one_of": ("one of: {names}", "可选：{names}"),
+    "setup.did_you_mean": ("did you mean `{name}`?", "是否应为 `{name}`？"),
+    "setup.unknown_field": ("line {line}: cannot check `{field}`; {hint}", "第{line}行：无法检查 `{field}`；{hint}"),
+    "setup.unknown_requirement": ("line {line}: unknown requirement `{name}`; {hint}",
+                                  "第{line}行：未知要求项 `{name}`；{hint}"),
+    "setup.unknown_rule": ("line {line}: unknown rule `{name}`; {hint}", "第{line}行：未知规则 `{name}`；{hint}"),
+    "setup.rule_field": ("line {line}: a rule has `credits` or `hours`, not `{field}`",
+                         "第{line}行：规则只有 `credits` 或 `hours`，没有 `{field}`"),
+    "check.requirement": ("requirement {name}", "要求项 {name}"),
+    "check.requirement_required": ("requirement {name} required", "要求项 {name} 应达"),
+    "check.requirement_actual": ("requirement {name} actual", "要求项 {name} 实际"),
+    "check.rule": ("rule {rule} {field}", "规则 {rule} {field}"),
+    "check.rule_events": ("rule {rule} events", "规则 {rule} 记录"),
+    "check.row_of": ("row of {teacher}", "{teacher} 的记录行"),
+    "check.a_row_for": ("a row for {start} .. {end}", "{start} 至 {end} 的记录行"),
+    "check.rows_for": ("rows for {periods}", "记录行：{periods}"),
+    "check.a_row": ("a ledger row", "一条记录行"),
+    "check.no_row": ("none (the teacher is in neither the roster nor the events)",
+                     "无（该教师既不在名册中也不在记录中）"),
+    "check.one_row": ("one row (say which with `period A .. B`)", "一条记录行（用 `期间 A 至 B` 指明）"),
+    "check.n_rows": ("{n} rows: {periods}", "{n}条记录行：{periods}"),
+}
+
+
+def _fields(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def placeholders(key: str) -> tuple[set[str], set[str]]:
+    """The placeholder names of a key's English and Chinese texts (a test checks they agree)."""
+    en, zh = MESSAGES[key]
+    return _fields(en), _fields(zh)
+
+
+def message(key: str, lang: Lang = "en", /, **fields: object) -> str:
+    """The text of ``key`` in ``lang`` with its placeholders filled."""
+    en, zh = MESSAGES[key]
+    return (zh if lang == "zh" else en).format(**fields)
+
+
+def figure(value: Decimal | int) -> str:
+    """A number as the ledger writes it (exact, canonical)."""
+    return canonical(value) if isinstance(value, Decimal) else str(value)
+
+
+def amount(value: Decimal | int, unit: str, lang: Lang = "en", /, **fields: object) -> str:
+    """A figure with its unit: ``credits``, ``hours``, ``days``, ``leave_days``, ``count``
+    (needs ``kind``) or ``qualified`` (1: qualified, 0: not); English takes the singular for
+    exactly 1."""
+    if unit == "qualified":
+        return message("unit.qualified.yes" if value >= 1 else "unit.qualified.no", lang)
+    key = f"unit.{unit}"
+    if value == 1 and f"{key}.one" in MESSAGES:
+        key += ".one"
+    return message(key, lang, n=figure(value), **fields)
+
+
+def words(items: Iterable[str], lang: Lang = "en") -> str:
+    """Names joined as a list: ``a, b`` / ``a、b``."""
+    return message("list.sep", lang).join(items)
+
+
+def yes_no(value: bool, lang: Lang = "en") -> str:
+    return message("yes" if value else "no", lang)
+
+
+def grade_name(grade: str | None, lang: Lang = "en") -> str:
+    """A grade as a reader says it (``qualified`` / ``合格``; an unknown grade as written)."""
+    if grade is None:
+        return message("grade.absent", lang)
+    key = f"grade.{grade}"
+    return message(key, lang) if key in MESSAGES else grade
+
+
+def state_name(state: str, lang: Lang = "en") -> str:
+    """A requirement state (``met``, ``not met``, ``waived``, ``absent``) in ``lang``."""
+    key = f"state.{state}"
+    return message(key, lang) if key in MESSAGES else state
