@@ -45,7 +45,7 @@ SETTINGS = settings(max_examples=int(__import__("os").environ.get("BULK_EXAMPLES
 
 
 def _frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
-    columns = [*EVENT_COLUMNS, *UNIT_EVENT_COLUMNS, "room"]
+    columns = [*EVENT_COLUMNS, *UNIT_EVENT_COLUMNS, "room", "status"]
     return pl.DataFrame(
         {c: [r.get(c) for r in rows] for c in columns}, schema={c: pl.String for c in columns})
 

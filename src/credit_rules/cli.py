@@ -398,6 +398,10 @@ def _render_explanation(e: Any) -> None:
                        lang)
         more = m("explain.more", n=len(e.unused_events) - 12) if len(e.unused_events) > 12 else ""
         out.print(f"[dim]{q(m('explain.unused', events=listed + more))}[/dim]")
+    for clause, dates in getattr(e, "relative_windows", ()):  # issue 9 (D)
+        out.print(q(m("explain.relative_window", clause=clause, dates=dates)))
+    for event_id, why in getattr(e, "not_counted", ()):  # issue 9 (D)
+        out.print(q(m("explain.not_counted", event=event_id, why=why)))
     out.print()
 
 

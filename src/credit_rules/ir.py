@@ -89,6 +89,33 @@ class Ranked:
 
 
 @attrs.frozen
+class Relative:
+    """An event filter on the event's day relative to the teacher's roster date
+    ``attribute`` (issue 9, D): ``within COUNT years|months|days of ATTR`` or ``in the
+    first COUNT school years|semesters after ATTR``. The lowering turns it into a
+    :class:`DateWindow`, the form the engines evaluate."""
+
+    attribute: str
+    count: int
+    unit: Literal["years", "months", "days", "school year", "semester"]
+    span: Span = span_field()
+
+
+@attrs.frozen
+class DateWindow:
+    """The core form of :class:`Relative` (made by the lowering, never by the compiler):
+    the event's day lies in :func:`credit_rules.values.relative_window` of the teacher's
+    ``attribute`` date; false when the teacher has no such date."""
+
+    attribute: str
+    anchor: PeriodKind | None  # None: the window starts on the date itself
+    months: int
+    days: int
+    periods: int
+    span: Span = span_field()
+
+
+@attrs.frozen
 class And:
     items: tuple[Cond, ...]
     span: Span = span_field()
@@ -108,6 +135,7 @@ class Not:
 
 Cond: TypeAlias = (
     Compare | Member | HasRole | DateBound | Qualified | EventsExist | Ranked | And | Or | Not
+    | Relative | DateWindow
 )
 
 
@@ -334,6 +362,15 @@ class Layer:
 
 
 @attrs.frozen
+class CountOnly:
+    """``count only status approved``: only events whose ``status`` is one of ``values``
+    count for anything (issue 9, D)."""
+
+    values: frozenset[str]
+    span: Span = span_field()
+
+
+@attrs.frozen
 class Policy:
     """A checked policy, ready for any evaluator."""
 
@@ -361,6 +398,7 @@ class Policy:
     #: names the file it was written in; :meth:`layer_of` gives its layer.
     layers: tuple[Layer, ...] = ()
     span: Span = span_field()
+    count_only: CountOnly | None = None
 
     def layer_of(self, span: Span) -> Layer | None:
         """The layer a statement written at ``span`` comes from (None without layers)."""
@@ -448,4 +486,5 @@ def cond_nodes(cond: Cond | None) -> list[Cond]:
     return [n for n in walk(cond) if isinstance(n, _COND_TYPES)]
 
 
-_COND_TYPES = (Compare, Member, HasRole, DateBound, Qualified, EventsExist, Ranked, And, Or, Not)
+_COND_TYPES = (Compare, Member, HasRole, DateBound, Qualified, EventsExist, Ranked, And, Or, Not,
+               Relative, DateWindow)

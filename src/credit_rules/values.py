@@ -7,6 +7,7 @@ definition, the loader's (:func:`credit_rules.io.parse.parse_at` for a single va
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -168,3 +169,58 @@ def parse_date(text: str) -> dt.date:
 def today(timezone: str = DEFAULT_TIMEZONE) -> dt.date:
     d = pendulum.today(timezone)
     return dt.date(d.year, d.month, d.day)
+
+
+# ---------------------------------------------------------------- periods relative to a date
+def add_months(day: dt.date, months: int) -> dt.date | None:
+    """``day`` plus ``months`` calendar months, clipped to the month's last day
+    (2024-01-31 + 1 month = 2024-02-29); None beyond year 9999.
+
+    >>> add_months(dt.date(2024, 1, 31), 1), add_months(dt.date(2020, 2, 29), 12)
+    (datetime.date(2024, 2, 29), datetime.date(2021, 2, 28))
+    """
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    if year > dt.MAXYEAR:
+        return None
+    last = calendar.monthrange(year, month + 1)[1]
+    return dt.date(year, month + 1, min(day.day, last))
+
+
+def _period_starts(kind: PeriodKind) -> tuple[int, ...]:
+    return (9,) if kind is PeriodKind.SCHOOL_YEAR else (2, 9)
+
+
+def relative_window(day: dt.date, anchor: PeriodKind | None, months: int, days: int,
+                    periods: int) -> Period | None:
+    """The dates a teacher-relative filter accepts, for the teacher's date ``day``
+    (issue 9, D; bounds inclusive; None when it lies beyond year 9999):
+
+    - ``anchor`` None (``within N years|months|days of ATTR``): from ``day`` to the day
+      before ``day`` + ``months`` months (clipped at month ends) + ``days`` days;
+    - ``anchor`` a school year or semester (``in the first N … after ATTR``): from the
+      start of the first such period that begins on or after ``day`` to the end of the
+      ``periods``-th one.
+
+    >>> str(relative_window(dt.date(2023, 9, 1), None, 12, 0, 0))
+    '2023-09-01..2024-08-31'
+    >>> str(relative_window(dt.date(2023, 9, 2), PeriodKind.SCHOOL_YEAR, 0, 0, 1))
+    '2024-09-01..2025-08-31'
+    """
+    if anchor is None:
+        after = add_months(day, months)
+        if after is None or (dt.date.max - after).days < days:
+            return Period(day, dt.date.max)
+        return Period(day, after + dt.timedelta(days=days - 1))
+    starts = _period_starts(anchor)
+    # period starts as an index: year * len(starts) + position of the start month
+    index = next((day.year * len(starts) + i for i, m in enumerate(starts)
+                  if (day.month, day.day) <= (m, 1)), (day.year + 1) * len(starts))
+    first_year, first_pos = divmod(index, len(starts))
+    if first_year > dt.MAXYEAR:
+        return None
+    end_year, end_pos = divmod(index + periods, len(starts))
+    start = dt.date(first_year, starts[first_pos], 1)
+    if end_year > dt.MAXYEAR:
+        return Period(start, dt.date.max)
+    return Period(start, dt.date(end_year, starts[end_pos], 1) - dt.timedelta(days=1))

@@ -50,6 +50,8 @@ MAX_LITERAL = Decimal(1_000_000)
 WINDOW_YEARS = (1900, 2199)
 #: The most ledger periods (semesters or school years) a window may hold.
 MAX_PERIODS = 400
+#: The largest N of `within N years|months|days of …` / `in the first N … after …`.
+MAX_RELATIVE = 10_000
 
 
 def from_syntax(tree: ast.Policy, file: str = "<input>") -> tuple[ir.Policy | None, list[Diagnostic]]:
@@ -151,6 +153,7 @@ class _Translator:
             ),
             file=self.file, span=self.tree.span,
             units=self.units(header),
+            count_only=self.count_only(header.count_only) if header.count_only is not None else None,
         )
 
     def check_exceptions(self, rules: tuple[ir.Rule, ...]) -> None:
@@ -338,7 +341,43 @@ class _Translator:
                     self.error("E108", f"unknown rank `{rank}`", node.span,
                                did_you_mean(rank, self.rank_names) or "declare it with `rank NAME: …`")
                 return ir.Ranked(rank, span=node.span)
+            case ast.Relative():
+                return self.relative(node, context)
         raise AssertionError(node)  # pragma: no cover
+
+    # ------------------------------------------------------------------ issue 9 (D)
+    def relative(self, node: ast.Relative, context: Context) -> ir.Cond:
+        """``within N … of ATTR`` / ``in the first N … after ATTR``: an event filter on a
+        roster date (E107 elsewhere, E101/E105 for a name that is not one, E240 for N)."""
+        phrase = "within …" if node.unit in ("years", "months", "days") else "in the first … after"
+        if context != "event":
+            self.error("E107", f"`{phrase}` compares an event's date with the teacher's", node.span,
+                       "use it in a `where` or `of` clause; for the teacher alone compare the date, "
+                       "e.g. `hired_on >= 2023-09-01`")
+        dates = [name for name, ftype in TEACHER_FIELDS.items() if ftype is FieldType.DATE]
+        if node.attribute not in TEACHER_FIELDS:
+            self.error("E101", f"unknown teacher attribute `{node.attribute}`", node.span,
+                       did_you_mean(node.attribute, dates) or f"a roster date: {', '.join(dates)}")
+        elif node.attribute not in dates:
+            self.error("E105", f"`{node.attribute}` is not a date", node.span,
+                       f"name a roster date: {', '.join(dates)}")
+        count = node.count
+        if count != count.to_integral_value() or not 1 <= count <= MAX_RELATIVE:
+            self.error("E240", f"`{phrase}` needs a whole number from 1 to {MAX_RELATIVE:,}, not {count}",
+                       node.span, "e.g. `within 1 year of hired_on`, `in the first 2 semesters after hired_on`")
+            count = Decimal(1)
+        return ir.Relative(node.attribute, int(count), node.unit, span=node.span)
+
+    def count_only(self, node: ast.CountOnly) -> ir.CountOnly:
+        """``count only status …``: the statuses are words or quoted text (E241)."""
+        values: set[str] = set()
+        for value in node.values:
+            if isinstance(value, ast.Word | ast.Text):
+                values.add(value.text)
+            else:
+                self.error("E241", "a status is a word or quoted text", value.span,
+                           "e.g. `count only status approved`")
+        return ir.CountOnly(frozenset(values), span=node.span)
 
     def opt_cond(self, node: ast.Cond | None, context: Context) -> ir.Cond | None:
         return None if node is None else self.cond(node, context)

@@ -85,6 +85,9 @@ def alternatives(cond: ir.Cond | None, negate: bool = False) -> list[Alternative
         case ir.HasRole(role):
             # Roles are a set: `role a` and `role b` can both hold; only `role a` and `not role a` clash.
             return _atom(f"role:{role}", FieldConstraint(allowed=frozenset({not negate})))
+        case ir.Relative(attribute, count, unit):
+            # One window is true or false for an event: only it and its negation clash.
+            return _atom(f"relative:{attribute}:{count}:{unit}", FieldConstraint(allowed=frozenset({not negate})))
     return [{}]
 
 

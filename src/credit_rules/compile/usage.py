@@ -98,6 +98,8 @@ def policy_usage(policy: ir.Policy) -> Usage:
         kinds.add("assessment")
         programs.add(rank.program)
         columns.update({"program", "score"})
+    if policy.count_only is not None:  # count only status … (issue 9, D)
+        columns.add("status")
     for cond in _conds(policy):
         for atom in _atoms(cond):
             match atom:

@@ -30,7 +30,34 @@ def normalize(cond: ir.Cond | None) -> ir.Cond | None:
             return ir.Not(ir.Compare(field, scope, "=", value, span=cond.span), span=cond.span)
         case ir.Member(field, scope, values, True):
             return ir.Not(ir.Member(field, scope, values, False, span=cond.span), span=cond.span)
+        case ir.Relative():
+            return date_window(cond)
     return cond
+
+
+def date_window(cond: ir.Relative) -> ir.DateWindow:
+    """A teacher-relative period as data (issue 9, D): ``within N years`` is 12·N months
+    from the date, ``within N months`` N months, ``within N days`` N days; ``in the first
+    N school years|semesters after`` is N periods from the first one starting on or after
+    the date. :func:`credit_rules.values.relative_window` gives the bounds."""
+    match cond.unit:
+        case "years":
+            return ir.DateWindow(cond.attribute, None, 12 * cond.count, 0, 0, span=cond.span)
+        case "months":
+            return ir.DateWindow(cond.attribute, None, cond.count, 0, 0, span=cond.span)
+        case "days":
+            return ir.DateWindow(cond.attribute, None, 0, cond.count, 0, span=cond.span)
+    anchor = PeriodKind.SCHOOL_YEAR if cond.unit == "school year" else PeriodKind.SEMESTER
+    return ir.DateWindow(cond.attribute, anchor, 0, 0, cond.count, span=cond.span)
+
+
+def counted(policy: ir.Policy) -> ir.Cond | None:
+    """``count only status …`` as an event condition (issue 9, D): ``status in (…)``, so
+    an event without a status counts for nothing (the two-valued rule)."""
+    if policy.count_only is None:
+        return None
+    return ir.Member("status", ir.Scope.EVENT, frozenset(policy.count_only.values),
+                     span=policy.count_only.span)
 
 
 def _normal(cond: ir.Cond) -> ir.Cond:
@@ -195,4 +222,5 @@ def lower(policy: ir.Policy) -> core.Policy:
         ),
         source_ir=policy,
         units=tuple(core.StudyUnit(u.unit, u.amount, u.hours, u.rounding, u.source) for u in policy.units),
+        counted=counted(policy),
     )

@@ -22,7 +22,12 @@ decided. What the lowering decides, and so what no engine decides again:
 - **rates, rounding, units** (issue 9 A): a rule's own rate is its amount (the engines
   never see the rate itself); a rate that is no finite decimal is :class:`Prorated` and
   always rounded; each award's :class:`Rounding`; how ``minutes`` / ``days`` become study
-  hours (:class:`StudyUnit`).
+  hours (:class:`StudyUnit`);
+- **periods relative to the teacher** (``within 1 year of hired_on``): an
+  ``ir.DateWindow`` of (roster date, anchor, months, days, periods) whose bounds are
+  :func:`credit_rules.values.relative_window`;
+- **evidence states** (``count only status approved``): ``counted``, the one condition an
+  event must meet to count for anything.
 """
 
 from __future__ import annotations
@@ -289,6 +294,10 @@ class Policy:
     ranks: tuple[ir.Rank, ...]
     #: the IR it came from, for explanations and citations
     source_ir: ir.Policy = attrs.field(eq=False, repr=False)
+    #: ``count only status …`` (issue 9, D): the events that count for anything at all
+    #: (awards, leave, penalties, counts, assessments, ``any KIND``); the others are as if
+    #: absent except that they still give the teacher a ledger row. None: every event.
+    counted: Cond | None = None
     #: how an event's ``minutes`` / ``days`` become its study hours (issue 9 A)
     units: tuple[StudyUnit, ...] = ()
 

@@ -16,10 +16,12 @@ from typing import Any
 import attrs
 
 from credit_rules import core, ir
+from credit_rules.core.from_ir import date_window
 from credit_rules.eval.conditions import TeacherFacts, teacher_holds
 from credit_rules.eval.interpreter import (
     QUALIFYING_GRADES,
     TeacherPeriod,
+    bind_teacher,
     evaluate_detailed,
     latest_assessment,
     outcome_facts,
@@ -30,7 +32,7 @@ from credit_rules.eval.interpreter import (
 from credit_rules.eval.messages import Lang, amount, grade_name, message, words
 from credit_rules.records import Event, Teacher
 from credit_rules.span import Span
-from credit_rules.values import canonical, exact_div, is_finite_decimal_fraction
+from credit_rules.values import canonical, exact_div, is_finite_decimal_fraction, relative_window
 
 
 @attrs.frozen
@@ -114,6 +116,10 @@ class Explanation:
     #: the clause ``excellent when`` cites (shown with ``excellent_reason``)
     excellent_source: str | None = None
     lang: Lang = "en"
+    #: (event_id, why) for events `count only status …` leaves out (issue 9, D)
+    not_counted: tuple[tuple[str, str], ...] = ()
+    #: (clause, this teacher's dates) for each period relative to the teacher (issue 9, D)
+    relative_windows: tuple[tuple[str, str], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         def dec(value: Decimal) -> str:
@@ -152,6 +158,8 @@ class Explanation:
             "grade_event": self.grade_event,
             "excellent_source": self.excellent_source,
             "lang": self.lang,
+            "not_counted": [{"event": e, "why": why} for e, why in self.not_counted],
+            "relative_windows": [{"clause": c, "dates": d} for c, d in self.relative_windows],
         }
 
 
@@ -412,7 +420,7 @@ def explain_period(policy: ir.Policy, tp: TeacherPeriod, source: _Source | None 
                for r in policy.rules}
     layers = {r.name: _layer(policy, r.span) for r in policy.rules}
     rules: list[RuleExplained] = []
-    for rule in core.lower(policy).awards:
+    for rule in bind_teacher(core.lower(policy), tp.teacher).awards:
         awards = [a for a in tp.awards if a.rule.name == rule.name]
         credited = sum((a.credited for a in awards), Decimal(0))
         hours = sum((a.hours for a in awards), Decimal(0))
@@ -463,4 +471,45 @@ def explain_period(policy: ir.Policy, tp: TeacherPeriod, source: _Source | None 
         grade_event=grade_event,
         excellent_source=policy.excellent.source if policy.excellent is not None else None,
         lang=lang,
+        not_counted=_not_counted(policy, tp, source, lang),
+        relative_windows=_relative_windows(policy, tp.teacher, source, lang),
     )
+
+
+# ---------------------------------------------------------------------- issue 9 (D)
+def _not_counted(policy: ir.Policy, tp: TeacherPeriod, source: _Source,
+                 lang: Lang = "en") -> tuple[tuple[str, str], ...]:
+    """Why each event left out by ``count only status …`` earned nothing, citing the clause."""
+    if policy.count_only is None:
+        return ()
+    clause = source.quote(policy.count_only.span) or \
+        f"count only status in ({', '.join(sorted(policy.count_only.values))})"
+    out: list[tuple[str, str]] = []
+    for e in tp.not_counted:
+        status = e.get("status")
+        fields = {"kind": e.kind, "day": e.day.isoformat(), "clause": clause}
+        out.append((e.event_id, message("not_counted.status", lang, status=status, **fields) if status is not None
+                    else message("not_counted.no_status", lang, **fields)))
+    return tuple(out)
+
+
+def _relative_windows(policy: ir.Policy, teacher: Teacher, source: _Source,
+                      lang: Lang = "en") -> tuple[tuple[str, str], ...]:
+    """Each period relative to the teacher, with this teacher's dates (or why it is empty)."""
+    out: dict[str, str] = {}
+    for node in ir.walk(policy):
+        if not isinstance(node, ir.Relative):
+            continue
+        clause = source.quote(node.span) or f"{node.unit} of {node.attribute}"
+        window = date_window(node)
+        day = teacher.get(node.attribute)
+        if not isinstance(day, dt.date):
+            out[clause] = message("relative.no_date", lang, attribute=node.attribute)
+            continue
+        bounds = relative_window(day, window.anchor, window.months, window.days, window.periods)
+        if bounds is None:
+            out[clause] = message("relative.beyond", lang, attribute=node.attribute, date=day.isoformat())
+        else:
+            out[clause] = message("relative.dates", lang, attribute=node.attribute, date=day.isoformat(),
+                                  start=bounds.start.isoformat(), end=bounds.end.isoformat())
+    return tuple(out.items())

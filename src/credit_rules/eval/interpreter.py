@@ -33,7 +33,7 @@ from credit_rules.errors import UsageError
 from credit_rules.eval.conditions import AwardView, TeacherFacts, event_holds, teacher_holds
 from credit_rules.records import Event, LedgerRow, RequirementResult, Teacher, TraceEntry
 from credit_rules.schema import QUALIFYING_GRADES as _QUALIFYING
-from credit_rules.values import ZERO, Period, exact_div, period_of, today
+from credit_rules.values import ZERO, Period, exact_div, period_of, relative_window, today
 
 QUALIFYING_GRADES = frozenset(_QUALIFYING)
 
@@ -77,6 +77,8 @@ class TeacherPeriod:
     score_event: Event | None
     decisions: tuple[RequirementDecision, ...]
     row: LedgerRow
+    #: the period's events that ``count only status …`` leaves out (issue 9, D)
+    not_counted: tuple[Event, ...] = ()
 
 
 def _core(policy: ir.Policy | CorePolicy) -> CorePolicy:
@@ -114,12 +116,90 @@ def evaluate_detailed(
     ids = sorted(set(roster) | set(by_teacher))
     as_of_day = as_of or today(lowered.timezone)
     results: list[TeacherPeriod] = []
+    binder = _Binder(lowered)
     for teacher_id in ids:
         teacher = roster.get(teacher_id) or Teacher(teacher_id)
         evs = sorted(by_teacher.get(teacher_id, ()), key=lambda e: e.order_key)
+        own = binder(teacher)
+        counted = [e for e in evs if event_holds(lowered.counted, e)] if lowered.counted else evs
         for period in ledger_periods(lowered, evs, in_roster=teacher_id in roster, as_of=as_of_day):
-            results.append(_evaluate_period(lowered, teacher, period, evs))
+            tp = _evaluate_period(own, teacher, period, counted)
+            if len(counted) < len(evs):
+                kept = {e.event_id for e in counted}
+                tp = attrs.evolve(tp, not_counted=tuple(
+                    e for e in evs if e.event_id not in kept and period.contains(e.day)))
+            results.append(tp)
     return _rank_and_finish(lowered, results)
+
+
+# ---------------------------------------------------------------------- issue 9 (D)
+def _date_windows(policy: CorePolicy) -> list[str]:
+    """The roster dates the policy's teacher-relative windows read (``ir.DateWindow``)."""
+    found: set[str] = set()
+
+    def visit(node: object) -> None:
+        if isinstance(node, ir.DateWindow):
+            found.add(node.attribute)
+        elif isinstance(node, tuple):
+            for item in node:
+                visit(item)
+        elif attrs.has(type(node)):
+            for field in attrs.fields(type(node)):  # type: ignore[arg-type]
+                if field.name not in ("span", "source_ir"):
+                    visit(getattr(node, field.name))
+
+    visit(policy)
+    return sorted(found)
+
+
+def _replace_windows(node: Any, teacher: Teacher) -> Any:
+    """``node`` with every ``ir.DateWindow`` replaced by the teacher's bounds."""
+    if isinstance(node, ir.DateWindow):
+        day = teacher.get(node.attribute)
+        window = relative_window(day, node.anchor, node.months, node.days, node.periods) \
+            if isinstance(day, dt.date) else None
+        if window is None:  # no such date: the atom is false (SPEC §4)
+            return ir.Or((), span=node.span)
+        return ir.And((ir.DateBound(">=", window.start, span=node.span),
+                       ir.DateBound("<=", window.end, span=node.span)), span=node.span)
+    if isinstance(node, tuple):
+        items = tuple(_replace_windows(item, teacher) for item in node)
+        return items if any(a is not b for a, b in zip(items, node, strict=True)) else node
+    if attrs.has(type(node)) and not isinstance(node, ir.Policy):
+        changes = {}
+        for field in attrs.fields(type(node)):
+            if field.name in ("span", "source_ir"):
+                continue
+            value = getattr(node, field.name)
+            new = _replace_windows(value, teacher)
+            if new is not value:
+                changes[field.name] = new
+        return attrs.evolve(node, **changes) if changes else node
+    return node
+
+
+def bind_teacher(policy: CorePolicy, teacher: Teacher) -> CorePolicy:
+    """``policy`` for one teacher: each period relative to a roster date (``within 1 year
+    of hired_on``) becomes ``on or after START and on or before END`` with the bounds of
+    :func:`~credit_rules.values.relative_window`, or false for a teacher without the date."""
+    return _Binder(policy)(teacher)
+
+
+class _Binder:
+    """:func:`bind_teacher` for many teachers: one bound policy per distinct set of dates."""
+
+    def __init__(self, policy: CorePolicy):
+        self.policy = policy
+        self.names = _date_windows(policy)
+        self.bound: dict[tuple[Any, ...], CorePolicy] = {}
+
+    def __call__(self, teacher: Teacher) -> CorePolicy:
+        if not self.names:
+            return self.policy
+        key = tuple(teacher.get(name) for name in self.names)
+        if key not in self.bound:
+            self.bound[key] = _replace_windows(self.policy, teacher)
+        return self.bound[key]
 
 
 def ledger_periods(

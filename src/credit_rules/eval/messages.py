@@ -171,6 +171,20 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
+# ---------------------------------------------------------------- issue 9 (D): relative periods, evidence states
+MESSAGES.update({
+    "explain.relative_window": ("period {clause}: {dates}", "期间 {clause}：{dates}"),
+    "relative.dates": ("{attribute} {date}: {start} .. {end}", "{attribute} {date}：{start} 至 {end}"),
+    "relative.no_date": ("no {attribute} on the roster: the filter holds for no event",
+                         "花名册中没有 {attribute}：该条件对任何记录都不成立"),
+    "relative.beyond": ("{attribute} {date}: beyond the calendar", "{attribute} {date}：超出日历范围"),
+    "explain.not_counted": ("not counted: {event}, {why}", "不计：{event}，{why}"),
+    "not_counted.status": ("{kind} on {day} has status {status} ({clause})",
+                           "{day} 的 {kind} 记录状态为 {status}（{clause}）"),
+    "not_counted.no_status": ("{kind} on {day} has no status ({clause})",
+                              "{day} 的 {kind} 记录没有状态（{clause}）"),
+})
+
 def _fields(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 

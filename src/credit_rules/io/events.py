@@ -47,7 +47,7 @@ from credit_rules.io.parse import (
     parse_instant,
 )
 from credit_rules.io.rejects import reject_frame
-from credit_rules.io.repeats import split_repeats
+from credit_rules.io.repeats import split_repeats, supersede_statuses
 from credit_rules.io.report import LoadReport
 from credit_rules.io.sources import RawInput, as_text, read_raw, reads_directly, textify
 from credit_rules.records import Event
@@ -350,9 +350,13 @@ def validate_events(
     clock("general pass")
 
     content = [*EVENT_FRAME, *extras]
+    # A status change of one event (approved, then revoked) is its latest state (issue 9, D).
+    valid, superseded = supersede_statuses(valid, key="event_id", content=content)
     used, duplicates, conflicts = split_repeats(
         valid, key="event_id", content=content, many_sources=many
     )
+    if superseded.height:
+        duplicates = pl.concat([duplicates, superseded.select(duplicates.columns)])
     clock("repeats")
     rejected = pl.concat(
         [invalid.select(KEY, REASON), conflicts.select(KEY, REASON)]

@@ -64,3 +64,50 @@ def split_repeats(
     # Row order is not kept here: the caller sorts the used rows by a total order.
     used = valid.join(dropped, on=KEY, how="anti")
     return used, duplicates, conflicts
+
+
+# ------------------------------------------------------------------ issue 9 (D): evidence states
+#: How far along its life a piece of evidence is: a later state replaces an earlier one.
+#: Approved, verified and rejected are all decisions on a submission (two different
+#: decisions on one event stay a conflict); revoked undoes a decision.
+STATUS_STAGES: dict[str, int] = {"submitted": 0, "pending": 0, "approved": 1, "verified": 1,
+                                 "rejected": 1, "revoked": 2}
+
+
+def supersede_statuses(
+    valid: pl.DataFrame, *, key: str, content: Sequence[str], status: str = "status",
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Split valid rows into (kept, superseded): where the copies of one ``key`` differ
+    only in ``status`` and every status is one of :data:`STATUS_STAGES`, the copies at
+    the latest stage are kept and the earlier ones superseded (counted as duplicates).
+    A record exported again as ``revoked`` after ``approved`` is therefore revoked,
+    whatever the order of the files; any other difference stays a conflict
+    (:func:`split_repeats`)."""
+    if status not in valid.columns:
+        return valid, valid.clear()
+    hashes = valid.get_column(key).hash()  # as in split_repeats: the common case stays cheap
+    if hashes.n_unique() == valid.height:
+        return valid, valid.clear()
+    repeated = valid.filter(hashes.is_duplicated()).filter(pl.col(key).is_duplicated())
+    if repeated.height == 0:
+        return valid, valid.clear()
+    others = [c for c in content if c not in (key, status)]
+    stage = pl.col(status).str.strip_chars().replace_strict(STATUS_STAGES, default=None, return_dtype=pl.Int32)
+    groups = (
+        repeated.with_columns(stage.alias("__cr_stage"))
+        .group_by(key).agg(
+            pl.struct(others).n_unique().alias("__cr_variants") if others else pl.lit(1).alias("__cr_variants"),
+            pl.col(status).n_unique().alias("__cr_statuses"),
+            pl.col("__cr_stage").null_count().alias("__cr_unknown"),
+            pl.col("__cr_stage").max().alias("__cr_latest"),
+        )
+        .filter((pl.col("__cr_variants") == 1) & (pl.col("__cr_statuses") > 1) & (pl.col("__cr_unknown") == 0))
+        .select(key, "__cr_latest")
+    )
+    if groups.height == 0:
+        return valid, valid.clear()
+    marked = valid.join(groups, on=key, how="left", maintain_order="left")
+    earlier = pl.col("__cr_latest").is_not_null() & (stage != pl.col("__cr_latest")).fill_null(True)
+    superseded = marked.filter(earlier).drop("__cr_latest")
+    kept = marked.filter(~earlier).drop("__cr_latest")
+    return kept, superseded

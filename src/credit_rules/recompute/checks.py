@@ -52,6 +52,8 @@ def roster_columns(policy: ir.Policy) -> set[str]:
             read.add("roles")
         elif isinstance(node, ir.Top) and node.field is not None:
             read.add(node.field)
+        elif isinstance(node, ir.Relative):  # within 1 year of hired_on (issue 9, D)
+            read.add(node.attribute)
     if policy.reduction is not None:
         read.add(policy.reduction.attribute)
     return read
@@ -73,6 +75,10 @@ def input_warnings(policy: ir.Policy, present: Collection[str], roster_given: bo
         hint = did_you_mean(column, extras)
         if hint:
             found.append(f'no column "{column}" in the events ({hint})')
+    if policy.count_only is not None and "status" not in have:  # issue 9 (D)
+        found.append(f'policy {policy.name} counts only events with status '
+                     f'{", ".join(sorted(policy.count_only.values))}, but the events have no "status" '
+                     "column: none of them counts")
     if not roster_given:
         found.extend(f'policy {policy.name} reads roster column "{c}" but no --roster was given'
                      for c in sorted(roster_columns(policy)))

@@ -118,6 +118,22 @@ class Ranked:
     span: Span = span_field()
 
 
+#: The unit of a period relative to a teacher's date (issue 9, D).
+RelativeUnit = Literal["years", "months", "days", "school year", "semester"]
+
+
+@attrs.frozen
+class Relative:
+    """A period relative to the teacher's roster date ``attribute``, on the event's day:
+    ``within COUNT years|months|days of ATTR`` or ``in the first [COUNT] school
+    years|semesters after ATTR`` (the unit says which)."""
+
+    attribute: str
+    count: Decimal
+    unit: RelativeUnit
+    span: Span = span_field()
+
+
 @attrs.frozen
 class And:
     items: tuple[Cond, ...]
@@ -138,6 +154,7 @@ class Not:
 
 Cond: TypeAlias = (
     Compare | Member | HasRole | DateBound | Qualified | EventsExist | Ranked | And | Or | Not
+    | Relative
 )
 
 
@@ -164,6 +181,16 @@ class Conversion:
 
 
 @attrs.frozen
+class CountOnly:
+    """``count only status approved`` / ``count only status in (approved, verified)``:
+    events whose ``status`` is another value (or missing) count for nothing."""
+
+    values: tuple[Value, ...]
+    listed: bool = False  # written as `in (…)` (the formatter keeps the form)
+    span: Span = span_field()
+
+
+@attrs.frozen
 class Header:
     name: str
     title: str | None = None
@@ -176,6 +203,7 @@ class Header:
     days: UnitConversion | None = None
     extends: Extends | None = None
     span: Span = span_field()
+    count_only: CountOnly | None = None
 
 
 @attrs.frozen
@@ -186,6 +214,7 @@ class Extends:
     parent: str
     is_path: bool = False
     span: Span = span_field()
+    count_only: CountOnly | None = None
 
 
 # ------------------------------------------------------------------ rules and awards

@@ -288,6 +288,39 @@ class _Builder(Transformer[Token, Any]):
     def ranked(self, meta: Meta, c: list[Token]) -> ast.Ranked:
         return ast.Ranked(str(c[0]) if c else None, span=self._span(meta))
 
+    # ---- issue 9 (D): periods relative to the teacher
+    def rel_years(self, meta: Meta, c: list[Any]) -> str:
+        return "years"
+
+    def rel_months(self, meta: Meta, c: list[Any]) -> str:
+        return "months"
+
+    def rel_days(self, meta: Meta, c: list[Any]) -> str:
+        return "days"
+
+    def within_of(self, meta: Meta, c: list[Any]) -> ast.Relative:
+        return ast.Relative(str(c[2]), Decimal(str(c[0])), c[1], span=self._span(meta))
+
+    def within_of_zh(self, meta: Meta, c: list[Any]) -> ast.Relative:
+        return ast.Relative(str(c[0]), Decimal(str(c[1])), c[2], span=self._span(meta))
+
+    def first_after(self, meta: Meta, c: list[Any]) -> ast.Relative:
+        count = Decimal(str(c[0])) if len(c) == 3 else Decimal(1)
+        return ast.Relative(str(c[-1]), count, c[-2], span=self._span(meta))
+
+    def first_after_zh(self, meta: Meta, c: list[Any]) -> ast.Relative:
+        count = Decimal(str(c[1])) if len(c) == 3 else Decimal(1)
+        return ast.Relative(str(c[0]), count, c[-1], span=self._span(meta))
+
+    # ---- issue 9 (D): evidence states
+    def count_only(self, meta: Meta, c: list[Any]) -> tuple[str, Any, Span]:
+        span = self._span(meta)
+        return ("count_only", ast.CountOnly((c[0],), span=span), span)
+
+    def count_only_list(self, meta: Meta, c: list[Any]) -> tuple[str, Any, Span]:
+        span = self._span(meta)
+        return ("count_only", ast.CountOnly(tuple(c[0]), listed=True, span=span), span)
+
     def and_cond(self, meta: Meta, c: list[ast.Cond]) -> ast.And:
         items: list[ast.Cond] = []
         for item in c:  # a parenthesised `and` inside an `and` is the same conjunction
@@ -341,7 +374,7 @@ class _Builder(Transformer[Token, Any]):
     def header(self, meta: Meta, c: list[Any]) -> ast.Header:
         fields = self._gather("policy header", c[1:],
                               {"title", "source", "timezone", "window", "evaluate", "conversion", "extends",
-                               "minutes", "days"})
+                               "minutes", "days", "count_only"})
         return ast.Header(str(c[0]), span=self._span(meta), **fields)
 
     # ---- layers (issue 9 F)

@@ -99,6 +99,8 @@ KEYWORDS.update({
     "replace requirement": ("requirement", "要求"),
 })
 _PUNCTUATION = {":": "：", ",": "，", "(": "（", ")": "）"}
+#: Chinese units of `within N … of ATTR` (issue 9, D): hired_on 后1年内, 后6个月内, 后30天内.
+_ZH_UNITS = {"years": "年", "months": "个月", "days": "天"}
 
 
 def print_policy(tree: ast.Policy, *, lang: Lang = "en", comments: Sequence[ast.Comment] | None = None) -> str:
@@ -267,7 +269,34 @@ class _Printer:
             return [self.kw("any" if cond.exists else "no"), self.name(cond.kind)]
         if isinstance(cond, ast.Ranked):
             return [self.kw("ranked"), *([self.name(cond.rank)] if cond.rank else [])]
+        if isinstance(cond, ast.Relative):
+            return self.relative(cond)
         raise TypeError(f"not a condition: {cond!r}")  # pragma: no cover
+
+    # ---- issue 9 (D)
+    def relative(self, cond: ast.Relative) -> list[Token]:
+        """``within 1 year of hired_on`` (hired_on 后1年内), ``in the first 2 semesters
+        after hired_on`` (hired_on 后前2学期内); a count of 1 periods is not written."""
+        count, unit = cond.count, cond.unit
+        if unit in ("years", "months", "days"):
+            if self.zh:
+                return [self.name(cond.attribute), (_KW, "后"), self.number(count), (_KW, _ZH_UNITS[unit]),
+                        (_KW, "内")]
+            word = unit[:-1] if count == 1 else unit
+            return [(_KW, "within"), self.number(count), (_KW, word), self.kw("of"), self.name(cond.attribute)]
+        if self.zh:
+            first = [(_KW, "首")] if count == 1 else [(_KW, "前"), self.number(count)]
+            return [self.name(cond.attribute), (_KW, "后"), *first, self.kw(unit), (_KW, "内")]
+        plural = {"school year": "school years", "semester": "semesters"}[unit]
+        return [(_KW, "in the first"), *([] if count == 1 else [self.number(count)]),
+                (_KW, unit if count == 1 else plural), (_KW, "after"), self.name(cond.attribute)]
+
+    def count_only(self, c: ast.CountOnly) -> list[Token]:
+        """``count only status approved`` / ``仅计状态属于（approved、verified）``."""
+        head: Token = (_KW, "仅计状态" if self.zh else "count only status")
+        if c.listed:
+            return [head, self.kw("in"), *self.values(c.values)]
+        return [head, self.value(c.values[0])]
 
     def field(self, field: str) -> Token:
         return self.kw(field) if field in ("category", "level", "format") else self.name(field)
@@ -310,6 +339,8 @@ class _Printer:
         for unit in (h.minutes, h.days):
             if unit is not None:
                 lines += self.unit_conversion(unit)
+        if h.count_only is not None:
+            lines.append(_Line(1, self.count_only(h.count_only), _known(h.count_only.span)))
         return lines
 
     # ---- issue 9 (A): units other than hours, a rule's own rate, rounding

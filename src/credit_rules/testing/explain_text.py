@@ -96,4 +96,8 @@ def explain_row(policy: ir.Policy, tp: TeacherPeriod, lang: Lang = "en", *,
         lines.append("  " + message("explain.counted_by", lang, requirement=name, events=words(event_ids, lang)))
     if e.unused_events:
         lines.append(message("row.unused", lang, events=words((event_id for event_id, _ in e.unused_events), lang)))
+    lines.extend("  " + message("explain.relative_window", lang, clause=clause, dates=dates)  # issue 9 (D)
+                 for clause, dates in e.relative_windows)
+    lines.extend("  " + message("explain.not_counted", lang, event=event_id, why=why)
+                 for event_id, why in e.not_counted)
     return "\n".join(lines)

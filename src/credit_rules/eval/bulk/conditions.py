@@ -22,6 +22,7 @@ import polars as pl
 
 from credit_rules import ir
 from credit_rules.core.scalars import compare, member
+from credit_rules.values import PeriodKind
 
 FieldKind: TypeAlias = Literal["text", "date", "bool", "missing"] | int  # int: scaled integer 10^n
 
@@ -219,4 +220,45 @@ class CondCompiler:
                 if self.ranked is None:
                     raise Unsupported("`ranked` outside `excellent`")
                 return self.ranked(rank)
+            case ir.DateWindow(attribute, anchor, months, days, periods):
+                found = self.fields.get(teacher_date_field(attribute))
+                if self.day is None or found is None:
+                    raise Unsupported("a period relative to a teacher's date outside an event filter")
+                start, end = relative_window_exprs(found.expr, anchor, months, days, periods)
+                return ((self.day >= start) & (self.day <= end)).fill_null(False)
         raise Unsupported(f"condition {cond!r}")
+
+
+# ------------------------------------------------------------------ issue 9 (D)
+def teacher_date_field(attribute: str) -> str:
+    """The name under which an event filter reads its teacher's roster date ``attribute``
+    (a column ``__t_<attribute>`` the load stage joins to the events)."""
+    return f"teacher.{attribute}"
+
+
+def relative_window_exprs(date: pl.Expr, anchor: PeriodKind | None, months: int, days: int,
+                          periods: int) -> tuple[pl.Expr, pl.Expr]:
+    """The inclusive bounds of :func:`credit_rules.values.relative_window` for a date
+    column, natively (null where the date is null; beyond year 9999 Polars dates simply
+    go on, and no event day reaches them)."""
+    if anchor is None:
+        after = date.dt.offset_by(f"{months}mo") if months else date
+        if days:
+            after = after + pl.duration(days=days)
+        return date, after - pl.duration(days=1)
+    starts = (9,) if anchor is PeriodKind.SCHOOL_YEAR else (2, 9)
+    n = len(starts)
+    month, day = date.dt.month().cast(pl.Int64), date.dt.day().cast(pl.Int64)
+    later: pl.Expr = pl.lit(0, pl.Int64)
+    for start in starts:  # the starts of the date's year it comes after
+        later = later + ((month > start) | ((month == start) & (day > 1))).cast(pl.Int64)
+    index = date.dt.year().cast(pl.Int64) * n + later
+
+    def start_of(ix: pl.Expr) -> pl.Expr:
+        position = ix % n
+        start_month: pl.Expr = pl.lit(starts[0], pl.Int64)
+        for i, m in enumerate(starts[1:], 1):
+            start_month = pl.when(position == i).then(pl.lit(m, pl.Int64)).otherwise(start_month)
+        return pl.date(ix // n, start_month, 1)
+
+    return start_of(index), start_of(index + periods) - pl.duration(days=1)

@@ -15,7 +15,7 @@ import attrs
 import polars as pl
 
 from credit_rules import core, ir
-from credit_rules.eval.bulk.conditions import CondCompiler, Field
+from credit_rules.eval.bulk.conditions import CondCompiler, Field, teacher_date_field
 from credit_rules.schema import (
     EVENT_FRAME,
     MICRO_DIGITS,
@@ -50,7 +50,18 @@ def event_compiler(attributes: Iterable[str], *, view: bool) -> CondCompiler:
     fields["words"] = Field(pl.col("words"), 0)
     fields["day"] = Field(pl.col("day"), "date")
     fields["at"] = Field(pl.col("day"), "date")
+    for name in ROSTER_DATE_COLUMNS:  # periods relative to the teacher (issue 9, D)
+        fields[teacher_date_field(name)] = Field(pl.col(f"__t_{name}"), "date")
     return CondCompiler(fields, day=pl.col("day"))
+
+
+def teacher_dates(policy: core.Policy) -> list[str]:
+    """The roster dates the policy's event filters read through periods relative to the
+    teacher (``within 1 year of hired_on``): the load stage joins them to the events."""
+    names: set[str] = set()
+    for cond, _ in event_conds(policy):
+        names.update(n.attribute for n in ir.walk(cond) if isinstance(n, ir.DateWindow))
+    return sorted(names)
 
 
 @attrs.frozen

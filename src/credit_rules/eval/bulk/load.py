@@ -17,7 +17,15 @@ import attrs
 import polars as pl
 
 from credit_rules import core, ir
-from credit_rules.eval.bulk.fields import FIELD_COLUMNS, Facts, event_conds, measure_names, selects
+from credit_rules.eval.bulk.fields import (
+    FIELD_COLUMNS,
+    Facts,
+    event_compiler,
+    event_conds,
+    measure_names,
+    selects,
+    teacher_dates,
+)
 from credit_rules.eval.bulk.periods import found_query, in_periods
 from credit_rules.eval.bulk.state import BatchState
 from credit_rules.schema import EVENT_FRAME, PROVENANCE_COLUMNS, ROSTER_FRAME
@@ -95,8 +103,14 @@ def load(state: BatchState) -> BatchState:
     attributes = [c for c in columns if c not in EVENT_FRAME and c not in PROVENANCE_COLUMNS]
     kinds, keep = needs(policy, state.facts, attributes)
     used = lazy.filter(pl.col("kind").is_in(kinds))
+    if policy.counted is not None:  # count only status … (issue 9, D): the rest is as if absent
+        used = used.filter(event_compiler(attributes, view=False)(policy.counted))
     query = in_periods(policy, used.select(keep))
     ev, found = pl.collect_all([query, found_query(policy, lazy)], engine="streaming")
     if not in_time_order(ev):
         ev = ev.sort(["teacher_id", "at_us", "event_id"])
+    dates = teacher_dates(policy)
+    if dates:  # periods relative to the teacher (issue 9, D): each event sees its teacher's dates
+        ev = ev.join(state.roster.select("teacher_id", *(pl.col(n).alias(f"__t_{n}") for n in dates)),
+                     on="teacher_id", how="left", maintain_order="left")
     return attrs.evolve(state, ev=ev, found=found, attributes=tuple(attributes))

@@ -106,6 +106,9 @@ def event_rows(draw: Any, ids: tuple[str, ...] = TEACHER_IDS, max_size: int = 25
             "count": draw(st.one_of(st.none(), st.sampled_from(("1", "2", "3")))),
             "words": draw(st.one_of(st.none(), st.sampled_from(("999", "1000", "2000")))),
             "room": draw(st.one_of(st.none(), st.sampled_from(("5", "5.0", "a", "12")))),
+            # evidence states (issue 9, D): `count only status …` reads it
+            "status": draw(st.one_of(st.none(), st.sampled_from(("approved", "verified", "submitted",
+                                                                 "revoked")))),
         }
         unit = draw(st.sampled_from((None, None, None, "minutes", "days")))  # issue 9 (A)
         if unit is not None:
@@ -114,6 +117,9 @@ def event_rows(draw: Any, ids: tuple[str, ...] = TEACHER_IDS, max_size: int = 25
         rows.append(row)
     if rows and draw(st.booleans()):
         rows.append(dict(draw(st.sampled_from(rows))))  # an exact duplicate
+    stated = [r for r in rows if r["status"] is not None]
+    if stated and draw(st.integers(0, 3)) == 0:  # the same event exported again, revoked (issue 9, D)
+        rows.append({**draw(st.sampled_from(stated)), "status": "revoked"})
     return rows
 
 
@@ -207,6 +213,9 @@ def vocabulary(policy: ir.Policy) -> Vocabulary:
                 kinds["assessment"] = None
             case ir.EventsExist(kind, _):
                 kinds[kind] = None
+    if policy.count_only is not None:  # evidence states (issue 9, D): counted and not
+        statuses = (*sorted(policy.count_only.values), "submitted", "revoked")
+        event_text.setdefault("status", {}).update(dict.fromkeys(statuses))
     if programs:
         kinds["assessment"] = None
     if not kinds:

@@ -14,6 +14,10 @@ _EVENT_CONDS = (
     "hours < 0.5", "words >= 1000", "on or before 2023-04-30", "on or after 2022-09-01",
     "count > 1", "room = 5", "room != a", "not category practice",
     "category practice and format lecture", "level school or level district",
+    # periods relative to the teacher (issue 9, D)
+    "within 1 year of hired_on", "within 6 months of hired_on", "within 45 days of retired_on",
+    "in the first school year after hired_on", "in the first 3 semesters after hired_on",
+    "not within 2 years of hired_on", "category practice and in the first semester after hired_on",
 )
 _TEACHER_CONDS = (
     "role class_teacher", "title = senior", "retired_on <= 2025-12-31", "hired_on <= 2022-03-01",
@@ -114,6 +118,10 @@ def _policy_texts(draw: Any) -> str:
     if rate:
         header.append(f"  {rate}")
     header += [f"  {u}" for u in draw(st.lists(st.sampled_from(_UNITS), max_size=2, unique_by=lambda u: u[:4]))]
+    counted = draw(st.sampled_from(("", "", "count only status approved",  # evidence states (issue 9, D)
+                                    "count only status in (approved, verified)")))
+    if counted:
+        header.append(f"  {counted}")
     items: list[str] = []
     n_rules = draw(st.integers(1, 4))
     for i in range(n_rules):
@@ -154,7 +162,9 @@ def _policy_texts(draw: Any) -> str:
         amount = draw(st.sampled_from(("1", "2", "7", "0.5")))
         per = draw(st.sampled_from(("", " per school year", " per semester")))
         of = draw(st.sampled_from(("", " of level municipal", " of category practice",
-                                   " of category practice and format lecture", " of hours >= 10")))
+                                   " of category practice and format lecture", " of hours >= 10",
+                                   " of within 1 year of hired_on",
+                                   " of in the first semester after hired_on")))
         items.append(f"cap c{i}: at most {amount} credits{per}{of}")
     n_req = draw(st.integers(0, 3))
     req_names = []
@@ -166,7 +176,8 @@ def _policy_texts(draw: Any) -> str:
             amount = draw(st.sampled_from(('3', '36', '0.5')))
             body = f"  at least {amount} credits of {draw(st.sampled_from(_EVENT_CONDS[:8]))}"
         elif shape == "hours":
-            body = "  at least 30 hours when role class_teacher"
+            body = draw(st.sampled_from(("  at least 30 hours when role class_teacher",
+                                         "  at least 30 hours of within 1 year of hired_on")))
         elif shape == "count":
             body = "  at least 2 reflections where words >= 1000"
         elif shape == "qualified":

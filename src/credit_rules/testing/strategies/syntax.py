@@ -75,6 +75,8 @@ def atoms() -> st.SearchStrategy[syntax.Cond]:
         st.builds(syntax.Qualified, texts()),
         st.builds(syntax.EventsExist, names(), st.booleans()),
         st.builds(syntax.Ranked, st.one_of(st.none(), names())),
+        st.builds(syntax.Relative, names(), st.integers(1, 40).map(Decimal),  # issue 9 (D)
+                  st.sampled_from(("years", "months", "days", "school year", "semester"))),
     )
 
 
@@ -233,6 +235,11 @@ def _headers() -> st.SearchStrategy[syntax.Header]:
         minutes=_opt(_unit_conversions("minutes")), days=_opt(_unit_conversions("days")),  # issue 9 (A)
         extends=_opt(st.one_of(st.builds(syntax.Extends, names()),
                                st.builds(syntax.Extends, texts(), st.just(True)))),
+        count_only=_opt(st.one_of(  # issue 9 (D)
+            st.builds(syntax.CountOnly, st.one_of(st.builds(syntax.Word, names()),
+                                                  st.builds(syntax.Text, texts())).map(lambda v: (v,))),
+            st.builds(syntax.CountOnly, st.lists(values(), min_size=1, max_size=3).map(tuple), st.just(True)),
+        )),
     )
 
 
