@@ -310,6 +310,7 @@ def _render_explanation(e: Any) -> None:
     shown as written, never interpreted."""
     from rich.table import Table
 
+    from credit_rules.eval.explain import cap_text
     from credit_rules.eval.messages import amount, figure, grade_name, message, words, yes_no
 
     lang = e.lang
@@ -342,6 +343,8 @@ def _render_explanation(e: Any) -> None:
                               credited=amount(a.credited, "credits", lang))
                 line = (m("explain.award_hours", hours=amount(a.hours, "hours", lang), **fields) if a.hours
                         else m("explain.award", **fields))
+                if a.credited_hours is not None:  # issue 9 (B): an hours cap admitted part
+                    line += m("explain.hours_admitted", admitted=amount(a.credited_hours, "hours", lang))
                 if a.cut_by:
                     line += m("explain.cut_by", caps=words(a.cut_by, lang))
                 elif a.credited != a.awarded:
@@ -360,8 +363,9 @@ def _render_explanation(e: Any) -> None:
     out.print(rules)
     cut_caps = [c for c in e.caps if c.cut]
     for c in cut_caps:
-        out.print(m("explain.cap", cap=f"[bold]{q(c.cap)}[/bold]", amount=amount(c.amount, "credits", lang),
+        out.print(m("explain.cap", cap=f"[bold]{q(c.cap)}[/bold]", amount=amount(c.amount, c.unit, lang),
                     events=q(words(c.cut, lang))) + f"  [dim]{q(c.source or '')}[/dim]"
+                  + (f"  [dim]({q(cap_text(c, lang))})[/dim]" if c.grains or c.of or c.unit != "credits" else "")
                   + (f"  [dim]{q(m('explain.from_layer', layer=c.layer))}[/dim]" if getattr(c, "layer", None)
                      else ""))
     for name, source, event_id in e.penalties:

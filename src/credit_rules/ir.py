@@ -212,6 +212,11 @@ class Cap:
     per: PeriodKind | None
     of: Cond | None
     source: str | None
+    #: issue 9 (B): one register per event, or per value of an event column; a register
+    #: of credits or of study hours
+    per_event: bool = False
+    per_column: str | None = None
+    measure: Literal["credits", "hours"] = "credits"
     span: Span = span_field()
 
 
@@ -246,6 +251,8 @@ class RequirementLine:
     measure: Measure
     when: Cond | None
     source: str | None
+    #: issue 9 (B): ``per year``: one entry per calendar year of the ledger period
+    per: PeriodKind | None = None
     span: Span = span_field()
 
 

@@ -128,6 +128,9 @@ class LedgerRow:
     requirements: tuple[RequirementResult, ...] = attrs.field()
     met: bool = attrs.field()
     trace: tuple[TraceEntry, ...] = attrs.field()
+    #: issue 9 (B): the study hours the register admitted (hours caps; 0 for an award
+    #: voided or cut to 0 credits); ``hours`` stays the raw study hours (SPEC §5 addition)
+    credited_hours: Decimal = attrs.field(default=Decimal(0), converter=normalized)
 
     def to_json(self) -> dict[str, Any]:
         """The JSON object of SPEC §5, decimals as canonical strings, keys in a fixed order."""
@@ -137,6 +140,7 @@ class LedgerRow:
             "period_end": self.period_end.isoformat(),
             "credits": canonical(self.credits),
             "hours": canonical(self.hours),
+            "credited_hours": canonical(self.credited_hours),
             "leave_days": self.leave_days,
             "grade": self.grade,
             "excellent_eligible": self.excellent_eligible,

@@ -60,8 +60,8 @@ ROSTER_DATE_COLUMNS = ("hired_on", "retired_on")
 
 #: Keys of a ledger row (SPEC §5), in order: JSON objects, CSV headers, frames.
 LEDGER_COLUMNS = (
-    "teacher_id", "period_start", "period_end", "credits", "hours", "leave_days", "grade",
-    "excellent_eligible", "by_category", "by_level", "requirements", "met", "trace",
+    "teacher_id", "period_start", "period_end", "credits", "hours", "credited_hours", "leave_days",
+    "grade", "excellent_eligible", "by_category", "by_level", "requirements", "met", "trace",
 )
 #: Ledger keys whose values are objects or lists.
 NESTED_LEDGER_COLUMNS = ("by_category", "by_level", "requirements", "trace")
@@ -114,7 +114,9 @@ def _polars_types() -> dict[str, Any]:
     #: queryable without JSON parsing); JSON and CSV render it with ``values.canonical``.
     LEDGER_FRAME: dict[str, Any] = {
         "teacher_id": pl.String, "period_start": pl.Date, "period_end": pl.Date,
-        "credits": LEDGER_DECIMAL, "hours": LEDGER_DECIMAL, "leave_days": pl.Int64,
+        "credits": LEDGER_DECIMAL, "hours": LEDGER_DECIMAL,
+        "credited_hours": LEDGER_DECIMAL,  # issue 9 (B): hours admitted by the caps
+        "leave_days": pl.Int64,
         "grade": pl.String, "excellent_eligible": pl.Boolean,
         "by_category": LEDGER_BREAKDOWN, "by_level": LEDGER_BREAKDOWN,
         "requirements": LEDGER_REQUIREMENTS, "met": pl.Boolean, "trace": LEDGER_TRACE,

@@ -105,6 +105,9 @@ class PeriodKind(StrEnum):
     WINDOW = "window"
     SCHOOL_YEAR = "school year"
     SEMESTER = "semester"
+    #: issue 9 (B): the calendar year (Jan 1 .. Dec 31) and the calendar day
+    YEAR = "year"
+    DAY = "day"
 
 
 @attrs.frozen(order=True)
@@ -140,11 +143,20 @@ def semester_of(day: dt.date) -> Period:
     return Period(dt.date(day.year, 2, 1), dt.date(day.year, 8, 31))
 
 
+def year_of(day: dt.date) -> Period:
+    """The calendar year (Jan 1 .. Dec 31) holding ``day``."""
+    return Period(dt.date(day.year, 1, 1), dt.date(day.year, 12, 31))
+
+
 def period_of(kind: PeriodKind, day: dt.date) -> Period:
     if kind is PeriodKind.SCHOOL_YEAR:
         return school_year_of(day)
     if kind is PeriodKind.SEMESTER:
         return semester_of(day)
+    if kind is PeriodKind.YEAR:
+        return year_of(day)
+    if kind is PeriodKind.DAY:
+        return Period(day, day)
     raise ValueError("a window is not a recurring period")
 
 

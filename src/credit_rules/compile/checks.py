@@ -82,6 +82,8 @@ def check_impossible_requirements(policy: ir.Policy, tree: ast.Policy) -> list[D
             for cap in policy.caps:
                 if not _same_filter(cap.of, line.measure.of):
                     continue
+                if cap.measure != "credits" or cap.per_event or cap.per_column is not None:
+                    continue  # issue 9 (B): no fixed ceiling on the period's credits
                 ceiling = cap.amount
                 if cap.per is not None:
                     if policy.window is None:

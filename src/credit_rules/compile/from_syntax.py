@@ -48,6 +48,13 @@ Context = Literal["event", "teacher", "outcome"]
 MAX_LITERAL = Decimal(1_000_000)
 #: The years a window may reach (inclusive).
 WINDOW_YEARS = (1900, 2199)
+#: issue 9 (B): event columns a cap cannot have one register per value of.
+_NOT_GRAIN_COLUMNS = {
+    "event_id": "the event itself (write `per event`)", "at": "a time (write `per day`)",
+    "hours": "a number", "credits": "a number", "score": "a number", "count": "a number",
+    "words": "a number", "teacher_id": "the teacher (every cap is already per teacher)",
+}
+
 #: The most ledger periods (semesters or school years) a window may hold.
 MAX_PERIODS = 400
 #: The largest N of `within N years|months|days of …` / `in the first N … after …`.
@@ -100,6 +107,7 @@ class _Translator:
         evaluate = {
             None: PeriodKind.WINDOW, "window": PeriodKind.WINDOW,
             "school year": PeriodKind.SCHOOL_YEAR, "semester": PeriodKind.SEMESTER,
+            "year": PeriodKind.YEAR, "day": PeriodKind.DAY,
         }[header.evaluate]
         if header.window is not None:
             first, last = WINDOW_YEARS
@@ -533,8 +541,49 @@ class _Translator:
             amount = base.amount * cap.amount / Decimal(100)
             if abs(cap.amount) <= MAX_LITERAL:
                 self.amount(amount, cap.span, f"the cap ({cap.amount}% of `{cap.percent_of}`)")
-        per = {None: None, "school year": PeriodKind.SCHOOL_YEAR, "semester": PeriodKind.SEMESTER}[cap.per]
-        return ir.Cap(cap.name, amount, per, self.opt_cond(cap.of, "event"), cap.source, span=cap.span)
+        per = {None: None, "school year": PeriodKind.SCHOOL_YEAR, "semester": PeriodKind.SEMESTER,
+               "year": PeriodKind.YEAR, "day": PeriodKind.DAY}[cap.per]
+        per_event, per_column = self.cap_grains(cap)
+        return ir.Cap(cap.name, amount, per, self.opt_cond(cap.of, "event"), cap.source,
+                      per_event=per_event, per_column=per_column, measure=cap.measure, span=cap.span)
+
+    def requirement_per(self, req: ast.Requirement, line: ast.AtLeast) -> PeriodKind | None:
+        """issue 9 (B): ``per year`` on a requirement line, inside a window or cycle."""
+        if line.per is None:
+            return None
+        if line.per != "year":
+            self.error("E186", f"requirement `{req.name}`: `per {line.per}` is not a requirement grain",
+                       line.span, f"write `per year` (calendar years), or `evaluate per {line.per}` in the header")
+            return None
+        if self.tree.header.window is None:
+            self.error("E188", f"requirement `{req.name}` is per year, but the policy has no window or cycle",
+                       line.span, "add `cycle YYYY-MM-DD .. YYYY-MM-DD`: the calendar years are those of the cycle")
+            return None
+        return PeriodKind.YEAR
+
+    def cap_grains(self, cap: ast.Cap) -> tuple[bool, str | None]:
+        """issue 9 (B): ``per event`` and ``per COLUMN`` of a cap, and their misuse."""
+        per_event, column = False, None
+        for grain in cap.grains:
+            if grain.kind == "period":
+                self.error("E182", f"cap `{cap.name}` names two periods (`per {cap.per}` and `per {grain.name}`)",
+                           grain.span, "keep one period: a cap has one register per period")
+            elif grain.kind == "event":
+                per_event = True
+            elif column is not None:
+                self.error("E183", f"cap `{cap.name}` names two columns (`per {column}` and `per {grain.name}`)",
+                           grain.span, "keep one column; combine it with a period, e.g. `per resource per day`")
+            else:
+                column = grain.name
+                assert column is not None
+                if column in _NOT_GRAIN_COLUMNS:
+                    self.error("E184", f"`per {column}`: a cap's registers are per value of a text column, "
+                               f"and `{column}` is {_NOT_GRAIN_COLUMNS[column]}", grain.span,
+                               "name a text column of the events, such as `per course` or `per program`")
+        if per_event and (column is not None or cap.per is not None):
+            self.error("E185", f"cap `{cap.name}` is per event: it needs no other grain", cap.span,
+                       "drop `per event`, or drop the other `per` (an event lies in one period and has one value)")
+        return per_event, column
 
     def requirement(self, req: ast.Requirement) -> ir.Requirement:
         lines: list[ir.RequirementLine] = []
@@ -553,7 +602,11 @@ class _Translator:
                 case ast.MeasureCount(kind, where):
                     measure = ir.MeasureCount(self.kind(kind, line.measure.span), self.opt_cond(where, "event"))
             self.amount(line.amount, line.span, "the requirement")
-            lines.append(ir.RequirementLine(line.amount, measure, when, line.source, span=line.span))
+            per = self.requirement_per(req, line)
+            lines.append(ir.RequirementLine(line.amount, measure, when, line.source, per=per, span=line.span))
+        if len({line.per for line in lines}) > 1:
+            self.error("E187", f"requirement `{req.name}` mixes lines per year with lines for the whole period",
+                       req.span, "write `per year` on every line of the requirement, or on none")
         units = {type(line.measure) for line in lines}
         if len(units) > 1:
             first = lines[0]

@@ -143,8 +143,8 @@ def _measure(measure: ir.Measure) -> core.Measure:
 def _requirement(policy: ir.Policy, requirement: ir.Requirement) -> core.Requirement:
     lines = tuple(
         core.Line(index, normalize(line.when), line.amount, _measure(line.measure),
-                  reducible=isinstance(line.measure, ir.MeasureCredits),
-                  source=line.source, span=line.span)
+                  reducible=isinstance(line.measure, ir.MeasureCredits) and line.per is None,
+                  source=line.source, per_year=line.per is not None, span=line.span)
         for index, line in enumerate(requirement.lines)
     )
     waived_when = tuple(
@@ -208,7 +208,9 @@ def lower(policy: ir.Policy) -> core.Policy:
                          p.not_excellent, p.source, span=p.span)
             for p in sorted(policy.penalties, key=lambda p: p.name)
         ),
-        caps=tuple(core.Cap(c.name, c.amount, c.per, normalize(c.of), c.source, span=c.span)
+        caps=tuple(core.Cap(c.name, c.amount, c.per, normalize(c.of), c.source,
+                            per_event=c.per_event, per_column=c.per_column, measure=c.measure,
+                            span=c.span)
                    for c in policy.caps),
         requirements=tuple(_requirement(policy, r)
                            for r in sorted(policy.requirements, key=lambda r: r.name)),

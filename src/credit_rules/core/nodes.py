@@ -27,7 +27,12 @@ decided. What the lowering decides, and so what no engine decides again:
   ``ir.DateWindow`` of (roster date, anchor, months, days, periods) whose bounds are
   :func:`credit_rules.values.relative_window`;
 - **evidence states** (``count only status approved``): ``counted``, the one condition an
-  event must meet to count for anything.
+  event must meet to count for anything;
+- **caps at every grain** (issue 9 B): each cap's register key (period, event, column
+  value: :meth:`Cap.key`) and measure (credits or study hours), and how an hours cut
+  reaches an award's credits (:func:`hours_rate`);
+- **requirements per year** (issue 9 B): which lines are checked per calendar year, and
+  their share of a partly employed year (:func:`year_shares`, :func:`prorated`).
 """
 
 from __future__ import annotations
@@ -41,7 +46,7 @@ import attrs
 
 from credit_rules import ir
 from credit_rules.span import Span, span_field
-from credit_rules.values import Period, PeriodKind
+from credit_rules.values import Period, PeriodKind, period_of
 
 Cond: TypeAlias = ir.Cond
 
@@ -158,14 +163,57 @@ class Penalty:
 @attrs.frozen
 class Cap:
     """A register of the credit register: at most ``amount`` per ``grain`` (None: per
-    ledger period) over the awards whose view satisfies ``of``."""
+    ledger period) over the awards whose view satisfies ``of``.
+
+    issue 9 (B), the grains and the measure:
+
+    - ``per_event``: one register per event (an event's awards under every rule share it);
+    - ``per_column``: one register per value of that event column (the event's own value,
+      compared as text), within the period grain when there is one; an event without a
+      value is not under the cap (as a condition on a missing value is false, SPEC §4);
+    - ``measure`` ``hours``: a register of study hours. An award is admitted the least of
+      its hours and what is free under every hours cap it falls under. A per-hour award
+      (:class:`PerHour`) then earns its rate times the admitted hours; any other award is
+      whole: admitted in full or not at all (0 hours, 0 credits). Credit caps then cut the
+      credits as before. An award cut to 0 credits (having had some) takes nothing from
+      any register, hours or credits (SPEC §4: an event cut to 0 by one cap uses up none
+      of the others). The admitted hours are the award's ``credited_hours``.
+    """
 
     name: str
     amount: Decimal
     grain: PeriodKind | None
     of: Cond | None
     source: str | None
+    per_event: bool = False
+    per_column: str | None = None
+    measure: Literal["credits", "hours"] = "credits"
     span: Span = span_field()
+
+    def key(self, day: dt.date, event_id: str, value: object) -> tuple[object, ...] | None:
+        """Which register of this cap an award lands in: its period, and its event or
+        column value (``value``: the event's value of ``per_column``; None: no register)."""
+        period = period_of(self.grain, day) if self.grain is not None else None
+        if self.per_column is not None and value is None:
+            return None
+        if self.per_event:
+            return (self.name, period, "event", event_id)
+        if self.per_column is not None:
+            return (self.name, period, "value", str(value))
+        return (self.name, period)
+
+
+def award_hours_rate(award: Award) -> Decimal | None:
+    """:func:`hours_rate` of an award; issue 9 (A): None for a rounded award, so that an
+    hours cap admits it whole or not at all (a part of it would not be a multiple of the
+    rule's rounding step)."""
+    return None if award.rounding is not None else hours_rate(award.amount)
+
+
+def hours_rate(amount: Amount) -> Decimal | None:
+    """issue 9 (B): the credits an admitted study hour earns when an hours cap cuts an award
+    of ``amount``; None for an award that is whole (admitted in full or not at all)."""
+    return amount.credits_per_hour if isinstance(amount, PerHour) else None
 
 
 # ---------------------------------------------------------------------- requirements
@@ -206,6 +254,9 @@ class Line:
     measure: Measure
     reducible: bool
     source: str | None
+    #: issue 9 (B): checked in each calendar year of the ledger period, as its own entry
+    #: ``NAME/YEAR``, the amount pro rata by whole months employed (:func:`year_shares`)
+    per_year: bool = False
     span: Span = span_field()
 
 
@@ -235,6 +286,40 @@ class Reduction:
         if not isinstance(day, dt.date) or not self.start <= day <= self.end:
             return Decimal(1)
         return dict(self.factors)[day.year]
+
+
+def whole_months(start: dt.date, end: dt.date) -> int:
+    """issue 9 (B): the calendar months lying wholly inside ``start .. end`` (inclusive)."""
+    first = start.year * 12 + start.month - 1 + (0 if start.day == 1 else 1)
+    following = end + dt.timedelta(days=1)
+    last = end.year * 12 + end.month - 1 - (0 if following.day == 1 else 1)
+    return max(last - first + 1, 0)
+
+
+def year_shares(period: Period, hired_on: object, retired_on: object) -> list[tuple[int, int]]:
+    """issue 9 (B): for each calendar year the ledger ``period`` touches, the whole months
+    of that year inside the period in which the teacher was employed (on or after
+    ``hired_on``, on or before ``retired_on``; a missing date does not limit)."""
+    out: list[tuple[int, int]] = []
+    for year in range(period.start.year, period.end.year + 1):
+        start = max(period.start, dt.date(year, 1, 1))
+        end = min(period.end, dt.date(year, 12, 31))
+        if isinstance(hired_on, dt.date):
+            start = max(start, hired_on)
+        if isinstance(retired_on, dt.date):
+            end = min(end, retired_on)
+        out.append((year, whole_months(start, end) if start <= end else 0))
+    return out
+
+
+def prorated(amount: Decimal, months: int) -> Decimal:
+    """issue 9 (B): a yearly amount for ``months`` whole months: ``amount x months / 12``,
+    rounded down to 0.01 (or to the amount's own places when it has more); exact."""
+    exponent = amount.normalize().as_tuple().exponent
+    assert isinstance(exponent, int)
+    digits = max(2, -exponent)
+    share = Fraction(amount) * months * 10**digits / 12
+    return Decimal(share.numerator // share.denominator).scaleb(-digits)
 
 
 # ----------------------------------------------------------------------------- grades

@@ -44,6 +44,7 @@ class AwardExplained:
     awarded: Decimal
     credited: Decimal
     cut_by: tuple[str, ...]
+    credited_hours: Decimal | None = None  # issue 9 (B): when an hours cap cut it
     #: how the rule's rounding made the award, from its exact credits (a decimal, or p/q)
     unrounded: str | None = None
     #: the event's minutes or days as study hours, citing the policy's conversion (issue 9 A)
@@ -69,6 +70,11 @@ class CapExplained:
     amount: Decimal
     cut: tuple[str, ...]  # events it cut
     layer: str | None = None
+    # issue 9 (B): what the cap limits (credits or hours), per what (``year``, ``event``,
+    # a column), and of which awards (the `of` condition as written); see :func:`cap_text`
+    unit: str = "credits"
+    grains: tuple[str, ...] = ()
+    of: str = ""
 
 
 @attrs.frozen
@@ -139,11 +145,13 @@ class Explanation:
                 "awards": [{"event": a.event_id, "day": a.day.isoformat(), "kind": a.kind, "hours": dec(a.hours),
                             "awarded": dec(a.awarded), "credited": dec(a.credited), "cut_by": list(a.cut_by),
                             **({"unrounded": a.unrounded} if a.unrounded is not None else {}),
-                            **({"converted": a.converted} if a.converted is not None else {})}
+                            **({"converted": a.converted} if a.converted is not None else {}),
+                            **({"credited_hours": dec(a.credited_hours)} if a.credited_hours is not None else {})}
                            for a in r.awards],
             } for r in self.rules],
             "caps": [{"cap": c.cap, "source": c.source, "amount": dec(c.amount), "cut": list(c.cut),
-                      **_layer_json(c.layer)} for c in self.caps],
+                      "unit": c.unit, "grains": list(c.grains), "of": c.of, **_layer_json(c.layer)}
+                     for c in self.caps],
             "requirements": [{
                 "name": r.name, "source": r.source, "text": r.text, "required": dec(r.required),
                 "actual": dec(r.actual), "met": r.met, "waived": r.waived, "shortfall": dec(r.shortfall),
@@ -292,6 +300,31 @@ def _why_nothing(award: core.Award, tp: TeacherPeriod, source: _Source, lang: La
     return message("why.no_match" if award.select.where is not None else "why.earned_nothing", lang)
 
 
+_ZH_GRAINS = {"school year": "每学年", "semester": "每学期", "year": "每年", "day": "每日", "event": "每次"}
+
+
+def _cap_grains(cap: ir.Cap) -> tuple[str, ...]:
+    """issue 9 (B): a cap's grains, language-neutral: a period unit, ``event``, a column."""
+    grains = [cap.per.value] if cap.per is not None else []
+    if cap.per_event:
+        grains.append("event")
+    if cap.per_column is not None:
+        grains.append(cap.per_column)
+    return tuple(grains)
+
+
+def cap_text(cap: CapExplained, lang: Lang = "en") -> str:
+    """issue 9 (B): what a cap limits, in ``lang``: ``at most 50 hours per year of format online``
+    / ``至多50学时 每年 限 format online``."""
+    zh = lang == "zh"
+    parts = [("至多" if zh else "at most ") + amount(cap.amount, cap.unit, lang)]
+    for grain in cap.grains:
+        parts.append(_ZH_GRAINS.get(grain, f"每 {grain}") if zh else f"per {grain}")
+    if cap.of:
+        parts.append(("限 " if zh else "of ") + cap.of)
+    return " ".join(parts)
+
+
 # ---------------------------------------------------------------------- why not excellent
 #: facts whose values are figures with a unit
 _FACT_UNITS = {"credits": "credits", "hours": "hours", "leave_days": "days"}
@@ -419,6 +452,7 @@ def explain_period(policy: ir.Policy, tp: TeacherPeriod, source: _Source | None 
     clauses = {r.name: [r.award.span, *(c.span for c in (r.rate, r.rounding) if c is not None)]
                for r in policy.rules}
     layers = {r.name: _layer(policy, r.span) for r in policy.rules}
+    hours_caps = {c.name for c in policy.caps if c.measure == "hours"}  # issue 9 (B)
     rules: list[RuleExplained] = []
     for rule in bind_teacher(core.lower(policy), tp.teacher).awards:
         awards = [a for a in tp.awards if a.rule.name == rule.name]
@@ -428,20 +462,23 @@ def explain_period(policy: ir.Policy, tp: TeacherPeriod, source: _Source | None 
         rules.append(RuleExplained(
             rule.name, rule.source, "; ".join(source.quote(span) for span in clauses[rule.name]), credited, hours,
             tuple(AwardExplained(a.event.event_id, a.event.day, a.event.kind, a.hours, a.credits, a.credited,
-                                 a.cut_by, _rounding_text(rule.rounding, a.unrounded),
-                                 _converted_text(policy, a.event, source)) for a in awards),
+                                 a.cut_by, a.credited_hours if hours_caps.intersection(a.cut_by) else None,
+                                 unrounded=_rounding_text(rule.rounding, a.unrounded),
+                                 converted=_converted_text(policy, a.event, source))
+                  for a in awards),
             why, layer=layers[rule.name],
         ))
     caps = tuple(
         CapExplained(cap.name, cap.source, cap.amount,
                      tuple(a.event.event_id for a in tp.awards if cap.name in a.cut_by),
-                     layer=_layer(policy, cap.span))
+                     layer=_layer(policy, cap.span), unit=cap.measure,
+                     grains=_cap_grains(cap), of=source.quote(cap.of.span) if cap.of is not None else "")
         for cap in sorted(policy.caps, key=lambda c: c.name)
     )
     requirements: list[RequirementExplained] = []
     decided = {d.requirement.name: d for d in tp.decisions}
     for result in row.requirements:
-        decision = decided[result.name]
+        decision = decided[result.name.partition("/")[0]]  # NAME/YEAR: issue 9 (B)
         line = decision.line
         unit, kind = _unit(line.measure)
         requirements.append(RequirementExplained(

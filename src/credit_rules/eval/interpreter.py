@@ -29,6 +29,7 @@ import attrs
 
 from credit_rules import core, ir
 from credit_rules.core.nodes import Policy as CorePolicy
+from credit_rules.core.nodes import award_hours_rate, prorated, year_shares
 from credit_rules.errors import UsageError
 from credit_rules.eval.conditions import AwardView, TeacherFacts, event_holds, teacher_holds
 from credit_rules.records import Event, LedgerRow, RequirementResult, Teacher, TraceEntry
@@ -52,6 +53,7 @@ class Award:
     #: exact credits before the rule's rounding; pooled: the rule's running total after this
     #: award (None: the rule does not round)
     unrounded: Fraction | None = None
+    credited_hours: Decimal = ZERO  # issue 9 (B): the hours the hours caps admitted
 
 
 @attrs.frozen
@@ -319,28 +321,46 @@ def _rounded(rounding: core.Rounding, awards: list[Award], raw: list[Fraction]) 
 
 
 def _register(policy: CorePolicy, awards: list[Award], void: bool) -> list[Award]:
-    """The credit register of SPEC §4: caps taken in time order, order of caps irrelevant."""
-    used: dict[tuple[str, Period | None], Decimal] = defaultdict(lambda: ZERO)
+    """The credit register of SPEC §4: caps taken in time order, order of caps irrelevant.
+    Hours caps, per-event and per-column registers: :class:`credit_rules.core.Cap`."""
+    used: dict[tuple[object, ...], Decimal] = defaultdict(lambda: ZERO)
     out: list[Award] = []
     for award in sorted(awards, key=lambda a: (*a.event.order_key, a.rule.name)):
         if void:
-            out.append(attrs.evolve(award, credited=ZERO))
+            out.append(attrs.evolve(award, credited=ZERO, credited_hours=ZERO))
             continue
-        applying = [
-            (cap, (cap.name, period_of(cap.grain, award.event.day) if cap.grain else None))
+        event = award.event
+        keyed = [
+            (cap, cap.key(event.day, event.event_id,
+                          event.get(cap.per_column) if cap.per_column is not None else None))
             for cap in policy.caps
             if event_holds(cap.of, award.view)
         ]
-        credited = award.credits
+        applying = [(cap, key) for cap, key in keyed if key is not None]
         cut_by: list[str] = []
+        admitted = award.hours
         for cap, key in applying:
-            free = max(cap.amount - used[key], ZERO)
-            if free < award.credits:
-                cut_by.append(cap.name)
-            credited = min(credited, free)
-        for _, key in applying:
-            used[key] += credited
-        out.append(attrs.evolve(award, credited=credited, cut_by=tuple(cut_by)))
+            if cap.measure == "hours":
+                free = max(cap.amount - used[key], ZERO)
+                if free < award.hours:
+                    cut_by.append(cap.name)
+                admitted = min(admitted, free)
+        rate = award_hours_rate(award.rule)
+        if admitted < award.hours and rate is None:
+            admitted = ZERO  # a whole award that does not fit is not admitted
+        credited = award.credits if admitted == award.hours else admitted * (rate or ZERO)
+        for cap, key in applying:
+            if cap.measure == "credits":
+                free = max(cap.amount - used[key], ZERO)
+                if free < award.credits:
+                    cut_by.append(cap.name)
+                credited = min(credited, free)
+        if credited == 0 and award.credits > 0:
+            admitted = ZERO  # cut to 0: it uses up none of the caps
+        for cap, key in applying:
+            used[key] += admitted if cap.measure == "hours" else credited
+        out.append(attrs.evolve(award, credited=credited, cut_by=tuple(cut_by),
+                                credited_hours=admitted))
     return out
 
 
@@ -376,10 +396,18 @@ def decide_requirements(policy: CorePolicy, facts: TeacherFacts) -> tuple[Requir
 
 def _requirements(
     decisions: Sequence[RequirementDecision], awards: Sequence[Award], events: Sequence[Event],
-    facts: TeacherFacts,
+    facts: TeacherFacts, period: Period | None = None,
 ) -> tuple[RequirementResult, ...]:
     results: list[RequirementResult] = []
     for d in decisions:
+        if d.line.per_year and period is not None:  # issue 9 (B): one entry per calendar year
+            for year, months in year_shares(period, facts.teacher.get("hired_on"), facts.teacher.get("retired_on")):
+                required = prorated(d.line.amount, months)
+                actual = measure(d.line.measure, [a for a in awards if a.event.day.year == year],
+                                 [e for e in events if e.day.year == year], facts)
+                results.append(RequirementResult(f"{d.requirement.name}/{year}", required, actual,
+                                                 d.waived or actual >= required, d.waived))
+            continue
         required = d.line.amount * d.factor if d.line.reducible else d.line.amount
         actual = measure(d.line.measure, awards, events, facts)
         results.append(RequirementResult(d.requirement.name, required, actual, d.waived or actual >= required,
@@ -432,10 +460,11 @@ def _evaluate_period(
             by_level[done.view.level] += done.credited
     grade, score_event = _grade(policy, events)
     decisions = decide_requirements(policy, facts)
-    requirements = _requirements(decisions, credited, events, facts)
+    requirements = _requirements(decisions, credited, events, facts, period)
     row = LedgerRow(
         teacher_id=teacher.teacher_id, period_start=period.start, period_end=period.end,
         credits=sum((a.credited for a in credited), ZERO), hours=sum((a.hours for a in credited), ZERO),
+        credited_hours=sum((a.credited_hours for a in credited), ZERO),
         leave_days=len(leave_events), grade=grade, excellent_eligible=False,
         by_category=dict(by_category), by_level=dict(by_level), requirements=requirements,
         met=all(r.met for r in requirements), trace=_trace(credited),

@@ -94,6 +94,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
                             "{event} {day} {kind} {hours}：{awarded} → {credited}"),
     "explain.cut_by": (" (cut by {caps})", "（被上限 {caps} 削减）"),
     "explain.voided": (" (voided by a penalty)", "（因处罚不计学分）"),
+    "explain.hours_admitted": (" ({admitted} admitted)", "（准予计入{admitted}）"),  # issue 9 (B): hours caps
     "explain.event_kind": ("{event} ({kind})", "{event}（{kind}）"),
     "explain.nothing": ("nothing: {why}", "未计学分：{why}"),
     "explain.from_layer": ("from {layer}", "来自 {layer}"),

@@ -166,7 +166,8 @@ def rows_from_frame(frame: pl.DataFrame) -> list[LedgerRow]:
     for r in frame.select(LEDGER_COLUMNS).iter_rows(named=True):
         out.append(LedgerRow(
             teacher_id=r["teacher_id"], period_start=r["period_start"], period_end=r["period_end"],
-            credits=r["credits"], hours=r["hours"], leave_days=r["leave_days"],
+            credits=r["credits"], hours=r["hours"], credited_hours=r["credited_hours"],
+            leave_days=r["leave_days"],
             grade=r["grade"], excellent_eligible=r["excellent_eligible"],
             by_category={e["key"]: e["value"] for e in r["by_category"]},
             by_level={e["key"]: e["value"] for e in r["by_level"]},
@@ -202,6 +203,7 @@ def rows_to_frame(rows: Sequence[LedgerRow | Mapping[str, Any]]) -> pl.DataFrame
             "period_start": dt.date.fromisoformat(j["period_start"]),
             "period_end": dt.date.fromisoformat(j["period_end"]),
             "credits": _amount(j["credits"]), "hours": _amount(j["hours"]),
+            "credited_hours": _amount(j["credited_hours"]),
             "leave_days": j["leave_days"], "grade": j["grade"],
             "excellent_eligible": j["excellent_eligible"],
             "by_category": [{"key": k, "value": _amount(v)} for k, v in j["by_category"].items()],

@@ -159,7 +159,7 @@ Cond: TypeAlias = (
 
 
 # ------------------------------------------------------------------ header
-PeriodUnit = Literal["school year", "semester"]
+PeriodUnit = Literal["school year", "semester", "year", "day"]
 
 
 @attrs.frozen
@@ -297,8 +297,20 @@ class Rule:
 
 # ------------------------------------------------------------------ caps and requirements
 @attrs.frozen
+class CapGrain:
+    """A grain of a cap besides its period (issue 9 B): ``per event`` (``kind`` "event"),
+    ``per course`` (``kind`` "column", ``name`` the column), or a second period unit
+    (``kind`` "period", a misuse ``check`` reports)."""
+
+    kind: Literal["event", "column", "period"]
+    name: str | None
+    span: Span = span_field()
+
+
+@attrs.frozen
 class Cap:
-    """``at most 2 credits per school year of category practice``."""
+    """``at most 2 credits per school year of category practice``; ``at most 10 credits per
+    event``, ``at most 2 hours per resource per day`` (issue 9 B)."""
 
     name: str
     amount: Decimal
@@ -306,6 +318,8 @@ class Cap:
     per: PeriodUnit | None = None
     of: Cond | None = None
     source: str | None = None
+    grains: tuple[CapGrain, ...] = ()
+    measure: Literal["credits", "hours"] = "credits"
     span: Span = span_field()
 
 
@@ -337,6 +351,8 @@ class AtLeast:
     measure: Measure
     when: Cond | None = None
     source: str | None = None
+    #: issue 9 (B): ``per year``: checked in each calendar year of the period
+    per: PeriodUnit | None = None
     span: Span = span_field()
 
 

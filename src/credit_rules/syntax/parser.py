@@ -169,6 +169,10 @@ def _hint_for(value: str, expected: set[str]) -> str | None:
 
 
 # ------------------------------------------------------------------ tree → AST
+#: The marker ``cap_hours`` hands to ``cap`` in place of a percentage's requirement.
+_HOURS = "\x00hours"
+
+
 class _BuildError(Exception):
     def __init__(self, diagnostic: Diagnostic):
         super().__init__(diagnostic.message)
@@ -365,6 +369,12 @@ class _Builder(Transformer[Token, Any]):
 
     def semester(self, meta: Meta, c: list[Any]) -> str:
         return "semester"
+
+    def calendar_year(self, meta: Meta, c: list[Any]) -> str:
+        return "year"
+
+    def day(self, meta: Meta, c: list[Any]) -> str:
+        return "day"
 
     def conversion(self, meta: Meta, c: list[Any]) -> tuple[str, Any, Span]:
         span = self._span(meta)
@@ -566,19 +576,37 @@ class _Builder(Transformer[Token, Any]):
         """practice 的10%: the requirement comes first in Chinese word order."""
         return self.cap_percent(meta, [c[1], c[0]])
 
+    def cap_hours(self, meta: Meta, c: list[Token]) -> tuple[Decimal, str | None]:
+        return (Decimal(str(c[0])), _HOURS)
+
+    def grain_event(self, meta: Meta, c: list[Any]) -> ast.CapGrain:
+        return ast.CapGrain("event", None, span=self._span(meta))
+
+    def grain_column(self, meta: Meta, c: list[Token]) -> ast.CapGrain:
+        return ast.CapGrain("column", str(c[0]), span=self._span(meta))
+
     def cap(self, meta: Meta, c: list[Any]) -> ast.Cap:
         name, (amount, percent_of) = str(c[0]), c[1]
+        measure = "credits"
+        if percent_of == _HOURS:
+            measure, percent_of = "hours", None
         per: str | None = None
         of: ast.Cond | None = None
         source: str | None = None
+        grains: list[ast.CapGrain] = []
         for item in c[2:]:
             if isinstance(item, str):
-                per = item
+                if per is not None:
+                    grains.append(ast.CapGrain("period", item, span=self._span(meta)))
+                per = per or item
+            elif isinstance(item, ast.CapGrain):
+                grains.append(item)
             elif isinstance(item, tuple):
                 source = item[1]
             else:
                 of = item
-        return ast.Cap(name, amount, percent_of, per, of, source, span=self._span(meta))  # type: ignore[arg-type]
+        return ast.Cap(name, amount, percent_of, per, of, source,  # type: ignore[arg-type]
+                       grains=tuple(grains), measure=measure, span=self._span(meta))  # type: ignore[arg-type]
 
     def measure_credits(self, meta: Meta, c: list[Any]) -> ast.MeasureCredits:
         return ast.MeasureCredits(c[0] if c else None, span=self._span(meta))
@@ -603,6 +631,10 @@ class _Builder(Transformer[Token, Any]):
     def at_least(self, meta: Meta, c: list[Any]) -> ast.AtLeast:
         when, source = self._when_source(c[2:])
         return ast.AtLeast(Decimal(str(c[0])), c[1], when, source, span=self._span(meta))
+
+    def at_least_per(self, meta: Meta, c: list[Any]) -> ast.AtLeast:
+        when, source = self._when_source(c[3:])
+        return ast.AtLeast(Decimal(str(c[0])), c[1], when, source, per=c[2], span=self._span(meta))
 
     def require_qualified(self, meta: Meta, c: list[Any]) -> ast.RequireQualified:
         when, source = self._when_source(c[1:])
@@ -733,6 +765,13 @@ class _Builder(Transformer[Token, Any]):
 
     def expect_rule_events(self, meta: Meta, c: list[Any]) -> ast.ExpectRuleEvents:
         return ast.ExpectRuleEvents(str(c[0]), c[1], span=self._span(meta))
+
+    def req_plain(self, meta: Meta, c: list[Token]) -> str:
+        return str(c[0])
+
+    def req_year(self, meta: Meta, c: list[Token]) -> str:
+        """issue 9 (B): ``yearly/2023``, the ledger name of one year of a requirement per year."""
+        return f"{c[0]}/{c[1]}"
 
     def expect_met(self, meta: Meta, c: list[Token]) -> ast.ExpectRequirement:
         return ast.ExpectRequirement(str(c[0]), "met", span=self._span(meta))

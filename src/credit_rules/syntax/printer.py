@@ -58,6 +58,7 @@ KEYWORDS: dict[str, tuple[str, str]] = {
     "timezone": ("timezone", "时区"), "window": ("window", "时段"), "cycle": ("cycle", "周期"),
     "..": ("..", "至"), "evaluate": ("evaluate", "核算"), "over": ("over", "全"), "per": ("per", "每"),
     "school year": ("school year", "学年"), "semester": ("semester", "学期"),
+    "year": ("year", "年"), "day": ("day", "日"), "event grain": ("event", "次"),  # issue 9 (B)
     "hours": ("hours", "学时"), "hour": ("hour", "学时"), "credits": ("credits", "学分"),
     "credit": ("credit", "学分"), "=": ("=", "折合"), "rule": ("rule", "规则"),
     "exception to": ("exception to", "优先于"), "on": ("on", "事件"), "first": ("first", "首次"),
@@ -88,10 +89,11 @@ KEYWORDS: dict[str, tuple[str, str]] = {
 }
 # issue 9 (A): a rule's own rate, rounding, units other than hours
 KEYWORDS.update({
-    "rate at": ("at", "按"), "rounded": ("rounded", "取整"), "to": ("to", "to"),
-    "down": ("down", "向下取整"), "half up": ("half up", "四舍五入"),
-    "per event": ("per event", "逐条"), "per period": ("per period", "合计"),
-    "minutes": ("minutes", "分钟"), "minute": ("minute", "分钟"), "days": ("days", "天"), "day": ("day", "天"),
+    # keys prefixed `A:` so that no other construct's key (B's `day` 日) is overwritten
+    "A:rate at": ("at", "按"), "A:rounded": ("rounded", "取整"), "A:to": ("to", "to"),
+    "A:down": ("down", "向下取整"), "A:half up": ("half up", "四舍五入"),
+    "A:per event": ("per event", "逐条"), "A:per period": ("per period", "合计"),
+    "A:minutes": ("minutes", "分钟"), "A:minute": ("minute", "分钟"), "A:days": ("days", "天"), "A:day": ("day", "天"),
 })
 # Layered policies (issue 9 F): `policy county_x extends city_y`, `replace rule …`, `drop cap …`.
 KEYWORDS.update({
@@ -347,22 +349,23 @@ class _Printer:
     def unit_conversion(self, u: ast.UnitConversion) -> list[_Line]:
         word = ("minute" if u.amount == 1 else "minutes") if u.unit == "minutes" else (
             "day" if u.amount == 1 else "days")
-        tokens = [self.number(u.amount), self.kw(word), self.kw("="), self.number(u.hours),
+        tokens = [self.number(u.amount), self.kw("A:" + word), self.kw("="), self.number(u.hours),
                   self.unit("hours", u.hours)]
         if u.rounding is not None:
-            mode, scope = self.kw(u.rounding.mode), self.kw("per period" if u.rounding.pooled else "per event")
-            tokens += [scope, mode] if self.zh else [self.kw("rounded"), mode, scope]
+            mode = self.kw("A:" + u.rounding.mode)
+            scope = self.kw("A:per period" if u.rounding.pooled else "A:per event")
+            tokens += [scope, mode] if self.zh else [self.kw("A:rounded"), mode, scope]
         return [_Line(1, tokens, _known(u.span)), *self.source_line(2, u.source, u.span)]
 
     def rule_rate(self, rate: ast.RuleRate) -> list[Token]:
-        return [self.kw("rate at"), self.number(rate.hours), self.unit("hours", rate.hours), self.kw("="),
+        return [self.kw("A:rate at"), self.number(rate.hours), self.unit("hours", rate.hours), self.kw("="),
                 self.number(rate.credits), self.unit("credits", rate.credits)]
 
     def rounding(self, r: ast.Rounding) -> list[Token]:
-        mode, scope = self.kw(r.mode), self.kw("per period" if r.pooled else "per event")
+        mode, scope = self.kw("A:" + r.mode), self.kw("A:per period" if r.pooled else "A:per event")
         if self.zh:  # 逐条按0.5学分向下取整
-            return [scope, self.kw("rate at"), self.number(r.step), self.kw("credits"), mode]
-        return [self.kw("rounded"), mode, self.kw("to"), self.number(r.step), self.unit("credits", r.step), scope]
+            return [scope, self.kw("A:rate at"), self.number(r.step), self.kw("credits"), mode]
+        return [self.kw("A:rounded"), mode, self.kw("A:to"), self.number(r.step), self.unit("credits", r.step), scope]
 
     def extends(self, e: ast.Extends) -> list[Token]:
         return [self.kw("extends"), self.string(e.parent) if e.is_path else self.name(e.parent)]
@@ -469,9 +472,13 @@ class _Printer:
             tokens += [self.name(c.percent_of), (_KW, "的"), percent] if self.zh else [
                 percent, self.kw("of"), self.name(c.percent_of)]
         else:
-            tokens += [self.number(c.amount), self.unit("credits", c.amount)]
+            tokens += [self.number(c.amount), self.unit(c.measure, c.amount)]
         if c.per is not None:
             tokens += [(_KW_OPENS, "每"), self.kw(c.per)] if self.zh else self.kws("per", c.per)
+        for grain in c.grains:  # issue 9 (B)
+            word = self.kw("event grain") if grain.kind == "event" else \
+                self.kw(grain.name or "") if grain.kind == "period" else self.name(grain.name or "")
+            tokens += [(_KW_OPENS, "每"), word] if self.zh else [self.kw("per"), word]
         if c.of is not None:
             tokens += [self.kw("of"), *self.cond(c.of)]
         return [_Line(0, tokens, _known(c.span)), *self.source_line(1, c.source, c.span)]
@@ -490,6 +497,8 @@ class _Printer:
                 tokens.append(self.unit("credits" if isinstance(m, ast.MeasureCredits) else "hours", line.amount))
                 if m.of is not None:
                     tokens += [self.kw("of"), *self.cond(m.of)]
+            if line.per is not None:  # issue 9 (B)
+                tokens += [(_KW_OPENS, "每"), self.kw(line.per)] if self.zh else self.kws("per", line.per)
         if line.when is not None:
             tokens += [self.kw("when"), *self.cond(line.when)]
         return tokens

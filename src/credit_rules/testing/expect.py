@@ -44,7 +44,7 @@ class Mismatch:
 
 
 
-_NUMBER_FIELDS = ("credits", "hours", "leave_days", "rows")
+_NUMBER_FIELDS = ("credits", "hours", "leave_days", "rows", "credited_hours")  # credited_hours: issue 9 (B)
 _BOOL_FIELDS = ("excellent_eligible", "met")
 _DATE_FIELDS = ("period_start", "period_end")
 _FIELDS = (*_NUMBER_FIELDS, *_BOOL_FIELDS, *_DATE_FIELDS, "grade", "by_category.", "by_level.")
@@ -132,7 +132,7 @@ def check_names(put: PolicyUnderTest, test: ast.Test, lang: Lang = "en") -> None
             continue
         for check in clause.checks:
             if isinstance(check, ast.ExpectRequirement | ast.ExpectRequired | ast.ExpectActual):
-                if check.requirement not in requirements:
+                if check.requirement.partition("/")[0] not in requirements:  # NAME/YEAR: issue 9 (B)
                     hint = _hint(check.requirement, requirements, lang)
                     raise SetupError(message("setup.unknown_requirement", lang, line=check.span.line,
                                              name=check.requirement, hint=hint))

@@ -23,6 +23,7 @@ import polars as pl
 
 from credit_rules import core
 from credit_rules.eval.bulk.conditions import CondCompiler
+from credit_rules.eval.bulk.fields import FIELD_COLUMNS
 from credit_rules.eval.bulk.periods import grain_exprs
 from credit_rules.eval.bulk.state import ROW, BatchState, K, by_key, join_flags
 
@@ -75,6 +76,10 @@ def award_views(state: BatchState) -> list[tuple[str, pl.Expr]]:
         views.append((f"__c{j}", view_cond(cap.of)))
         if cap.grain is not None:
             views.append((f"__ck{j}", grain_exprs(cap.grain, pl.col("day"))[0].cast(pl.Int32)))
+        if cap.per_column is not None:  # issue 9 (B): the event's value, as text
+            column = FIELD_COLUMNS.get(cap.per_column, cap.per_column)
+            present = column in state.ev.columns
+            views.append((f"__cv{j}", pl.col(column).cast(pl.String) if present else pl.lit(None, pl.String)))
     for measure, name in state.measures.items():
         if isinstance(measure, core.CreditedOf | core.HoursOf):
             views.append((f"__v{name}", view_cond(measure.of)))
@@ -205,7 +210,8 @@ def _concat_awards(
     frames: list[pl.DataFrame], views: list[tuple[str, pl.Expr]],
 ) -> pl.DataFrame:
     """All awards, rule after rule (each rule's awards in time order)."""
-    schema = {**AWARD_SCHEMA, **{n: (pl.Int32 if n.startswith("__ck") else pl.Boolean)
+    schema = {**AWARD_SCHEMA, **{n: (pl.Int32 if n.startswith("__ck") else
+                                     pl.String if n.startswith("__cv") else pl.Boolean)
                                  for n, _ in views}}
     if frames:
         return pl.concat([f.cast(schema) for f in frames], how="vertical")  # type: ignore[arg-type]

@@ -76,6 +76,9 @@ def needs(
                     columns.add(name)
     if "hours_u" in columns:  # issue 9 (A): study time in other units (an undeclared one is an error)
         columns |= {"minutes_u", "days_u", "kind"}
+    for cap in policy.caps:  # issue 9 (B): one register per value of a column
+        if cap.per_column is not None:
+            columns.add(FIELD_COLUMNS.get(cap.per_column, cap.per_column))
     keep = [c for c in [*EVENT_FRAME, *attributes] if c in columns]
     return sorted(kinds), keep
 

@@ -72,7 +72,9 @@ def period_exprs(periods: tuple[Period, ...], day: pl.Expr) -> tuple[pl.Expr, pl
 
 
 def grain_exprs(kind: PeriodKind, day: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    """Start and end of the school year / semester holding ``day``."""
+    """Start and end of the school year / semester / calendar year holding ``day``."""
+    if kind is PeriodKind.DAY:  # issue 9 (B): a day is its own period (values.period_of)
+        return day, day
     return _exprs(_calendar(kind), day)
 
 

@@ -116,8 +116,14 @@ def _digits(policy: core.Policy) -> int:
                 pass
         if award.rounding is not None:
             need.append(places(award.rounding.step))
+    rate_places = max((places(a.amount.credits_per_hour) for a in policy.awards
+                       if isinstance(a.amount, core.PerHour)), default=0)
     for cap in policy.caps:
         need.append(places(cap.amount))
+        if cap.measure == "hours":  # issue 9 (B): admitted hours times a rate stay exact
+            need.append(places(cap.amount) + rate_places)
+            need += [places(a.amount.hours) + rate_places for a in policy.awards
+                     if isinstance(a.amount, core.Fixed)]
     factor_places = max((places(f) for _, f in policy.reduction.factors), default=0) \
         if policy.reduction else 0
     for requirement in policy.requirements:

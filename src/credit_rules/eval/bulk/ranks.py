@@ -55,6 +55,7 @@ def finish(plan: BulkPlan, tp: pl.DataFrame) -> pl.DataFrame:
         pl.col("pend").alias("period_end"),
         ledger_decimal(pl.col("credits_k"), plan.digits).alias("credits"),
         ledger_decimal(pl.col("hours_k"), plan.digits).alias("hours"),
+        ledger_decimal(pl.col("credited_hours_k"), plan.digits).alias("credited_hours"),
         pl.col("leave_days").cast(pl.Int64),
         pl.col("grade").cast(pl.String),
         excellent.alias("excellent_eligible"),

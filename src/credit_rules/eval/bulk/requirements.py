@@ -9,16 +9,18 @@ the waivers of SPEC §6.2. Reproduces ``interpreter._requirements``.
 
 from __future__ import annotations
 
+import datetime as dt
 from fractions import Fraction
 from typing import Any
 
 import attrs
+import numpy as np
 import polars as pl
 
 from credit_rules import core
 from credit_rules.eval.bulk.decimals import ledger_decimal, lists_by_key
 from credit_rules.eval.bulk.plan import places
-from credit_rules.eval.bulk.state import BatchState, K, join_flags
+from credit_rules.eval.bulk.state import ROW, BatchState, K, join_flags
 from credit_rules.schema import LEDGER_REQUIREMENTS, ROSTER_DATE_COLUMNS
 
 
@@ -56,7 +58,17 @@ def requirements(state: BatchState) -> BatchState:
     entries: list[tuple[pl.Expr, pl.Expr]] = []
     met_all: pl.Expr = pl.lit(True)
     extra: list[pl.Expr] = []
+    yearly = _YearlyMeasures(state) if any(ln.per_year for r in policy.requirements for ln in r.lines) else None
     for index, requirement in enumerate(policy.requirements):
+        if yearly is not None and requirement.lines and requirement.lines[0].per_year:
+            waived = pl.lit(False)
+            for cond in requirement.waived_when:
+                waived = waived | teacher_cond(cond)
+            for year in yearly.years:
+                present, met, entry = yearly.entry(requirement, year, waived)
+                entries.append((present, entry))
+                met_all = met_all & (~present | met)
+            continue
         chosen: Any = None
         required_chain: Any = None
         for line in requirement.lines:
@@ -90,6 +102,8 @@ def requirements(state: BatchState) -> BatchState:
             pl.col(f"__wv{index}").alias("waived"),
         )))
         met_all = met_all & (~present | met)
+    if yearly is not None:
+        tp = tp.with_columns(yearly.columns(tp.height))
     if extra:
         tp = tp.with_columns(extra)
     # one entry per (teacher-period, requirement that applies), requirements by name
@@ -114,3 +128,94 @@ def _factor(reduction: core.Reduction | None) -> tuple[int, pl.Expr]:
     looked_up = day.dt.year().cast(pl.Int64).replace_strict(years, scaled, default=unit,
                                                             return_dtype=pl.Int64)
     return digits, pl.when(day.is_between(reduction.start, reduction.end)).then(looked_up).otherwise(unit)
+
+
+class _YearlyMeasures:
+    """issue 9 (B): requirements ``per year``: each measure summed per (teacher-period,
+    calendar year), the whole months employed in each year, and one entry per year
+    (:func:`credit_rules.core.nodes.year_shares`, :func:`~credit_rules.core.nodes.prorated`)."""
+
+    def __init__(self, state: BatchState) -> None:
+        self.state = state
+        window = state.core.window
+        assert window is not None, "check refuses a requirement per year without a window"
+        self.years = list(range(window.start.year, window.end.year + 1))
+        self.made: dict[tuple[str, int], np.ndarray[Any, Any]] = {}
+
+    def _sums(self, measure: core.Measure, name: str) -> np.ndarray[Any, Any]:
+        """Per teacher-period row, per year of the window: the measure (n_tp x n_years)."""
+        state, y0, n_years = self.state, self.years[0], len(self.years)
+        n_tp = state.tp.height
+        out = np.zeros(max(n_tp, 1) * n_years, dtype=np.int64)
+        ev = state.ev
+        year_of_row = np.zeros(int(ev[ROW].to_numpy().max()) + 1 if ev.height else 1, dtype=np.int64)
+        year_of_row[ev[ROW].to_numpy()] = ev["day"].dt.year().to_numpy()
+        if isinstance(measure, core.CreditedOf | core.HoursOf):
+            awards = state.awards
+            if awards.height:
+                years = year_of_row[awards[ROW].to_numpy()]
+                inside = awards[f"__v{name}"].fill_null(False).to_numpy()
+                value = awards["credited" if isinstance(measure, core.CreditedOf) else "hours_k"].to_numpy()
+                code = awards[K].to_numpy() * n_years + (years - y0)
+                np.add.at(out, code[inside], value[inside])
+        elif isinstance(measure, core.CountOf):
+            select = measure.select
+            picked = (pl.col("kind") == select.kind) & state.event_cond()(select.where)
+            if select.program is not None:
+                picked = picked & (pl.col("program") == select.program).fill_null(False)
+            counted = ev.filter(picked)
+            if counted.height:
+                years = counted["day"].dt.year().to_numpy().astype(np.int64)
+                code = counted[K].to_numpy() * n_years + (years - y0)
+                np.add.at(out, code, counted["count"].to_numpy().astype(np.int64) * state.plan.scale)
+        return out.reshape(max(n_tp, 1), n_years)
+
+    def column(self, measure: core.Measure, year: int) -> str:
+        name = self.state.measures[measure]
+        if (name, self.years[0]) not in self.made:
+            sums = self._sums(measure, name)
+            for i, y in enumerate(self.years):
+                self.made[(name, y)] = sums[:, i]
+        return f"{name}@{year}"
+
+    def columns(self, n_tp: int) -> list[pl.Series]:
+        return [pl.Series(f"{name}@{year}", values[:n_tp], dtype=pl.Int64)
+                for (name, year), values in self.made.items()]
+
+    def entry(self, requirement: core.Requirement, year: int, waived: pl.Expr,
+              ) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+        plan, teacher_cond = self.state.plan, self.state.teacher_cond()
+        months = _months(year)
+        actual: Any = None
+        required: Any = None
+        for line in requirement.lines:
+            holds = teacher_cond(line.when)
+            step = 10 ** (plan.digits - max(2, places(line.amount)))
+            share = (pl.lit(plan.fixed(line.amount), pl.Int64) * months) // (12 * step) * step
+            measured = pl.col(self.column(line.measure, year))
+            actual = (pl.when(holds).then(measured) if actual is None else actual.when(holds).then(measured))
+            required = (pl.when(holds).then(share) if required is None else required.when(holds).then(share))
+        overlaps = (pl.col("pstart").dt.year() <= year) & (pl.col("pend").dt.year() >= year)
+        actual_e, required_e = actual.otherwise(None), required.otherwise(None)
+        present = overlaps & required_e.is_not_null()
+        met = waived | (actual_e >= required_e)
+        entry = pl.struct(
+            pl.lit(f"{requirement.name}/{year}", pl.String).alias("name"),
+            ledger_decimal(required_e, plan.digits).alias("required"),
+            ledger_decimal(actual_e, plan.digits).alias("actual"),
+            met.alias("met"), waived.alias("waived"),
+        )
+        return present, met, entry
+
+
+def _months(year: int) -> pl.Expr:
+    """The whole months of ``year`` inside the teacher-period and the employment dates
+    (:func:`credit_rules.core.nodes.year_shares`), per tp row."""
+    start = pl.max_horizontal(pl.col("pstart"), pl.lit(dt.date(year, 1, 1)), pl.col("hired_on"))
+    end = pl.min_horizontal(pl.col("pend"), pl.lit(dt.date(year, 12, 31)), pl.col("retired_on"))
+    first = start.dt.year().cast(pl.Int64) * 12 + start.dt.month().cast(pl.Int64) - 1 \
+        + (start.dt.day() != 1).cast(pl.Int64)
+    following = end + pl.duration(days=1)
+    last = end.dt.year().cast(pl.Int64) * 12 + end.dt.month().cast(pl.Int64) - 1 \
+        - (following.dt.day() != 1).cast(pl.Int64)
+    return pl.when(start <= end).then(pl.max_horizontal(last - first + 1, pl.lit(0, pl.Int64))).otherwise(0)

@@ -47,7 +47,8 @@ def totals(state: BatchState) -> BatchState:
             np.add.at(out, key, np.where(mask, values, 0))
         return pl.Series(out, dtype=pl.Int64)
 
-    sums: dict[str, pl.Series] = {"credits_k": per_key(credited), "hours_k": per_key(hours)}
+    sums: dict[str, pl.Series] = {"credits_k": per_key(credited), "hours_k": per_key(hours),
+                                  "credited_hours_k": per_key(awards["credited_hours"].to_numpy())}
     for measure, name in state.measures.items():
         if isinstance(measure, core.CreditedOf | core.HoursOf):
             value = credited if isinstance(measure, core.CreditedOf) else hours

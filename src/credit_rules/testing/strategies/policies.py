@@ -166,6 +166,22 @@ def _policy_texts(draw: Any) -> str:
                                    " of within 1 year of hired_on",
                                    " of in the first semester after hired_on")))
         items.append(f"cap c{i}: at most {amount} credits{per}{of}")
+    # issue 9 (B): calendar years, and caps at every grain, of credits or of hours
+    if mode == "cycle" and draw(st.booleans()):
+        header[header.index("  evaluate over cycle")] = "  evaluate per year"
+    for i in range(draw(st.integers(0, 2))):
+        amount = draw(st.sampled_from(("1", "2.5", "0.5", "7")))
+        unit = draw(st.sampled_from(("credits", "hours")))
+        grain = draw(st.sampled_from(("", " per year", " per day", " per event", " per room",
+                                      " per room per day", " per category per year", " per course")))
+        of = draw(st.sampled_from(("", " of level municipal", " of format lecture")))
+        items.append(f"cap g{i}: at most {amount} {unit}{grain}{of}")
+    if mode in ("window", "cycle", "semester-window") and draw(st.booleans()):
+        measure = draw(st.sampled_from(("7.5 credits", "50 hours", "1 credits of level municipal",
+                                        "2 reflections")))
+        when = draw(st.sampled_from(("", " when title = senior")))
+        items.append(f"require yearly:\n  at least {measure} per year{when}"
+                     + ("\n  at least 3 credits per year" if when else ""))
     n_req = draw(st.integers(0, 3))
     req_names = []
     for i in range(n_req):

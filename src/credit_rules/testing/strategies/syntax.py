@@ -13,6 +13,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
+import attrs
 from hypothesis import strategies as st
 
 from credit_rules.syntax import ast as syntax
@@ -102,7 +103,7 @@ def _opt(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
 
 
 _UNITS = st.sampled_from(("credits", "hours"))
-_PERIODS = st.sampled_from(("school year", "semester"))
+_PERIODS = st.sampled_from(("school year", "semester", "year", "day"))  # year, day: issue 9 (B)
 
 
 @functools.cache
@@ -128,8 +129,12 @@ def _rules() -> st.SearchStrategy[syntax.Rule]:
 
 @functools.cache
 def _caps() -> st.SearchStrategy[syntax.Cap]:
+    # issue 9 (B): `per event` or `per COLUMN`, and caps on hours (never a percentage's)
+    grains = st.lists(st.one_of(st.just(syntax.CapGrain("event", None)),
+                                st.builds(syntax.CapGrain, st.just("column"), names())), max_size=1).map(tuple)
     return st.builds(syntax.Cap, names(), amounts(), _opt(names()), _opt(_PERIODS), _opt(conditions()),
-                     _opt(texts()))
+                     _opt(texts()), grains=grains, measure=_UNITS).map(
+        lambda c: attrs.evolve(c, measure="credits") if c.percent_of is not None else c)
 
 
 @functools.cache
@@ -139,7 +144,8 @@ def _requirement_lines() -> st.SearchStrategy[syntax.RequirementLine]:
         st.builds(syntax.MeasureCount, names(), _opt(conditions())),
     )
     return st.one_of(
-        st.builds(syntax.AtLeast, amounts(), measures, _opt(conditions()), _opt(texts())),
+        st.builds(syntax.AtLeast, amounts(), measures, _opt(conditions()), _opt(texts()),
+                  per=_opt(st.just("year"))),  # per: issue 9 (B)
         st.builds(syntax.RequireQualified, texts(), _opt(conditions()), _opt(texts())),
     )
 
