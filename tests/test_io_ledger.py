@@ -78,7 +78,7 @@ def test_csv_nested_are_compact_json(tmp_path: Path) -> None:
     lines = path.read_text(encoding="utf-8").splitlines()
     assert lines[0] == (
         "teacher_id,period_start,period_end,credits,hours,credited_hours,leave_days,grade,excellent_eligible,"
-        "by_category,by_level,requirements,met,trace"  # credited_hours: issue 9 (B), SPEC §5 addition
+        "by_category,by_level,requirements,met,trace,outcomes"  # credited_hours (B), outcomes (E1): SPEC §5 additions
     )
     assert '"{""ethics"":""6"",""知识"":""1.2""}"' in lines[1]
     assert ",true," in lines[2]

@@ -39,6 +39,9 @@ def _ledger_hash(policy_path: Path, folder: Path, engine: str) -> str:
     roster = load_roster(sorted(folder.glob("roster.*"))[0])
     ledger = evaluate(policy, table, roster, as_of=AS_OF, engine=engine)  # type: ignore[arg-type]
     rows = ledger.to_json()
+    # `outcomes` (issue 9, SPEC §5 addition) came after the pin: it is checked on its own
+    # below, and left out of the hash so that every byte pinned before stays pinned.
+    assert all(row.pop("outcomes") == {} for row in rows), "no shipped policy declares an outcome"
     for row in rows:  # issue 9 (B): a new field, checked in tests/test_lang_B.py
         del row["credited_hours"]
     text = json.dumps(rows, ensure_ascii=False, sort_keys=True)

@@ -387,8 +387,14 @@ def _render_explanation(e: Any) -> None:
                                 if getattr(r, "layer", None) else "")
             reqs.add_row(name, q(requirement_figure(r, r.required)), q(requirement_figure(r, r.actual)),
                          q(requirement_figure(r, r.shortfall)) if not r.met and r.unit != "qualified" else "",
-                         state, q(r.source or ""))
+                         state, q(r.source or "") + (f"\n[dim]{q(r.detail)}[/dim]" if r.detail else ""))
         out.print(reqs)
+    for o in e.outcomes:
+        value = f"[green]{m('yes')}[/green]" if o.holds else f"[red]{m('no')}[/red]"
+        why = m("list.sep").join(m("explain.outcome_part", part=text, value=m("yes" if holds else "no"))
+                                 for text, holds in o.parts)
+        out.print(q(m("explain.outcome", name=o.name, value="\0", why=why)).replace("\0", value)
+                  + f"  [dim]{q(o.source or '')}[/dim]")
     by_requirement: dict[str, list[str]] = {}
     for event_id, _, names in e.requirement_events:
         for name in names:

@@ -89,6 +89,14 @@ class Ranked:
 
 
 @attrs.frozen
+class RequirementMet:
+    """The requirement applies to the teacher and is met (or waived): a result (outcome context)."""
+
+    requirement: str
+    span: Span = span_field()
+
+
+@attrs.frozen
 class Relative:
     """An event filter on the event's day relative to the teacher's roster date
     ``attribute`` (issue 9, D): ``within COUNT years|months|days of ATTR`` or ``in the
@@ -135,6 +143,7 @@ class Not:
 
 Cond: TypeAlias = (
     Compare | Member | HasRole | DateBound | Qualified | EventsExist | Ranked | And | Or | Not
+    | RequirementMet
     | Relative | DateWindow
 )
 
@@ -242,7 +251,25 @@ class MeasureQualified:
     program: str
 
 
-Measure: TypeAlias = MeasureCredits | MeasureHours | MeasureCount | MeasureQualified
+@attrs.frozen
+class MeasureBest:
+    """``base`` in each group of events whose ``field`` equals one of ``values``; the best group counts."""
+
+    base: MeasureCredits | MeasureHours | MeasureCount
+    field: str
+    values: tuple[Scalar, ...]
+
+
+@attrs.frozen
+class MeasureChoice:
+    """Met when one of the requirements ``names`` (none of them a choice) is met."""
+
+    names: tuple[str, ...]
+
+
+Measure: TypeAlias = (
+    MeasureCredits | MeasureHours | MeasureCount | MeasureQualified | MeasureBest | MeasureChoice
+)
 
 
 @attrs.frozen
@@ -264,8 +291,12 @@ class Requirement:
     span: Span = span_field()
 
     @property
-    def unit(self) -> Literal["credits", "hours", "count", "qualified"]:
+    def unit(self) -> Literal["credits", "hours", "count", "qualified", "choice"]:
         measure = self.lines[0].measure
+        if isinstance(measure, MeasureBest):
+            measure = measure.base
+        if isinstance(measure, MeasureChoice):
+            return "choice"
         if isinstance(measure, MeasureCredits):
             return "credits"
         if isinstance(measure, MeasureHours):
@@ -359,6 +390,16 @@ class Invariant:
 
 
 @attrs.frozen
+class Outcome:
+    """``outcome NAME: COND``: a named result, one entry of the ledger's ``outcomes``."""
+
+    name: str
+    cond: Cond
+    source: str | None
+    span: Span = span_field()
+
+
+@attrs.frozen
 class Layer:
     """One policy file of a layered policy (``policy county_x extends city_y``)."""
 
@@ -405,6 +446,7 @@ class Policy:
     #: names the file it was written in; :meth:`layer_of` gives its layer.
     layers: tuple[Layer, ...] = ()
     span: Span = span_field()
+    outcomes: tuple[Outcome, ...] = ()
     count_only: CountOnly | None = None
 
     def layer_of(self, span: Span) -> Layer | None:
@@ -494,4 +536,4 @@ def cond_nodes(cond: Cond | None) -> list[Cond]:
 
 
 _COND_TYPES = (Compare, Member, HasRole, DateBound, Qualified, EventsExist, Ranked, And, Or, Not,
-               Relative, DateWindow)
+               RequirementMet, Relative, DateWindow)

@@ -128,6 +128,8 @@ class LedgerRow:
     requirements: tuple[RequirementResult, ...] = attrs.field()
     met: bool = attrs.field()
     trace: tuple[TraceEntry, ...] = attrs.field()
+    #: the policy's named outcomes (``outcome NAME: …``): name -> true/false
+    outcomes: Mapping[str, bool] = attrs.field(factory=dict)
     #: issue 9 (B): the study hours the register admitted (hours caps; 0 for an award
     #: voided or cut to 0 credits); ``hours`` stays the raw study hours (SPEC §5 addition)
     credited_hours: Decimal = attrs.field(default=Decimal(0), converter=normalized)
@@ -167,4 +169,5 @@ class LedgerRow:
                 }
                 for t in self.trace
             ],
+            "outcomes": {k: bool(v) for k, v in sorted(self.outcomes.items())},
         }

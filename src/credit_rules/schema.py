@@ -62,9 +62,10 @@ ROSTER_DATE_COLUMNS = ("hired_on", "retired_on")
 LEDGER_COLUMNS = (
     "teacher_id", "period_start", "period_end", "credits", "hours", "credited_hours", "leave_days",
     "grade", "excellent_eligible", "by_category", "by_level", "requirements", "met", "trace",
+    "outcomes",
 )
 #: Ledger keys whose values are objects or lists.
-NESTED_LEDGER_COLUMNS = ("by_category", "by_level", "requirements", "trace")
+NESTED_LEDGER_COLUMNS = ("by_category", "by_level", "requirements", "trace", "outcomes")
 
 #: Decimal places of every amount in a ledger frame or Parquet ledger. Exact: a value
 #: that needs more is refused, never rounded (the engines work at <= 10 places).
@@ -78,6 +79,7 @@ if TYPE_CHECKING:
     LEDGER_BREAKDOWN: pl.List
     LEDGER_REQUIREMENTS: pl.List
     LEDGER_TRACE: pl.List
+    LEDGER_OUTCOMES: pl.List
     LEDGER_FRAME: dict[str, Any]
 
 
@@ -110,6 +112,8 @@ def _polars_types() -> dict[str, Any]:
         "rule": pl.String, "source": pl.String, "credits": LEDGER_DECIMAL, "hours": LEDGER_DECIMAL,
         "events": pl.List(pl.String),
     }))
+    #: ``outcomes``: outcome name -> true/false, as Arrow lays out a map (sorted by key).
+    LEDGER_OUTCOMES = pl.List(pl.Struct({"key": pl.String, "value": pl.Boolean}))
     #: The typed ledger every engine's frame and every Parquet ledger has (SPEC §5 values,
     #: queryable without JSON parsing); JSON and CSV render it with ``values.canonical``.
     LEDGER_FRAME: dict[str, Any] = {
@@ -120,12 +124,13 @@ def _polars_types() -> dict[str, Any]:
         "grade": pl.String, "excellent_eligible": pl.Boolean,
         "by_category": LEDGER_BREAKDOWN, "by_level": LEDGER_BREAKDOWN,
         "requirements": LEDGER_REQUIREMENTS, "met": pl.Boolean, "trace": LEDGER_TRACE,
+        "outcomes": LEDGER_OUTCOMES,
     }
     assert tuple(LEDGER_FRAME) == LEDGER_COLUMNS
     assert tuple(ROSTER_FRAME) == ROSTER_COLUMNS
     return {"EVENT_FRAME": EVENT_FRAME, "ROSTER_FRAME": ROSTER_FRAME, "LEDGER_DECIMAL": LEDGER_DECIMAL,
             "LEDGER_BREAKDOWN": LEDGER_BREAKDOWN, "LEDGER_REQUIREMENTS": LEDGER_REQUIREMENTS,
-            "LEDGER_TRACE": LEDGER_TRACE, "LEDGER_FRAME": LEDGER_FRAME}
+            "LEDGER_TRACE": LEDGER_TRACE, "LEDGER_FRAME": LEDGER_FRAME, "LEDGER_OUTCOMES": LEDGER_OUTCOMES}
 
 
 def __getattr__(name: str) -> Any:
@@ -137,4 +142,4 @@ def __getattr__(name: str) -> Any:
 
 
 _POLARS_NAMES = frozenset({"EVENT_FRAME", "ROSTER_FRAME", "LEDGER_DECIMAL", "LEDGER_BREAKDOWN",
-                           "LEDGER_REQUIREMENTS", "LEDGER_TRACE", "LEDGER_FRAME"})
+                           "LEDGER_REQUIREMENTS", "LEDGER_TRACE", "LEDGER_FRAME", "LEDGER_OUTCOMES"})

@@ -53,14 +53,15 @@ def check_units(policy: ir.Policy, tree: ast.Policy) -> list[Diagnostic]:
     credits, hours = _produces_credits(policy), _produces_hours(policy)
     for requirement in policy.requirements:
         for line in requirement.lines:
-            if isinstance(line.measure, ir.MeasureCredits) and not credits:
+            measure = line.measure.base if isinstance(line.measure, ir.MeasureBest) else line.measure
+            if isinstance(measure, ir.MeasureCredits) and not credits:
                 out.append(Diagnostic(
                     "E150", f"requirement `{requirement.name}` counts credits, but no rule awards credits",
                     line.span,
                     "hours used where credits are expected? write `hours`, or declare `10 hours = 1 credit`"
                     if hours else "add a rule that awards credits",
                 ))
-            if isinstance(line.measure, ir.MeasureHours) and not hours:
+            if isinstance(measure, ir.MeasureHours) and not hours:
                 out.append(Diagnostic(
                     "E151", f"requirement `{requirement.name}` counts hours, but no rule counts hours",
                     line.span, "add a rule with `count hours`, or write the requirement in credits",
@@ -284,7 +285,8 @@ def _mentions(cond: ir.Cond | None, predicate: Callable[[ir.Cond], bool]) -> boo
 def check_unused(policy: ir.Policy, tree: ast.Policy) -> list[Diagnostic]:
     """Declarations nothing reads: ranks no `excellent` or invariant uses, penalties with no effect."""
     out: list[Diagnostic] = []
-    readers = [*([policy.excellent.when] if policy.excellent else []), *(i.cond for i in policy.invariants)]
+    readers = [*([policy.excellent.when] if policy.excellent else []), *(i.cond for i in policy.invariants),
+               *(o.cond for o in policy.outcomes)]
     for rank in policy.ranks:
         def reads_rank(cond: ir.Cond, name: str = rank.name) -> bool:
             return isinstance(cond, ir.Ranked) and cond.rank in (None, name)
@@ -301,6 +303,38 @@ def check_unused(policy: ir.Policy, tree: ast.Policy) -> list[Diagnostic]:
     return out
 
 
+def check_choices(policy: ir.Policy, tree: ast.Policy) -> list[Diagnostic]:
+    """`in any one of` with a single group is a plain filter; a choice whose requirements
+    never apply to the same teacher is decided by who the teacher is, not by a choice."""
+    out: list[Diagnostic] = []
+    yearly = {r.name for r in policy.requirements if any(line.per is not None for line in r.lines)}
+    for requirement in policy.requirements:
+        for line in requirement.lines:
+            if isinstance(line.measure, ir.MeasureChoice) and yearly.intersection(line.measure.names):
+                out.append(Diagnostic(
+                    "E265", f"requirement `{requirement.name}` chooses a requirement checked per year "
+                    f"(`{sorted(yearly.intersection(line.measure.names))[0]}`)", line.span,
+                    "a choice names requirements with one entry each; drop `per year` there or name another"))
+    readers = [*([policy.excellent.when] if policy.excellent else []), *(i.cond for i in policy.invariants),
+               *(o.cond for o in policy.outcomes)]
+    for cond in readers:
+        for node in ir.nodes(cond, ir.RequirementMet):
+            if node.requirement in yearly:
+                out.append(Diagnostic(
+                    "E265", f"`requirement {node.requirement} met` names a requirement checked per year",
+                    node.span, "it has one entry per year; name a requirement with one entry"))
+    for requirement in policy.requirements:
+        for line in requirement.lines:
+            if isinstance(line.measure, ir.MeasureBest) and len(line.measure.values) == 1:
+                out.append(Diagnostic(
+                    "W264", f"requirement `{requirement.name}` chooses among one group", line.span,
+                    f"write the filter instead: `of {line.measure.field} = {line.measure.values[0]}`, "
+                    "or name more groups",
+                    Severity.WARNING,
+                ))
+    return out
+
+
 CHECKS: tuple[Check, ...] = (
     check_conflicts,
     check_never_fires,
@@ -311,6 +345,7 @@ CHECKS: tuple[Check, ...] = (
     check_requirement_variants,
     check_caps,
     check_waivers,
+    check_choices,
 )
 
 

@@ -75,6 +75,9 @@ class _Translator:
         self.diagnostics: list[Diagnostic] = []
         self.rank_names = {item.name for item in tree.items if isinstance(item, ast.Rank)}
         self.requirement_names = {item.name for item in tree.items if isinstance(item, ast.Requirement)}
+        #: requirements whose lines are choices (`either requirement a or …`): choices do not nest
+        self.choice_names = {item.name for item in tree.items if isinstance(item, ast.Requirement)
+                             and any(isinstance(line, ast.Either) for line in item.lines)}
         self.window_refused = False
 
     # ------------------------------------------------------------------ reporting
@@ -161,6 +164,10 @@ class _Translator:
             ),
             file=self.file, span=self.tree.span,
             units=self.units(header),
+            outcomes=tuple(
+                ir.Outcome(i.name, self.cond(i.cond, "outcome"), i.source, span=i.span)
+                for i in items if isinstance(i, ast.Outcome)
+            ),
             count_only=self.count_only(header.count_only) if header.count_only is not None else None,
         )
 
@@ -342,6 +349,15 @@ class _Translator:
                     self.error("E107", f"`{'any' if exists else 'no'} {kind}` is about the teacher", node.span,
                                "move it to a `when` clause")
                 return ir.EventsExist(self.kind(kind, node.span), exists, span=node.span)
+            case ast.RequirementMet(name):
+                if context != "outcome":
+                    self.error("E260", f"`requirement {name} met` is a result of the policy and cannot decide "
+                               "who a rule or requirement applies to", node.span,
+                               "use it in `outcome`, `excellent` and invariants")
+                if name not in self.requirement_names:
+                    self.error("E108", f"unknown requirement `{name}`", node.span,
+                               did_you_mean(name, self.requirement_names) or "declare it with `require NAME: …`")
+                return ir.RequirementMet(name, span=node.span)
             case ast.Ranked(rank):
                 if context != "outcome":
                     self.error("E107", "`ranked` can only be used in `excellent` and invariants", node.span)
@@ -594,6 +610,14 @@ class _Translator:
                 lines.append(ir.RequirementLine(Decimal(1), ir.MeasureQualified(line.program), when,
                                                 line.source, span=line.span))
                 continue
+            if isinstance(line, ast.Either):
+                lines.append(ir.RequirementLine(Decimal(1), self.choice(req.name, line), when,
+                                                line.source, span=line.span))
+                continue
+            if isinstance(line, ast.AtLeastBest):
+                self.amount(line.amount, line.span, "the requirement")
+                lines.append(ir.RequirementLine(line.amount, self.best(line), when, line.source, span=line.span))
+                continue
             match line.measure:
                 case ast.MeasureCredits(of):
                     measure = ir.MeasureCredits(self.opt_cond(of, "event"))
@@ -607,15 +631,62 @@ class _Translator:
         if len({line.per for line in lines}) > 1:
             self.error("E187", f"requirement `{req.name}` mixes lines per year with lines for the whole period",
                        req.span, "write `per year` on every line of the requirement, or on none")
-        units = {type(line.measure) for line in lines}
+        units = {_unit_type(line.measure) for line in lines}
         if len(units) > 1:
             first = lines[0]
             for other in lines[1:]:
-                if type(other.measure) is not type(first.measure):
+                if _unit_type(other.measure) is not _unit_type(first.measure):
                     self.error("E140", f"requirement `{req.name}` mixes units: "
                                f"{_unit_word(other.measure)} used where {_unit_word(first.measure)} are expected",
                                other.span, f"write every line of `{req.name}` in {_unit_word(first.measure)}")
         return ir.Requirement(req.name, tuple(lines), req.source, span=req.span)
+
+    def best(self, line: ast.AtLeastBest) -> ir.MeasureBest:
+        """``… in any one of FIELD (a, b)``: the groups are the values of an event field."""
+        base: ir.MeasureCredits | ir.MeasureHours | ir.MeasureCount
+        match line.measure:
+            case ast.MeasureCredits(of):
+                base = ir.MeasureCredits(self.opt_cond(of, "event"))
+            case ast.MeasureHours(of):
+                base = ir.MeasureHours(self.opt_cond(of, "event"))
+            case ast.MeasureCount(kind, where):
+                base = ir.MeasureCount(self.kind(kind, line.measure.span), self.opt_cond(where, "event"))
+        field = "day" if line.field == "at" else line.field
+        values: list[ir.Scalar] = []
+        resolved = self.resolve_field(field, "event", line.span)
+        if resolved is not None:
+            _, ftype = resolved
+            for value in line.values:
+                scalar = self.scalar(value, field, ftype)
+                if scalar is None:
+                    continue
+                if scalar in values:
+                    self.error("E261", f"the group `{_shown(value)}` is named twice", value.span,
+                               "name each group once")
+                    continue
+                values.append(scalar)
+        return ir.MeasureBest(base, field, tuple(values))
+
+    def choice(self, name: str, line: ast.Either) -> ir.MeasureChoice:
+        """``either requirement a or requirement b``: other requirements, none of them a choice."""
+        names: list[str] = []
+        for other in line.names:
+            if other == name:
+                self.error("E262", f"requirement `{name}` names itself as a choice", line.span,
+                           "a choice names other requirements")
+            elif other not in self.requirement_names:
+                self.error("E108", f"unknown requirement `{other}`", line.span,
+                           did_you_mean(other, self.requirement_names - {name})
+                           or "declare it with `require NAME: …`")
+            elif other in self.choice_names:
+                self.error("E263", f"`{other}` is itself a choice; choices do not nest", line.span,
+                           f"name the requirements of `{other}` here instead")
+            elif other in names:
+                self.error("E261", f"requirement `{other}` is named twice in this choice", line.span,
+                           "name each requirement once")
+            else:
+                names.append(other)
+        return ir.MeasureChoice(tuple(names))
 
     def waiver(self, waiver: ast.Waiver) -> ir.Waiver:
         for name in waiver.names:
@@ -691,8 +762,21 @@ def _mentions_ranked(cond: ir.Cond) -> bool:
     return bool(ir.nodes(cond, ir.Ranked))
 
 
+def _unit_type(measure: ir.Measure) -> type:
+    """The kind of amount a requirement line compares (a best group measures like its base)."""
+    return type(measure.base) if isinstance(measure, ir.MeasureBest) else type(measure)
+
+
+def _shown(value: ast.Value) -> str:
+    return value.text if isinstance(value, ast.Word | ast.Text) else str(getattr(value, "value", value))
+
+
 def _unit_word(measure: ir.Measure) -> str:
     match measure:
+        case ir.MeasureBest(base):
+            return _unit_word(base)
+        case ir.MeasureChoice():
+            return "choices of requirements"
         case ir.MeasureCredits():
             return "credits"
         case ir.MeasureHours():

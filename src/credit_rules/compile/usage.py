@@ -32,6 +32,11 @@ def _conds(policy: ir.Policy) -> Iterator[ir.Cond]:
                 yield measure.of
             if isinstance(measure, ir.MeasureCount) and measure.where is not None:
                 yield measure.where
+            if isinstance(measure, ir.MeasureBest):
+                base = measure.base
+                found = base.where if isinstance(base, ir.MeasureCount) else base.of
+                if found is not None:
+                    yield found
     for waiver in policy.waivers:
         yield waiver.when
     for penalty in policy.penalties:
@@ -44,6 +49,8 @@ def _conds(policy: ir.Policy) -> Iterator[ir.Cond]:
         yield policy.excellent.when
     for invariant in policy.invariants:
         yield invariant.cond
+    for outcome in policy.outcomes:
+        yield outcome.cond
 
 
 def _atoms(cond: ir.Cond) -> Iterator[ir.Cond]:
@@ -90,6 +97,11 @@ def policy_usage(policy: ir.Policy) -> Usage:
                 kinds.add("assessment")
                 programs.add(line.measure.program)
                 columns.update({"program", "grade"})
+            if isinstance(line.measure, ir.MeasureBest):  # its groups are values of an event column
+                columns.add("at" if line.measure.field == "day" else line.measure.field)
+                if isinstance(line.measure.base, ir.MeasureCount):
+                    kinds.add(line.measure.base.kind)
+                    any_program.add(line.measure.base.kind)
     if policy.grade is not None:
         kinds.add("assessment")
         programs.add(policy.grade.program)

@@ -9,8 +9,10 @@ from credit_rules.core.from_ir import lower, normalize
 from credit_rules.core.nodes import (
     Amount,
     Award,
+    BestOf,
     Blocks,
     Cap,
+    ChoiceOf,
     CountOf,
     CreditedOf,
     Fixed,
@@ -20,6 +22,7 @@ from credit_rules.core.nodes import (
     Leave,
     Line,
     Measure,
+    Outcome,
     Penalty,
     PerHour,
     Periods,
@@ -32,8 +35,8 @@ from credit_rules.core.nodes import (
 )
 
 __all__ = [
-    "Amount", "Award", "Blocks", "Cap", "CountOf", "CreditedOf", "Fixed", "Grade", "HoursOf",
-    "Landing", "Leave", "Line", "Measure", "Penalty", "PerHour", "Periods", "Policy",
+    "Amount", "Award", "BestOf", "Blocks", "Cap", "ChoiceOf", "CountOf", "CreditedOf", "Fixed", "Grade",
+    "HoursOf", "Landing", "Leave", "Line", "Measure", "Outcome", "Penalty", "PerHour", "Periods", "Policy",
     "QualifiedIn", "Reduction", "Requirement", "Select", "Stated", "lower", "normalize",
 ]
 

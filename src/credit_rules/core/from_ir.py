@@ -6,6 +6,7 @@ once, and both engines read the result.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from decimal import Decimal
 
@@ -137,21 +138,56 @@ def _measure(measure: ir.Measure) -> core.Measure:
             return core.CountOf(core.Select(kind, None, normalize(where)))
         case ir.MeasureQualified(program):
             return core.QualifiedIn(program)
+        case ir.MeasureBest():
+            return _best(measure)
+        case ir.MeasureChoice(names):
+            return core.ChoiceOf(names)
     raise AssertionError(measure)  # pragma: no cover
+
+
+def _best(measure: ir.MeasureBest) -> core.BestOf:
+    """Each group is the base measure narrowed to ``field = value`` (on the award's view for
+    credits and hours, on the event for counts): the engines only compute measures and take
+    the largest."""
+    groups: list[tuple[str, core.CreditedOf | core.HoursOf | core.CountOf]] = []
+    for value in measure.values:
+        scope = ir.Scope.EVENT
+        narrow = ir.Compare(measure.field, scope, "=", value)
+        label = value.isoformat() if isinstance(value, dt.date) else str(value)
+        base = measure.base
+        match base:
+            case ir.MeasureCredits(of) | ir.MeasureHours(of):
+                both = narrow if of is None else ir.And((of, narrow), span=of.span)
+                group = _measure(type(base)(both))
+                assert isinstance(group, core.CreditedOf | core.HoursOf)
+            case ir.MeasureCount(kind, where):
+                both = narrow if where is None else ir.And((where, narrow), span=where.span)
+                group = core.CountOf(core.Select(kind, None, normalize(both)))
+        groups.append((label, group))
+    return core.BestOf(measure.field, tuple(groups))
+
+
+def _reducible(measure: ir.Measure) -> bool:
+    """Credit requirements shrink with the reduction (a best group of credits too)."""
+    if isinstance(measure, ir.MeasureBest):
+        return isinstance(measure.base, ir.MeasureCredits)
+    return isinstance(measure, ir.MeasureCredits)
 
 
 def _requirement(policy: ir.Policy, requirement: ir.Requirement) -> core.Requirement:
     lines = tuple(
         core.Line(index, normalize(line.when), line.amount, _measure(line.measure),
-                  reducible=isinstance(line.measure, ir.MeasureCredits) and line.per is None,
+                  reducible=_reducible(line.measure) and line.per is None,
                   source=line.source, per_year=line.per is not None, span=line.span)
         for index, line in enumerate(requirement.lines)
     )
     waived_when = tuple(
         _normal(w.when) for w in policy.waivers if requirement.name in w.names
     )
+    alternatives = {name for r in policy.requirements for line in r.lines
+                    if isinstance(line.measure, ir.MeasureChoice) for name in line.measure.names}
     return core.Requirement(requirement.name, lines, waived_when, requirement.source,
-                            span=requirement.span)
+                            span=requirement.span, alternative=requirement.name in alternatives)
 
 
 def _reduction(policy: ir.Policy) -> core.Reduction | None:
@@ -224,5 +260,7 @@ def lower(policy: ir.Policy) -> core.Policy:
         ),
         source_ir=policy,
         units=tuple(core.StudyUnit(u.unit, u.amount, u.hours, u.rounding, u.source) for u in policy.units),
+        outcomes=tuple(core.Outcome(o.name, _normal(o.cond), o.source, span=o.span)
+                       for o in sorted(policy.outcomes, key=lambda o: o.name)),
         counted=counted(policy),
     )

@@ -23,6 +23,9 @@ decided. What the lowering decides, and so what no engine decides again:
   never see the rate itself); a rate that is no finite decimal is :class:`Prorated` and
   always rounded; each award's :class:`Rounding`; how ``minutes`` / ``days`` become study
   hours (:class:`StudyUnit`);
+- **choices and outcomes**: a best-of line as its groups, each the line's measure narrowed
+  to one value; a choice as the requirements it counts; which requirements are
+  alternatives (they count for ``met`` only through their choice); the named outcomes;
 - **periods relative to the teacher** (``within 1 year of hired_on``): an
   ``ir.DateWindow`` of (roster date, anchor, months, days, periods) whose bounds are
   :func:`credit_rules.values.relative_window`;
@@ -241,7 +244,24 @@ class QualifiedIn:
     program: str
 
 
-Measure: TypeAlias = CreditedOf | HoursOf | CountOf | QualifiedIn
+@attrs.frozen
+class BestOf:
+    """The largest of ``groups`` (label, measure): ``in any one of FIELD (a, b)``, each
+    group the base measure narrowed to ``FIELD = value``. Ties: the first group listed."""
+
+    field: str
+    groups: tuple[tuple[str, CreditedOf | HoursOf | CountOf], ...]
+
+
+@attrs.frozen
+class ChoiceOf:
+    """The number of ``names`` (requirements, none a choice) that apply to the teacher and
+    are met or waived; the line asks for 1. Engines settle it after the other requirements."""
+
+    names: tuple[str, ...]
+
+
+Measure: TypeAlias = CreditedOf | HoursOf | CountOf | QualifiedIn | BestOf | ChoiceOf
 
 
 @attrs.frozen
@@ -265,6 +285,20 @@ class Requirement:
     name: str
     lines: tuple[Line, ...]
     waived_when: tuple[Cond, ...]
+    source: str | None
+    span: Span = span_field()
+    #: named by a choice (`either requirement …`): it counts for the row's ``met`` only
+    #: through that choice; it is still listed in ``requirements``
+    alternative: bool = False
+
+
+@attrs.frozen
+class Outcome:
+    """A named result: ``cond`` over the finished row (after excellence); the ledger's
+    ``outcomes[name]``. ``requirement X met`` in it reads the row's requirement entry."""
+
+    name: str
+    cond: Cond
     source: str | None
     span: Span = span_field()
 
@@ -379,6 +413,8 @@ class Policy:
     ranks: tuple[ir.Rank, ...]
     #: the IR it came from, for explanations and citations
     source_ir: ir.Policy = attrs.field(eq=False, repr=False)
+    #: named outcomes, by name
+    outcomes: tuple[Outcome, ...] = ()
     #: ``count only status …`` (issue 9, D): the events that count for anything at all
     #: (awards, leave, penalties, counts, assessments, ``any KIND``); the others are as if
     #: absent except that they still give the teacher a ledger row. None: every event.

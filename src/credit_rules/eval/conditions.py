@@ -41,6 +41,8 @@ class TeacherFacts:
     has_kind: Callable[[str], bool]
     facts: Mapping[str, Any] = attrs.field(factory=dict)
     ranked: frozenset[str] = frozenset()
+    #: the requirements that apply to the teacher and are met or waived (outcome conditions)
+    requirements_met: frozenset[str] = frozenset()
 
 
 def event_holds(cond: ir.Cond | None, event: Event | AwardView) -> bool:
@@ -87,6 +89,8 @@ def teacher_holds(cond: ir.Cond | None, ctx: TeacherFacts) -> bool:
             return ctx.has_kind(kind) == exists
         case ir.Ranked(rank):
             return bool(ctx.ranked) if rank is None else rank in ctx.ranked
+        case ir.RequirementMet(name):
+            return name in ctx.requirements_met
     raise AssertionError(f"not a teacher condition: {cond!r}")  # pragma: no cover
 
 

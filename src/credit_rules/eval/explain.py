@@ -7,7 +7,7 @@ it for a terminal, or as JSON with :meth:`Explanation.to_json`.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -21,6 +21,7 @@ from credit_rules.eval.conditions import TeacherFacts, teacher_holds
 from credit_rules.eval.interpreter import (
     QUALIFYING_GRADES,
     TeacherPeriod,
+    best_group,
     bind_teacher,
     evaluate_detailed,
     latest_assessment,
@@ -30,7 +31,7 @@ from credit_rules.eval.interpreter import (
     teacher_facts,
 )
 from credit_rules.eval.messages import Lang, amount, grade_name, message, words
-from credit_rules.records import Event, Teacher
+from credit_rules.records import Event, RequirementResult, Teacher
 from credit_rules.span import Span
 from credit_rules.values import canonical, exact_div, is_finite_decimal_fraction, relative_window
 
@@ -92,6 +93,20 @@ class RequirementExplained:
     #: qualified (1 or 0); None for a measure the catalog has no unit for
     unit: str | None = None
     kind: str | None = None
+    #: a best-of line: which group counted and what each reached; a choice: which
+    #: requirements satisfied it (None for any other line)
+    detail: str | None = None
+
+
+@attrs.frozen
+class OutcomeExplained:
+    """A named outcome, its clause, and each part of its condition with its truth."""
+
+    name: str
+    source: str | None
+    text: str
+    holds: bool
+    parts: tuple[tuple[str, bool], ...]
 
 
 @attrs.frozen
@@ -126,6 +141,7 @@ class Explanation:
     not_counted: tuple[tuple[str, str], ...] = ()
     #: (clause, this teacher's dates) for each period relative to the teacher (issue 9, D)
     relative_windows: tuple[tuple[str, str], ...] = ()
+    outcomes: tuple[OutcomeExplained, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         def dec(value: Decimal) -> str:
@@ -157,6 +173,7 @@ class Explanation:
                 "actual": dec(r.actual), "met": r.met, "waived": r.waived, "shortfall": dec(r.shortfall),
                 **_layer_json(r.layer),
                 "unit": r.unit,
+                **({"detail": r.detail} if r.detail is not None else {}),
             } for r in self.requirements],
             "met": self.met,
             "unused_events": [{"event": e, "kind": k} for e, k in self.unused_events],
@@ -168,6 +185,10 @@ class Explanation:
             "lang": self.lang,
             "not_counted": [{"event": e, "why": why} for e, why in self.not_counted],
             "relative_windows": [{"clause": c, "dates": d} for c, d in self.relative_windows],
+            **({"outcomes": [{
+                "outcome": o.name, "source": o.source, "text": o.text, "holds": o.holds,
+                "parts": [{"part": text, "holds": holds} for text, holds in o.parts],
+            } for o in self.outcomes]} if self.outcomes else {}),
         }
 
 
@@ -419,6 +440,8 @@ def _requirement_events(tp: TeacherPeriod) -> dict[str, list[str]]:
             case core.QualifiedIn(program):
                 deciding = latest_assessment(tp.events, program)
                 found = [deciding] if deciding is not None else []
+            case core.BestOf(_, groups):  # a best-of count reads the events of every group
+                found = [e for _, g in groups if isinstance(g, core.CountOf) for e in selected(g.select, tp.events)]
             case _:
                 found = []
         for event in found:
@@ -436,6 +459,8 @@ def _unit(measure: core.Measure) -> tuple[str | None, str | None]:
             return "count", select.kind
         case core.QualifiedIn():
             return "qualified", None
+        case core.BestOf(_, groups) if groups:  # the groups measure like the line's base
+            return _unit(groups[0][1])
     return None, None
 
 
@@ -485,6 +510,7 @@ def explain_period(policy: ir.Policy, tp: TeacherPeriod, source: _Source | None 
             result.name, line.source or decision.requirement.source, source.quote(line.span), result.required,
             result.actual, result.met, result.waived, max(result.required - result.actual, Decimal(0)),
             layer=_layer(policy, decision.requirement.span), unit=unit, kind=kind,
+            detail=_line_detail(line.measure, tp, row.requirements, lang),
         ))
     counted = {a.event.event_id for a in tp.awards} | {e.event_id for e in tp.leave_events}
     counted |= {e.event_id for _, e in tp.penalties}
@@ -508,9 +534,74 @@ def explain_period(policy: ir.Policy, tp: TeacherPeriod, source: _Source | None 
         grade_event=grade_event,
         excellent_source=policy.excellent.source if policy.excellent is not None else None,
         lang=lang,
+        outcomes=_outcomes(policy, tp, source, lang),
         not_counted=_not_counted(policy, tp, source, lang),
         relative_windows=_relative_windows(policy, tp.teacher, source, lang),
     )
+
+
+def _line_detail(what: core.Measure, tp: TeacherPeriod, results: Sequence[RequirementResult],
+                 lang: Lang = "en") -> str | None:
+    """Which group of a best-of line counted (each group's amount), or which requirements
+    satisfied a choice."""
+    if isinstance(what, core.BestOf):
+        amounts = best_group(what, tp.awards, tp.events, teacher_facts(tp.teacher, tp.events))
+        if not amounts:
+            return None
+        unit, kind = _unit(what)
+
+        def shown(value: Decimal) -> str:
+            return amount(value, unit, lang, kind=kind) if unit is not None else canonical(value)
+
+        label, best = max(amounts, key=lambda item: item[1])  # the first of equal groups
+        others = words((message("detail.group", lang, group=lab, amount=shown(value))
+                        for lab, value in amounts if lab != label), lang)
+        return message("detail.best", lang, field=what.field, group=label, amount=shown(best)) + (
+            message("detail.best_others", lang, groups=others) if others else "")
+    if isinstance(what, core.ChoiceOf):
+        by_name = {r.name: r for r in results}
+        states = []
+        for name in what.names:
+            found = by_name.get(name)
+            state = "detail.does_not_apply" if found is None else "state.met" if found.met else "state.not met"
+            states.append(message("detail.group", lang, group=name, amount=message(state, lang)))
+        return message("detail.choice", lang, states=words(states, lang))
+    return None
+
+
+def _described(cond: ir.Cond, lang: Lang = "en") -> str:
+    """A condition in words, when the policy text is not at hand to quote."""
+    match cond:
+        case ir.RequirementMet(name):
+            return message("detail.requirement_met", lang, requirement=name)
+        case ir.Not(item):
+            return message("detail.not", lang, cond=_described(item, lang))
+        case ir.And(items) | ir.Or(items):
+            joiner = message("detail.and" if isinstance(cond, ir.And) else "detail.or", lang)
+            return "(" + joiner.join(_described(i, lang) for i in items) + ")"
+        case ir.Compare(field, _, op, value):
+            shown = str(value).lower() if isinstance(value, bool) else str(value)
+            return f"{field} {op} {shown}"
+    return type(cond).__name__
+
+
+def _outcomes(policy: ir.Policy, tp: TeacherPeriod, source: _Source,
+              lang: Lang = "en") -> tuple[OutcomeExplained, ...]:
+    """Each outcome with its value from the ledger row, and the truth of each part of its
+    condition (the items of its top `and`/`or`) over the finished row."""
+    lowered = core.lower(policy)
+    if not lowered.outcomes:
+        return ()
+    facts = outcome_facts(tp)
+    out: list[OutcomeExplained] = []
+    for outcome in lowered.outcomes:
+        cond = outcome.cond
+        items = cond.items if isinstance(cond, ir.And | ir.Or) else (cond,)
+        parts = tuple((source.quote(item.span) or _described(item, lang), teacher_holds(item, facts))
+                      for item in items)
+        out.append(OutcomeExplained(outcome.name, outcome.source, source.quote(outcome.cond.span),
+                                    bool(tp.row.outcomes.get(outcome.name)), parts))
+    return tuple(out)
 
 
 # ---------------------------------------------------------------------- issue 9 (D)

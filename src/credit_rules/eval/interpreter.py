@@ -377,7 +377,33 @@ def measure(
             return sum((Decimal(e.count) for e in selected(select, events)), ZERO)
         case core.QualifiedIn(program):
             return Decimal(1) if facts.qualified(program) else ZERO
+        case core.BestOf(_, groups):
+            return max(measure(group, awards, events, facts) for _, group in groups) if groups else ZERO
+        case core.ChoiceOf():
+            return ZERO  # settled from the other requirements' results (settle_choices)
     raise AssertionError(what)  # pragma: no cover
+
+
+def best_group(what: core.BestOf, awards: Sequence[Award], events: Sequence[Event],
+               facts: TeacherFacts) -> tuple[tuple[str, Decimal], ...]:
+    """Each group of a best-of measure with its amount (for explain), in the policy's order."""
+    return tuple((label, measure(group, awards, events, facts)) for label, group in what.groups)
+
+
+def settle_choices(decisions: Sequence[RequirementDecision],
+                   results: Sequence[RequirementResult]) -> tuple[RequirementResult, ...]:
+    """A choice's actual is the number of its requirements that apply and are met (or
+    waived); it is met (asking 1) when one is, or when it is waived itself."""
+    met = {r.name for r in results if r.met}
+    decided = {d.requirement.name: d for d in decisions}
+    out: list[RequirementResult] = []
+    for r in results:
+        d = decided.get(r.name)  # None for a per-year entry (`name/year`): never a choice
+        if d is not None and isinstance(d.line.measure, core.ChoiceOf):
+            actual = Decimal(sum(1 for name in d.line.measure.names if name in met))
+            r = attrs.evolve(r, actual=actual, met=d.waived or actual >= r.required)
+        out.append(r)
+    return tuple(out)
 
 
 def decide_requirements(policy: CorePolicy, facts: TeacherFacts) -> tuple[RequirementDecision, ...]:
@@ -412,7 +438,7 @@ def _requirements(
         actual = measure(d.line.measure, awards, events, facts)
         results.append(RequirementResult(d.requirement.name, required, actual, d.waived or actual >= required,
                                          d.waived))
-    return tuple(results)
+    return settle_choices(decisions, results)
 
 
 def _grade(policy: CorePolicy, events: Sequence[Event]) -> tuple[str | None, Event | None]:
@@ -467,7 +493,9 @@ def _evaluate_period(
         credited_hours=sum((a.credited_hours for a in credited), ZERO),
         leave_days=len(leave_events), grade=grade, excellent_eligible=False,
         by_category=dict(by_category), by_level=dict(by_level), requirements=requirements,
-        met=all(r.met for r in requirements), trace=_trace(credited),
+        met=all(r.met for r in requirements
+                if r.name not in {d.requirement.name for d in decisions if d.requirement.alternative}),
+        trace=_trace(credited),
     )
     return TeacherPeriod(teacher, period, events, tuple(credited), tuple(leave_events.values()), penalties,
                          score_event, decisions, row)
@@ -534,7 +562,7 @@ def outcome_facts(tp: TeacherPeriod, ranked: frozenset[str] = frozenset()) -> Te
     return teacher_facts(tp.teacher, tp.events, facts={
         "credits": row.credits, "hours": row.hours, "leave_days": Decimal(row.leave_days),
         "grade": row.grade, "met": row.met, "excellent_eligible": row.excellent_eligible,
-    }, ranked=ranked)
+    }, ranked=ranked, requirements_met=frozenset(r.name for r in row.requirements if r.met))
 
 
 def ranked_sets(policy: ir.Policy | CorePolicy, results: Sequence[TeacherPeriod]) -> list[frozenset[str]]:
@@ -557,8 +585,18 @@ def _rank_and_finish(policy: CorePolicy, results: list[TeacherPeriod]) -> list[T
         excellent = policy.excellent is not None and teacher_holds(policy.excellent, outcome_facts(tp, ranked))
         if any(p.not_excellent for p, _ in tp.penalties):
             excellent = False
-        finished.append(attrs.evolve(tp, row=attrs.evolve(tp.row, excellent_eligible=excellent)))
+        finished.append(_outcomes(policy, attrs.evolve(tp, row=attrs.evolve(tp.row, excellent_eligible=excellent)),
+                                  ranked))
     return finished
+
+
+def _outcomes(policy: CorePolicy, tp: TeacherPeriod, ranked: frozenset[str]) -> TeacherPeriod:
+    """The named outcomes, over the finished row (its excellence included)."""
+    if not policy.outcomes:
+        return tp
+    facts = outcome_facts(tp, ranked)
+    outcomes = {o.name: teacher_holds(o.cond, facts) for o in policy.outcomes}
+    return attrs.evolve(tp, row=attrs.evolve(tp.row, outcomes=outcomes))
 
 
 def select_ranked(rank: ir.Rank, group: Sequence[TeacherPeriod], indices: Sequence[int]) -> set[int]:

@@ -178,6 +178,7 @@ def rows_from_frame(frame: pl.DataFrame) -> list[LedgerRow]:
             trace=tuple(
                 TraceEntry(t["rule"], t["source"], t["credits"], t["hours"], tuple(t["events"]))
                 for t in r["trace"]),
+            outcomes={e["key"]: bool(e["value"]) for e in r["outcomes"] or ()},
         ))
     return out
 
@@ -217,5 +218,6 @@ def rows_to_frame(rows: Sequence[LedgerRow | Mapping[str, Any]]) -> pl.DataFrame
                 "rule": t["rule"], "source": t["source"], "credits": _amount(t["credits"]),
                 "hours": _amount(t["hours"]), "events": list(t["events"]),
             } for t in j["trace"]],
+            "outcomes": [{"key": k, "value": bool(v)} for k, v in (j.get("outcomes") or {}).items()],
         })
     return pl.DataFrame(records, schema=LEDGER_FRAME)

@@ -135,6 +135,15 @@ class Relative:
 
 
 @attrs.frozen
+class RequirementMet:
+    """``requirement NAME met``: the requirement applies to the teacher and is met (or
+    waived); a result, usable in ``outcome``, ``excellent`` and invariants."""
+
+    requirement: str
+    span: Span = span_field()
+
+
+@attrs.frozen
 class And:
     items: tuple[Cond, ...]
     span: Span = span_field()
@@ -154,6 +163,7 @@ class Not:
 
 Cond: TypeAlias = (
     Compare | Member | HasRole | DateBound | Qualified | EventsExist | Ranked | And | Or | Not
+    | RequirementMet
     | Relative
 )
 
@@ -364,7 +374,31 @@ class RequireQualified:
     span: Span = span_field()
 
 
-RequirementLine: TypeAlias = AtLeast | RequireQualified
+@attrs.frozen
+class AtLeastBest:
+    """``at least 20 hours in any one of topic (a, b)``: the measure in each group of
+    events whose ``field`` has one of ``values``; the best group counts."""
+
+    amount: Decimal
+    measure: Measure
+    field: str
+    values: tuple[Value, ...]
+    when: Cond | None = None
+    source: str | None = None
+    span: Span = span_field()
+
+
+@attrs.frozen
+class Either:
+    """``either requirement a or requirement b``: met when one of the named requirements is."""
+
+    names: tuple[str, ...]
+    when: Cond | None = None
+    source: str | None = None
+    span: Span = span_field()
+
+
+RequirementLine: TypeAlias = AtLeast | RequireQualified | AtLeastBest | Either
 
 
 @attrs.frozen
@@ -538,9 +572,18 @@ class ExpectPeriod:
     span: Span = span_field()
 
 
+@attrs.frozen
+class ExpectOutcome:
+    """``outcome probation_passed`` (``holds``) or ``not outcome probation_passed``."""
+
+    outcome: str
+    holds: bool
+    span: Span = span_field()
+
+
 Expectation: TypeAlias = (
     ExpectField | ExpectRequirement | ExpectRequired | ExpectActual | ExpectPeriod | ExpectRule
-    | ExpectRuleEvents
+    | ExpectRuleEvents | ExpectOutcome
 )
 
 
@@ -569,6 +612,16 @@ class Test:
 
 @attrs.frozen
 class Invariant:
+    name: str
+    cond: Cond
+    source: str | None = None
+    span: Span = span_field()
+
+
+@attrs.frozen
+class Outcome:
+    """``outcome NAME: COND``: a named result of the policy, its own entry of the ledger's ``outcomes``."""
+
     name: str
     cond: Cond
     source: str | None = None
@@ -609,7 +662,7 @@ def layer_kind(item: Rule | Cap | Requirement) -> LayerKind:
 
 Item: TypeAlias = (
     Rule | Cap | Requirement | Waiver | Reduction | GradeFromAssessment | GradeFromScore
-    | Excellent | Penalty | Rank | Test | Invariant | Replace | Drop
+    | Excellent | Penalty | Rank | Test | Invariant | Replace | Drop | Outcome
 )
 
 

@@ -292,6 +292,9 @@ class _Builder(Transformer[Token, Any]):
     def ranked(self, meta: Meta, c: list[Token]) -> ast.Ranked:
         return ast.Ranked(str(c[0]) if c else None, span=self._span(meta))
 
+    def requirement_met(self, meta: Meta, c: list[Token]) -> ast.RequirementMet:
+        return ast.RequirementMet(str(c[0]), span=self._span(meta))
+
     # ---- issue 9 (D): periods relative to the teacher
     def rel_years(self, meta: Meta, c: list[Any]) -> str:
         return "years"
@@ -640,6 +643,19 @@ class _Builder(Transformer[Token, Any]):
         when, source = self._when_source(c[1:])
         return ast.RequireQualified(_string(c[0]), when, source, span=self._span(meta))
 
+    def at_least_best(self, meta: Meta, c: list[Any]) -> ast.AtLeastBest:
+        when, source = self._when_source(c[4:])
+        return ast.AtLeastBest(Decimal(str(c[0])), c[1], c[2], c[3], when, source, span=self._span(meta))
+
+    def either(self, meta: Meta, c: list[Any]) -> ast.Either:
+        names = tuple(str(x) for x in c if isinstance(x, Token))
+        when, source = self._when_source([x for x in c if not isinstance(x, Token)])
+        return ast.Either(names, when, source, span=self._span(meta))
+
+    def outcome(self, meta: Meta, c: list[Any]) -> ast.Outcome:
+        source = c[2][1] if len(c) > 2 else None
+        return ast.Outcome(str(c[0]), c[1], source, span=self._span(meta))
+
     def requirement(self, meta: Meta, c: list[Any]) -> ast.Requirement:
         lines = tuple(x for x in c[1:] if not isinstance(x, tuple))
         sources = [x for x in c[1:] if isinstance(x, tuple)]
@@ -787,6 +803,12 @@ class _Builder(Transformer[Token, Any]):
 
     def expect_period(self, meta: Meta, c: list[Token]) -> ast.ExpectPeriod:
         return ast.ExpectPeriod(self._date(c[0]), self._date(c[1]), span=self._span(meta))
+
+    def expect_outcome(self, meta: Meta, c: list[Token]) -> ast.ExpectOutcome:
+        return ast.ExpectOutcome(str(c[0]), True, span=self._span(meta))
+
+    def expect_not_outcome(self, meta: Meta, c: list[Token]) -> ast.ExpectOutcome:
+        return ast.ExpectOutcome(str(c[0]), False, span=self._span(meta))
 
     def test_expect(self, meta: Meta, c: list[Any]) -> ast.Expect:
         return ast.Expect(self._id(c[0]), tuple(c[1:]), span=self._span(meta))

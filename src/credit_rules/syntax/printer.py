@@ -86,6 +86,9 @@ KEYWORDS: dict[str, tuple[str, str]] = {
     "on or after": ("on or after", "不早于"), "no": ("no", "无"), "any": ("any", "有"),
     "ranked": ("ranked", "入选"), "true": ("true", "是"), "false": ("false", "否"),
     "without category": ("without category", "不计类别"),
+    # issue 9 (E1): choices and outcomes; `之一` closes a choice in Chinese word order
+    "outcome": ("outcome", "结果"), "either": ("either", "满足其一"), "in any one of": ("in any one of", "任一"),
+    "one of (zh)": ("", "之一"),
 }
 # issue 9 (A): a rule's own rate, rounding, units other than hours
 KEYWORDS.update({
@@ -271,6 +274,8 @@ class _Printer:
             return [self.kw("any" if cond.exists else "no"), self.name(cond.kind)]
         if isinstance(cond, ast.Ranked):
             return [self.kw("ranked"), *([self.name(cond.rank)] if cond.rank else [])]
+        if isinstance(cond, ast.RequirementMet):
+            return [self.kw("requirement"), self.name(cond.requirement), self.kw("met")]
         if isinstance(cond, ast.Relative):
             return self.relative(cond)
         raise TypeError(f"not a condition: {cond!r}")  # pragma: no cover
@@ -484,7 +489,12 @@ class _Printer:
         return [_Line(0, tokens, _known(c.span)), *self.source_line(1, c.source, c.span)]
 
     def requirement_line(self, line: ast.RequirementLine) -> list[Token]:
-        if isinstance(line, ast.RequireQualified):
+        if isinstance(line, ast.Either):
+            tokens = self.either(line)
+        elif isinstance(line, ast.AtLeastBest):
+            tokens = [*self.requirement_line(ast.AtLeast(line.amount, line.measure)), self.kw("in any one of"),
+                      self.field(line.field), *self.values(line.values)]
+        elif isinstance(line, ast.RequireQualified):
             tokens = self.qualified(line.program)
         else:
             m = line.measure
@@ -502,6 +512,21 @@ class _Printer:
         if line.when is not None:
             tokens += [self.kw("when"), *self.cond(line.when)]
         return tokens
+
+    def either(self, line: ast.Either) -> list[Token]:
+        """``either requirement a or requirement b``; Chinese: 要求项 a 或 要求项 b 之一."""
+        tokens: list[Token] = [] if self.zh else [self.kw("either")]
+        for i, name in enumerate(line.names):
+            tokens += [*([self.kw("or")] if i else []), self.kw("requirement"), self.name(name)]
+        return [*tokens, self.kw("one of (zh)")] if self.zh else tokens
+
+    def item_Outcome(self, o: ast.Outcome) -> list[_Line]:
+        head, cond = self.head("outcome", o.name), self.cond(o.cond)
+        if _width(_join([*head, *cond], self.lang)) <= WIDTH:
+            lines = [_Line(0, [*head, *cond], _known(o.span))]
+        else:  # a long condition goes on its own line
+            lines = [_Line(0, head, _known(o.span)), _Line(1, cond, _known(o.cond.span))]
+        return [*lines, *self.source_line(1, o.source, o.span)]
 
     def item_Requirement(self, r: ast.Requirement) -> list[_Line]:
         lines = [_Line(0, self.head("require", r.name), _known(r.span))]
@@ -628,6 +653,8 @@ class _Printer:
             return [self.kw("period"), self.date(e.start), self.kw(".."), self.date(e.end)]
         if isinstance(e, ast.ExpectRule):
             return [self.kw("rule"), self.name(e.rule), self.name(e.field), (_WORD, e.op), self.value(e.value)]
+        if isinstance(e, ast.ExpectOutcome):
+            return [*([] if e.holds else [self.kw("not")]), self.kw("outcome"), self.name(e.outcome)]
         out: list[Token] = [self.kw("rule"), self.name(e.rule), self.kw("events"), self.punct("(")]
         for i, event in enumerate(e.events):
             if i:

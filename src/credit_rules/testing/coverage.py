@@ -73,6 +73,8 @@ def items(policy: ir.Policy) -> list[Item]:
         add(f"rank {rank.name}", f"rank {rank.name}", rank.span)
     if policy.excellent is not None:
         add("excellent", "excellent", policy.excellent.span)
+    for outcome in policy.outcomes:
+        add(f"outcome {outcome.name}", f"outcome {outcome.name} (held)", outcome.span)
     found.sort(key=lambda i: (i.line, i.key))
     return found
 
@@ -112,6 +114,9 @@ def exercised(policy: ir.Policy, results: Sequence[TeacherPeriod]) -> Iterator[s
             yield "grade"
         if tp.row.excellent_eligible:
             yield "excellent"
+        for name, held in tp.row.outcomes.items():
+            if held:
+                yield f"outcome {name}"
     for ranked in ranked_sets(policy, results):
         for name in ranked:
             yield f"rank {name}"

@@ -6,7 +6,8 @@ else the teacher's only row. Checks: ``credits``, ``hours``, ``leave_days``, ``g
 teacher has), ``by_category.X``, ``by_level.X`` (0 when absent), ``period_start``,
 ``period_end``; ``requirement N met | not met | waived | absent``, ``requirement N
 required V``, ``requirement N actual V``; ``rule R credits|hours OP V`` and ``rule R
-events (e1, e2)`` (the rule's trace entry).
+events (e1, e2)`` (the rule's trace entry); ``outcome O`` / ``not outcome O`` (a named
+outcome's entry of ``outcomes``).
 """
 
 from __future__ import annotations
@@ -145,6 +146,11 @@ def check_names(put: PolicyUnderTest, test: ast.Test, lang: Lang = "en") -> None
                     raise SetupError(message("setup.rule_field", lang, line=check.span.line, field=check.field))
             elif isinstance(check, ast.ExpectField):
                 _expected(check.field, check.value, check.span.line, lang)
+            elif isinstance(check, ast.ExpectOutcome):
+                outcomes = [o.name for o in put.policy.outcomes]
+                if check.outcome not in outcomes:
+                    raise SetupError(message("setup.unknown_outcome", lang, line=check.span.line,
+                                             name=check.outcome, hint=_hint(check.outcome, outcomes, lang)))
 
 
 def _requirement(row: LedgerRow, name: str) -> RequirementResult | None:
@@ -253,6 +259,12 @@ def check_expectations(expect: ast.Expect, rows: Sequence[LedgerRow], policy: ir
                     shown = shown if op == "=" else f"{op} {shown}"
                     out.append(Mismatch(message("check.rule", lang, rule=rule, field=field), shown,
                                         _show(got_amount, lang, unit), line, lang))
+            case ast.ExpectOutcome(name, holds):
+                assert selected is not None
+                got_outcome = selected.outcomes.get(name)
+                if got_outcome is not holds:
+                    out.append(Mismatch(message("check.outcome", lang, outcome=name), _show(holds, lang),
+                                        _show(got_outcome, lang), line, lang))
             case ast.ExpectRuleEvents(rule, events):
                 assert selected is not None
                 entry = next((t for t in selected.trace if t.rule == rule), None)

@@ -87,13 +87,18 @@ def explain_row(policy: ir.Policy, tp: TeacherPeriod, lang: Lang = "en", *,
                  else message("state.short_by", lang, shortfall=shortfall) if r.unit != "qualified"
                  else state_name("not met", lang))
         lines.append(message("row.requirement", lang, name=r.name, actual=_requirement_figure(r, r.actual, lang),
-                             required=_requirement_figure(r, r.required, lang), state=state))
+                             required=_requirement_figure(r, r.required, lang), state=state)
+                     + (f" ({r.detail})" if r.detail else ""))
     by_requirement: dict[str, list[str]] = {}
     for event_id, _, names in e.requirement_events:
         for name in names:
             by_requirement.setdefault(name, []).append(event_id)
     for name, event_ids in by_requirement.items():
         lines.append("  " + message("explain.counted_by", lang, requirement=name, events=words(event_ids, lang)))
+    for o in e.outcomes:
+        why = message("list.sep", lang).join(message("explain.outcome_part", lang, part=text, value=yes_no(holds, lang))
+                                             for text, holds in o.parts)
+        lines.append("  " + message("explain.outcome", lang, name=o.name, value=yes_no(o.holds, lang), why=why))
     if e.unused_events:
         lines.append(message("row.unused", lang, events=words((event_id for event_id, _ in e.unused_events), lang)))
     lines.extend("  " + message("explain.relative_window", lang, clause=clause, dates=dates)  # issue 9 (D)

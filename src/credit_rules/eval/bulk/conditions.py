@@ -172,6 +172,7 @@ class CondCompiler:
     has_kind: Callable[[str], pl.Expr] | None = None
     ranked: Callable[[str | None], pl.Expr] | None = None
     day: pl.Expr | None = None
+    requirement_met: Callable[[str], pl.Expr] | None = None
 
     def field(self, name: str) -> Field:
         found = self.fields.get(name)
@@ -220,6 +221,10 @@ class CondCompiler:
                 if self.ranked is None:
                     raise Unsupported("`ranked` outside `excellent`")
                 return self.ranked(rank)
+            case ir.RequirementMet(name):
+                if self.requirement_met is None:
+                    raise Unsupported("`requirement … met` outside outcome conditions")
+                return self.requirement_met(name)
             case ir.DateWindow(attribute, anchor, months, days, periods):
                 found = self.fields.get(teacher_date_field(attribute))
                 if self.day is None or found is None:

@@ -71,6 +71,8 @@ class Facts:
     programs: Mapping[str, str]
     kinds: Mapping[str, str]
     ranks: Mapping[str, str]
+    #: requirement name -> its column: applies and met (or waived), for `requirement X met`
+    requirements: Mapping[str, str] = attrs.field(factory=dict)
 
     @staticmethod
     def placeholder() -> Facts:
@@ -80,7 +82,7 @@ class Facts:
             def __missing__(self, key: str) -> str:
                 return "placeholder"
 
-        return Facts(Any_(), Any_(), Any_())
+        return Facts(Any_(), Any_(), Any_(), Any_())
 
 
 def teacher_compiler(digits: int, facts: Facts, *, outcome: bool) -> CondCompiler:
@@ -108,6 +110,8 @@ def teacher_compiler(digits: int, facts: Facts, *, outcome: bool) -> CondCompile
         qualified=lambda p: pl.col(facts.programs[p]),
         has_kind=lambda k: pl.col(facts.kinds[k]),
         ranked=ranked if outcome else None,
+        requirement_met=(lambda n: pl.col(facts.requirements[n]) if n in facts.requirements else pl.lit(False))
+        if outcome else None,
     )
 
 
@@ -118,6 +122,7 @@ def teacher_conds(policy: core.Policy) -> list[ir.Cond | None]:
         conds += [line.when for line in requirement.lines]
         conds += list(requirement.waived_when)
     conds += [policy.excellent] + [r.among for r in policy.ranks]
+    conds += [o.cond for o in policy.outcomes]
     return conds
 
 
@@ -154,7 +159,8 @@ def needed_facts(policy: core.Policy) -> Facts:
         if isinstance(measure, core.QualifiedIn):
             programs.setdefault(measure.program, f"__q{len(programs)}")
     ranks = {r.name: f"__r{i}" for i, r in enumerate(policy.ranks)}
-    return Facts(programs, kinds, ranks)
+    requirements = {r.name: f"__rm{i}" for i, r in enumerate(policy.requirements)}
+    return Facts(programs, kinds, ranks, requirements)
 
 
 def measure_names(policy: core.Policy) -> dict[core.Measure, str]:
@@ -162,5 +168,8 @@ def measure_names(policy: core.Policy) -> dict[core.Measure, str]:
     measures: dict[core.Measure, str] = {}
     for requirement in policy.requirements:
         for line in requirement.lines:
+            if isinstance(line.measure, core.BestOf):  # each group is a measure of its own
+                for _, group in line.measure.groups:
+                    measures.setdefault(group, f"__m{len(measures)}")
             measures.setdefault(line.measure, f"__m{len(measures)}")
     return measures

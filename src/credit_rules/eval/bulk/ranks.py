@@ -11,13 +11,15 @@ Reproduces ``interpreter._rank_and_finish``.
 
 from __future__ import annotations
 
+import attrs
 import polars as pl
 
+from credit_rules.eval.bulk.conditions import CondCompiler, Field
 from credit_rules.eval.bulk.decimals import ledger_decimal
 from credit_rules.eval.bulk.fields import needed_facts, teacher_compiler
 from credit_rules.eval.bulk.plan import BulkPlan
 from credit_rules.eval.bulk.state import TP, join_flags
-from credit_rules.schema import ROSTER_TEXT_COLUMNS
+from credit_rules.schema import LEDGER_OUTCOMES, ROSTER_TEXT_COLUMNS
 
 
 def finish(plan: BulkPlan, tp: pl.DataFrame) -> pl.DataFrame:
@@ -61,4 +63,18 @@ def finish(plan: BulkPlan, tp: pl.DataFrame) -> pl.DataFrame:
         excellent.alias("excellent_eligible"),
         pl.col("by_category"), pl.col("by_level"), pl.col("requirements"),
         pl.col("met"), pl.col("trace"),
+        _outcomes(plan, outcome, excellent).alias("outcomes"),
     )
+
+
+def _outcomes(plan: BulkPlan, outcome: CondCompiler, excellent: pl.Expr) -> pl.Expr:
+    """``outcomes``: each named outcome over the finished row, its excellence included
+    (interpreter._outcomes); entries sorted by name (the core lists them so)."""
+    outcomes = plan.core.outcomes
+    if not outcomes:
+        return pl.lit([], dtype=LEDGER_OUTCOMES)
+    fields = {**outcome.fields, "excellent_eligible": Field(excellent, "bool")}
+    finished = attrs.evolve(outcome, fields=fields)
+    return pl.concat_list([
+        pl.struct(pl.lit(o.name, pl.String).alias("key"), finished(o.cond).alias("value")) for o in outcomes
+    ]).cast(LEDGER_OUTCOMES)

@@ -10,6 +10,7 @@ the waivers of SPEC §6.2. Reproduces ``interpreter._requirements``.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any
 
@@ -46,6 +47,10 @@ def requirements(state: BatchState) -> BatchState:
                 tp = tp.with_columns(
                     pl.when(pl.col(state.facts.programs[program])).then(scale).otherwise(0)
                     .cast(pl.Int64).alias(name))
+            case core.BestOf():
+                pass  # the largest of its groups, once they are computed (_best_groups)
+            case core.ChoiceOf():  # settled from the other requirements (_choices)
+                tp = tp.with_columns(pl.lit(0, pl.Int64).alias(name))
             case _:
                 if name not in tp.columns:  # no award at all
                     tp = tp.with_columns(pl.lit(0, pl.Int64).alias(name))
@@ -54,6 +59,7 @@ def requirements(state: BatchState) -> BatchState:
         tp = join_flags(
             tp, ev.lazy().filter(pl.col("kind").is_in(kinds)).group_by(K).agg(event_sums)
             .collect(engine="streaming"), 0)
+    tp = _best_groups(tp, measures)
     factor_digits, factor = _factor(policy.reduction)
     entries: list[tuple[pl.Expr, pl.Expr]] = []
     met_all: pl.Expr = pl.lit(True)
@@ -101,11 +107,13 @@ def requirements(state: BatchState) -> BatchState:
             met.alias("met"),
             pl.col(f"__wv{index}").alias("waived"),
         )))
-        met_all = met_all & (~present | met)
+        if not requirement.alternative:  # an alternative counts through its choice only
+            met_all = met_all & (~present | met)
     if yearly is not None:
         tp = tp.with_columns(yearly.columns(tp.height))
     if extra:
         tp = tp.with_columns(extra)
+    tp = _choices(state, tp)
     # one entry per (teacher-period, requirement that applies), requirements by name
     long = (pl.concat([tp.filter(present).select(K, entry.alias("entry")) for present, entry in entries])
             .sort(K, maintain_order=True) if entries
@@ -113,6 +121,51 @@ def requirements(state: BatchState) -> BatchState:
     listed = lists_by_key(long[K].to_numpy(), tp.height, long["entry"], "requirements")
     return attrs.evolve(state, tp=tp.with_columns(
         listed.cast(LEDGER_REQUIREMENTS), met_all.alias("met")))
+
+
+def _best_groups(tp: pl.DataFrame, measures: Mapping[core.Measure, str]) -> pl.DataFrame:
+    """A best-of measure: the largest of its groups' measures (each computed as any other)."""
+    best = [pl.max_horizontal([pl.col(measures[group]) for _, group in m.groups]).alias(name)
+            for m, name in measures.items() if isinstance(m, core.BestOf) and m.groups]
+    return tp.with_columns(best) if best else tp
+
+
+def _met_column(tp: pl.DataFrame, index: int) -> pl.Expr:
+    """Requirement ``index`` applies to the teacher and is met or waived (false when it has no line)."""
+    if f"__req{index}" not in tp.columns:
+        return pl.lit(False)
+    required = pl.col(f"__req{index}")
+    return (required.is_not_null()
+            & (pl.col(f"__wv{index}") | (pl.col(f"__a{index}") >= required)).fill_null(False))
+
+
+def _choices(state: BatchState, tp: pl.DataFrame) -> pl.DataFrame:
+    """Choices, settled once every other requirement is (choices do not nest): a choice's
+    actual is the number of its requirements that apply and are met or waived; then
+    ``__rmI`` (requirement I applies and is met) for ``requirement X met`` in outcomes.
+    Reproduces ``interpreter.settle_choices``."""
+    policy, measures, scale = state.core, state.measures, state.plan.scale
+    index_of = {r.name: i for i, r in enumerate(policy.requirements)}
+    counts = [
+        pl.sum_horizontal([_met_column(tp, index_of[n]).cast(pl.Int64) for n in m.names] or [pl.lit(0, pl.Int64)])
+        .mul(scale).cast(pl.Int64).alias(name)
+        for m, name in measures.items() if isinstance(m, core.ChoiceOf)
+    ]
+    if counts:
+        tp = tp.with_columns(counts)
+        teacher_cond = state.teacher_cond()
+        actuals: list[pl.Expr] = []
+        for index, requirement in enumerate(policy.requirements):
+            if not any(isinstance(line.measure, core.ChoiceOf) for line in requirement.lines):
+                continue
+            chosen: Any = None
+            for line in requirement.lines:
+                holds, actual = teacher_cond(line.when), pl.col(measures[line.measure])
+                chosen = pl.when(holds).then(actual) if chosen is None else chosen.when(holds).then(actual)
+            actuals.append(chosen.otherwise(None).alias(f"__a{index}"))
+        tp = tp.with_columns(actuals)
+    return tp.with_columns(_met_column(tp, index).alias(f"__rm{index}")
+                           for index in range(len(policy.requirements)))
 
 
 def _factor(reduction: core.Reduction | None) -> tuple[int, pl.Expr]:

@@ -180,6 +180,12 @@ def vocabulary(policy: ir.Policy) -> Vocabulary:
                 kinds[line.measure.kind] = None
             elif isinstance(line.measure, ir.MeasureQualified):
                 programs[line.measure.program] = None
+            elif isinstance(line.measure, ir.MeasureBest):  # events in each group, and in none
+                if isinstance(line.measure.base, ir.MeasureCount):
+                    kinds[line.measure.base.kind] = None
+                for v in line.measure.values:
+                    if not isinstance(v, dt.date):
+                        event_text.setdefault(line.measure.field, {}).update(dict.fromkeys(_around(v)))
     if policy.grade is not None:
         programs[policy.grade.program] = None
     for rank in policy.ranks:

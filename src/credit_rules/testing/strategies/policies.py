@@ -202,6 +202,7 @@ def _policy_texts(draw: Any) -> str:
             body = ("  at least 18 credits when retired_on <= 2025-12-31\n"
                     "  at least 54 credits when title = senior\n  at least 36 credits")
         items.append(f"require {name}:\n{body}")
+    items += _choices_and_outcomes(draw, req_names)
     if req_names and draw(st.booleans()):
         items.append(f"waive {req_names[0]} when {draw(st.sampled_from(_TEACHER_CONDS))}")
     if mode in ("window", "cycle") and draw(st.booleans()):
@@ -253,3 +254,35 @@ def _rate_and_rounding(draw: Any, award: str, award_line: str) -> list[str]:
     if rounding is not None:
         lines.append(f"  {rounding}")
     return lines
+
+
+# issue 9 (E1): the best of several groups, a choice between requirements, named outcomes.
+_BEST_MEASURES = ("3 credits", "0.5 credits of level school", "10 hours", "1 reflection",
+                  "2 observations where count > 1")
+_BEST_GROUPS = ("category (ethics, practice, class_teacher)", "level (school, municipal)",
+                "format (lecture, online)", "room (5, a, 12)")
+
+
+def _choices_and_outcomes(draw: Any, req_names: list[str]) -> list[str]:
+    """Items that use `in any one of`, `either requirement … or …` and `outcome` (they
+    name the requirements drawn before them; `req_names` gains the new ones)."""
+    items: list[str] = []
+    if draw(st.booleans()):
+        name = f"q{len(req_names)}"
+        when = draw(st.sampled_from(("", " when role class_teacher")))
+        items.append(f"require {name}:\n  at least {draw(st.sampled_from(_BEST_MEASURES))} in any one of "
+                     f"{draw(st.sampled_from(_BEST_GROUPS))}{when}")
+        req_names.append(name)
+    if len(req_names) >= 2 and draw(st.booleans()):
+        picked = draw(st.permutations(req_names))[: draw(st.integers(2, len(req_names)))]
+        when = draw(st.sampled_from(("", " when title = senior\n  either requirement "
+                                     + " or requirement ".join(reversed(picked)))))
+        items.append("require choice:\n  either requirement " + " or requirement ".join(picked) + when)
+        req_names.append("choice")
+    for i in range(draw(st.integers(0, 2))):
+        parts = [draw(st.sampled_from((*_OUTCOME_CONDS, "excellent_eligible = true")))]
+        if req_names:
+            negate = draw(st.sampled_from(("", "not ")))
+            parts.append(f"{negate}requirement {draw(st.sampled_from(req_names))} met")
+        items.append(f"outcome o{i}: " + draw(st.sampled_from((" and ", " or "))).join(draw(st.permutations(parts))))
+    return items

@@ -76,6 +76,7 @@ def atoms() -> st.SearchStrategy[syntax.Cond]:
         st.builds(syntax.Qualified, texts()),
         st.builds(syntax.EventsExist, names(), st.booleans()),
         st.builds(syntax.Ranked, st.one_of(st.none(), names())),
+        st.builds(syntax.RequirementMet, names()),
         st.builds(syntax.Relative, names(), st.integers(1, 40).map(Decimal),  # issue 9 (D)
                   st.sampled_from(("years", "months", "days", "school year", "semester"))),
     )
@@ -147,6 +148,10 @@ def _requirement_lines() -> st.SearchStrategy[syntax.RequirementLine]:
         st.builds(syntax.AtLeast, amounts(), measures, _opt(conditions()), _opt(texts()),
                   per=_opt(st.just("year"))),  # per: issue 9 (B)
         st.builds(syntax.RequireQualified, texts(), _opt(conditions()), _opt(texts())),
+        st.builds(syntax.AtLeastBest, amounts(), measures, _field(),
+                  st.lists(values(), min_size=1, max_size=3).map(tuple), _opt(conditions()), _opt(texts())),
+        st.builds(syntax.Either, st.lists(names(), min_size=2, max_size=3).map(tuple), _opt(conditions()),
+                  _opt(texts())),
     )
 
 
@@ -181,6 +186,7 @@ def _expectations() -> st.SearchStrategy[syntax.Expectation]:
         st.builds(syntax.ExpectPeriod, _dates(), _dates()),
         st.builds(syntax.ExpectRule, names(), names(), st.sampled_from(_OPS), values()),
         st.builds(syntax.ExpectRuleEvents, names(), st.lists(_ids(), min_size=1, max_size=3).map(tuple)),
+        st.builds(syntax.ExpectOutcome, names(), st.booleans()),
     )
 
 
@@ -215,6 +221,7 @@ def statements() -> st.SearchStrategy[syntax.Item]:
                   _opt(texts())),
         _tests(),
         st.builds(syntax.Invariant, names(), conditions(), _opt(texts())),
+        st.builds(syntax.Outcome, names(), conditions(), _opt(texts())),
         _layer_items(),
     )
 
