@@ -19,7 +19,7 @@ from credit_rules.api import evaluate
 from credit_rules.compile import check_source, compile_source
 from credit_rules.core import lower
 from credit_rules.eval.bulk.conditions import relative_window_exprs
-from credit_rules.eval.explain import explain
+from credit_rules.eval.explain import d_lines, explain
 from credit_rules.io import load_events
 from credit_rules.recompute import input_warnings, table_columns
 from credit_rules.records import Teacher
@@ -310,20 +310,28 @@ def test_explain_lists_uncounted_events_and_each_teachers_windows() -> None:
     assert early.period_start == dt.date(2023, 1, 1)
     first_year = explain(policy, table.events(), ROSTER, "t1", as_of=dt.date(2025, 12, 31),
                          policy_text=POLICY)[1]
-    assert first_year.not_counted == ((
-        "c", "training on 2023-10-01 has status submitted (count only status in (approved, verified))"),)
-    windows = dict(first_year.relative_windows)
-    assert windows["within 1 year of hired_on"] == "hired_on 2023-09-01: 2023-09-01 .. 2024-08-31"
-    assert windows["in the first school year after hired_on"] == "hired_on 2023-09-01: 2023-09-01 .. 2024-08-31"
+    assert first_year.not_counted == (("c", "training", dt.date(2023, 10, 1), "submitted"),)
+    assert first_year.count_only == "count only status in (approved, verified)"
+    lines = d_lines(first_year)
+    assert "period within 1 year of hired_on: hired_on 2023-09-01: 2023-09-01 .. 2024-08-31" in lines
+    assert "period in the first school year after hired_on: hired_on 2023-09-01: 2023-09-01 .. 2024-08-31" in lines
+    assert ("not counted: c, training on 2023-10-01 has status submitted "
+            "(count only status in (approved, verified))") in lines
     assert "c" not in {e for e, _ in first_year.unused_events}
     t3 = explain(policy, table.events(), ROSTER, "t3", as_of=dt.date(2025, 12, 31), policy_text=POLICY)[1]
-    assert {e for e, _ in t3.not_counted} == {"i", "j"}
-    assert dict(t3.not_counted)["j"].endswith("has no status (count only status in (approved, verified))")
+    assert {e for e, *_ in t3.not_counted} == {"i", "j"}
+    assert "not counted: j, observation on 2024-01-03 has no status (count only status in (approved, verified))" \
+        in d_lines(t3)
+    assert "period within 1 year of hired_on: no hired_on on the roster: the filter holds for no event" in d_lines(t3)
     zh = explain(policy, table.events(), ROSTER, "t1", as_of=dt.date(2025, 12, 31), policy_text=POLICY, lang="zh")[1]
-    assert zh.not_counted == (("c", "2023-10-01 的 training 记录状态为 submitted（count only status in (approved, verified)）"),)
-    assert dict(zh.relative_windows)["within 1 year of hired_on"] == "hired_on 2023-09-01：2023-09-01 至 2024-08-31"
-    assert dict(t3.relative_windows)["within 1 year of hired_on"].startswith("no hired_on on the roster")
-    assert first_year.to_json()["not_counted"][0]["event"] == "c"
+    assert zh.to_json()["not_counted"] == first_year.to_json()["not_counted"] == [
+        {"event": "c", "kind": "training", "day": "2023-10-01", "status": "submitted"}]
+    assert "期间 within 1 year of hired_on：hired_on 2023-09-01：2023-09-01 至 2024-08-31" in d_lines(zh, "zh")
+    assert "不计：c，2023-10-01 的 training 记录状态为 submitted（count only status in (approved, verified)）" \
+        in d_lines(zh, "zh")
+    assert first_year.to_json()["relative_windows"][0] == {
+        "clause": "within 1 year of hired_on", "attribute": "hired_on", "date": "2023-09-01",
+        "start": "2023-09-01", "end": "2024-08-31"}
 
 
 def test_a_status_policy_warns_when_the_events_have_no_status_column() -> None:
@@ -385,3 +393,23 @@ def test_a_layer_inherits_count_only_and_relative_periods(tmp_path: Path) -> Non
     ledger = _ledger(county, ROWS, ROSTER, "bulk")
     assert _row(ledger, "t1", "2023-09-01")["credits"] == "2"
     assert ledger == _ledger(county, ROWS, ROSTER, "interpreter")
+
+
+def test_windows_inside_caps_at_every_grain_agree() -> None:
+    """Relative periods in `per year`, hours and `per event` caps (issue 9 B): both engines agree."""
+    text = ("policy x\n  window 2023-01-01 .. 2025-12-31\n  evaluate per year\n  10 hours = 1 credit\n"
+            "  count only status approved\nrule r: on training count hours\n"
+            "cap a: at most 2 credits per year of within 1 year of hired_on\n"
+            "cap b: at most 25 hours of in the first semester after hired_on\n"
+            "cap c: at most 1.5 credits per event of not within 1 year of hired_on\n")
+    policy = compile_source(text, "x.policy")
+    rows = [{"event_id": f"e{i}", "teacher_id": t, "at": at, "kind": "training", "hours": "30", "status": st}
+            for i, (t, at, st) in enumerate([("t1", "2023-09-10", "approved"), ("t1", "2023-12-10", "approved"),
+                                             ("t1", "2024-03-01", "approved"), ("t2", "2024-03-01", "approved"),
+                                             ("t1", "2024-10-01", "revoked"), ("t1", "2024-10-02", "approved")])]
+    roster = {"t1": Teacher("t1", hired_on=dt.date(2023, 9, 1))}
+    ledger = _ledger(policy, rows, roster, "bulk", as_of=dt.date(2025, 1, 1))
+    assert ledger == _ledger(policy, rows, roster, "interpreter", as_of=dt.date(2025, 1, 1))
+    credits = {(r["teacher_id"], r["period_start"]): r["credits"] for r in ledger}
+    assert credits[("t1", "2023-01-01")] == "2" and credits[("t1", "2024-01-01")] == "3.5"
+    assert credits[("t2", "2024-01-01")] == "1.5"

@@ -75,7 +75,12 @@ def as_policy(policy: ir.Policy | str | os.PathLike[str]) -> ir.Policy:
     return policy if isinstance(policy, ir.Policy) else load_policy(policy)
 
 
-def as_event_table(events: Any, timezone: str) -> EventTable:
+def input_contract(policy: ir.Policy) -> core.Inputs:
+    """What ``policy`` asks of its input beyond the SPEC (declared columns and vocabularies)."""
+    return core.lower(policy).inputs
+
+
+def as_event_table(events: Any, timezone: str, inputs: core.Inputs | None = None) -> EventTable:
     if isinstance(events, EventTable):
         if events.timezone != timezone:
             raise UsageError(
@@ -83,10 +88,10 @@ def as_event_table(events: Any, timezone: str) -> EventTable:
                 "load them again with the policy's timezone"
             )
         return events
-    return load_events(events, timezone=timezone)
+    return load_events(events, timezone=timezone, inputs=inputs)
 
 
-def as_roster(roster: Any) -> tuple[Roster | None, dict[str, Teacher]]:
+def as_roster(roster: Any, inputs: core.Inputs | None = None) -> tuple[Roster | None, dict[str, Teacher]]:
     if roster is None:
         return None, {}
     if isinstance(roster, Roster):
@@ -96,7 +101,7 @@ def as_roster(roster: Any) -> tuple[Roster | None, dict[str, Teacher]]:
     if isinstance(roster, Mapping):
         # {teacher_id: {"title": ..., "roles": [...]}}: validated like a roster file
         roster = [{"teacher_id": teacher_id, **fields} for teacher_id, fields in roster.items()]
-    loaded = load_roster(roster)
+    loaded = load_roster(roster, inputs=inputs)
     return loaded, loaded.teachers()
 
 
@@ -123,13 +128,14 @@ def evaluate(
     checked = as_policy(policy)
     if engine not in ENGINES:
         raise UsageError(f"unknown engine {engine!r}; use one of: {', '.join(ENGINES)}")
-    loaded_roster, teachers = as_roster(roster)
+    inputs = input_contract(checked)
+    loaded_roster, teachers = as_roster(roster, inputs)
     table: EventTable | None = None
     records: list[Event] | None = None
     if isinstance(events, list) and all(isinstance(e, Event) for e in events):
         records = events
     else:
-        table = as_event_table(events, checked.timezone)
+        table = as_event_table(events, checked.timezone, inputs)
         # issue 9 (A): minutes / days the policy cannot convert are rejected, with the reason
         table = reject_unconvertible(core.lower(checked), table)
     # SPEC §5: a data problem never makes a teacher vanish from the ledger. Both engines

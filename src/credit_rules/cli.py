@@ -264,16 +264,17 @@ def eval_command(policy: str, events: tuple[str, ...], roster: str | None, as_of
 def explain(policy: str, events: tuple[str, ...], roster: str | None, teacher: str, as_of: dt.date | None,
             fmt: str, lang: str) -> None:
     """Show why a teacher got each credit: rules, events, caps, requirements, each with its clause."""
-    from credit_rules.api import as_event_table, as_policy, as_roster, named_only
+    from credit_rules.api import as_event_table, as_policy, as_roster, input_contract, named_only
     from credit_rules.core import lower
     from credit_rules.eval.explain import explain as explain_teacher
     from credit_rules.io.units import reject_unconvertible
     from credit_rules.records import Teacher
 
     checked = as_policy(policy)
-    table = as_event_table(list(events) if len(events) > 1 else events[0], checked.timezone)
+    inputs = input_contract(checked)
+    table = as_event_table(list(events) if len(events) > 1 else events[0], checked.timezone, inputs)
     table = reject_unconvertible(lower(checked), table)  # issue 9 (A): as `eval` does
-    loaded, teachers = as_roster(roster)
+    loaded, teachers = as_roster(roster, inputs)
     # a teacher named only on rejected rows is explained too (SPEC §5): nothing counted
     teachers.update({t: Teacher(t) for t in named_only(table, loaded, teachers)})
     if teacher not in teachers and teacher not in set(table.teacher_ids()):
@@ -408,10 +409,10 @@ def _render_explanation(e: Any) -> None:
                        lang)
         more = m("explain.more", n=len(e.unused_events) - 12) if len(e.unused_events) > 12 else ""
         out.print(f"[dim]{q(m('explain.unused', events=listed + more))}[/dim]")
-    for clause, dates in getattr(e, "relative_windows", ()):  # issue 9 (D)
-        out.print(q(m("explain.relative_window", clause=clause, dates=dates)))
-    for event_id, why in getattr(e, "not_counted", ()):  # issue 9 (D)
-        out.print(q(m("explain.not_counted", event=event_id, why=why)))
+    from credit_rules.eval.explain import d_lines
+
+    for line in d_lines(e, lang):  # issue 9 (D): relative periods, uncounted evidence
+        out.print(q(line))
     out.print()
 
 

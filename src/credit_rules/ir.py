@@ -141,11 +141,66 @@ class Not:
     span: Span = span_field()
 
 
+# ------------------------------------------------------------------ issue 9 (C): typed columns
+@attrs.frozen
+class Linear:
+    """``attended_hours >= 4/5 * planned_hours`` in exact integer form:
+    ``sum(coef * value(column)) + constant  OP  0``, where ``value`` is a number column in
+    micro-units (value x 10^6) or, when ``dates``, a date column as its day number
+    (``date.toordinal()``). The coefficients and the constant are integers: the checker
+    scaled the rational form (division by a constant included) by a positive integer, which
+    keeps every comparison with 0. An atom with a missing or unreadable operand is false.
+    """
+
+    terms: tuple[tuple[str, int], ...]
+    scope: Scope
+    constant: int
+    op: CompareOp
+    dates: bool = False
+    span: Span = span_field()
+
+
+@attrs.frozen
+class Has:
+    """``tags has mentor``: the `list of text` column ``field`` holds ``value``."""
+
+    field: str
+    scope: Scope
+    value: str
+    span: Span = span_field()
+
+
 Cond: TypeAlias = (
     Compare | Member | HasRole | DateBound | Qualified | EventsExist | Ranked | And | Or | Not
+    | Linear | Has
     | RequirementMet
     | Relative | DateWindow
 )
+
+
+ColumnType = Literal["number", "decimal", "date", "text", "list"]
+
+
+@attrs.frozen
+class ColumnDecl:
+    """A declared extra column: on events (scope EVENT) or on the roster (scope TEACHER)."""
+
+    name: str
+    type: ColumnType
+    scope: Scope
+    source: str | None = None
+    span: Span = span_field()
+
+
+@attrs.frozen
+class Vocabulary:
+    """The values a field may take (``role``, ``title``, ``kind``, ``category``, ``level``,
+    ``format``), declared by the policy in place of the SPEC's list."""
+
+    field: str
+    values: tuple[str, ...]
+    source: str | None = None
+    span: Span = span_field()
 
 
 # ------------------------------------------------------------------ awards
@@ -446,6 +501,9 @@ class Policy:
     #: names the file it was written in; :meth:`layer_of` gives its layer.
     layers: tuple[Layer, ...] = ()
     span: Span = span_field()
+    #: issue 9 (C): declared extra columns and vocabularies (empty: SPEC columns and lists)
+    columns: tuple[ColumnDecl, ...] = ()
+    vocabularies: tuple[Vocabulary, ...] = ()
     outcomes: tuple[Outcome, ...] = ()
     count_only: CountOnly | None = None
 
@@ -536,4 +594,4 @@ def cond_nodes(cond: Cond | None) -> list[Cond]:
 
 
 _COND_TYPES = (Compare, Member, HasRole, DateBound, Qualified, EventsExist, Ranked, And, Or, Not,
-               RequirementMet, Relative, DateWindow)
+               Linear, Has, RequirementMet, Relative, DateWindow)

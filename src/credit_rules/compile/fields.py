@@ -12,6 +12,7 @@ class FieldType(StrEnum):
     DECIMAL = "number"
     DATE = "date"
     BOOL = "boolean"
+    LIST = "list of text"  # issue 9 (C): a declared `list of text` column
 
 
 #: Event columns usable in `where` / `of` filters. `at` compares by its local date.

@@ -13,6 +13,7 @@ semester or school year over its window has at most :data:`MAX_PERIODS` periods 
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 from decimal import Decimal
 from typing import Literal
@@ -20,6 +21,7 @@ from typing import Literal
 import pendulum
 
 from credit_rules import ir
+from credit_rules.compile import typed
 from credit_rules.compile.fields import (
     CLOSED_VALUES,
     EVENT_FIELDS,
@@ -79,6 +81,12 @@ class _Translator:
         self.choice_names = {item.name for item in tree.items if isinstance(item, ast.Requirement)
                              and any(isinstance(line, ast.Either) for line in item.lines)}
         self.window_refused = False
+        # issue 9 (C): declared columns and vocabularies, read before anything uses a name
+        self.declared: dict[tuple[ir.Scope, str], ir.ColumnDecl] = {}
+        self.has_columns = any(isinstance(item, ast.Columns) for item in tree.items)
+        self.vocab: dict[str, tuple[str, ...]] = {}
+        self.column_decls = self.declarations()
+        self.vocabularies = self.declared_vocabularies()
 
     # ------------------------------------------------------------------ reporting
     def error(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
@@ -164,6 +172,7 @@ class _Translator:
             ),
             file=self.file, span=self.tree.span,
             units=self.units(header),
+            columns=self.column_decls, vocabularies=self.vocabularies,
             outcomes=tuple(
                 ir.Outcome(i.name, self.cond(i.cond, "outcome"), i.source, span=i.span)
                 for i in items if isinstance(i, ast.Outcome)
@@ -217,6 +226,8 @@ class _Translator:
 
     # ------------------------------------------------------------------ names and values
     def kind(self, kind: str, span: Span) -> str:
+        if "kind" in self.vocab:
+            return self.declared_kind(kind, span)
         if kind in KNOWN_KINDS:
             return kind
         if kind.endswith("s") and kind[:-1] in KNOWN_KINDS:
@@ -229,6 +240,9 @@ class _Translator:
         return kind
 
     def closed_value(self, field: str, value: str, span: Span) -> None:
+        if field in self.vocab:
+            self.in_vocabulary(field, value, span)
+            return
         allowed = CLOSED_VALUES.get(field)
         if allowed is not None and value not in allowed:
             self.error("E102", f"unknown {field} `{value}`", span,
@@ -240,6 +254,9 @@ class _Translator:
                 self.warn("W102", f"{field} `{value}` is not one of the usual values", span, hint)
 
     def role(self, role: str, span: Span) -> str:
+        if "role" in self.vocab:
+            self.in_vocabulary("role", role, span)
+            return role
         if role not in ROLE_VALUES:
             self.error("E102", f"unknown role `{role}`", span,
                        did_you_mean(role, ROLE_VALUES) or f"one of: {', '.join(ROLE_VALUES)}")
@@ -249,6 +266,11 @@ class _Translator:
         if context == "event":
             if name in EVENT_FIELDS:
                 return ir.Scope.EVENT, EVENT_FIELDS[name]
+            if (ir.Scope.EVENT, name) in self.declared:
+                return ir.Scope.EVENT, _FIELD_TYPES[self.declared[ir.Scope.EVENT, name].type]
+            if self.has_columns:
+                self.undeclared(name, ir.Scope.EVENT, span)
+                return None
             close = difflib.get_close_matches(name, EVENT_FIELDS, n=1, cutoff=0.75)
             if close:
                 self.error("E101", f"unknown event field `{name}`", span, f"did you mean `{close[0]}`?")
@@ -260,6 +282,8 @@ class _Translator:
             return ir.Scope.EVENT, FieldType.TEXT  # any other column is an attribute (SPEC §2)
         if name in TEACHER_FIELDS:
             return ir.Scope.TEACHER, TEACHER_FIELDS[name]
+        if (ir.Scope.TEACHER, name) in self.declared:
+            return ir.Scope.TEACHER, _FIELD_TYPES[self.declared[ir.Scope.TEACHER, name].type]
         if name in FACT_FIELDS:
             if context == "outcome":
                 return ir.Scope.FACT, FACT_FIELDS[name]
@@ -269,7 +293,8 @@ class _Translator:
                 "results may be used in `excellent` and invariants",
             )
             return None
-        known = [*TEACHER_FIELDS, *(FACT_FIELDS if context == "outcome" else ())]
+        known = [*TEACHER_FIELDS, *(FACT_FIELDS if context == "outcome" else ()),
+                 *(n for scope, n in self.declared if scope is ir.Scope.TEACHER)]
         self.error("E101", f"unknown teacher attribute `{name}`", span,
                    did_you_mean(name, [*known, "role"]) or f"one of: {', '.join(known)}")
         return None
@@ -315,6 +340,9 @@ class _Translator:
                 if resolved is None:
                     return ir.And((), span=node.span)
                 scope, ftype = resolved
+                typed_cond = self.typed_compare(node, field, scope, ftype, context)
+                if typed_cond is not None:
+                    return typed_cond
                 if field == "kind" and isinstance(value, ast.Word | ast.Text):
                     value = ast.Word(self.kind(value.text, value.span), span=value.span)
                 scalar = self.scalar(value, field, ftype)
@@ -326,6 +354,15 @@ class _Translator:
                 if resolved is None:
                     return ir.And((), span=node.span)
                 scope, ftype = resolved
+                if ftype is FieldType.LIST:
+                    self.error("E277", f"`{field}` is a list of text", node.span,
+                               f"ask whether it holds a value with `{field} has VALUE`")
+                    return ir.And((), span=node.span)
+                if (scope, field) in self.declared and ftype in (FieldType.DECIMAL, FieldType.DATE):
+                    # a typed column: `x in (a, b)` is `x = a or x = b`, each exact (issue 9 C)
+                    each = tuple(self.cond(ast.Compare(field, "=", v, span=node.span), context) for v in values)
+                    either = ir.Or(each, span=node.span)
+                    return ir.Not(either, span=node.span) if negated else either
                 scalars = [self.scalar(v, field, ftype) for v in values]
                 return ir.Member(field, scope, frozenset(s for s in scalars if s is not None), negated,
                                  span=node.span)
@@ -365,6 +402,10 @@ class _Translator:
                     self.error("E108", f"unknown rank `{rank}`", node.span,
                                did_you_mean(rank, self.rank_names) or "declare it with `rank NAME: …`")
                 return ir.Ranked(rank, span=node.span)
+            case ast.ArithCompare():
+                return self.arith_compare(node, context)
+            case ast.Has(field, value):
+                return self.has(node, field, value, context)
             case ast.Relative():
                 return self.relative(node, context)
         raise AssertionError(node)  # pragma: no cover
@@ -756,6 +797,205 @@ class _Translator:
         if among is not None and _mentions_ranked(among):
             self.error("E107", "a rank cannot depend on ranks", node.span)
         return ir.Rank(node.name, node.program or "", among, tuple(tops), node.source, span=node.span)
+
+    # ------------------------------------------------------------------ issue 9 (C)
+    def declarations(self) -> tuple[ir.ColumnDecl, ...]:
+        """The declared columns (E270 twice, E271 a SPEC column)."""
+        out: list[ir.ColumnDecl] = []
+        for block in (i for i in self.tree.items if isinstance(i, ast.Columns)):
+            for decl in block.columns:
+                scope = ir.Scope.TEACHER if decl.teacher else ir.Scope.EVENT
+                spec = (TEACHER_FIELDS if decl.teacher else EVENT_FIELDS)
+                if decl.name in spec or decl.name in ("roles", "day") or decl.name in FACT_FIELDS:
+                    self.error("E271", f"`{decl.name}` is a column of the SPEC; its type is fixed",
+                               decl.span, "drop it from `columns`, or declare a column of another name")
+                    continue
+                if (scope, decl.name) in self.declared:
+                    self.error("E270", f"the column `{decl.name}` is declared twice", decl.span,
+                               "keep one declaration",
+                               )
+                    continue
+                column = ir.ColumnDecl(decl.name, decl.type, scope, block.source, span=decl.span)
+                self.declared[scope, decl.name] = column
+                out.append(column)
+        return tuple(out)
+
+    def declared_vocabularies(self) -> tuple[ir.Vocabulary, ...]:
+        """The declared vocabularies (E272 an unknown field or one declared twice)."""
+        out: list[ir.Vocabulary] = []
+        for item in (i for i in self.tree.items if isinstance(i, ast.Vocabulary)):
+            field = typed.VOCABULARY_FIELDS.get(item.field)
+            if field is None:
+                self.error("E272", f"`{item.field}` has no vocabulary", item.span,
+                           did_you_mean(item.field, typed.VOCABULARY_FIELDS)
+                           or "one of: roles, titles, kinds, categories, levels, formats")
+                continue
+            if field in self.vocab:
+                self.error("E272", f"the vocabulary of {field} values is declared twice", item.span,
+                           "merge the two lists")
+                continue
+            seen: set[str] = set()
+            for value in item.values:
+                if value in seen:
+                    self.error("E272", f"`{value}` is listed twice", item.span, "list each value once")
+                seen.add(value)
+            values = tuple(dict.fromkeys(item.values))
+            self.vocab[field] = values
+            out.append(ir.Vocabulary(field, values, item.source, span=item.span))
+        return tuple(out)
+
+    def in_vocabulary(self, field: str, value: str, span: Span) -> None:
+        allowed = self.vocab[field]
+        if value not in allowed:
+            self.error("E278", f"{field} `{value}` is not in the policy's vocabulary", span,
+                       did_you_mean(value, allowed) or f"one of: {', '.join(allowed)}; "
+                       f"or add it to `vocabulary {_PLURALS[field]}`")
+
+    def declared_kind(self, kind: str, span: Span) -> str:
+        allowed = self.vocab["kind"]
+        for candidate in (kind, kind[:-1] if kind.endswith("s") else None,
+                          kind[:-2] if kind.endswith("es") else None):
+            if candidate in allowed:
+                return candidate
+        self.in_vocabulary("kind", kind, span)
+        return kind
+
+    def undeclared(self, name: str, scope: ir.Scope, span: Span) -> None:
+        """E101: a name that is neither a SPEC column nor declared, in a policy with `columns`."""
+        known = [*EVENT_FIELDS, *(n for s, n in self.declared if s is scope)]
+        self.error("E101", f"unknown event column `{name}`", span,
+                   did_you_mean(name, known)
+                   or f"declare it in `columns` (e.g. `{name} decimal`), or use one of the SPEC's columns")
+
+    def column_ref(self, name: str, context: Context, span: Span) -> tuple[ir.Scope, FieldType] | None:
+        """A name on the right of a comparison that names a column (None: it is a value)."""
+        if context == "event":
+            known = name in EVENT_FIELDS or (ir.Scope.EVENT, name) in self.declared
+        else:
+            known = name in TEACHER_FIELDS or (ir.Scope.TEACHER, name) in self.declared
+        return self.resolve_field(name, context, span) if known else None
+
+    def typed_compare(self, node: ast.Compare, field: str, scope: ir.Scope, ftype: FieldType,
+                      context: Context) -> ir.Cond | None:
+        """A comparison the declarations decide: column with column, or a typed column
+        misused (None: the ordinary comparison with a value)."""
+        value = node.value
+        if ftype is FieldType.LIST:
+            self.error("E277", f"`{field}` is a list of text", node.span,
+                       f"ask whether it holds a value with `{field} has VALUE`")
+            return ir.And((), span=node.span)
+        if scope is ir.Scope.FACT:
+            return None
+        if ftype in (FieldType.DECIMAL, FieldType.DATE) and isinstance(value, ast.Word):
+            other = self.column_ref(value.text, context, value.span)
+            if other is not None:
+                return self.linear(ast.ArithCompare(field, node.op, value, span=node.span), context)
+        declared = (scope, field) in self.declared
+        if declared and ftype is FieldType.DECIMAL and isinstance(value, ast.Number):
+            return self.linear(ast.ArithCompare(field, node.op, value, span=node.span), context)
+        if declared and ftype is FieldType.DATE and isinstance(value, ast.DateValue):
+            days = (value.value - dt.date(1970, 1, 1)).days
+            return ir.Linear(((field, 1),), scope, -days, node.op, True, span=node.span)
+        if declared and ftype is FieldType.TEXT and isinstance(value, ast.Number | ast.DateValue | ast.Bool):
+            self.error("E105", f"`{field}` is a text column; compare it with a word or quoted text",
+                       value.span, "declare it as `decimal`, `number` or `date` to compare it so")
+            return ir.And((), span=node.span)
+        return None
+
+    def arith_compare(self, node: ast.ArithCompare, context: Context) -> ir.Cond:
+        return self.linear(node, context)
+
+    def linear(self, node: ast.ArithCompare, context: Context) -> ir.Cond:
+        """``left OP right`` as :class:`ir.Linear` (E105 a text or list column, E273 not
+        simple arithmetic, E274 too large, E275 arithmetic on dates)."""
+        kinds: set[FieldType] = set()
+        scopes: set[ir.Scope] = set()
+        failed = False
+
+        def side(x: str | ast.Arith | ast.Value) -> typed.Form | None:
+            nonlocal failed
+            if isinstance(x, str | ast.Word):
+                name = x if isinstance(x, str) else x.text
+                span = node.span if isinstance(x, str) else x.span
+                resolved = self.resolve_field(name, context, span)
+                if resolved is None:
+                    failed = True
+                    return None
+                scope, ftype = resolved
+                if scope is ir.Scope.FACT or ftype not in (FieldType.DECIMAL, FieldType.DATE):
+                    undeclared = scope is not ir.Scope.FACT and (scope, name) not in self.declared \
+                        and name not in (EVENT_FIELDS if scope is ir.Scope.EVENT else TEACHER_FIELDS)
+                    self.error("E105", f"`{name}` is not a number or date column; arithmetic needs numbers",
+                               span, f"declare its type: `columns: {name} decimal`" if undeclared
+                               else "compare number columns (`decimal`, `number`) with each other")
+                    failed = True
+                    return None
+                kinds.add(ftype)
+                scopes.add(scope)
+                return typed.Form.column(name)
+            if isinstance(x, ast.Number):
+                self.amount(x.value, x.span, "a number in arithmetic")
+                return typed.Form.number(x.value)
+            if isinstance(x, ast.Arith):
+                for operand in x.operands:
+                    if isinstance(operand, str):
+                        if side(operand) is None:
+                            return None
+                    else:
+                        self.amount(operand, x.span, "a number in arithmetic")
+                try:
+                    return typed.evaluate(x.operands, x.ops)
+                except typed.ArithError as exc:
+                    self.error(exc.code, exc.message, x.span, exc.hint)
+                    failed = True
+                    return None
+            self.error("E105", "arithmetic compares numbers", x.span, "compare with a number or a number column")
+            failed = True
+            return None
+
+        left, right = side(node.left), side(node.right)
+        if failed or left is None or right is None:
+            return ir.And((), span=node.span)
+        form = left.plus(right, -1)
+        dates = FieldType.DATE in kinds
+        if dates and (FieldType.DECIMAL in kinds or form.constant or isinstance(node.left, ast.Arith)
+                      or isinstance(node.right, ast.Arith)):
+            self.error("E275", "dates take no arithmetic", node.span,
+                       "compare a date column with another date column or with a date (YYYY-MM-DD)")
+            return ir.And((), span=node.span)
+        if form.is_constant:
+            self.error("E273", "this comparison names no column once simplified", node.span,
+                       "compare a column with a number or another column")
+            return ir.And((), span=node.span)
+        try:
+            terms, constant = typed.integer_form(form, dates=dates)
+        except typed.ArithError as exc:
+            self.error(exc.code, exc.message, node.span, exc.hint)
+            return ir.And((), span=node.span)
+        scope = scopes.pop() if len(scopes) == 1 else ir.Scope.EVENT
+        return ir.Linear(terms, scope, constant, node.op, dates, span=node.span)
+
+    def has(self, node: ast.Has, field: str, value: ast.Value, context: Context) -> ir.Cond:
+        resolved = self.resolve_field(field, context, node.span)
+        if resolved is None:
+            return ir.And((), span=node.span)
+        scope, ftype = resolved
+        if ftype is not FieldType.LIST:
+            self.error("E277", f"`has` asks about a list column; `{field}` is not one", node.span,
+                       f"declare it as `{field} list of text`, or compare it with `=`")
+            return ir.And((), span=node.span)
+        if not isinstance(value, ast.Word | ast.Text):
+            self.error("E105", f"`{field}` holds text; ask for a word or quoted text", value.span)
+            return ir.And((), span=node.span)
+        return ir.Has(field, scope, value.text, span=node.span)
+
+
+_FIELD_TYPES: dict[str, FieldType] = {
+    "number": FieldType.DECIMAL, "decimal": FieldType.DECIMAL, "date": FieldType.DATE,
+    "text": FieldType.TEXT, "list": FieldType.LIST,
+}
+_PLURALS = {"role": "roles", "title": "titles", "kind": "kinds", "category": "categories",
+            "level": "levels", "format": "formats"}
 
 
 def _mentions_ranked(cond: ir.Cond) -> bool:

@@ -294,6 +294,8 @@ def merge(parent: ast.Policy, child: ast.Policy) -> tuple[ast.Policy, list[Diagn
             group = next((g for g in _SINGLETONS if isinstance(item, g)), None)
             if group is not None:
                 items = [None if isinstance(i, group) else i for i in items]
+            if isinstance(item, ast.Vocabulary):  # issue 9 (C): a child's vocabulary replaces the parent's
+                items = [None if isinstance(i, ast.Vocabulary) and i.field == item.field else i for i in items]
             items.append(item)
     dropped = {name for (kind, name), span in touched.items()
                if kind == "requirement" and items[index[(kind, name)]] is None}

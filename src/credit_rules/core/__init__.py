@@ -44,3 +44,8 @@ __all__ = [
 from credit_rules.core.nodes import Prorated, Rounding, StudyUnit, round_to
 
 __all__ += ["Prorated", "Rounding", "StudyUnit", "round_to"]
+
+# issue 9 (C): the input contract (declared columns and vocabularies)
+from credit_rules.core.nodes import Column, ColumnType, Inputs  # noqa: E402
+
+__all__ += ["Column", "ColumnType", "Inputs"]

@@ -31,6 +31,8 @@ def normalize(cond: ir.Cond | None) -> ir.Cond | None:
             return ir.Not(ir.Compare(field, scope, "=", value, span=cond.span), span=cond.span)
         case ir.Member(field, scope, values, True):
             return ir.Not(ir.Member(field, scope, values, False, span=cond.span), span=cond.span)
+        case ir.Linear(terms, scope, constant, "!=", dates):
+            return ir.Not(ir.Linear(terms, scope, constant, "=", dates, span=cond.span), span=cond.span)
         case ir.Relative():
             return date_window(cond)
     return cond
@@ -260,7 +262,16 @@ def lower(policy: ir.Policy) -> core.Policy:
         ),
         source_ir=policy,
         units=tuple(core.StudyUnit(u.unit, u.amount, u.hours, u.rounding, u.source) for u in policy.units),
+        inputs=inputs(policy),
         outcomes=tuple(core.Outcome(o.name, _normal(o.cond), o.source, span=o.span)
                        for o in sorted(policy.outcomes, key=lambda o: o.name)),
         counted=counted(policy),
+    )
+
+
+def inputs(policy: ir.Policy) -> core.Inputs:
+    """The input contract of a policy: its declared columns and vocabularies."""
+    return core.Inputs(
+        columns=tuple(core.Column(c.name, c.type, c.scope) for c in policy.columns),
+        vocabularies=tuple((v.field, v.values) for v in policy.vocabularies),
     )

@@ -391,6 +391,43 @@ class Periods:
     grain: PeriodKind
 
 
+# ------------------------------------------------------------------ issue 9 (C): the input contract
+ColumnType: TypeAlias = ir.ColumnType
+
+
+@attrs.frozen
+class Column:
+    """A declared extra column: ``scope`` EVENT (an event column) or TEACHER (a roster column)."""
+
+    name: str
+    type: ColumnType
+    scope: ir.Scope
+
+
+@attrs.frozen
+class Inputs:
+    """What a policy asks of its input beyond SPEC §2–§3, for the loader to check: the
+    declared columns (a row whose declared column does not parse is rejected) and the
+    declared vocabularies (``field`` -> allowed values; a row outside one is rejected).
+    Empty: the SPEC's columns and lists (the policy-free loader)."""
+
+    columns: tuple[Column, ...] = ()
+    vocabularies: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def of(self, scope: ir.Scope) -> tuple[Column, ...]:
+        return tuple(c for c in self.columns if c.scope is scope)
+
+    def column(self, name: str, scope: ir.Scope) -> Column | None:
+        return next((c for c in self.columns if c.name == name and c.scope is scope), None)
+
+    def allowed(self, field: str) -> tuple[str, ...] | None:
+        """The declared values of ``field`` (None: the SPEC's list applies)."""
+        return dict(self.vocabularies).get(field)
+
+    def __bool__(self) -> bool:
+        return bool(self.columns or self.vocabularies)
+
+
 @attrs.frozen
 class Policy:
     """A policy in the core form every engine evaluates."""
@@ -413,6 +450,8 @@ class Policy:
     ranks: tuple[ir.Rank, ...]
     #: the IR it came from, for explanations and citations
     source_ir: ir.Policy = attrs.field(eq=False, repr=False)
+    #: issue 9 (C): declared columns and vocabularies (the loader's input contract)
+    inputs: Inputs = attrs.field(factory=Inputs)
     #: named outcomes, by name
     outcomes: tuple[Outcome, ...] = ()
     #: ``count only status …`` (issue 9, D): the events that count for anything at all

@@ -12,7 +12,7 @@ from typing import Any
 import attrs
 
 from credit_rules import ir
-from credit_rules.core.scalars import compare, member
+from credit_rules.core.scalars import compare, has, linear_holds, member
 from credit_rules.records import Event, Teacher
 
 
@@ -63,6 +63,10 @@ def event_holds(cond: ir.Cond | None, event: Event | AwardView) -> bool:
         case ir.DateBound(op, date):
             day = event.get("day")
             return bool(day <= date) if op == "<=" else bool(day >= date)
+        case ir.Linear(terms, _, constant, op, dates):
+            return linear_holds([event.get(name) for name, _ in terms], terms, constant, op, dates)
+        case ir.Has(field, _, value):
+            return has(event.get(field), value)
     raise AssertionError(f"not an event condition: {cond!r}")  # pragma: no cover
 
 
@@ -89,6 +93,11 @@ def teacher_holds(cond: ir.Cond | None, ctx: TeacherFacts) -> bool:
             return ctx.has_kind(kind) == exists
         case ir.Ranked(rank):
             return bool(ctx.ranked) if rank is None else rank in ctx.ranked
+        case ir.Linear(terms, scope, constant, op, dates):
+            operands = [_teacher_value(ctx, name, scope) for name, _ in terms]
+            return linear_holds(operands, terms, constant, op, dates)
+        case ir.Has(field, scope, value):
+            return has(_teacher_value(ctx, field, scope), value)
         case ir.RequirementMet(name):
             return name in ctx.requirements_met
     raise AssertionError(f"not a teacher condition: {cond!r}")  # pragma: no cover

@@ -17,7 +17,7 @@ import attrs
 
 from credit_rules import core, ir
 from credit_rules.core.from_ir import date_window
-from credit_rules.eval.conditions import TeacherFacts, teacher_holds
+from credit_rules.eval.conditions import TeacherFacts, event_holds, teacher_holds
 from credit_rules.eval.interpreter import (
     QUALIFYING_GRADES,
     TeacherPeriod,
@@ -137,10 +137,13 @@ class Explanation:
     #: the clause ``excellent when`` cites (shown with ``excellent_reason``)
     excellent_source: str | None = None
     lang: Lang = "en"
-    #: (event_id, why) for events `count only status …` leaves out (issue 9, D)
-    not_counted: tuple[tuple[str, str], ...] = ()
-    #: (clause, this teacher's dates) for each period relative to the teacher (issue 9, D)
-    relative_windows: tuple[tuple[str, str], ...] = ()
+    #: (event_id, kind, day, status) of the events `count only status …` leaves out, and the
+    #: clause they fail (issue 9, D; rendered by :func:`d_lines`)
+    not_counted: tuple[tuple[str, str, dt.date, str | None], ...] = ()
+    count_only: str | None = None
+    #: (clause, roster date, its value, start, end) of each period relative to the teacher
+    #: (issue 9, D): the value and bounds are None for a teacher without the date
+    relative_windows: tuple[tuple[str, str, dt.date | None, dt.date | None, dt.date | None], ...] = ()
     outcomes: tuple[OutcomeExplained, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
@@ -183,8 +186,11 @@ class Explanation:
             "grade_event": self.grade_event,
             "excellent_source": self.excellent_source,
             "lang": self.lang,
-            "not_counted": [{"event": e, "why": why} for e, why in self.not_counted],
-            "relative_windows": [{"clause": c, "dates": d} for c, d in self.relative_windows],
+            "not_counted": [{"event": e, "kind": k, "day": d.isoformat(), "status": st}
+                            for e, k, d, st in self.not_counted],
+            "count_only": self.count_only,
+            "relative_windows": [{"clause": c, "attribute": a, "date": _iso(v), "start": _iso(lo), "end": _iso(hi)}
+                                 for c, a, v, lo, hi in self.relative_windows],
             **({"outcomes": [{
                 "outcome": o.name, "source": o.source, "text": o.text, "holds": o.holds,
                 "parts": [{"part": text, "holds": holds} for text, holds in o.parts],
@@ -302,7 +308,8 @@ def _deciding_text(program: str, deciding: Event, lang: Lang) -> str:
                    day=deciding.day.isoformat(), grade=grade or grade_name(None, lang))
 
 
-def _why_nothing(award: core.Award, tp: TeacherPeriod, source: _Source, lang: Lang = "en") -> str:
+def _why_nothing(award: core.Award, tp: TeacherPeriod, source: _Source, lang: Lang = "en",
+                 policy: ir.Policy | None = None) -> str:
     if not teacher_holds(award.when, teacher_facts(tp.teacher, tp.events)):
         assert award.when is not None
         return message("why.not_applicable", lang, cond=source.quote(award.when.span))
@@ -318,7 +325,34 @@ def _why_nothing(award: core.Award, tp: TeacherPeriod, source: _Source, lang: La
         return message("why.no_events", lang, kind=award.select.kind)
     if any(p.void_credits for p, _ in tp.penalties):
         return message("why.voided", lang)
-    return message("why.no_match" if award.select.where is not None else "why.earned_nothing", lang)
+    if award.select.where is not None:
+        return _typed_miss(award, tp, source, lang, policy) or message("why.no_match", lang)
+    return message("why.earned_nothing", lang)
+
+
+def _typed_miss(award: core.Award, tp: TeacherPeriod, source: _Source, lang: Lang,
+                policy: ir.Policy | None) -> str | None:
+    """issue 9 (C): the first event of the rule's kind that a typed comparison (arithmetic
+    on columns, `has`) turned away, with the clause, the values it compared and the
+    `source` of the `columns` block that declared them."""
+    atoms = [n for n in ir.walk(award.select.where) if isinstance(n, ir.Linear | ir.Has)]
+    for event in tp.events:
+        if event.kind != award.select.kind or award.select.program not in (None, event.program):
+            continue
+        for atom in atoms:
+            if event_holds(atom, event):
+                continue
+            names = list(dict.fromkeys(
+                [name for name, _ in atom.terms] if isinstance(atom, ir.Linear) else [atom.field]))
+            values = message("list.sep", lang).join(
+                message("value.column", lang, name=n, value=event.get(n)) if event.get(n) is not None
+                else message("value.column.missing", lang, name=n) for n in names)
+            declared = [c for c in (policy.columns if policy else ()) if c.name in names and c.source]
+            fields = {"event": event.event_id, "cond": source.quote(atom.span), "values": values}
+            if declared:
+                return message("why.typed_miss.cited", lang, **fields, source=declared[0].source)
+            return message("why.typed_miss", lang, **fields)
+    return None
 
 
 _ZH_GRAINS = {"school year": "每学年", "semester": "每学期", "year": "每年", "day": "每日", "event": "每次"}
@@ -483,7 +517,7 @@ def explain_period(policy: ir.Policy, tp: TeacherPeriod, source: _Source | None 
         awards = [a for a in tp.awards if a.rule.name == rule.name]
         credited = sum((a.credited for a in awards), Decimal(0))
         hours = sum((a.hours for a in awards), Decimal(0))
-        why = None if (credited or hours) else _why_nothing(rule, tp, source, lang)
+        why = None if (credited or hours) else _why_nothing(rule, tp, source, lang, policy)
         rules.append(RuleExplained(
             rule.name, rule.source, "; ".join(source.quote(span) for span in clauses[rule.name]), credited, hours,
             tuple(AwardExplained(a.event.event_id, a.event.day, a.event.kind, a.hours, a.credits, a.credited,
@@ -535,8 +569,9 @@ def explain_period(policy: ir.Policy, tp: TeacherPeriod, source: _Source | None 
         excellent_source=policy.excellent.source if policy.excellent is not None else None,
         lang=lang,
         outcomes=_outcomes(policy, tp, source, lang),
-        not_counted=_not_counted(policy, tp, source, lang),
-        relative_windows=_relative_windows(policy, tp.teacher, source, lang),
+        not_counted=tuple((e.event_id, e.kind, e.day, e.get("status")) for e in tp.not_counted),
+        count_only=_count_only(policy, source),
+        relative_windows=_relative_windows(policy, tp.teacher, source),
     )
 
 
@@ -605,26 +640,22 @@ def _outcomes(policy: ir.Policy, tp: TeacherPeriod, source: _Source,
 
 
 # ---------------------------------------------------------------------- issue 9 (D)
-def _not_counted(policy: ir.Policy, tp: TeacherPeriod, source: _Source,
-                 lang: Lang = "en") -> tuple[tuple[str, str], ...]:
-    """Why each event left out by ``count only status …`` earned nothing, citing the clause."""
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day is not None else None
+
+
+def _count_only(policy: ir.Policy, source: _Source) -> str | None:
+    """The ``count only status …`` clause as written (None without one)."""
     if policy.count_only is None:
-        return ()
-    clause = source.quote(policy.count_only.span) or \
+        return None
+    return source.quote(policy.count_only.span) or \
         f"count only status in ({', '.join(sorted(policy.count_only.values))})"
-    out: list[tuple[str, str]] = []
-    for e in tp.not_counted:
-        status = e.get("status")
-        fields = {"kind": e.kind, "day": e.day.isoformat(), "clause": clause}
-        out.append((e.event_id, message("not_counted.status", lang, status=status, **fields) if status is not None
-                    else message("not_counted.no_status", lang, **fields)))
-    return tuple(out)
 
 
 def _relative_windows(policy: ir.Policy, teacher: Teacher, source: _Source,
-                      lang: Lang = "en") -> tuple[tuple[str, str], ...]:
-    """Each period relative to the teacher, with this teacher's dates (or why it is empty)."""
-    out: dict[str, str] = {}
+                      ) -> tuple[tuple[str, str, dt.date | None, dt.date | None, dt.date | None], ...]:
+    """Each period relative to the teacher (once per clause), with this teacher's dates."""
+    out: dict[str, tuple[str, str, dt.date | None, dt.date | None, dt.date | None]] = {}
     for node in ir.walk(policy):
         if not isinstance(node, ir.Relative):
             continue
@@ -632,12 +663,29 @@ def _relative_windows(policy: ir.Policy, teacher: Teacher, source: _Source,
         window = date_window(node)
         day = teacher.get(node.attribute)
         if not isinstance(day, dt.date):
-            out[clause] = message("relative.no_date", lang, attribute=node.attribute)
+            out[clause] = (clause, node.attribute, None, None, None)
             continue
         bounds = relative_window(day, window.anchor, window.months, window.days, window.periods)
-        if bounds is None:
-            out[clause] = message("relative.beyond", lang, attribute=node.attribute, date=day.isoformat())
+        out[clause] = (clause, node.attribute, day, bounds.start if bounds else None, bounds.end if bounds else None)
+    return tuple(out.values())
+
+
+def d_lines(e: Explanation, lang: Lang = "en") -> list[str]:
+    """The lines of issue 9 (D) in an explanation: each relative period with the teacher's
+    dates, and each event ``count only status …`` left out, with its status and the clause."""
+    lines: list[str] = []
+    for clause, attribute, day, start, end in e.relative_windows:
+        if day is None:
+            dates = message("relative.no_date", lang, attribute=attribute)
+        elif start is None or end is None:
+            dates = message("relative.beyond", lang, attribute=attribute, date=day.isoformat())
         else:
-            out[clause] = message("relative.dates", lang, attribute=node.attribute, date=day.isoformat(),
-                                  start=bounds.start.isoformat(), end=bounds.end.isoformat())
-    return tuple(out.items())
+            dates = message("relative.dates", lang, attribute=attribute, date=day.isoformat(),
+                            start=start.isoformat(), end=end.isoformat())
+        lines.append(message("explain.relative_window", lang, clause=clause, dates=dates))
+    for event_id, kind, day, status in e.not_counted:
+        fields = {"kind": kind, "day": day.isoformat(), "clause": e.count_only or ""}
+        why = (message("not_counted.status", lang, status=status, **fields) if status is not None
+               else message("not_counted.no_status", lang, **fields))
+        lines.append(message("explain.not_counted", lang, event=event_id, why=why))
+    return lines

@@ -210,6 +210,16 @@ def placeholders(key: str) -> tuple[set[str], set[str]]:
     return _fields(en), _fields(zh)
 
 
+# issue 9 (C): a typed comparison (arithmetic on columns, `has`) that turned an event away
+MESSAGES.update({
+    "why.typed_miss": ("event {event}: `{cond}` does not hold ({values})", "记录 {event}：{cond} 不成立（{values}）"),
+    "why.typed_miss.cited": ("event {event}: `{cond}` does not hold ({values}); columns: {source}",
+                             "记录 {event}：{cond} 不成立（{values}）；字段依据：{source}"),
+    "value.column": ("{name} = {value}", "{name} = {value}"),
+    "value.column.missing": ("{name} = missing", "{name} 缺失"),
+})
+
+
 def message(key: str, lang: Lang = "en", /, **fields: object) -> str:
     """The text of ``key`` in ``lang`` with its placeholders filled."""
     en, zh = MESSAGES[key]

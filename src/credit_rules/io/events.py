@@ -30,7 +30,9 @@ from typing import Any
 import attrs
 import polars as pl
 
+from credit_rules import core
 from credit_rules.io.columns import BAD, INTERNAL_PREFIX, KEY, REASON, ROW, SOURCE
+from credit_rules.io.contract import enforce_events
 from credit_rules.io.parse import (
     LIMITS,
     Parsed,
@@ -149,7 +151,8 @@ class EventTable:
 
 
 def _general_pass(
-    frame: pl.DataFrame, extras: Sequence[str], timezone: str, *, at_numeric: str | None = None
+    frame: pl.DataFrame, extras: Sequence[str], timezone: str, *, at_numeric: str | None = None,
+    levels: Sequence[str] = LEVELS,
 ) -> pl.DataFrame:
     """The definition of validation: every column parsed from its text, with reasons.
 
@@ -168,7 +171,7 @@ def _general_pass(
     count = number("count", integer=True)
     words = number("words", integer=True)
     grade = parse_choice("grade", GRADES)
-    level = parse_choice("level", LEVELS)
+    level = parse_choice("level", levels)
     at_us, day, at_reason = parse_instant(plan, "at", timezone, numeric=at_numeric)
 
     reasons = [
@@ -233,7 +236,8 @@ def _clean_series(series: pl.Series) -> pl.Series:
     return frame.select(clean(series.name)).to_series() if dirty else series
 
 
-def _fast_pass(frame: pl.DataFrame, extras: Sequence[str], timezone: str) -> pl.DataFrame:
+def _fast_pass(frame: pl.DataFrame, extras: Sequence[str], timezone: str,
+               levels: Sequence[str] = LEVELS) -> pl.DataFrame:
     """The fast pass: the checked layout of :func:`_general_pass` for the plainly valid rows,
     and ``__cr_slow`` marking every other row (those go through :func:`_general_pass`).
 
@@ -273,7 +277,7 @@ def _fast_pass(frame: pl.DataFrame, extras: Sequence[str], timezone: str) -> pl.
             *[pl.col(c).is_null() for c in ("event_id", "teacher_id", "kind", "at_us")],
             *[pl.lit(f) for f in flags],
             ~(pl.col("grade").is_null() | pl.col("grade").is_in(list(GRADES))),
-            ~(pl.col("level").is_null() | pl.col("level").is_in(list(LEVELS))),
+            ~(pl.col("level").is_null() | pl.col("level").is_in(list(levels))),
             pl.lit(frame.select(_one_study_unit(schema).is_not_null()).to_series()),
         ).alias(_SLOW)
     ).get_column(_SLOW)
@@ -298,7 +302,8 @@ def _is_sorted(frame: pl.DataFrame, by: Sequence[str]) -> bool:
 
 
 def validate_events(
-    raw: RawInput, timezone: str, *, timings: Timings | None = None, fast: bool = True
+    raw: RawInput, timezone: str, *, timings: Timings | None = None, fast: bool = True,
+    inputs: core.Inputs | None = None,
 ) -> EventTable:
     """Vectorised validation of raw rows into an :class:`EventTable`.
 
@@ -307,6 +312,8 @@ def validate_events(
     are looked for among valid rows only, and only where a hash of ``event_id`` repeats.
     ``timings`` (if given) receives the seconds each stage took; ``fast=False`` sends every
     row through the general path (for tests: both must give the same table).
+    ``inputs``: a policy's input contract (:mod:`credit_rules.io.contract`): declared levels
+    replace the SPEC's, and rows breaking a declared column or vocabulary are rejected.
     """
     clock = _Clock(timings)
     frame = raw.frame
@@ -328,7 +335,8 @@ def validate_events(
         and not (c in TYPED_EVENT_COLUMNS and reads_directly(frame[c].dtype))
     ])
 
-    fast_frame = _fast_pass(frame, extras, timezone)
+    levels = (inputs.allowed("level") if inputs is not None else None) or LEVELS
+    fast_frame = _fast_pass(frame, extras, timezone, levels)
     if not fast:
         fast_frame = fast_frame.with_columns(pl.lit(True).alias(_SLOW))
     clock("fast pass")
@@ -339,7 +347,7 @@ def validate_events(
     )
     if slow_keys.len():
         slow_rows = textify(frame.filter(pl.col(KEY).is_in(slow_keys.implode())), "<events>")
-        checked_slow = _general_pass(slow_rows, extras, timezone, at_numeric=at_numeric)
+        checked_slow = _general_pass(slow_rows, extras, timezone, at_numeric=at_numeric, levels=levels)
         checked = pl.concat(
             [fast_rows, checked_slow.cast(fast_rows.schema)]
         )
@@ -348,6 +356,9 @@ def validate_events(
     else:
         valid, invalid = fast_rows, fast_rows.clear()
     clock("general pass")
+    if inputs:
+        valid, refused = enforce_events(valid, inputs)
+        invalid = pl.concat([invalid.select(KEY, REASON), refused.select(KEY, REASON)])
 
     content = [*EVENT_FRAME, *extras]
     # A status change of one event (approved, then revoked) is its latest state (issue 9, D).
@@ -401,17 +412,20 @@ class _Clock:
         self.last = now
 
 
-def load_events(sources: Any, *, timezone: str = DEFAULT_TIMEZONE) -> EventTable:
+def load_events(
+    sources: Any, *, timezone: str = DEFAULT_TIMEZONE, inputs: core.Inputs | None = None
+) -> EventTable:
     """Load, validate and de-duplicate events (SPEC §2).
 
     ``sources`` is a path, a list of paths, ``"-"`` (JSON Lines on stdin), a
     ``polars.DataFrame`` or a ``pyarrow.Table``. A file that cannot be read at all raises
     :class:`~credit_rules.errors.InputError`; bad rows are returned in ``rejects``.
+    ``inputs``: the input contract of the policy the events are for (see :func:`validate_events`).
     """
     check_timezone(timezone)
     raw = read_raw(
         sources, what="events", required=REQUIRED_EVENT_COLUMNS, typed=TYPED_EVENT_COLUMNS
     )
-    return validate_events(raw, timezone)
+    return validate_events(raw, timezone, inputs=inputs)
 
 

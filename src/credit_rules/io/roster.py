@@ -19,7 +19,9 @@ from typing import Any
 import attrs
 import polars as pl
 
+from credit_rules import core, ir
 from credit_rules.io.columns import BAD, INTERNAL_PREFIX, KEY, REASON, ROW, SOURCE
+from credit_rules.io.contract import column_reasons
 from credit_rules.io.parse import (
     Plan,
     ascii_columns,
@@ -94,8 +96,11 @@ class Roster:
         return cls(frame, rejects, LoadReport(0, 0, 0, 0, label="roster"), ())
 
 
-def load_roster(source: Any) -> Roster:
-    """Load and validate a roster: a path, a list of paths, a DataFrame or an Arrow table."""
+def load_roster(source: Any, *, inputs: core.Inputs | None = None) -> Roster:
+    """Load and validate a roster: a path, a list of paths, a DataFrame or an Arrow table.
+
+    ``inputs``: a policy's input contract (:mod:`credit_rules.io.contract`): declared titles
+    and roles replace the SPEC's lists, and declared roster columns must parse."""
     raw = read_raw(
         source, what="roster", required=("teacher_id",), allow_stdin=False,
         dates=("hired_on", "retired_on"),
@@ -108,7 +113,9 @@ def load_roster(source: Any) -> Roster:
     many = len(raw.source_names) > 1
 
     plan = Plan(ascii_columns=ascii_columns(frame, ("hired_on", "retired_on")))
-    title = parse_choice("title", TITLES)
+    titles = (inputs.allowed("title") if inputs is not None else None) or TITLES
+    roles = (inputs.allowed("role") if inputs is not None else None) or ROLES
+    title = parse_choice("title", titles)
     stage = parse_choice("stage", STAGES)
     hired = parse_date(plan, "hired_on")
     retired = parse_date(plan, "retired_on")
@@ -122,19 +129,20 @@ def load_roster(source: Any) -> Roster:
         .alias(roles_col),
     )
     unknown = pl.col(roles_col).list.eval(
-        pl.element().filter(~pl.element().is_in(list(ROLES)))
+        pl.element().filter(~pl.element().is_in(list(roles)))
     )
     roles_reason = (
         pl.when(unknown.list.len() > 0)
         .then(pl.format(
             "roles: unknown role(s) {}; allowed roles: {}",
-            unknown.list.join(", "), pl.lit(", ".join(ROLES)),
+            unknown.list.join(", "), pl.lit(", ".join(roles)),
         ))
         .otherwise(None)
     )
     reasons = [
         pl.col(BAD), *missing_reason(("teacher_id",)),
         title.reason, stage.reason, hired.reason, retired.reason, roles_reason,
+        *(column_reasons(plan, inputs, ir.Scope.TEACHER, list(extras)) if inputs is not None else ()),
     ]
     cleaned = frame.lazy().select(
         pl.col(KEY), pl.col(SOURCE), pl.col(ROW), pl.col(BAD),

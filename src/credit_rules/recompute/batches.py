@@ -33,6 +33,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from credit_rules import core
 from credit_rules.api import with_named_teachers
 from credit_rules.errors import InputError
 from credit_rules.io import EventTable, LoadReport, columns, parse, sources
@@ -87,8 +88,9 @@ class Batcher:
     """Validated events of Parquet files, in batches of teacher-id ranges (module docstring)."""
 
     def __init__(self, files: list[Path], timezone: str, batch_rows: int, report: Progress,
-                 spill: Path):
+                 spill: Path, inputs: core.Inputs | None = None):
         self.files = files
+        self.inputs = inputs  # issue 9 (C): the policies' input contract
         self.timezone = timezone
         self.report = report
         self.spill = spill
@@ -186,7 +188,7 @@ class Batcher:
 
     def _validate(self, bucket: Path) -> EventTable:
         raw = self._raw(bucket)
-        table = ev.validate_events(raw, self.timezone)
+        table = ev.validate_events(raw, self.timezone, inputs=self.inputs)
         self.used += table.report.rows_used
         self.duplicates += table.report.duplicates
         self.rejected += table.report.rejected

@@ -46,10 +46,12 @@ def roster_columns(policy: ir.Policy) -> set[str]:
     reduction's date, the fields ranks are grouped by)."""
     read: set[str] = set()
     for node in ir.walk(policy):
-        if isinstance(node, ir.Compare | ir.Member) and node.scope == ir.Scope.TEACHER:
+        if isinstance(node, ir.Compare | ir.Member | ir.Has) and node.scope == ir.Scope.TEACHER:
             read.add(node.field)
         elif isinstance(node, ir.HasRole):
             read.add("roles")
+        elif isinstance(node, ir.Linear) and node.scope == ir.Scope.TEACHER:  # issue 9 (C)
+            read.update(name for name, _ in node.terms)
         elif isinstance(node, ir.Top) and node.field is not None:
             read.add(node.field)
         elif isinstance(node, ir.Relative):  # within 1 year of hired_on (issue 9, D)

@@ -30,8 +30,9 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from credit_rules import ir
+from credit_rules import core, ir
 from credit_rules.api import as_policy, bulk_ledger, with_named_teachers
+from credit_rules.core import lower
 from credit_rules.errors import InputError
 from credit_rules.eval import bulk
 from credit_rules.io import EventTable, LoadReport, Roster, load_events, load_roster
@@ -117,7 +118,10 @@ def recompute(
         started = time.perf_counter()
         loaded_roster: Roster | None = None
         if roster is not None:
-            loaded_roster = roster if isinstance(roster, Roster) else load_roster(roster)
+            # issue 9 (C): the policies' input contract, when they share one
+            contracts = {lower(p).inputs for p in checked}
+            loaded_roster = roster if isinstance(roster, Roster) else load_roster(
+                roster, inputs=contracts.pop() if len(contracts) == 1 else None)
         roster_frame = loaded_roster.frame if loaded_roster is not None else None
         inputs = {"events": input_entries(events), "roster": input_entries(roster)}
         if strict_input and loaded_roster is not None and loaded_roster.report.rejected:
@@ -126,11 +130,12 @@ def recompute(
                 "see them with --rejects FILE", roster_rejects=loaded_roster.rejects)
         results: list[RecomputeResult] = []
         # Events are validated once per time zone (the zone decides local days).
-        for zone in dict.fromkeys(p.timezone for p in checked):
-            group = [p for p in checked if p.timezone == zone]
+        # issue 9 (C): and once per input contract (declared columns and vocabularies).
+        for zone, contract in dict.fromkeys((p.timezone, lower(p).inputs) for p in checked):
+            group = [p for p in checked if p.timezone == zone and lower(p).inputs == contract]
             source = batched_source(events, batch_rows)
             if source is None:
-                table = _load_table(events, zone, report)
+                table = _load_table(events, zone, report, contract)
                 present = table_columns(table)
                 # SPEC §5: teachers named only on bad rows still get their rows.
                 named = [*table.seen_teacher_ids, *_unresolved(loaded_roster)]
@@ -143,7 +148,7 @@ def recompute(
                 spill = Path(tempfile.mkdtemp(prefix=SPILL_PREFIX, suffix=SPILL_SUFFIX,
                                               dir=out))
                 run.callback(shutil.rmtree, spill, ignore_errors=True)
-                batcher = Batcher(source, zone, batch_rows, report, spill)
+                batcher = Batcher(source, zone, batch_rows, report, spill, inputs=contract)
                 present = set(batcher.columns)
                 count = batcher.count
                 batches = batcher.batches(roster_frame, _unresolved(loaded_roster))
@@ -166,7 +171,8 @@ def _table_accounting(table: EventTable) -> tuple[LoadReport, pl.DataFrame]:
     return table.report, table.rejects
 
 
-def _load_table(events: Any, timezone: str, report: Progress) -> EventTable:
+def _load_table(events: Any, timezone: str, report: Progress,
+                inputs: core.Inputs | None = None) -> EventTable:
     report("validate", 0, 1)
     if isinstance(events, EventTable):
         if events.timezone != timezone:
@@ -175,7 +181,7 @@ def _load_table(events: Any, timezone: str, report: Progress) -> EventTable:
             )
         table = events
     else:
-        table = load_events(events, timezone=timezone)
+        table = load_events(events, timezone=timezone, inputs=inputs)
     report("validate", table.report.rows_read, table.report.rows_read)
     return table
 

@@ -161,8 +161,42 @@ class Not:
     span: Span = span_field()
 
 
+# ------------------------------------------------------------------ issue 9 (C): typed columns
+ArithOp = Literal["+", "-", "*", "/"]
+
+
+@attrs.frozen
+class Arith:
+    """``4/5 * planned_hours``: operands (a column name or a number) and the operators
+    between them, as written (left to right; ``*`` and ``/`` bind tighter)."""
+
+    operands: tuple[str | Decimal, ...]
+    ops: tuple[ArithOp, ...]
+    span: Span = span_field()
+
+
+@attrs.frozen
+class ArithCompare:
+    """A comparison with arithmetic on one side at least: ``attended_hours >= 4/5 * planned_hours``."""
+
+    left: str | Arith
+    op: CompareOp
+    right: Arith | Value
+    span: Span = span_field()
+
+
+@attrs.frozen
+class Has:
+    """``tags has mentor``: a `list of text` column holds the value."""
+
+    field: str
+    value: Value
+    span: Span = span_field()
+
+
 Cond: TypeAlias = (
     Compare | Member | HasRole | DateBound | Qualified | EventsExist | Ranked | And | Or | Not
+    | ArithCompare | Has
     | RequirementMet
     | Relative
 )
@@ -618,6 +652,44 @@ class Invariant:
     span: Span = span_field()
 
 
+ColumnType = Literal["number", "decimal", "date", "text", "list"]
+
+
+@attrs.frozen
+class ColumnDecl:
+    """``attended_hours decimal`` (an event column) or ``district text of teacher`` (a roster column)."""
+
+    name: str
+    type: ColumnType
+    teacher: bool = False
+    span: Span = span_field()
+
+
+@attrs.frozen
+class Columns:
+    """``columns: …``: the extra event and roster columns the policy reads, typed."""
+
+    columns: tuple[ColumnDecl, ...]
+    source: str | None = None
+    span: Span = span_field()
+
+
+VocabularyField = Literal["roles", "titles", "kinds", "categories", "levels", "formats"]
+
+
+@attrs.frozen
+class Vocabulary:
+    """``vocabulary roles: new_teacher, mentor``: the values one field may take.
+
+    ``field`` is as written (``roles``, ``levels``…; None when the word is not one of them,
+    for the checker to report)."""
+
+    field: str
+    values: tuple[str, ...]
+    source: str | None = None
+    span: Span = span_field()
+
+
 @attrs.frozen
 class Outcome:
     """``outcome NAME: COND``: a named result of the policy, its own entry of the ledger's ``outcomes``."""
@@ -662,7 +734,7 @@ def layer_kind(item: Rule | Cap | Requirement) -> LayerKind:
 
 Item: TypeAlias = (
     Rule | Cap | Requirement | Waiver | Reduction | GradeFromAssessment | GradeFromScore
-    | Excellent | Penalty | Rank | Test | Invariant | Replace | Drop | Outcome
+    | Excellent | Penalty | Rank | Test | Invariant | Columns | Vocabulary | Replace | Drop | Outcome
 )
 
 

@@ -184,6 +184,13 @@ def _string(token: Token) -> str:
     return body.replace('\\"', '"').replace("\\\\", "\\")
 
 
+#: issue 9 (C): the vocabulary words, singular or plural, as their plural.
+_VOCABULARY_PLURALS = {
+    word: plural for plural in ("roles", "titles", "kinds", "categories", "levels", "formats")
+    for word in (plural, plural[:-3] + "y" if plural == "categories" else plural[:-1])
+}
+
+
 @v_args(meta=True)
 class _Builder(Transformer[Token, Any]):
     """Builds AST nodes bottom-up; order-free clauses are gathered into their item."""
@@ -819,6 +826,86 @@ class _Builder(Transformer[Token, Any]):
     def invariant(self, meta: Meta, c: list[Any]) -> ast.Invariant:
         source = c[2][1] if len(c) > 2 else None
         return ast.Invariant(str(c[0]), c[1], source, span=self._span(meta))
+
+    # ---- issue 9 (C): typed columns and vocabularies
+    def type_number(self, meta: Meta, c: list[Any]) -> str:
+        return "number"
+
+    def type_decimal(self, meta: Meta, c: list[Any]) -> str:
+        return "decimal"
+
+    def type_date(self, meta: Meta, c: list[Any]) -> str:
+        return "date"
+
+    def type_text(self, meta: Meta, c: list[Any]) -> str:
+        return "text"
+
+    def type_list(self, meta: Meta, c: list[Any]) -> str:
+        return "list"
+
+    def column_event(self, meta: Meta, c: list[Any]) -> ast.ColumnDecl:
+        return ast.ColumnDecl(str(c[0]), c[1], teacher=False, span=self._span(meta))
+
+    def column_teacher(self, meta: Meta, c: list[Any]) -> ast.ColumnDecl:
+        return ast.ColumnDecl(str(c[0]), c[1], teacher=True, span=self._span(meta))
+
+    def columns(self, meta: Meta, c: list[Any]) -> ast.Columns:
+        decls = tuple(x for x in c if isinstance(x, ast.ColumnDecl))
+        source = next((x[1] for x in c if isinstance(x, tuple)), None)
+        return ast.Columns(decls, source, span=self._span(meta))
+
+    def vocab_named(self, meta: Meta, c: list[Token]) -> str:
+        """``roles``/``role`` … as the plural every spelling prints back as; another word as written."""
+        return _VOCABULARY_PLURALS.get(str(c[0]), str(c[0]))
+
+    def vocab_roles(self, meta: Meta, c: list[Any]) -> str:
+        return "roles"
+
+    def vocab_categories(self, meta: Meta, c: list[Any]) -> str:
+        return "categories"
+
+    def vocab_levels(self, meta: Meta, c: list[Any]) -> str:
+        return "levels"
+
+    def vocab_formats(self, meta: Meta, c: list[Any]) -> str:
+        return "formats"
+
+    def vocab_titles(self, meta: Meta, c: list[Any]) -> str:
+        return "titles"
+
+    def vocab_kinds(self, meta: Meta, c: list[Any]) -> str:
+        return "kinds"
+
+    def vocabulary(self, meta: Meta, c: list[Any]) -> ast.Vocabulary:
+        source = c[2][1] if len(c) > 2 else None
+        return ast.Vocabulary(c[0], c[1], source, span=self._span(meta))
+
+    def operand_name(self, meta: Meta, c: list[Token]) -> str:
+        return str(c[0])
+
+    def operand_number(self, meta: Meta, c: list[Token]) -> Decimal:
+        return Decimal(str(c[0]))
+
+    def op_plus(self, meta: Meta, c: list[Any]) -> str:
+        return "+"
+
+    def op_minus(self, meta: Meta, c: list[Any]) -> str:
+        return "-"
+
+    def op_times(self, meta: Meta, c: list[Any]) -> str:
+        return "*"
+
+    def op_divide(self, meta: Meta, c: list[Any]) -> str:
+        return "/"
+
+    def arith(self, meta: Meta, c: list[Any]) -> ast.Arith:
+        return ast.Arith(tuple(c[0::2]), tuple(c[1::2]), span=self._span(meta))
+
+    def arith_compare(self, meta: Meta, c: list[Any]) -> ast.ArithCompare:
+        return ast.ArithCompare(c[0], str(c[1]), c[2], span=self._span(meta))  # type: ignore[arg-type]
+
+    def has_value(self, meta: Meta, c: list[Any]) -> ast.Has:
+        return ast.Has(c[0], c[1], span=self._span(meta))
 
     def start(self, meta: Meta, c: list[Any]) -> ast.Policy:
         return ast.Policy(c[0], tuple(c[1:]), span=self._span(meta))

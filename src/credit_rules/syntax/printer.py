@@ -104,6 +104,16 @@ KEYWORDS.update({
     "replace requirement": ("requirement", "要求"),
 })
 _PUNCTUATION = {":": "：", ",": "，", "(": "（", ")": "）"}
+# issue 9 (C): typed columns and vocabularies
+KEYWORDS.update({
+    "columns": ("columns", "字段"), "of teacher": ("of teacher", "教师属性"),
+    "type number": ("number", "整数"), "type decimal": ("decimal", "小数"), "type date": ("date", "日期"),
+    "type text": ("text", "文本"), "type list": ("list of text", "文本列表"), "has": ("has", "包含"),
+    "vocabulary": ("vocabulary", "词表"), "vocabulary roles": ("roles", "角色"),
+    "vocabulary titles": ("titles", "职称"), "vocabulary kinds": ("kinds", "事件类型"),
+    "vocabulary categories": ("categories", "类别"), "vocabulary levels": ("levels", "级别"),
+    "vocabulary formats": ("formats", "形式"),
+})
 #: Chinese units of `within N … of ATTR` (issue 9, D): hired_on 后1年内, 后6个月内, 后30天内.
 _ZH_UNITS = {"years": "年", "months": "个月", "days": "天"}
 
@@ -274,6 +284,8 @@ class _Printer:
             return [self.kw("any" if cond.exists else "no"), self.name(cond.kind)]
         if isinstance(cond, ast.Ranked):
             return [self.kw("ranked"), *([self.name(cond.rank)] if cond.rank else [])]
+        if isinstance(cond, ast.ArithCompare | ast.Has):
+            return self.typed_atom(cond)
         if isinstance(cond, ast.RequirementMet):
             return [self.kw("requirement"), self.name(cond.requirement), self.kw("met")]
         if isinstance(cond, ast.Relative):
@@ -661,6 +673,53 @@ class _Printer:
                 out.append(self.punct(","))
             out.append(self.ident(event))
         return [*out, self.punct(")")]
+
+    # ---- issue 9 (C): typed columns and vocabularies
+    def arith(self, side: str | ast.Arith | ast.Value) -> list[Token]:
+        if isinstance(side, str):
+            return [self.field(side)]
+        if not isinstance(side, ast.Arith):
+            return [self.value(side)]
+        out: list[Token] = []
+        for i, operand in enumerate(side.operands):
+            text = operand if isinstance(operand, str) else _decimal(operand)
+            if i and side.ops[i - 1] == "/" and not isinstance(operand, str) \
+                    and not isinstance(side.operands[i - 1], str):
+                out[-1] = (_WORD, f"{out[-1][1]}/{text}")  # a fraction reads as one: 4/5
+                continue
+            if i:
+                out.append((_WORD, side.ops[i - 1]))
+            out.append((_WORD, text))
+        return out
+
+    def typed_atom(self, cond: ast.ArithCompare | ast.Has) -> list[Token]:
+        if isinstance(cond, ast.Has):
+            return [self.field(cond.field), self.kw("has"), self.value(cond.value)]
+        return [*self.arith(cond.left), (_WORD, cond.op), *self.arith(cond.right)]
+
+    def item_Columns(self, c: ast.Columns) -> list[_Line]:
+        lines = [_Line(0, [self.kw("columns"), self.punct(":")], _known(c.span))]
+        for i, decl in enumerate(c.columns):
+            tokens = [self.name(decl.name), self.kw(f"type {decl.type}")]
+            if decl.teacher:
+                tokens.append(self.kw("of teacher"))
+            if i + 1 < len(c.columns):
+                tokens.append(self.list_sep())
+            last = lines[-1]
+            if i and _width(_join([*last.tokens, *tokens], self.lang)) + 2 * last.indent > WIDTH:
+                lines.append(_Line(1, tokens, None))  # a long list continues on the next line
+            else:
+                last.tokens.extend(tokens)
+        return [*lines, *self.source_line(1, c.source, c.span)]
+
+    def item_Vocabulary(self, v: ast.Vocabulary) -> list[_Line]:
+        field = self.kw(f"vocabulary {v.field}") if f"vocabulary {v.field}" in KEYWORDS else self.name(v.field)
+        tokens: list[Token] = [self.kw("vocabulary"), field, self.punct(":")]
+        for i, value in enumerate(v.values):
+            if i:
+                tokens.append(self.list_sep())
+            tokens.append(self.name(value))
+        return [_Line(0, tokens, _known(v.span)), *self.source_line(1, v.source, v.span)]
 
     def item_Invariant(self, i: ast.Invariant) -> list[_Line]:
         head, cond = self.head("invariant", i.name), self.cond(i.cond)

@@ -19,7 +19,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from credit_rules import ir
-from credit_rules.eval.explain import AwardExplained, RequirementExplained, explain_period
+from credit_rules.eval.explain import AwardExplained, RequirementExplained, d_lines, explain_period
 from credit_rules.eval.interpreter import TeacherPeriod
 from credit_rules.eval.messages import Lang, amount, figure, grade_name, message, state_name, words, yes_no
 
@@ -101,8 +101,5 @@ def explain_row(policy: ir.Policy, tp: TeacherPeriod, lang: Lang = "en", *,
         lines.append("  " + message("explain.outcome", lang, name=o.name, value=yes_no(o.holds, lang), why=why))
     if e.unused_events:
         lines.append(message("row.unused", lang, events=words((event_id for event_id, _ in e.unused_events), lang)))
-    lines.extend("  " + message("explain.relative_window", lang, clause=clause, dates=dates)  # issue 9 (D)
-                 for clause, dates in e.relative_windows)
-    lines.extend("  " + message("explain.not_counted", lang, event=event_id, why=why)
-                 for event_id, why in e.not_counted)
+    lines.extend("  " + line for line in d_lines(e, lang))  # issue 9 (D)
     return "\n".join(lines)

@@ -24,7 +24,7 @@ from credit_rules import ir
 from credit_rules.core.scalars import compare, member
 from credit_rules.values import PeriodKind
 
-FieldKind: TypeAlias = Literal["text", "date", "bool", "missing"] | int  # int: scaled integer 10^n
+FieldKind: TypeAlias = Literal["text", "date", "bool", "missing", "list"] | int  # int: scaled integer 10^n
 
 
 class Unsupported(Exception):
@@ -157,6 +157,43 @@ def compile_member(field: Field, values: frozenset[ir.Scalar], negated: bool) ->
     return pl.when(expr.is_null()).then(pl.lit(False)).otherwise(found.fill_null(False))
 
 
+# --------------------------------------------------------------------------- issue 9 (C)
+_MICRO_DIGITS = 6
+
+
+def _linear_operand(field: Field, dates: bool) -> pl.Expr | None:
+    """A column as Int128 micro-units (day numbers for ``dates``); None: always missing."""
+    kind = field.kind
+    if dates:
+        return field.expr.cast(pl.Int32).cast(pl.Int128) if kind == "date" else None
+    if isinstance(kind, int) and not isinstance(kind, bool) and kind <= _MICRO_DIGITS:
+        return field.expr.cast(pl.Int128) * pl.lit(10 ** (_MICRO_DIGITS - kind), pl.Int128)
+    return None
+
+
+def compile_linear(fields: list[Field], terms: tuple[tuple[str, int], ...], constant: int, op: str,
+                   dates: bool) -> pl.Expr:
+    """``sum(k * column) + constant OP 0`` exactly in Int128 (:class:`credit_rules.ir.Linear`);
+    false when an operand is missing."""
+    total: pl.Expr = pl.lit(constant, pl.Int128)
+    present: pl.Expr = pl.lit(True)
+    for field, (_, k) in zip(fields, terms, strict=True):
+        operand = _linear_operand(field, dates)
+        if operand is None:
+            return pl.lit(False)
+        total = total + operand * pl.lit(k, pl.Int128)
+        present = present & operand.is_not_null()
+    return pl.when(present).then(_apply(op, total, pl.lit(0, pl.Int128))).otherwise(pl.lit(False))
+
+
+def compile_has(field: Field, value: str) -> pl.Expr:
+    """``tags has mentor`` on a `list of text` column (text split at ``;``, items trimmed)."""
+    if field.kind != "list":
+        return pl.lit(False)
+    items = field.expr.str.split(";").list.eval(pl.element().str.strip_chars())
+    return items.list.contains(pl.lit(value, pl.String)).fill_null(False)
+
+
 @attrs.define
 class CondCompiler:
     """Compiles conditions over one frame: ``fields`` maps names to columns.
@@ -221,6 +258,10 @@ class CondCompiler:
                 if self.ranked is None:
                     raise Unsupported("`ranked` outside `excellent`")
                 return self.ranked(rank)
+            case ir.Linear(terms, _, constant, op, dates):
+                return compile_linear([self.field(name) for name, _ in terms], terms, constant, op, dates)
+            case ir.Has(name, _, value):
+                return compile_has(self.field(name), value)
             case ir.RequirementMet(name):
                 if self.requirement_met is None:
                     raise Unsupported("`requirement … met` outside outcome conditions")

@@ -18,6 +18,7 @@ from credit_rules import core, ir
 from credit_rules.eval.bulk.conditions import CondCompiler, Field, teacher_date_field
 from credit_rules.schema import (
     EVENT_FRAME,
+    MICRO,
     MICRO_DIGITS,
     PROVENANCE_COLUMNS,
     ROSTER_DATE_COLUMNS,
@@ -31,13 +32,45 @@ TEXT_EVENT_FIELDS = ("event_id", "teacher_id", "kind", "category", "level", "for
 FIELD_COLUMNS = {"hours": "hours_u", "credits": "credits_u", "score": "score_u", "at": "day"}
 
 
-def event_compiler(attributes: Iterable[str], *, view: bool) -> CondCompiler:
+def typed_column(name: str, type_: core.ColumnType) -> Field:
+    """A declared column read from its (validated) text, with the meaning of
+    :func:`credit_rules.core.scalars.number_value` / ``day_value`` / ``list_items``:
+    numbers as Int64 micro-units, dates as dates, lists as ``;``-separated text."""
+    text = pl.col(name).cast(pl.String).str.strip_chars()
+    if type_ in ("number", "decimal"):
+        parts = text.str.extract_groups(r"^([+-]?)([0-9]*)(?:\.([0-9]*))?$")
+        sign, raw_whole, raw_fraction = (parts.struct.field(str(i)) for i in (1, 2, 3))
+        whole = raw_whole.str.strip_chars_start("0")
+        fraction = raw_fraction.fill_null("").str.strip_chars_end("0")
+        ok = (raw_whole.str.len_bytes() + raw_fraction.fill_null("").str.len_bytes() > 0) \
+            & (whole.str.len_bytes() <= 12) & (fraction.str.len_bytes() <= 6)
+        magnitude = (
+            pl.when(whole.str.len_bytes() == 0).then(pl.lit(0, pl.Int64))
+            .otherwise(whole.str.to_integer(strict=False).cast(pl.Int64)) * MICRO
+            + fraction.str.pad_end(6, "0").str.to_integer(strict=False).cast(pl.Int64)
+        )
+        value = pl.when(sign == "-").then(-magnitude).otherwise(magnitude)
+        return Field(pl.when(ok.fill_null(False)).then(value).otherwise(None), MICRO_DIGITS)
+    if type_ == "date":
+        shaped = text.str.contains(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$").fill_null(False)
+        return Field(pl.when(shaped).then(text.str.to_date("%Y-%m-%d", strict=False)), "date")
+    if type_ == "list":
+        return Field(pl.col(name).cast(pl.String), "list")
+    return Field(pl.col(name), "text")
+
+
+def event_compiler(attributes: Iterable[str], *, view: bool,
+                   inputs: core.Inputs | None = None) -> CondCompiler:
     """Conditions on one event (or one award: ``view`` reads the category and level the
-    rule credits into, ``v_category`` / ``v_level``)."""
+    rule credits into, ``v_category`` / ``v_level``). ``inputs``: the declared columns
+    (issue 9 C), read with their types."""
     fields: dict[str, Field] = {}
     for name in attributes:
         if name not in EVENT_FRAME and name not in (*PROVENANCE_COLUMNS, "pstart", "pend"):
             fields[name] = Field(pl.col(name), "text")  # an attribute column
+            declared = inputs.column(name, ir.Scope.EVENT) if inputs is not None else None
+            if declared is not None:
+                fields[name] = typed_column(name, declared.type)
     for name in TEXT_EVENT_FIELDS:
         fields[name] = Field(pl.col(name), "text")
     if view:
@@ -85,11 +118,15 @@ class Facts:
         return Facts(Any_(), Any_(), Any_(), Any_())
 
 
-def teacher_compiler(digits: int, facts: Facts, *, outcome: bool) -> CondCompiler:
+def teacher_compiler(digits: int, facts: Facts, *, outcome: bool,
+                     inputs: core.Inputs | None = None) -> CondCompiler:
     """Conditions on one teacher-period: roster fields and facts, and with ``outcome`` the
-    ledger values (``credits``, ``met``, ``ranked`` ...) at scale 10^``digits``."""
+    ledger values (``credits``, ``met``, ``ranked`` ...) at scale 10^``digits``.
+    ``inputs``: the declared roster columns (issue 9 C; the frame must carry them)."""
     fields: dict[str, Field] = {n: Field(pl.col(n), "text") for n in ROSTER_TEXT_COLUMNS}
     fields.update({n: Field(pl.col(n), "date") for n in ROSTER_DATE_COLUMNS})
+    for column in inputs.of(ir.Scope.TEACHER) if inputs is not None else ():
+        fields[column.name] = typed_column(column.name, column.type)
     if outcome:
         fields["credits"] = Field(pl.col("credits_k"), digits)
         fields["hours"] = Field(pl.col("hours_k"), digits)

@@ -31,6 +31,27 @@ from credit_rules.eval.bulk.state import BatchState
 from credit_rules.schema import EVENT_FRAME, PROVENANCE_COLUMNS, ROSTER_FRAME
 
 
+def _typed_fields(node: object) -> tuple[str, ...]:
+    """The columns an issue 9 (C) atom reads."""
+    if isinstance(node, ir.Linear):
+        return tuple(name for name, _ in node.terms)
+    if isinstance(node, ir.Has):
+        return (node.field,)
+    return ()
+
+
+def roster_with(roster: pl.DataFrame | None, columns: tuple[str, ...]) -> pl.DataFrame:
+    """:func:`roster_or_empty` plus the declared roster ``columns`` (text; missing ones null)."""
+    base = roster_or_empty(roster)
+    if not columns:
+        return base
+    present = roster.columns if roster is not None else []
+    extra = [pl.col(c).cast(pl.String) if c in present else pl.lit(None, pl.String).alias(c)
+             for c in columns]
+    source = roster if roster is not None else base
+    return base.hstack(source.with_columns(extra).select(columns))
+
+
 def roster_or_empty(roster: pl.DataFrame | None) -> pl.DataFrame:
     """The roster's :data:`~credit_rules.schema.ROSTER_FRAME` columns (missing ones null)."""
     if roster is None:
@@ -72,6 +93,10 @@ def needs(
         for node in ir.walk(cond):
             if isinstance(node, ir.Compare | ir.Member):
                 name = FIELD_COLUMNS.get(node.field, node.field)
+                if name in EVENT_FRAME or name in attributes:
+                    columns.add(name)
+            for field in _typed_fields(node):  # issue 9 (C): arithmetic and `has`
+                name = FIELD_COLUMNS.get(field, field)
                 if name in EVENT_FRAME or name in attributes:
                     columns.add(name)
     if "hours_u" in columns:  # issue 9 (A): study time in other units (an undeclared one is an error)

@@ -229,9 +229,11 @@ def check_sums(plan: BulkPlan, ev: pl.DataFrame, key: str) -> None:
 
 def _dry_compile(plan: BulkPlan) -> None:
     """Compile every condition once against placeholder columns (raises Unsupported)."""
-    event = event_compiler(("extra",), view=False)
-    view = event_compiler(("extra",), view=True)
-    teacher = teacher_compiler(plan.digits, Facts.placeholder(), outcome=True)
+    inputs = plan.core.inputs
+    declared = tuple(c.name for c in inputs.of(ir.Scope.EVENT))
+    event = event_compiler(("extra", *declared), view=False, inputs=inputs)
+    view = event_compiler(("extra", *declared), view=True, inputs=inputs)
+    teacher = teacher_compiler(plan.digits, Facts.placeholder(), outcome=True, inputs=inputs)
     for cond in teacher_conds(plan.core):
         teacher(cond)
     for cond, on_award in event_conds(plan.core):

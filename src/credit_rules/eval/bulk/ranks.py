@@ -28,7 +28,7 @@ def finish(plan: BulkPlan, tp: pl.DataFrame) -> pl.DataFrame:
     excellence across teachers (interpreter._rank_and_finish), then the output columns."""
     policy = plan.core
     facts = needed_facts(policy)
-    outcome = teacher_compiler(plan.digits, facts, outcome=True)
+    outcome = teacher_compiler(plan.digits, facts, outcome=True, inputs=plan.core.inputs)
     for index, rank in enumerate(policy.ranks):
         flag = facts.ranks[rank.name]
         score, at = f"__rs{index}", f"__ra{index}"

@@ -18,9 +18,10 @@ from collections.abc import Callable
 
 import polars as pl
 
+from credit_rules import ir
 from credit_rules.eval.bulk.awards import awards, facts, penalties
 from credit_rules.eval.bulk.grades import grades
-from credit_rules.eval.bulk.load import load, roster_or_empty
+from credit_rules.eval.bulk.load import load, roster_with
 from credit_rules.eval.bulk.periods import assign_periods
 from credit_rules.eval.bulk.plan import BulkPlan
 from credit_rules.eval.bulk.ranks import finish
@@ -72,7 +73,8 @@ def evaluate_batch(
             f"the bulk engine cannot evaluate policy {plan.policy.name} ({reasons}); "
             "use the interpreter (credit_rules.api.evaluate picks it for such policies)")
     lazy = events.lazy() if isinstance(events, pl.DataFrame) else events
-    state = BatchState.start(plan, lazy, roster_or_empty(roster), as_of, trace=trace)
+    declared = tuple(c.name for c in plan.core.inputs.of(ir.Scope.TEACHER))
+    state = BatchState.start(plan, lazy, roster_with(roster, declared), as_of, trace=trace)
     profile = bool(os.environ.get("CREDIT_RULES_BULK_PROFILE"))
     for stage in STAGES:
         started = time.perf_counter()

@@ -77,11 +77,11 @@ class BatchState:
 
     def event_cond(self, *, view: bool = False) -> CondCompiler:
         """Conditions on events (``view``: on awards, with the credited category/level)."""
-        return event_compiler(self.attributes, view=view)
+        return event_compiler(self.attributes, view=view, inputs=self.core.inputs)
 
     def teacher_cond(self, *, outcome: bool = False) -> CondCompiler:
         """Conditions on teacher-periods (``outcome``: may read the ledger values)."""
-        return teacher_compiler(self.plan.digits, self.facts, outcome=outcome)
+        return teacher_compiler(self.plan.digits, self.facts, outcome=outcome, inputs=self.core.inputs)
 
 
 def join_flags(

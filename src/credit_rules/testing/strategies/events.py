@@ -66,6 +66,11 @@ def teachers(teacher_id: str) -> st.SearchStrategy[Teacher]:
         retired_on=opt_day,
         school=st.sampled_from((None, "s1", "s2")),
         workshop=st.sampled_from((None, "chinese", "math", "general", "pe", "arts")),
+        # issue 9 (C): roster columns a generated policy may declare (text and date)
+        attributes=st.fixed_dictionaries({}, optional={
+            "district": st.sampled_from(("east", "west", "north", "7.5")),
+            "joined_on": st.sampled_from(("2019-09-01", "2022-03-01", "2022-3-1", "x")),
+        }),
     )
 
 
@@ -210,6 +215,22 @@ def vocabulary(policy: ir.Policy) -> Vocabulary:
                                 dt.date.fromisoformat(text)] = None
                     else:
                         target.setdefault(field, {}).update(dict.fromkeys(_around(v)))
+            case ir.Linear(terms, scope, constant, _, dates) if scope is not ir.Scope.FACT:
+                # issue 9 (C): the threshold of a one-column comparison and its neighbours;
+                # for several columns, values around a common ratio
+                target = event_text if scope is ir.Scope.EVENT else teacher_text
+                for name, k in terms:
+                    if dates:
+                        day = dt.date(1970, 1, 1) + dt.timedelta(days=-constant // k if len(terms) == 1 else 18_000)
+                        texts = _around(day) if dt.date(1900, 1, 2) <= day <= dt.date(2199, 12, 30) else []
+                    elif len(terms) == 1:
+                        texts = _around(Decimal(-constant) / (k * 10**6))
+                    else:
+                        texts = ["0", "1", "8", "10", "12.5"]
+                    target.setdefault(name, {}).update(dict.fromkeys(t for t in texts if not t.startswith("-")))
+            case ir.Has(field, scope, value) if scope is not ir.Scope.FACT:
+                target = event_text if scope is ir.Scope.EVENT else teacher_text
+                target.setdefault(field, {}).update(dict.fromkeys((value, f"{value};other", "other")))
             case ir.DateBound(_, date):
                 edges.update(dict.fromkeys(date + dt.timedelta(days=d) for d in (-1, 0, 1)))
             case ir.HasRole(role):

@@ -24,6 +24,29 @@ _TEACHER_CONDS = (
     "not role principal", "role dean or role principal", 'qualified in program "ed-tech"',
     "any reflection", "no reprimand", "workshop in (math, pe)", "stage != primary",
 )
+# issue 9 (C): typed columns. `room` is the extra event column the differential tests
+# feed ("5", "5.0", "a", "12" or missing); declared with each type, it is compared with
+# numbers, with other columns and with arithmetic. `district` and `joined_on` are roster
+# columns (see `events.teachers`).
+_TYPED_EVENT_CONDS: dict[str, tuple[str, ...]] = {
+    "decimal": ("room >= 4/5 * hours", "room + count > 6", "hours - room >= 0.5",
+                "room * 2 <= words / 100", "room = 5", "room != 12", "room > 4.99", "hours >= room",
+                "room in (5, 12)", "room / 3 < 2 - hours"),
+    "number": ("room >= 5", "room * 3 = 36", "count + room >= 7", "room <= hours"),
+    "text": ("room = a", "room != a", "room in (a, \"5\")"),
+    "list": ("room has a", "not room has \"12\"", "room has a or hours >= 10"),
+}
+_TYPED_TEACHER_CONDS = (
+    "district = east", "district != west", "joined_on <= hired_on", "joined_on >= 2020-01-01",
+    "retired_on >= hired_on", "joined_on < 2022-03-01 and district in (east, north)",
+)
+_VOCABULARIES = (
+    "vocabulary levels: national, province, municipal, district, school, county",
+    "vocabulary categories: ethics, literacy, knowledge, practice, class_teacher, reading",
+    "vocabulary formats: online, offline, lecture",
+    "vocabulary titles: senior, intermediate, junior, none, lead",
+    "vocabulary roles: " + ", ".join(("teacher", "class_teacher", "principal", "dean", "mentor")),
+)
 _OUTCOME_CONDS = (
     "credits >= 3", "hours > 10", "leave_days = 0", "grade = excellent", "met = true",
     "no reprimand",
@@ -123,6 +146,15 @@ def _policy_texts(draw: Any) -> str:
     if counted:
         header.append(f"  {counted}")
     items: list[str] = []
+    event_conds: tuple[str, ...] = _EVENT_CONDS
+    teacher_conds: tuple[str, ...] = _TEACHER_CONDS
+    room = draw(st.sampled_from((None, "decimal", "number", "text", "list")))
+    if room is not None:  # issue 9 (C): a `columns` block, and conditions on the columns
+        items.append(f"columns: room {'list of text' if room == 'list' else room}, "
+                     "district text of teacher, joined_on date of teacher")
+        event_conds = (*(c for c in _EVENT_CONDS if not c.startswith("room")), *_TYPED_EVENT_CONDS[room])
+        teacher_conds = (*_TEACHER_CONDS, *_TYPED_TEACHER_CONDS)
+    items += draw(st.lists(st.sampled_from(_VOCABULARIES), unique=True, max_size=2))
     n_rules = draw(st.integers(1, 4))
     for i in range(n_rules):
         award = draw(st.sampled_from(("count hours", "count credits", "fixed", "block", "pro rata",
@@ -149,9 +181,9 @@ def _policy_texts(draw: Any) -> str:
             }[award])
         lines += _rate_and_rounding(draw, award, lines[-1])
         if draw(st.booleans()):
-            lines.append(f"  where {draw(st.sampled_from(_EVENT_CONDS))}")
+            lines.append(f"  where {draw(st.sampled_from(event_conds))}")
         if draw(st.booleans()):
-            lines.append(f"  when {draw(st.sampled_from(_TEACHER_CONDS))}")
+            lines.append(f"  when {draw(st.sampled_from(teacher_conds))}")
         lines += [f"  exception to r{j}" for j in range(i)]
         if award != "leave":
             extra = draw(st.sampled_from(("", "as level municipal", "as category practice", "without category")))

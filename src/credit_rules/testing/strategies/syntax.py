@@ -79,6 +79,43 @@ def atoms() -> st.SearchStrategy[syntax.Cond]:
         st.builds(syntax.RequirementMet, names()),
         st.builds(syntax.Relative, names(), st.integers(1, 40).map(Decimal),  # issue 9 (D)
                   st.sampled_from(("years", "months", "days", "school year", "semester"))),
+        *_typed_atoms(),  # issue 9 (C)
+    )
+
+
+# ------------------------------------------------------------------ issue 9 (C)
+_VOCABULARY_WORDS = frozenset({"roles", "role", "titles", "title", "kinds", "kind", "categories", "category",
+                               "levels", "level", "formats", "format"})
+
+
+@functools.cache
+def _arith() -> st.SearchStrategy[syntax.Arith]:
+    operand: st.SearchStrategy[str | Decimal] = st.one_of(names(), amounts())
+    return st.integers(1, 3).flatmap(lambda n: st.builds(
+        lambda xs, ops: syntax.Arith(tuple(xs), tuple(ops)),
+        st.lists(operand, min_size=n + 1, max_size=n + 1),
+        st.lists(st.sampled_from(("+", "-", "*", "/")), min_size=n, max_size=n)))
+
+
+def _typed_atoms() -> tuple[st.SearchStrategy[syntax.Cond], ...]:
+    """Arithmetic comparisons (one side at least is arithmetic, as the grammar has it) and `has`."""
+    ops = st.sampled_from(_OPS)
+    return (
+        st.builds(syntax.ArithCompare, st.one_of(_field(), _arith()), ops, _arith()),
+        st.builds(syntax.ArithCompare, _arith(), ops, values()),
+        st.builds(syntax.Has, _field(), values()),
+    )
+
+
+def _typed_statements() -> tuple[st.SearchStrategy[syntax.Item], ...]:
+    """`columns` and `vocabulary` statements."""
+    decl = st.builds(syntax.ColumnDecl, names(), st.sampled_from(("number", "decimal", "date", "text", "list")),
+                     st.booleans())
+    field = st.one_of(st.sampled_from(("roles", "titles", "kinds", "categories", "levels", "formats")),
+                      names().filter(lambda n: n not in _VOCABULARY_WORDS))
+    return (
+        st.builds(syntax.Columns, st.lists(decl, min_size=1, max_size=8).map(tuple), _opt(texts())),
+        st.builds(syntax.Vocabulary, field, st.lists(names(), min_size=1, max_size=4).map(tuple), _opt(texts())),
     )
 
 
@@ -221,6 +258,7 @@ def statements() -> st.SearchStrategy[syntax.Item]:
                   _opt(texts())),
         _tests(),
         st.builds(syntax.Invariant, names(), conditions(), _opt(texts())),
+        *_typed_statements(),  # issue 9 (C)
         st.builds(syntax.Outcome, names(), conditions(), _opt(texts())),
         _layer_items(),
     )
