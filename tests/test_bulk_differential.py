@@ -18,13 +18,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from credit_rules.api import bulk_ledger, evaluate
+from credit_rules.api import bulk_ledger, evaluate, with_named_teachers
 from credit_rules.compile import compile_source, load_policy
+from credit_rules.core import lower
 from credit_rules.eval import bulk
 from credit_rules.io import load_events
 from credit_rules.io.frames import roster_frame, rows_from_frame, rows_to_frame
+from credit_rules.io.units import reject_unconvertible
 from credit_rules.records import Teacher
-from credit_rules.schema import EVENT_COLUMNS, LEDGER_FRAME
+from credit_rules.schema import EVENT_COLUMNS, LEDGER_FRAME, UNIT_EVENT_COLUMNS
 from credit_rules.testing.strategies import event_rows, policies, rosters
 
 POLICIES = sorted((Path(__file__).resolve().parents[1] / "policies").glob("*.policy"))
@@ -43,19 +45,22 @@ SETTINGS = settings(max_examples=int(__import__("os").environ.get("BULK_EXAMPLES
 
 
 def _frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
-    columns = [*EVENT_COLUMNS, "room", "status"]
+    columns = [*EVENT_COLUMNS, *UNIT_EVENT_COLUMNS, "room", "status"]
     return pl.DataFrame(
         {c: [r.get(c) for r in rows] for c in columns}, schema={c: pl.String for c in columns})
 
 
 def _compare(policy: Any, rows: list[dict[str, Any]], roster: dict[str, Teacher],
              as_of: dt.date) -> None:
-    table = load_events(_frame(rows), timezone=policy.timezone)
+    # issue 9 (A): rows whose minutes/days the policy cannot convert are rejected before
+    # either engine sees them (as `api.evaluate` does); bulk.run below reads the same table.
+    table = reject_unconvertible(lower(policy), load_events(_frame(rows), timezone=policy.timezone))
     expected = evaluate(policy, table, roster, as_of=as_of, engine="interpreter")
     got = evaluate(policy, table, roster, as_of=as_of, engine="bulk")
     assert [r.to_json() for r in got.rows] == [r.to_json() for r in expected.rows]
     # The bulk frame is exactly the typed ledger of the interpreter's rows.
-    frame = bulk.run(bulk.compile_plan(policy), table.frame, roster_frame(roster), as_of=as_of)
+    named = with_named_teachers(roster_frame(roster), table.seen_teacher_ids, table.teacher_ids())
+    frame = bulk.run(bulk.compile_plan(policy), table.frame, named, as_of=as_of)
     assert frame.schema == pl.Schema(LEDGER_FRAME)
     assert frame.equals(rows_to_frame(expected.rows))
 

@@ -80,8 +80,9 @@ def test_frame_schema_and_values(tmp_path: Path) -> None:
     table = load_events(write_csv(tmp_path / "ev.csv", HEADER, GOOD))
     assert table.frame.columns == [
         "event_id", "teacher_id", "at_us", "day", "kind", "hours_u", "credits_u", "category",
-        "level", "format", "program", "grade", "score_u", "count", "words", "note", "source",
-        "row",
+        "level", "format", "program", "grade", "score_u", "count", "words",
+        "minutes_u", "days_u",  # issue 9 (A): study time in other units
+        "note", "source", "row",
     ]
     assert table.frame.schema["at_us"] == pl.Int64
     assert table.frame.schema["day"] == pl.Date

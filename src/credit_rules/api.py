@@ -36,6 +36,7 @@ from credit_rules.io.frames import (
     rows_to_frame,
     teachers_to_frame,
 )
+from credit_rules.io.units import reject_unconvertible
 from credit_rules.records import Event, LedgerRow, Teacher
 
 if TYPE_CHECKING:
@@ -135,6 +136,8 @@ def evaluate(
         records = events
     else:
         table = as_event_table(events, checked.timezone, inputs)
+        # issue 9 (A): minutes / days the policy cannot convert are rejected, with the reason
+        table = reject_unconvertible(core.lower(checked), table)
     # SPEC §5: a data problem never makes a teacher vanish from the ledger. Both engines
     # see such teachers as roster teachers without attributes.
     extra = {t: Teacher(t) for t in named_only(table, loaded_roster, teachers)}

@@ -190,10 +190,16 @@ def _unused_in_events(policy: Any, events: tuple[str, ...]) -> list[str]:
             findings.append(f"{label}: warning[W170]: program `{program}` ({n} events) is not used by "
                             f"policy {policy.name}")
     present = [c for c in frame.columns if c not in ("source", "row", "day", "at_us")]
-    names = {"hours_u": "hours", "credits_u": "credits", "score_u": "score"}
+    names = {"hours_u": "hours", "credits_u": "credits", "score_u": "score", "minutes_u": "minutes",
+             "days_u": "days"}
     for column in present:
         name = names.get(column, column)
         if name in usage.columns or frame.get_column(column).null_count() == frame.height:
+            continue
+        if name in ("minutes", "days"):  # issue 9 (A): such rows are rejected, never 0 hours
+            n = frame.height - frame.get_column(column).null_count()
+            findings.append(f"{label}: warning[W172]: {n} events carry {name}, but policy {policy.name} "
+                            f"declares no conversion of {name} to hours: they will be rejected")
             continue
         findings.append(f"{label}: warning[W171]: column `{name}` is not used by policy {policy.name}")
     return findings
@@ -259,12 +265,15 @@ def explain(policy: str, events: tuple[str, ...], roster: str | None, teacher: s
             fmt: str, lang: str) -> None:
     """Show why a teacher got each credit: rules, events, caps, requirements, each with its clause."""
     from credit_rules.api import as_event_table, as_policy, as_roster, input_contract, named_only
+    from credit_rules.core import lower
     from credit_rules.eval.explain import explain as explain_teacher
+    from credit_rules.io.units import reject_unconvertible
     from credit_rules.records import Teacher
 
     checked = as_policy(policy)
     inputs = input_contract(checked)
     table = as_event_table(list(events) if len(events) > 1 else events[0], checked.timezone, inputs)
+    table = reject_unconvertible(lower(checked), table)  # issue 9 (A): as `eval` does
     loaded, teachers = as_roster(roster, inputs)
     # a teacher named only on rejected rows is explained too (SPEC §5): nothing counted
     teachers.update({t: Teacher(t) for t in named_only(table, loaded, teachers)})
@@ -341,6 +350,10 @@ def _render_explanation(e: Any) -> None:
                     line += m("explain.cut_by", caps=words(a.cut_by, lang))
                 elif a.credited != a.awarded:
                     line += m("explain.voided")
+                # issue 9 (A): how the event's hours were converted and its credits rounded
+                extra = [t for t in (getattr(a, "converted", None), getattr(a, "unrounded", None)) if t]
+                if extra:
+                    line += f" ({'; '.join(extra)})"
                 lines.append(q(line))
             detail = "\n".join(lines)
         else:

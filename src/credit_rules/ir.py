@@ -262,6 +262,8 @@ class Rule:
     source: str | None
     without_category: bool = False
     exception_to: str | None = None  # where this rule fires on an event, that rule does not
+    rate: RuleRate | None = None  # the rule's own conversion (None: the policy's)
+    rounding: Rounding | None = None
     span: Span = span_field()
 
 
@@ -521,6 +523,7 @@ class Policy:
     ranks: tuple[Rank, ...]
     invariants: tuple[Invariant, ...]
     file: str = "<input>"
+    units: tuple[UnitConversion, ...] = ()  # minutes / days as study hours (issue 9 A)
     #: The layers of a policy that ``extends`` another, the policy itself first, then its
     #: parent, and so on (empty for a policy without ``extends``). Each statement's span
     #: names the file it was written in; :meth:`layer_of` gives its layer.
@@ -561,6 +564,45 @@ def cap_boundary(policy: Policy, cap: Cap, since: dt.date) -> dt.date | None:
         return None
     period = period_of(grain, since)
     return period.start if period.start == since else period.end + dt.timedelta(days=1)
+
+
+# ------------------------------------------------------------------ issue 9 (A): rates, rounding, units
+RoundMode = Literal["down", "half up"]
+
+
+@attrs.frozen
+class RuleRate:
+    """A rule's own conversion, ``at HOURS hours = CREDITS credits``: ``per_hour`` credits
+    per study hour when that is an exact decimal; None when it is not (1/6): then the rule
+    rounds its credits, and only the rounded awards are decimals."""
+
+    hours: Decimal
+    credits: Decimal
+    per_hour: Decimal | None
+    span: Span = span_field()
+
+
+@attrs.frozen
+class Rounding:
+    """A rule's awards rounded ``mode`` to a multiple of ``step`` credits, each award
+    (``pooled`` False) or the rule's running total over a teacher-period (``pooled``)."""
+
+    mode: RoundMode
+    step: Decimal
+    pooled: bool
+    span: Span = span_field()
+
+
+@attrs.frozen
+class UnitConversion:
+    """``AMOUNT minutes|days = HOURS hours``; ``rounding`` to whole hours (mode, pooled) or None."""
+
+    unit: Literal["minutes", "days"]
+    amount: Decimal
+    hours: Decimal
+    rounding: tuple[RoundMode, bool] | None
+    source: str | None
+    span: Span = span_field()
 
 
 def walk(node: object) -> Iterator[object]:

@@ -42,6 +42,9 @@ class Event:
     words: int | None = None
     attributes: Mapping[str, str] = attrs.field(factory=dict)
     row: int = 0
+    #: study time in another unit (issue 9 A); the policy converts it to ``hours``
+    minutes: Decimal | None = None
+    days: Decimal | None = None
 
     @property
     def order_key(self) -> tuple[int, str]:

@@ -45,7 +45,12 @@ STAGES = ("kindergarten", "primary", "middle", "high")
 MICRO_DIGITS = 6
 MICRO = 10**MICRO_DIGITS
 #: Decimal event columns and their micro-unit column in the validated frame.
-DECIMAL_EVENT_COLUMNS = {"hours": "hours_u", "credits": "credits_u", "score": "score_u"}
+DECIMAL_EVENT_COLUMNS = {"hours": "hours_u", "credits": "credits_u", "score": "score_u",
+                         "minutes": "minutes_u", "days": "days_u"}
+#: Study time in another unit (issue 9 A): optional decimal columns beside SPEC §2's, which
+#: a policy converts to study hours (``40 minutes = 1 hour``, ``1 day = 6 hours``). A row
+#: carries at most one of ``hours`` and these.
+UNIT_EVENT_COLUMNS = ("minutes", "days")
 
 #: Where each validated row came from (after the event or roster columns).
 PROVENANCE_COLUMNS = ("source", "row")
@@ -88,6 +93,7 @@ def _polars_types() -> dict[str, Any]:
         "kind": pl.String, "hours_u": pl.Int64, "credits_u": pl.Int64, "category": pl.String,
         "level": pl.String, "format": pl.String, "program": pl.String, "grade": pl.String,
         "score_u": pl.Int64, "count": pl.Int64, "words": pl.Int64,
+        "minutes_u": pl.Int64, "days_u": pl.Int64,  # issue 9 (A): study time in other units
     }
     #: The validated roster frame (``Roster.frame``), before attribute columns.
     ROSTER_FRAME: dict[str, Any] = {

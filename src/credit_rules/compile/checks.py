@@ -30,10 +30,10 @@ def _produces_credits(policy: ir.Policy) -> bool:
             case ir.CountCredits() | ir.Block():
                 return True
             case ir.Fixed(_, unit) | ir.IfQualified(_, unit):
-                if unit == "credits" or policy.rate is not None:
+                if unit == "credits" or policy.rate is not None or rule.rate is not None:
                     return True
             case ir.CountHours():
-                if policy.rate is not None:
+                if policy.rate is not None or rule.rate is not None:
                     return True
     return False
 

@@ -33,7 +33,7 @@ from credit_rules.compile.fields import (
     FieldType,
 )
 from credit_rules.errors import Diagnostic, Severity, did_you_mean
-from credit_rules.schema import KNOWN_KINDS
+from credit_rules.schema import KNOWN_KINDS, UNIT_EVENT_COLUMNS
 from credit_rules.span import Span
 from credit_rules.syntax import ast
 from credit_rules.values import (
@@ -173,6 +173,7 @@ class _Translator:
                 for i in items if isinstance(i, ast.Invariant)
             ),
             file=self.file, span=self.tree.span,
+            units=self.units(header),
             columns=self.column_decls, vocabularies=self.vocabularies,
             outcomes=tuple(
                 ir.Outcome(i.name, self.cond(i.cond, "outcome"), i.source, span=i.span)
@@ -275,6 +276,10 @@ class _Translator:
             close = difflib.get_close_matches(name, EVENT_FIELDS, n=1, cutoff=0.75)
             if close:
                 self.error("E101", f"unknown event field `{name}`", span, f"did you mean `{close[0]}`?")
+                return None
+            if name in UNIT_EVENT_COLUMNS:  # issue 9 (A): converted before any rule sees them
+                self.error("E914", f"`{name}` become study hours before any rule sees them", span,
+                           "filter on `hours` (the document's hours)")
                 return None
             return ir.Scope.EVENT, FieldType.TEXT  # any other column is an attribute (SPEC §2)
         if name in TEACHER_FIELDS:
@@ -502,8 +507,80 @@ class _Translator:
             name=rule.name, award=ir_award, kind=kind, first=first, program=rule.program,
             where=self.opt_cond(rule.where, "event"), when=self.opt_cond(rule.when, "teacher"),
             as_level=rule.as_level, as_category=rule.as_category, source=rule.source,
-            without_category=rule.without_category, exception_to=rule.exception_to, span=rule.span,
+            without_category=rule.without_category, exception_to=rule.exception_to,
+            rate=self.rule_rate(rule, ir_award), rounding=self.rounding(rule, ir_award), span=rule.span,
         )
+
+    # ------------------------------------------------------------------ issue 9 (A)
+    def rule_rate(self, rule: ast.Rule, award: ir.Award) -> ir.RuleRate | None:
+        """A rule's own rate: only where the rule converts hours to credits."""
+        node = rule.rate
+        if node is None:
+            return None
+        converts = isinstance(award, ir.CountHours) or (
+            isinstance(award, ir.Fixed | ir.IfQualified) and award.unit == "hours")
+        if not converts:
+            self.error("E910", f"rule `{rule.name}` converts no hours, so a rate does not apply", node.span,
+                       "a rate applies to `count hours`, `N hours` and `N hours if qualified`; remove it")
+            return None
+        self.amount(node.hours, node.span, "the rate's hours")
+        self.amount(node.credits, node.span, "the rate's credits")
+        if node.hours <= 0 or node.credits <= 0:
+            self.error("E120", "a conversion needs positive amounts", node.span,
+                       "e.g. `at 6 hours = 1 credit`")
+            return None
+        if isinstance(award, ir.Fixed | ir.IfQualified):
+            if not is_finite_decimal_fraction(award.amount * node.credits, node.hours):
+                self.error("E121", f"{_n(award.amount, 'hour')} at {_rate_text(node)} is not "
+                           "an exact decimal number of credits", node.span,
+                           "credit-rules computes exactly; state the award in credits instead")
+                return None
+        elif not is_finite_decimal_fraction(node.credits, node.hours) and rule.rounding is None:
+            # 1/6 credit per hour is exact only once rounded to a step (the rounded award is exact).
+            self.error("E121", f"{_rate_text(node)} is not an exact decimal rate",
+                       node.span, "declare how the credits are rounded, e.g. `rounded down to 0.1 credit per "
+                       "event`, or use a rate like `at 5 hours = 1 credit`")
+            return None
+        per_hour = exact_div(node.credits, node.hours) \
+            if is_finite_decimal_fraction(node.credits, node.hours) else None
+        return ir.RuleRate(node.hours, node.credits, per_hour, span=node.span)
+
+    def rounding(self, rule: ast.Rule, award: ir.Award) -> ir.Rounding | None:
+        node = rule.rounding
+        if node is None:
+            return None
+        if isinstance(award, ir.Leave):
+            self.error("E911", f"rule `{rule.name}` awards leave days, not credits, so nothing is rounded",
+                       node.span, "remove the rounding")
+            return None
+        self.amount(node.step, node.span, "the rounding step")
+        if node.step <= 0:
+            self.error("E912", "credits are rounded to a positive step", node.span,
+                       "e.g. `rounded down to 0.5 credit per event`")
+            return None
+        return ir.Rounding(node.mode, node.step, node.pooled, span=node.span)
+
+    def units(self, header: ast.Header) -> tuple[ir.UnitConversion, ...]:
+        out: list[ir.UnitConversion] = []
+        for node in (header.minutes, header.days):
+            if node is None:
+                continue
+            self.amount(node.amount, node.span, f"the conversion's {node.unit}")
+            self.amount(node.hours, node.span, "the conversion's hours")
+            if node.amount <= 0 or node.hours <= 0:
+                self.error("E120", "a conversion needs positive amounts", node.span,
+                           f"e.g. `{'40 minutes = 1 hour' if node.unit == 'minutes' else '1 day = 6 hours'}`")
+                continue
+            if node.rounding is None and not is_finite_decimal_fraction(node.hours, node.amount):
+                given = f"{_n(node.amount, node.unit[:-1])} = {_n(node.hours, 'hour')}"
+                self.error("E913", f"{given} does not give an exact decimal number of hours", node.span,
+                           "declare how to round, e.g. `rounded down per event` (whole hours), "
+                           "or use e.g. `40 minutes = 1 hour`")
+                continue
+            rounding = (node.rounding.mode, node.rounding.pooled) if node.rounding else None
+            out.append(ir.UnitConversion(node.unit, node.amount, node.hours, rounding, node.source,
+                                         span=node.span))
+        return tuple(out)
 
     def cap(self, cap: ast.Cap, requirements: tuple[ir.Requirement, ...]) -> ir.Cap | None:
         amount = self.amount(cap.amount, cap.span, "the cap's percentage" if cap.percent_of else "the cap")
@@ -1001,3 +1078,12 @@ def _unit_word(measure: ir.Measure) -> str:
         case ir.MeasureCount(kind):
             return f"counts of {kind}"
     return "qualification"
+
+
+def _n(amount: Decimal, unit: str) -> str:
+    """``1 hour``, ``6 hours``."""
+    return f"{amount} {unit}" if amount == 1 else f"{amount} {unit}s"
+
+
+def _rate_text(rate: ast.RuleRate) -> str:
+    return f"{_n(rate.hours, 'hour')} = {_n(rate.credits, 'credit')}"

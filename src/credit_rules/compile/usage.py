@@ -130,4 +130,5 @@ def policy_usage(policy: ir.Policy) -> Usage:
                     columns.update("at" if name == "day" else name for name, _ in terms)
                 case ir.Has(field, ir.Scope.EVENT):
                     columns.add(field)
+    columns.update(u.unit for u in policy.units)  # issue 9 (A): minutes / days it converts
     return Usage(frozenset(kinds), frozenset(programs), frozenset(columns), frozenset(any_program))

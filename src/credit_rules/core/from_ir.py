@@ -78,6 +78,19 @@ def _converted(amount: Decimal, unit: str, rate: Decimal | None) -> core.Fixed:
     return core.Fixed(amount * rate if rate is not None else ZERO, amount)
 
 
+def _rule_amount(rule: ir.Rule, policy_rate: Decimal | None) -> core.Amount:
+    """The amount at the rule's own rate (issue 9 A), else at the policy's."""
+    rate = rule.rate
+    if rate is None:
+        return _amount(rule.award, policy_rate)
+    if rate.per_hour is not None:
+        return _amount(rule.award, rate.per_hour)
+    if isinstance(rule.award, ir.Fixed | ir.IfQualified):  # checked: the product is exact
+        return core.Fixed(exact_div(rule.award.amount * rate.credits, rate.hours), rule.award.amount)
+    assert isinstance(rule.award, ir.CountHours) and rule.rounding is not None, "checked in from_syntax"
+    return core.Prorated(rate.credits, rate.hours)
+
+
 def _amount(award: ir.Award, rate: Decimal | None) -> core.Amount:
     match award:
         case ir.CountHours():
@@ -110,9 +123,12 @@ def _award(policy: ir.Policy, rule: ir.Rule, exceptions: dict[str, list[str]]) -
     excluded_by = tuple(sorted(exceptions.get(rule.name, ())))
     return core.Award(
         name=rule.name, when=normalize(rule.when), select=select, pick=pick,
-        amount=_amount(rule.award, policy.rate), category=category, level=level,
+        amount=_rule_amount(rule, policy.rate),
+        category=category, level=level,
         excluded_by=excluded_by, is_exception=rule.exception_to is not None,
         source=rule.source, span=rule.span,
+        rounding=core.Rounding(rule.rounding.mode, rule.rounding.step, rule.rounding.pooled)
+        if rule.rounding is not None else None,
     )
 
 
@@ -278,6 +294,7 @@ def lower(policy: ir.Policy) -> core.Policy:
             for r in policy.ranks
         ),
         source_ir=policy,
+        units=tuple(core.StudyUnit(u.unit, u.amount, u.hours, u.rounding, u.source) for u in policy.units),
         inputs=inputs(policy),
         outcomes=tuple(core.Outcome(o.name, _normal(o.cond), o.source, span=o.span)
                        for o in sorted(policy.outcomes, key=lambda o: o.name)),

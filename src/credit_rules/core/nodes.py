@@ -19,6 +19,10 @@ decided. What the lowering decides, and so what no engine decides again:
   year of ``hired_on``;
 - **periods**: the ledger periods of a windowed policy, listed; the period grain of the
   rest; the grade table; which grades qualify;
+- **rates, rounding, units** (issue 9 A): a rule's own rate is its amount (the engines
+  never see the rate itself); a rate that is no finite decimal is :class:`Prorated` and
+  always rounded; each award's :class:`Rounding`; how ``minutes`` / ``days`` become study
+  hours (:class:`StudyUnit`);
 - **choices and outcomes**: a best-of line as its groups, each the line's measure narrowed
   to one value; a choice as the requirements it counts; which requirements are
   alternatives (they count for ``met`` only through their choice); the named outcomes;
@@ -90,7 +94,18 @@ class Blocks:
     hours: Decimal
 
 
-Amount: TypeAlias = PerHour | Stated | Fixed | Blocks
+@attrs.frozen
+class Prorated:
+    """``credits`` for each ``hours`` of the event's hours, pro rata, where that rate is no
+    finite decimal (``at 6 hours = 1 credit``): the exact rational is only ever the input
+    of the award's :class:`Rounding` (the lowering guarantees there is one), so every
+    award is still an exact decimal. The hours count as study hours."""
+
+    credits: Decimal
+    hours: Decimal
+
+
+Amount: TypeAlias = PerHour | Stated | Fixed | Blocks | Prorated
 Pick = Literal["each", "first", "deciding"]
 
 
@@ -123,6 +138,8 @@ class Award:
     is_exception: bool
     source: str | None
     span: Span = span_field()
+    #: the rule's declared rounding of its credits, applied before the register (None: exact)
+    rounding: Rounding | None = None
 
 
 @attrs.frozen
@@ -187,6 +204,13 @@ class Cap:
         if self.per_column is not None:
             return (self.name, period, "value", str(value))
         return (self.name, period)
+
+
+def award_hours_rate(award: Award) -> Decimal | None:
+    """:func:`hours_rate` of an award; issue 9 (A): None for a rounded award, so that an
+    hours cap admits it whole or not at all (a part of it would not be a multiple of the
+    rule's rounding step)."""
+    return None if award.rounding is not None else hours_rate(award.amount)
 
 
 def hours_rate(amount: Amount) -> Decimal | None:
@@ -462,6 +486,54 @@ class Policy:
     #: (awards, leave, penalties, counts, assessments, ``any KIND``); the others are as if
     #: absent except that they still give the teacher a ledger row. None: every event.
     counted: Cond | None = None
+    #: how an event's ``minutes`` / ``days`` become its study hours (issue 9 A)
+    units: tuple[StudyUnit, ...] = ()
+
+    def unit(self, name: str) -> StudyUnit | None:
+        return next((u for u in self.units if u.unit == name), None)
 
     def award(self, name: str) -> Award:
         return next(a for a in self.awards if a.name == name)
+
+
+# ------------------------------------------------------- issue 9 (A): rounding, units other than hours
+@attrs.frozen
+class Rounding:
+    """Credits rounded ``mode`` (``down`` or ``half up``) to a multiple of ``step``.
+
+    Per event (``pooled`` False) each award is rounded. Pooled, an award on an event gets
+    ``round(T_after) - round(T_before)`` where T is the rule's running total of unrounded
+    credits over the teacher-period in time order, so every award still lands on an event
+    (SPEC §4) and the rule's period total is ``round(total)``, as with blocks.
+    """
+
+    mode: Literal["down", "half up"]
+    step: Decimal
+    pooled: bool
+
+    def apply(self, value: Decimal | Fraction) -> Decimal:
+        """``value`` rounded to a multiple of ``step``, exactly."""
+        return round_to(value, self.step, self.mode)
+
+
+def round_to(value: Decimal | Fraction, step: Decimal, mode: Literal["down", "half up"]) -> Decimal:
+    """``value`` rounded ``mode`` to a multiple of ``step`` (exact rational arithmetic)."""
+    ratio = Fraction(value) / Fraction(step)
+    whole = ratio.numerator // ratio.denominator
+    if mode == "half up" and (ratio - whole) * 2 >= 1:
+        whole += 1
+    return step * whole
+
+
+@attrs.frozen
+class StudyUnit:
+    """An event's ``minutes`` or ``days`` as study hours: ``value * hours / amount``;
+    ``rounding`` (mode, pooled) to whole hours, per event or pooled over the teacher-period's
+    events carrying that unit (telescoping, like :class:`Rounding`), or None (then the
+    quotient is an exact decimal: checked)."""
+
+    unit: Literal["minutes", "days"]
+    amount: Decimal
+    hours: Decimal
+    rounding: tuple[Literal["down", "half up"], bool] | None
+    source: str | None

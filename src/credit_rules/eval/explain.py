@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ from credit_rules.eval.interpreter import (
 from credit_rules.eval.messages import Lang, amount, grade_name, message, words
 from credit_rules.records import Event, RequirementResult, Teacher
 from credit_rules.span import Span
-from credit_rules.values import canonical, relative_window
+from credit_rules.values import canonical, exact_div, is_finite_decimal_fraction, relative_window
 
 
 @attrs.frozen
@@ -45,6 +46,10 @@ class AwardExplained:
     credited: Decimal
     cut_by: tuple[str, ...]
     credited_hours: Decimal | None = None  # issue 9 (B): when an hours cap cut it
+    #: how the rule's rounding made the award, from its exact credits (a decimal, or p/q)
+    unrounded: str | None = None
+    #: the event's minutes or days as study hours, citing the policy's conversion (issue 9 A)
+    converted: str | None = None
 
 
 @attrs.frozen
@@ -184,6 +189,8 @@ class Explanation:
                 "hours": dec(r.hours), "why_nothing": r.why_nothing, **_layer_json(r.layer),
                 "awards": [{"event": a.event_id, "day": a.day.isoformat(), "kind": a.kind, "hours": dec(a.hours),
                             "awarded": dec(a.awarded), "credited": dec(a.credited), "cut_by": list(a.cut_by),
+                            **({"unrounded": a.unrounded} if a.unrounded is not None else {}),
+                            **({"converted": a.converted} if a.converted is not None else {}),
                             **({"credited_hours": dec(a.credited_hours)} if a.credited_hours is not None else {})}
                            for a in r.awards],
             } for r in self.rules],
@@ -284,6 +291,46 @@ def explain(
     ranked = ranked_sets(policy, everyone) if policy.ranks else [frozenset[str]()] * len(everyone)
     return [explain_period(policy, tp, source, lang=lang, ranked=chosen)
             for tp, chosen in zip(everyone, ranked, strict=True) if tp.teacher.teacher_id == teacher_id]
+
+
+def _exact_text(value: Fraction | None) -> str | None:
+    """An exact rational as text: its decimal when finite, else ``p/q``."""
+    if value is None:
+        return None
+    if is_finite_decimal_fraction(Decimal(value.numerator), Decimal(value.denominator)):
+        return canonical(exact_div(Decimal(value.numerator), Decimal(value.denominator)))
+    return f"{value.numerator}/{value.denominator}"
+
+
+def _rounding_text(rounding: core.Rounding | None, value: Fraction | None) -> str | None:
+    """How an award's rounding went: ``4/3 rounded down to 1`` (per event) or
+    ``running total 7/12 rounded half up to 1`` (pooled)."""
+    if rounding is None or value is None:
+        return None
+    rounded = canonical(rounding.apply(value))
+    if rounding.pooled:
+        return f"running total {_exact_text(value)} rounded {rounding.mode} to {rounded}"
+    return f"{_exact_text(value)} rounded {rounding.mode} to {rounded}"
+
+
+def _amount_of(value: Decimal, unit: str) -> str:
+    """``1 hour``, ``40 minutes``."""
+    return f"{canonical(value)} {unit[:-1] if value == 1 else unit}"
+
+
+def _converted_text(policy: ir.Policy, event: Event, source: _Source) -> str | None:
+    """``90 minutes = 2.25 hours by `40 minutes = 1 hour` (source)`` for an event whose
+    hours come from its minutes or days."""
+    for unit in policy.units:
+        value = event.minutes if unit.unit == "minutes" else event.days
+        if value is not None and event.hours is not None:
+            cited = f", {unit.source}" if unit.source else ""
+            rule = f"{_amount_of(unit.amount, unit.unit)} = {_amount_of(unit.hours, 'hours')}"
+            rounded = f" rounded {unit.rounding[0]} per {'period' if unit.rounding[1] else 'event'}" \
+                if unit.rounding else ""
+            return (f"{canonical(value)} {unit.unit} = {canonical(event.hours)} hours by "
+                    f"`{rule}{rounded}` (line {unit.span.line}{cited})")
+    return None
 
 
 def _deciding_text(program: str, deciding: Event, lang: Lang) -> str:
@@ -491,7 +538,9 @@ def explain_period(policy: ir.Policy, tp: TeacherPeriod, source: _Source | None 
     failed; ``lang``: the language of every reason."""
     source = source or _Source(policy, None)
     row = tp.row
-    clauses = {r.name: r.award.span for r in policy.rules}
+    # the award clause, then the rule's own rate and rounding (issue 9 A), each quoted
+    clauses = {r.name: [r.award.span, *(c.span for c in (r.rate, r.rounding) if c is not None)]
+               for r in policy.rules}
     layers = {r.name: _layer(policy, r.span) for r in policy.rules}
     hours_caps = {c.name for c in policy.caps if c.measure == "hours"}  # issue 9 (B)
     rules: list[RuleExplained] = []
@@ -501,9 +550,11 @@ def explain_period(policy: ir.Policy, tp: TeacherPeriod, source: _Source | None 
         hours = sum((a.hours for a in awards), Decimal(0))
         why = None if (credited or hours) else _why_nothing(rule, tp, source, lang, policy)
         rules.append(RuleExplained(
-            rule.name, rule.source, source.quote(clauses[rule.name]), credited, hours,
+            rule.name, rule.source, "; ".join(source.quote(span) for span in clauses[rule.name]), credited, hours,
             tuple(AwardExplained(a.event.event_id, a.event.day, a.event.kind, a.hours, a.credits, a.credited,
-                                 a.cut_by, a.credited_hours if hours_caps.intersection(a.cut_by) else None)
+                                 a.cut_by, a.credited_hours if hours_caps.intersection(a.cut_by) else None,
+                                 unrounded=_rounding_text(rule.rounding, a.unrounded),
+                                 converted=_converted_text(policy, a.event, source))
                   for a in awards),
             why, layer=layers[rule.name],
         ))

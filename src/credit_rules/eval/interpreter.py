@@ -22,17 +22,19 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 import attrs
 
 from credit_rules import core, ir
 from credit_rules.core.nodes import Policy as CorePolicy
-from credit_rules.core.nodes import hours_rate, prorated, year_shares
+from credit_rules.core.nodes import award_hours_rate, prorated, year_shares
+from credit_rules.errors import UsageError
 from credit_rules.eval.conditions import AwardView, TeacherFacts, event_holds, teacher_holds
 from credit_rules.records import Event, LedgerRow, RequirementResult, Teacher, TraceEntry
 from credit_rules.schema import QUALIFYING_GRADES as _QUALIFYING
-from credit_rules.values import ZERO, Period, period_of, relative_window, today
+from credit_rules.values import ZERO, Period, exact_div, period_of, relative_window, today
 
 QUALIFYING_GRADES = frozenset(_QUALIFYING)
 
@@ -48,6 +50,9 @@ class Award:
     view: AwardView
     credited: Decimal = ZERO
     cut_by: tuple[str, ...] = ()  # caps that bound this award (for explain)
+    #: exact credits before the rule's rounding; pooled: the rule's running total after this
+    #: award (None: the rule does not round)
+    unrounded: Fraction | None = None
     credited_hours: Decimal = ZERO  # issue 9 (B): the hours the hours caps admitted
 
 
@@ -277,9 +282,13 @@ def _awards(award: core.Award, events: Sequence[Event]) -> list[Award]:
     out: list[Award] = []
     amount = award.amount
     pooled = ZERO
+    exact: list[Fraction] = []  # Prorated: the exact credits before the rule's rounding
     for e in award_events(award, events):
         hours = e.hours or ZERO
         match amount:
+            case core.Prorated(per_credits, per_hours):
+                exact.append(Fraction(hours) * Fraction(per_credits) / Fraction(per_hours))
+                credits = ZERO
             case core.PerHour(rate):
                 credits = hours * rate
             case core.Stated():
@@ -291,6 +300,25 @@ def _awards(award: core.Award, events: Sequence[Event]) -> list[Award]:
                 credits = block_credits * completed
                 pooled += hours
         out.append(Award(award, e, credits, hours, _view(award, e)))
+    if award.rounding is None:
+        return out
+    raw = exact if isinstance(amount, core.Prorated) else [Fraction(a.credits) for a in out]
+    return _rounded(award.rounding, out, raw)
+
+
+def _rounded(rounding: core.Rounding, awards: list[Award], raw: list[Fraction]) -> list[Award]:
+    """One rule's awards of a period (in time order) after its declared rounding of their
+    exact credits ``raw``: each award, or pooled: the rounded running total's increments."""
+    out: list[Award] = []
+    total = Fraction(0)
+    for a, value in zip(awards, raw, strict=True):
+        if rounding.pooled:
+            credits = rounding.apply(total + value) - rounding.apply(total)
+            total += value
+            value = total  # explained as the running total the award completes
+        else:
+            credits = rounding.apply(value)
+        out.append(attrs.evolve(a, credits=credits, unrounded=value))
     return out
 
 
@@ -319,7 +347,7 @@ def _register(policy: CorePolicy, awards: list[Award], void: bool) -> list[Award
                 if free < award.hours:
                     cut_by.append(cap.name)
                 admitted = min(admitted, free)
-        rate = hours_rate(award.rule.amount)
+        rate = award_hours_rate(award.rule)
         if admitted < award.hours and rate is None:
             admitted = ZERO  # a whole award that does not fit is not admitted
         credited = award.credits if admitted == award.hours else admitted * (rate or ZERO)
@@ -436,6 +464,8 @@ def _evaluate_period(
     policy: CorePolicy, teacher: Teacher, period: Period, all_events: Sequence[Event],
 ) -> TeacherPeriod:
     events = tuple(e for e in all_events if period.contains(e.day))
+    if policy.units or any(e.minutes is not None or e.days is not None for e in events):
+        events = study_hours(policy, events)
     facts = teacher_facts(teacher, events)
     applying = [a for a in policy.awards if teacher_holds(a.when, facts)]
     # An exception's events are kept from the award it is an exception to.
@@ -517,6 +547,43 @@ def _with_requirements(tp: TeacherPeriod, results: tuple[RequirementResult, ...]
     alternatives = {d.requirement.name for d in tp.decisions if d.requirement.alternative}
     return attrs.evolve(tp.row, requirements=results, met=all(r.met for r in results if r.name not in alternatives),
                         trace=(*tp.row.trace, *entries))
+
+
+def study_hours(policy: CorePolicy, events: Sequence[Event]) -> tuple[Event, ...]:
+    """The period's events (in time order) with the study hours of those that carry
+    ``minutes`` or ``days`` (issue 9 A, :class:`credit_rules.core.StudyUnit`): exact, or
+    rounded to whole hours per event, or pooled (the rounded running total's increments
+    over the period's events of one kind in that unit). A unit the policy does not declare
+    is an error, never 0 hours (such rows are rejected when loaded for a policy:
+    :mod:`credit_rules.io.units`)."""
+    totals: dict[tuple[str, str], Fraction] = defaultdict(Fraction)  # (unit, kind): pooled
+    out: list[Event] = []
+    for e in events:
+        name, value = ("minutes", e.minutes) if e.minutes is not None else ("days", e.days)
+        unit = policy.unit(name)
+        if e.hours is not None or value is None:
+            out.append(e)
+            continue
+        if unit is None:  # never 0 hours (io.units rejects such rows before evaluation)
+            raise UsageError(_no_conversion(policy, name, e.event_id))
+        exact = Fraction(value) * Fraction(unit.hours) / Fraction(unit.amount)
+        if unit.rounding is None:
+            hours = exact_div(Decimal(exact.numerator), Decimal(exact.denominator))  # checked: finite
+        else:
+            mode, pooled = unit.rounding
+            if pooled:
+                before = totals[name, e.kind]
+                totals[name, e.kind] = before + exact
+                hours = core.round_to(before + exact, Decimal(1), mode) - core.round_to(before, Decimal(1), mode)
+            else:
+                hours = core.round_to(exact, Decimal(1), mode)
+        out.append(attrs.evolve(e, hours=hours))
+    return tuple(out)
+
+
+def _no_conversion(policy: CorePolicy, unit: str, event_id: str) -> str:
+    return (f"event {event_id} carries {unit}, but policy {policy.name} declares no conversion of {unit} "
+            "to hours; load the events with credit_rules.api.evaluate, which rejects such rows")
 
 
 def _trace(awards: Sequence[Award]) -> tuple[TraceEntry, ...]:

@@ -60,11 +60,12 @@ from credit_rules.schema import (
     GRADES,
     LEVELS,
     REQUIRED_EVENT_COLUMNS,
+    UNIT_EVENT_COLUMNS,
 )
 from credit_rules.values import DEFAULT_TIMEZONE
 
 #: The columns the validation parses (the others are text, only trimmed).
-TYPED_EVENT_COLUMNS = ("at", "hours", "credits", "score", "count", "words")
+TYPED_EVENT_COLUMNS = ("at", "hours", "credits", "score", "count", "words", *UNIT_EVENT_COLUMNS)
 _SLOW = "__cr_slow"
 Timings = dict[str, float]
 
@@ -127,6 +128,8 @@ class EventTable:
                     words=r["words"],
                     attributes={c: r[c] for c in attrs_cols if r[c] is not None},
                     row=r["row"],
+                    minutes=_decimal_or_none(r["minutes_u"]),
+                    days=_decimal_or_none(r["days_u"]),
                 )
             )
         return out
@@ -177,10 +180,11 @@ def _general_pass(
         at_reason,
         *(p.reason for p in parsed.values()),
         grade.reason, level.reason, count.reason, words.reason,
+        _one_study_unit(),
     ]
     cleaned = frame.lazy().select(
         pl.col(KEY), pl.col(SOURCE), pl.col(ROW), pl.col(BAD),
-        *[clean(c).alias(c) for c in [*EVENT_COLUMNS, *extras]],
+        *[clean(c).alias(c) for c in [*EVENT_COLUMNS, *UNIT_EVENT_COLUMNS, *extras]],
     )
     return plan.apply(cleaned).select(
         pl.col(KEY), pl.col(SOURCE), pl.col(ROW),
@@ -199,9 +203,24 @@ def _general_pass(
         parsed["score"].value.alias("score_u"),
         count.value.fill_null(1).alias("count"),
         words.value.alias("words"),
+        parsed["minutes"].value.alias("minutes_u"),
+        parsed["days"].value.alias("days_u"),
         *[pl.col(c) for c in extras],
         combine_reasons(reasons).alias(REASON),
     ).collect()
+
+
+def _one_study_unit(schema: pl.Schema | None = None) -> pl.Expr:
+    """The reason for a row that states its study time in more than one unit (issue 9 A):
+    which one counts would be a guess. ``schema``: the columns' types where some are read
+    directly (not text)."""
+    present = [
+        (clean(c) if schema is None or schema[c] == pl.String else pl.col(c)).is_not_null().cast(pl.Int32)
+        for c in ("hours", *UNIT_EVENT_COLUMNS)
+    ]
+    return pl.when(pl.sum_horizontal(present) > 1).then(
+        pl.lit("more than one of hours, minutes, days: state the study time in one unit")
+    ).otherwise(None)
 
 
 def _clean_series(series: pl.Series) -> pl.Series:
@@ -238,6 +257,7 @@ def _fast_pass(frame: pl.DataFrame, extras: Sequence[str], timezone: str,
     numbers = {
         "hours_u": ("hours", False), "credits_u": ("credits", False), "score_u": ("score", False),
         "count": ("count", True), "words": ("words", True),
+        "minutes_u": ("minutes", False), "days_u": ("days", False),
     }
     flags: list[pl.Series] = []
     for name, (source, integer) in numbers.items():
@@ -258,6 +278,7 @@ def _fast_pass(frame: pl.DataFrame, extras: Sequence[str], timezone: str,
             *[pl.lit(f) for f in flags],
             ~(pl.col("grade").is_null() | pl.col("grade").is_in(list(GRADES))),
             ~(pl.col("level").is_null() | pl.col("level").is_in(list(levels))),
+            pl.lit(frame.select(_one_study_unit(schema).is_not_null()).to_series()),
         ).alias(_SLOW)
     ).get_column(_SLOW)
     ordered = [KEY, SOURCE, ROW, *EVENT_FRAME, *extras]
@@ -296,10 +317,10 @@ def validate_events(
     """
     clock = _Clock(timings)
     frame = raw.frame
-    for column in EVENT_COLUMNS:
+    for column in (*EVENT_COLUMNS, *UNIT_EVENT_COLUMNS):
         if column not in frame.columns:
             frame = frame.with_columns(pl.lit(None, pl.String).alias(column))
-    extras = tuple(sorted(c for c in raw.columns if c not in EVENT_COLUMNS))
+    extras = tuple(sorted(c for c in raw.columns if c not in EVENT_COLUMNS and c not in UNIT_EVENT_COLUMNS))
     many = len(raw.source_names) > 1
     at_dtype = frame.schema["at"]
     at_numeric = (

@@ -82,6 +82,8 @@ def events_to_frame(events: Sequence[Event]) -> pl.DataFrame:
         data["score_u"].append(_micro(e.score))
         data["count"].append(e.count)
         data["words"].append(e.words)
+        data["minutes_u"].append(_micro(e.minutes))
+        data["days_u"].append(_micro(e.days))
         for a in attributes:
             data[a].append(e.attributes.get(a))
         data["row"].append(e.row)
@@ -107,6 +109,7 @@ def frame_to_events(frame: pl.DataFrame, timezone: str) -> list[Event]:
             score=_decimal(r["score_u"]), count=r["count"] if r["count"] is not None else 1,
             words=r["words"], attributes={a: r[a] for a in attributes if r[a] is not None},
             row=r["row"] if has_row and r["row"] is not None else 0,
+            minutes=_decimal(r.get("minutes_u")), days=_decimal(r.get("days_u")),
         ))
     return out
 

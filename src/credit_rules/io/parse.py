@@ -83,6 +83,9 @@ LIMITS: dict[str, tuple[int, int]] = {
     "score": (0, 100),
     "count": (1, 100_000),
     "words": (0, 10_000_000),
+    # issue 9 (A): study time in other units, as long as 100,000 hours at most
+    "minutes": (0, 6_000_000),
+    "days": (0, 100_000),
 }
 #: The largest fixed-point scale of the bulk engine (10^10 per unit).
 BULK_MAX_SCALE = 10**10

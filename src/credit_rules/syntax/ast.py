@@ -243,6 +243,8 @@ class Header:
     window: Window | None = None
     evaluate: PeriodUnit | Literal["window"] | None = None
     conversion: Conversion | None = None
+    minutes: UnitConversion | None = None
+    days: UnitConversion | None = None
     extends: Extends | None = None
     span: Span = span_field()
     count_only: CountOnly | None = None
@@ -332,6 +334,8 @@ class Rule:
     as_category: str | None = None
     without_category: bool = False
     exception_to: str | None = None
+    rate: RuleRate | None = None
+    rounding: Rounding | None = None
     span: Span = span_field()
 
 
@@ -780,3 +784,48 @@ class Policy:
     #: as ``(production, span)``: clauses held as plain strings have no node of their own,
     #: and the formatter needs their lines to put comments back beside them.
     clause_spans: tuple[tuple[str, Span], ...] = attrs.field(default=(), eq=False, repr=False)
+
+
+# ------------------------------------------------------------------ issue 9 (A): rates, rounding, units
+RoundMode = Literal["down", "half up"]
+
+
+@attrs.frozen
+class RuleRate:
+    """A rule's own conversion: ``at 6 hours = 1 credit`` (the header's rate stays the default)."""
+
+    hours: Decimal
+    credits: Decimal
+    span: Span = span_field()
+
+
+@attrs.frozen
+class Rounding:
+    """``rounded down to 0.5 credit per event`` (``pooled``: ``per period``, over the
+    rule's awards of one teacher-period)."""
+
+    mode: RoundMode
+    step: Decimal
+    pooled: bool = False
+    span: Span = span_field()
+
+
+@attrs.frozen
+class UnitRounding:
+    """How hours converted from minutes or days are rounded to whole hours."""
+
+    mode: RoundMode
+    pooled: bool = False
+    span: Span = span_field()
+
+
+@attrs.frozen
+class UnitConversion:
+    """``40 minutes = 1 hour`` / ``1 day = 6 hours``: events may carry ``minutes`` or ``days``."""
+
+    unit: Literal["minutes", "days"]
+    amount: Decimal
+    hours: Decimal
+    rounding: UnitRounding | None = None
+    source: str | None = None
+    span: Span = span_field()

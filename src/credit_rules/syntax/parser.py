@@ -395,7 +395,7 @@ class _Builder(Transformer[Token, Any]):
     def header(self, meta: Meta, c: list[Any]) -> ast.Header:
         fields = self._gather("policy header", c[1:],
                               {"title", "source", "timezone", "window", "evaluate", "conversion", "extends",
-                               "count_only"})
+                               "minutes", "days", "count_only"})
         return ast.Header(str(c[0]), span=self._span(meta), **fields)
 
     # ---- layers (issue 9 F)
@@ -517,7 +517,7 @@ class _Builder(Transformer[Token, Any]):
         fields = self._gather(
             f"rule `{c[0]}`", c[1:],
             {"source", "on", "program", "where", "when", "award", "as_level", "as_category",
-             "without_category", "exception_to"},
+             "without_category", "exception_to", "rate", "rounding"},
         )
         if "award" not in fields:
             self.diagnostics.append(Diagnostic(
@@ -526,6 +526,55 @@ class _Builder(Transformer[Token, Any]):
             ))
         award = fields.pop("award", None)
         return ast.Rule(str(c[0]), award, span=span, **fields)
+
+    # ---- issue 9 (A): a rule's own rate, rounding, units other than hours
+    def rule_rate(self, meta: Meta, c: list[Token]) -> tuple[str, Any, Span]:
+        span = self._span(meta)
+        return ("rate", ast.RuleRate(Decimal(str(c[0])), Decimal(str(c[1])), span=span), span)
+
+    def round_down(self, meta: Meta, c: list[Any]) -> ast.RoundMode:
+        return "down"
+
+    def round_half_up(self, meta: Meta, c: list[Any]) -> ast.RoundMode:
+        return "half up"
+
+    def per_event(self, meta: Meta, c: list[Any]) -> bool:
+        return False
+
+    def per_period(self, meta: Meta, c: list[Any]) -> bool:
+        return True
+
+    @staticmethod
+    def _mode_scope(c: list[Any]) -> tuple[ast.RoundMode, bool, Decimal | None]:
+        """The mode, whether pooled, and the step, in either word order."""
+        numbers = [Decimal(str(x)) for x in c if isinstance(x, Token)]
+        mode: ast.RoundMode = "half up" if "half up" in c else "down"
+        pooled = next(x for x in c if isinstance(x, bool))
+        return mode, pooled, (numbers[0] if numbers else None)
+
+    def rounding(self, meta: Meta, c: list[Any]) -> tuple[str, Any, Span]:
+        span = self._span(meta)
+        mode, pooled, step = self._mode_scope(c)
+        assert step is not None
+        return ("rounding", ast.Rounding(mode, step, pooled, span=span), span)
+
+    def unit_rounding(self, meta: Meta, c: list[Any]) -> ast.UnitRounding:
+        mode, pooled, _ = self._mode_scope(c)
+        return ast.UnitRounding(mode, pooled, span=self._span(meta))
+
+    def _unit_conversion(self, unit: str, meta: Meta, c: list[Any]) -> tuple[str, Any, Span]:
+        span = self._span(meta)
+        rounding = next((x for x in c[2:] if isinstance(x, ast.UnitRounding)), None)
+        source = next((x[1] for x in c[2:] if isinstance(x, tuple)), None)
+        node = ast.UnitConversion(unit, Decimal(str(c[0])), Decimal(str(c[1])),  # type: ignore[arg-type]
+                                  rounding, source, span=span)
+        return (unit, node, span)
+
+    def minutes_conversion(self, meta: Meta, c: list[Any]) -> tuple[str, Any, Span]:
+        return self._unit_conversion("minutes", meta, c)
+
+    def days_conversion(self, meta: Meta, c: list[Any]) -> tuple[str, Any, Span]:
+        return self._unit_conversion("days", meta, c)
 
     # ---- caps, requirements
     def cap_fixed(self, meta: Meta, c: list[Token]) -> tuple[Decimal, str | None]:

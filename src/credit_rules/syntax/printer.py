@@ -90,6 +90,14 @@ KEYWORDS: dict[str, tuple[str, str]] = {
     "outcome": ("outcome", "结果"), "either": ("either", "满足其一"), "in any one of": ("in any one of", "任一"),
     "one of (zh)": ("", "之一"),
 }
+# issue 9 (A): a rule's own rate, rounding, units other than hours
+KEYWORDS.update({
+    # keys prefixed `A:` so that no other construct's key (B's `day` 日) is overwritten
+    "A:rate at": ("at", "按"), "A:rounded": ("rounded", "取整"), "A:to": ("to", "to"),
+    "A:down": ("down", "向下取整"), "A:half up": ("half up", "四舍五入"),
+    "A:per event": ("per event", "逐条"), "A:per period": ("per period", "合计"),
+    "A:minutes": ("minutes", "分钟"), "A:minute": ("minute", "分钟"), "A:days": ("days", "天"), "A:day": ("day", "天"),
+})
 # Layered policies (issue 9 F): `policy county_x extends city_y`, `replace rule …`, `drop cap …`.
 KEYWORDS.update({
     "extends": ("extends", "继承"), "replace": ("replace", "替换"), "drop": ("drop", "删除"),
@@ -347,9 +355,34 @@ class _Printer:
             lines.append(_Line(1, [self.number(c.hours), self.unit("hours", c.hours), self.kw("="),
                                    self.number(c.credits), self.unit("credits", c.credits)], _known(c.span)))
             lines += self.source_line(2, c.source, c.span)
+        for unit in (h.minutes, h.days):
+            if unit is not None:
+                lines += self.unit_conversion(unit)
         if h.count_only is not None:
             lines.append(_Line(1, self.count_only(h.count_only), _known(h.count_only.span)))
         return lines
+
+    # ---- issue 9 (A): units other than hours, a rule's own rate, rounding
+    def unit_conversion(self, u: ast.UnitConversion) -> list[_Line]:
+        word = ("minute" if u.amount == 1 else "minutes") if u.unit == "minutes" else (
+            "day" if u.amount == 1 else "days")
+        tokens = [self.number(u.amount), self.kw("A:" + word), self.kw("="), self.number(u.hours),
+                  self.unit("hours", u.hours)]
+        if u.rounding is not None:
+            mode = self.kw("A:" + u.rounding.mode)
+            scope = self.kw("A:per period" if u.rounding.pooled else "A:per event")
+            tokens += [scope, mode] if self.zh else [self.kw("A:rounded"), mode, scope]
+        return [_Line(1, tokens, _known(u.span)), *self.source_line(2, u.source, u.span)]
+
+    def rule_rate(self, rate: ast.RuleRate) -> list[Token]:
+        return [self.kw("A:rate at"), self.number(rate.hours), self.unit("hours", rate.hours), self.kw("="),
+                self.number(rate.credits), self.unit("credits", rate.credits)]
+
+    def rounding(self, r: ast.Rounding) -> list[Token]:
+        mode, scope = self.kw("A:" + r.mode), self.kw("A:per period" if r.pooled else "A:per event")
+        if self.zh:  # 逐条按0.5学分向下取整
+            return [scope, self.kw("A:rate at"), self.number(r.step), self.kw("credits"), mode]
+        return [self.kw("A:rounded"), mode, self.kw("A:to"), self.number(r.step), self.unit("credits", r.step), scope]
 
     def extends(self, e: ast.Extends) -> list[Token]:
         return [self.kw("extends"), self.string(e.parent) if e.is_path else self.name(e.parent)]
@@ -410,6 +443,10 @@ class _Printer:
             lines.append(_Line(1, [self.kw("when"), *self.cond(r.when)], find(("when",), r.span)))
         if r.award is not None:
             lines.append(_Line(1, self.award(r.award), _known(r.award.span)))
+        if r.rate is not None:
+            lines.append(_Line(1, self.rule_rate(r.rate), _known(r.rate.span)))
+        if r.rounding is not None:
+            lines.append(_Line(1, self.rounding(r.rounding), _known(r.rounding.span)))
         if r.as_level is not None:
             lines.append(_Line(1, [*self.kws("as", "level"), self.name(r.as_level)], find(("as_level",), r.span)))
         if r.as_category is not None:

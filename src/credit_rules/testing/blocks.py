@@ -30,13 +30,14 @@ from typing import Any
 
 import attrs
 
-from credit_rules import ir
+from credit_rules import core, ir
 from credit_rules.compile import compile_ast, layer_sources
 from credit_rules.core import lower
 from credit_rules.errors import InputError, PolicyError
 from credit_rules.io import EventTable, load_events, load_roster
+from credit_rules.io.units import reject_unconvertible
 from credit_rules.records import Teacher
-from credit_rules.schema import EVENT_COLUMNS, ROSTER_COLUMNS
+from credit_rules.schema import EVENT_COLUMNS, ROSTER_COLUMNS, UNIT_EVENT_COLUMNS
 from credit_rules.syntax import ast
 from credit_rules.syntax.parser import parse
 from credit_rules.testing.strategies import text_frame
@@ -139,7 +140,7 @@ def block_input(put: PolicyUnderTest, test: ast.Test) -> BlockInput:
             last_teacher = clause.teacher_id
         elif isinstance(clause, ast.TestEvent):
             row = {"event_id": clause.event_id, **{a.name: value_text(a.value) for a in clause.attributes}}
-            _check_columns("event", clause.event_id, row, EVENT_COLUMNS, clause.span.line)
+            _check_columns("event", clause.event_id, row, (*EVENT_COLUMNS, *UNIT_EVENT_COLUMNS), clause.span.line)
             if "teacher_id" not in row:
                 if last_teacher is None:
                     raise SetupError(
@@ -152,6 +153,7 @@ def block_input(put: PolicyUnderTest, test: ast.Test) -> BlockInput:
     inputs = lower(put.policy).inputs  # issue 9 (C): declared columns and vocabularies
     events = load_events(text_frame(event_rows, ("event_id", "teacher_id", "at", "kind")),
                          timezone=put.policy.timezone, inputs=inputs)
+    events = reject_unconvertible(core.lower(put.policy), events)  # issue 9 (A): minutes, days
     problems = []
     if events.rejects.height:
         problems.append(_rejects(events.rejects, "event_id", event_lines, "event"))

@@ -15,6 +15,7 @@ Stages: :func:`facts` (the per teacher-period facts conditions ask about, and ea
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any
 
 import attrs
@@ -144,7 +145,13 @@ def _amounts(state: BatchState, award: core.Award, index: int, base: pl.DataFram
     plan = state.plan
     hours: pl.Expr
     credits: pl.Expr
+    denominator = 1  # Prorated: credits_k holds the numerator until the rounding divides
     match award.amount:
+        case core.Prorated(per_credits, per_hours):
+            ratio = Fraction(per_credits) / Fraction(per_hours)
+            hours = plan.scaled("hours_u")
+            credits = hours * pl.lit(ratio.numerator, pl.Int64)
+            denominator = ratio.denominator
         case core.PerHour(rate):
             hours = plan.scaled("hours_u")
             credits = plan.rate_times("hours_u", rate)
@@ -166,8 +173,33 @@ def _amounts(state: BatchState, award: core.Award, index: int, base: pl.DataFram
         _landing(award.level, "level").alias("v_level"),
         pl.lit(index, pl.Int32).alias("rule_ix"),
     )
+    if award.rounding is not None:
+        out = out.with_columns(_rounded(plan.fixed(award.rounding.step), award.rounding,
+                                        pl.col("credits_k"), denominator).alias("credits_k"))
     return out.select(ROW, K, "rule_ix", "credits_k", "hours_k", "v_category", "v_level",
                       *(expr.alias(name) for name, expr in views))
+
+
+def _round(value: pl.Expr, step: int, mode: str, denominator: int) -> pl.Expr:
+    """``value / denominator`` (``value`` Int64 at the plan's scale) rounded to a multiple
+    of ``step``, exactly: floor division, plus one step for ``half up`` when the remainder
+    is at least half the divisor."""
+    divisor = step * denominator
+    whole = value // divisor
+    if mode == "half up":
+        whole = whole + ((value - whole * divisor) * 2 >= divisor).cast(pl.Int64)
+    return whole * step
+
+
+def _rounded(step: int, rounding: core.Rounding, credits: pl.Expr, denominator: int) -> pl.Expr:
+    """A rule's declared rounding (:class:`credit_rules.core.Rounding`) of ``credits /
+    denominator``: each award, or pooled, the increments of the rounded running total over
+    the teacher-period (the rule's awards are in time order within ``K``)."""
+    if not rounding.pooled:
+        return _round(credits, step, rounding.mode, denominator)
+    after = credits.cum_sum().over(K)
+    return (_round(after, step, rounding.mode, denominator)
+            - _round(after - credits, step, rounding.mode, denominator))
 
 
 def _landing(landing: core.Landing, column: str) -> pl.Expr:

@@ -73,7 +73,7 @@ def needs(
             columns.add("program")
         if award.pick == "deciding":
             columns.add("grade")
-        if isinstance(award.amount, core.PerHour | core.Stated | core.Blocks):
+        if isinstance(award.amount, core.PerHour | core.Stated | core.Blocks | core.Prorated):
             columns.add("hours_u")
         if isinstance(award.amount, core.Stated):
             columns.add("credits_u")
@@ -99,6 +99,8 @@ def needs(
                 name = FIELD_COLUMNS.get(field, field)
                 if name in EVENT_FRAME or name in attributes:
                     columns.add(name)
+    if "hours_u" in columns:  # issue 9 (A): study time in other units (an undeclared one is an error)
+        columns |= {"minutes_u", "days_u", "kind"}
     for cap in policy.caps:  # issue 9 (B): one register per value of a column
         if cap.per_column is not None:
             columns.add(FIELD_COLUMNS.get(cap.per_column, cap.per_column))

@@ -112,6 +112,10 @@ def _digits(policy: core.Policy) -> int:
                 need.append(MICRO_DIGITS + places(rate))
             case core.Fixed(credits, hours) | core.Blocks(credits, hours):
                 need += [places(credits), places(hours)]
+            case core.Prorated():  # only its rounded awards reach a sum
+                pass
+        if award.rounding is not None:
+            need.append(places(award.rounding.step))
     rate_places = max((places(a.amount.credits_per_hour) for a in policy.awards
                        if isinstance(a.amount, core.PerHour)), default=0)
     for cap in policy.caps:
@@ -198,6 +202,10 @@ def sum_bound(plan: BulkPlan, ev: pl.DataFrame, key: str) -> float:
                 size = float(abs(block_hours)) or 1.0
                 per_hour += 1 + float(abs(block_credits)) / size
                 per_event += float(abs(block_credits))
+            case core.Prorated(per_credits, per_hours):  # the numerator column: hours x p
+                per_hour += 1 + float((Fraction(per_credits) / Fraction(per_hours)).numerator)
+        if award.rounding is not None:  # rounding half up adds at most one step per award
+            per_event += float(abs(award.rounding.step))
     # a carried amount (at most its cap) is added to a requirement's actual amount (issue 9, E2)
     carried = float(sum(abs(r.carry.amount) for r in plan.core.requirements if r.carry is not None))
     parts: list[pl.Expr] = [pl.len().cast(pl.Float64) * per_event + carried]

@@ -20,7 +20,7 @@ import numpy as np
 import polars as pl
 
 from credit_rules import core
-from credit_rules.core.nodes import hours_rate
+from credit_rules.core.nodes import award_hours_rate
 from credit_rules.eval.bulk.plan import BulkPlan, check_sums, places
 from credit_rules.eval.bulk.state import ROW, BatchState, K, by_key
 
@@ -47,7 +47,7 @@ def _credited_hours(awards: pl.DataFrame) -> pl.DataFrame:
 def _hours_rates(plan: BulkPlan, rules: Sequence[core.Award]) -> tuple[np.ndarray[Any, Any], int]:
     """Per rule index: the rate an admitted hour earns as an integer numerator over
     ``10^places`` (-1: a whole award, admitted in full or not at all), and ``places``."""
-    rates = [hours_rate(rule.amount) for rule in rules]
+    rates = [award_hours_rate(rule) for rule in rules]
     p = max((places(r) for r in rates if r is not None), default=0)
     out = np.array([-1 if r is None else int(r.scaleb(p)) for r in rates] or [-1], dtype=np.int64)
     return out, p

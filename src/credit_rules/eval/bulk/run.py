@@ -30,6 +30,7 @@ from credit_rules.eval.bulk.requirements import carry_trace, requirements
 from credit_rules.eval.bulk.state import BatchState
 from credit_rules.eval.bulk.totals import totals
 from credit_rules.eval.bulk.trace import trace
+from credit_rules.eval.bulk.units import study_hours
 from credit_rules.values import today
 
 Stage = Callable[[BatchState], BatchState]
@@ -37,6 +38,7 @@ Stage = Callable[[BatchState], BatchState]
 STAGES: tuple[Stage, ...] = (
     load,            # the events the policy reads, with their periods, in time order
     assign_periods,  # the teacher-periods that get a row; each event's key
+    study_hours,     # minutes / days as study hours (issue 9 A)
     facts,           # qualified PROGRAM, any KIND, each rule's `when`
     awards,          # every rule's awards (exceptions applied), leave days
     penalties,       # penalties that void credits or excellence

@@ -34,6 +34,9 @@ BOUNDARY_DAYS = tuple(dt.date.fromisoformat(d) for d in (
     "2023-03-01", "2023-04-30", "2023-05-01", "2023-06-30", "2023-08-31", "2023-09-01",
     "2024-02-29", "2024-03-01", "2025-08-31", "2025-09-01", "2025-12-31", "2026-01-01",
 ))
+#: Study time in other units (issue 9 A): whole, fractional, not exact at 10^-6 hour.
+MINUTES = ("0", "40", "45", "90", "30.5", "0.000001", "600")
+DAYS = ("0.5", "1", "0.7", "2", "0.000001")
 HOURS = ("0", "0.5", "0.1", "1", "2.5", "3", "10", "20", "29.9", "30", "72", "0.000001", "7.25")
 
 
@@ -112,6 +115,10 @@ def event_rows(draw: Any, ids: tuple[str, ...] = TEACHER_IDS, max_size: int = 25
             "status": draw(st.one_of(st.none(), st.sampled_from(("approved", "verified", "submitted",
                                                                  "revoked")))),
         }
+        unit = draw(st.sampled_from((None, None, None, "minutes", "days")))  # issue 9 (A)
+        if unit is not None:
+            row["hours"] = None
+            row[unit] = draw(st.sampled_from(MINUTES if unit == "minutes" else DAYS))
         rows.append(row)
     if rows and draw(st.booleans()):
         rows.append(dict(draw(st.sampled_from(rows))))  # an exact duplicate

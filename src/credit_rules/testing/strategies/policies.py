@@ -145,6 +145,7 @@ def _policy_texts(draw: Any) -> str:
     rate = draw(st.sampled_from(("10 hours = 1 credit", "4 hours = 1 credit", "1 hours = 2 credits", None)))
     if rate:
         header.append(f"  {rate}")
+    header += [f"  {u}" for u in draw(st.lists(st.sampled_from(_UNITS), max_size=2, unique_by=lambda u: u[:4]))]
     counted = draw(st.sampled_from(("", "", "count only status approved",  # evidence states (issue 9, D)
                                     "count only status in (approved, verified)")))
     if counted:
@@ -183,6 +184,7 @@ def _policy_texts(draw: Any) -> str:
                 "pro rata": "  1 credits per 4 hours pro rata",
                 "leave": "  absent task = one day leave",
             }[award])
+        lines += _rate_and_rounding(draw, award, lines[-1])
         if draw(st.booleans()):
             lines.append(f"  where {draw(st.sampled_from(event_conds))}")
         if draw(st.booleans()):
@@ -270,6 +272,35 @@ def _policy_texts(draw: Any) -> str:
     if excellent:
         items.append(f"excellent when {excellent}")
     return "\n".join(header) + "\n\n" + "\n\n".join(items) + "\n"
+
+
+# issue 9 (A): a rule's own rate and its rounding; study time in other units
+_UNITS = ("40 minutes = 1 hour", "45 minutes = 1 hour rounded down per event",
+          "50 minutes = 1 hour rounded half up per period", "1 day = 6 hours",
+          "1 day = 7.5 hours rounded down per period", "1 day = 8 hours rounded half up per event")
+_RULE_RATES = ("at 4 hours = 1 credit", "at 2.5 hours = 1 credit", "at 6 hours = 1 credit",
+               "at 12 hours = 1 credit")
+_ROUNDINGS = ("rounded down to 0.5 credit per event", "rounded half up to 1 credit per period",
+              "rounded half up to 0.3 credits per event", "rounded down to 2 credits per period")
+
+
+def _rate_and_rounding(draw: Any, award: str, award_line: str) -> list[str]:
+    """Optional ``at H hours = C credits`` (where the rule converts hours) and rounding."""
+    if award == "leave":
+        return []
+    lines: list[str] = []
+    rounding = draw(st.sampled_from((None, *_ROUNDINGS)))
+    converts = award == "count hours" or (award == "if qualified" and award_line.endswith("hours if qualified"))
+    if converts and draw(st.booleans()):
+        rate = draw(st.sampled_from(_RULE_RATES))
+        if award == "if qualified":
+            rate = draw(st.sampled_from(_RULE_RATES[:2]))  # the award stays an exact decimal
+        elif rate in _RULE_RATES[2:] and rounding is None:
+            rounding = _ROUNDINGS[0]  # 1/6 credit per hour is exact only once rounded
+        lines.append(f"  {rate}")
+    if rounding is not None:
+        lines.append(f"  {rounding}")
+    return lines
 
 
 # issue 9 (E1): the best of several groups, a choice between requirements, named outcomes.

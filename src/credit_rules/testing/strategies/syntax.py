@@ -160,6 +160,8 @@ def _rules() -> st.SearchStrategy[syntax.Rule]:
         on=_opt(st.builds(syntax.OnKind, names(), st.booleans())), program=_opt(texts()),
         where=_opt(conditions()), when=_opt(conditions()), as_level=_opt(names()), as_category=_opt(names()),
         without_category=st.booleans(), exception_to=_opt(names()),
+        rate=_opt(st.builds(syntax.RuleRate, amounts(), amounts())),  # issue 9 (A)
+        rounding=_opt(st.builds(syntax.Rounding, _ROUND_MODES, amounts(), st.booleans())),
     )
 
 
@@ -289,6 +291,7 @@ def _headers() -> st.SearchStrategy[syntax.Header]:
         syntax.Header, names(), _opt(texts()), _opt(texts()), _opt(texts()), _opt(windows),
         _opt(st.sampled_from(("school year", "semester", "window"))),
         _opt(st.builds(syntax.Conversion, amounts(), amounts(), _opt(texts()))),
+        minutes=_opt(_unit_conversions("minutes")), days=_opt(_unit_conversions("days")),  # issue 9 (A)
         extends=_opt(st.one_of(st.builds(syntax.Extends, names()),
                                st.builds(syntax.Extends, texts(), st.just(True)))),
         count_only=_opt(st.one_of(  # issue 9 (D)
@@ -297,6 +300,14 @@ def _headers() -> st.SearchStrategy[syntax.Header]:
             st.builds(syntax.CountOnly, st.lists(values(), min_size=1, max_size=3).map(tuple), st.just(True)),
         )),
     )
+
+
+_ROUND_MODES = st.sampled_from(("down", "half up"))
+
+
+def _unit_conversions(unit: str) -> st.SearchStrategy[syntax.UnitConversion]:
+    return st.builds(syntax.UnitConversion, st.just(unit), amounts(), amounts(),
+                     _opt(st.builds(syntax.UnitRounding, _ROUND_MODES, st.booleans())), _opt(texts()))
 
 
 def _readable(items: list[syntax.Item]) -> tuple[syntax.Item, ...]:
