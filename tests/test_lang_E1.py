@@ -331,3 +331,26 @@ def test_coverage_counts_an_outcome_when_it_held() -> None:
         data = block_input(put, test)
         covered |= set(exercised(put.policy, evaluate_detailed(put.policy, data.events.events(), data.teachers)))
     assert "outcome probation_passed" in covered and "outcome commended" not in covered
+
+
+def test_a_list_column_cannot_name_the_groups_of_a_best_of_line() -> None:
+    """An event holding several values of a list would sit in several groups at once."""
+    from credit_rules.compile import check_source
+
+    text = """policy p
+  window 2024-01-01 .. 2024-12-31
+  evaluate over window
+  10 hours = 1 credit
+
+columns: room list of text
+
+rule r0:
+  on training
+  count hours
+
+require q2:
+  at least 3 credits in any one of room (a, b)
+"""
+    policy, diagnostics = check_source(text, "p.policy")
+    assert policy is None
+    assert [(d.code, d.span.line) for d in diagnostics] == [("E277", 13)]

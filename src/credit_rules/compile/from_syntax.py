@@ -749,6 +749,12 @@ class _Translator:
         field = "day" if line.field == "at" else line.field
         values: list[ir.Scalar] = []
         resolved = self.resolve_field(field, "event", line.span)
+        if resolved is not None and resolved[1] is FieldType.LIST:
+            # an event may hold several values of a list: it would sit in several groups
+            self.error("E277", f"`{field}` is a list of text: its values cannot be groups", line.span,
+                       "group by a single-valued column, or require each value with "
+                       f"`of {field} has VALUE`")
+            resolved = None
         if resolved is not None:
             _, ftype = resolved
             for value in line.values:
