@@ -177,6 +177,20 @@ def _over_register(inside: np.ndarray[Any, np.dtype[np.bool_]], group: np.ndarra
     return out, group
 
 
+def _steps(tp_code: np.ndarray[Any, np.dtype[np.int64]],
+           ) -> tuple[np.ndarray[Any, np.dtype[np.int64]], np.ndarray[Any, np.dtype[np.int64]]]:
+    """The register's steps: awards (sorted by teacher-period, then time) laid out step after
+    step (``order``: the k-th award of every teacher-period, then the (k+1)-th …), so that
+    step k reads the contiguous slice ``bounds[k]:bounds[k + 1]`` of the reordered arrays."""
+    n = len(tp_code)
+    # each award's position in its teacher-period (sorted, so runs of keys)
+    starts = np.flatnonzero(np.diff(tp_code, prepend=-1))
+    pos = np.arange(n) - np.repeat(starts, np.diff(np.append(starts, n)))
+    order = np.argsort(pos, kind="stable")
+    bounds = np.searchsorted(pos[order], np.arange(int(pos[order][-1]) + 2))
+    return order, bounds
+
+
 def _ordered_pass_hours(
     credits: np.ndarray[Any, np.dtype[np.int64]], hours: np.ndarray[Any, np.dtype[np.int64]],
     rates: np.ndarray[Any, np.dtype[np.int64]], unit: int,
@@ -190,11 +204,7 @@ def _ordered_pass_hours(
     over ``unit`` per admitted hour, or whole: all or nothing), then the credit caps.
     Returns the credited amounts and the admitted hours."""
     n = len(credits)
-    starts = np.flatnonzero(np.diff(tp_code, prepend=-1))
-    pos = np.arange(n) - np.repeat(starts, np.diff(np.append(starts, n)))
-    order = np.argsort(pos, kind="stable")
-    sorted_pos = pos[order]
-    bounds = np.searchsorted(sorted_pos, np.arange(int(sorted_pos[-1]) + 2))
+    order, bounds = _steps(tp_code)
     credits_o, hours_o, rates_o = credits[order], hours[order], rates[order]
     cap_keys: list[np.ndarray[Any, np.dtype[np.int64]]] = []
     used: list[np.ndarray[Any, np.dtype[np.int64]]] = []
@@ -282,12 +292,7 @@ def _ordered_pass(
     share awards (the arrays are in time order; ``groups[j]`` is a dense code of cap
     ``j``'s group, ``flags[j]`` whether it binds the award): the credited amounts."""
     n = len(credits)
-    # each award's position in its teacher-period (sorted, so runs of keys)
-    starts = np.flatnonzero(np.diff(tp_code, prepend=-1))
-    pos = np.arange(n) - np.repeat(starts, np.diff(np.append(starts, n)))
-    order = np.argsort(pos, kind="stable")
-    sorted_pos = pos[order]
-    bounds = np.searchsorted(sorted_pos, np.arange(int(sorted_pos[-1]) + 2))
+    order, bounds = _steps(tp_code)
     # laid out step after step, so each step reads contiguous slices
     credits_o = credits[order]
     cap_keys: list[np.ndarray[Any, np.dtype[np.int64]]] = []
