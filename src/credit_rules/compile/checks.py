@@ -330,6 +330,11 @@ def check_carry_forward(policy: ir.Policy, tree: ast.Policy) -> list[Diagnostic]
                 "W305", f"`{requirement.name}` carries forward, but the policy has a single period",
                 carry.span, "evaluate per school year or per semester, or drop `carry forward`",
                 Severity.WARNING))
+        if any(line.per is not None for line in requirement.lines):
+            out.append(Diagnostic(
+                "E315", f"`{requirement.name}` is checked per year, so it has no one surplus to carry forward",
+                carry.span, "carry forward from a requirement checked once per ledger period, or drop "
+                "`carry forward`"))
         if carry.amount <= 0:
             out.append(Diagnostic("W309", f"`{requirement.name}` carries forward at most {carry.amount}: nothing",
                                   carry.span, "drop the line, or give a positive amount", Severity.WARNING))
