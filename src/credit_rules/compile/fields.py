@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Literal
 
 from credit_rules.schema import CATEGORIES, GRADES, KNOWN_KINDS, LEVELS, ROLES, STAGES, TITLES
+
+#: Where a condition is read: on one event, on the teacher (roster), or on the outcome (ranks).
+Context = Literal["event", "teacher", "outcome"]
 
 
 class FieldType(StrEnum):

@@ -9,20 +9,24 @@ caps, requirement amounts, the conversion, reduction fractions, score thresholds
 N``, numbers compared with decimal fields) is at most :data:`MAX_LITERAL` (E114); a
 window lies within the years :data:`WINDOW_YEARS` (E115); and a policy evaluated per
 semester or school year over its window has at most :data:`MAX_PERIODS` periods (E116).
+The limits live in :mod:`credit_rules.compile.limits` and are re-exported here.
+
+This module is the core of the builder: the header and window, names, conditions, awards
+and their rates. The builder's other parts are mixins of the same object, so they share
+one list of diagnostics: :mod:`credit_rules.compile.requirements` (requirements, caps and
+outcomes) and :mod:`credit_rules.compile.columns` (declared columns, vocabularies and
+typed comparisons).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import difflib
 from decimal import Decimal
-from typing import Literal
 
-import attrs
 import pendulum
 
 from credit_rules import ir
-from credit_rules.compile import typed
+from credit_rules.compile.columns import ColumnsMixin
 from credit_rules.compile.fields import (
     CLOSED_VALUES,
     EVENT_FIELDS,
@@ -30,8 +34,14 @@ from credit_rules.compile.fields import (
     OPEN_VALUES,
     ROLE_VALUES,
     TEACHER_FIELDS,
+    Context,
     FieldType,
 )
+from credit_rules.compile.limits import MAX_LITERAL as MAX_LITERAL
+from credit_rules.compile.limits import MAX_PERIODS as MAX_PERIODS
+from credit_rules.compile.limits import MAX_RELATIVE as MAX_RELATIVE
+from credit_rules.compile.limits import WINDOW_YEARS as WINDOW_YEARS
+from credit_rules.compile.requirements import RequirementsMixin
 from credit_rules.errors import Diagnostic, Severity, did_you_mean
 from credit_rules.schema import KNOWN_KINDS, UNIT_EVENT_COLUMNS
 from credit_rules.span import Span
@@ -45,24 +55,6 @@ from credit_rules.values import (
     periods_within,
 )
 
-Context = Literal["event", "teacher", "outcome"]
-
-#: The largest number a policy may state (credits, hours, scores, counts, percentages).
-MAX_LITERAL = Decimal(1_000_000)
-#: The years a window may reach (inclusive).
-WINDOW_YEARS = (1900, 2199)
-#: issue 9 (B): event columns a cap cannot have one register per value of.
-_NOT_GRAIN_COLUMNS = {
-    "event_id": "the event itself (write `per event`)", "at": "a time (write `per day`)",
-    "hours": "a number", "credits": "a number", "score": "a number", "count": "a number",
-    "words": "a number", "teacher_id": "the teacher (every cap is already per teacher)",
-}
-
-#: The most ledger periods (semesters or school years) a window may hold.
-MAX_PERIODS = 400
-#: The largest N of `within N years|months|days of …` / `in the first N … after …`.
-MAX_RELATIVE = 10_000
-
 
 def from_syntax(tree: ast.Policy, file: str = "<input>") -> tuple[ir.Policy | None, list[Diagnostic]]:
     """Resolve ``tree``; return the IR (None if it could not be built) and the diagnostics."""
@@ -71,7 +63,12 @@ def from_syntax(tree: ast.Policy, file: str = "<input>") -> tuple[ir.Policy | No
     return policy, translator.diagnostics
 
 
-class _Translator:
+class _Translator(RequirementsMixin, ColumnsMixin):
+    """The builder: the header, names, conditions and awards here; requirements, caps and
+    outcomes in :class:`RequirementsMixin`; declared columns and typed comparisons in
+    :class:`ColumnsMixin` (split so that each file has one job; one object, one set of
+    diagnostics)."""
+
     def __init__(self, tree: ast.Policy, file: str):
         self.tree = tree
         self.file = file
@@ -582,508 +579,12 @@ class _Translator:
                                          span=node.span))
         return tuple(out)
 
-    def cap(self, cap: ast.Cap, requirements: tuple[ir.Requirement, ...]) -> ir.Cap | None:
-        amount = self.amount(cap.amount, cap.span, "the cap's percentage" if cap.percent_of else "the cap")
-        if cap.percent_of is not None:
-            target = next((r for r in requirements if r.name == cap.percent_of), None)
-            if target is None:
-                self.error("E108", f"unknown requirement `{cap.percent_of}`", cap.span,
-                           did_you_mean(cap.percent_of, self.requirement_names)
-                           or "a percentage cap names a requirement")
-                return None
-            base = next((line for line in target.lines if line.when is None and line.since is None), None)
-            if base is None or not isinstance(base.measure, ir.MeasureCredits):
-                self.error("E136",
-                           f"requirement `{target.name}` has no unconditional credit amount to take a percentage of",
-                           cap.span, "add a line `at least N credits` without `when`")
-                return None
-            amount = base.amount * cap.amount / Decimal(100)
-            if abs(cap.amount) <= MAX_LITERAL:
-                self.amount(amount, cap.span, f"the cap ({cap.amount}% of `{cap.percent_of}`)")
-        per = {None: None, "school year": PeriodKind.SCHOOL_YEAR, "semester": PeriodKind.SEMESTER,
-               "year": PeriodKind.YEAR, "day": PeriodKind.DAY}[cap.per]
-        per_event, per_column = self.cap_grains(cap)
-        return ir.Cap(cap.name, amount, per, self.opt_cond(cap.of, "event"), cap.source,
-                      per_event=per_event, per_column=per_column, measure=cap.measure, span=cap.span)
-
-    def requirement_per(self, req: ast.Requirement, line: ast.AtLeast) -> PeriodKind | None:
-        """issue 9 (B): ``per year`` on a requirement line, inside a window or cycle."""
-        if line.per is None:
-            return None
-        if line.per != "year":
-            self.error("E186", f"requirement `{req.name}`: `per {line.per}` is not a requirement grain",
-                       line.span, f"write `per year` (calendar years), or `evaluate per {line.per}` in the header")
-            return None
-        if self.tree.header.window is None:
-            self.error("E188", f"requirement `{req.name}` is per year, but the policy has no window or cycle",
-                       line.span, "add `cycle YYYY-MM-DD .. YYYY-MM-DD`: the calendar years are those of the cycle")
-            return None
-        return PeriodKind.YEAR
-
-    def cap_grains(self, cap: ast.Cap) -> tuple[bool, str | None]:
-        """issue 9 (B): ``per event`` and ``per COLUMN`` of a cap, and their misuse."""
-        per_event, column = False, None
-        for grain in cap.grains:
-            if grain.kind == "period":
-                self.error("E182", f"cap `{cap.name}` names two periods (`per {cap.per}` and `per {grain.name}`)",
-                           grain.span, "keep one period: a cap has one register per period")
-            elif grain.kind == "event":
-                per_event = True
-            elif column is not None:
-                self.error("E183", f"cap `{cap.name}` names two columns (`per {column}` and `per {grain.name}`)",
-                           grain.span, "keep one column; combine it with a period, e.g. `per resource per day`")
-            else:
-                column = grain.name
-                assert column is not None
-                if column in _NOT_GRAIN_COLUMNS:
-                    self.error("E184", f"`per {column}`: a cap's registers are per value of a text column, "
-                               f"and `{column}` is {_NOT_GRAIN_COLUMNS[column]}", grain.span,
-                               "name a text column of the events, such as `per course` or `per program`")
-        if per_event and (column is not None or cap.per is not None):
-            self.error("E185", f"cap `{cap.name}` is per event: it needs no other grain", cap.span,
-                       "drop `per event`, or drop the other `per` (an event lies in one period and has one value)")
-        return per_event, column
-
-    def requirement(self, req: ast.Requirement) -> ir.Requirement:
-        lines: list[ir.RequirementLine] = []
-        for line in req.lines:
-            when = self.opt_cond(line.when, "teacher")
-            measure: ir.Measure
-            if isinstance(line, ast.RequireQualified):
-                lines.append(ir.RequirementLine(Decimal(1), ir.MeasureQualified(line.program), when,
-                                                line.source, span=line.span, since=line.since))
-                continue
-            if isinstance(line, ast.Either):
-                lines.append(ir.RequirementLine(Decimal(1), self.choice(req.name, line), when,
-                                                line.source, span=line.span))
-                continue
-            if isinstance(line, ast.AtLeastBest):
-                self.amount(line.amount, line.span, "the requirement")
-                lines.append(ir.RequirementLine(line.amount, self.best(line), when, line.source, span=line.span))
-                continue
-            match line.measure:
-                case ast.MeasureCredits(of):
-                    measure = ir.MeasureCredits(self.opt_cond(of, "event"))
-                case ast.MeasureHours(of):
-                    measure = ir.MeasureHours(self.opt_cond(of, "event"))
-                case ast.MeasureCount(kind, where):
-                    measure = ir.MeasureCount(self.kind(kind, line.measure.span), self.opt_cond(where, "event"))
-            self.amount(line.amount, line.span, "the requirement")
-            per = self.requirement_per(req, line)
-            lines.append(ir.RequirementLine(line.amount, measure, when, line.source, per=per, span=line.span,
-                                            since=line.since))
-        if len({line.per for line in lines}) > 1:
-            self.error("E187", f"requirement `{req.name}` mixes lines per year with lines for the whole period",
-                       req.span, "write `per year` on every line of the requirement, or on none")
-        units = {_unit_type(line.measure) for line in lines}
-        if len(units) > 1:
-            first = lines[0]
-            for other in lines[1:]:
-                if _unit_type(other.measure) is not _unit_type(first.measure):
-                    self.error("E140", f"requirement `{req.name}` mixes units: "
-                               f"{_unit_word(other.measure)} used where {_unit_word(first.measure)} are expected",
-                               other.span, f"write every line of `{req.name}` in {_unit_word(first.measure)}")
-        return ir.Requirement(req.name, tuple(lines), req.source, span=req.span,
-                              carry=self.carry_forward(req, tuple(lines)))
-
-    def dated_caps(self, caps: tuple[ir.Cap, ...], items: tuple[ast.Item, ...]) -> tuple[ir.Cap, ...]:
-        """Each ``cap NAME from DATE: at most N credits`` (issue 9, E2) joins its cap, by date."""
-        dated: dict[str, list[ir.CapFrom]] = {}
-        names = {c.name for c in caps} | {i.name for i in items if isinstance(i, ast.Cap)}
-        for item in items:
-            if not isinstance(item, ast.CapFrom):
-                continue
-            if item.cap not in names:
-                self.error("E310", f"unknown cap `{item.cap}`", item.span,
-                           did_you_mean(item.cap, names) or "a dated amount names a cap declared with `cap NAME: …`")
-                continue
-            self.amount(item.amount, item.span, "the cap")
-            if any(c.name == item.cap and c.measure != "credits" for c in caps):
-                self.error("E312", f"cap `{item.cap}` counts hours: a dated amount is in credits", item.span,
-                           "give dated amounts to credit caps only")
-                continue
-            same = [d for d in dated.get(item.cap, []) if d.since == item.since]
-            if same:
-                self.error("E311", f"cap `{item.cap}` has two amounts from {item.since.isoformat()}", item.span,
-                           "keep one amount per date", )
-                continue
-            dated.setdefault(item.cap, []).append(ir.CapFrom(item.since, item.amount, item.source, span=item.span))
-        return tuple(
-            attrs.evolve(c, dated=tuple(sorted(dated[c.name], key=lambda d: d.since))) if c.name in dated else c
-            for c in caps)
-
-    def carry_forward(self, req: ast.Requirement, lines: tuple[ir.RequirementLine, ...]) -> ir.CarryForward | None:
-        """``carry forward at most N UNIT`` (issue 9, E2): its unit is the requirement's, and
-        the policy must have several fixed ledger periods to carry between."""
-        carry = req.carry
-        if carry is None:
-            return None
-        self.amount(carry.amount, carry.span, "the carry-forward")
-        if not lines:
-            self.error("E301", f"requirement `{req.name}` has nothing to carry forward", req.span,
-                       "add a line `at least N credits` (or hours) before `carry forward`")
-            return None
-        measure = lines[0].measure
-        unit = ("credits" if isinstance(measure, ir.MeasureCredits)
-                else "hours" if isinstance(measure, ir.MeasureHours) else None)
-        if unit is None:
-            self.error("E302", f"requirement `{req.name}` is measured in {_unit_word(measure)}: only credits or "
-                       "hours carry forward", carry.span, "carry forward a requirement written in credits or hours")
-            return None
-        if carry.unit != unit:
-            self.error("E303", f"`{req.name}` counts {unit}, but its carry-forward is in {carry.unit}",
-                       carry.span, f"write `carry forward at most {carry.amount} {unit}`")
-            return None
-        return ir.CarryForward(carry.amount, carry.unit, carry.source, span=carry.span)
-
-    def best(self, line: ast.AtLeastBest) -> ir.MeasureBest:
-        """``… in any one of FIELD (a, b)``: the groups are the values of an event field."""
-        base: ir.MeasureCredits | ir.MeasureHours | ir.MeasureCount
-        match line.measure:
-            case ast.MeasureCredits(of):
-                base = ir.MeasureCredits(self.opt_cond(of, "event"))
-            case ast.MeasureHours(of):
-                base = ir.MeasureHours(self.opt_cond(of, "event"))
-            case ast.MeasureCount(kind, where):
-                base = ir.MeasureCount(self.kind(kind, line.measure.span), self.opt_cond(where, "event"))
-        field = "day" if line.field == "at" else line.field
-        values: list[ir.Scalar] = []
-        resolved = self.resolve_field(field, "event", line.span)
-        if resolved is not None and resolved[1] is FieldType.LIST:
-            # an event may hold several values of a list: it would sit in several groups
-            self.error("E277", f"`{field}` is a list of text: its values cannot be groups", line.span,
-                       "group by a single-valued column, or require each value with "
-                       f"`of {field} has VALUE`")
-            resolved = None
-        if resolved is not None:
-            _, ftype = resolved
-            for value in line.values:
-                scalar = self.scalar(value, field, ftype)
-                if scalar is None:
-                    continue
-                if scalar in values:
-                    self.error("E261", f"the group `{_shown(value)}` is named twice", value.span,
-                               "name each group once")
-                    continue
-                values.append(scalar)
-        return ir.MeasureBest(base, field, tuple(values))
-
-    def choice(self, name: str, line: ast.Either) -> ir.MeasureChoice:
-        """``either requirement a or requirement b``: other requirements, none of them a choice."""
-        names: list[str] = []
-        for other in line.names:
-            if other == name:
-                self.error("E262", f"requirement `{name}` names itself as a choice", line.span,
-                           "a choice names other requirements")
-            elif other not in self.requirement_names:
-                self.error("E108", f"unknown requirement `{other}`", line.span,
-                           did_you_mean(other, self.requirement_names - {name})
-                           or "declare it with `require NAME: …`")
-            elif other in self.choice_names:
-                self.error("E263", f"`{other}` is itself a choice; choices do not nest", line.span,
-                           f"name the requirements of `{other}` here instead")
-            elif other in names:
-                self.error("E261", f"requirement `{other}` is named twice in this choice", line.span,
-                           "name each requirement once")
-            else:
-                names.append(other)
-        return ir.MeasureChoice(tuple(names))
-
-    def waiver(self, waiver: ast.Waiver) -> ir.Waiver:
-        for name in waiver.names:
-            if name not in self.requirement_names:
-                self.error("E108", f"unknown requirement `{name}`", waiver.span,
-                           did_you_mean(name, self.requirement_names) or "waive names requirements")
-        return ir.Waiver(waiver.names, self.cond(waiver.when, "teacher"), waiver.source, span=waiver.span)
-
-    def reduction(self, node: ast.Reduction, window: Period | None) -> ir.Reduction | None:
-        if node.attribute not in ("hired_on",) and node.attribute not in ("retired_on",):
-            self.error("E101", f"`{node.attribute}` is not a roster date", node.span, "use `hired_on`")
-            return None
-        if window is None:
-            if not self.window_refused:
-                self.error("E112", "a reduction per year of the window needs a window", node.span)
-            return None
-        self.amount(node.numerator, node.span, "the reduction's numerator")
-        self.amount(node.denominator, node.span, "the reduction's denominator")
-        if node.denominator == 0 or not is_finite_decimal_fraction(node.numerator, node.denominator):
-            self.error("E121", f"{node.numerator}/{node.denominator} is not an exact decimal", node.span)
-            return None
-        return ir.Reduction(exact_div(node.numerator, node.denominator), node.attribute, node.source, span=node.span)
-
-    def grade(self, node: ast.GradeFromAssessment | ast.GradeFromScore) -> ir.GradeRule:
-        if isinstance(node, ast.GradeFromAssessment):
-            return ir.GradeFromAssessment(node.program, node.source, span=node.span)
-        for threshold in node.thresholds:
-            self.closed_value("grade", threshold.grade, threshold.span)
-            self.amount(threshold.minimum, threshold.span, "the score threshold")
-        self.closed_value("grade", node.otherwise, node.span)
-        minimums = [t.minimum for t in node.thresholds]
-        if minimums != sorted(minimums, reverse=True):
-            self.error("E141", "grade thresholds must go from the highest score down", node.span,
-                       "e.g. `excellent at 90, qualified at 60, else unqualified`")
-        return ir.GradeFromScore(node.program, tuple((t.grade, t.minimum) for t in node.thresholds),
-                                 node.otherwise, node.source, span=node.span)
-
-    def penalty(self, node: ast.Penalty) -> ir.Penalty:
-        if node.on is None:
-            self.error("E133", f"penalty `{node.name}` does not say which events trigger it", node.span,
-                       "add `on KIND`, e.g. `on reprimand`")
-        if not (node.void_credits or node.not_excellent):
-            self.error("E137", f"penalty `{node.name}` has no effect", node.span,
-                       "add `no credits` and/or `not excellent`")
-        kind = self.kind(node.on.kind, node.on.span) if node.on else "reprimand"
-        return ir.Penalty(node.name, kind, self.opt_cond(node.where, "event"), node.void_credits,
-                          node.not_excellent, node.source, span=node.span)
-
-    def rank(self, node: ast.Rank) -> ir.Rank:
-        if node.program is None:
-            self.error("E138", f"rank `{node.name}` does not say what it ranks by", node.span,
-                       'add `by score in program "…"`')
-        if not node.tops:
-            self.error("E139", f"rank `{node.name}` selects nobody", node.span, "add `top N` lines")
-        tops: list[ir.Top] = []
-        for top in node.tops:
-            if top.field is not None and top.field not in TEACHER_FIELDS:
-                self.error("E101", f"unknown teacher attribute `{top.field}`", top.span,
-                           did_you_mean(top.field, TEACHER_FIELDS))
-            values = tuple(v.text if isinstance(v, ast.Word | ast.Text) else str(getattr(v, "value", v))
-                           for v in top.values)
-            if top.count < 1:
-                self.error("E139", "`top` needs at least 1", top.span)
-            self.amount(Decimal(top.count), top.span, "the number of places")
-            tops.append(ir.Top(top.count, top.mode, top.field, values))
-        among = self.opt_cond(node.among, "outcome")
-        if among is not None and _mentions_ranked(among):
-            self.error("E107", "a rank cannot depend on ranks", node.span)
-        return ir.Rank(node.name, node.program or "", among, tuple(tops), node.source, span=node.span)
-
-    # ------------------------------------------------------------------ issue 9 (C)
-    def declarations(self) -> tuple[ir.ColumnDecl, ...]:
-        """The declared columns (E270 twice, E271 a SPEC column)."""
-        out: list[ir.ColumnDecl] = []
-        for block in (i for i in self.tree.items if isinstance(i, ast.Columns)):
-            for decl in block.columns:
-                scope = ir.Scope.TEACHER if decl.teacher else ir.Scope.EVENT
-                spec = (TEACHER_FIELDS if decl.teacher else EVENT_FIELDS)
-                if decl.name in spec or decl.name in ("roles", "day") or decl.name in FACT_FIELDS:
-                    self.error("E271", f"`{decl.name}` is a column of the SPEC; its type is fixed",
-                               decl.span, "drop it from `columns`, or declare a column of another name")
-                    continue
-                if (scope, decl.name) in self.declared:
-                    self.error("E270", f"the column `{decl.name}` is declared twice", decl.span,
-                               "keep one declaration",
-                               )
-                    continue
-                column = ir.ColumnDecl(decl.name, decl.type, scope, block.source, span=decl.span)
-                self.declared[scope, decl.name] = column
-                out.append(column)
-        return tuple(out)
-
-    def declared_vocabularies(self) -> tuple[ir.Vocabulary, ...]:
-        """The declared vocabularies (E272 an unknown field or one declared twice)."""
-        out: list[ir.Vocabulary] = []
-        for item in (i for i in self.tree.items if isinstance(i, ast.Vocabulary)):
-            field = typed.VOCABULARY_FIELDS.get(item.field)
-            if field is None:
-                self.error("E272", f"`{item.field}` has no vocabulary", item.span,
-                           did_you_mean(item.field, typed.VOCABULARY_FIELDS)
-                           or "one of: roles, titles, kinds, categories, levels, formats")
-                continue
-            if field in self.vocab:
-                self.error("E272", f"the vocabulary of {field} values is declared twice", item.span,
-                           "merge the two lists")
-                continue
-            seen: set[str] = set()
-            for value in item.values:
-                if value in seen:
-                    self.error("E272", f"`{value}` is listed twice", item.span, "list each value once")
-                seen.add(value)
-            values = tuple(dict.fromkeys(item.values))
-            self.vocab[field] = values
-            out.append(ir.Vocabulary(field, values, item.source, span=item.span))
-        return tuple(out)
-
-    def in_vocabulary(self, field: str, value: str, span: Span) -> None:
-        allowed = self.vocab[field]
-        if value not in allowed:
-            self.error("E278", f"{field} `{value}` is not in the policy's vocabulary", span,
-                       did_you_mean(value, allowed) or f"one of: {', '.join(allowed)}; "
-                       f"or add it to `vocabulary {_PLURALS[field]}`")
-
-    def declared_kind(self, kind: str, span: Span) -> str:
-        allowed = self.vocab["kind"]
-        for candidate in (kind, kind[:-1] if kind.endswith("s") else None,
-                          kind[:-2] if kind.endswith("es") else None):
-            if candidate in allowed:
-                return candidate
-        self.in_vocabulary("kind", kind, span)
-        return kind
-
-    def undeclared(self, name: str, scope: ir.Scope, span: Span) -> None:
-        """E101: a name that is neither a SPEC column nor declared, in a policy with `columns`."""
-        known = [*EVENT_FIELDS, *(n for s, n in self.declared if s is scope)]
-        self.error("E101", f"unknown event column `{name}`", span,
-                   did_you_mean(name, known)
-                   or f"declare it in `columns` (e.g. `{name} decimal`), or use one of the SPEC's columns")
-
-    def column_ref(self, name: str, context: Context, span: Span) -> tuple[ir.Scope, FieldType] | None:
-        """A name on the right of a comparison that names a column (None: it is a value)."""
-        if context == "event":
-            known = name in EVENT_FIELDS or (ir.Scope.EVENT, name) in self.declared
-        else:
-            known = name in TEACHER_FIELDS or (ir.Scope.TEACHER, name) in self.declared
-        return self.resolve_field(name, context, span) if known else None
-
-    def typed_compare(self, node: ast.Compare, field: str, scope: ir.Scope, ftype: FieldType,
-                      context: Context) -> ir.Cond | None:
-        """A comparison the declarations decide: column with column, or a typed column
-        misused (None: the ordinary comparison with a value)."""
-        value = node.value
-        if ftype is FieldType.LIST:
-            self.error("E277", f"`{field}` is a list of text", node.span,
-                       f"ask whether it holds a value with `{field} has VALUE`")
-            return ir.And((), span=node.span)
-        if scope is ir.Scope.FACT:
-            return None
-        if ftype in (FieldType.DECIMAL, FieldType.DATE) and isinstance(value, ast.Word):
-            other = self.column_ref(value.text, context, value.span)
-            if other is not None:
-                return self.linear(ast.ArithCompare(field, node.op, value, span=node.span), context)
-        declared = (scope, field) in self.declared
-        if declared and ftype is FieldType.DECIMAL and isinstance(value, ast.Number):
-            return self.linear(ast.ArithCompare(field, node.op, value, span=node.span), context)
-        if declared and ftype is FieldType.DATE and isinstance(value, ast.DateValue):
-            days = (value.value - dt.date(1970, 1, 1)).days
-            return ir.Linear(((field, 1),), scope, -days, node.op, True, span=node.span)
-        if declared and ftype is FieldType.TEXT and isinstance(value, ast.Number | ast.DateValue | ast.Bool):
-            self.error("E105", f"`{field}` is a text column; compare it with a word or quoted text",
-                       value.span, "declare it as `decimal`, `number` or `date` to compare it so")
-            return ir.And((), span=node.span)
-        return None
-
-    def arith_compare(self, node: ast.ArithCompare, context: Context) -> ir.Cond:
-        return self.linear(node, context)
-
-    def linear(self, node: ast.ArithCompare, context: Context) -> ir.Cond:
-        """``left OP right`` as :class:`ir.Linear` (E105 a text or list column, E273 not
-        simple arithmetic, E274 too large, E275 arithmetic on dates)."""
-        kinds: set[FieldType] = set()
-        scopes: set[ir.Scope] = set()
-        failed = False
-
-        def side(x: str | ast.Arith | ast.Value) -> typed.Form | None:
-            nonlocal failed
-            if isinstance(x, str | ast.Word):
-                name = x if isinstance(x, str) else x.text
-                span = node.span if isinstance(x, str) else x.span
-                resolved = self.resolve_field(name, context, span)
-                if resolved is None:
-                    failed = True
-                    return None
-                scope, ftype = resolved
-                if scope is ir.Scope.FACT or ftype not in (FieldType.DECIMAL, FieldType.DATE):
-                    undeclared = scope is not ir.Scope.FACT and (scope, name) not in self.declared \
-                        and name not in (EVENT_FIELDS if scope is ir.Scope.EVENT else TEACHER_FIELDS)
-                    self.error("E105", f"`{name}` is not a number or date column; arithmetic needs numbers",
-                               span, f"declare its type: `columns: {name} decimal`" if undeclared
-                               else "compare number columns (`decimal`, `number`) with each other")
-                    failed = True
-                    return None
-                kinds.add(ftype)
-                scopes.add(scope)
-                return typed.Form.column(name)
-            if isinstance(x, ast.Number):
-                self.amount(x.value, x.span, "a number in arithmetic")
-                return typed.Form.number(x.value)
-            if isinstance(x, ast.Arith):
-                for operand in x.operands:
-                    if isinstance(operand, str):
-                        if side(operand) is None:
-                            return None
-                    else:
-                        self.amount(operand, x.span, "a number in arithmetic")
-                try:
-                    return typed.evaluate(x.operands, x.ops)
-                except typed.ArithError as exc:
-                    self.error(exc.code, exc.message, x.span, exc.hint)
-                    failed = True
-                    return None
-            self.error("E105", "arithmetic compares numbers", x.span, "compare with a number or a number column")
-            failed = True
-            return None
-
-        left, right = side(node.left), side(node.right)
-        if failed or left is None or right is None:
-            return ir.And((), span=node.span)
-        form = left.plus(right, -1)
-        dates = FieldType.DATE in kinds
-        if dates and (FieldType.DECIMAL in kinds or form.constant or isinstance(node.left, ast.Arith)
-                      or isinstance(node.right, ast.Arith)):
-            self.error("E275", "dates take no arithmetic", node.span,
-                       "compare a date column with another date column or with a date (YYYY-MM-DD)")
-            return ir.And((), span=node.span)
-        if form.is_constant:
-            self.error("E273", "this comparison names no column once simplified", node.span,
-                       "compare a column with a number or another column")
-            return ir.And((), span=node.span)
-        try:
-            terms, constant = typed.integer_form(form, dates=dates)
-        except typed.ArithError as exc:
-            self.error(exc.code, exc.message, node.span, exc.hint)
-            return ir.And((), span=node.span)
-        scope = scopes.pop() if len(scopes) == 1 else ir.Scope.EVENT
-        return ir.Linear(terms, scope, constant, node.op, dates, span=node.span)
-
-    def has(self, node: ast.Has, field: str, value: ast.Value, context: Context) -> ir.Cond:
-        resolved = self.resolve_field(field, context, node.span)
-        if resolved is None:
-            return ir.And((), span=node.span)
-        scope, ftype = resolved
-        if ftype is not FieldType.LIST:
-            self.error("E277", f"`has` asks about a list column; `{field}` is not one", node.span,
-                       f"declare it as `{field} list of text`, or compare it with `=`")
-            return ir.And((), span=node.span)
-        if not isinstance(value, ast.Word | ast.Text):
-            self.error("E105", f"`{field}` holds text; ask for a word or quoted text", value.span)
-            return ir.And((), span=node.span)
-        return ir.Has(field, scope, value.text, span=node.span)
 
 
 _FIELD_TYPES: dict[str, FieldType] = {
     "number": FieldType.DECIMAL, "decimal": FieldType.DECIMAL, "date": FieldType.DATE,
     "text": FieldType.TEXT, "list": FieldType.LIST,
 }
-_PLURALS = {"role": "roles", "title": "titles", "kind": "kinds", "category": "categories",
-            "level": "levels", "format": "formats"}
-
-
-def _mentions_ranked(cond: ir.Cond) -> bool:
-    return bool(ir.nodes(cond, ir.Ranked))
-
-
-def _unit_type(measure: ir.Measure) -> type:
-    """The kind of amount a requirement line compares (a best group measures like its base)."""
-    return type(measure.base) if isinstance(measure, ir.MeasureBest) else type(measure)
-
-
-def _shown(value: ast.Value) -> str:
-    return value.text if isinstance(value, ast.Word | ast.Text) else str(getattr(value, "value", value))
-
-
-def _unit_word(measure: ir.Measure) -> str:
-    match measure:
-        case ir.MeasureBest(base):
-            return _unit_word(base)
-        case ir.MeasureChoice():
-            return "choices of requirements"
-        case ir.MeasureCredits():
-            return "credits"
-        case ir.MeasureHours():
-            return "hours"
-        case ir.MeasureCount(kind):
-            return f"counts of {kind}"
-    return "qualification"
 
 
 def _n(amount: Decimal, unit: str) -> str:
