@@ -374,12 +374,18 @@ def year_shares(period: Period, hired_on: object, retired_on: object) -> list[tu
     return out
 
 
-def prorated(amount: Decimal, months: int) -> Decimal:
-    """issue 9 (B): a yearly amount for ``months`` whole months: ``amount x months / 12``,
-    rounded down to 0.01 (or to the amount's own places when it has more); exact."""
+def share_places(amount: Decimal) -> int:
+    """issue 9 (B): the decimal places a partial year's share of ``amount`` is rounded down
+    to: 2 (0.01), or the amount's own places when it has more. Both engines read it."""
     exponent = amount.normalize().as_tuple().exponent
     assert isinstance(exponent, int)
-    digits = max(2, -exponent)
+    return max(2, -exponent)
+
+
+def prorated(amount: Decimal, months: int) -> Decimal:
+    """issue 9 (B): a yearly amount for ``months`` whole months: ``amount x months / 12``,
+    rounded down to :func:`share_places`; exact."""
+    digits = share_places(amount)
     share = Fraction(amount) * months * 10**digits / 12
     return Decimal(share.numerator // share.denominator).scaleb(-digits)
 

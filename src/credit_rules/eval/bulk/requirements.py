@@ -19,6 +19,7 @@ import numpy as np
 import polars as pl
 
 from credit_rules import core
+from credit_rules.core.nodes import share_places
 from credit_rules.eval.bulk.decimals import ledger_decimal, lists_by_key
 from credit_rules.eval.bulk.plan import places
 from credit_rules.eval.bulk.state import ROW, BatchState, K, join_flags
@@ -305,7 +306,7 @@ class _YearlyMeasures:
         required: Any = None
         for line in requirement.lines:
             holds = teacher_cond(line.when)
-            step = 10 ** (plan.digits - max(2, places(line.amount)))
+            step = 10 ** (plan.digits - share_places(line.amount))  # rounded down to it
             share = (pl.lit(plan.fixed(line.amount), pl.Int64) * months) // (12 * step) * step
             measured = pl.col(self.column(line.measure, year))
             actual = (pl.when(holds).then(measured) if actual is None else actual.when(holds).then(measured))
