@@ -36,6 +36,9 @@ from credit_rules.io.frames import (
     rows_to_frame,
     teachers_to_frame,
 )
+from credit_rules.io.parse import check_timezone
+from credit_rules.io.small import is_small, small_events
+from credit_rules.io.small_roster import small_roster
 from credit_rules.io.units import reject_unconvertible
 from credit_rules.records import Event, LedgerRow, Teacher
 
@@ -88,6 +91,11 @@ def as_event_table(events: Any, timezone: str, inputs: core.Inputs | None = None
                 "load them again with the policy's timezone"
             )
         return events
+    if is_small(events):  # one teacher's events: read row by row, no Polars query
+        check_timezone(timezone)
+        table = small_events(events, timezone, inputs)
+        if table is not None:
+            return table
     return load_events(events, timezone=timezone, inputs=inputs)
 
 
@@ -101,7 +109,7 @@ def as_roster(roster: Any, inputs: core.Inputs | None = None) -> tuple[Roster | 
     if isinstance(roster, Mapping):
         # {teacher_id: {"title": ..., "roles": [...]}}: validated like a roster file
         roster = [{"teacher_id": teacher_id, **fields} for teacher_id, fields in roster.items()]
-    loaded = load_roster(roster, inputs=inputs)
+    loaded = (small_roster(roster, inputs) if is_small(roster) else None) or load_roster(roster, inputs=inputs)
     return loaded, loaded.teachers()
 
 

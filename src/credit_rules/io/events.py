@@ -25,7 +25,7 @@ import time
 import zoneinfo
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import polars as pl
@@ -64,6 +64,9 @@ from credit_rules.schema import (
 )
 from credit_rules.values import DEFAULT_TIMEZONE
 
+if TYPE_CHECKING:
+    from credit_rules.io.small import SmallRows
+
 #: The columns the validation parses (the others are text, only trimmed).
 TYPED_EVENT_COLUMNS = ("at", "hours", "credits", "score", "count", "words", *UNIT_EVENT_COLUMNS)
 _SLOW = "__cr_slow"
@@ -92,15 +95,40 @@ class EventTable:
     valid events).
     """
 
-    frame: pl.DataFrame
-    rejects: pl.DataFrame
+    _frame: pl.DataFrame | None
+    _rejects: pl.DataFrame | None
     report: LoadReport
     attribute_columns: tuple[str, ...]
     timezone: str = DEFAULT_TIMEZONE
     seen_teacher_ids: tuple[str, ...] = attrs.field(kw_only=True)
+    #: A small input read row by row (:mod:`credit_rules.io.small`): its events as records,
+    #: and ``frame``/``rejects`` are built from them on first use (None: they are given).
+    small: SmallRows | None = attrs.field(default=None, kw_only=True)
+    _built: dict[str, pl.DataFrame] = attrs.field(factory=dict, init=False, eq=False, repr=False)
+
+    @property
+    def frame(self) -> pl.DataFrame:
+        """The valid events in the layout of :data:`~credit_rules.schema.EVENT_FRAME`, then
+        the attribute columns, ``source`` and ``row``."""
+        if self._frame is not None:
+            return self._frame
+        if "frame" not in self._built:
+            assert self.small is not None
+            self._built["frame"] = self.small.frame(self.attribute_columns)
+        return self._built["frame"]
+
+    @property
+    def rejects(self) -> pl.DataFrame:
+        """Rejected rows: ``source, row, event_id, reason`` and the raw columns."""
+        if self._rejects is not None:
+            return self._rejects
+        if "rejects" not in self._built:
+            assert self.small is not None
+            self._built["rejects"] = self.small.rejects_frame()
+        return self._built["rejects"]
 
     def __len__(self) -> int:
-        return self.frame.height
+        return len(self.small.events) if self.small is not None else self.frame.height
 
     def _records(self, frame: pl.DataFrame) -> list[Event]:
         zone = zoneinfo.ZoneInfo(self.timezone)
@@ -136,6 +164,8 @@ class EventTable:
 
     def events(self) -> list[Event]:
         """Every event as a :class:`credit_rules.records.Event`, in frame order."""
+        if self.small is not None:
+            return list(self.small.events)
         return self._records(self.frame)
 
     def by_teacher(self) -> dict[str, list[Event]]:
@@ -147,6 +177,8 @@ class EventTable:
 
     def teacher_ids(self) -> list[str]:
         """The distinct teacher ids of the valid events, sorted."""
+        if self.small is not None:
+            return sorted({e.teacher_id for e in self.small.events})
         return self.frame.get_column("teacher_id").unique().sort().to_list()
 
 

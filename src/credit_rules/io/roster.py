@@ -14,7 +14,7 @@ and a caller must not evaluate them as a teacher without a roster row.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import polars as pl
@@ -38,6 +38,9 @@ from credit_rules.io.sources import read_raw
 from credit_rules.records import Teacher
 from credit_rules.schema import ROLES, ROSTER_COLUMNS, ROSTER_FRAME, STAGES, TITLES
 
+if TYPE_CHECKING:
+    from credit_rules.io.small_roster import SmallRoster
+
 
 @attrs.frozen
 class Roster:
@@ -49,22 +52,50 @@ class Roster:
     that have none, whose attributes are unknown.
     """
 
-    frame: pl.DataFrame
-    rejects: pl.DataFrame
+    _frame: pl.DataFrame | None
+    _rejects: pl.DataFrame | None
     report: LoadReport
     attribute_columns: tuple[str, ...]
     rejected_teacher_ids: tuple[str, ...] = ()
+    #: A small roster read row by row (:mod:`credit_rules.io.small_roster`): its teachers as
+    #: records, and ``frame``/``rejects`` built from them on first use.
+    small: SmallRoster | None = attrs.field(default=None, kw_only=True)
+    _built: dict[str, pl.DataFrame] = attrs.field(factory=dict, init=False, eq=False, repr=False)
+
+    @property
+    def frame(self) -> pl.DataFrame:
+        """The valid rows in the layout of :data:`~credit_rules.schema.ROSTER_FRAME`, then
+        the attribute columns, ``source`` and ``row``."""
+        if self._frame is not None:
+            return self._frame
+        if "frame" not in self._built:
+            assert self.small is not None
+            self._built["frame"] = self.small.frame(self.attribute_columns)
+        return self._built["frame"]
+
+    @property
+    def rejects(self) -> pl.DataFrame:
+        """Rejected rows: ``source, row, teacher_id, reason`` and the raw columns."""
+        if self._rejects is not None:
+            return self._rejects
+        if "rejects" not in self._built:
+            assert self.small is not None
+            self._built["rejects"] = self.small.rejects_frame()
+        return self._built["rejects"]
 
     def __len__(self) -> int:
-        return self.frame.height
+        return len(self.small.teachers) if self.small is not None else self.frame.height
 
     def unresolved_teacher_ids(self) -> tuple[str, ...]:
         """Teachers whose every roster row was rejected: their attributes are unknown."""
-        valid = set(self.frame.get_column("teacher_id").to_list())
+        valid = set(self.small.teachers) if self.small is not None else set(
+            self.frame.get_column("teacher_id").to_list())
         return tuple(t for t in self.rejected_teacher_ids if t not in valid)
 
     def teachers(self) -> dict[str, Teacher]:
         """Every roster teacher as a :class:`credit_rules.records.Teacher`, by id."""
+        if self.small is not None:
+            return dict(self.small.teachers)
         out: dict[str, Teacher] = {}
         for r in self.frame.iter_rows(named=True):
             hired: dt.date | None = r["hired_on"]

@@ -108,7 +108,7 @@ def _is_arrow_table(obj: Any) -> bool:
     return module.startswith("pyarrow") and type(obj).__name__ in ("Table", "RecordBatch")
 
 
-def _record_cell(value: Any) -> str | None:
+def record_cell(value: Any) -> str | None:
     """A Python value of a record as the text the loader reads: exact (a Decimal as its
     digits, a float as its shortest repr, as a JSON number is read), dates in ISO 8601,
     a list of roles joined with ``;``."""
@@ -131,7 +131,7 @@ def frame_from_records(records: Sequence[Mapping[str, Any]]) -> pl.DataFrame:
     """Records (a list of dicts, as a training system holds them) as a frame of text
     columns, read then like any other source."""
     columns = list(dict.fromkeys(key for record in records for key in record))
-    return pl.DataFrame({c: [_record_cell(r.get(c)) for r in records] for c in columns},
+    return pl.DataFrame({c: [record_cell(r.get(c)) for r in records] for c in columns},
                         schema=dict.fromkeys(columns, pl.String))
 
 

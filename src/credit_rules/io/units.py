@@ -36,20 +36,42 @@ def unit_ratio(unit: core.StudyUnit) -> Fraction:
     return Fraction(unit.hours) / Fraction(unit.amount)
 
 
+def _no_unit(policy: core.Policy, name: str) -> str:
+    example = "40 minutes = 1 hour" if name == "minutes" else "1 day = 6 hours"
+    return f"{name}: policy {policy.name} declares no conversion of {name} to hours (e.g. `{example}`)"
+
+
+def _inexact(unit: core.StudyUnit, name: str) -> str:
+    rule = f"{_n(unit.amount, name)} = {_n(unit.hours, 'hours')}"
+    return (f"{name}: at `{rule}` the hours are not exact to 0.000001 hour; "
+            "declare rounding (`rounded down per event`)")
+
+
+def unconvertible(policy: core.Policy, name: str, micro: int | None) -> str | None:
+    """Why ``micro`` micro-units of ``name`` (minutes or days) cannot become study hours
+    under ``policy`` (None: they can, or the value is missing); :func:`_reason` is the
+    same rule over a column."""
+    if micro is None:
+        return None
+    unit = policy.unit(name)
+    if unit is None:
+        return _no_unit(policy, name)
+    ratio = unit_ratio(unit)
+    if unit.rounding is None and (micro * ratio.numerator) % ratio.denominator != 0:
+        return _inexact(unit, name)
+    return None
+
+
 def _reason(policy: core.Policy, name: str) -> pl.Expr:
     column = pl.col(f"{name}_u")
     unit = policy.unit(name)
     if unit is None:
-        example = "40 minutes = 1 hour" if name == "minutes" else "1 day = 6 hours"
-        return pl.when(column.is_not_null()).then(pl.lit(
-            f"{name}: policy {policy.name} declares no conversion of {name} to hours (e.g. `{example}`)"))
+        return pl.when(column.is_not_null()).then(pl.lit(_no_unit(policy, name)))
     if unit.rounding is not None:
         return pl.lit(None, pl.String)
     ratio = unit_ratio(unit)  # exact at micro-hours when micro-units x ratio is whole
-    rule = f"{_n(unit.amount, name)} = {_n(unit.hours, 'hours')}"
     return pl.when(column.is_not_null() & ((column * ratio.numerator) % ratio.denominator != 0)).then(
-        pl.lit(f"{name}: at `{rule}` the hours are not exact to 0.000001 hour; "
-               "declare rounding (`rounded down per event`)"))
+        pl.lit(_inexact(unit, name)))
 
 
 def _n(amount: Decimal, unit: str) -> str:
@@ -60,6 +82,8 @@ def _n(amount: Decimal, unit: str) -> str:
 def reject_unconvertible(policy: core.Policy, table: EventTable) -> EventTable:
     """``table`` without the rows whose minutes or days ``policy`` cannot convert exactly
     (they join the rejects, with the reason)."""
+    if table.small is not None:
+        return _reject_small(policy, table)
     frame = table.frame
     if not any(frame.get_column(f"{n}_u").is_not_null().any() for n in UNIT_EVENT_COLUMNS
                if f"{n}_u" in frame.columns):
@@ -82,3 +106,27 @@ def reject_unconvertible(policy: core.Policy, table: EventTable) -> EventTable:
     report = LoadReport(table.report.rows_read, table.report.rows_used - bad.height, table.report.duplicates,
                         table.report.rejected + bad.height, table.report.label)
     return attrs.evolve(table, frame=keep, rejects=rejects, report=report)
+
+
+def _reject_small(policy: core.Policy, table: EventTable) -> EventTable:
+    """:func:`reject_unconvertible` of a table read row by row (:mod:`credit_rules.io.small`)."""
+    small = table.small
+    assert small is not None
+    reasons = [next((r for n in UNIT_EVENT_COLUMNS if (r := unconvertible(policy, n, row[f"{n}_u"])) is not None),
+                    None) for row in small.rows]
+    if all(r is None for r in reasons):
+        return table
+    columns = set(small.reject_columns)
+    new = tuple(
+        {"source": row["source"], "row": row["row"], "event_id": row["event_id"], "reason": reason,
+         **{c: row[c] for c in ("teacher_id", "kind") if c in columns},
+         **{n: None if row[f"{n}_u"] is None else canonical(Decimal(row[f"{n}_u"]).scaleb(-6))
+            for n in UNIT_EVENT_COLUMNS if n in columns}}
+        for row, reason in zip(small.rows, reasons, strict=True) if reason is not None
+    )
+    keep = [i for i, r in enumerate(reasons) if r is None]
+    kept = attrs.evolve(small, events=tuple(small.events[i] for i in keep), rows=tuple(small.rows[i] for i in keep),
+                        reject_rows=(*small.reject_rows, *new))
+    report = LoadReport(table.report.rows_read, table.report.rows_used - len(new), table.report.duplicates,
+                        table.report.rejected + len(new), table.report.label)
+    return attrs.evolve(table, report=report, small=kept)

@@ -1,0 +1,182 @@
+"""One value at a time: the readings of :mod:`credit_rules.io.parse`, in plain Python.
+
+The Polars expressions of :mod:`~credit_rules.io.parse` are the loader's definition for
+large inputs and must stay vectorised; a small input (one teacher's events, a roster of a
+few rows: :mod:`credit_rules.io.small`) is read here, value by value, without building a
+query. Each function gives the same value and the same rejection text as its expression
+(named in its docstring); ``tests/test_io_small.py`` pins the two together with a
+Hypothesis differential test over hostile rows.
+
+Every reader takes text already :func:`clean`: trimmed, empty as missing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zoneinfo
+from collections.abc import Sequence
+
+from credit_rules.io.sources import OUT_OF_RANGE
+from credit_rules.schema import MICRO
+
+#: The characters Polars' ``str.strip_chars()`` trims (Unicode White_Space): Python's
+#: ``str.isspace`` set without the information separators U+001C..U+001F.
+WHITESPACE = "".join(
+    c for c in map(chr, range(0x3001)) if c.isspace() and not "\x1c" <= c <= "\x1f"
+)
+MIN_YEAR, MAX_YEAR = 1900, 2199  # as parse.MIN_YEAR / MAX_YEAR (kept equal by a test)
+MAX_INT_DIGITS = 12
+_DAY_US = 86_400_000_000
+_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+_UTC = dt.UTC
+
+_DECIMAL = re.compile(r"(?P<sign>[+-]?)(?P<int>[0-9]*)(?:\.(?P<frac>[0-9]*))?")
+_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+_AT = re.compile(
+    r"(?P<date>(?P<y>[0-9]{4})-(?P<mo>[0-9]{2})-(?P<d>[0-9]{2}))"
+    r"(?:[Tt ](?P<h>[0-9]{2}):(?P<m>[0-9]{2})(?::(?P<s>[0-9]{2})(?:[.,](?P<f>[0-9]{1,9}))?)?"
+    r"(?P<z>[Zz]|(?P<osign>[+-])(?P<oh>[0-9]{2})(?::?(?P<om>[0-9]{2}))?)?)?"
+)
+_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def clean(value: str | None) -> str | None:
+    """:func:`credit_rules.io.parse.clean`: trimmed text, empty as missing."""
+    if value is None:
+        return None
+    text = value.strip(WHITESPACE)
+    return text or None
+
+
+def non_ascii_reason(column: str, text: str) -> str | None:
+    """``non_ascii_check`` of :mod:`~credit_rules.io.parse`: the first non-ASCII character."""
+    if text.isascii():
+        return None
+    char = next(c for c in text if ord(c) > 0x7F)
+    return (f'{column}: "{text}" has the non-ASCII character "{char}" (U+{ord(char):04X});'
+            " write numbers and dates with the ASCII digits 0-9")
+
+
+def read_number(column: str, text: str, *, minimum: int, maximum: int,
+                integer: bool = False) -> tuple[int | None, str | None]:
+    """:func:`~credit_rules.io.parse.parse_decimal`: (micro-units, or the integer when
+    ``integer``; the rejection reason). Exactly one of the two is None."""
+    reason = non_ascii_reason(column, text)
+    if reason is not None:
+        return None, reason
+    what = "an integer" if integer else "a decimal number"
+    match = _DECIMAL.fullmatch(text)
+    if match is None or not (match["int"] or match["frac"]):
+        return None, f'{column}: not {what}: "{text}"'
+    ints = match["int"].lstrip("0")
+    frac = (match["frac"] or "").rstrip("0")
+    if integer and frac:
+        return None, f'{column}: not an integer: "{text}"'
+    if not integer and len(frac) > 6:
+        return None, f'{column}: more than 6 decimal places: "{text}"'
+    huge = len(ints) > MAX_INT_DIGITS
+    micro = None if huge else int(ints or "0") * MICRO + int(frac[:6].ljust(6, "0"))
+    negative = match["sign"] == "-"
+    if negative and micro != 0:  # a huge negative is nonzero too
+        return None, f'{column}: must be >= {minimum}, got "{text}"'
+    if micro is not None and micro < minimum * MICRO:
+        return None, f'{column}: must be >= {minimum}, got "{text}"'
+    if micro is None or micro > maximum * MICRO:
+        return None, f"{column}: {text} is above the maximum {maximum} per event"
+    return (micro // MICRO if integer else micro), None
+
+
+def read_choice(column: str, text: str, allowed: Sequence[str]) -> str | None:
+    """:func:`~credit_rules.io.parse.parse_choice`: the reason when ``text`` is not allowed."""
+    if text in allowed:
+        return None
+    return f'{column}: "{text}" is not one of {", ".join(allowed)}'
+
+
+def _calendar_day(year: int, month: int, day: int) -> bool:
+    """Whether the proleptic Gregorian date exists (year 0 included, as in Polars)."""
+    if not 1 <= month <= 12 or day < 1:
+        return False
+    leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+    return day <= (29 if month == 2 and leap else _MONTH_DAYS[month - 1])
+
+
+def _range_reason(column: str, text: str) -> str:
+    return f'{column}: "{text}" is outside the supported years {MIN_YEAR}..{MAX_YEAR}'
+
+
+def read_date(column: str, text: str) -> tuple[dt.date | None, str | None]:
+    """:func:`~credit_rules.io.parse.parse_date`: (the date; the rejection reason)."""
+    if text.startswith(OUT_OF_RANGE):
+        return None, _range_reason(column, text)
+    reason = non_ascii_reason(column, text)
+    if reason is not None:
+        return None, reason
+    match = _DATE.fullmatch(text)
+    if match is None:
+        return None, f'{column}: not an ISO date (YYYY-MM-DD): "{text}"'
+    year, month, day = int(match[1]), int(match[2]), int(match[3])
+    if not _calendar_day(year, month, day):
+        return None, f'{column}: the date "{text}" does not exist'
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        return None, _range_reason(column, text)
+    return dt.date(year, month, day), None
+
+
+def local_instant_us(naive: dt.datetime, zone: zoneinfo.ZoneInfo) -> int | None:
+    """:func:`~credit_rules.io.parse.local_instant`: UTC epoch microseconds of a local
+    time; None in a skipped hour, the earlier instant in a repeated one."""
+    aware = naive.replace(tzinfo=zone)  # fold=0: the earlier of a repeated hour
+    utc = aware.astimezone(_UTC)
+    if utc.astimezone(zone).replace(tzinfo=None) != naive:
+        return None  # clocks jumped over this local time
+    return _epoch_us(utc.replace(tzinfo=None))
+
+
+def _epoch_us(naive_utc: dt.datetime) -> int:
+    days = naive_utc.toordinal() - _EPOCH_ORDINAL
+    return (days * 86_400 + naive_utc.hour * 3600 + naive_utc.minute * 60 + naive_utc.second) \
+        * MICRO + naive_utc.microsecond
+
+
+def local_day(instant_us: int, zone: zoneinfo.ZoneInfo) -> dt.date:
+    """The calendar date in ``zone`` of UTC epoch microseconds."""
+    utc = dt.datetime(1970, 1, 1, tzinfo=_UTC) + dt.timedelta(microseconds=instant_us)
+    return utc.astimezone(zone).date()
+
+
+def read_at(text: str, timezone: str, zone: zoneinfo.ZoneInfo, *,
+            numeric: str | None = None) -> tuple[int | None, dt.date | None, str | None]:
+    """:func:`~credit_rules.io.parse.parse_instant`: (UTC epoch microseconds, local date,
+    the rejection reason), the rules of ``at`` in :mod:`credit_rules.io.parse`."""
+    if numeric is not None:
+        return None, None, f"at: {numeric} is not a date; store ISO text or a timestamp"
+    if text.startswith(OUT_OF_RANGE):
+        return None, None, _range_reason("at", text)
+    reason = non_ascii_reason("at", text)
+    if reason is not None:
+        return None, None, reason
+    shape = f'at: not an ISO 8601 date or datetime: "{text}"'
+    match = _AT.fullmatch(text)
+    if match is None:
+        return None, None, shape
+    year, month, day = int(match["y"]), int(match["mo"]), int(match["d"])
+    if not _calendar_day(year, month, day):
+        return None, None, f'at: the date "{match["date"]}" does not exist'
+    hour, minute, second = (int(match[g] or 0) for g in ("h", "m", "s"))
+    off_h, off_m = int(match["oh"] or 0), int(match["om"] or 0)
+    if hour > 23 or minute > 59 or second > 59 or off_h > 23 or off_m > 59:
+        return None, None, shape
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        return None, None, _range_reason("at", text)
+    micro = int((match["f"] or "")[:6].ljust(6, "0"))
+    naive = dt.datetime(year, month, day, hour, minute, second, micro)
+    if match["z"] is not None:
+        offset = (off_h * 3600 + off_m * 60) * MICRO * (-1 if match["osign"] == "-" else 1)
+        at_us: int | None = _epoch_us(naive) - offset
+    else:
+        at_us = local_instant_us(naive, zone)
+    if at_us is None:
+        return None, None, f'at: "{text}" does not exist in {timezone}'
+    return at_us, local_day(at_us, zone), None

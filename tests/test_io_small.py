@@ -1,0 +1,116 @@
+"""The row-by-row loader of small inputs (io.small, issue 10) against the Polars loader.
+
+The Polars validation is the definition; the small path must accept the same events and
+reject the same rows with the same reasons, on hostile rows: bad and skipped dates,
+exponents, floats, NaN, huge numbers, blanks, unknown kinds, repeated and conflicting ids.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import polars as pl
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from credit_rules import core, ir
+from credit_rules.io import load_events
+from credit_rules.io import parse, scalars
+from credit_rules.io.small import small_events
+from credit_rules.io.sources import frame_from_records
+from credit_rules.testing.strategies import event_rows
+
+ZONES = ("Asia/Shanghai", "Europe/Berlin", "America/New_York")
+HOSTILE_TEXT = (
+    "", "  ", " 5 ", "5.", ".5", ".", "-0", "-1", "+2", "1e3", "1E-2", "NaN", "nan", "inf", "0x10",
+    "１２", "2\u00a0", "\u30001", "\x1f3", "12345678901234", "999999999999.9999999", "100000", "100000.000001",
+    "0.0000001", "0.1234560", "7,5", "abc",
+)
+HOSTILE_AT = (
+    "2023-02-30", "2023-02-29T10:00", "0000-02-29", "1899-12-31", "2200-01-01", "2023-13-01",
+    "20230430", "2023/04/30", "2023-W17-7", "2023-01-01T24:00", "2023-01-01T23:60:00",
+    "2023-01-01T10:00:00.1234567891", "2023-01-01t10:00", "2023-01-01 10:00+0530",
+    "2023-01-01T10:00-23:59", "2023-01-01T10:00+24", "2023-03-26T02:30", "2023-10-29T02:30",
+    "2023-03-12T02:30", "2023-11-05T01:30", "1900-01-01T00:00+05:00", "２０２３-01-01",
+    "out of range: 5 days from 1970-01-01", " 2023-05-01 ", "2023-05-01T",
+)
+#: Python values a training system holds (read through the same record_cell as the loader).
+VALUES: tuple[Any, ...] = (
+    0.1, 1e-05, 1e20, float("nan"), float("inf"), 3, -2, True, Decimal("1.50"), Decimal("1E+3"),
+    Decimal("NaN"), dt.date(2023, 5, 1), dt.datetime(2023, 5, 1, 9, 30), ["a", " b"],
+)
+COLUMNS = ("event_id", "teacher_id", "at", "kind", "hours", "credits", "score", "count", "words",
+           "grade", "level", "minutes", "days", "room", "status", "joined_on", "category")
+INPUTS = core.Inputs(
+    columns=(core.Column("room", "number", ir.Scope.EVENT), core.Column("joined_on", "date", ir.Scope.EVENT)),
+    vocabularies=(("kind", ("training", "assessment", "observation")), ("level", ("school", "district")),
+                  ("category", ("ethics", "practice"))),
+)
+
+
+@st.composite
+def hostile_rows(draw: Any) -> list[dict[str, Any]]:
+    """The shared event rows, with hostile values put into some of their cells."""
+    rows = draw(event_rows(max_size=12))
+    if not rows:
+        rows = [{"event_id": "e1", "teacher_id": "t1", "at": "2023-05-01", "kind": "training"}]
+    for _ in range(draw(st.integers(0, 8))):
+        row = draw(st.sampled_from(rows))
+        column = draw(st.sampled_from(COLUMNS))
+        row[column] = draw(st.one_of(
+            st.sampled_from(HOSTILE_TEXT), st.sampled_from(HOSTILE_AT), st.sampled_from(VALUES),
+            st.none(), st.text(st.characters(codec="utf-8"), max_size=4),
+        ))
+    if draw(st.booleans()):  # a conflicting copy: same id, one cell changed
+        copy = dict(draw(st.sampled_from(rows)))
+        copy["hours"] = draw(st.sampled_from(("1", "1.0", "2", None)))
+        rows.append(copy)
+    return rows
+
+
+def _same_tables(rows: list[dict[str, Any]] | pl.DataFrame, zone: str, inputs: core.Inputs | None) -> None:
+    try:
+        reference = load_events(rows, timezone=zone, inputs=inputs)
+    except Exception as exc:  # the small path must refuse the same way
+        try:
+            small_events(rows, zone, inputs)
+        except type(exc) as again:
+            assert str(again) == str(exc)
+            return
+        raise AssertionError(f"the Polars loader refused ({exc}); the small path did not") from None
+    small = small_events(rows, zone, inputs)
+    assert small is not None
+    assert small.events() == reference.events()
+    assert small.report == reference.report
+    assert small.seen_teacher_ids == reference.seen_teacher_ids
+    assert small.rejects.to_dicts() == reference.rejects.to_dicts()
+    assert small.frame.equals(reference.frame)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=hostile_rows(), zone=st.sampled_from(ZONES), contract=st.booleans())
+def test_small_rows_are_read_as_the_polars_loader_reads_them(
+    rows: list[dict[str, Any]], zone: str, contract: bool,
+) -> None:
+    _same_tables(rows, zone, INPUTS if contract else None)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=hostile_rows(), zone=st.sampled_from(ZONES))
+def test_a_small_frame_is_read_as_the_polars_loader_reads_it(rows: list[dict[str, Any]], zone: str) -> None:
+    """A frame (typed columns too: at as a datetime, hours as floats) gives the same table."""
+    frame = frame_from_records([{k: v for k, v in r.items() if k in ("event_id", "teacher_id", "kind")}
+                                for r in rows])
+    frame = frame.with_columns(
+        pl.Series("at", [dt.datetime(2023, 3, 26, 1, 30) + dt.timedelta(minutes=37 * i) for i in range(len(rows))]),
+        pl.Series("hours", [None if i % 4 == 0 else 0.1 * i for i in range(len(rows))], dtype=pl.Float64),
+        pl.Series("count", [i - 1 for i in range(len(rows))], dtype=pl.Int64),
+    )
+    _same_tables(frame, zone, None)
+
+
+def test_the_scalar_readers_share_the_loader_constants() -> None:
+    assert (scalars.MIN_YEAR, scalars.MAX_YEAR, scalars.MAX_INT_DIGITS) == (
+        parse.MIN_YEAR, parse.MAX_YEAR, parse.MAX_INT_DIGITS)
