@@ -13,6 +13,7 @@ Every reader takes text already :func:`clean`: trimmed, empty as missing.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import zoneinfo
 from collections.abc import Sequence
@@ -136,8 +137,8 @@ def local_instant_us(naive: dt.datetime, zone: zoneinfo.ZoneInfo) -> int | None:
 
 def _epoch_us(naive_utc: dt.datetime) -> int:
     days = naive_utc.toordinal() - _EPOCH_ORDINAL
-    return (days * 86_400 + naive_utc.hour * 3600 + naive_utc.minute * 60 + naive_utc.second) \
-        * MICRO + naive_utc.microsecond
+    seconds: int = days * 86_400 + naive_utc.hour * 3600 + naive_utc.minute * 60 + naive_utc.second
+    return seconds * MICRO + naive_utc.microsecond
 
 
 def local_day(instant_us: int, zone: zoneinfo.ZoneInfo) -> dt.date:
@@ -146,10 +147,49 @@ def local_day(instant_us: int, zone: zoneinfo.ZoneInfo) -> dt.date:
     return utc.astimezone(zone).date()
 
 
+_FAST_AT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9])?")
+_EPOCH_NAIVE = dt.datetime(1970, 1, 1)
+_US = dt.timedelta(microseconds=1)
+
+
+@functools.lru_cache(maxsize=16_384)
+def _plain_offset_us(timezone: str, day: dt.date) -> int | None:
+    """The UTC offset (microseconds) of every local time of ``day`` in ``timezone``; None
+    on a day whose clocks change (its times take :func:`local_instant_us`)."""
+    zone = zoneinfo.ZoneInfo(timezone)
+    start = dt.datetime(day.year, day.month, day.day)
+    probes = (start, start + dt.timedelta(hours=12), start + dt.timedelta(days=1) - _US)
+    offsets = {zone.utcoffset(t.replace(fold=f)) for t in probes for f in (0, 1)}
+    if len(offsets) != 1:
+        return None
+    offset = offsets.pop()
+    return None if offset is None else offset // _US
+
+
+def _fast_at(text: str, timezone: str) -> tuple[int, dt.date] | None:
+    """``at`` in its common shapes (``YYYY-MM-DD``, ``YYYY-MM-DDTHH:MM:SS``, local time) on a
+    day without a clock change; None for anything else (read by the general rules)."""
+    if not MIN_YEAR <= int(text[:4]) <= MAX_YEAR:
+        return None
+    try:
+        naive = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    day = naive.date()
+    offset = _plain_offset_us(timezone, day)
+    if offset is None:
+        return None
+    return (naive - _EPOCH_NAIVE) // _US - offset, day
+
+
 def read_at(text: str, timezone: str, zone: zoneinfo.ZoneInfo, *,
             numeric: str | None = None) -> tuple[int | None, dt.date | None, str | None]:
     """:func:`~credit_rules.io.parse.parse_instant`: (UTC epoch microseconds, local date,
     the rejection reason), the rules of ``at`` in :mod:`credit_rules.io.parse`."""
+    if numeric is None and _FAST_AT.fullmatch(text):
+        fast = _fast_at(text, timezone)
+        if fast is not None:
+            return fast[0], fast[1], None
     if numeric is not None:
         return None, None, f"at: {numeric} is not a date; store ISO text or a timestamp"
     if text.startswith(OUT_OF_RANGE):

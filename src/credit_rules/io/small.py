@@ -54,15 +54,19 @@ _STUDY_UNITS = ("hours", *UNIT_EVENT_COLUMNS)
 _ONE_UNIT = "more than one of hours, minutes, days: state the study time in one unit"
 #: The content of a validated row, as compared for repeats (``EVENT_FRAME`` order).
 _CONTENT = tuple(EVENT_FRAME)
+_TEXT_TYPES = frozenset((str, type(None)))
 
 
 @attrs.frozen
 class SmallRows:
-    """The valid events of a small input (sorted like :attr:`EventTable.frame`), their
-    frame rows, and the rejected rows (``source, row, event_id, reason``, raw columns)."""
+    """The events of a small input: ``values`` holds every validated column per input row
+    (``EVENT_FRAME``, the attributes, ``source``, ``row``); ``order`` the input rows of the
+    valid events in frame order, parallel to ``events``; and the rejected rows
+    (``source, row, event_id, reason``, raw columns)."""
 
     events: tuple[Event, ...]
-    rows: tuple[dict[str, Any], ...]
+    values: Mapping[str, Sequence[Any]]
+    order: tuple[int, ...]
     reject_rows: tuple[dict[str, Any], ...]
     reject_columns: tuple[str, ...]
 
@@ -70,7 +74,7 @@ class SmallRows:
         """:attr:`EventTable.frame` of these rows."""
         schema: dict[str, Any] = {**EVENT_FRAME, **dict.fromkeys(attribute_columns, pl.String),
                                   "source": pl.String, "row": pl.Int64}
-        return pl.DataFrame({c: [r.get(c) for r in self.rows] for c in schema}, schema=schema)
+        return pl.DataFrame({c: [self.values[c][i] for i in self.order] for c in schema}, schema=schema)
 
     def rejects_frame(self) -> pl.DataFrame:
         """:attr:`EventTable.rejects` of these rows."""
@@ -87,13 +91,18 @@ def is_small(source: Any) -> bool:
             and all(isinstance(r, Mapping) for r in source))
 
 
+#: A small input as (columns, the raw text of each column, row count, ``at`` stored as numbers).
+RawColumns = tuple[list[str], dict[str, list[str | None]], int, str | None]
+
+
 def raw_rows(source: Any, required: Sequence[str] = REQUIRED_EVENT_COLUMNS, dates: Sequence[str] = (),
-             ) -> tuple[list[str], list[tuple[str | None, ...]], str | None] | None:
-    """A small input as (columns, rows of raw text, ``at`` stored as numbers: "an integer",
-    "a number" or None), the text each cell has in the Polars loader (``dates``: columns
-    whose datetimes are read as dates); None when the columns are unusual (the Polars
-    loader reads it and says what is wrong)."""
+             ) -> RawColumns | None:
+    """A small input as (columns, the raw text of each column, the row count, ``at`` stored
+    as numbers: "an integer", "a number" or None), each cell the text it has in the Polars
+    loader (``dates``: columns whose datetimes are read as dates); None when the columns
+    are unusual (the Polars loader reads it and says what is wrong)."""
     at_numeric: str | None = None
+    texts: dict[str, list[str | None]] = {}
     if isinstance(source, pl.DataFrame):
         dtype = source.schema.get("at")
         if dtype is not None and dtype.is_integer():
@@ -102,158 +111,191 @@ def raw_rows(source: Any, required: Sequence[str] = REQUIRED_EVENT_COLUMNS, date
             at_numeric = "a number"
         frame = textify(as_dates(source, dates), SOURCE_NAME)
         columns = frame.columns
-        rows: list[tuple[str | None, ...]] = frame.rows()
+        texts = {c: frame.get_column(c).to_list() for c in columns}
+        n = frame.height
     else:
-        columns = list(dict.fromkeys(key for record in source for key in record))
-        rows = [tuple(record_cell(r.get(c)) for c in columns) for r in source]
+        names = dict.fromkeys(source[0])
+        for record in source:
+            if record.keys() != names.keys():  # rows with other keys: the union, first seen first
+                names.update(dict.fromkeys(record))
+        columns = list(names)
+        n = len(source)
+        for column in columns:
+            cells = [r.get(column) for r in source]
+            if not set(map(type, cells)) <= _TEXT_TYPES:
+                cells = [record_cell(v) for v in cells]
+            texts[column] = cells
     for column in columns:
         if (not isinstance(column, str) or column != column.strip().lstrip("\ufeff").strip()
                 or not column or column.startswith(INTERNAL_PREFIX) or column in RESERVED_COLUMNS):
             return None
     if any(c not in columns for c in required):
         return None
-    return columns, rows, at_numeric
+    return columns, texts, n, at_numeric
 
 
 def small_events(source: Any, timezone: str, inputs: core.Inputs | None = None) -> EventTable | None:
     """:func:`credit_rules.io.events.load_events` of a small input (see :func:`is_small`),
-    read row by row; None when the Polars loader must read it (:func:`raw_rows`)."""
+    read column by column; None when the Polars loader must read it (:func:`raw_rows`)."""
     read = raw_rows(source)
     if read is None:
         return None
-    columns, rows, at_numeric = read
-    return _validate(columns, rows, at_numeric, timezone, inputs)
+    columns, texts, n, at_numeric = read
+    return _Reading(columns, texts, n, timezone).table(at_numeric, inputs)
 
 
-def _validate(columns: list[str], rows: list[tuple[str | None, ...]], at_numeric: str | None,
-              timezone: str, inputs: core.Inputs | None) -> EventTable:
-    zone = zoneinfo.ZoneInfo(timezone)
-    index = {c: i for i, c in enumerate(columns)}
-    extras = tuple(sorted(c for c in columns if c not in _KNOWN))
-    levels = (inputs.allowed("level") if inputs is not None else None) or LEVELS
-    contract = contract_checks(inputs, ir.Scope.EVENT, {*EVENT_FRAME, *extras}, EVENT_VOCABULARY_FIELDS)
-    valid: list[dict[str, Any]] = []
-    rejected: list[tuple[int, str]] = []  # (index of the row, reason)
-    seen: set[str] = set()
-    for number, raw in enumerate(rows):
-        cells = {c: clean(raw[i]) for c, i in index.items()}
-        teacher = cells.get("teacher_id")
-        if teacher is not None:
-            seen.add(teacher)
-        row, reasons = _read_row(cells, timezone, zone, at_numeric, levels, extras)
-        if not reasons and contract:
-            reasons = [r for r in (check(cells) for check in contract) if r is not None]
-        if reasons:
-            rejected.append((number, "; ".join(reasons)))
-            continue
-        row["row"], row["__key"], row["source"] = number + 1, number, SOURCE_NAME
-        valid.append(row)
-    content = (*_CONTENT, *extras)
-    kept, superseded = _supersede(valid, content) if "status" in extras else (valid, [])
-    used, duplicates, conflicts = split_repeats(kept, content)
-    rejected += conflicts
-    rejected.sort()
-    used.sort(key=lambda r: (r["teacher_id"], r["at_us"], r["event_id"]))
-    for row in used:
-        del row["__key"]
-    reject_columns = ("source", "row", "event_id", "reason", *(c for c in _raw_order(columns) if c != "event_id"))
-    reject_rows = tuple(
-        {"source": SOURCE_NAME, "row": i + 1, "reason": reason, **dict(zip(columns, rows[i], strict=True))}
-        for i, reason in rejected
-    )
-    events = tuple(_event(row, zone, extras) for row in used)
-    report = LoadReport(rows_read=len(rows), rows_used=len(used),
-                        duplicates=len(duplicates) + len(superseded), rejected=len(reject_rows))
-    small = SmallRows(events, tuple(used), reject_rows, reject_columns)
-    return EventTable(None, None, report, extras, timezone, seen_teacher_ids=tuple(sorted(seen)), small=small)
+Reader = Callable[[str], tuple[Any, str | None]]
 
 
-def _raw_order(columns: Sequence[str]) -> list[str]:
-    """The raw columns in the order the Polars loader keeps them: required ones first."""
-    return [*REQUIRED_EVENT_COLUMNS, *(c for c in columns if c not in REQUIRED_EVENT_COLUMNS)]
+class _Reading:
+    """One small input, column by column. Each distinct text of a column is read once
+    (a teacher's rows repeat their kinds, levels and hours); the reasons of a row are
+    collected in the order of ``events._general_pass``."""
+
+    def __init__(self, columns: list[str], raw: dict[str, list[str | None]], n: int, timezone: str) -> None:
+        self.columns, self.raw, self.timezone = columns, raw, timezone
+        self.zone = zoneinfo.ZoneInfo(timezone)
+        self.n = n
+        self.cells: dict[str, list[str | None]] = {}
+        for column, texts in raw.items():
+            cleaned = {t: clean(t) for t in set(texts)}
+            self.cells[column] = [cleaned[t] for t in texts]
+        self.reasons: list[list[str] | None] = [None] * self.n
+
+    def text(self, column: str) -> list[str | None]:
+        return self.cells.get(column) or [None] * self.n
+
+    def refuse(self, index: int, reason: str) -> None:
+        found = self.reasons[index]
+        if found is None:
+            self.reasons[index] = [reason]
+        else:
+            found.append(reason)
+
+    def read(self, column: str, reader: Reader, indices: Sequence[int] | None = None) -> list[Any]:
+        """The values of ``column`` (None where missing or refused), refusing bad rows."""
+        texts = self.text(column)
+        known = {t: reader(t) for t in set(texts) if t is not None}
+        values = [None if t is None else known[t][0] for t in texts]
+        if any(reason is not None for _, reason in known.values()):
+            for i in range(self.n) if indices is None else indices:
+                t = texts[i]
+                if t is not None and (reason := known[t][1]) is not None:
+                    self.refuse(i, reason)
+        return values
+
+    def table(self, at_numeric: str | None, inputs: core.Inputs | None) -> EventTable:
+        n, zone, timezone = self.n, self.zone, self.timezone
+        extras = tuple(sorted(c for c in self.columns if c not in _KNOWN))
+        values: dict[str, list[Any]] = {c: self.text(c) for c in (
+            "event_id", "teacher_id", "kind", "category", "format", "program", "level", "grade", *extras)}
+        for column in REQUIRED_EVENT_COLUMNS:
+            for i, t in enumerate(values[column] if column != "at" else self.text("at")):
+                if t is None:
+                    self.refuse(i, f"missing {column}")
+        ats = self.read("at", lambda t: _at(t, timezone, zone, at_numeric))
+        values["at_us"] = [None if a is None else a[0] for a in ats]
+        values["day"] = [None if a is None else a[1] for a in ats]
+        for name, target in DECIMAL_EVENT_COLUMNS.items():
+            values[target] = self.read(name, _number_reader(name))
+        levels = (inputs.allowed("level") if inputs is not None else None) or LEVELS
+        self.read("grade", _choice_reader("grade", GRADES))
+        self.read("level", _choice_reader("level", levels))
+        values["count"] = [1 if c is None else c for c in self.read("count", _number_reader("count", integer=True))]
+        values["words"] = self.read("words", _number_reader("words", integer=True))
+        units = [self.text(c) for c in _STUDY_UNITS if c in self.cells]
+        if len(units) > 1:
+            for i, present in enumerate(zip(*units, strict=True)):
+                if sum(t is not None for t in present) > 1:
+                    self.refuse(i, _ONE_UNIT)
+        valid = [i for i in range(n) if self.reasons[i] is None]
+        for column, reader in contract_checks(inputs, ir.Scope.EVENT, {*EVENT_FRAME, *extras},
+                                              EVENT_VOCABULARY_FIELDS):
+            self.read(column, lambda t, read=reader: (None, read(t)), valid)  # type: ignore[misc]
+        valid = [i for i in valid if self.reasons[i] is None]
+        values["row"] = list(range(1, n + 1))
+        values["source"] = [SOURCE_NAME] * n
+        content = (*_CONTENT, *extras)
+        used, repeated, rejected = _repeats(values, valid, content, "status" in extras)
+        rejected += [(i, "; ".join(r)) for i, r in enumerate(self.reasons) if r is not None]
+        rejected.sort()
+        ids, at_us = values["teacher_id"], values["at_us"]
+        event_ids = values["event_id"]
+        used.sort(key=lambda i: (ids[i], at_us[i], event_ids[i]))
+        raw_columns = [*REQUIRED_EVENT_COLUMNS, *(c for c in self.columns if c not in REQUIRED_EVENT_COLUMNS)]
+        reject_columns = ("source", "row", "event_id", "reason", *raw_columns[1:])
+        reject_rows = tuple({"source": SOURCE_NAME, "row": i + 1, "reason": reason,
+                             **{c: self.raw[c][i] for c in self.columns}} for i, reason in rejected)
+        events = _events(values, used, zone, extras)
+        report = LoadReport(rows_read=n, rows_used=len(used), duplicates=repeated, rejected=len(reject_rows))
+        seen = tuple(sorted({t for t in values["teacher_id"] if t is not None}))
+        small = SmallRows(events, values, tuple(used), reject_rows, reject_columns)
+        return EventTable(None, None, report, extras, timezone, seen_teacher_ids=seen, small=small)
 
 
-def _read_row(cells: dict[str, str | None], timezone: str, zone: zoneinfo.ZoneInfo,
-              at_numeric: str | None, levels: Sequence[str],
-              extras: Sequence[str]) -> tuple[dict[str, Any], list[str]]:
-    """One row's validated values and its reasons, in the order of ``_general_pass``."""
-    get = cells.get
-    reasons = [f"missing {c}" for c in REQUIRED_EVENT_COLUMNS if get(c) is None]
-    row: dict[str, Any] = {c: get(c) for c in ("event_id", "teacher_id", "kind", "category", "format",
-                                               "program", "level", "grade", *extras)}
-    at = get("at")
-    row["at_us"] = row["day"] = None
-    if at is not None:
-        row["at_us"], row["day"], reason = read_at(at, timezone, zone, numeric=at_numeric)
-        if reason is not None:
-            reasons.append(reason)
-    for name, target in DECIMAL_EVENT_COLUMNS.items():
-        row[target] = _number(get(name), name, reasons)
-    grade, level = get("grade"), get("level")
-    if grade is not None and (reason := read_choice("grade", grade, GRADES)) is not None:
-        reasons.append(reason)
-    if level is not None and (reason := read_choice("level", level, levels)) is not None:
-        reasons.append(reason)
-    count = _number(get("count"), "count", reasons, integer=True)
-    row["count"] = 1 if count is None else count
-    row["words"] = _number(get("words"), "words", reasons, integer=True)
-    if sum(get(c) is not None for c in _STUDY_UNITS) > 1:
-        reasons.append(_ONE_UNIT)
-    return row, reasons
+def _at(text: str, timezone: str, zone: zoneinfo.ZoneInfo, numeric: str | None
+        ) -> tuple[tuple[int, Any] | None, str | None]:
+    at_us, day, reason = read_at(text, timezone, zone, numeric=numeric)
+    return (None if at_us is None else (at_us, day)), reason
 
 
-def _number(text: str | None, name: str, reasons: list[str], *, integer: bool = False) -> int | None:
-    if text is None:
-        return None
+def _number_reader(name: str, integer: bool = False) -> Reader:
     low, high = LIMITS[name]
-    value, reason = read_number(name, text, minimum=low, maximum=high, integer=integer)
-    if reason is not None:
-        reasons.append(reason)
-    return value
+    return lambda text: read_number(name, text, minimum=low, maximum=high, integer=integer)
+
+
+def _choice_reader(name: str, allowed: Sequence[str]) -> Reader:
+    return lambda text: (text, read_choice(name, text, allowed))
+
+
+def _repeats(values: Mapping[str, Sequence[Any]], valid: list[int], content: Sequence[str], statuses: bool,
+             ) -> tuple[list[int], int, list[tuple[int, str]]]:
+    """The valid rows used, how many are duplicates (superseded ones included), and the
+    conflicting ones with their reason (SPEC §2; only rows whose ``event_id`` repeats)."""
+    ids = values["event_id"]
+    if len({ids[i] for i in valid}) == len(valid):
+        return list(valid), 0, []
+    rows = [{**{c: values[c][i] for c in (*content, "row")}, "__key": i} for i in valid]
+    kept, superseded = _supersede(rows, content) if statuses else (rows, [])
+    used, duplicates, conflicts = split_repeats(kept, content)
+    return [r["__key"] for r in used], len(duplicates) + len(superseded), conflicts
 
 
 def contract_checks(inputs: core.Inputs | None, scope: ir.Scope, present: Collection[str],
-                    vocabulary: Sequence[str] = ()) -> list[Callable[[Mapping[str, str | None]], str | None]]:
-    """The checks of :mod:`credit_rules.io.contract` (``enforce_events``, ``column_reasons``),
-    one function of a row's cleaned cells each: the declared columns of ``scope`` that are
+                    vocabulary: Sequence[str] = ()) -> list[tuple[str, Callable[[str], str | None]]]:
+    """The checks of :mod:`credit_rules.io.contract` (``enforce_events``, ``column_reasons``)
+    as (column, the reason of a cleaned text): the declared columns of ``scope`` that are
     ``present``, then the declared vocabularies of the ``vocabulary`` fields."""
     if not inputs:
         return []
-    checks: list[Callable[[Mapping[str, str | None]], str | None]] = []
+    checks: list[tuple[str, Callable[[str], str | None]]] = []
     for column in inputs.of(scope):
         if column.name not in present:
             continue
         if column.type in ("number", "decimal"):
-            checks.append(_number_check(column.name, column.type == "number"))
+            read = _number_check(column.name, column.type == "number")
         elif column.type == "date":
-            checks.append(_date_check(column.name))
+            read = _date_check(column.name)
+        else:
+            continue
+        checks.append((column.name, read))
     for field in vocabulary:
         allowed = inputs.allowed(field)
         if allowed is not None:
-            checks.append(_choice_check(field, allowed))
+            checks.append((field, _choice_check(field, allowed)))
     return checks
 
 
-def _number_check(name: str, integer: bool) -> Callable[[Mapping[str, str | None]], str | None]:
-    def check(cells: Mapping[str, str | None]) -> str | None:
-        text = cells.get(name)
-        return None if text is None else read_number(
-            name, text, minimum=0, maximum=COLUMN_MAXIMUM, integer=integer)[1]
-    return check
+def _number_check(name: str, integer: bool) -> Callable[[str], str | None]:
+    return lambda text: read_number(name, text, minimum=0, maximum=COLUMN_MAXIMUM, integer=integer)[1]
 
 
-def _date_check(name: str) -> Callable[[Mapping[str, str | None]], str | None]:
-    def check(cells: Mapping[str, str | None]) -> str | None:
-        text = cells.get(name)
-        return None if text is None else read_date(name, text)[1]
-    return check
+def _date_check(name: str) -> Callable[[str], str | None]:
+    return lambda text: read_date(name, text)[1]
 
 
-def _choice_check(name: str, allowed: Sequence[str]) -> Callable[[Mapping[str, str | None]], str | None]:
-    def check(cells: Mapping[str, str | None]) -> str | None:
-        text = cells.get(name)
-        return None if text is None else read_choice(name, text, allowed)
-    return check
+def _choice_check(name: str, allowed: Sequence[str]) -> Callable[[str], str | None]:
+    return lambda text: read_choice(name, text, allowed)
 
 
 def _groups(rows: list[dict[str, Any]], key: str = "event_id") -> dict[str, list[dict[str, Any]]]:
@@ -300,18 +342,30 @@ def split_repeats(valid: list[dict[str, Any]], content: Sequence[str], key: str 
     return used, duplicates, conflicts
 
 
-def _decimal(micro: int | None) -> Decimal | None:
-    return None if micro is None else Decimal(micro).scaleb(-6)
+def _events(values: Mapping[str, Sequence[Any]], order: Sequence[int], zone: zoneinfo.ZoneInfo,
+            extras: Sequence[str]) -> tuple[Event, ...]:
+    """The records of the valid rows (as :meth:`EventTable.events` builds them from the
+    frame); each distinct micro-unit amount becomes a Decimal once."""
+    decimals: dict[int | None, Decimal | None] = {None: None}
 
+    def column(name: str) -> list[Any]:
+        found = values[name]
+        return [found[i] for i in order]
 
-def _event(row: dict[str, Any], zone: zoneinfo.ZoneInfo, extras: Sequence[str]) -> Event:
-    """The record of one valid row (as :meth:`EventTable.events` builds it from the frame)."""
-    return Event(
-        event_id=row["event_id"], teacher_id=row["teacher_id"],
-        at=instant_datetime(row["at_us"], zone), day=row["day"], instant_us=row["at_us"],
-        kind=row["kind"], hours=_decimal(row["hours_u"]), credits=_decimal(row["credits_u"]),
-        category=row["category"], level=row["level"], format=row["format"], program=row["program"],
-        grade=row["grade"], score=_decimal(row["score_u"]), count=row["count"], words=row["words"],
-        attributes={c: row[c] for c in extras if row[c] is not None}, row=row["row"],
-        minutes=_decimal(row["minutes_u"]), days=_decimal(row["days_u"]),
-    )
+    def amounts(name: str) -> list[Decimal | None]:
+        micros = column(name)
+        for micro in set(micros) - decimals.keys():
+            assert micro is not None
+            decimals[micro] = Decimal(micro).scaleb(-6)
+        return [decimals[m] for m in micros]
+
+    at_us = column("at_us")
+    attributes = [{c: v for c in extras if (v := values[c][i]) is not None} for i in order] if extras \
+        else [{} for _ in order]
+    return tuple(map(
+        Event, column("event_id"), column("teacher_id"), [instant_datetime(u, zone) for u in at_us],
+        column("day"), at_us, column("kind"), amounts("hours_u"), amounts("credits_u"), column("category"),
+        column("level"), column("format"), column("program"), column("grade"), amounts("score_u"),
+        column("count"), column("words"), attributes, [i + 1 for i in order], amounts("minutes_u"),
+        amounts("days_u"),
+    ))

@@ -62,16 +62,15 @@ def small_roster(source: Any, inputs: core.Inputs | None = None) -> Roster | Non
     read = raw_rows(source, required=("teacher_id",), dates=ROSTER_DATE_COLUMNS)
     if read is None:
         return None
-    columns, raw, _ = read
+    columns, texts, n, _ = read
     extras = tuple(sorted(c for c in columns if c not in ROSTER_COLUMNS))
     titles = (inputs.allowed("title") if inputs is not None else None) or TITLES
     allowed_roles = (inputs.allowed("role") if inputs is not None else None) or ROLES
     contract = contract_checks(inputs, ir.Scope.TEACHER, extras)
-    index = {c: i for i, c in enumerate(columns)}
     valid: list[dict[str, Any]] = []
     rejected: list[tuple[int, str]] = []
-    for number, cells_raw in enumerate(raw):
-        cells = {c: clean(cells_raw[i]) for c, i in index.items()}
+    for number in range(n):
+        cells = {c: clean(texts[c][number]) for c in columns}
         get = cells.get
         reasons = ["missing teacher_id"] if get("teacher_id") is None else []
         title, stage = get("title"), get("stage")
@@ -88,7 +87,8 @@ def small_roster(source: Any, inputs: core.Inputs | None = None) -> Roster | Non
         unknown = [r for r in roles if r not in allowed_roles]
         if unknown:
             reasons.append(f"roles: unknown role(s) {', '.join(unknown)}; allowed roles: {', '.join(allowed_roles)}")
-        reasons += [r for r in (check(cells) for check in contract) if r is not None]
+        reasons += [r for column, read in contract if (text := get(column)) is not None
+                    and (r := read(text)) is not None]
         row["row"], row["__key"], row["source"] = number + 1, number, SOURCE_NAME
         if reasons:
             rejected.append((number, "; ".join(reasons)))
@@ -100,10 +100,10 @@ def small_roster(source: Any, inputs: core.Inputs | None = None) -> Roster | Non
     used.sort(key=lambda r: r["teacher_id"])
     order = ["teacher_id", *(c for c in columns if c != "teacher_id")]
     reject_rows = tuple({"source": SOURCE_NAME, "row": i + 1, "reason": reason,
-                         **dict(zip(columns, raw[i], strict=True))} for i, reason in rejected)
-    rejected_ids = sorted({t for i, _ in rejected if (t := clean(raw[i][index["teacher_id"]])) is not None})
+                         **{c: texts[c][i] for c in columns}} for i, reason in rejected)
+    rejected_ids = sorted({t for i, _ in rejected if (t := clean(texts["teacher_id"][i])) is not None})
     teachers = {r["teacher_id"]: _teacher(r, extras) for r in used}
-    report = LoadReport(rows_read=len(raw), rows_used=len(used), duplicates=len(duplicates),
+    report = LoadReport(rows_read=n, rows_used=len(used), duplicates=len(duplicates),
                         rejected=len(reject_rows), label="roster")
     small = SmallRoster(teachers, tuple(used), reject_rows, ("source", "row", "teacher_id", "reason", *order[1:]))
     return Roster(None, None, report, extras, tuple(rejected_ids), small=small)

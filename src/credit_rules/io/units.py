@@ -112,21 +112,22 @@ def _reject_small(policy: core.Policy, table: EventTable) -> EventTable:
     """:func:`reject_unconvertible` of a table read row by row (:mod:`credit_rules.io.small`)."""
     small = table.small
     assert small is not None
-    reasons = [next((r for n in UNIT_EVENT_COLUMNS if (r := unconvertible(policy, n, row[f"{n}_u"])) is not None),
-                    None) for row in small.rows]
+    v = small.values
+    reasons = [next((r for n in UNIT_EVENT_COLUMNS if (r := unconvertible(policy, n, v[f"{n}_u"][i])) is not None),
+                    None) for i in small.order]
     if all(r is None for r in reasons):
         return table
     columns = set(small.reject_columns)
     new = tuple(
-        {"source": row["source"], "row": row["row"], "event_id": row["event_id"], "reason": reason,
-         **{c: row[c] for c in ("teacher_id", "kind") if c in columns},
-         **{n: None if row[f"{n}_u"] is None else canonical(Decimal(row[f"{n}_u"]).scaleb(-6))
+        {"source": v["source"][i], "row": v["row"][i], "event_id": v["event_id"][i], "reason": reason,
+         **{c: v[c][i] for c in ("teacher_id", "kind") if c in columns},
+         **{n: None if v[f"{n}_u"][i] is None else canonical(Decimal(v[f"{n}_u"][i]).scaleb(-6))
             for n in UNIT_EVENT_COLUMNS if n in columns}}
-        for row, reason in zip(small.rows, reasons, strict=True) if reason is not None
+        for i, reason in zip(small.order, reasons, strict=True) if reason is not None
     )
-    keep = [i for i, r in enumerate(reasons) if r is None]
-    kept = attrs.evolve(small, events=tuple(small.events[i] for i in keep), rows=tuple(small.rows[i] for i in keep),
-                        reject_rows=(*small.reject_rows, *new))
+    keep = [k for k, r in enumerate(reasons) if r is None]
+    kept = attrs.evolve(small, events=tuple(small.events[k] for k in keep),
+                        order=tuple(small.order[k] for k in keep), reject_rows=(*small.reject_rows, *new))
     report = LoadReport(table.report.rows_read, table.report.rows_used - len(new), table.report.duplicates,
                         table.report.rejected + len(new), table.report.label)
     return attrs.evolve(table, report=report, small=kept)
