@@ -7,8 +7,9 @@ The teacher's events are drawn like a real teacher's by :mod:`credit_rules.synth
 province; the teacher whose event count is nearest ``--events``), given once as a list of
 dicts and once as a Polars frame, with the teacher's roster row as a dict. The policy is
 loaded once; each run is one ``evaluate`` call (interpreter). Printed per policy and input:
-the median and fastest total, and the split of the median into validation (events and
-roster, as ``evaluate`` reads them) and evaluation (the interpreter on the records).
+the wall time of the call (median, fastest), its CPU time (median: on a shared machine the
+wall time counts other processes too), and the CPU medians of its two halves: validation
+(events and roster, as ``evaluate`` reads them) and evaluation (the interpreter).
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import gc
+import os
 import statistics
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -42,15 +45,38 @@ def one_teacher(events: int, seed: int) -> tuple[pl.DataFrame, dict[str, Any]]:
     return frame.filter(pl.col("teacher_id") == teacher), row
 
 
-def timed(call: Callable[[], object], runs: int) -> list[float]:
-    call()  # warm: caches of the policy (lowering, bound conditions)
-    out = []
+def timed(call: Callable[[], object], runs: int) -> tuple[list[float], list[float]]:
+    """Wall and CPU seconds of ``runs`` calls (CPU time: on a shared machine, wall time
+    also counts the other processes)."""
+    call()  # warm: caches of the policy (lowering, condition tests)
+    wall, cpu = [], []
     gc.collect()
     for _ in range(runs):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         call()
-        out.append(time.perf_counter() - start)
-    return out
+        cpu.append(time.process_time() - start_cpu)
+        wall.append(time.perf_counter() - start)
+    return wall, cpu
+
+
+def measure(path: Path, events: Any, teacher: dict[str, Any], runs: int) -> str:
+    """One line: total wall (median, fastest), total CPU, and the CPU split (medians, ms)."""
+    policy = load_policy(path)
+    lowered = core.lower(policy)
+    inputs = input_contract(policy)
+
+    def validate() -> tuple[Any, Any]:
+        table = reject_unconvertible(lowered, as_event_table(events, policy.timezone, inputs))
+        return table, as_roster([teacher], inputs)[1]
+
+    table, teachers = validate()
+    records = table.events()
+    wall, cpu = timed(lambda: evaluate(policy, events, [teacher], as_of=AS_OF), runs)
+    reading = timed(validate, runs)[1]
+    engine = timed(lambda: interpreter.evaluate(policy, records, teachers, as_of=AS_OF), runs)[1]
+    ms = [statistics.median(wall), min(wall), statistics.median(cpu), statistics.median(reading),
+          statistics.median(engine)]
+    return " ".join(f"{x * 1e3:8.2f}" for x in ms)
 
 
 def main() -> None:
@@ -61,24 +87,12 @@ def main() -> None:
     args = parser.parse_args()
     frame, teacher = one_teacher(args.events, args.seed)
     dicts = frame.to_dicts()
-    print(f"teacher {teacher['teacher_id']}: {frame.height} events; {args.runs} runs each; ms")
-    print(f"{'policy':22} {'input':6} {'median':>7} {'fastest':>7} {'validate':>8} {'evaluate':>8}")
+    print(f"teacher {teacher['teacher_id']}: {frame.height} events; {args.runs} runs each; ms"
+          f" (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+    print(f"{'policy':22} {'input':6} {'wall med':>8} {'fastest':>8} {'CPU med':>8} {'validate':>8} {'evaluate':>8}")
     for path in shipped_policies():
-        policy = load_policy(path)
-        lowered = core.lower(policy)
-        inputs = input_contract(policy)
         for name, events in (("dicts", dicts), ("frame", frame)):
-            def validate(events: Any = events) -> Any:
-                table = reject_unconvertible(lowered, as_event_table(events, policy.timezone, inputs))
-                return table, as_roster([teacher], inputs)[1]
-
-            table, teachers = validate()
-            records = table.events()
-            total = timed(lambda events=events: evaluate(policy, events, [teacher], as_of=AS_OF), args.runs)
-            reading = timed(validate, args.runs)
-            engine = timed(lambda: interpreter.evaluate(policy, records, teachers, as_of=AS_OF), args.runs)
-            print(f"{path.stem:22} {name:6} {statistics.median(total) * 1e3:7.2f} {min(total) * 1e3:7.2f}"
-                  f" {statistics.median(reading) * 1e3:8.2f} {statistics.median(engine) * 1e3:8.2f}")
+            print(f"{path.stem:22} {name:6} {measure(path, events, teacher, args.runs)}")
 
 
 if __name__ == "__main__":

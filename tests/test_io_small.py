@@ -16,8 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from credit_rules import core, ir
-from credit_rules.io import load_events
-from credit_rules.io import parse, scalars
+from credit_rules.io import load_events, parse, scalars
 from credit_rules.io.small import small_events
 from credit_rules.io.sources import frame_from_records
 from credit_rules.testing.strategies import event_rows

@@ -256,9 +256,25 @@ def _dated_caps(policy: ir.Policy, cap: ir.Cap, lowered: core.Cap) -> list[core.
     return out
 
 
-@functools.lru_cache(maxsize=64)
+#: Policies already lowered, by identity (each entry keeps its policy alive): a hit costs
+#: no hashing of the whole policy, which the equality cache of :func:`_lower` needs.
+_LOWERED: dict[int, tuple[ir.Policy, core.Policy]] = {}
+
+
 def lower(policy: ir.Policy) -> core.Policy:
     """The core form of a checked policy (cached: policies are immutable)."""
+    found = _LOWERED.get(id(policy))
+    if found is not None and found[0] is policy:
+        return found[1]
+    lowered = _lower(policy)
+    if len(_LOWERED) >= 64:
+        _LOWERED.clear()
+    _LOWERED[id(policy)] = (policy, lowered)
+    return lowered
+
+
+@functools.lru_cache(maxsize=64)
+def _lower(policy: ir.Policy) -> core.Policy:
     rules = sorted(policy.rules, key=lambda r: r.name)
     exceptions: dict[str, list[str]] = {}  # rule -> the rules that are exceptions to it
     for r in rules:

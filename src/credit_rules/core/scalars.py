@@ -13,7 +13,9 @@ once per distinct value where it cannot, so the two never disagree.
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import re
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any
@@ -23,57 +25,90 @@ from credit_rules import ir
 
 def coerce(actual: Any, expected: ir.Scalar) -> Any:
     """``actual`` read as the type of the literal it is compared with; None when it cannot be."""
+    return coercer(expected)(actual)
+
+
+def coercer(expected: ir.Scalar) -> Callable[[Any], Any]:
+    """:func:`coerce` against ``expected``, as a function of ``actual``: the literal's type
+    is looked at once (an engine compares one literal with many values)."""
+    if isinstance(expected, bool):
+        return _as_bool
+    if isinstance(expected, Decimal):
+        return _as_decimal
+    if isinstance(expected, dt.date):
+        return _as_date
+    return _as_text
+
+
+def _as_bool(actual: Any) -> Any:
+    return None if actual is None else bool(actual)
+
+
+def _as_decimal(actual: Any) -> Any:
+    if actual is None or isinstance(actual, Decimal):
+        return actual
+    if isinstance(actual, int):
+        return Decimal(actual)
+    try:
+        return Decimal(str(actual).strip())
+    except InvalidOperation:
+        return None
+
+
+def _as_date(actual: Any) -> Any:
     if actual is None:
         return None
-    if isinstance(expected, bool):
-        return bool(actual)
-    if isinstance(expected, Decimal):
-        if isinstance(actual, Decimal):
-            return actual
-        if isinstance(actual, int):
-            return Decimal(actual)
-        try:
-            return Decimal(str(actual).strip())
-        except InvalidOperation:
-            return None
-    if isinstance(expected, dt.date):
-        if isinstance(actual, dt.datetime):
-            return actual.date()
-        if isinstance(actual, dt.date):
-            return actual
-        try:
-            return dt.date.fromisoformat(str(actual))
-        except ValueError:
-            return None
-    return str(actual)
+    if isinstance(actual, dt.datetime):
+        return actual.date()
+    if isinstance(actual, dt.date):
+        return actual
+    try:
+        return dt.date.fromisoformat(str(actual))
+    except ValueError:
+        return None
+
+
+def _as_text(actual: Any) -> Any:
+    return None if actual is None else str(actual)
+
+
+_OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
+    "=": operator.eq, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+}
 
 
 def compare(actual: Any, op: str, expected: ir.Scalar) -> bool:
     """One comparison atom (``op`` is never ``!=`` after lowering; it is accepted anyway)."""
+    return comparison(op, expected)(actual)
+
+
+def comparison(op: str, expected: ir.Scalar) -> Callable[[Any], bool]:
+    """:func:`compare` with ``op`` and ``expected`` fixed, as a function of ``actual``."""
     if op == "!=":
-        return not compare(actual, "=", expected)
-    value = coerce(actual, expected)
-    if value is None:
-        return False
-    match op:
-        case "=":
-            return bool(value == expected)
-        case "<":
-            return bool(value < expected)
-        case "<=":
-            return bool(value <= expected)
-        case ">":
-            return bool(value > expected)
-        case ">=":
-            return bool(value >= expected)
-    raise AssertionError(op)  # pragma: no cover
+        equal = comparison("=", expected)
+        return lambda actual: not equal(actual)
+    read, test = coercer(expected), _OPERATORS[op]
+
+    def holds(actual: Any) -> bool:
+        value = read(actual)
+        return value is not None and bool(test(value, expected))
+
+    return holds
 
 
 def member(actual: Any, values: frozenset[ir.Scalar]) -> bool:
     """One ``in`` atom: false on a missing value."""
-    if actual is None:
-        return False
-    return any(coerce(actual, v) == v for v in values)
+    return membership(values)(actual)
+
+
+def membership(values: frozenset[ir.Scalar]) -> Callable[[Any], bool]:
+    """:func:`member` of ``values``, as a function of ``actual``."""
+    readers = [(coercer(v), v) for v in values]
+
+    def holds(actual: Any) -> bool:
+        return actual is not None and any(read(actual) == v for read, v in readers)
+
+    return holds
 
 
 # --------------------------------------------------------------------------- issue 9 (C)

@@ -12,7 +12,7 @@ from typing import Any
 import attrs
 
 from credit_rules import ir
-from credit_rules.core.scalars import compare, has, linear_holds, member
+from credit_rules.core.scalars import compare, comparison, has, linear_holds, member, membership
 from credit_rules.records import Event, Teacher
 
 
@@ -47,26 +47,60 @@ class TeacherFacts:
 
 def event_holds(cond: ir.Cond | None, event: Event | AwardView) -> bool:
     """Does an event filter (`where`, `of`) hold for this event?"""
+    return event_test(cond)(event)
+
+
+EventTest = Callable[[Any], bool]
+#: The tests of conditions already walked, by identity (each entry keeps its condition
+#: alive, so an id is never reused while it is cached).
+_TESTS: dict[int, tuple[ir.Cond, EventTest]] = {}
+_TESTS_LIMIT = 8192
+
+
+def _always(event: Any) -> bool:
+    return True
+
+
+def event_test(cond: ir.Cond | None) -> EventTest:
+    """:func:`event_holds` of ``cond`` as a function of the event: the condition tree is
+    walked once, not once per event (a teacher's 200 events meet each filter many times)."""
     if cond is None:
-        return True
+        return _always
+    found = _TESTS.get(id(cond))
+    if found is not None and found[0] is cond:
+        return found[1]
+    test = _event_test(cond)
+    if len(_TESTS) >= _TESTS_LIMIT:
+        _TESTS.clear()
+    _TESTS[id(cond)] = (cond, test)
+    return test
+
+
+def _event_test(cond: ir.Cond) -> EventTest:
     match cond:
         case ir.And(items):
-            return all(event_holds(i, event) for i in items)
+            tests = [event_test(i) for i in items]
+            return lambda event: all(test(event) for test in tests)
         case ir.Or(items):
-            return any(event_holds(i, event) for i in items)
+            tests = [event_test(i) for i in items]
+            return lambda event: any(test(event) for test in tests)
         case ir.Not(item):
-            return not event_holds(item, event)
+            inner = event_test(item)
+            return lambda event: not inner(event)
         case ir.Compare(field, _, op, value):
-            return compare(event.get(field), op, value)
+            holds = comparison(op, value)
+            return lambda event: holds(event.get(field))
         case ir.Member(field, _, values, negated):
-            return member(event.get(field), values) != negated
+            within = membership(values)
+            return lambda event: within(event.get(field)) != negated
         case ir.DateBound(op, date):
-            day = event.get("day")
-            return bool(day <= date) if op == "<=" else bool(day >= date)
+            if op == "<=":
+                return lambda event: bool(event.get("day") <= date)
+            return lambda event: bool(event.get("day") >= date)
         case ir.Linear(terms, _, constant, op, dates):
-            return linear_holds([event.get(name) for name, _ in terms], terms, constant, op, dates)
+            return lambda event: linear_holds([event.get(name) for name, _ in terms], terms, constant, op, dates)
         case ir.Has(field, _, value):
-            return has(event.get(field), value)
+            return lambda event: has(event.get(field), value)
     raise AssertionError(f"not an event condition: {cond!r}")  # pragma: no cover
 
 

@@ -31,7 +31,7 @@ from credit_rules import core, ir
 from credit_rules.core.nodes import Policy as CorePolicy
 from credit_rules.core.nodes import award_hours_rate, prorated, year_shares
 from credit_rules.errors import UsageError
-from credit_rules.eval.conditions import AwardView, TeacherFacts, event_holds, teacher_holds
+from credit_rules.eval.conditions import AwardView, TeacherFacts, event_holds, event_test, teacher_holds
 from credit_rules.records import Event, LedgerRow, RequirementResult, Teacher, TraceEntry
 from credit_rules.schema import QUALIFYING_GRADES as _QUALIFYING
 from credit_rules.values import ZERO, Period, exact_div, period_of, relative_window, today
@@ -137,8 +137,24 @@ def evaluate_detailed(
 
 
 # ---------------------------------------------------------------------- issue 9 (D)
+#: :func:`_date_windows` of the policies seen, by identity (each entry keeps its policy).
+_WINDOWS: dict[int, tuple[CorePolicy, list[str]]] = {}
+
+
 def _date_windows(policy: CorePolicy) -> list[str]:
-    """The roster dates the policy's teacher-relative windows read (``ir.DateWindow``)."""
+    """The roster dates the policy's teacher-relative windows read (``ir.DateWindow``);
+    the policy is walked once, not once per call (one teacher per call is the common use)."""
+    cached = _WINDOWS.get(id(policy))
+    if cached is not None and cached[0] is policy:
+        return cached[1]
+    if len(_WINDOWS) >= 64:
+        _WINDOWS.clear()
+    found = _walk_date_windows(policy)
+    _WINDOWS[id(policy)] = (policy, found)
+    return found
+
+
+def _walk_date_windows(policy: CorePolicy) -> list[str]:
     found: set[str] = set()
 
     def visit(node: object) -> None:
@@ -251,11 +267,12 @@ def teacher_facts(teacher: Teacher, events: Sequence[Event], **extra: Any) -> Te
 
 def selected(select: core.Select, events: Iterable[Event]) -> list[Event]:
     """The events a clause looks at: kind, program, filter."""
+    holds = event_test(select.where)
     return [
         e for e in events
         if e.kind == select.kind
         and (select.program is None or e.program == select.program)
-        and event_holds(select.where, e)
+        and holds(e)
     ]
 
 
@@ -327,16 +344,17 @@ def _register(policy: CorePolicy, awards: list[Award], void: bool) -> list[Award
     Hours caps, per-event and per-column registers: :class:`credit_rules.core.Cap`."""
     used: dict[tuple[object, ...], Decimal] = defaultdict(lambda: ZERO)
     out: list[Award] = []
+    caps = [(cap, event_test(cap.of)) for cap in policy.caps]
     for award in sorted(awards, key=lambda a: (*a.event.order_key, a.rule.name)):
         if void:
-            out.append(attrs.evolve(award, credited=ZERO, credited_hours=ZERO))
+            out.append(_settled(award, ZERO, award.cut_by, ZERO))
             continue
         event = award.event
         keyed = [
             (cap, cap.key(event.day, event.event_id,
                           event.get(cap.per_column) if cap.per_column is not None else None))
-            for cap in policy.caps
-            if event_holds(cap.of, award.view)
+            for cap, holds in caps
+            if holds(award.view)
         ]
         applying = [(cap, key) for cap, key in keyed if key is not None]
         cut_by: list[str] = []
@@ -361,9 +379,14 @@ def _register(policy: CorePolicy, awards: list[Award], void: bool) -> list[Award
             admitted = ZERO  # cut to 0: it uses up none of the caps
         for cap, key in applying:
             used[key] += admitted if cap.measure == "hours" else credited
-        out.append(attrs.evolve(award, credited=credited, cut_by=tuple(cut_by),
-                                credited_hours=admitted))
+        out.append(_settled(award, credited, tuple(cut_by), admitted))
     return out
+
+
+def _settled(award: Award, credited: Decimal, cut_by: tuple[str, ...], credited_hours: Decimal) -> Award:
+    """``award`` after the register (``attrs.evolve`` without its per-call introspection)."""
+    return Award(award.rule, award.event, award.credits, award.hours, award.view, credited, cut_by,
+                 award.unrounded, credited_hours)
 
 
 def measure(
@@ -372,9 +395,11 @@ def measure(
     """The actual amount of a requirement line for one teacher-period."""
     match what:
         case core.CreditedOf(of):
-            return sum((a.credited for a in awards if event_holds(of, a.view)), ZERO)
+            holds = event_test(of)
+            return sum((a.credited for a in awards if holds(a.view)), ZERO)
         case core.HoursOf(of):
-            return sum((a.hours for a in awards if event_holds(of, a.view)), ZERO)
+            holds = event_test(of)
+            return sum((a.hours for a in awards if holds(a.view)), ZERO)
         case core.CountOf(select):
             return sum((Decimal(e.count) for e in selected(select, events)), ZERO)
         case core.QualifiedIn(program):

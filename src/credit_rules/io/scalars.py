@@ -29,7 +29,6 @@ WHITESPACE = "".join(
 MIN_YEAR, MAX_YEAR = 1900, 2199  # as parse.MIN_YEAR / MAX_YEAR (kept equal by a test)
 MAX_INT_DIGITS = 12
 _DAY_US = 86_400_000_000
-_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 _UTC = dt.UTC
 
 _DECIMAL = re.compile(r"(?P<sign>[+-]?)(?P<int>[0-9]*)(?:\.(?P<frac>[0-9]*))?")
@@ -39,6 +38,8 @@ _AT = re.compile(
     r"(?:[Tt ](?P<h>[0-9]{2}):(?P<m>[0-9]{2})(?::(?P<s>[0-9]{2})(?:[.,](?P<f>[0-9]{1,9}))?)?"
     r"(?P<z>[Zz]|(?P<osign>[+-])(?P<oh>[0-9]{2})(?::?(?P<om>[0-9]{2}))?)?)?"
 )
+_EPOCH_NAIVE = dt.datetime(1970, 1, 1)
+_US = dt.timedelta(microseconds=1)
 _MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
@@ -136,9 +137,7 @@ def local_instant_us(naive: dt.datetime, zone: zoneinfo.ZoneInfo) -> int | None:
 
 
 def _epoch_us(naive_utc: dt.datetime) -> int:
-    days = naive_utc.toordinal() - _EPOCH_ORDINAL
-    seconds: int = days * 86_400 + naive_utc.hour * 3600 + naive_utc.minute * 60 + naive_utc.second
-    return seconds * MICRO + naive_utc.microsecond
+    return (naive_utc - _EPOCH_NAIVE) // _US
 
 
 def local_day(instant_us: int, zone: zoneinfo.ZoneInfo) -> dt.date:
@@ -148,8 +147,6 @@ def local_day(instant_us: int, zone: zoneinfo.ZoneInfo) -> dt.date:
 
 
 _FAST_AT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9])?")
-_EPOCH_NAIVE = dt.datetime(1970, 1, 1)
-_US = dt.timedelta(microseconds=1)
 
 
 @functools.lru_cache(maxsize=16_384)
