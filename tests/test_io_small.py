@@ -16,8 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from credit_rules import core, ir
-from credit_rules.io import load_events, parse, scalars
+from credit_rules.io import load_events, load_roster, parse, scalars
 from credit_rules.io.small import small_events
+from credit_rules.io.small_roster import small_roster
 from credit_rules.io.sources import frame_from_records
 from credit_rules.testing.strategies import event_rows
 
@@ -113,3 +114,30 @@ def test_a_small_frame_is_read_as_the_polars_loader_reads_it(rows: list[dict[str
 def test_the_scalar_readers_share_the_loader_constants() -> None:
     assert (scalars.MIN_YEAR, scalars.MAX_YEAR, scalars.MAX_INT_DIGITS) == (
         parse.MIN_YEAR, parse.MAX_YEAR, parse.MAX_INT_DIGITS)
+
+
+ROSTER_VALUES: tuple[Any, ...] = (
+    None, "", " senior ", "senior", "none", "chief", "teacher; class_teacher", ["teacher", "dean", "teacher"],
+    "teacher;;pope", "2019-09-01", "2019-9-1", "2023-02-29", "1899-12-31", dt.date(2020, 1, 1),
+    dt.datetime(2020, 1, 1, 8), "7.5", "1e3", "primary", "x",
+)
+ROSTER_COLUMNS = ("title", "roles", "stage", "hired_on", "retired_on", "school", "district", "joined_on")
+ROSTER_INPUTS = core.Inputs(columns=(core.Column("district", "decimal", ir.Scope.TEACHER),
+                                     core.Column("joined_on", "date", ir.Scope.TEACHER)))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=st.lists(st.builds(dict, st.fixed_dictionaries(
+    {"teacher_id": st.sampled_from(("t1", "t2", " t1", None))},
+    optional=dict.fromkeys(ROSTER_COLUMNS, st.sampled_from(ROSTER_VALUES)))), min_size=1, max_size=5),
+    contract=st.booleans())
+def test_a_small_roster_is_read_as_the_polars_loader_reads_it(rows: list[dict[str, Any]], contract: bool) -> None:
+    inputs = ROSTER_INPUTS if contract else None
+    reference = load_roster(rows, inputs=inputs)
+    small = small_roster(rows, inputs)
+    assert small is not None
+    assert small.teachers() == reference.teachers()
+    assert small.report == reference.report
+    assert small.rejected_teacher_ids == reference.rejected_teacher_ids
+    assert small.rejects.to_dicts() == reference.rejects.to_dicts()
+    assert small.frame.equals(reference.frame)

@@ -163,10 +163,11 @@ def _plain_offset_us(timezone: str, day: dt.date) -> int | None:
     return None if offset is None else offset // _US
 
 
-def _fast_at(text: str, timezone: str) -> tuple[int, dt.date] | None:
+def read_plain_at(text: str, timezone: str) -> tuple[int, dt.date, dt.datetime] | None:
     """``at`` in its common shapes (``YYYY-MM-DD``, ``YYYY-MM-DDTHH:MM:SS``, local time) on a
-    day without a clock change; None for anything else (read by the general rules)."""
-    if not MIN_YEAR <= int(text[:4]) <= MAX_YEAR:
+    day without a clock change: (UTC epoch microseconds, local date, local naive time);
+    None for anything else, which :func:`read_at` reads by the general rules."""
+    if not (_FAST_AT.fullmatch(text) and MIN_YEAR <= int(text[:4]) <= MAX_YEAR):
         return None
     try:
         naive = dt.datetime.fromisoformat(text)
@@ -176,17 +177,17 @@ def _fast_at(text: str, timezone: str) -> tuple[int, dt.date] | None:
     offset = _plain_offset_us(timezone, day)
     if offset is None:
         return None
-    return (naive - _EPOCH_NAIVE) // _US - offset, day
+    return (naive - _EPOCH_NAIVE) // _US - offset, day, naive
 
 
 def read_at(text: str, timezone: str, zone: zoneinfo.ZoneInfo, *,
             numeric: str | None = None) -> tuple[int | None, dt.date | None, str | None]:
     """:func:`~credit_rules.io.parse.parse_instant`: (UTC epoch microseconds, local date,
     the rejection reason), the rules of ``at`` in :mod:`credit_rules.io.parse`."""
-    if numeric is None and _FAST_AT.fullmatch(text):
-        fast = _fast_at(text, timezone)
-        if fast is not None:
-            return fast[0], fast[1], None
+    if numeric is None:
+        plain = read_plain_at(text, timezone)
+        if plain is not None:
+            return plain[0], plain[1], None
     if numeric is not None:
         return None, None, f"at: {numeric} is not a date; store ISO text or a timestamp"
     if text.startswith(OUT_OF_RANGE):

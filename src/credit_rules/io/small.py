@@ -17,6 +17,7 @@ built only when asked for.
 
 from __future__ import annotations
 
+import datetime as dt
 import zoneinfo
 from collections.abc import Callable, Collection, Mapping, Sequence
 from decimal import Decimal
@@ -32,7 +33,7 @@ from credit_rules.io.events import EventTable, instant_datetime
 from credit_rules.io.parse import LIMITS
 from credit_rules.io.repeats import STATUS_STAGES
 from credit_rules.io.report import LoadReport
-from credit_rules.io.scalars import clean, read_at, read_choice, read_date, read_number
+from credit_rules.io.scalars import WHITESPACE, read_at, read_choice, read_date, read_number, read_plain_at
 from credit_rules.io.sources import as_dates, record_cell, textify
 from credit_rules.records import Event
 from credit_rules.schema import (
@@ -55,6 +56,7 @@ _ONE_UNIT = "more than one of hours, minutes, days: state the study time in one 
 #: The content of a validated row, as compared for repeats (``EVENT_FRAME`` order).
 _CONTENT = tuple(EVENT_FRAME)
 _TEXT_TYPES = frozenset((str, type(None)))
+_INT_OR_TEXT = frozenset((str, type(None), int))
 
 
 @attrs.frozen
@@ -114,17 +116,21 @@ def raw_rows(source: Any, required: Sequence[str] = REQUIRED_EVENT_COLUMNS, date
         texts = {c: frame.get_column(c).to_list() for c in columns}
         n = frame.height
     else:
-        names = dict.fromkeys(source[0])
-        for record in source:
-            if record.keys() != names.keys():  # rows with other keys: the union, first seen first
-                names.update(dict.fromkeys(record))
-        columns = list(names)
+        columns = list(source[0])
         n = len(source)
-        for column in columns:
-            cells = [r.get(column) for r in source]
-            if not set(map(type, cells)) <= _TEXT_TYPES:
-                cells = [record_cell(v) for v in cells]
-            texts[column] = cells
+        if all(list(r) == columns for r in source):  # one layout: transposed at C speed
+            raw = dict(zip(columns, map(list, zip(*(r.values() for r in source), strict=True)), strict=True))
+        else:  # rows with other keys: the union of the keys, first seen first
+            columns = list(dict.fromkeys(key for record in source for key in record))
+            raw = {c: [r.get(c) for r in source] for c in columns}
+        for column, cells in raw.items():
+            kinds = set(map(type, cells))
+            if kinds <= _TEXT_TYPES:
+                texts[column] = cells
+            elif kinds <= _INT_OR_TEXT:  # an int is written as its repr, as record_cell does
+                texts[column] = [repr(v) if type(v) is int else v for v in cells]
+            else:
+                texts[column] = [record_cell(v) for v in cells]
     for column in columns:
         if (not isinstance(column, str) or column != column.strip().lstrip("\ufeff").strip()
                 or not column or column.startswith(INTERNAL_PREFIX) or column in RESERVED_COLUMNS):
@@ -157,8 +163,8 @@ class _Reading:
         self.zone = zoneinfo.ZoneInfo(timezone)
         self.n = n
         self.cells: dict[str, list[str | None]] = {}
-        for column, texts in raw.items():
-            cleaned = {t: clean(t) for t in set(texts)}
+        for column, texts in raw.items():  # clean() inlined: two columns hold a new text per row
+            cleaned = {t: None if t is None else (t.strip(WHITESPACE) or None) for t in set(texts)}
             self.cells[column] = [cleaned[t] for t in texts]
         self.reasons: list[list[str] | None] = [None] * self.n
 
@@ -196,6 +202,7 @@ class _Reading:
         ats = self.read("at", lambda t: _at(t, timezone, zone, at_numeric))
         values["at_us"] = [None if a is None else a[0] for a in ats]
         values["day"] = [None if a is None else a[1] for a in ats]
+        self.at = [None if a is None else a[2] for a in ats]
         for name, target in DECIMAL_EVENT_COLUMNS.items():
             values[target] = self.read(name, _number_reader(name))
         levels = (inputs.allowed("level") if inputs is not None else None) or LEVELS
@@ -226,7 +233,7 @@ class _Reading:
         reject_columns = ("source", "row", "event_id", "reason", *raw_columns[1:])
         reject_rows = tuple({"source": SOURCE_NAME, "row": i + 1, "reason": reason,
                              **{c: self.raw[c][i] for c in self.columns}} for i, reason in rejected)
-        events = _events(values, used, zone, extras)
+        events = _events(values, self.at, used, extras)
         report = LoadReport(rows_read=n, rows_used=len(used), duplicates=repeated, rejected=len(reject_rows))
         seen = tuple(sorted({t for t in values["teacher_id"] if t is not None}))
         small = SmallRows(events, values, tuple(used), reject_rows, reject_columns)
@@ -234,9 +241,15 @@ class _Reading:
 
 
 def _at(text: str, timezone: str, zone: zoneinfo.ZoneInfo, numeric: str | None
-        ) -> tuple[tuple[int, Any] | None, str | None]:
+        ) -> tuple[tuple[int, Any, dt.datetime] | None, str | None]:
+    """(UTC epoch microseconds, local date, the aware datetime ``Event.at``) or the reason."""
+    plain = read_plain_at(text, timezone) if numeric is None else None
+    if plain is not None:  # no clock change that day: the local time is the event's own
+        return (plain[0], plain[1], plain[2].replace(tzinfo=zone)), None
     at_us, day, reason = read_at(text, timezone, zone, numeric=numeric)
-    return (None if at_us is None else (at_us, day)), reason
+    if at_us is None:
+        return None, reason
+    return (at_us, day, instant_datetime(at_us, zone)), reason
 
 
 def _number_reader(name: str, integer: bool = False) -> Reader:
@@ -342,7 +355,7 @@ def split_repeats(valid: list[dict[str, Any]], content: Sequence[str], key: str 
     return used, duplicates, conflicts
 
 
-def _events(values: Mapping[str, Sequence[Any]], order: Sequence[int], zone: zoneinfo.ZoneInfo,
+def _events(values: Mapping[str, Sequence[Any]], at: Sequence[dt.datetime | None], order: Sequence[int],
             extras: Sequence[str]) -> tuple[Event, ...]:
     """The records of the valid rows (as :meth:`EventTable.events` builds them from the
     frame); each distinct micro-unit amount becomes a Decimal once."""
@@ -363,7 +376,7 @@ def _events(values: Mapping[str, Sequence[Any]], order: Sequence[int], zone: zon
     attributes = [{c: v for c in extras if (v := values[c][i]) is not None} for i in order] if extras \
         else [{} for _ in order]
     return tuple(map(
-        Event, column("event_id"), column("teacher_id"), [instant_datetime(u, zone) for u in at_us],
+        Event, column("event_id"), column("teacher_id"), [at[i] for i in order],
         column("day"), at_us, column("kind"), amounts("hours_u"), amounts("credits_u"), column("category"),
         column("level"), column("format"), column("program"), column("grade"), amounts("score_u"),
         column("count"), column("words"), attributes, [i + 1 for i in order], amounts("minutes_u"),

@@ -113,6 +113,8 @@ def _reject_small(policy: core.Policy, table: EventTable) -> EventTable:
     small = table.small
     assert small is not None
     v = small.values
+    if all(v[f"{n}_u"].count(None) == len(v[f"{n}_u"]) for n in UNIT_EVENT_COLUMNS):
+        return table  # no row states minutes or days
     reasons = [next((r for n in UNIT_EVENT_COLUMNS if (r := unconvertible(policy, n, v[f"{n}_u"][i])) is not None),
                     None) for i in small.order]
     if all(r is None for r in reasons):
