@@ -229,10 +229,15 @@ def ledger_periods(
     periods = _core(policy).periods
     if periods.fixed is not None:
         return list(periods.fixed)
-    found = {period_of(periods.grain, e.day) for e in events}
+    # A grain's periods partition the calendar: in day order, a day outside the last
+    # period found starts the next one (period_of once per period, not once per event).
+    found: list[Period] = []
+    for day in sorted({e.day for e in events}):
+        if not found or not found[-1].contains(day):
+            found.append(period_of(periods.grain, day))
     if in_roster:
-        found.add(period_of(periods.grain, as_of))
-    return sorted(found)
+        found.append(period_of(periods.grain, as_of))
+    return sorted(set(found))
 
 
 # ---------------------------------------------------------------------- one teacher, one period
@@ -488,7 +493,8 @@ def _grade(policy: CorePolicy, events: Sequence[Event]) -> tuple[str | None, Eve
 def _evaluate_period(
     policy: CorePolicy, teacher: Teacher, period: Period, all_events: Sequence[Event],
 ) -> TeacherPeriod:
-    events = tuple(e for e in all_events if period.contains(e.day))
+    start, end = period.start, period.end  # Period.contains, inlined: a teacher has many periods
+    events = tuple(e for e in all_events if start <= e.day <= end)
     if policy.units or any(e.minutes is not None or e.days is not None for e in events):
         events = study_hours(policy, events)
     facts = teacher_facts(teacher, events)
@@ -658,8 +664,9 @@ def _rank_and_finish(policy: CorePolicy, results: list[TeacherPeriod]) -> list[T
         excellent = policy.excellent is not None and teacher_holds(policy.excellent, outcome_facts(tp, ranked))
         if any(p.not_excellent for p, _ in tp.penalties):
             excellent = False
-        finished.append(_outcomes(policy, attrs.evolve(tp, row=attrs.evolve(tp.row, excellent_eligible=excellent)),
-                                  ranked))
+        if tp.row.excellent_eligible != excellent:  # evolve re-normalises every decimal: only on a change
+            tp = attrs.evolve(tp, row=attrs.evolve(tp.row, excellent_eligible=excellent))
+        finished.append(_outcomes(policy, tp, ranked))
     return finished
 
 
