@@ -1,4 +1,4 @@
-"""Exact decimals and calendar periods (school year, semester, window) on pendulum.
+"""Exact decimals and calendar periods (school year, semester, window).
 
 Everything numeric in credit-rules is a :class:`decimal.Decimal`; no binary float
 ever reaches a result (SPEC §4). Reading an event's ``at`` is not here: it has one
@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import zoneinfo
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
 import attrs
-import pendulum
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 ZERO = Decimal(0)
@@ -179,8 +179,9 @@ def parse_date(text: str) -> dt.date:
 
 
 def today(timezone: str = DEFAULT_TIMEZONE) -> dt.date:
-    d = pendulum.today(timezone)
-    return dt.date(d.year, d.month, d.day)
+    """Today's date in ``timezone`` (the standard library's zoneinfo: no pendulum object
+    per call, which ``evaluate`` without ``as_of`` makes once per teacher)."""
+    return dt.datetime.now(zoneinfo.ZoneInfo(timezone)).date()
 
 
 # ---------------------------------------------------------------- periods relative to a date

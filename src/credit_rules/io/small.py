@@ -18,6 +18,7 @@ built only when asked for.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import zoneinfo
 from collections.abc import Callable, Collection, Mapping, Sequence
 from decimal import Decimal
@@ -33,7 +34,15 @@ from credit_rules.io.events import EventTable, instant_datetime
 from credit_rules.io.parse import LIMITS
 from credit_rules.io.repeats import STATUS_STAGES
 from credit_rules.io.report import LoadReport
-from credit_rules.io.scalars import WHITESPACE, read_at, read_choice, read_date, read_number, read_plain_at
+from credit_rules.io.scalars import (
+    WHITESPACE,
+    read_at,
+    read_choice,
+    read_date,
+    read_number,
+    read_plain_at,
+    read_plain_ats,
+)
 from credit_rules.io.sources import as_dates, record_cell, textify
 from credit_rules.records import Event
 from credit_rules.schema import (
@@ -90,7 +99,7 @@ def is_small(source: Any) -> bool:
     if isinstance(source, pl.DataFrame):
         return 0 < source.height <= SMALL_ROWS
     return (isinstance(source, list | tuple) and 0 < len(source) <= SMALL_ROWS
-            and all(isinstance(r, Mapping) for r in source))
+            and (all(type(r) is dict for r in source) or all(isinstance(r, Mapping) for r in source)))
 
 
 #: A small input as (columns, the raw text of each column, row count, ``at`` stored as numbers).
@@ -199,10 +208,15 @@ class _Reading:
             for i, t in enumerate(values[column] if column != "at" else self.text("at")):
                 if t is None:
                     self.refuse(i, f"missing {column}")
-        ats = self.read("at", lambda t: _at(t, timezone, zone, at_numeric))
-        values["at_us"] = [None if a is None else a[0] for a in ats]
-        values["day"] = [None if a is None else a[1] for a in ats]
-        self.at = [None if a is None else a[2] for a in ats]
+        plain = read_plain_ats(self.text("at"), timezone) if at_numeric is None else None
+        if plain is not None:  # the common case: every at a plain local time on a day without a clock change
+            values["at_us"], values["day"], naives = plain
+            self.at: list[dt.datetime | None] = list(map(functools.partial(dt.datetime.replace, tzinfo=zone), naives))
+        else:
+            ats = self.read("at", lambda t: _at(t, timezone, zone, at_numeric))
+            values["at_us"] = [None if a is None else a[0] for a in ats]
+            values["day"] = [None if a is None else a[1] for a in ats]
+            self.at = [None if a is None else a[2] for a in ats]
         for name, target in DECIMAL_EVENT_COLUMNS.items():
             values[target] = self.read(name, _number_reader(name))
         levels = (inputs.allowed("level") if inputs is not None else None) or LEVELS
