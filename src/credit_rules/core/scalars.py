@@ -88,6 +88,8 @@ def comparison(op: str, expected: ir.Scalar) -> Callable[[Any], bool]:
         equal = comparison("=", expected)
         return lambda actual: not equal(actual)
     read, test = coercer(expected), _OPERATORS[op]
+    if read is _as_text and op == "=":  # the common atom (`category = ethics`), without the two calls
+        return lambda actual: actual is not None and str(actual) == expected
 
     def holds(actual: Any) -> bool:
         value = read(actual)
