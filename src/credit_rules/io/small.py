@@ -174,7 +174,7 @@ class _Reading:
         self.cells: dict[str, list[str | None]] = {}
         for column, texts in raw.items():  # clean() inlined: two columns hold a new text per row
             cleaned = {t: None if t is None else (t.strip(WHITESPACE) or None) for t in set(texts)}
-            self.cells[column] = [cleaned[t] for t in texts]
+            self.cells[column] = list(map(cleaned.__getitem__, texts))
         self.reasons: list[list[str] | None] = [None] * self.n
 
     def text(self, column: str) -> list[str | None]:
@@ -191,7 +191,9 @@ class _Reading:
         """The values of ``column`` (None where missing or refused), refusing bad rows."""
         texts = self.text(column)
         known = {t: reader(t) for t in set(texts) if t is not None}
-        values = [None if t is None else known[t][0] for t in texts]
+        value_of: dict[str | None, Any] = {t: read[0] for t, read in known.items()}
+        value_of[None] = None
+        values = list(map(value_of.__getitem__, texts))
         if any(reason is not None for _, reason in known.values()):
             for i in range(self.n) if indices is None else indices:
                 t = texts[i]
@@ -376,21 +378,20 @@ def _events(values: Mapping[str, Sequence[Any]], at: Sequence[dt.datetime | None
     decimals: dict[int | None, Decimal | None] = {None: None}
 
     def column(name: str) -> list[Any]:
-        found = values[name]
-        return [found[i] for i in order]
+        return list(map(values[name].__getitem__, order))
 
     def amounts(name: str) -> list[Decimal | None]:
         micros = column(name)
         for micro in set(micros) - decimals.keys():
             assert micro is not None
             decimals[micro] = Decimal(micro).scaleb(-6)
-        return [decimals[m] for m in micros]
+        return list(map(decimals.__getitem__, micros))
 
     at_us = column("at_us")
     attributes = [{c: v for c in extras if (v := values[c][i]) is not None} for i in order] if extras \
         else [{} for _ in order]
     return tuple(map(
-        Event, column("event_id"), column("teacher_id"), [at[i] for i in order],
+        Event, column("event_id"), column("teacher_id"), list(map(at.__getitem__, order)),
         column("day"), at_us, column("kind"), amounts("hours_u"), amounts("credits_u"), column("category"),
         column("level"), column("format"), column("program"), column("grade"), amounts("score_u"),
         column("count"), column("words"), attributes, [i + 1 for i in order], amounts("minutes_u"),
