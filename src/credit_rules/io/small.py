@@ -207,9 +207,11 @@ class _Reading:
         values: dict[str, list[Any]] = {c: self.text(c) for c in (
             "event_id", "teacher_id", "kind", "category", "format", "program", "level", "grade", *extras)}
         for column in REQUIRED_EVENT_COLUMNS:
-            for i, t in enumerate(values[column] if column != "at" else self.text("at")):
-                if t is None:
-                    self.refuse(i, f"missing {column}")
+            cells = values[column] if column != "at" else self.text("at")
+            if None in cells:
+                for i, t in enumerate(cells):
+                    if t is None:
+                        self.refuse(i, f"missing {column}")
         plain = read_plain_ats(self.text("at"), timezone) if at_numeric is None else None
         if plain is not None:  # the common case: every at a plain local time on a day without a clock change
             values["at_us"], values["day"], naives = plain
@@ -231,27 +233,29 @@ class _Reading:
             for i, present in enumerate(zip(*units, strict=True)):
                 if sum(t is not None for t in present) > 1:
                     self.refuse(i, _ONE_UNIT)
-        valid = [i for i in range(n) if self.reasons[i] is None]
+        clean_rows = self.reasons.count(None) == n  # the common case: no row refused
+        valid = list(range(n)) if clean_rows else [i for i in range(n) if self.reasons[i] is None]
         for column, reader in contract_checks(inputs, ir.Scope.EVENT, {*EVENT_FRAME, *extras},
                                               EVENT_VOCABULARY_FIELDS):
             self.read(column, lambda t, read=reader: (None, read(t)), valid)  # type: ignore[misc]
-        valid = [i for i in valid if self.reasons[i] is None]
+        if not clean_rows or self.reasons.count(None) != n:
+            valid = [i for i in valid if self.reasons[i] is None]
         values["row"] = list(range(1, n + 1))
         values["source"] = [SOURCE_NAME] * n
         content = (*_CONTENT, *extras)
         used, repeated, rejected = _repeats(values, valid, content, "status" in extras)
-        rejected += [(i, "; ".join(r)) for i, r in enumerate(self.reasons) if r is not None]
+        if self.reasons.count(None) != n:
+            rejected += [(i, "; ".join(r)) for i, r in enumerate(self.reasons) if r is not None]
         rejected.sort()
-        ids, at_us = values["teacher_id"], values["at_us"]
-        event_ids = values["event_id"]
-        used.sort(key=lambda i: (ids[i], at_us[i], event_ids[i]))
+        order = list(zip(values["teacher_id"], values["at_us"], values["event_id"], strict=True))
+        used.sort(key=order.__getitem__)  # teacher_id, at, event_id: as the frame is sorted
         raw_columns = [*REQUIRED_EVENT_COLUMNS, *(c for c in self.columns if c not in REQUIRED_EVENT_COLUMNS)]
         reject_columns = ("source", "row", "event_id", "reason", *raw_columns[1:])
         reject_rows = tuple({"source": SOURCE_NAME, "row": i + 1, "reason": reason,
                              **{c: self.raw[c][i] for c in self.columns}} for i, reason in rejected)
         events = _events(values, self.at, used, extras)
         report = LoadReport(rows_read=n, rows_used=len(used), duplicates=repeated, rejected=len(reject_rows))
-        seen = tuple(sorted({t for t in values["teacher_id"] if t is not None}))
+        seen = tuple(sorted(set(values["teacher_id"]) - {None}))
         small = SmallRows(events, values, tuple(used), reject_rows, reject_columns)
         return EventTable(None, None, report, extras, timezone, seen_teacher_ids=seen, small=small)
 
@@ -282,7 +286,7 @@ def _repeats(values: Mapping[str, Sequence[Any]], valid: list[int], content: Seq
     """The valid rows used, how many are duplicates (superseded ones included), and the
     conflicting ones with their reason (SPEC §2; only rows whose ``event_id`` repeats)."""
     ids = values["event_id"]
-    if len({ids[i] for i in valid}) == len(valid):
+    if len(set(map(ids.__getitem__, valid))) == len(valid):
         return list(valid), 0, []
     rows = [{**{c: values[c][i] for c in (*content, "row")}, "__key": i} for i in valid]
     kept, superseded = _supersede(rows, content) if statuses else (rows, [])
