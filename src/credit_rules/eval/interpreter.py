@@ -240,6 +240,18 @@ def ledger_periods(
     return sorted(set(found))
 
 
+def relevant_days(policy: ir.Policy | CorePolicy) -> Period | None:
+    """The days an event must fall on to change a ledger row, None for any day. With fixed
+    ledger periods (a window, a cycle) it is their span: every step reads only the events
+    of a period (:func:`_evaluate_period`), and the periods do not depend on the events,
+    so a caller may leave the other days' events out, as long as each teacher they name
+    is still in ``teachers`` (every teacher gets the fixed periods' rows)."""
+    fixed = _core(policy).periods.fixed
+    if not fixed:
+        return None
+    return Period(min(p.start for p in fixed), max(p.end for p in fixed))
+
+
 # ---------------------------------------------------------------------- one teacher, one period
 def _latest(events: Iterable[Event]) -> Event | None:
     latest: Event | None = None

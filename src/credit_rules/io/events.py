@@ -101,8 +101,8 @@ class EventTable:
     attribute_columns: tuple[str, ...]
     timezone: str = DEFAULT_TIMEZONE
     seen_teacher_ids: tuple[str, ...] = attrs.field(kw_only=True)
-    #: A small input read row by row (:mod:`credit_rules.io.small`): its events as records,
-    #: and ``frame``/``rejects`` are built from them on first use (None: they are given).
+    #: A small input read row by row (:mod:`credit_rules.io.small`): its rows, from which
+    #: ``frame``/``rejects`` and the records are built on first use (None: they are given).
     small: SmallRows | None = attrs.field(default=None, kw_only=True)
     _built: dict[str, pl.DataFrame] = attrs.field(factory=dict, init=False, eq=False, repr=False)
 
@@ -128,7 +128,7 @@ class EventTable:
         return self._built["rejects"]
 
     def __len__(self) -> int:
-        return len(self.small.events) if self.small is not None else self.frame.height
+        return len(self.small.order) if self.small is not None else self.frame.height
 
     def _records(self, frame: pl.DataFrame) -> list[Event]:
         zone = zoneinfo.ZoneInfo(self.timezone)
@@ -165,7 +165,7 @@ class EventTable:
     def events(self) -> list[Event]:
         """Every event as a :class:`credit_rules.records.Event`, in frame order."""
         if self.small is not None:
-            return list(self.small.events)
+            return self.small.events()
         return self._records(self.frame)
 
     def by_teacher(self) -> dict[str, list[Event]]:
@@ -178,7 +178,7 @@ class EventTable:
     def teacher_ids(self) -> list[str]:
         """The distinct teacher ids of the valid events, sorted."""
         if self.small is not None:
-            return sorted({e.teacher_id for e in self.small.events})
+            return self.small.teacher_ids()
         return self.frame.get_column("teacher_id").unique().sort().to_list()
 
 

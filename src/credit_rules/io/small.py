@@ -71,15 +71,33 @@ _INT_OR_TEXT = frozenset((str, type(None), int))
 @attrs.frozen
 class SmallRows:
     """The events of a small input: ``values`` holds every validated column per input row
-    (``EVENT_FRAME``, the attributes, ``source``, ``row``); ``order`` the input rows of the
-    valid events in frame order, parallel to ``events``; and the rejected rows
-    (``source, row, event_id, reason``, raw columns)."""
+    (``EVENT_FRAME``, the attributes, ``source``, ``row``, and ``Event.at`` in ``__at``:
+    aware, or naive local times when ``naive_at``); ``order`` the input rows of the valid
+    events in frame order; and the rejected rows (``source, row, event_id, reason``, raw
+    columns). The :class:`~credit_rules.records.Event` records are built when asked for,
+    and only those of the days asked for (:meth:`events`)."""
 
-    events: tuple[Event, ...]
     values: Mapping[str, Sequence[Any]]
     order: tuple[int, ...]
     reject_rows: tuple[dict[str, Any], ...]
     reject_columns: tuple[str, ...]
+    extras: tuple[str, ...]
+    zone: zoneinfo.ZoneInfo
+    naive_at: bool = False
+
+    def events(self, first: dt.date | None = None, last: dt.date | None = None) -> list[Event]:
+        """The valid events in frame order; with ``first``/``last``, only those whose local
+        date lies in ``first..last`` (an evaluator that ignores the other days)."""
+        order: Sequence[int] = self.order
+        if first is not None and last is not None:
+            days = self.values["day"]
+            order = [i for i in order if first <= days[i] <= last]
+        return _events(self.values, order, self.extras, self.zone if self.naive_at else None)
+
+    def teacher_ids(self) -> list[str]:
+        """The distinct teacher ids of the valid events, sorted."""
+        ids = self.values["teacher_id"]
+        return sorted({ids[i] for i in self.order})
 
     def frame(self, attribute_columns: Sequence[str]) -> pl.DataFrame:
         """:attr:`EventTable.frame` of these rows."""
@@ -214,13 +232,12 @@ class _Reading:
                         self.refuse(i, f"missing {column}")
         plain = read_plain_ats(self.text("at"), timezone) if at_numeric is None else None
         if plain is not None:  # the common case: every at a plain local time on a day without a clock change
-            values["at_us"], values["day"], naives = plain
-            self.at: list[dt.datetime | None] = list(map(functools.partial(dt.datetime.replace, tzinfo=zone), naives))
+            values["at_us"], values["day"], values["__at"] = plain
         else:
             ats = self.read("at", lambda t: _at(t, timezone, zone, at_numeric))
             values["at_us"] = [None if a is None else a[0] for a in ats]
             values["day"] = [None if a is None else a[1] for a in ats]
-            self.at = [None if a is None else a[2] for a in ats]
+            values["__at"] = [None if a is None else a[2] for a in ats]
         for name, target in DECIMAL_EVENT_COLUMNS.items():
             values[target] = self.read(name, _number_reader(name))
         levels = (inputs.allowed("level") if inputs is not None else None) or LEVELS
@@ -253,10 +270,9 @@ class _Reading:
         reject_columns = ("source", "row", "event_id", "reason", *raw_columns[1:])
         reject_rows = tuple({"source": SOURCE_NAME, "row": i + 1, "reason": reason,
                              **{c: self.raw[c][i] for c in self.columns}} for i, reason in rejected)
-        events = _events(values, self.at, used, extras)
         report = LoadReport(rows_read=n, rows_used=len(used), duplicates=repeated, rejected=len(reject_rows))
         seen = tuple(sorted(set(values["teacher_id"]) - {None}))
-        small = SmallRows(events, values, tuple(used), reject_rows, reject_columns)
+        small = SmallRows(values, tuple(used), reject_rows, reject_columns, extras, zone, naive_at=plain is not None)
         return EventTable(None, None, report, extras, timezone, seen_teacher_ids=seen, small=small)
 
 
@@ -375,10 +391,11 @@ def split_repeats(valid: list[dict[str, Any]], content: Sequence[str], key: str 
     return used, duplicates, conflicts
 
 
-def _events(values: Mapping[str, Sequence[Any]], at: Sequence[dt.datetime | None], order: Sequence[int],
-            extras: Sequence[str]) -> tuple[Event, ...]:
-    """The records of the valid rows (as :meth:`EventTable.events` builds them from the
-    frame); each distinct micro-unit amount becomes a Decimal once."""
+def _events(values: Mapping[str, Sequence[Any]], order: Sequence[int], extras: Sequence[str],
+            zone: zoneinfo.ZoneInfo | None) -> list[Event]:
+    """The records of the rows ``order`` (as :meth:`EventTable.events` builds them from the
+    frame); each distinct micro-unit amount becomes a Decimal once; ``zone``: the ``__at``
+    values are naive local times on days without a clock change, made aware here."""
     decimals: dict[int | None, Decimal | None] = {None: None}
 
     def column(name: str) -> list[Any]:
@@ -391,12 +408,14 @@ def _events(values: Mapping[str, Sequence[Any]], at: Sequence[dt.datetime | None
             decimals[micro] = Decimal(micro).scaleb(-6)
         return list(map(decimals.__getitem__, micros))
 
-    at_us = column("at_us")
+    at = column("__at")
+    if zone is not None:
+        at = list(map(functools.partial(dt.datetime.replace, tzinfo=zone), at))
     attributes = [{c: v for c in extras if (v := values[c][i]) is not None} for i in order] if extras \
         else [{} for _ in order]
-    return tuple(map(
-        Event, column("event_id"), column("teacher_id"), list(map(at.__getitem__, order)),
-        column("day"), at_us, column("kind"), amounts("hours_u"), amounts("credits_u"), column("category"),
+    return list(map(
+        Event, column("event_id"), column("teacher_id"), at,
+        column("day"), column("at_us"), column("kind"), amounts("hours_u"), amounts("credits_u"), column("category"),
         column("level"), column("format"), column("program"), column("grade"), amounts("score_u"),
         column("count"), column("words"), attributes, [i + 1 for i in order], amounts("minutes_u"),
         amounts("days_u"),

@@ -128,8 +128,7 @@ def _reject_small(policy: core.Policy, table: EventTable) -> EventTable:
         for i, reason in zip(small.order, reasons, strict=True) if reason is not None
     )
     keep = [k for k, r in enumerate(reasons) if r is None]
-    kept = attrs.evolve(small, events=tuple(small.events[k] for k in keep),
-                        order=tuple(small.order[k] for k in keep), reject_rows=(*small.reject_rows, *new))
+    kept = attrs.evolve(small, order=tuple(small.order[k] for k in keep), reject_rows=(*small.reject_rows, *new))
     report = LoadReport(table.report.rows_read, table.report.rows_used - len(new), table.report.duplicates,
                         table.report.rejected + len(new), table.report.label)
     return attrs.evolve(table, report=report, small=kept)
