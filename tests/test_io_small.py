@@ -91,7 +91,7 @@ def _same_tables(rows: list[dict[str, Any]] | pl.DataFrame, zone: str, inputs: c
     assert small.frame.equals(reference.frame)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows=hostile_rows(), zone=st.sampled_from(ZONES), contract=st.booleans())
 def test_small_rows_are_read_as_the_polars_loader_reads_them(
     rows: list[dict[str, Any]], zone: str, contract: bool,
