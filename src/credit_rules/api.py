@@ -162,7 +162,7 @@ def evaluate(
     if rows is None:
         # A policy (plan.fallbacks) or a batch (sums that could pass Int64) the bulk engine
         # cannot evaluate exactly goes to the interpreter: the same ledger, slower.
-        event_list: Iterable[Event] = records if records is not None else _events_of(table, teachers, checked)
+        event_list: Iterable[Event] = records if records is not None else interpreter_events(table, teachers, checked)
         rows = interpreter.evaluate(checked, event_list, teachers, as_of=as_of)
     return Ledger(checked, tuple(rows), table, loaded_roster)
 
@@ -191,7 +191,7 @@ def with_named_teachers(roster: pl.DataFrame | None, named: Iterable[str],
     return rows if roster is None else pl.concat([roster, rows], how="diagonal_relaxed")
 
 
-def _events_of(table: EventTable | None, teachers: dict[str, Teacher], policy: ir.Policy) -> list[Event]:
+def interpreter_events(table: EventTable | None, teachers: dict[str, Teacher], policy: ir.Policy) -> list[Event]:
     """The interpreter's events of ``table``. Of a small input (one teacher, read row by
     row) only the records of the days the policy can read are built
     (:func:`~credit_rules.eval.interpreter.relevant_days`); the teachers named only on
