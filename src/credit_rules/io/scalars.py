@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
+import operator
 import re
 import zoneinfo
 from collections.abc import Sequence
@@ -187,9 +189,10 @@ def read_plain_ats(texts: Sequence[str | None], timezone: str
                    ) -> tuple[list[int], list[dt.date], list[dt.datetime]] | None:
     """:func:`read_plain_at` of a whole column at once (the loops run in C): the instants,
     local dates and local naive times; None unless every value is present and plain."""
-    if None in texts or not all(map(_FAST_AT.fullmatch, texts)):  # type: ignore[arg-type]
+    if not texts or None in texts or not all(map(_FAST_AT.fullmatch, texts)):  # type: ignore[arg-type]
         return None
-    if not all(MIN_YEAR <= int(t[:4]) <= MAX_YEAR for t in texts):  # type: ignore[index]
+    # Four leading digits each: the text order of the first and last value is their year order.
+    if min(texts)[:4] < f"{MIN_YEAR:04d}" or max(texts)[:4] > f"{MAX_YEAR:04d}":  # type: ignore[type-var, index]
         return None
     try:
         naives = list(map(dt.datetime.fromisoformat, texts))  # type: ignore[arg-type]
@@ -202,7 +205,9 @@ def read_plain_ats(texts: Sequence[str | None], timezone: str
         if offset is None:
             return None
         offsets[day] = offset
-    instants = [(naive - _EPOCH_NAIVE) // _US - offsets[day] for naive, day in zip(naives, days, strict=True)]
+    local_us = map(operator.floordiv, map(operator.sub, naives, itertools.repeat(_EPOCH_NAIVE)),
+                   itertools.repeat(_US))
+    instants = list(map(operator.sub, local_us, map(offsets.__getitem__, days)))
     return instants, days, naives
 
 

@@ -145,7 +145,7 @@ def raw_rows(source: Any, required: Sequence[str] = REQUIRED_EVENT_COLUMNS, date
     else:
         columns = list(source[0])
         n = len(source)
-        if all(list(r) == columns for r in source):  # one layout: transposed at C speed
+        if all(map(columns.__eq__, map(list, source))):  # one layout: transposed at C speed
             raw = dict(zip(columns, map(list, zip(*(r.values() for r in source), strict=True)), strict=True))
         else:  # rows with other keys: the union of the keys, first seen first
             columns = list(dict.fromkeys(key for record in source for key in record))
@@ -190,7 +190,10 @@ class _Reading:
         self.zone = zoneinfo.ZoneInfo(timezone)
         self.n = n
         self.cells: dict[str, list[str | None]] = {}
-        for column, texts in raw.items():  # clean() inlined: two columns hold a new text per row
+        for column, texts in raw.items():
+            if None not in texts and "" not in texts and list(map(str.strip, texts)) == texts:  # type: ignore[arg-type]
+                self.cells[column] = texts  # nothing to trim (str.strip trims more than WHITESPACE)
+                continue
             cleaned = {t: None if t is None else (t.strip(WHITESPACE) or None) for t in set(texts)}
             self.cells[column] = list(map(cleaned.__getitem__, texts))
         self.reasons: list[list[str] | None] = [None] * self.n
