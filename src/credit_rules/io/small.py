@@ -155,7 +155,8 @@ def raw_rows(source: Any, required: Sequence[str] = REQUIRED_EVENT_COLUMNS, date
             if kinds <= _TEXT_TYPES:
                 texts[column] = cells
             elif kinds <= _INT_OR_TEXT:  # an int is written as its repr, as record_cell does
-                texts[column] = [repr(v) if type(v) is int else v for v in cells]
+                written = {v: repr(v) if type(v) is int else v for v in set(cells)}
+                texts[column] = list(map(written.__getitem__, cells))
             else:
                 texts[column] = [record_cell(v) for v in cells]
     for column in columns:
@@ -222,6 +223,16 @@ class _Reading:
                     self.refuse(i, reason)
         return values
 
+    def check(self, column: str, reason_of: Callable[[str], str | None], indices: Sequence[int] | None = None,
+              ) -> None:
+        """Refuse the rows whose ``column`` has a reason (each distinct text judged once)."""
+        texts = self.text(column)
+        reasons = {t: r for t in set(texts) if t is not None and (r := reason_of(t)) is not None}
+        if reasons:
+            for i in range(self.n) if indices is None else indices:
+                if (reason := reasons.get(texts[i])) is not None:  # type: ignore[arg-type]
+                    self.refuse(i, reason)
+
     def table(self, at_numeric: str | None, inputs: core.Inputs | None) -> EventTable:
         n, zone, timezone = self.n, self.zone, self.timezone
         extras = tuple(sorted(c for c in self.columns if c not in _KNOWN))
@@ -244,8 +255,8 @@ class _Reading:
         for name, target in DECIMAL_EVENT_COLUMNS.items():
             values[target] = self.read(name, _number_reader(name))
         levels = (inputs.allowed("level") if inputs is not None else None) or LEVELS
-        self.read("grade", _choice_reader("grade", GRADES))
-        self.read("level", _choice_reader("level", levels))
+        self.check("grade", functools.partial(read_choice, "grade", allowed=GRADES))
+        self.check("level", functools.partial(read_choice, "level", allowed=levels))
         values["count"] = [1 if c is None else c for c in self.read("count", _number_reader("count", integer=True))]
         values["words"] = self.read("words", _number_reader("words", integer=True))
         units = [self.text(c) for c in _STUDY_UNITS if c in self.cells]
@@ -257,7 +268,7 @@ class _Reading:
         valid = list(range(n)) if clean_rows else [i for i in range(n) if self.reasons[i] is None]
         for column, reader in contract_checks(inputs, ir.Scope.EVENT, {*EVENT_FRAME, *extras},
                                               EVENT_VOCABULARY_FIELDS):
-            self.read(column, lambda t, read=reader: (None, read(t)), valid)  # type: ignore[misc]
+            self.check(column, reader, valid)
         if not clean_rows or self.reasons.count(None) != n:
             valid = [i for i in valid if self.reasons[i] is None]
         values["row"] = list(range(1, n + 1))
@@ -294,10 +305,6 @@ def _at(text: str, timezone: str, zone: zoneinfo.ZoneInfo, numeric: str | None
 def _number_reader(name: str, integer: bool = False) -> Reader:
     low, high = LIMITS[name]
     return lambda text: read_number(name, text, minimum=low, maximum=high, integer=integer)
-
-
-def _choice_reader(name: str, allowed: Sequence[str]) -> Reader:
-    return lambda text: (text, read_choice(name, text, allowed))
 
 
 def _repeats(values: Mapping[str, Sequence[Any]], valid: list[int], content: Sequence[str], statuses: bool,
