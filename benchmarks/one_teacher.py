@@ -11,7 +11,8 @@ the wall time of the call (median, fastest), its CPU time (median: on a shared m
 wall time counts other processes too), and the CPU medians of its parts: validation
 (events and roster, as ``evaluate`` reads them), building the interpreter's records (only
 those of the days the policy reads), and the interpreter. The last line times a plain
-Python loop, to show how loaded the machine was.
+Python loop, to show how loaded the machine was. ``PYTHONPATH=OLD/src`` runs it against
+another checkout (before/after, in the same conditions).
 """
 
 from __future__ import annotations
@@ -30,10 +31,16 @@ from typing import Any
 import polars as pl
 
 from credit_rules import core, evaluate, load_policy
-from credit_rules.api import as_event_table, as_roster, input_contract, interpreter_events, shipped_policies
+from credit_rules.api import as_event_table, as_roster, input_contract, shipped_policies
 from credit_rules.eval import interpreter
 from credit_rules.io.units import reject_unconvertible
 from credit_rules.synth import generate_events, generate_roster
+
+try:
+    from credit_rules.api import interpreter_events
+except ImportError:  # an older checkout (PYTHONPATH=OLD/src, for a before/after run): every record built
+    def interpreter_events(table: Any, teachers: Any, policy: Any) -> Any:
+        return table.events()
 
 AS_OF = dt.date(2025, 12, 31)
 
