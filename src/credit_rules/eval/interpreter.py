@@ -18,7 +18,9 @@ teacher and one period:
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
@@ -125,8 +127,9 @@ def evaluate_detailed(
         own = binder(teacher)
         counted = [e for e in evs if event_holds(lowered.counted, e)] if lowered.counted else evs
         periods: list[TeacherPeriod] = []
-        for period in ledger_periods(lowered, evs, in_roster=teacher_id in roster, as_of=as_of_day):
-            tp = _evaluate_period(own, teacher, period, counted)
+        spans = ledger_periods(lowered, evs, in_roster=teacher_id in roster, as_of=as_of_day)
+        for period, candidates in zip(spans, _by_period(spans, counted), strict=True):
+            tp = _evaluate_period(own, teacher, period, candidates)
             if len(counted) < len(evs):
                 kept = {e.event_id for e in counted}
                 tp = attrs.evolve(tp, not_counted=tuple(
@@ -238,6 +241,21 @@ def ledger_periods(
     if in_roster:
         found.append(period_of(periods.grain, as_of))
     return sorted(set(found))
+
+
+def _by_period(periods: Sequence[Period], events: Sequence[Event]) -> list[Sequence[Event]]:
+    """For each period, a part of ``events`` (in order) holding at least its events: one
+    pass when the periods are sorted and disjoint (a grain's semesters or years), else all
+    of them (:func:`_evaluate_period` takes each period's own events from it)."""
+    if len(periods) < 2 or any(a.end >= b.start for a, b in itertools.pairwise(periods)):
+        return [events] * len(periods)
+    starts = [p.start for p in periods]
+    buckets: list[list[Event]] = [[] for _ in periods]
+    for event in events:
+        index = bisect.bisect_right(starts, event.day) - 1
+        if index >= 0:
+            buckets[index].append(event)
+    return list(buckets)
 
 
 def relevant_days(policy: ir.Policy | CorePolicy) -> Period | None:
