@@ -53,29 +53,39 @@ def _percent(rate: float | None) -> str:
 
 
 class _Figures:
-    """plotly figures as HTML, the library's JavaScript inlined with the first one only."""
+    """plotly figures as HTML, the library's JavaScript inlined with the first one only.
 
-    def __init__(self, lang: Lang) -> None:
-        self.lang = lang
+    Figures are plain dicts rendered by ``plotly.io.to_html`` without validation: the
+    ``graph_objects`` classes validate every property and take seconds for a few bars."""
+
+    def __init__(self) -> None:
         self.count = 0
 
-    def render(self, figure_: Any, div_id: str) -> str:
-        figure_.update_layout(font={"family": FONTS}, margin={"t": 50, "b": 60}, height=400,
-                              template="plotly_white")
+    def render(self, traces: list[dict[str, Any]], div_id: str, **layout: Any) -> str:
+        import plotly.io
+
+        axis = {"gridcolor": "#e5e5e5", "zerolinecolor": "#bbbbbb", "automargin": True}
+        base = {"font": {"family": FONTS}, "margin": {"t": 50, "b": 60}, "height": 400,
+                "paper_bgcolor": "white", "plot_bgcolor": "white"}
+        merged = {**base, **layout, "xaxis": {**axis, **layout.get("xaxis", {})},
+                  "yaxis": {**axis, **layout.get("yaxis", {})}}
         self.count += 1
-        return '<div class="plot-box">' + figure_.to_html(
-            full_html=False, include_plotlyjs=self.count == 1, div_id=div_id,
-            config={"displaylogo": False, "responsive": True}) + "</div>"
+        return '<div class="plot-box">' + plotly.io.to_html(
+            {"data": traces, "layout": merged}, full_html=False, include_plotlyjs=self.count == 1,
+            div_id=div_id, validate=False, config={"displaylogo": False, "responsive": True}) + "</div>"
+
+
+def _bar(name: str | None, x: Sequence[str], y: Sequence[Any], color: str | Sequence[str], **extra: Any,
+         ) -> dict[str, Any]:
+    return {"type": "bar", "name": name, "x": list(x), "y": list(y), "marker": {"color": color}, **extra}
 
 
 def render_html(report: Impact, lang: Lang = "en") -> str:
     """The report as an HTML document (plotly is imported here: only ``diff`` needs it)."""
-    import plotly.graph_objects as go
-
     def m(key: str, **fields: Any) -> str:
         return message(key, lang, **fields)
 
-    figures = _Figures(lang)
+    figures = _Figures()
     counts = report.counts
     parts = [f"<h1>{_e(m('report.title', old=report.old_policy, new=report.new_policy))}</h1>",
              f'<p class="dim">{_e(report.old_file)} → {_e(report.new_file)}</p>']
@@ -89,11 +99,11 @@ def render_html(report: Impact, lang: Lang = "en") -> str:
     parts.append(_table([_e(m(f"report.{k}")) for k in labels],
                         [[str(getattr(counts, k)) for k in labels]], [True] * len(labels)))
     kinds = ("lose", "gain", "unchanged_met", "unchanged_not_met")
-    met = go.Figure(go.Bar(x=[m(f"report.{k}") for k in kinds], y=[getattr(counts, k) for k in kinds],
-                           marker_color=["#b3261e", "#1b7f3b", "#4c78a8", "#bbbbbb"],
-                           text=[getattr(counts, k) for k in kinds], textposition="auto"))
-    met.update_layout(title=m("report.plot.met"), yaxis_title=m("report.axis.rows"))
-    parts.append(figures.render(met, "plot-met"))
+    values = [getattr(counts, k) for k in kinds]
+    parts.append(figures.render(
+        [_bar(None, [m(f"report.{k}") for k in kinds], values, ["#b3261e", "#1b7f3b", "#4c78a8", "#bbbbbb"],
+              text=values, textposition="auto")],
+        "plot-met", title={"text": m("report.plot.met")}, yaxis={"title": {"text": m("report.axis.rows")}}))
     # ------------------------------------------------------------------ requirements
     parts.append(f"<h2>{_e(m('report.requirements'))}</h2>")
     parts.append(_table(
@@ -107,26 +117,25 @@ def render_html(report: Impact, lang: Lang = "en") -> str:
         [False, False, True, True, True, True]))
     if report.requirements:
         names = [r.name for r in report.requirements]
-        rates = go.Figure([
-            go.Bar(name=m("report.before"), x=names, marker_color="#9ecae1",
-                   y=[100 * r.rate_before if r.rate_before is not None else None for r in report.requirements]),
-            go.Bar(name=m("report.after"), x=names, marker_color="#08519c",
-                   y=[100 * r.rate_after if r.rate_after is not None else None for r in report.requirements]),
-        ])
-        rates.update_layout(barmode="group", title=m("report.requirements"), yaxis_title=m("report.axis.rate"),
-                            yaxis_range=[0, 100])
-        parts.append(figures.render(rates, "plot-requirements"))
+        parts.append(figures.render(
+            [_bar(m("report.before"), names,
+                  [100 * r.rate_before if r.rate_before is not None else None for r in report.requirements],
+                  "#9ecae1"),
+             _bar(m("report.after"), names,
+                  [100 * r.rate_after if r.rate_after is not None else None for r in report.requirements],
+                  "#08519c")],
+            "plot-requirements", barmode="group", title={"text": m("report.requirements")},
+            yaxis={"title": {"text": m("report.axis.rate")}, "range": [0, 100]}))
     # ------------------------------------------------------------------ credits
     parts.append(f"<h2>{_e(m('report.credits'))}</h2>")
     edges = report.histogram.edges
     bins = [f"{canonical(lo)}–{canonical(hi)}" for lo, hi in zip(edges, edges[1:], strict=False)]
-    credits = go.Figure([
-        go.Bar(name=m("report.before"), x=bins, y=list(report.histogram.before), marker_color="#fdae6b"),
-        go.Bar(name=m("report.after"), x=bins, y=list(report.histogram.after), marker_color="#e6550d"),
-    ])
-    credits.update_layout(barmode="group", title=m("report.credits"), xaxis_title=m("report.axis.credits"),
-                          yaxis_title=m("report.axis.rows"))
-    parts.append(figures.render(credits, "plot-credits"))
+    parts.append(figures.render(
+        [_bar(m("report.before"), bins, report.histogram.before, "#fdae6b"),
+         _bar(m("report.after"), bins, report.histogram.after, "#e6550d")],
+        "plot-credits", barmode="group", title={"text": m("report.credits")},
+        xaxis={"title": {"text": m("report.axis.credits")}, "type": "category"},
+        yaxis={"title": {"text": m("report.axis.rows")}}))
     # ------------------------------------------------------------------ by city / county / school
     for column in dict.fromkeys(g.column for g in report.groups):
         parts.append(_groups_html(report, column, figures, lang))
@@ -156,8 +165,6 @@ def render_html(report: Impact, lang: Lang = "en") -> str:
 
 
 def _groups_html(report: Impact, column: str, figures: _Figures, lang: Lang) -> str:
-    import plotly.graph_objects as go
-
     def m(key: str, **fields: Any) -> str:
         return message(key, lang, **fields)
 
@@ -176,14 +183,13 @@ def _groups_html(report: Impact, column: str, figures: _Figures, lang: Lang) -> 
     out.append(_table([_e(name), *(_e(m(f"report.{k}")) for k in keys)],
                       [[_e(label(g)), *(str(getattr(g, k)) for k in keys)] for g in shown],
                       [False, *([True] * len(keys))]))
-    plot = go.Figure([
-        go.Bar(name=m("report.gain"), x=[label(g) for g in shown], y=[g.gain for g in shown], marker_color="#1b7f3b"),
-        go.Bar(name=m("report.lose"), x=[label(g) for g in shown], y=[g.lose for g in shown], marker_color="#b3261e"),
-        go.Bar(name=m("report.credits_changed"), x=[label(g) for g in shown], y=[g.credits_changed for g in shown],
-               marker_color="#4c78a8"),
-    ])
-    plot.update_layout(barmode="group", title=m("report.groups", column=name), yaxis_title=m("report.axis.rows"))
-    out.append(figures.render(plot, f"plot-{column}"))
+    x = [label(g) for g in shown]
+    out.append(figures.render(
+        [_bar(m("report.gain"), x, [g.gain for g in shown], "#1b7f3b"),
+         _bar(m("report.lose"), x, [g.lose for g in shown], "#b3261e"),
+         _bar(m("report.credits_changed"), x, [g.credits_changed for g in shown], "#4c78a8")],
+        f"plot-{column}", barmode="group", title={"text": m("report.groups", column=name)},
+        xaxis={"type": "category"}, yaxis={"title": {"text": m("report.axis.rows")}}))
     return "\n".join(out)
 
 
