@@ -337,7 +337,7 @@ MESSAGES.update({
     "report.col.change": ("change", "变化"),
     "report.col.credits": ("credits", "学分"),
     "report.col.met": ("met", "达标"),
-    "report.status.both": ("", ""),
+    "report.status.both": ("kept", "保留"),
     "report.status.added": ("added", "新增"),
     "report.status.removed": ("removed", "已删除"),
     "report.change.lose": ("lost met", "不再达标"),

@@ -9,6 +9,7 @@ language asked for; every value from the data is escaped.
 from __future__ import annotations
 
 import html
+import itertools
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
@@ -70,9 +71,10 @@ class _Figures:
         merged = {**base, **layout, "xaxis": {**axis, **layout.get("xaxis", {})},
                   "yaxis": {**axis, **layout.get("yaxis", {})}}
         self.count += 1
-        return '<div class="plot-box">' + plotly.io.to_html(
+        div: str = plotly.io.to_html(
             {"data": traces, "layout": merged}, full_html=False, include_plotlyjs=self.count == 1,
-            div_id=div_id, validate=False, config={"displaylogo": False, "responsive": True}) + "</div>"
+            div_id=div_id, validate=False, config={"displaylogo": False, "responsive": True})
+        return f'<div class="plot-box">{div}</div>'
 
 
 def _bar(name: str | None, x: Sequence[str], y: Sequence[Any], color: str | Sequence[str], **extra: Any,
@@ -129,7 +131,7 @@ def render_html(report: Impact, lang: Lang = "en") -> str:
     # ------------------------------------------------------------------ credits
     parts.append(f"<h2>{_e(m('report.credits'))}</h2>")
     edges = report.histogram.edges
-    bins = [f"{canonical(lo)}–{canonical(hi)}" for lo, hi in zip(edges, edges[1:], strict=False)]
+    bins = [f"{canonical(lo)}–{canonical(hi)}" for lo, hi in itertools.pairwise(edges)]
     parts.append(figures.render(
         [_bar(m("report.before"), bins, report.histogram.before, "#fdae6b"),
          _bar(m("report.after"), bins, report.histogram.after, "#e6550d")],
@@ -211,7 +213,8 @@ def _affected_html(report: Impact, lang: Lang) -> str:
             continue
         css = "lose" if a.change == "lose" else "gain" if a.change == "gain" else ""
         rows.append([f'<a href="#teacher-{_e(a.teacher_id)}">{_e(a.teacher_id)}</a>',
-                     f"{a.period_start} – {a.period_end}", f'<span class="{css}">{_e(m(f"report.change.{a.change}"))}</span>',
+                     f"{a.period_start} – {a.period_end}",
+                     f'<span class="{css}">{_e(m(f"report.change.{a.change}"))}</span>',
                      _e(m("report.arrow", before=_figure(a.credits_before), after=_figure(a.credits_after))),
                      _e(m("report.arrow", before=_yes(a.met_before, lang), after=_yes(a.met_after, lang)))])
     out.append(_table([_e(m(f"report.col.{k}")) for k in ("teacher", "period", "change", "credits", "met")], rows))
