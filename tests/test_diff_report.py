@@ -50,17 +50,22 @@ EVENTS = [
 ROSTER = "teacher_id,city,county\na,C1,K1\nb,C1,K1\nc,C2,K2\nd,C2,K2\ne,C2,K3\nf,C1,K1\n"
 
 
-@pytest.fixture
-def small_change(tmp_path: Path) -> Path:
-    (tmp_path / "old.policy").write_text(OLD, encoding="utf-8")
-    (tmp_path / "new.policy").write_text(NEW, encoding="utf-8")
-    (tmp_path / "roster.csv").write_text(ROSTER, encoding="utf-8")
-    with (tmp_path / "events.jsonl").open("w", encoding="utf-8") as handle:
+def write_small_change(folder: Path) -> Path:
+    """old.policy, new.policy, events.jsonl and roster.csv of the hand-made change in ``folder``."""
+    (folder / "old.policy").write_text(OLD, encoding="utf-8")
+    (folder / "new.policy").write_text(NEW, encoding="utf-8")
+    (folder / "roster.csv").write_text(ROSTER, encoding="utf-8")
+    with (folder / "events.jsonl").open("w", encoding="utf-8") as handle:
         for i, (event, teacher, hours, category, level, fmt) in enumerate(EVENTS):
             handle.write(json.dumps({"event_id": event, "teacher_id": teacher, "at": f"2024-03-{i + 1:02d}",
                                      "kind": "training", "hours": hours, "category": category,
                                      "level": level, "format": fmt}) + "\n")
-    return tmp_path
+    return folder
+
+
+@pytest.fixture
+def small_change(tmp_path: Path) -> Path:
+    return write_small_change(tmp_path)
 
 
 def test_the_model_of_a_known_change(small_change: Path) -> None:

@@ -659,7 +659,9 @@ def diff(old_policy: str, new_policy: str, events: tuple[str, ...], roster: str 
     except OSError as exc:
         raise InputError(f"cannot write the report: {exc}") from None
     c = report.counts
-    err.print(report.meta["events_summary"], markup=False)
+    read = report.meta["events_read"]
+    err.print(f"events: {read['read']} read = {read['used']} used + {read['duplicates']} duplicates + "
+              f"{read['rejected']} rejected", markup=False)
     err.print(f"{c.matched} teacher-periods compared: {c.gain} gain met, {c.lose} lose met, "
               f"{c.credits_changed} credits changed, {c.only_old + c.only_new} in one policy only", markup=False)
     err.print(f"{html_path}: the report; {json_path}: its JSON twin", markup=False)

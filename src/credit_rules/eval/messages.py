@@ -277,6 +277,8 @@ MESSAGES.update({
     "report.inputs": ("Events: {events} ({summary}); roster: {roster}; as of {as_of}; engine: {engine}",
                       "学习记录：{events}（{summary}）；教师名册：{roster}；计算日期 {as_of}；引擎：{engine}"),
     "report.summary": ("Summary", "概况"),
+    "report.events_summary": ("{read} read = {used} used + {duplicates} duplicates + {rejected} rejected",
+                              "读入 {read} 条 = 采用 {used} 条 + 重复 {duplicates} 条 + 拒收 {rejected} 条"),
     "report.matched": ("teacher-periods compared", "比对的教师期间数"),
     "report.gain": ("gain met", "新达标"),
     "report.lose": ("lose met", "不再达标"),

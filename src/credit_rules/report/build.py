@@ -54,9 +54,11 @@ def impact_report(
     chosen = teachers[:explain_limit]
     explained = explain_teachers(old_policy, new_policy, inputs.table, inputs.roster, chosen, as_of=day,
                                  lang=lang, compare_old=inputs.events is not None)
+    loaded = inputs.table.report
     meta = {
         "events": describe_sources(events),
-        "events_summary": inputs.table.report.summary(),
+        "events_read": {"read": loaded.rows_read, "used": loaded.rows_used,
+                        "duplicates": loaded.duplicates, "rejected": loaded.rejected},
         "roster": os.fspath(roster) if isinstance(roster, str | os.PathLike) else None,
         "as_of": day.isoformat(), "engine": engine, "lang": lang,
         "explain_limit": explain_limit,

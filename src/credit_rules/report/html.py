@@ -91,9 +91,8 @@ def render_html(report: Impact, lang: Lang = "en") -> str:
     counts = report.counts
     parts = [f"<h1>{_e(m('report.title', old=report.old_policy, new=report.new_policy))}</h1>",
              f'<p class="dim">{_e(report.old_file)} → {_e(report.new_file)}</p>']
-    meta = report.meta
-    if meta:
-        parts.append(f"<p class=\"dim\">{_e(m('report.inputs', events=', '.join(meta.get('events', [])), summary=meta.get('events_summary', ''), roster=meta.get('roster') or '–', as_of=meta.get('as_of', ''), engine=meta.get('engine', '')))}</p>")  # noqa: E501
+    if report.meta:
+        parts.append(f'<p class="dim">{_e(_inputs_line(report.meta, lang))}</p>')
     # ------------------------------------------------------------------ summary
     parts.append(f"<h2>{_e(m('report.summary'))}</h2>")
     labels = ("matched", "gain", "lose", "unchanged_met", "unchanged_not_met", "credits_changed",
@@ -164,6 +163,14 @@ def render_html(report: Impact, lang: Lang = "en") -> str:
     return (f'<!DOCTYPE html>\n<html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">'
             f"<title>{_e(m('report.title', old=report.old_policy, new=report.new_policy))}</title>"
             f"<style>{STYLE}</style></head><body>\n{body}\n</body></html>\n")
+
+
+def _inputs_line(meta: dict[str, Any], lang: Lang) -> str:
+    """Which events and roster, their accounting, the date and the engine."""
+    read = meta.get("events_read")
+    summary = message("report.events_summary", lang, **read) if read else ""
+    return message("report.inputs", lang, events=", ".join(meta.get("events", [])), summary=summary,
+                   roster=meta.get("roster") or "–", as_of=meta.get("as_of", ""), engine=meta.get("engine", ""))
 
 
 def _groups_html(report: Impact, column: str, figures: _Figures, lang: Lang) -> str:
