@@ -154,6 +154,7 @@ def test_diff_on_a_synthetic_province(tmp_path: Path) -> None:
     (["--events", "missing.jsonl"], 2, "missing.jsonl"),
     (["--events", "events.jsonl", "--json", "report.html"], 2, "the HTML report's own path"),
     (["--events", "events.jsonl", "--engine", "spark"], 2, "--engine spark needs the Spark engine"),
+    (["--events", "events.jsonl", "--json", "nowhere/r.json"], 2, "the folder nowhere does not exist"),
 ])
 def test_bad_input_is_a_clear_error(small_change: Path, args: list[str], code: int, says: str,
                                     monkeypatch: pytest.MonkeyPatch) -> None:

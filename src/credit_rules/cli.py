@@ -650,6 +650,9 @@ def diff(old_policy: str, new_policy: str, events: tuple[str, ...], roster: str 
     html_path, json_path = Path(out_html), Path(out_json) if out_json else Path(out_html).with_suffix(".json")
     if json_path.resolve() == html_path.resolve():
         raise UsageError(f"--json {json_path} is the HTML report's own path; give the JSON twin another name")
+    for path in (html_path, json_path):
+        if not path.resolve().parent.is_dir():
+            raise UsageError(f"cannot write {path}: the folder {path.parent} does not exist")
     sources: Any = list(events) if len(events) > 1 else events[0]
     report = impact_report(old_policy, new_policy, sources, roster, as_of=as_of, lang=lang,  # type: ignore[arg-type]
                            engine=report_engine, explain_limit=explain_limit,  # type: ignore[arg-type]

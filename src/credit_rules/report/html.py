@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import itertools
+import urllib.parse
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
@@ -77,6 +78,12 @@ class _Figures:
         return f'<div class="plot-box">{div}</div>'
 
 
+def _counts_axis(title: str, *values: Sequence[int]) -> dict[str, Any]:
+    """A y axis of counts: whole numbers only (plotly would tick 0.5 for small counts)."""
+    top = max((v for series in values for v in series), default=0)
+    return {"title": {"text": title}, "rangemode": "tozero", **({"dtick": 1} if top <= 10 else {})}
+
+
 def _bar(name: str | None, x: Sequence[str], y: Sequence[Any], color: str | Sequence[str], **extra: Any,
          ) -> dict[str, Any]:
     return {"type": "bar", "name": name, "x": list(x), "y": list(y), "marker": {"color": color}, **extra}
@@ -104,7 +111,7 @@ def render_html(report: Impact, lang: Lang = "en") -> str:
     parts.append(figures.render(
         [_bar(None, [m(f"report.{k}") for k in kinds], values, ["#b3261e", "#1b7f3b", "#4c78a8", "#bbbbbb"],
               text=values, textposition="auto")],
-        "plot-met", title={"text": m("report.plot.met")}, yaxis={"title": {"text": m("report.axis.rows")}}))
+        "plot-met", title={"text": m("report.plot.met")}, yaxis=_counts_axis(m("report.axis.rows"), values)))
     # ------------------------------------------------------------------ requirements
     parts.append(f"<h2>{_e(m('report.requirements'))}</h2>")
     parts.append(_table(
@@ -136,7 +143,7 @@ def render_html(report: Impact, lang: Lang = "en") -> str:
          _bar(m("report.after"), bins, report.histogram.after, "#e6550d")],
         "plot-credits", barmode="group", title={"text": m("report.credits")},
         xaxis={"title": {"text": m("report.axis.credits")}, "type": "category"},
-        yaxis={"title": {"text": m("report.axis.rows")}}))
+        yaxis=_counts_axis(m("report.axis.rows"), report.histogram.before, report.histogram.after)))
     # ------------------------------------------------------------------ by city / county / school
     for column in dict.fromkeys(g.column for g in report.groups):
         parts.append(_groups_html(report, column, figures, lang))
@@ -198,7 +205,8 @@ def _groups_html(report: Impact, column: str, figures: _Figures, lang: Lang) -> 
          _bar(m("report.lose"), x, [g.lose for g in shown], "#b3261e"),
          _bar(m("report.credits_changed"), x, [g.credits_changed for g in shown], "#4c78a8")],
         f"plot-{column}", barmode="group", title={"text": m("report.groups", column=name)},
-        xaxis={"type": "category"}, yaxis={"title": {"text": m("report.axis.rows")}}))
+        xaxis={"type": "category"},
+        yaxis=_counts_axis(m("report.axis.rows"), *([g.gain, g.lose, g.credits_changed] for g in shown))))
     return "\n".join(out)
 
 
@@ -219,7 +227,7 @@ def _affected_html(report: Impact, lang: Lang) -> str:
         if a.teacher_id not in wanted:
             continue
         css = "lose" if a.change == "lose" else "gain" if a.change == "gain" else ""
-        rows.append([f'<a href="#teacher-{_e(a.teacher_id)}">{_e(a.teacher_id)}</a>',
+        rows.append([f'<a href="#teacher-{_e(urllib.parse.quote(a.teacher_id))}">{_e(a.teacher_id)}</a>',
                      f"{a.period_start} – {a.period_end}",
                      f'<span class="{css}">{_e(m(f"report.change.{a.change}"))}</span>',
                      _e(m("report.arrow", before=_figure(a.credits_before), after=_figure(a.credits_after))),
