@@ -4,7 +4,7 @@ differently for them.
 The engines' ledgers say which rule credited what (the ``trace``) but not which cap cut an
 award; the reference interpreter's explanation (:mod:`credit_rules.eval.explain`) does. It
 evaluates one teacher at a time, so only the teachers the report explains are evaluated,
-under NEW (the explanation shown) and OLD (to compare the caps' cuts), from their own
+under NEW (the explanation shown) and OLD (its awards, to compare the caps' cuts), from their own
 events; a policy that ranks teachers (ranks need everyone) is evaluated over all of them.
 """
 
@@ -19,7 +19,7 @@ import polars as pl
 from credit_rules import core, ir
 from credit_rules.api import named_only
 from credit_rules.eval.explain import Explanation, explain_period
-from credit_rules.eval.interpreter import evaluate_detailed, ranked_sets
+from credit_rules.eval.interpreter import TeacherPeriod, evaluate_detailed, ranked_sets
 from credit_rules.eval.messages import Lang
 from credit_rules.io import EventTable, Roster
 from credit_rules.io.frames import frame_to_events, frame_to_teachers
@@ -51,17 +51,24 @@ def explain_teachers(old: ir.Policy, new: ir.Policy, table: EventTable, roster: 
     with ``old`` (when ``compare_old``)."""
     if not teacher_ids:
         return Explained({}, ())
-    after = _explanations(new, table, roster, teacher_ids, as_of=as_of, lang=lang)
+    periods, ranked = _evaluated(new, table, roster, teacher_ids, as_of=as_of)
+    wanted = set(teacher_ids)
+    after: dict[str, list[Explanation]] = {}
+    for tp, chosen in zip(periods, ranked, strict=True):
+        if tp.teacher.teacher_id in wanted:
+            after.setdefault(tp.teacher.teacher_id, []).append(explain_period(new, tp, lang=lang, ranked=chosen))
     if not compare_old:
         return Explained(after, ())
-    before = _explanations(old, table, roster, teacher_ids, as_of=as_of, lang=lang)
-    return Explained(after, _cap_moves(old, new, before, after))
+    # OLD is needed for its caps' cuts only: the awards say them, no explanation is built
+    before, _ = _evaluated(old, table, roster, teacher_ids, as_of=as_of)
+    return Explained(after, _cap_moves(old, new, _cuts(before, wanted), _cuts(periods, wanted)))
 
 
-def _explanations(policy: ir.Policy, table: EventTable, roster: Roster | None, teacher_ids: Sequence[str], *,
-                  as_of: dt.date | None, lang: Lang) -> dict[str, list[Explanation]]:
-    lowered = core.lower(policy)
-    table = reject_unconvertible(lowered, table)  # issue 9 (A): as `explain` does
+def _evaluated(policy: ir.Policy, table: EventTable, roster: Roster | None, teacher_ids: Sequence[str], *,
+               as_of: dt.date | None) -> tuple[list[TeacherPeriod], list[frozenset[str]]]:
+    """The interpreter's teacher-periods of ``teacher_ids`` (of everyone when the policy
+    ranks), with the ranks that selected each."""
+    table = reject_unconvertible(core.lower(policy), table)  # issue 9 (A): as `explain` does
     wanted = set(teacher_ids)
     everyone = bool(policy.ranks)  # ranks compare every teacher: evaluate them all
     frame = table.frame if everyone else table.frame.filter(pl.col("teacher_id").is_in(list(wanted)))
@@ -74,22 +81,26 @@ def _explanations(policy: ir.Policy, table: EventTable, roster: Roster | None, t
     teachers.update({t: Teacher(t) for t in named})
     periods = evaluate_detailed(policy, frame_to_events(frame, policy.timezone), teachers, as_of=as_of)
     ranked = ranked_sets(policy, periods) if policy.ranks else [frozenset[str]()] * len(periods)
-    out: dict[str, list[Explanation]] = {}
-    for tp, chosen in zip(periods, ranked, strict=True):
-        if tp.teacher.teacher_id in wanted:
-            out.setdefault(tp.teacher.teacher_id, []).append(
-                explain_period(policy, tp, lang=lang, ranked=chosen))
+    return periods, ranked
+
+
+def _cuts(periods: Sequence[TeacherPeriod], wanted: set[str]) -> dict[Period, dict[str, frozenset[str]]]:
+    """Per teacher-period of ``wanted``: each cap and the events it cut (as ``explain`` says)."""
+    out: dict[Period, dict[str, frozenset[str]]] = {}
+    for tp in periods:
+        if tp.teacher.teacher_id not in wanted:
+            continue
+        cuts: dict[str, set[str]] = {}
+        for award in tp.awards:
+            for cap in award.cut_by:
+                cuts.setdefault(cap, set()).add(award.event.event_id)
+        out[(tp.teacher.teacher_id, tp.period.start, tp.period.end)] = {
+            cap: frozenset(events) for cap, events in cuts.items()}
     return out
 
 
-def _cuts(explained: dict[str, list[Explanation]]) -> dict[Period, dict[str, frozenset[str]]]:
-    return {(e.teacher_id, e.period_start, e.period_end): {c.cap: frozenset(c.cut) for c in e.caps}
-            for items in explained.values() for e in items}
-
-
-def _cap_moves(old: ir.Policy, new: ir.Policy, before: dict[str, list[Explanation]],
-               after: dict[str, list[Explanation]]) -> tuple[CapMove, ...]:
-    old_cuts, new_cuts = _cuts(before), _cuts(after)
+def _cap_moves(old: ir.Policy, new: ir.Policy, old_cuts: dict[Period, dict[str, frozenset[str]]],
+               new_cuts: dict[Period, dict[str, frozenset[str]]]) -> tuple[CapMove, ...]:
     old_caps, new_caps = {c.name for c in old.caps}, {c.name for c in new.caps}
     moves: dict[str, list[int]] = {}  # cap -> [rows, cut before, cut after]
     for period in old_cuts.keys() & new_cuts.keys():
