@@ -42,6 +42,7 @@ class ChangeInputs:
     events: EventTable | None
     sources: Any
     roster: Roster | None
+    roster_source: Any = None  # the roster as given (a path for the Spark engine)
 
 
 def load_change_inputs(old: ir.Policy, new: ir.Policy, events: Any, roster: Any = None) -> ChangeInputs:
@@ -50,7 +51,7 @@ def load_change_inputs(old: ir.Policy, new: ir.Policy, events: Any, roster: Any 
     table = load_events(events, timezone=new.timezone, inputs=contract)
     shared = old.timezone == new.timezone and core.lower(old).inputs == contract
     loaded_roster = load_roster(roster, inputs=contract if shared else None) if roster is not None else None
-    return ChangeInputs(table, table if shared else None, events, loaded_roster)
+    return ChangeInputs(table, table if shared else None, events, loaded_roster, roster)
 
 
 def ledger_frames(
@@ -107,9 +108,10 @@ def _spark_frames(policies: Sequence[ir.Policy], inputs: ChangeInputs, *, master
         raise UsageError(
             f"--engine spark needs the Spark engine ({exc}); install it with "
             '`pip install "credit-rules[spark]"`, or use --engine bulk') from None
-    events = inputs.events if inputs.events is not None else inputs.sources
+    # The Spark engine validates the events itself, partition by partition, from the files
+    # (as `recompute` takes them); the table loaded here serves the explanations.
     frames: dict[str, pl.DataFrame] = spark.ledger_frames(
-        list(policies), events, inputs.roster, master=master, partitions=partitions, as_of=as_of)
+        list(policies), inputs.sources, inputs.roster_source, master=master, partitions=partitions, as_of=as_of)
     return frames
 
 
