@@ -311,6 +311,9 @@ MESSAGES.update({
     "report.caps_note": ("Caps whose cut events differ, over the {n} explained teachers (a trace names rules, "
                          "not caps).",
                          "削减记录有变化的上限，仅统计已说明的 {n} 名教师（trace 只记录规则，不记录上限）。"),
+    "report.caps_skipped": ("Caps not compared: the old policy reads the events in another time zone or with "
+                            "other declared columns.",
+                            "未比较上限：旧政策按另一时区或另一组声明字段读取学习记录。"),
     "report.no_moves": ("No rule's credits changed.", "没有规则的学分发生变化。"),
     "report.affected": ("Affected teachers", "受影响的教师"),
     "report.affected_note": ("{shown} of {total} affected teachers explained, in this order: lost met, gained met, "

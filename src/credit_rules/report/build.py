@@ -62,6 +62,8 @@ def impact_report(
         "roster": os.fspath(roster) if isinstance(roster, str | os.PathLike) else None,
         "as_of": day.isoformat(), "engine": engine, "lang": lang,
         "explain_limit": explain_limit,
+        # caps are compared from OLD's awards over the same validated events only
+        "caps_compared": inputs.events is not None,
     }
     return attrs.evolve(model, caps=explained.caps,
                         explained={t: tuple(explained.by_teacher.get(t, ())) for t in chosen},

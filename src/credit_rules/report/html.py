@@ -158,7 +158,9 @@ def render_html(report: Impact, lang: Lang = "en") -> str:
             [False, False, True, True, True, True, True]))
     else:
         parts.append(f"<p>{_e(m('report.no_moves'))}</p>")
-    parts.append(f"<p class=\"dim\">{_e(m('report.caps_note', n=len(report.explained)))}</p>")
+    caps_note = m("report.caps_note", n=len(report.explained)) if report.meta.get("caps_compared", True) \
+        else m("report.caps_skipped")
+    parts.append(f'<p class="dim">{_e(caps_note)}</p>')
     if report.caps:
         parts.append(_table(
             [_e(m(f"report.col.{k}")) for k in ("cap", "status", "rows", "cut_before", "cut_after")],
