@@ -18,6 +18,7 @@ import attrs
 
 from credit_rules import ir
 from credit_rules.api import as_policy
+from credit_rules.errors import UsageError
 from credit_rules.eval.messages import Lang
 from credit_rules.io.ledger import atomic_output
 from credit_rules.report.explanations import EXPLAIN_LIMIT, explain_teachers
@@ -77,7 +78,7 @@ def write_report(report: Impact, html_path: str | os.PathLike[str], json_path: s
     html_file = Path(html_path)
     json_file = Path(json_path) if json_path is not None else html_file.with_suffix(".json")
     if json_file.resolve() == html_file.resolve():
-        raise ValueError(f"the JSON twin would overwrite the HTML report {html_file}; name another --json")
+        raise UsageError(f"the JSON twin would overwrite the HTML report {html_file}; name another --json")
     page = render_html(report, lang)
     data = json.dumps(report.to_json(), ensure_ascii=False, indent=1)
     with atomic_output(html_file, "w") as handle:
