@@ -91,7 +91,7 @@ def _same_tables(rows: list[dict[str, Any]] | pl.DataFrame, zone: str, inputs: c
     assert small.frame.equals(reference.frame)
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows=hostile_rows(), zone=st.sampled_from(ZONES), contract=st.booleans())
 def test_small_rows_are_read_as_the_polars_loader_reads_them(
     rows: list[dict[str, Any]], zone: str, contract: bool,
@@ -99,7 +99,7 @@ def test_small_rows_are_read_as_the_polars_loader_reads_them(
     _same_tables(rows, zone, INPUTS if contract else None)
 
 
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows=hostile_rows(), zone=st.sampled_from(ZONES))
 def test_a_small_frame_is_read_as_the_polars_loader_reads_it(rows: list[dict[str, Any]], zone: str) -> None:
     """A frame (typed columns too: at as a datetime, hours as floats) gives the same table."""
@@ -128,7 +128,7 @@ ROSTER_INPUTS = core.Inputs(columns=(core.Column("district", "decimal", ir.Scope
                                      core.Column("joined_on", "date", ir.Scope.TEACHER)))
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows=st.lists(st.builds(dict, st.fixed_dictionaries(
     {"teacher_id": st.sampled_from(("t1", "t2", " t1", None))},
     optional=dict.fromkeys(ROSTER_COLUMNS, st.sampled_from(ROSTER_VALUES)))), min_size=1, max_size=5),
