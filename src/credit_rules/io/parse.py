@@ -577,6 +577,22 @@ def _fast_aware(column: str, dtype: pl.DataType, timezone: str) -> tuple[pl.Expr
     return instant, day
 
 
+def _fast_decimal(col: pl.Expr, scale: int, unit: int, *, minimum: int, maximum: int) -> pl.Expr:
+    """A Decimal column read from its exact integer representation (no text round trip):
+    ``unit`` per whole value (:data:`MICRO` for decimals, 1 for integers). A value with more
+    places than ``unit`` keeps, or outside the range, is null (the general path says why)."""
+    physical = col.to_physical()  # Int128: the digits, ``scale`` of them after the point
+    places = len(str(unit)) - 1
+    if scale <= places:
+        value = physical * 10 ** (places - scale)
+        exact = pl.lit(True)
+    else:
+        step = 10 ** (scale - places)
+        value, exact = physical // step, physical % step == 0
+    fits = exact & value.is_between(minimum * unit, maximum * unit)
+    return pl.when(fits).then(value.cast(pl.Int64, strict=False))
+
+
 def fast_micro(
     column: str, dtype: pl.DataType, *, maximum: int, integer: bool = False,
     minimum: int = 0,
@@ -586,8 +602,10 @@ def fast_micro(
     col = pl.col(column)
     scale = 1 if integer else MICRO
     value: pl.Expr
+    if isinstance(dtype, pl.Decimal) and not (integer and dtype.scale):
+        return _fast_decimal(col, dtype.scale, scale, minimum=minimum, maximum=maximum)
     if isinstance(dtype, pl.Decimal):
-        col, dtype = col.cast(pl.String), pl.String()  # exact text, read like a text column
+        col, dtype = col.cast(pl.String), pl.String()  # "3.0" as a count: the text rules decide
     if dtype == pl.String:
         if integer:
             value = pl.when(col.str.contains(_FAST_INTEGER)).then(

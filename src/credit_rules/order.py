@@ -1,0 +1,62 @@
+"""The time order of events: by ``teacher_id``, then ``at_us``, ties by ``event_id``.
+
+SPEC §4 takes a teacher's events "in time order (``at``, ties by ``event_id``)"; the
+event table and the bulk engine both keep events grouped by teacher in that order. Sorting
+millions of rows by two text columns compares text row by row (seconds per ten million
+rows); here the text is compared once per distinct teacher instead:
+
+1. each distinct ``teacher_id`` gets its rank in text order (an ``Enum`` whose categories
+   are the sorted distinct ids: casting looks each row up in a hash table);
+2. rows are sorted by ``at_us``, then stably by that rank: two integer sorts;
+3. rows that share a teacher and an ``at_us`` (rare: events of one second) are put in
+   ``event_id`` order among the positions they already hold.
+
+The result is the order ``frame.sort(["teacher_id", "at_us", "event_id"])`` gives; the
+tests compare the two on generated frames with ties.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+#: The columns that define the order, most significant first.
+TIME_ORDER = ("teacher_id", "at_us", "event_id")
+
+
+def time_order(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` (with non-null ``teacher_id``, ``at_us``, ``event_id``) in time order."""
+    if frame.height < 2:
+        return frame
+    order = time_order_index(frame)
+    if order is None:
+        return frame
+    return frame[order]
+
+
+def time_order_index(frame: pl.DataFrame) -> np.ndarray | None:
+    """The row positions that put ``frame`` in time order, or None when it is in order."""
+    teacher = frame.get_column("teacher_id")
+    ranks = teacher.cast(pl.Enum(teacher.unique().sort())).to_physical().to_numpy()
+    at = frame.get_column("at_us").to_numpy()
+    by_time = np.argsort(at, kind="stable")
+    order = by_time[np.argsort(ranks[by_time], kind="stable")]
+    rank_sorted, at_sorted = ranks[order], at[order]
+    tied = (rank_sorted[1:] == rank_sorted[:-1]) & (at_sorted[1:] == at_sorted[:-1])
+    if tied.any():
+        # Each run of equal (teacher, at_us) holds consecutive positions already: sorting
+        # the tied rows by (rank, at_us, event_id) and writing them back into the same
+        # positions orders each run by event_id and moves nothing else.
+        in_run = np.zeros(len(order), dtype=bool)
+        in_run[1:] |= tied
+        in_run[:-1] |= tied
+        positions = np.flatnonzero(in_run)
+        rows = order[positions]
+        ids = frame.get_column("event_id").gather(rows)
+        within = pl.DataFrame({
+            "rank": rank_sorted[positions], "at": at_sorted[positions], "event_id": ids,
+        }).select(pl.arg_sort_by(["rank", "at", "event_id"])).to_series().to_numpy()
+        order[positions] = rows[within]
+    if np.array_equal(order, np.arange(len(order))):
+        return None
+    return order
