@@ -7,9 +7,10 @@ rows); here the text is compared once per distinct teacher instead:
 
 1. each distinct ``teacher_id`` gets its rank in text order (an ``Enum`` whose categories
    are the sorted distinct ids: casting looks each row up in a hash table);
-2. rows are sorted by ``at_us``, then stably by that rank: two integer sorts;
-3. rows that share a teacher and an ``at_us`` (rare: events of one second) are put in
-   ``event_id`` order among the positions they already hold.
+2. rows are sorted by one integer key, the rank and the second of ``at_us`` packed
+   together (two stable sorts, by time then by rank, where the two do not fit in 64 bits);
+3. rows that share a teacher and a second (rare) are put in (``at_us``, ``event_id``)
+   order among the positions they already hold.
 
 The result is the order ``frame.sort(["teacher_id", "at_us", "event_id"])`` gives; the
 tests compare the two on generated frames with ties.
@@ -22,6 +23,7 @@ import polars as pl
 
 #: The columns that define the order, most significant first.
 TIME_ORDER = ("teacher_id", "at_us", "event_id")
+_MICROS = 1_000_000
 
 
 def time_order(frame: pl.DataFrame) -> pl.DataFrame:
@@ -39,22 +41,31 @@ def time_order_index(frame: pl.DataFrame) -> np.ndarray | None:
     teacher = frame.get_column("teacher_id")
     ranks = teacher.cast(pl.Enum(teacher.unique().sort())).to_physical().to_numpy()
     at = frame.get_column("at_us").to_numpy()
-    by_time = np.argsort(at, kind="stable")
-    order = by_time[np.argsort(ranks[by_time], kind="stable")]
-    rank_sorted, at_sorted = ranks[order], at[order]
-    tied = (rank_sorted[1:] == rank_sorted[:-1]) & (at_sorted[1:] == at_sorted[:-1])
+    seconds = np.floor_divide(at, _MICROS)
+    seconds -= seconds.min()
+    rank_bits, second_bits = int(ranks.max()).bit_length(), int(seconds.max()).bit_length()
+    if rank_bits + second_bits <= 64:
+        # One integer sort of (teacher rank, second); rows of one teacher and one second
+        # are the runs put in (at_us, event_id) order below.
+        key = (ranks.astype(np.uint64) << np.uint64(second_bits)) | seconds.astype(np.uint64)
+        order = np.argsort(key)
+        sorted_key = key[order]
+        tied = sorted_key[1:] == sorted_key[:-1]
+    else:  # a range of times too wide for one key: two stable sorts
+        by_time = np.argsort(at, kind="stable")
+        order = by_time[np.argsort(ranks[by_time], kind="stable")]
+        tied = (ranks[order][1:] == ranks[order][:-1]) & (at[order][1:] == at[order][:-1])
     if tied.any():
-        # Each run of equal (teacher, at_us) holds consecutive positions already: sorting
-        # the tied rows by (rank, at_us, event_id) and writing them back into the same
-        # positions orders each run by event_id and moves nothing else.
+        # Each run of tied rows holds consecutive positions already: sorting those rows by
+        # (rank, at_us, event_id) and writing them back into the same positions orders
+        # each run and moves nothing else.
         in_run = np.zeros(len(order), dtype=bool)
         in_run[1:] |= tied
         in_run[:-1] |= tied
         positions = np.flatnonzero(in_run)
         rows = order[positions]
-        ids = frame.get_column("event_id").gather(rows)
         within = pl.DataFrame({
-            "rank": rank_sorted[positions], "at": at_sorted[positions], "event_id": ids,
+            "rank": ranks[rows], "at": at[rows], "event_id": frame.get_column("event_id").gather(rows),
         }).select(pl.arg_sort_by(["rank", "at", "event_id"])).to_series().to_numpy()
         order[positions] = rows[within]
     if np.array_equal(order, np.arange(len(order))):
