@@ -34,7 +34,6 @@ from pathlib import Path
 from typing import Any, TypeAlias
 
 import attrs
-import numpy as np
 import polars as pl
 
 from credit_rules.errors import InputError, UsageError
