@@ -33,7 +33,9 @@ def time_order(frame: pl.DataFrame) -> pl.DataFrame:
     order = time_order_index(frame)
     if order is None:
         return frame
-    return frame[order]
+    # Gathering from many chunks (a filtered scan) looks up each row's chunk: a few times
+    # slower than making the columns contiguous first.
+    return frame.rechunk()[order]
 
 
 def time_order_index(frame: pl.DataFrame) -> np.ndarray | None:

@@ -126,7 +126,7 @@ def load(state: BatchState) -> BatchState:
         used = used.filter(event_compiler(attributes, view=False)(policy.counted))
     query = in_periods(policy, used.select(keep))
     ev, found = pl.collect_all([query, found_query(policy, lazy)], engine="streaming")
-    ev = time_order(ev)
+    ev = time_order(ev).rechunk()  # contiguous: later stages gather and join on it
     dates = teacher_dates(policy)
     if dates:  # periods relative to the teacher (issue 9, D): each event sees its teacher's dates
         ev = ev.join(state.roster.select("teacher_id", *(pl.col(n).alias(f"__t_{n}") for n in dates)),
