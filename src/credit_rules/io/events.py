@@ -388,10 +388,8 @@ def validate_events(
         rejected=rejects.height,
         label="events",
     )
-    seen = (
-        frame.select(clean("teacher_id").alias("teacher_id")).drop_nulls().unique()
-        .sort("teacher_id").get_column("teacher_id").to_list()
-    )
+    # The fast pass cleaned teacher_id on every row (valid or not), as `clean` does.
+    seen = fast_frame.get_column("teacher_id").drop_nulls().unique().sort().to_list()
     return EventTable(out, rejects, report, extras, timezone, seen_teacher_ids=tuple(seen),
                       in_time_order=time_ordered)
 
