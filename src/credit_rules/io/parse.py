@@ -94,6 +94,7 @@ SAFE_EVENTS_PER_SUM = (2**63 - 1) // (100_000 * BULK_MAX_SCALE)
 #: The years a date may have (``at`` as written, ``hired_on``, ``retired_on``).
 MIN_YEAR, MAX_YEAR = 1900, 2199
 _NON_ASCII = r"[^\x00-\x7F]"
+_INT128_MAX = 2**127 - 1
 _DAY_US = 86_400_000_000
 
 
@@ -580,17 +581,18 @@ def _fast_aware(column: str, dtype: pl.DataType, timezone: str) -> tuple[pl.Expr
 def _fast_decimal(col: pl.Expr, scale: int, unit: int, *, minimum: int, maximum: int) -> pl.Expr:
     """A Decimal column read from its exact integer representation (no text round trip):
     ``unit`` per whole value (:data:`MICRO` for decimals, 1 for integers). A value with more
-    places than ``unit`` keeps, or outside the range, is null (the general path says why)."""
+    places than ``unit`` keeps, or outside the range, is null (the general path says why).
+    The range is checked on the column's own digits, before any scaling could overflow."""
     physical = col.to_physical()  # Int128: the digits, ``scale`` of them after the point
+    low = pl.lit(minimum * 10**scale, pl.Int128)
+    high = pl.lit(min(maximum * 10**scale, _INT128_MAX), pl.Int128)
     places = len(str(unit)) - 1
     if scale <= places:
-        value = physical * 10 ** (places - scale)
-        exact = pl.lit(True)
+        value, exact = physical * 10 ** (places - scale), pl.lit(True)
     else:
         step = 10 ** (scale - places)
         value, exact = physical // step, physical % step == 0
-    fits = exact & value.is_between(minimum * unit, maximum * unit)
-    return pl.when(fits).then(value.cast(pl.Int64, strict=False))
+    return pl.when(physical.is_between(low, high) & exact).then(value.cast(pl.Int64, strict=False))
 
 
 def fast_micro(
