@@ -26,6 +26,7 @@ from credit_rules.errors import UsageError
 from credit_rules.eval import ENGINES as ENGINES
 from credit_rules.eval import Engine as Engine
 from credit_rules.eval import interpreter
+from credit_rules.eval.period_events import relevant_days
 from credit_rules.io import EventTable, LoadReport, Roster, load_events, load_roster
 from credit_rules.io.frames import (
     events_to_frame,
@@ -194,10 +195,10 @@ def with_named_teachers(roster: pl.DataFrame | None, named: Iterable[str],
 def interpreter_events(table: EventTable | None, teachers: dict[str, Teacher], policy: ir.Policy) -> list[Event]:
     """The interpreter's events of ``table``. Of a small input (one teacher, read row by
     row) only the records of the days the policy can read are built
-    (:func:`~credit_rules.eval.interpreter.relevant_days`); the teachers named only on
+    (:func:`~credit_rules.eval.period_events.relevant_days`); the teachers named only on
     the other days join ``teachers``, so they keep their rows."""
     assert table is not None
-    days = interpreter.relevant_days(policy) if table.small is not None else None
+    days = relevant_days(core.lower(policy)) if table.small is not None else None
     if table.small is None or days is None:
         return table.events()
     for teacher_id in table.small.teacher_ids():

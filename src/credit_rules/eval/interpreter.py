@@ -18,9 +18,7 @@ teacher and one period:
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
-import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
@@ -34,6 +32,7 @@ from credit_rules.core.nodes import Policy as CorePolicy
 from credit_rules.core.nodes import award_hours_rate, prorated, year_shares
 from credit_rules.errors import UsageError
 from credit_rules.eval.conditions import AwardView, TeacherFacts, event_holds, event_test, teacher_holds
+from credit_rules.eval.period_events import by_period
 from credit_rules.records import Event, LedgerRow, RequirementResult, Teacher, TraceEntry
 from credit_rules.schema import QUALIFYING_GRADES as _QUALIFYING
 from credit_rules.values import ZERO, Period, exact_div, period_of, relative_window, today
@@ -128,7 +127,7 @@ def evaluate_detailed(
         counted = [e for e in evs if event_holds(lowered.counted, e)] if lowered.counted else evs
         periods: list[TeacherPeriod] = []
         spans = ledger_periods(lowered, evs, in_roster=teacher_id in roster, as_of=as_of_day)
-        for period, candidates in zip(spans, _by_period(spans, counted), strict=True):
+        for period, candidates in zip(spans, by_period(spans, counted), strict=True):
             tp = _evaluate_period(own, teacher, period, candidates)
             if len(counted) < len(evs):
                 kept = {e.event_id for e in counted}
@@ -241,33 +240,6 @@ def ledger_periods(
     if in_roster:
         found.append(period_of(periods.grain, as_of))
     return sorted(set(found))
-
-
-def _by_period(periods: Sequence[Period], events: Sequence[Event]) -> list[Sequence[Event]]:
-    """For each period, a part of ``events`` (in order) holding at least its events: one
-    pass when the periods are sorted and disjoint (a grain's semesters or years), else all
-    of them (:func:`_evaluate_period` takes each period's own events from it)."""
-    if len(periods) < 2 or any(a.end >= b.start for a, b in itertools.pairwise(periods)):
-        return [events] * len(periods)
-    starts = [p.start for p in periods]
-    buckets: list[list[Event]] = [[] for _ in periods]
-    for event in events:
-        index = bisect.bisect_right(starts, event.day) - 1
-        if index >= 0:
-            buckets[index].append(event)
-    return list(buckets)
-
-
-def relevant_days(policy: ir.Policy | CorePolicy) -> Period | None:
-    """The days an event must fall on to change a ledger row, None for any day. With fixed
-    ledger periods (a window, a cycle) it is their span: every step reads only the events
-    of a period (:func:`_evaluate_period`), and the periods do not depend on the events,
-    so a caller may leave the other days' events out, as long as each teacher they name
-    is still in ``teachers`` (every teacher gets the fixed periods' rows)."""
-    fixed = _core(policy).periods.fixed
-    if not fixed:
-        return None
-    return Period(min(p.start for p in fixed), max(p.end for p in fixed))
 
 
 # ---------------------------------------------------------------------- one teacher, one period
