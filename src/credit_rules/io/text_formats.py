@@ -1,0 +1,333 @@
+"""Reading the text formats (JSON Lines, CSV) into text columns, natively and exactly.
+
+Both formats are read by Polars' native readers with every column as text: CSV by
+``pl.read_csv`` with no type inference, JSON Lines by ``pl.read_ndjson`` with a schema of
+``pl.String``. What this module adds is the proof that the native reading is exact, and
+the exact Python reading for whatever it cannot prove:
+
+- **JSON numbers.** Polars parses a JSON number into a float and prints it back in its
+  shortest form, so ``1.10`` comes back as ``1.1``, ``1e3`` as ``1000`` and
+  ``0.1000000000000000000001`` as ``0.1``. A number is read natively only when that
+  round trip gives back the author's very text: at most 15 digits, no exponent, no
+  trailing zero after the point, not ``-0`` (with 15 significant digits or fewer a double
+  tells every decimal apart, and its shortest form is that decimal; the test suite checks
+  the claim on random numbers). A line holding any other number, a nested object or array,
+  a key written with space before its colon, or a ``\\uD800``-range escape, is read by the
+  exact Python parser (numbers kept as the text the author wrote).
+- **Keys.** The native reader takes the keys of the first lines as its schema and would
+  drop any other key; every key the file holds is accounted for instead: the keys counted
+  in the raw text must equal the values read plus the nulls written, file-wide, else line
+  by line, and a line that does not balance is read by the Python parser. (A key null on
+  every line it appears in and absent from the first lines carries no value and does not
+  become a column.) A key given twice in one object keeps its first value on both readings.
+- **Lines and rows.** Rows are numbered by line (``\\n``, ``\\r\\n`` or ``\\r`` alone);
+  blank lines are skipped; the native reader must return one row per remaining line, else
+  the file is refused (a row count that does not match the line count is never passed on).
+- **Broken lines.** A file the native reader refuses (a line that is not JSON, or not an
+  object) is read line by line by the Python parser, which names each broken line and why.
+
+The text itself: UTF-8, or UTF-16/32 with a byte-order mark (decoded and read); text with
+NUL bytes and no mark is refused, naming the likely encoding.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+import logging
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from credit_rules.errors import InputError
+from credit_rules.io.columns import BAD, INTERNAL_PREFIX, ROW
+
+_LOG = logging.getLogger(__name__)
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def encoding_of(head: bytes, name: str, what: str) -> str | None:
+    """``utf-16``/``utf-32`` for a file starting with their byte-order mark, None for UTF-8;
+    refuses text with NUL bytes and no mark (UTF-16 without a byte-order mark)."""
+    for bom, encoding in _BOMS:
+        if head.startswith(bom):
+            return encoding
+    if b"\x00" in head:
+        raise InputError(
+            f"{name}: this {what} file holds NUL bytes: it looks like UTF-16 without a"
+            " byte-order mark; save it as UTF-8"
+        )
+    return None
+
+
+def decode(data: bytes, name: str, what: str) -> str:
+    """A text file's content: UTF-8, or UTF-16/32 with a byte-order mark."""
+    encoding = encoding_of(data[:4096], name, what) or "utf-8"
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{name}: this {what} file is not valid {encoding.upper()} (byte {exc.start}:"
+            f" {exc.reason}); save it as UTF-8"
+        ) from None
+
+
+def check_names(columns: Iterable[str], name: str) -> None:
+    """Refuse a reserved (``__cr_``) column name, or one given twice (after trimming)."""
+    seen: set[str] = set()
+    for column in columns:
+        clean = column.strip().lstrip("\ufeff").strip()
+        if clean.startswith(INTERNAL_PREFIX):
+            raise InputError(f"{name}: column name {column!r} is reserved; rename the column")
+        if clean in seen:
+            raise InputError(f"{name}: column {clean!r} appears twice; keep one")
+        seen.add(clean)
+
+
+# ---------------------------------------------------------------------------------- CSV
+
+_HEAD = 1 << 16
+
+
+def read_csv(path: Path, name: str, what: str) -> pl.DataFrame:
+    """A CSV file with every column as text (Polars' native reader, no type inference):
+    UTF-8 (or UTF-16/32 with a byte-order mark), lines ended by ``\\n``, ``\\r\\n`` or
+    ``\\r``; a column named twice is refused."""
+    with open(path, "rb") as handle:
+        head = handle.read(_HEAD)
+    source: Path | bytes = path
+    if encoding_of(head, name, what) is not None:
+        head = source = decode(path.read_bytes(), name, what).encode("utf-8")
+    if b"\r" in head and b"\n" not in head:  # old Mac line endings: \r alone
+        data = source if isinstance(source, bytes) else path.read_bytes()
+        source = data.replace(b"\r", b"\n")
+        head = source[:_HEAD]
+    head_text = head.decode("utf-8", errors="replace")
+    header = next(csv.reader(io.StringIO(head_text.lstrip("\ufeff"))), [])
+    check_names(header, name)
+    return pl.read_csv(io.BytesIO(source) if isinstance(source, bytes) else source,
+                       infer_schema=False, encoding="utf8", raise_if_empty=False)
+
+
+# ----------------------------------------------------------------------- JSON Lines
+
+#: How many lines (at most) give the native reader its schema (their keys, in order).
+SCHEMA_LINES = 1000
+
+_JSON_BLANK = " \t\r"
+# A line the native reader may misread, found on its raw text. A value-position number
+# (after ``:``) that a double does not carry back as its own text: an exponent, more than
+# 15 digits, a trailing zero after the point, -0; a nested object or array; a key with
+# space before its colon (the key count below looks for ``":``); a surrogate escape.
+# Strings may match too (a time "10:00.000," in a note): such lines merely take the
+# Python reading.
+_MISREAD = (
+    r':\s*(?:-?[0-9.]+[eE]|-?[0-9]*\.[0-9]*0\s*[,}\]]|-?[0-9.]{16}|-0\s*[,}\]]|[\[{])'
+    r'|"\s+:|\\u[dD][89abAB]'
+)
+
+
+def _first_wins(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object's pairs as a dict, a key given twice keeping its first value (as the
+    native reader does)."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        out.setdefault(key, value)
+    return out
+
+
+def _loads(text: str) -> Any:
+    return json.loads(text, parse_float=str, parse_int=str, parse_constant=str,
+                      object_pairs_hook=_first_wins)
+
+
+def _json_cell(value: Any) -> str | None:
+    """A parsed JSON value (numbers kept as their text) as one text cell."""
+    if value is None or isinstance(value, str):
+        return value
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, list) and all(v is None or isinstance(v, str) for v in value):
+        return ";".join(v for v in value if v is not None)
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def parse_json_records(lines: Iterable[tuple[int, str]], name: str) -> pl.DataFrame:
+    """Numbered JSON lines parsed in Python, exactly (numbers kept as their text): text
+    columns in first-seen key order + ``__cr_row`` + ``__cr_bad`` (why a line is not a
+    JSON object); blank lines are skipped."""
+    records: list[dict[str, str | None]] = []
+    rows: list[int] = []
+    bad: list[str | None] = []
+    keys: dict[str, None] = {}
+    for number, line in lines:
+        if not line.strip():
+            continue
+        reason = None
+        record: dict[str, str | None] = {}
+        try:
+            obj = _loads(line)
+        except json.JSONDecodeError as exc:
+            obj = None
+            reason = f"not valid JSON: {exc.msg} at column {exc.colno}"
+        if reason is None and not isinstance(obj, dict):
+            reason = "not a JSON object"
+        if reason is None:
+            assert isinstance(obj, dict)
+            record = obj
+            for key, value in obj.items():
+                if key.strip().lstrip("\ufeff").startswith(INTERNAL_PREFIX):
+                    raise InputError(
+                        f"{name}: line {number}: column name {key!r} is reserved; rename the"
+                        " column"
+                    )
+                if value is not None and type(value) is not str:
+                    record[key] = _json_cell(value)
+                if key not in keys:
+                    keys[key] = None
+        records.append(record)
+        rows.append(number)
+        bad.append(reason)
+    numbering = [pl.Series(ROW, rows, dtype=pl.Int64), pl.Series(BAD, bad, dtype=pl.String)]
+    if not keys:
+        return pl.DataFrame(numbering)
+    return pl.from_dicts(records, schema={k: pl.String for k in keys}).with_columns(numbering)
+
+
+def read_json_text(text: str, name: str) -> pl.DataFrame:
+    """JSON Lines (or a ``.json`` array of objects) parsed in Python, line by line."""
+    stripped = text.lstrip("\ufeff \t\r\n")
+    if stripped.startswith("["):
+        # A .json file holding one array of objects, not JSON Lines.
+        try:
+            items = _loads(stripped)
+        except json.JSONDecodeError as exc:
+            raise InputError(
+                f"{name}: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno});"
+                " fix the file or write one JSON object per line (JSON Lines)"
+            ) from None
+        lines = [(i, json.dumps(item)) for i, item in enumerate(items, 1)]
+        return parse_json_records(lines, name)
+    return parse_json_records(enumerate(text.lstrip("\ufeff").splitlines(), 1), name)
+
+
+def read_json_lines(data: bytes, name: str, what: str) -> pl.DataFrame:
+    """A JSON Lines file's bytes as text columns + ``__cr_row`` (its line) + ``__cr_bad``,
+    read natively where that is provably exact and by :func:`parse_json_records`
+    elsewhere (see the module docstring)."""
+    if encoding_of(data[:4096], name, what) is not None:
+        data = decode(data, name, what).encode("utf-8")
+    while data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
+    if data.lstrip(b" \t\r\n").startswith(b"[") or b"\x1f" in data:
+        # A .json array, or a byte that would split the line reader's one column.
+        return read_json_text(decode(data, name, what), name)
+    if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
+        data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")  # lines as splitlines()
+    try:
+        lines = pl.read_csv(data, has_header=False, separator="\x1f", quote_char=None,
+                            schema={"line": pl.String}, raise_if_empty=False,
+                            encoding="utf8")["line"]
+    except pl.exceptions.PolarsError:  # not UTF-8: the Python reading names the byte
+        return read_json_text(decode(data, name, what), name)
+    return _NativeJson(data, lines, name).read()
+
+
+class _NativeJson:
+    """One JSON Lines file read natively, with the lines it cannot vouch for parsed in
+    Python (kept apart from the function so each step reads as one method)."""
+
+    def __init__(self, data: bytes, lines: pl.Series, name: str) -> None:
+        self.data = data
+        self.lines = lines
+        self.name = name
+
+    def read(self) -> pl.DataFrame:
+        lines = self.lines
+        numbers = pl.int_range(1, len(lines) + 1, dtype=pl.Int64, eager=True)
+        flags = pl.DataFrame({"line": lines}).select(
+            blank=pl.col("line").is_null() | (pl.col("line").str.strip_chars(_JSON_BLANK) == ""),
+            misread=pl.col("line").str.contains(_MISREAD).fill_null(False),
+        )
+        blank, misread = flags["blank"], flags["misread"]
+        native = ~blank & ~misread
+        keys = self._schema_keys(lines.filter(~blank).head(SCHEMA_LINES),
+                                 numbers.filter(~blank).head(SCHEMA_LINES))
+        if not keys:
+            return self._python(lines, numbers)
+        payload = self.data if not misread.any() else _joined(lines.filter(native))
+        try:
+            frame = pl.read_ndjson(io.BytesIO(payload), schema=dict.fromkeys(keys, pl.String))
+        except pl.exceptions.PolarsError as exc:
+            _LOG.info("%s: read by the Python JSON parser (%s)", self.name,
+                      str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+            return self._python(lines, numbers)
+        expected = int(native.sum())
+        if frame.height != expected:
+            raise InputError(
+                f"{self.name}: the JSON Lines reader returned {frame.height:,} rows for"
+                f" {expected:,} lines; no row may be lost, so the file is refused: convert it"
+                " to Parquet or CSV, or report this file"
+            )
+        frame = frame.with_columns(
+            numbers.filter(native).alias(ROW), pl.lit(None, dtype=pl.String).alias(BAD)
+        )
+        unbalanced = self._unbalanced(frame, lines.filter(native), payload)
+        if unbalanced is not None:
+            retry = frame.filter(unbalanced)[ROW]
+            frame = frame.filter(~unbalanced)
+            misread = misread | numbers.is_in(retry)
+        if not misread.any():
+            return frame
+        slow = self._python(lines.filter(misread), numbers.filter(misread))
+        return pl.concat([frame, slow], how="diagonal").sort(ROW)
+
+    def _schema_keys(self, head: pl.Series, numbers: pl.Series) -> list[str]:
+        """The keys of the first lines, in first-seen order (as the Python reading orders
+        columns); a reserved key among them is refused here, naming its line."""
+        sample = parse_json_records(zip(numbers.to_list(), head.to_list(), strict=True),
+                                    self.name)
+        return [c for c in sample.columns if c not in (ROW, BAD)]
+
+    def _unbalanced(
+        self, frame: pl.DataFrame, lines: pl.Series, payload: bytes
+    ) -> pl.Series | None:
+        """None when every key of the raw text is a value read or a null written; else
+        which rows do not balance (an unknown key, a key given twice, a null spelt
+        otherwise): those lines are read again in Python."""
+        columns = [c for c in frame.columns if c not in (ROW, BAD)]
+        values = frame.height * len(columns) - sum(frame.select(columns).null_count().row(0))
+        keys = payload.count(b'":')
+        nulls = payload.count(b'":null') + payload.count(b'": null')
+        if keys == values + nulls:
+            return None
+        per_line = pl.DataFrame({"line": lines}).select(
+            keys=pl.col("line").str.count_matches('":', literal=True),
+            nulls=pl.col("line").str.count_matches('":null', literal=True)
+            + pl.col("line").str.count_matches('": null', literal=True),
+        )
+        read = frame.select(pl.sum_horizontal(pl.col(columns).is_not_null())).to_series()
+        return (per_line["keys"] != read + per_line["nulls"]).alias("unbalanced")
+
+    def _python(self, lines: pl.Series, numbers: pl.Series) -> pl.DataFrame:
+        return parse_json_records(
+            zip(numbers.to_list(), (line or "" for line in lines.to_list()), strict=True),
+            self.name,
+        )
+
+
+def _joined(lines: pl.Series) -> bytes:
+    """Lines as one JSON Lines payload."""
+    if lines.is_empty():
+        return b""
+    return str(lines.str.join("\n").item()).encode("utf-8")
