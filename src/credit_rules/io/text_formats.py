@@ -38,6 +38,7 @@ import io
 import json
 import logging
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -121,6 +122,9 @@ def read_csv(path: Path, name: str, what: str) -> pl.DataFrame:
 
 #: How many lines (at most) give the native reader its schema (their keys, in order).
 SCHEMA_LINES = 1000
+#: How many times keys first seen further down are added to the schema before the lines
+#: still unaccounted for are left to the Python parser.
+_KEY_ROUNDS = 4
 
 _JSON_BLANK = " \t\r"
 # A line the native reader may misread, found on its raw text. A value-position number
@@ -255,75 +259,115 @@ class _NativeJson:
     def read(self) -> pl.DataFrame:
         lines = self.lines
         numbers = pl.int_range(1, len(lines) + 1, dtype=pl.Int64, eager=True)
-        flags = pl.DataFrame({"line": lines}).select(
-            blank=pl.col("line").is_null() | (pl.col("line").str.strip_chars(_JSON_BLANK) == ""),
-            misread=pl.col("line").str.contains(_MISREAD).fill_null(False),
-        )
-        blank, misread = flags["blank"], flags["misread"]
-        native = ~blank & ~misread
-        keys = self._schema_keys(lines.filter(~blank).head(SCHEMA_LINES),
-                                 numbers.filter(~blank).head(SCHEMA_LINES))
+        keys = self._keys(lines.head(SCHEMA_LINES), numbers.head(SCHEMA_LINES), [])
         if not keys:
             return self._python(lines, numbers)
-        payload = self.data if not misread.any() else _joined(lines.filter(native))
-        try:
-            frame = pl.read_ndjson(io.BytesIO(payload), schema=dict.fromkeys(keys, pl.String))
-        except pl.exceptions.PolarsError as exc:
-            _LOG.info("%s: read by the Python JSON parser (%s)", self.name,
-                      str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
-            return self._python(lines, numbers)
-        expected = int(native.sum())
+        # The raw-text checks run beside the native reader (both release the GIL).
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pending_flags = pool.submit(_line_flags, lines)
+            try:
+                frame: pl.DataFrame | None = pl.read_ndjson(
+                    io.BytesIO(self.data), schema=dict.fromkeys(keys, pl.String))
+            except pl.exceptions.PolarsError as exc:
+                frame, refused = None, exc
+            flags = pending_flags.result()
+        flags = flags.with_columns(number=numbers, line=lines).filter(~pl.col("blank"))
+        if frame is None:
+            # A line the native reader refuses: read the lines it may vouch for, alone.
+            slow = [flags.filter(pl.col("misread"))["line"]]
+            slow_numbers = [flags.filter(pl.col("misread"))["number"]]
+            flags = flags.filter(~pl.col("misread"))
+            try:
+                frame = self._native(_joined(flags["line"]), keys, flags.height)
+            except pl.exceptions.PolarsError:
+                _LOG.info("%s: read by the Python JSON parser (%s)", self.name,
+                          str(refused).splitlines()[0] if str(refused) else "refused")
+                return self._python(lines, numbers)
+        else:
+            self._check_height(frame, flags.height)
+            slow, slow_numbers = [], []
+        parts: list[pl.DataFrame] = []
+        for round_ in range(_KEY_ROUNDS + 1):
+            values = frame.select(pl.sum_horizontal(pl.all().is_not_null())).to_series()
+            unbalanced = flags["keys"] != values + flags["nulls"]
+            misread = flags["misread"]
+            parts.append(frame.filter(~unbalanced & ~misread)
+                         .with_columns(flags["number"].filter(~unbalanced & ~misread).alias(ROW)))
+            slow.append(flags["line"].filter(misread))
+            slow_numbers.append(flags["number"].filter(misread))
+            flags = flags.filter(unbalanced & ~misread)
+            more = self._keys(flags["line"].head(SCHEMA_LINES),
+                              flags["number"].head(SCHEMA_LINES), keys)
+            if flags.is_empty() or not more or round_ == _KEY_ROUNDS:
+                break
+            keys = [*keys, *more]  # keys first seen further down: read those lines again
+            frame = self._native(_joined(flags["line"]), keys, flags.height)
+        slow.append(flags["line"])
+        slow_numbers.append(flags["number"])
+        rest = self._python(pl.concat(slow), pl.concat(slow_numbers))
+        parts = [p.with_columns(pl.lit(None, dtype=pl.String).alias(BAD)) for p in parts]
+        if rest.height == 0 and len(parts) == 1:
+            return parts[0]
+        return _merged([*parts, rest.sort(ROW)])
+
+    def _native(self, payload: bytes, keys: list[str], expected: int) -> pl.DataFrame:
+        """The payload read by Polars with every key as text, one row per line or refused."""
+        frame = pl.read_ndjson(io.BytesIO(payload), schema=dict.fromkeys(keys, pl.String))
+        self._check_height(frame, expected)
+        return frame
+
+    def _check_height(self, frame: pl.DataFrame, expected: int) -> None:
         if frame.height != expected:
             raise InputError(
                 f"{self.name}: the JSON Lines reader returned {frame.height:,} rows for"
                 f" {expected:,} lines; no row may be lost, so the file is refused: convert it"
                 " to Parquet or CSV, or report this file"
             )
-        frame = frame.with_columns(
-            numbers.filter(native).alias(ROW), pl.lit(None, dtype=pl.String).alias(BAD)
-        )
-        unbalanced = self._unbalanced(frame, lines.filter(native), payload)
-        if unbalanced is not None:
-            retry = frame.filter(unbalanced)[ROW]
-            frame = frame.filter(~unbalanced)
-            misread = misread | numbers.is_in(retry)
-        if not misread.any():
-            return frame
-        slow = self._python(lines.filter(misread), numbers.filter(misread))
-        return pl.concat([frame, slow], how="diagonal").sort(ROW)
 
-    def _schema_keys(self, head: pl.Series, numbers: pl.Series) -> list[str]:
-        """The keys of the first lines, in first-seen order (as the Python reading orders
-        columns); a reserved key among them is refused here, naming its line."""
-        sample = parse_json_records(zip(numbers.to_list(), head.to_list(), strict=True),
-                                    self.name)
-        return [c for c in sample.columns if c not in (ROW, BAD)]
-
-    def _unbalanced(
-        self, frame: pl.DataFrame, lines: pl.Series, payload: bytes
-    ) -> pl.Series | None:
-        """None when every key of the raw text is a value read or a null written; else
-        which rows do not balance (an unknown key, a key given twice, a null spelt
-        otherwise): those lines are read again in Python."""
-        columns = [c for c in frame.columns if c not in (ROW, BAD)]
-        values = frame.height * len(columns) - sum(frame.select(columns).null_count().row(0))
-        keys = payload.count(b'":')
-        nulls = payload.count(b'":null') + payload.count(b'": null')
-        if keys == values + nulls:
-            return None
-        per_line = pl.DataFrame({"line": lines}).select(
-            keys=pl.col("line").str.count_matches('":', literal=True),
-            nulls=pl.col("line").str.count_matches('":null', literal=True)
-            + pl.col("line").str.count_matches('": null', literal=True),
-        )
-        read = frame.select(pl.sum_horizontal(pl.col(columns).is_not_null())).to_series()
-        return (per_line["keys"] != read + per_line["nulls"]).alias("unbalanced")
+    def _keys(self, head: pl.Series, numbers: pl.Series, known: list[str]) -> list[str]:
+        """The keys of these lines not in ``known``, in first-seen order (as the Python
+        reading orders columns); a reserved key among them is refused, naming its line."""
+        sample = parse_json_records(
+            zip(numbers.to_list(), (line or "" for line in head.to_list()), strict=True),
+            self.name)
+        return [c for c in sample.columns if c not in (ROW, BAD) and c not in known]
 
     def _python(self, lines: pl.Series, numbers: pl.Series) -> pl.DataFrame:
         return parse_json_records(
             zip(numbers.to_list(), (line or "" for line in lines.to_list()), strict=True),
             self.name,
         )
+
+
+def _line_flags(lines: pl.Series) -> pl.DataFrame:
+    """Per line: blank; possibly misread (:data:`_MISREAD`); the keys its raw text holds
+    (``":``) and the nulls it writes. A line whose keys are not its values read plus its
+    nulls holds a key the schema lacks, a key given twice, or a null spelt otherwise."""
+    line = pl.col("line")
+    return pl.DataFrame({"line": lines}).select(
+        blank=line.is_null() | (line.str.strip_chars(_JSON_BLANK) == ""),
+        misread=line.str.contains(_MISREAD).fill_null(False),
+        keys=line.str.count_matches('":', literal=True).fill_null(0),
+        nulls=(line.str.count_matches('":null', literal=True)
+               + line.str.count_matches('": null', literal=True)).fill_null(0),
+    )
+
+
+def _merged(parts: list[pl.DataFrame]) -> pl.DataFrame:
+    """Frames each in line order, merged into one in line order (a linear merge: sorting
+    the whole would gather every column again); columns in first-seen order."""
+    columns = list(dict.fromkeys(c for p in parts for c in p.columns if c not in (ROW, BAD)))
+    order = [*columns, ROW, BAD]
+    aligned = [
+        p.with_columns(pl.lit(None, dtype=pl.String).alias(c) for c in columns
+                       if c not in p.columns).select(order)
+        for p in parts
+    ]
+    nonempty = [p for p in aligned if p.height] or aligned[:1]
+    out = nonempty[0]
+    for part in nonempty[1:]:
+        out = out.merge_sorted(part, key=ROW)
+    return out
 
 
 def _joined(lines: pl.Series) -> bytes:
