@@ -125,6 +125,9 @@ SCHEMA_LINES = 1000
 #: How many times keys first seen further down are added to the schema before the lines
 #: still unaccounted for are left to the Python parser.
 _KEY_ROUNDS = 4
+#: A piece of lines the native reader refuses is halved until it is this small, then read
+#: by the Python parser, which names each broken line.
+_REFUSED_PIECE = 64
 
 _JSON_BLANK = " \t\r"
 # A line the native reader may misread, found on its raw text. A value-position number
@@ -166,10 +169,12 @@ def _json_cell(value: Any) -> str | None:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def parse_json_records(lines: Iterable[tuple[int, str]], name: str) -> pl.DataFrame:
+def parse_json_records(
+    lines: Iterable[tuple[int, str]], name: str, seen: dict[str, int] | None = None
+) -> pl.DataFrame:
     """Numbered JSON lines parsed in Python, exactly (numbers kept as their text): text
     columns in first-seen key order + ``__cr_row`` + ``__cr_bad`` (why a line is not a
-    JSON object); blank lines are skipped."""
+    JSON object); blank lines are skipped. ``seen`` gets each key's first line."""
     records: list[dict[str, str | None]] = []
     rows: list[int] = []
     bad: list[str | None] = []
@@ -199,6 +204,8 @@ def parse_json_records(lines: Iterable[tuple[int, str]], name: str) -> pl.DataFr
                     record[key] = _json_cell(value)
                 if key not in keys:
                     keys[key] = None
+                    if seen is not None:
+                        seen.setdefault(key, number)
         records.append(record)
         rows.append(number)
         bad.append(reason)
@@ -262,53 +269,84 @@ class _NativeJson:
         keys = self._keys(lines.head(SCHEMA_LINES), numbers.head(SCHEMA_LINES), [])
         if not keys:
             return self._python(lines, numbers)
+        head_keys = keys
         # The raw-text checks run beside the native reader (both release the GIL).
         with ThreadPoolExecutor(max_workers=1) as pool:
             pending_flags = pool.submit(_line_flags, lines)
             try:
-                frame: pl.DataFrame | None = pl.read_ndjson(
+                whole: pl.DataFrame | None = pl.read_ndjson(
                     io.BytesIO(self.data), schema=dict.fromkeys(keys, pl.String))
-            except pl.exceptions.PolarsError as exc:
-                frame, refused = None, exc
+            except pl.exceptions.PolarsError:
+                whole = None
             flags = pending_flags.result()
         flags = flags.with_columns(number=numbers, line=lines).filter(~pl.col("blank"))
-        if frame is None:
-            # A line the native reader refuses: read the lines it may vouch for, alone.
-            slow = [flags.filter(pl.col("misread"))["line"]]
-            slow_numbers = [flags.filter(pl.col("misread"))["number"]]
-            flags = flags.filter(~pl.col("misread"))
-            try:
-                frame = self._native(_joined(flags["line"]), keys, flags.height)
-            except pl.exceptions.PolarsError:
-                _LOG.info("%s: read by the Python JSON parser (%s)", self.name,
-                          str(refused).splitlines()[0] if str(refused) else "refused")
-                return self._python(lines, numbers)
-        else:
-            self._check_height(frame, flags.height)
-            slow, slow_numbers = [], []
+        if whole is not None:
+            self._check_height(whole, flags.height)
+            frame, slow = whole, [flags.clear()]
+        else:  # a line the native reader refuses: found by halving, read in Python
+            slow = [flags.filter(pl.col("misread"))]
+            frame, flags, refused = self._bisect(flags.filter(~pl.col("misread")), keys)
+            slow.append(refused)
         parts: list[pl.DataFrame] = []
         for round_ in range(_KEY_ROUNDS + 1):
             values = frame.select(pl.sum_horizontal(pl.all().is_not_null())).to_series()
             unbalanced = flags["keys"] != values + flags["nulls"]
-            misread = flags["misread"]
-            parts.append(frame.filter(~unbalanced & ~misread)
-                         .with_columns(flags["number"].filter(~unbalanced & ~misread).alias(ROW)))
-            slow.append(flags["line"].filter(misread))
-            slow_numbers.append(flags["number"].filter(misread))
-            flags = flags.filter(unbalanced & ~misread)
+            vouched = ~unbalanced & ~flags["misread"]
+            parts.append(frame.filter(vouched).with_columns(flags["number"].filter(vouched)
+                                                            .alias(ROW)))
+            slow.append(flags.filter(flags["misread"]))
+            flags = flags.filter(unbalanced & ~flags["misread"])
             more = self._keys(flags["line"].head(SCHEMA_LINES),
                               flags["number"].head(SCHEMA_LINES), keys)
             if flags.is_empty() or not more or round_ == _KEY_ROUNDS:
                 break
             keys = [*keys, *more]  # keys first seen further down: read those lines again
             frame = self._native(_joined(flags["line"]), keys, flags.height)
-        slow.append(flags["line"])
-        slow_numbers.append(flags["number"])
-        rest = self._python(pl.concat(slow), pl.concat(slow_numbers))
+        slow.append(flags)
+        rest = pl.concat(slow).sort("number")
+        seen: dict[str, int] = {}
+        python = parse_json_records(
+            zip(rest["number"].to_list(), rest["line"].to_list(), strict=True), self.name, seen)
         parts = [p.with_columns(pl.lit(None, dtype=pl.String).alias(BAD)) for p in parts]
-        if rest.height == 0 and len(parts) == 1:
+        if python.height == 0 and len(parts) == 1:
             return parts[0]
-        return _merged([*parts, rest.sort(ROW)])
+        return _merged([*parts, python], self._order(head_keys, parts, seen))
+
+    @staticmethod
+    def _order(head: list[str], parts: list[pl.DataFrame], seen: dict[str, int]) -> list[str]:
+        """Columns in first-seen order, as the Python reading has them: the keys of the
+        first lines, then the others by the first line holding them (read natively: the
+        first line with a value)."""
+        first = dict(seen)
+        for part in parts:
+            for column in part.columns:
+                if column not in head and column not in (ROW, BAD):
+                    rows = part.filter(pl.col(column).is_not_null())[ROW]
+                    if len(rows):
+                        first[column] = min(first.get(column, rows[0]), rows[0])
+        return [*head, *sorted((c for c in first if c not in head), key=lambda c: first[c])]
+
+    def _bisect(
+        self, flags: pl.DataFrame, keys: list[str]
+    ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+        """The lines read natively in halves, a refused half halved again: (the frame read,
+        the flags of its lines, the lines refused in pieces of at most
+        :data:`_REFUSED_PIECE` lines, left to the Python parser to name)."""
+        frames, read, refused = [], [], []
+        stack = [flags]
+        while stack:
+            part = stack.pop()
+            try:
+                frames.append(self._native(_joined(part["line"]), keys, part.height))
+                read.append(part)
+            except pl.exceptions.PolarsError:
+                if part.height <= _REFUSED_PIECE:
+                    refused.append(part)
+                else:  # the first half on top, so the parts come out in line order
+                    stack += [part.slice(part.height // 2), part.slice(0, part.height // 2)]
+        empty = pl.DataFrame(schema=dict.fromkeys(keys, pl.String))
+        return (pl.concat(frames) if frames else empty, pl.concat([flags.clear(), *read]),
+                pl.concat([flags.clear(), *refused]))
 
     def _native(self, payload: bytes, keys: list[str], expected: int) -> pl.DataFrame:
         """The payload read by Polars with every key as text, one row per line or refused."""
@@ -353,10 +391,9 @@ def _line_flags(lines: pl.Series) -> pl.DataFrame:
     )
 
 
-def _merged(parts: list[pl.DataFrame]) -> pl.DataFrame:
+def _merged(parts: list[pl.DataFrame], columns: list[str]) -> pl.DataFrame:
     """Frames each in line order, merged into one in line order (a linear merge: sorting
-    the whole would gather every column again); columns in first-seen order."""
-    columns = list(dict.fromkeys(c for p in parts for c in p.columns if c not in (ROW, BAD)))
+    the whole would gather every column again), with these columns."""
     order = [*columns, ROW, BAD]
     aligned = [
         p.with_columns(pl.lit(None, dtype=pl.String).alias(c) for c in columns
