@@ -130,16 +130,36 @@ _KEY_ROUNDS = 4
 _REFUSED_PIECE = 64
 
 _JSON_BLANK = " \t\r"
-# A line the native reader may misread, found on its raw text. A value-position number
-# (after ``:``) that a double does not carry back as its own text: an exponent, more than
-# 15 digits, a trailing zero after the point, -0; a nested object or array; a key with
-# space before its colon (the key count below looks for ``":``); a surrogate escape.
-# Strings may match too (a time "10:00.000," in a note): such lines merely take the
-# Python reading.
-_MISREAD = (
-    r':\s*(?:-?[0-9.]+[eE]|-?[0-9]*\.[0-9]*0\s*[,}\]]|-?[0-9.]{16}|-0\s*[,}\]]|[\[{])'
-    r'|"\s+:|\\u[dD][89abAB]'
+# Lines the native reader could misread, found on their raw text (strings may match too,
+# e.g. a note "10:00.000,": such lines merely take a slower exact route).
+# A value-position number (after ``:``) that a double does not carry back as its own
+# text: an exponent, more than 15 digits, a trailing zero after the point, -0. Such lines
+# are read natively after their numbers are quoted (:func:`_quote_numbers`).
+_NUMBER_MISREAD = (
+    r':[ \t\r]*(?:-?[0-9.]+[eE]|-?[0-9]*\.[0-9]*0[ \t\r]*[,}\]]|-?[0-9.]{16}'
+    r'|-0[ \t\r]*[,}\]])'
 )
+# For the Python parser alone: a nested object or array (a list of strings becomes
+# ``a;b``), a key with space before its colon (the key count looks for ``":``), a
+# surrogate escape (Polars reads a lone one as NUL), the bytes the quoting uses.
+_PYTHON_ONLY = r':[ \t\r]*[\[{]|"[ \t\r]+:|\\u[dD][89abAB]|[\x01\x02]'
+_MISREAD = f"{_NUMBER_MISREAD}|{_PYTHON_ONLY}"
+# A JSON string, or a JSON number (strict grammar: "01", "1." or ".5" stay broken).
+_STRING_OR_NUMBER = (
+    r'("(?:[^"\\]|\\.)*")|(-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)'
+)
+
+
+def _quote_numbers(lines: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """Each line with its JSON numbers turned into JSON strings of the same text, natively
+    (a string is matched whole, so digits inside it are left alone): ``1.10`` → ``"1.10"``.
+    Also which lines must not be read so: a number where a key belongs (``{1: "x"}`` is
+    not JSON and must not become ``{"1": "x"}``)."""
+    marked = lines.str.replace_all(_STRING_OR_NUMBER, "${1}\x01${2}\x02")
+    number_as_key = marked.str.contains("\x02[ \t\r]*:")
+    quoted = marked.str.replace_all("\x01\x02", "", literal=True).str.replace_all(
+        "[\x01\x02]", '"')
+    return quoted, number_as_key
 
 
 def _first_wins(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -279,38 +299,57 @@ class _NativeJson:
             except pl.exceptions.PolarsError:
                 whole = None
             flags = pending_flags.result()
-        flags = flags.with_columns(number=numbers, line=lines).filter(~pl.col("blank"))
+        flags = flags.with_columns(number=numbers, line=lines, original=lines).filter(
+            ~pl.col("blank"))
+        misread = flags.filter(pl.col("misread"))
         if whole is not None:
             self._check_height(whole, flags.height)
-            frame, slow = whole, [flags.clear()]
-        else:  # a line the native reader refuses: found by halving, read in Python
-            slow = [flags.filter(pl.col("misread"))]
-            frame, flags, refused = self._bisect(flags.filter(~pl.col("misread")), keys)
-            slow.append(refused)
+            whole = whole.filter(~flags["misread"])
+        flags = flags.filter(~pl.col("misread"))
+        python_only = misread["line"].str.contains(_PYTHON_ONLY)
+        slow = [misread.filter(python_only)]
+        quoted, number_as_key = _quote_numbers(misread.filter(~python_only)["line"])
+        slow.append(misread.filter(~python_only).filter(number_as_key))
+        requoted = misread.filter(~python_only).with_columns(line=quoted).filter(~number_as_key)
+        parts: list[pl.DataFrame] = []
+        for group, frame in ((flags, whole), (requoted, None)):
+            if group.is_empty():
+                continue
+            if frame is None:  # read alone; a refused piece halved until its lines are found
+                frame, group, refused = self._bisect(group, keys)
+                slow.append(refused)
+            settled, unsettled, keys = self._settle(frame, group, keys)
+            parts += settled
+            slow.append(unsettled)
+        rest = pl.concat(slow).sort("number")
+        seen: dict[str, int] = {}
+        python = parse_json_records(zip(rest["number"].to_list(), rest["original"].to_list(),
+                                        strict=True), self.name, seen)
+        parts = [p.with_columns(pl.lit(None, dtype=pl.String).alias(BAD)) for p in parts]
+        if python.height == 0 and len(parts) == 1:
+            return parts[0]
+        return _merged([*parts, python], self._order(head_keys, parts, seen))
+
+    def _settle(
+        self, frame: pl.DataFrame, flags: pl.DataFrame, keys: list[str]
+    ) -> tuple[list[pl.DataFrame], pl.DataFrame, list[str]]:
+        """The rows whose raw keys balance (each a value read or a null written), each part
+        numbered; lines holding keys first seen further down are read again with them;
+        returns (parts, the lines still unbalanced, the keys now known)."""
         parts: list[pl.DataFrame] = []
         for round_ in range(_KEY_ROUNDS + 1):
             values = frame.select(pl.sum_horizontal(pl.all().is_not_null())).to_series()
             unbalanced = flags["keys"] != values + flags["nulls"]
-            vouched = ~unbalanced & ~flags["misread"]
-            parts.append(frame.filter(vouched).with_columns(flags["number"].filter(vouched)
-                                                            .alias(ROW)))
-            slow.append(flags.filter(flags["misread"]))
-            flags = flags.filter(unbalanced & ~flags["misread"])
-            more = self._keys(flags["line"].head(SCHEMA_LINES),
+            parts.append(frame.filter(~unbalanced).with_columns(
+                flags["number"].filter(~unbalanced).alias(ROW)))
+            flags = flags.filter(unbalanced)
+            more = self._keys(flags["original"].head(SCHEMA_LINES),
                               flags["number"].head(SCHEMA_LINES), keys)
             if flags.is_empty() or not more or round_ == _KEY_ROUNDS:
                 break
             keys = [*keys, *more]  # keys first seen further down: read those lines again
             frame = self._native(_joined(flags["line"]), keys, flags.height)
-        slow.append(flags)
-        rest = pl.concat(slow).sort("number")
-        seen: dict[str, int] = {}
-        python = parse_json_records(
-            zip(rest["number"].to_list(), rest["line"].to_list(), strict=True), self.name, seen)
-        parts = [p.with_columns(pl.lit(None, dtype=pl.String).alias(BAD)) for p in parts]
-        if python.height == 0 and len(parts) == 1:
-            return parts[0]
-        return _merged([*parts, python], self._order(head_keys, parts, seen))
+        return parts, flags, keys
 
     @staticmethod
     def _order(head: list[str], parts: list[pl.DataFrame], seen: dict[str, int]) -> list[str]:
@@ -378,7 +417,7 @@ class _NativeJson:
 
 
 def _line_flags(lines: pl.Series) -> pl.DataFrame:
-    """Per line: blank; possibly misread (:data:`_MISREAD`); the keys its raw text holds
+    """Per line: blank; possibly misread as it is (:data:`_MISREAD`); the keys its raw text holds
     (``":``) and the nulls it writes. A line whose keys are not its values read plus its
     nulls holds a key the schema lacks, a key given twice, or a null spelt otherwise."""
     line = pl.col("line")

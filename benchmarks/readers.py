@@ -1,0 +1,92 @@
+"""Reading speed of the text formats: JSON Lines and CSV, read and read + validate.
+
+    python benchmarks/readers.py --rows 1000000 --repeat 3 [--python-reader]
+
+Writes a synthetic province's events (``credit_rules.synth``, SPEC §2 columns) once as
+JSON Lines (``hours``, ``credits``, ``score``, ``count``, ``words`` as bare JSON numbers,
+absent keys left out, as exports write them) and as CSV under ``--dir``, then prints rows/s
+for reading the file into the text-column frame validation takes
+(``credit_rules.io.sources.read_raw``) and for reading + validating
+(``credit_rules.io.load_events``), the best of ``--repeat`` runs each. ``--python-reader``
+also times the exact Python JSON parser the native reader falls back to, on the same file.
+Figures are printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import polars as pl
+
+from credit_rules.io import load_events, text_formats
+from credit_rules.io.sources import read_raw
+from credit_rules.schema import REQUIRED_EVENT_COLUMNS
+from credit_rules.synth import generate_events, generate_roster
+
+_NUMBERS = ("hours", "credits", "score", "count", "words")
+
+
+def write_inputs(folder: Path, rows: int, seed: int) -> tuple[Path, Path, int]:
+    """``events.jsonl`` and ``events.csv`` of about ``rows`` events (written once per size)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    jsonl, csv = folder / f"events-{rows}.jsonl", folder / f"events-{rows}.csv"
+    if not (jsonl.exists() and csv.exists()):
+        roster = generate_roster(max(1, rows // 100), seed=seed)
+        events = pl.concat(generate_events(roster, seed=seed, events_per_teacher=100)).head(rows)
+        events.write_csv(csv)
+        typed = events.with_columns(pl.col(c).cast(pl.Float64) if events.schema[c] == pl.String
+                                    else pl.col(c) for c in _NUMBERS)
+        # JSON numbers in their shortest form (1.5, 2), keys with no value left out.
+        lines = typed.select(pl.struct(pl.all()).struct.json_encode().str.replace_all(
+            r',?"[a-z_]+":null', "").str.replace(r"^\{,", "{").alias("line"))
+        jsonl.write_text("\n".join(lines["line"].to_list()) + "\n", encoding="utf-8")
+    return jsonl, csv, pl.scan_csv(csv, infer_schema=False).select(pl.len()).collect().item()
+
+
+def best(run: Callable[[], object], repeat: int) -> float:
+    """The shortest of ``repeat`` timed runs, in seconds."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--dir", type=Path, default=Path("/tmp/credit-rules-readers"))
+    parser.add_argument("--python-reader", action="store_true",
+                        help="also time the exact Python JSON parser (slow)")
+    args = parser.parse_args(argv)
+    jsonl, csv, rows = write_inputs(args.dir, args.rows, args.seed)
+    print(f"rows {rows:,}; JSON Lines {jsonl.stat().st_size / 2**20:,.0f} MiB,"
+          f" CSV {csv.stat().st_size / 2**20:,.0f} MiB; {os.cpu_count()} cores,"
+          f" load average {os.getloadavg()[0]:.1f}, Polars {pl.__version__}")
+
+    def report(label: str, seconds: float) -> None:
+        print(f"{label:34} {seconds:7.2f} s  {rows / seconds:>12,.0f} rows/s")
+
+    for path in (jsonl, csv):
+        fmt = path.suffix[1:]
+        report(f"read {fmt}", best(lambda p=path: read_raw(
+            p, what="events", required=REQUIRED_EVENT_COLUMNS), args.repeat))
+    if args.python_reader:
+        report("read jsonl, Python parser", best(lambda: text_formats.read_json_text(
+            text_formats.decode(jsonl.read_bytes(), "x", "events"), str(jsonl)), 1))
+    for path in (jsonl, csv):
+        fmt = path.suffix[1:]
+        report(f"read + validate {fmt} (load_events)",
+               best(lambda p=path: load_events(p), args.repeat))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
