@@ -141,25 +141,21 @@ _NUMBER_MISREAD = (
 )
 # For the Python parser alone: a nested object or array (a list of strings becomes
 # ``a;b``), a key with space before its colon (the key count looks for ``":``), a
-# surrogate escape (Polars reads a lone one as NUL), the bytes the quoting uses.
-_PYTHON_ONLY = r':[ \t\r]*[\[{]|"[ \t\r]+:|\\u[dD][89abAB]|[\x01\x02]'
+# surrogate escape (Polars reads a lone one as NUL).
+_PYTHON_ONLY = r':[ \t\r]*[\[{]|"[ \t\r]+:|\\u[dD][89abAB]'
 _MISREAD = f"{_NUMBER_MISREAD}|{_PYTHON_ONLY}"
-# A JSON string, or a JSON number (strict grammar: "01", "1." or ".5" stay broken).
-_STRING_OR_NUMBER = (
-    r'("(?:[^"\\]|\\.)*")|(-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)'
+# A JSON number in value position (strict grammar: "01", "1." or ".5" stay broken).
+_VALUE_NUMBER = (
+    r'(:[ \t\r]*)(-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)([ \t\r]*[,}])'
 )
 
 
-def _quote_numbers(lines: pl.Series) -> tuple[pl.Series, pl.Series]:
-    """Each line with its JSON numbers turned into JSON strings of the same text, natively
-    (a string is matched whole, so digits inside it are left alone): ``1.10`` → ``"1.10"``.
-    Also which lines must not be read so: a number where a key belongs (``{1: "x"}`` is
-    not JSON and must not become ``{"1": "x"}``)."""
-    marked = lines.str.replace_all(_STRING_OR_NUMBER, "${1}\x01${2}\x02")
-    number_as_key = marked.str.contains("\x02[ \t\r]*:")
-    quoted = marked.str.replace_all("\x01\x02", "", literal=True).str.replace_all(
-        "[\x01\x02]", '"')
-    return quoted, number_as_key
+def _quote_numbers(lines: pl.Series) -> pl.Series:
+    """Each line with its JSON numbers turned into JSON strings of the same text, natively:
+    ``"hours": 1.10`` → ``"hours": "1.10"``. Text inside a string that looks like a value
+    (``"a:1,"``) gets quotes too, which always breaks the line (a string is followed by a
+    digit): the native reader refuses it and the Python parser reads it."""
+    return lines.str.replace_all(_VALUE_NUMBER, '${1}"${2}"${3}')
 
 
 def _first_wins(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -308,9 +304,8 @@ class _NativeJson:
         flags = flags.filter(~pl.col("misread"))
         python_only = misread["line"].str.contains(_PYTHON_ONLY)
         slow = [misread.filter(python_only)]
-        quoted, number_as_key = _quote_numbers(misread.filter(~python_only)["line"])
-        slow.append(misread.filter(~python_only).filter(number_as_key))
-        requoted = misread.filter(~python_only).with_columns(line=quoted).filter(~number_as_key)
+        requoted = misread.filter(~python_only)
+        requoted = requoted.with_columns(line=_quote_numbers(requoted["line"]))
         parts: list[pl.DataFrame] = []
         for group, frame in ((flags, whole), (requoted, None)):
             if group.is_empty():
