@@ -38,7 +38,6 @@ import io
 import json
 import logging
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -121,7 +120,7 @@ def read_csv(path: Path, name: str, what: str) -> pl.DataFrame:
 # ----------------------------------------------------------------------- JSON Lines
 
 #: How many lines (at most) give the native reader its schema (their keys, in order).
-SCHEMA_LINES = 1000
+SCHEMA_LINES = 256
 #: How many times keys first seen further down are added to the schema before the lines
 #: still unaccounted for are left to the Python parser.
 _KEY_ROUNDS = 4
@@ -286,41 +285,34 @@ class _NativeJson:
         if not keys:
             return self._python(lines, numbers)
         head_keys = keys
-        # The raw-text checks run beside the native reader (both release the GIL).
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            pending_flags = pool.submit(_line_flags, lines)
-            try:
-                whole: pl.DataFrame | None = pl.read_ndjson(
-                    io.BytesIO(self.data), schema=dict.fromkeys(keys, pl.String))
-            except pl.exceptions.PolarsError:
-                whole = None
-            flags = pending_flags.result()
-        flags = flags.with_columns(number=numbers, line=lines, original=lines).filter(
-            ~pl.col("blank"))
-        misread = flags.filter(pl.col("misread"))
-        if whole is not None:
-            self._check_height(whole, flags.height)
-            whole = whole.filter(~flags["misread"])
-        flags = flags.filter(~pl.col("misread"))
-        python_only = misread["line"].str.contains(_PYTHON_ONLY)
-        slow = [misread.filter(python_only)]
-        requoted = misread.filter(~python_only)
-        requoted = requoted.with_columns(line=_quote_numbers(requoted["line"]))
-        parts: list[pl.DataFrame] = []
-        for group, frame in ((flags, whole), (requoted, None)):
-            if group.is_empty():
-                continue
-            if frame is None:  # read alone; a refused piece halved until its lines are found
-                frame, group, refused = self._bisect(group, keys)
-                slow.append(refused)
-            settled, unsettled, keys = self._settle(frame, group, keys)
-            parts += settled
-            slow.append(unsettled)
-        rest = pl.concat(slow).sort("number")
+        flags = _line_flags(lines).with_columns(number=numbers, line=lines, original=lines)
+        flags = flags.filter(~pl.col("blank"))
+        slow = [flags.clear()]
+        payload = self.data  # every line as it is, unless one could be misread
+        misread = flags["misread"].arg_true()
+        if len(misread):
+            suspect = flags["line"].gather(misread)
+            python_only = suspect.str.contains(_PYTHON_ONLY)
+            to_python = pl.repeat(False, flags.height, eager=True).scatter(
+                misread.filter(python_only), True)
+            flags = flags.with_columns(line=flags["line"].scatter(
+                misread.filter(~python_only), _quote_numbers(suspect.filter(~python_only))))
+            slow.append(flags.filter(to_python))
+            flags = flags.filter(~to_python)
+            payload = _joined(flags["line"])
+        try:
+            frame = self._native(payload, keys, flags.height)
+        except pl.exceptions.PolarsError:  # a broken line: found by halving
+            frame, flags, refused = self._bisect(flags, keys)
+            slow.append(refused)
+        parts, unsettled, keys = self._settle(frame, flags, keys)
+        rest = pl.concat([*slow, unsettled]).sort("number")
         seen: dict[str, int] = {}
         python = parse_json_records(zip(rest["number"].to_list(), rest["original"].to_list(),
                                         strict=True), self.name, seen)
-        parts = [p.with_columns(pl.lit(None, dtype=pl.String).alias(BAD)) for p in parts]
+        # Columns added directly (hstack): an eager with_columns copies every text column.
+        parts = [p.hstack([pl.repeat(None, p.height, dtype=pl.String, eager=True).alias(BAD)])
+                 for p in parts]
         if python.height == 0 and len(parts) == 1:
             return parts[0]
         return _merged([*parts, python], self._order(head_keys, parts, seen))
@@ -335,12 +327,15 @@ class _NativeJson:
         for round_ in range(_KEY_ROUNDS + 1):
             values = frame.select(pl.sum_horizontal(pl.all().is_not_null())).to_series()
             unbalanced = flags["keys"] != values + flags["nulls"]
-            parts.append(frame.filter(~unbalanced).with_columns(
-                flags["number"].filter(~unbalanced).alias(ROW)))
+            if not unbalanced.any():
+                parts.append(frame.hstack([flags["number"].alias(ROW)]))
+                return parts, flags.clear(), keys
+            parts.append(frame.filter(~unbalanced).hstack(
+                [flags["number"].filter(~unbalanced).alias(ROW)]))
             flags = flags.filter(unbalanced)
             more = self._keys(flags["original"].head(SCHEMA_LINES),
                               flags["number"].head(SCHEMA_LINES), keys)
-            if flags.is_empty() or not more or round_ == _KEY_ROUNDS:
+            if not more or round_ == _KEY_ROUNDS:
                 break
             keys = [*keys, *more]  # keys first seen further down: read those lines again
             frame = self._native(_joined(flags["line"]), keys, flags.height)
