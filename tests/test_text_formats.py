@@ -96,6 +96,7 @@ def _hostile_lines(n: int) -> list[str]:
     lines[23] = '{"event_id": "e23", "note": "a \\"quoted\\": null inside", "hours": null}'
     lines[25] = '{"event_id": "e25", "hours": 0.1000000000000000000001}'
     lines[29] = '{"event_id": "e29", "flag": true, "none": false, "hours":7}'
+    lines[31] = '{"event_id": "e31", "note": "a\u2028b\u0085c"}'  # not line breaks in JSON
     lines[n - 5] = '{"event_id": "last", "latest": "1"}'
     return lines
 
@@ -125,6 +126,7 @@ def test_hostile_file_equals_the_python_parser(
     assert frame.filter(pl.col("event_id") == "e13")["hours"].item() == "2"
     assert frame.filter(pl.col("event_id") == "e17")["later"].item() == "5"
     assert frame.filter(pl.col("event_id") == "last")[ROW].item() == 296
+    assert frame.filter(pl.col("event_id") == "e31")["note"].item() == "a\u2028b\u0085c"
 
 
 def test_broken_lines_are_found_by_halving() -> None:

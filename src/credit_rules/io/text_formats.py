@@ -2,34 +2,37 @@
 
 Both formats are read by Polars' native readers with every column as text: CSV by
 ``pl.read_csv`` with no type inference, JSON Lines by ``pl.read_ndjson`` with a schema of
-``pl.String``. What this module adds is the proof that the native reading is exact, and
-the exact Python reading for whatever it cannot prove:
+``pl.String``. What this module adds for JSON Lines is the proof that the native reading
+is exact, and the exact Python parser for what it cannot prove:
 
-- **JSON numbers.** Polars parses a JSON number into a float and prints it back in its
-  shortest form, so ``1.10`` comes back as ``1.1``, ``1e3`` as ``1000`` and
-  ``0.1000000000000000000001`` as ``0.1``. A number is read natively only when that
-  round trip gives back the author's very text: at most 15 digits, no exponent, no
-  trailing zero after the point, not ``-0`` (with 15 significant digits or fewer a double
-  tells every decimal apart, and its shortest form is that decimal; the test suite checks
-  the claim on random numbers). A line holding any other number, a nested object or array,
-  a key written with space before its colon, or a ``\\uD800``-range escape, is read by the
-  exact Python parser (numbers kept as the text the author wrote).
-- **Keys.** The native reader takes the keys of the first lines as its schema and would
-  drop any other key; every key the file holds is accounted for instead: the keys counted
-  in the raw text must equal the values read plus the nulls written, file-wide, else line
-  by line, and a line that does not balance is read by the Python parser. (A key null on
-  every line it appears in and absent from the first lines carries no value and does not
-  become a column.) A key given twice in one object keeps its first value on both readings.
-- **Lines and rows.** Rows are numbered by line (``\\n``, ``\\r\\n`` or ``\\r`` alone);
-  blank lines are skipped; the native reader must return one row per remaining line, else
-  the file is refused (a row count that does not match the line count is never passed on).
-- **Broken lines.** A file the native reader refuses (a line that is not JSON, or not an
-  object) is read line by line by the Python parser, which names each broken line and why.
+- **Numbers keep the author's text.** Polars parses a JSON number into a double and prints
+  it back in its shortest form: ``1.10`` comes back as ``1.1``, ``1e3`` as ``1000``,
+  ``0.1000000000000000000001`` as ``0.1``. That round trip gives back the very text only
+  for at most 15 digits with no exponent, no trailing zero after the point and not ``-0``
+  (with 15 significant digits a double tells every decimal apart, and its shortest form is
+  that decimal; the tests check it on random numbers). A line holding any other number
+  (found by one regex on the raw text) has its numbers turned into JSON strings of the same
+  text first (``"hours": 1.10`` → ``"hours": "1.10"``, one native regex replace), so they
+  are read as text, never through a float.
+- **Keys are accounted for.** The native reader takes the keys of the first lines as its
+  schema and would drop any other key. Each line's raw keys (``":``) must equal its values
+  read plus its nulls written; lines that do not balance are read again with the keys
+  they hold (found by the Python parser on a sample of them), and what still does not
+  balance (a key given twice, a null spelt otherwise) is read by the Python parser. A key
+  given twice in one object keeps its first value on both readings. (A key that is null
+  on every line holding it, and absent from the first lines, carries no value and does not
+  become a column.)
+- **Rows are lines.** Rows are numbered by line (``\n``, ``\r\n`` or ``\r`` alone); blank
+  lines are skipped; the native reader must return one row per line it is given, else the
+  file is refused: a row count that does not match the line count is never passed on.
+- **The Python parser reads the rest**, with the reasons it gives: a nested object or array
+  (a list of strings becomes ``a;b``), a key with space before its colon, a ``\uD800``-range
+  escape, and broken lines (not JSON, not an object), found by halving what the native
+  reader refuses, so one broken line does not slow the whole file.
 
 The text itself: UTF-8, or UTF-16/32 with a byte-order mark (decoded and read); text with
 NUL bytes and no mark is refused, naming the likely encoding.
 """
-
 from __future__ import annotations
 
 import codecs
@@ -244,7 +247,10 @@ def read_json_text(text: str, name: str) -> pl.DataFrame:
             ) from None
         lines = [(i, json.dumps(item)) for i, item in enumerate(items, 1)]
         return parse_json_records(lines, name)
-    return parse_json_records(enumerate(text.lstrip("\ufeff").splitlines(), 1), name)
+    # Lines end at \n, \r\n or \r alone, as the native reader has them (not at U+2028 and
+    # the other breaks of str.splitlines(), which may stand inside a JSON string).
+    lines = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return parse_json_records(enumerate(lines, 1), name)
 
 
 def read_json_lines(data: bytes, name: str, what: str) -> pl.DataFrame:
