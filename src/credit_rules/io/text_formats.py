@@ -249,8 +249,8 @@ def read_json_text(text: str, name: str) -> pl.DataFrame:
         return parse_json_records(lines, name)
     # Lines end at \n, \r\n or \r alone, as the native reader has them (not at U+2028 and
     # the other breaks of str.splitlines(), which may stand inside a JSON string).
-    lines = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    return parse_json_records(enumerate(lines, 1), name)
+    text_lines = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return parse_json_records(enumerate(text_lines, 1), name)
 
 
 def read_json_lines(data: bytes, name: str, what: str) -> pl.DataFrame:
@@ -311,7 +311,8 @@ class _NativeJson:
         except pl.exceptions.PolarsError:  # a broken line: found by halving
             frame, flags, refused = self._bisect(flags, keys)
             slow.append(refused)
-        parts, unsettled, keys = self._settle(frame, flags, keys)
+            payload = _joined(flags["line"])
+        parts, unsettled, keys = self._settle(frame, flags, keys, payload)
         rest = pl.concat([*slow, unsettled]).sort("number")
         seen: dict[str, int] = {}
         python = parse_json_records(zip(rest["number"].to_list(), rest["original"].to_list(),
@@ -324,24 +325,27 @@ class _NativeJson:
         return _merged([*parts, python], self._order(head_keys, parts, seen))
 
     def _settle(
-        self, frame: pl.DataFrame, flags: pl.DataFrame, keys: list[str]
+        self, frame: pl.DataFrame, flags: pl.DataFrame, keys: list[str], payload: bytes
     ) -> tuple[list[pl.DataFrame], pl.DataFrame, list[str]]:
-        """The rows whose raw keys balance (each a value read or a null written), each part
-        numbered; lines holding keys first seen further down are read again with them;
+        """The rows whose raw keys balance (each a value read or a null written; counted
+        over the whole payload first, line by line only when that does not balance), each
+        part numbered; lines holding keys first seen further down are read again with them;
         returns (parts, the lines still unbalanced, the keys now known)."""
+        keys_written, nulls_written = _keys_and_nulls(payload)
+        values = frame.height * frame.width - sum(frame.null_count().row(0))
+        if keys_written == values + nulls_written:
+            return [frame.hstack([flags["number"].alias(ROW)])], flags.clear(), keys
         parts: list[pl.DataFrame] = []
         for round_ in range(_KEY_ROUNDS + 1):
-            values = frame.select(pl.sum_horizontal(pl.all().is_not_null())).to_series()
-            unbalanced = flags["keys"] != values + flags["nulls"]
-            if not unbalanced.any():
-                parts.append(frame.hstack([flags["number"].alias(ROW)]))
-                return parts, flags.clear(), keys
+            per_line = _keys_and_nulls_per_line(flags["line"])
+            read = frame.select(pl.sum_horizontal(pl.all().is_not_null())).to_series()
+            unbalanced = per_line["keys"] != read + per_line["nulls"]
             parts.append(frame.filter(~unbalanced).hstack(
                 [flags["number"].filter(~unbalanced).alias(ROW)]))
             flags = flags.filter(unbalanced)
             more = self._keys(flags["original"].head(SCHEMA_LINES),
                               flags["number"].head(SCHEMA_LINES), keys)
-            if not more or round_ == _KEY_ROUNDS:
+            if flags.is_empty() or not more or round_ == _KEY_ROUNDS:
                 break
             keys = [*keys, *more]  # keys first seen further down: read those lines again
             frame = self._native(_joined(flags["line"]), keys, flags.height)
@@ -413,13 +417,25 @@ class _NativeJson:
 
 
 def _line_flags(lines: pl.Series) -> pl.DataFrame:
-    """Per line: blank; possibly misread as it is (:data:`_MISREAD`); the keys its raw text holds
-    (``":``) and the nulls it writes. A line whose keys are not its values read plus its
-    nulls holds a key the schema lacks, a key given twice, or a null spelt otherwise."""
+    """Per line: blank; possibly misread as it is (:data:`_MISREAD`)."""
     line = pl.col("line")
     return pl.DataFrame({"line": lines}).select(
         blank=line.is_null() | (line.str.strip_chars(_JSON_BLANK) == ""),
         misread=line.str.contains(_MISREAD).fill_null(False),
+    )
+
+
+def _keys_and_nulls(payload: bytes) -> tuple[int, int]:
+    """The keys a payload's raw text holds (``":``) and the nulls it writes. Where the keys
+    are not the values read plus the nulls, a line holds a key the schema lacks, a key
+    given twice, or a null spelt otherwise."""
+    return payload.count(b'":'), payload.count(b'":null') + payload.count(b'": null')
+
+
+def _keys_and_nulls_per_line(lines: pl.Series) -> pl.DataFrame:
+    """:func:`_keys_and_nulls` line by line."""
+    line = pl.col("line")
+    return pl.DataFrame({"line": lines}).select(
         keys=line.str.count_matches('":', literal=True).fill_null(0),
         nulls=(line.str.count_matches('":null', literal=True)
                + line.str.count_matches('": null', literal=True)).fill_null(0),
