@@ -119,6 +119,7 @@ def test_hostile_file_equals_the_python_parser(
     BOM: the frame is the Python parser's, cell for cell and line number for line number,
     and only the lines that need it leave the native reader."""
     monkeypatch.setattr(text_formats, "SCHEMA_LINES", 2)
+    monkeypatch.setattr(text_formats, "_SPREAD_LINES", 1)
     lines = _hostile_lines(300)
     flags = text_formats._line_flags(pl.Series(lines))
     assert flags["misread"].arg_true().to_list() == [3, 11, 17, 19, 21, 25]

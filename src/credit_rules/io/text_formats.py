@@ -124,6 +124,8 @@ def read_csv(path: Path, name: str, what: str) -> pl.DataFrame:
 
 #: How many lines (at most) give the native reader its schema (their keys, in order).
 SCHEMA_LINES = 256
+#: How many lines spread over the rest of the file add their keys to the schema.
+_SPREAD_LINES = 1024
 #: How many times keys first seen further down are added to the schema before the lines
 #: still unaccounted for are left to the Python parser.
 _KEY_ROUNDS = 4
@@ -283,14 +285,21 @@ class _NativeJson:
         self.data = data
         self.lines = lines
         self.name = name
+        #: Keys found by parsing sample lines in Python, each with the first line holding it.
+        self.sampled: dict[str, int] = {}
 
     def read(self) -> pl.DataFrame:
         lines = self.lines
         numbers = pl.int_range(1, len(lines) + 1, dtype=pl.Int64, eager=True)
-        keys = self._keys(lines.head(SCHEMA_LINES), numbers.head(SCHEMA_LINES), [])
-        if not keys:
+        head_keys = self._keys(lines.head(SCHEMA_LINES), numbers.head(SCHEMA_LINES), [])
+        if not head_keys:
             return self._python(lines, numbers)
-        head_keys = keys
+        # Lines spread over the file too: a key first seen further down is then in the
+        # schema already, rather than found by the key count and read again.
+        spread = pl.int_range(SCHEMA_LINES, len(lines), max(1, len(lines) // _SPREAD_LINES),
+                              eager=True)
+        keys = [*head_keys,
+                *self._keys(lines.gather(spread), numbers.gather(spread), head_keys)]
         flags = _line_flags(lines).with_columns(number=numbers, line=lines, original=lines)
         flags = flags.filter(~pl.col("blank"))
         slow = [flags.clear()]
@@ -320,9 +329,10 @@ class _NativeJson:
         # Columns added directly (hstack): an eager with_columns copies every text column.
         parts = [p.hstack([pl.repeat(None, p.height, dtype=pl.String, eager=True).alias(BAD)])
                  for p in parts]
+        order = self._order(head_keys, parts, seen)
         if python.height == 0 and len(parts) == 1:
-            return parts[0]
-        return _merged([*parts, python], self._order(head_keys, parts, seen))
+            return parts[0].select([*order, ROW, BAD])
+        return _merged([*parts, python], order)
 
     def _settle(
         self, frame: pl.DataFrame, flags: pl.DataFrame, keys: list[str], payload: bytes
@@ -351,16 +361,18 @@ class _NativeJson:
             frame = self._native(_joined(flags["line"]), keys, flags.height)
         return parts, flags, keys
 
-    @staticmethod
-    def _order(head: list[str], parts: list[pl.DataFrame], seen: dict[str, int]) -> list[str]:
+    def _order(self, head: list[str], parts: list[pl.DataFrame], seen: dict[str, int]
+               ) -> list[str]:
         """Columns in first-seen order, as the Python reading has them: the keys of the
-        first lines, then the others by the first line holding them (read natively: the
-        first line with a value)."""
-        first = dict(seen)
+        first lines, then the others by the first line holding them (among the lines
+        parsed in Python, or read natively with a value)."""
+        first = dict(self.sampled)
+        for key, line in seen.items():
+            first[key] = min(first.get(key, line), line)
         for part in parts:
             for column in part.columns:
                 if column not in head and column not in (ROW, BAD):
-                    rows = part.filter(pl.col(column).is_not_null())[ROW]
+                    rows = part[ROW].filter(part[column].is_not_null())
                     if len(rows):
                         first[column] = min(first.get(column, rows[0]), rows[0])
         return [*head, *sorted((c for c in first if c not in head), key=lambda c: first[c])]
@@ -404,10 +416,14 @@ class _NativeJson:
     def _keys(self, head: pl.Series, numbers: pl.Series, known: list[str]) -> list[str]:
         """The keys of these lines not in ``known``, in first-seen order (as the Python
         reading orders columns); a reserved key among them is refused, naming its line."""
+        seen: dict[str, int] = {}
         sample = parse_json_records(
             zip(numbers.to_list(), (line or "" for line in head.to_list()), strict=True),
-            self.name)
-        return [c for c in sample.columns if c not in (ROW, BAD) and c not in known]
+            self.name, seen)
+        new = [c for c in sample.columns if c not in (ROW, BAD) and c not in known]
+        for key in new:
+            self.sampled[key] = min(self.sampled.get(key, seen[key]), seen[key])
+        return new
 
     def _python(self, lines: pl.Series, numbers: pl.Series) -> pl.DataFrame:
         return parse_json_records(
