@@ -301,7 +301,8 @@ class _NativeJson:
         keys = [*head_keys,
                 *self._keys(lines.gather(spread), numbers.gather(spread), head_keys)]
         flags = _line_flags(lines).with_columns(number=numbers, line=lines, original=lines)
-        flags = flags.filter(~pl.col("blank"))
+        if flags["blank"].any():  # (filtering copies every line: only when there is a blank)
+            flags = flags.filter(~pl.col("blank"))
         slow = [flags.clear()]
         payload = self.data  # every line as it is, unless one could be misread
         misread = flags["misread"].arg_true()
@@ -312,8 +313,9 @@ class _NativeJson:
                 misread.filter(python_only), True)
             flags = flags.with_columns(line=flags["line"].scatter(
                 misread.filter(~python_only), _quote_numbers(suspect.filter(~python_only))))
-            slow.append(flags.filter(to_python))
-            flags = flags.filter(~to_python)
+            if python_only.any():
+                slow.append(flags.filter(to_python))
+                flags = flags.filter(~to_python)
             payload = _joined(flags["line"])
         try:
             frame = self._native(payload, keys, flags.height)
