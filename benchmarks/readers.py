@@ -61,6 +61,12 @@ def best(run: Callable[[], object], repeat: int) -> tuple[float, float]:
     return min(runs)
 
 
+def _python_reader(path: Path) -> pl.DataFrame:
+    """The exact Python JSON parser (the reading before the native one, and its fallback)."""
+    return text_formats.read_json_text(
+        text_formats.decode(path.read_bytes(), str(path), "events"), str(path))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -69,10 +75,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dir", type=Path, default=Path("/tmp/credit-rules-readers"))
     parser.add_argument("--python-reader", action="store_true",
                         help="also time the exact Python JSON parser (slow)")
+    parser.add_argument("--file", type=Path, action="append", default=[],
+                        help="time this .jsonl/.csv instead of writing the synthetic ones"
+                        " (e.g. the events.jsonl of ../shared/anchors/gen_province.py --jsonl)")
     args = parser.parse_args(argv)
-    jsonl, csv, rows = write_inputs(args.dir, args.rows, args.seed)
-    print(f"rows {rows:,}; JSON Lines {jsonl.stat().st_size / 2**20:,.0f} MiB,"
-          f" CSV {csv.stat().st_size / 2**20:,.0f} MiB; {os.cpu_count()} cores,"
+    if args.file:
+        files = list(args.file)
+        rows = sum(pl.scan_csv(f, has_header=False, separator="\x1f", quote_char=None)
+                   .select(pl.len()).collect().item() - (f.suffix == ".csv") for f in files)
+    else:
+        jsonl, csv, rows = write_inputs(args.dir, args.rows, args.seed)
+        files = [jsonl, csv]
+    sizes = ", ".join(f"{f.name} {f.stat().st_size / 2**20:,.0f} MiB" for f in files)
+    print(f"rows {rows:,} ({sizes}); {os.cpu_count()} cores,"
           f" load average {os.getloadavg()[0]:.1f}, Polars {pl.__version__}")
 
     def report(label: str, seconds: tuple[float, float]) -> None:
@@ -80,16 +95,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{label:36} {wall:7.2f} s wall {rows / wall:>11,.0f} rows/s"
               f"   {cpu:7.2f} s CPU {rows / cpu:>11,.0f} rows/CPU-s")
 
-    for path in (jsonl, csv):
-        fmt = path.suffix[1:]
-        report(f"read {fmt}", best(partial(read_raw, path, what="events",
-                                           required=REQUIRED_EVENT_COLUMNS), args.repeat))
-    if args.python_reader:
-        report("read jsonl, Python parser", best(lambda: text_formats.read_json_text(
-            text_formats.decode(jsonl.read_bytes(), "x", "events"), str(jsonl)), 1))
-    for path in (jsonl, csv):
-        fmt = path.suffix[1:]
-        report(f"read + validate {fmt} (load_events)",
+    for path in files:
+        report(f"read {path.suffix[1:]}", best(partial(
+            read_raw, path, what="events", required=REQUIRED_EVENT_COLUMNS), args.repeat))
+        if args.python_reader and path.suffix == ".jsonl":
+            report("read jsonl, Python parser", best(partial(_python_reader, path), 1))
+    for path in files:
+        report(f"read + validate {path.suffix[1:]} (load_events)",
                best(partial(load_events, path), args.repeat))
     return 0
 
