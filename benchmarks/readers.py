@@ -15,6 +15,7 @@ Figures are printed, never asserted.
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import time
 from collections.abc import Callable
@@ -61,6 +62,37 @@ def best(run: Callable[[], object], repeat: int) -> tuple[float, float]:
     return min(runs)
 
 
+def steps(path: Path) -> None:
+    """The JSON Lines reader's steps, each timed apart (CPU seconds, one run): where the
+    time goes."""
+    data = path.read_bytes()
+    lines = pl.read_csv(data, has_header=False, separator="\x1f", quote_char=None,
+                        schema={"line": pl.String})["line"]
+    frame, line = pl.DataFrame({"line": lines}), pl.col("line")
+    misread = frame.select(line.str.contains(text_formats._MISREAD)).to_series()
+    keys = list(text_formats.parse_json_records(enumerate(lines.head(2000).to_list(), 1),
+                                                str(path)).columns[:-2])
+    timed: dict[str, Callable[[], object]] = {
+        "split into lines": lambda: pl.read_csv(data, has_header=False, separator="\x1f",
+                                                quote_char=None, schema={"line": pl.String}),
+        "blank lines": lambda: frame.select(line.str.strip_chars(" \t\r") == ""),
+        "misread regex": lambda: frame.select(line.str.contains(text_formats._MISREAD)),
+        "key and null counts": lambda: frame.select(
+            line.str.count_matches('":', literal=True),
+            b=line.str.count_matches('":null', literal=True)
+            + line.str.count_matches('": null', literal=True)),
+        f"quote numbers ({misread.sum():,} lines)":
+            lambda: text_formats._quote_numbers(lines.filter(misread)),
+        "write the payload back": lambda: text_formats._joined(lines),
+        "Polars read_ndjson, all String": lambda: pl.read_ndjson(
+            io.BytesIO(data), schema=dict.fromkeys(keys, pl.String)),
+        "the whole reader": lambda: text_formats.read_json_lines(data, str(path), "events"),
+    }
+    for label, run in timed.items():
+        wall, cpu = best(run, 1)
+        print(f"  step {label:38} {wall:6.2f} s wall  {cpu:6.2f} s CPU")
+
+
 def _python_reader(path: Path) -> pl.DataFrame:
     """The exact Python JSON parser (the reading before the native one, and its fallback)."""
     return text_formats.read_json_text(
@@ -75,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dir", type=Path, default=Path("/tmp/credit-rules-readers"))
     parser.add_argument("--python-reader", action="store_true",
                         help="also time the exact Python JSON parser (slow)")
+    parser.add_argument("--steps", action="store_true",
+                        help="also time the JSON Lines reader's steps apart (CPU seconds)")
     parser.add_argument("--file", type=Path, action="append", default=[],
                         help="time this .jsonl/.csv instead of writing the synthetic ones"
                         " (e.g. the events.jsonl of ../shared/anchors/gen_province.py --jsonl)")
@@ -100,6 +134,10 @@ def main(argv: list[str] | None = None) -> int:
             read_raw, path, what="events", required=REQUIRED_EVENT_COLUMNS), args.repeat))
         if args.python_reader and path.suffix == ".jsonl":
             report("read jsonl, Python parser", best(partial(_python_reader, path), 1))
+    if args.steps:
+        for path in files:
+            if path.suffix == ".jsonl":
+                steps(path)
     for path in files:
         report(f"read + validate {path.suffix[1:]} (load_events)",
                best(partial(load_events, path), args.repeat))
