@@ -3,7 +3,9 @@
 Every source (a file, ``-`` for JSON Lines on stdin, a ``polars.DataFrame`` or a
 ``pyarrow.Table``) is read with every column as text: typed Parquet/Arrow columns are cast
 to text canonically (floats as their shortest repr, dates as ISO 8601, lists joined with
-``;``) and JSON numbers keep the text the author wrote. Nothing is validated here, except
+``;``) and JSON numbers keep the text the author wrote. JSON Lines and CSV are read by
+Polars' native readers (:mod:`credit_rules.io.text_formats`, which proves each JSON line's
+reading exact or gives it to the Python JSON parser). Nothing is validated here, except
 what makes a file unreadable as a table:
 
 - a column name starting with ``__cr_`` (internal), or appearing twice (``hours,hours``
