@@ -17,7 +17,7 @@ from credit_rules.io.columns import BAD, ROW
 from credit_rules.io.sources import read_raw
 from credit_rules.synth import generate_events, generate_roster
 
-_SETTINGS = settings(max_examples=25, deadline=None,
+_SETTINGS = settings(max_examples=15, deadline=None,
                      suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 # The text of a JSON number, in every spelling JSON allows: signs, leading "0.", trailing
