@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import marshal
 import os
 import subprocess
 import sys
@@ -10,12 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from lark import Tree
+from lark.exceptions import UnexpectedInput
 
 import credit_rules
 from credit_rules.syntax import grammar as grammar_module
 from credit_rules.syntax import parser as parser_module
+from credit_rules.syntax.lalr import LalrParser, NeedsLark
 
-SRC = Path(__file__).resolve().parents[1] / "src"
+ROOT = Path(__file__).resolve().parents[1]
+SRC = ROOT / "src"
 HEAVY = ("polars", "pyarrow", "numpy")
 
 
@@ -79,7 +84,7 @@ def parsers(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Any, Path]:
 
 
 def test_the_cache_is_one_file_named_after_the_grammar(parsers: tuple[Any, Any, Path]) -> None:
-    files = [p.name for p in parsers[2].iterdir()]
+    files = [p.name for p in parsers[2].iterdir() if not p.name.startswith("policy-tables-")]
     assert len(files) == 1 and files[0].startswith("policy-grammar-"), files
 
 
@@ -89,9 +94,12 @@ def test_cached_and_fresh_parsers_give_the_same_ast(path: Path, parsers: tuple[A
     fresh, cached, _ = parsers
     text = path.read_text(encoding="utf-8")
     assert cached.parse(text) == fresh.parse(text)
+    monkeypatch.setattr(parser_module, "_fast", lambda: None)  # Lark parses
     monkeypatch.setattr(parser_module, "_lark", lambda: fresh)
     expected = parser_module.parse(text, str(path))
     monkeypatch.setattr(parser_module, "_lark", lambda: cached)
+    assert parser_module.parse(text, str(path)) == expected
+    monkeypatch.undo()  # the lean run over the cached tables
     assert parser_module.parse(text, str(path)) == expected
 
 
@@ -102,7 +110,7 @@ def test_a_changed_grammar_never_reads_the_old_cache(parsers: tuple[Any, Any, Pa
     changed = original + '\nflag_word: "ZZZ_NEW_KEYWORD"\n'
     monkeypatch.setattr(grammar_module, "grammar_text", lambda: changed)
     rebuilt = parser_module.build_parser(folder)
-    assert len(list(folder.iterdir())) == 2  # a second file, keyed on the new text
+    assert len(list(folder.glob("policy-grammar-*"))) == 2  # a second file, keyed on the new text
     assert "ZZZ_NEW_KEYWORD" in rebuilt.source_grammar
     assert "ZZZ_NEW_KEYWORD" in parser_module.build_parser(folder).source_grammar
 
@@ -128,3 +136,49 @@ def test_the_cache_folder_follows_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path:
     assert parser_module.grammar_cache_dir() == tmp_path / "credit-rules"
     monkeypatch.delenv("XDG_CACHE_HOME")
     assert parser_module.grammar_cache_dir() == Path.home() / ".cache" / "credit-rules"
+
+
+# ---------------------------------------------------------------------- the lean LALR run
+EVERY_POLICY = sorted({*ROOT.glob("policies/*.policy"), *ROOT.glob("examples/**/*.policy"),
+                       *ROOT.glob("tests/**/*.policy")})
+
+
+def _shape(node: Any) -> Any:
+    """A tree with every position Lark gives: each token's, each node's meta."""
+    if isinstance(node, Tree):
+        return (node.data, sorted(vars(node.meta).items()), [_shape(c) for c in node.children])
+    return (node.type, str(node), node.start_pos, node.line, node.column, node.end_line, node.end_column,
+            node.end_pos)
+
+
+def test_the_lean_run_gives_lark_s_tree_or_hands_errors_to_lark() -> None:
+    lark_parser, lean = parser_module._lark(), parser_module._fast()
+    assert lean is not None
+    same = errors = 0
+    assert len(EVERY_POLICY) > 50
+    for path in EVERY_POLICY:
+        text = path.read_text(encoding="utf-8")
+        # the whole file and, for the shipped ones, the file cut short (a syntax error)
+        for variant in (text, text[: len(text) * 2 // 3]) if path in SHIPPED else (text,):
+            try:
+                expected = _shape(lark_parser.parse(variant))
+            except UnexpectedInput:
+                with pytest.raises(NeedsLark):
+                    lean.parse(variant)
+                errors += 1
+                continue
+            assert _shape(lean.parse(variant)) == expected, path
+            same += 1
+    assert same > 50 and errors > 5  # both paths were exercised
+
+
+def test_the_tables_are_cached_and_a_bad_file_is_rebuilt(parsers: tuple[Any, Any, Path]) -> None:
+    folder = parsers[2]
+    built = grammar_module.parse_tables(folder)
+    [saved] = folder.glob("policy-tables-*.marshal")
+    assert grammar_module.parse_tables(folder) == built == marshal.loads(saved.read_bytes())
+    saved.write_bytes(b"not tables")
+    rebuilt = grammar_module.parse_tables(folder)
+    text = SHIPPED[0].read_text(encoding="utf-8")
+    assert _shape(LalrParser(rebuilt).parse(text)) == _shape(parsers[1].parse(text))
+    assert marshal.loads(saved.read_bytes()) == rebuilt

@@ -26,6 +26,8 @@ from credit_rules.syntax import ast
 from credit_rules.syntax.grammar import build_parser as build_parser
 from credit_rules.syntax.grammar import grammar_cache_dir as grammar_cache_dir
 from credit_rules.syntax.grammar import grammar_text as grammar_text
+from credit_rules.syntax.grammar import parse_tables
+from credit_rules.syntax.lalr import LalrParser, NeedsLark
 from credit_rules.syntax.limits import MAX_ITEMS as MAX_ITEMS
 from credit_rules.syntax.limits import MAX_NESTING as MAX_NESTING
 from credit_rules.syntax.limits import MAX_POLICY_BYTES as MAX_POLICY_BYTES
@@ -38,6 +40,27 @@ def _lark() -> Lark:
     return build_parser(grammar_cache_dir())
 
 
+@functools.cache
+def _fast() -> LalrParser | None:
+    try:
+        return LalrParser(parse_tables(grammar_cache_dir()))
+    except NeedsLark:  # a Lark this module cannot copy the tables of: Lark parses everything
+        return None
+
+
+def parse_tree(text: str) -> Tree[Token]:
+    """Lark's parse tree of ``text``, from the lean run over Lark's tables
+    (:mod:`credit_rules.syntax.lalr`); a text it cannot parse is parsed by Lark itself,
+    which raises Lark's own error (or, should the two ever disagree, gives its tree)."""
+    fast = _fast()
+    if fast is not None:
+        try:
+            return fast.parse(text)
+        except NeedsLark:
+            pass
+    return _lark().parse(text)
+
+
 def parse(text: str, file: str = "<input>") -> ast.Policy:
     """Parse policy text into an AST, or raise :class:`PolicyError` with diagnostics.
 
@@ -48,7 +71,7 @@ def parse(text: str, file: str = "<input>") -> ast.Policy:
     if too_large is not None:
         raise PolicyError([too_large], {file: text})
     try:
-        tree = _lark().parse(text)
+        tree = parse_tree(text)
     except UnexpectedInput as exc:
         raise PolicyError([_syntax_diagnostic(exc, text, file)], {file: text}) from None
     beyond = limit_diagnostics(tree, file)
