@@ -29,7 +29,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("io",),
     ("api", "recompute"),
     ("synth", "demo", "testing"),
-    ("cli",),
+    ("cli", "console"),
     ("__init__",),
 )
 OPTIONAL = {"core"}

@@ -39,7 +39,12 @@ def test_the_check_path_imports_no_polars() -> None:
     assert loaded == "[]"
 
 
-def test_check_and_fmt_import_no_polars() -> None:
+#: Besides HEAVY, what check and fmt of a clean policy leave unimported (rich prints only
+#: what plain text cannot, pendulum is needed only to evaluate).
+LAZY = (*HEAVY, "rich", "pendulum")
+
+
+def test_check_and_fmt_import_no_polars_rich_or_pendulum() -> None:
     policy = Path(__file__).resolve().parents[1] / "policies" / "five_year_cycle.policy"
     loaded = run_python(
         "import sys\n"
@@ -47,7 +52,7 @@ def test_check_and_fmt_import_no_polars() -> None:
         "from credit_rules.cli import main\n"
         f"assert CliRunner().invoke(main, ['check', {str(policy)!r}]).exit_code == 0\n"
         f"assert CliRunner().invoke(main, ['fmt', '--check', {str(policy)!r}]).exit_code in (0, 1)\n"
-        f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))")
+        f"print(sorted(m for m in {LAZY!r} if m in sys.modules))")
     assert loaded == "[]"
 
 
@@ -182,3 +187,22 @@ def test_the_tables_are_cached_and_a_bad_file_is_rebuilt(parsers: tuple[Any, Any
     text = SHIPPED[0].read_text(encoding="utf-8")
     assert _shape(LalrParser(rebuilt).parse(text)) == _shape(parsers[1].parse(text))
     assert marshal.loads(saved.read_bytes()) == rebuilt
+
+
+# ---------------------------------------------------------------------- the lazy console
+@pytest.mark.parametrize("text", [
+    "policies/five_year_cycle.policy: ok", "0 file(s) would be reformatted, 1 already canonical",
+    "would reformat 政策/五年.policy", "trailing spaces   ", "",
+    # these go through rich, which changes them: an emoji code (even in a line number),
+    # a tab, a control code, several lines
+    "x.policy:100:5: error", "a :smile: b", "tab\there", "bell\x07", "two\nlines",
+])
+def test_the_lazy_console_prints_what_rich_prints(text: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from rich.console import Console
+
+    from credit_rules.console import LazyConsole
+
+    Console(highlight=False, soft_wrap=True).print(text, markup=False)
+    LazyConsole(stderr=True, highlight=False, soft_wrap=True).print(text, markup=False)
+    printed = capsys.readouterr()
+    assert printed.err == printed.out
