@@ -10,11 +10,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from lark import Tree
 from lark.exceptions import UnexpectedInput
 
 import credit_rules
+from credit_rules.compile import compile_source
 from credit_rules.syntax import grammar as grammar_module
 from credit_rules.syntax import parser as parser_module
 from credit_rules.syntax.lalr import LalrParser, NeedsLark
@@ -206,3 +208,31 @@ def test_the_lazy_console_prints_what_rich_prints(text: str, capsys: pytest.Capt
     LazyConsole(stderr=True, highlight=False, soft_wrap=True).print(text, markup=False)
     printed = capsys.readouterr()
     assert printed.err == printed.out
+
+
+# ---------------------------------------------------------------------- the shared repr
+def _nodes(value: Any) -> Any:
+    if isinstance(value, tuple | list | frozenset):
+        for item in value:
+            yield from _nodes(item)
+    elif attrs.has(type(value)):
+        yield value
+        for field in attrs.fields(type(value)):
+            yield from _nodes(getattr(value, field.name))
+
+
+def test_the_shared_repr_is_the_one_attrs_would_generate() -> None:
+    text = (ROOT / "policies" / "five_year_cycle.policy").read_text(encoding="utf-8")
+    tree = parser_module.parse(text)
+    policy = compile_source(text)
+    twins: dict[type, Any] = {}
+    seen = set()
+    for node in (*_nodes(tree), *_nodes(policy)):
+        kind = type(node)
+        if kind not in twins:  # the same fields, with attrs' own generated repr
+            fields = {a.name: attrs.field(repr=a.repr) for a in attrs.fields(kind)}
+            twins[kind] = attrs.make_class(kind.__name__, fields, frozen=True, repr=True)
+        twin = twins[kind](**{a.name: getattr(node, a.name) for a in attrs.fields(kind)})
+        assert repr(node) == repr(twin)
+        seen.add(kind.__module__)
+    assert seen >= {"credit_rules.syntax.ast", "credit_rules.ir"}
