@@ -160,7 +160,7 @@ def _shape(node: Any) -> Any:
 
 def test_the_lean_run_gives_lark_s_tree_or_hands_errors_to_lark() -> None:
     lark_parser, lean = parser_module._lark(), parser_module._fast()
-    assert lean is not None
+    assert lean is not None and lean.compiled  # the scanners as compiled for this interpreter
     same = errors = 0
     assert len(EVERY_POLICY) > 50
     for path in EVERY_POLICY:
@@ -188,6 +188,8 @@ def test_the_tables_are_cached_and_a_bad_file_is_rebuilt(parsers: tuple[Any, Any
     rebuilt = grammar_module.parse_tables(folder)
     text = SHIPPED[0].read_text(encoding="utf-8")
     assert _shape(LalrParser(rebuilt).parse(text)) == _shape(parsers[1].parse(text))
+    other = LalrParser({**rebuilt, "sre": "another interpreter"})  # compiles its scanners with re
+    assert not other.compiled and _shape(other.parse(text)) == _shape(parsers[1].parse(text))
     assert marshal.loads(saved.read_bytes()) == rebuilt
 
 

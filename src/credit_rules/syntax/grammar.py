@@ -102,6 +102,7 @@ def parse_tables(cache_dir: Path | None) -> dict[str, Any]:
     if isinstance(loaded, dict) and loaded.get("format") == TABLES_FORMAT:
         return loaded
     tables = tables_from_lark(build_parser(cache_dir))
+    data = marshal.dumps(tables)
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=cache_dir, prefix=".policy-tables-", suffix=".tmp")
@@ -109,7 +110,7 @@ def parse_tables(cache_dir: Path | None) -> dict[str, Any]:
         return tables
     try:
         with os.fdopen(handle, "wb") as out:
-            out.write(marshal.dumps(tables))
+            out.write(data)
         os.replace(temporary, path)  # whole or not at all, for a concurrent start
     except OSError:
         with contextlib.suppress(OSError):

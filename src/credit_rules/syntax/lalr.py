@@ -21,6 +21,7 @@ message, position and expected set are Lark's, byte for byte.
 from __future__ import annotations
 
 import re
+import sys
 from typing import Any
 
 from lark import Lark, Token, Tree
@@ -30,7 +31,7 @@ from lark.parsers.lalr_analysis import Shift
 from lark.tree import Meta
 
 #: Bumped when the layout of the tables changes; part of the cache key.
-TABLES_FORMAT = 1
+TABLES_FORMAT = 2
 
 
 class NeedsLark(Exception):
@@ -73,7 +74,63 @@ def tables_from_lark(parser: Lark) -> dict[str, Any]:
         state_lexer[int(state)] = lexer_of[id(basic)]
     # plain str and int only (a freshly built grammar names things with str subclasses)
     return {"format": TABLES_FORMAT, "states": states, "rules": rules, "start": int(table.start_states["start"]),
-            "end": int(table.end_states["start"]), "state_lexer": state_lexer, "lexers": lexers}
+            "end": int(table.end_states["start"]), "state_lexer": state_lexer, "lexers": lexers,
+            "sre": _sre_key(), "compiled": {key: found for key in _patterns(lexers)
+                                            if (found := _sre_arguments(*key)) is not None}}
+
+
+def _patterns(lexers: list[tuple[Any, ...]]) -> set[tuple[str, int]]:
+    return {key for patterns, unless, _, _ in lexers for key in (*patterns, *(k for v in unless.values() for k in v))}
+
+
+# ------------------------------------------------------------------ compiled scanners
+# The scanners are large alternations (30 kB of pattern text for a shipped policy), and
+# Python's re parses and compiles a pattern in Python code: 30-40 ms of every start. What
+# it hands to the C engine (`_sre.compile`) is plain data, so the tables keep it, for this
+# exact interpreter only (`_sre_key`); on any other, or on any doubt, re.compile is used.
+try:
+    import _sre  # type: ignore[import-not-found]
+except ImportError:  # pragma: no cover - not CPython: no shortcut
+    _sre = None
+
+
+def _sre_key() -> str:
+    if _sre is None:
+        return "none"
+    return f"{sys.implementation.name} {sys.version} {_sre.MAGIC} {_sre.CODESIZE}"
+
+
+def _sre_arguments(pattern: str, flags: int) -> tuple[Any, ...] | None:
+    """What ``re.compile(pattern, flags)`` passes to ``_sre.compile`` (as CPython's
+    ``re._compiler.compile`` computes it), checked to give the same pattern object."""
+    try:
+        from re import _compiler, _parser  # type: ignore[attr-defined]
+
+        parsed = _parser.parse(pattern, flags)
+        code = _compiler._code(parsed, flags)
+        groupindex = dict(parsed.state.groupdict)
+        indexgroup = [None] * parsed.state.groups
+        for name, index in groupindex.items():
+            indexgroup[index] = name
+        arguments = (pattern, int(flags | parsed.state.flags), [int(c) for c in code],  # plain ints, for marshal
+                     parsed.state.groups - 1, groupindex, tuple(indexgroup))
+        made, reference = _sre.compile(*arguments), re.compile(pattern, flags)
+    except Exception:  # another implementation or version of re: no shortcut
+        return None
+    if (made.pattern, made.flags, made.groups, made.groupindex) != (
+            reference.pattern, reference.flags, reference.groups, reference.groupindex):
+        return None
+    return arguments
+
+
+def _compile(pattern: str, flags: int, compiled: dict[tuple[str, int], tuple[Any, ...]]) -> re.Pattern[str]:
+    arguments = compiled.get((pattern, flags))
+    if arguments is not None:
+        try:
+            return _sre.compile(*arguments)  # type: ignore[no-any-return]
+        except Exception:  # a shape this interpreter does not take: compile it the usual way
+            pass
+    return re.compile(pattern, flags)
 
 
 def _shape(callback: Any) -> tuple[str, bool, tuple[tuple[int, bool], ...] | None]:
@@ -115,10 +172,10 @@ class _Lexer:
 
     __slots__ = ("ignore", "newline", "patterns", "unless")
 
-    def __init__(self, spec: tuple[Any, ...]):
+    def __init__(self, spec: tuple[Any, ...], compiled: dict[tuple[str, int], tuple[Any, ...]]):
         patterns, unless, newline, ignore = spec
-        self.patterns = [re.compile(p, f) for p, f in patterns]
-        self.unless = {name: [re.compile(p, f) for p, f in found] for name, found in unless.items()}
+        self.patterns = [_compile(p, f, compiled) for p, f in patterns]
+        self.unless = {name: [_compile(p, f, compiled) for p, f in found] for name, found in unless.items()}
         self.newline = frozenset(newline)
         self.ignore = frozenset(ignore)
 
@@ -135,6 +192,9 @@ class LalrParser:
         self.end: int = tables["end"]
         self.state_lexer: dict[int, int] = tables["state_lexer"]
         self.lexer_specs: list[tuple[Any, ...]] = tables["lexers"]
+        # the scanners as compiled for the C engine, when made by this very interpreter
+        self.compiled: dict[tuple[str, int], tuple[Any, ...]] = (
+            tables.get("compiled", {}) if tables.get("sre") == _sre_key() else {})
         self.lexers: dict[int, _Lexer] = {}
         self.lexer_by_state: dict[int, _Lexer] = {}
 
@@ -142,7 +202,7 @@ class LalrParser:
         index = self.state_lexer[state]
         found = self.lexers.get(index)
         if found is None:
-            found = self.lexers[index] = _Lexer(self.lexer_specs[index])
+            found = self.lexers[index] = _Lexer(self.lexer_specs[index], self.compiled)
         self.lexer_by_state[state] = found
         return found
 
