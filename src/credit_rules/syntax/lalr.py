@@ -188,6 +188,11 @@ class LalrParser:
             raise ValueError("tables of another format")
         self.states: dict[int, dict[str, int]] = tables["states"]
         self.rules: list[tuple[str, int, str, bool, tuple[tuple[int, bool], ...] | None]] = tables["rules"]
+        # rules that hand their one child up unchanged (`?rule: a | b`, the chains of
+        # conditions): Lark's callbacks for them change nothing, not even a position
+        self.passthrough = frozenset(
+            ~index for index, (_, size, _, expand1, include) in enumerate(self.rules)
+            if size == 1 and expand1 and include in (None, ((0, False),)))
         self.start: int = tables["start"]
         self.end: int = tables["end"]
         self.state_lexer: dict[int, int] = tables["state_lexer"]
@@ -250,6 +255,7 @@ class LalrParser:
         """Lark's ``ParserState.feed_token``: reduce as long as the table says, then shift;
         at ``$END``, return the tree once the end state is reached."""
         states, rules, kind, at_end = self.states, self.rules, token.type, token.type == "$END"
+        passthrough = self.passthrough
         while True:
             action = states[state_stack[-1]].get(kind)
             if action is None:
@@ -260,6 +266,11 @@ class LalrParser:
                 state_stack.append(action)
                 value_stack.append(token)
                 return None
+            if action in passthrough:  # the child stays where it is; only the state moves on
+                state_stack[-1] = states[state_stack[-2]][rules[~action][0]]
+                if at_end and state_stack[-1] == self.end:
+                    return value_stack[-1]
+                continue
             origin, size, name, expand1, include = rules[~action]
             if size:
                 children = value_stack[-size:]

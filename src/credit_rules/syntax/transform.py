@@ -23,7 +23,6 @@ from credit_rules.syntax import ast
 from credit_rules.syntax.spans import token_span
 from credit_rules.syntax.transform_constructs import ConstructsMixin
 
-
 _UNSET = object()
 
 
