@@ -71,18 +71,18 @@ class Builder(ConstructsMixin, Transformer[Token, Any]):
         except GrammarError:
             raise
         except Exception as exc:
-            raise VisitError(tree.data, tree, exc) from exc
+            raise VisitError(tree.data, tree, exc) from exc  # type: ignore[no-untyped-call]
 
     def _call_userfunc_token(self, token: Token) -> Any:
         found = self._callback(token.type)
         if found is None:
-            return self.__default_token__(token)
+            return self.__default_token__(token)  # type: ignore[no-untyped-call]
         try:
             return found[0](token)
         except GrammarError:
             raise
         except Exception as exc:
-            raise VisitError(token.type, token, exc) from exc
+            raise VisitError(token.type, token, exc) from exc  # type: ignore[no-untyped-call]
 
     def _span(self, meta: Meta) -> Span:
         if getattr(meta, "empty", True):
