@@ -21,7 +21,6 @@ from typing import Any, Literal, TypeVar
 
 import click
 
-from credit_rules.compile import check_source, layer_sources
 from credit_rules.console import LazyConsole
 from credit_rules.errors import CreditRulesError, InputError, PolicyError, UsageError
 from credit_rules.eval import ENGINES
@@ -97,6 +96,8 @@ def main() -> None:
 @friendly_errors
 def check(policies: tuple[str, ...], strict: bool, events: tuple[str, ...]) -> None:
     """Check policy files; print every diagnostic with its line and a caret."""
+    from credit_rules.compile import check_source, layer_sources  # here: fmt never needs the IR
+
     failed = False
     for path in policies:
         try:
