@@ -14,7 +14,10 @@ the parse tree before the AST is built (``MAX_*`` are re-exported here).
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import gc
+from collections.abc import Iterator
 from pathlib import Path
 
 from lark import Lark, Token, Tree
@@ -61,12 +64,32 @@ def parse_tree(text: str) -> Tree[Token]:
     return _lark().parse(text)
 
 
+@contextlib.contextmanager
+def _without_cycle_collection() -> Iterator[None]:
+    """Python's cycle collector paused while a parse builds its trees: they grow by a few
+    objects per character and hold no reference cycles, so each collection walks the
+    growing tree for nothing (40 % of the parse of a 10,000-rule policy). Turned back
+    on at the end, as it was."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def parse(text: str, file: str = "<input>") -> ast.Policy:
     """Parse policy text into an AST, or raise :class:`PolicyError` with diagnostics.
 
     >>> parse('policy demo  rule r: on training count hours').items[0].name
     'r'
     """
+    with _without_cycle_collection():
+        return _parse(text, file)
+
+
+def _parse(text: str, file: str) -> ast.Policy:
     too_large = size_diagnostic(text, file)
     if too_large is not None:
         raise PolicyError([too_large], {file: text})
