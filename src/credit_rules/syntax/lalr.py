@@ -45,8 +45,18 @@ def tables_from_lark(parser: Lark) -> dict[str, Any]:
     ints, strings, tuples, lists and dicts, for :mod:`marshal`).
 
     Raises :class:`NeedsLark` when the parser uses something this module does not
-    reproduce (another lexer, token callbacks, placeholders, a custom tree class).
+    reproduce (another lexer, token callbacks, placeholders, a custom tree class), or
+    when Lark's insides are not where this module looks (another Lark version).
     """
+    try:
+        return _tables(parser)
+    except NeedsLark:
+        raise
+    except Exception as exc:  # renamed or reshaped internals: Lark parses everything
+        raise NeedsLark(f"cannot read the tables of this Lark: {type(exc).__name__}: {exc}") from exc
+
+
+def _tables(parser: Lark) -> dict[str, Any]:
     frontend = parser.parser
     lalr = frontend.parser
     table = lalr._parse_table
