@@ -85,12 +85,17 @@ def _tables(parser: Lark) -> dict[str, Any]:
     # plain str and int only (a freshly built grammar names things with str subclasses)
     return {"format": TABLES_FORMAT, "states": states, "rules": rules, "start": int(table.start_states["start"]),
             "end": int(table.end_states["start"]), "state_lexer": state_lexer, "lexers": lexers,
-            "sre": _sre_key(), "compiled": {key: found for key in _patterns(lexers)
-                                            if (found := _sre_arguments(*key)) is not None}}
+            "sre": _sre_key(), "compiled": {key: found for key, p in _compiled(lexer).items()
+                                            if (found := _sre_arguments(p)) is not None}}
 
 
-def _patterns(lexers: list[tuple[Any, ...]]) -> set[tuple[str, int]]:
-    return {key for patterns, unless, _, _ in lexers for key in (*patterns, *(k for v in unless.values() for k in v))}
+def _compiled(lexer: Any) -> dict[tuple[str, int], re.Pattern[str]]:
+    """Every pattern the contextual lexer compiled (its scanners and keyword checks)."""
+    found: dict[tuple[str, int], re.Pattern[str]] = {}
+    for basic in lexer.lexers.values():
+        for pattern in (*basic.scanner._mres, *(m for c in basic.callback.values() for m in c.scanner._mres)):
+            found.setdefault((pattern.pattern, pattern.flags), pattern)
+    return found
 
 
 # ------------------------------------------------------------------ compiled scanners
@@ -110,9 +115,10 @@ def _sre_key() -> str:
     return f"{sys.implementation.name} {sys.version} {_sre.MAGIC} {_sre.CODESIZE}"
 
 
-def _sre_arguments(pattern: str, flags: int) -> tuple[Any, ...] | None:
-    """What ``re.compile(pattern, flags)`` passes to ``_sre.compile`` (as CPython's
-    ``re._compiler.compile`` computes it), checked to give the same pattern object."""
+def _sre_arguments(reference: re.Pattern[str]) -> tuple[Any, ...] | None:
+    """What ``re.compile`` passed to ``_sre.compile`` to make ``reference`` (as CPython's
+    ``re._compiler.compile`` computes it), checked to make the same pattern object."""
+    pattern, flags = reference.pattern, reference.flags
     try:
         from re import _compiler, _parser  # type: ignore[attr-defined]
 
@@ -124,7 +130,7 @@ def _sre_arguments(pattern: str, flags: int) -> tuple[Any, ...] | None:
             indexgroup[index] = name
         arguments = (pattern, int(flags | parsed.state.flags), [int(c) for c in code],  # plain ints, for marshal
                      parsed.state.groups - 1, groupindex, tuple(indexgroup))
-        made, reference = _sre.compile(*arguments), re.compile(pattern, flags)
+        made = _sre.compile(*arguments)
     except Exception:  # another implementation or version of re: no shortcut
         return None
     if (made.pattern, made.flags, made.groups, made.groupindex) != (
