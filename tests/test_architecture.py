@@ -28,6 +28,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("eval",),
     ("io",),
     ("api", "recompute"),
+    ("report",),  # issue 12: the impact report reads ledgers from recompute and explanations from eval
     ("synth", "demo", "testing"),
     ("cli", "console"),
     ("__init__",),
