@@ -1,6 +1,7 @@
 """Cold start: wall and CPU time of short commands, each in a fresh interpreter, printed, never asserted.
 
     python benchmarks/cold_start.py [--runs 10] [--policy policies/five_year_cycle.policy] [--bytecode]
+                                    [--against ../main]
 
 Runs ``credit-rules check``, ``credit-rules fmt --check`` on a shipped policy and
 ``python -c "import credit_rules"``, each ``--runs`` times in a new subprocess, and prints
@@ -8,6 +9,7 @@ the median and the fastest wall time and the median CPU time (user + system: the
 to read on a machine shared with other work). ``--bytecode`` lets Python write and reuse
 .pyc files, as an installed package does (pip compiles them); by default the environment
 decides (``PYTHONDONTWRITEBYTECODE=1`` recompiles every module at every start).
+``--against CHECKOUT`` times another checkout's ``src`` too, run for run interleaved.
 
 The package is taken from this checkout's ``src`` (put first on ``PYTHONPATH``), as the
 console script would run it; the first run of each command may also write the grammar
@@ -57,20 +59,34 @@ def main() -> None:
     parser.add_argument("--policy", default="policies/five_year_cycle.policy")
     parser.add_argument("--bytecode", action="store_true",
                         help="let Python cache compiled modules (in a temporary folder), as after pip install")
+    parser.add_argument("--against", metavar="CHECKOUT",
+                        help="also time another checkout's src (e.g. ../main), runs interleaved with this one's")
     args = parser.parse_args()
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT / "src"), env.get("PYTHONPATH", "")) if p)
-    if args.bytecode:  # as an installed package runs: modules compiled once, read from .pyc after
-        env.pop("PYTHONDONTWRITEBYTECODE", None)
-        env["PYTHONPYCACHEPREFIX"] = str(Path(tempfile.gettempdir()) / "credit-rules-cold-start-pyc")
-    bytecode = "with" if "PYTHONDONTWRITEBYTECODE" not in env else "without (PYTHONDONTWRITEBYTECODE)"
-    print(f"python {sys.version.split()[0]}, {args.runs} fresh runs each (seconds), {bytecode} bytecode caching")
-    print(f"{'command':<60} {'median':>8} {'min':>8} {'cpu med':>8}")
+    trees = {"": ROOT / "src"}
+    if args.against:
+        trees = {"this: ": ROOT / "src", "other: ": Path(args.against).resolve() / "src"}
+    envs = {}
+    for label, src in trees.items():
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(src), env.get("PYTHONPATH", "")) if p)
+        if args.bytecode:  # as an installed package runs: modules compiled once, read from .pyc after
+            env.pop("PYTHONDONTWRITEBYTECODE", None)
+            env["PYTHONPYCACHEPREFIX"] = str(Path(tempfile.gettempdir()) / "credit-rules-cold-start-pyc")
+        envs[label] = env
+    bytecode = "with" if args.bytecode or "PYTHONDONTWRITEBYTECODE" not in os.environ else \
+        "without (PYTHONDONTWRITEBYTECODE)"
+    print(f"python {sys.version.split()[0]}, {args.runs} fresh runs each (seconds), {bytecode} bytecode caching"
+          + "".join(f"; {label}{src}" for label, src in trees.items() if label))
+    print(f"{'command':<68} {'median':>8} {'min':>8} {'cpu med':>8}")
     for name, argv in commands(args.policy).items():
-        runs = [time_once(argv, env) for _ in range(args.runs)]
-        walls, cpus = [w for w, _ in runs], [c for _, c in runs]
-        print(f"{name:<60} {statistics.median(walls):>8.3f} {min(walls):>8.3f} {statistics.median(cpus):>8.3f}",
-              flush=True)
+        runs: dict[str, list[tuple[float, float]]] = {label: [] for label in envs}
+        for _ in range(args.runs):  # interleaved, so a change in the machine's load hits both alike
+            for label, env in envs.items():
+                runs[label].append(time_once(argv, env))
+        for label, timed in runs.items():
+            walls, cpus = [w for w, _ in timed], [c for _, c in timed]
+            print(f"{label + name:<68} {statistics.median(walls):>8.3f} {min(walls):>8.3f} "
+                  f"{statistics.median(cpus):>8.3f}", flush=True)
 
 
 if __name__ == "__main__":
