@@ -25,10 +25,14 @@ import sys
 from typing import Any
 
 from lark import Lark, Token, Tree
-from lark.lexer import UnlessCallback
-from lark.parse_tree_builder import ChildFilterLALR_NoPlaceholders, ExpandSingleChild, PropagatePositions
-from lark.parsers.lalr_analysis import Shift
 from lark.tree import Meta
+
+try:  # Lark's insides this module reads the tables through; another Lark may move them
+    from lark.lexer import UnlessCallback
+    from lark.parse_tree_builder import ChildFilterLALR_NoPlaceholders, ExpandSingleChild, PropagatePositions
+    from lark.parsers.lalr_analysis import Shift
+except ImportError:  # pragma: no cover - then tables_from_lark says NeedsLark and Lark parses
+    Shift = None  # type: ignore[assignment]
 
 #: Bumped when the layout of the tables changes; part of the cache key.
 TABLES_FORMAT = 2
@@ -57,6 +61,8 @@ def tables_from_lark(parser: Lark) -> dict[str, Any]:
 
 
 def _tables(parser: Lark) -> dict[str, Any]:
+    if Shift is None:
+        raise NeedsLark("this Lark keeps its parser elsewhere")
     frontend = parser.parser
     lalr = frontend.parser
     table = lalr._parse_table
