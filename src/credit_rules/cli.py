@@ -553,7 +553,7 @@ def fmt_command(policies: tuple[str, ...], check_only: bool, write: bool, lang: 
               help="Write rejected rows here (.csv or .jsonl); rejected roster rows go to "
                    "FILE.roster.csv (or .jsonl) beside it.")
 @click.option("--batch-rows", type=click.IntRange(min=1), default=None,
-              help="Most events validated and evaluated at once (default 8,000,000).")
+              help="Most events validated and evaluated at once (default 12,000,000).")
 @click.option("--strict-input", is_flag=True,
               help="Fail (exit 2, no ledger replaced) on any rejected event or roster row, on events "
                    "with none of the columns a policy reads, or on roster columns read without --roster.")
