@@ -182,18 +182,19 @@ def test_the_lean_run_gives_lark_s_tree_or_hands_errors_to_lark() -> None:
 
 def test_the_tables_are_cached_and_a_bad_file_is_rebuilt(parsers: tuple[Any, Any, Path]) -> None:
     folder = parsers[2]
-    built = grammar_module.parse_tables(folder)
-    [saved] = folder.glob("policy-tables-*.marshal")
-    assert grammar_module.parse_tables(folder) == built == marshal.loads(saved.read_bytes())
-    saved.write_bytes(b"not tables")
+    saved = grammar_module.tables_path(folder)
+    saved.write_bytes(b"not tables")  # unreadable: built from Lark's cache and saved over it
     rebuilt = grammar_module.parse_tables(folder)
+    assert marshal.loads(saved.read_bytes()) == rebuilt
+    written = saved.stat().st_mtime_ns
+    assert grammar_module.parse_tables(folder) == rebuilt  # and read back next time, not rewritten
+    assert saved.stat().st_mtime_ns == written
     text = SHIPPED[0].read_text(encoding="utf-8")
     assert _shape(LalrParser(rebuilt).parse(text)) == _shape(parsers[1].parse(text))
     other = LalrParser({**rebuilt, "sre": "another interpreter"})  # compiles its scanners with re
     assert not other.compiled and _shape(other.parse(text)) == _shape(parsers[1].parse(text))
     with pytest.raises(NeedsLark):  # a Lark whose insides moved: parse_tree falls back to Lark
         tables_from_lark(object())  # type: ignore[arg-type]
-    assert marshal.loads(saved.read_bytes()) == rebuilt
 
 
 # ---------------------------------------------------------------------- the lazy console

@@ -82,6 +82,13 @@ def build_parser(cache_dir: Path | None) -> Lark:
     return built
 
 
+def tables_path(cache_dir: Path) -> Path:
+    """Where :func:`parse_tables` keeps the tables of this grammar, Lark and Python."""
+    from credit_rules.syntax.lalr import TABLES_FORMAT
+
+    return cache_dir / f"policy-tables-{_cache_key(grammar_text(), f'tables {TABLES_FORMAT}')}.marshal"
+
+
 def parse_tables(cache_dir: Path | None) -> dict[str, Any]:
     """The plain-data tables of :mod:`credit_rules.syntax.lalr`, loaded with :mod:`marshal`
     from ``cache_dir`` (a few milliseconds, where loading Lark's own cache takes 0.1 s),
@@ -93,8 +100,7 @@ def parse_tables(cache_dir: Path | None) -> dict[str, Any]:
 
     if cache_dir is None:
         return tables_from_lark(build_parser(None))
-    text = grammar_text()
-    path = cache_dir / f"policy-tables-{_cache_key(text, f'tables {TABLES_FORMAT}')}.marshal"
+    path = tables_path(cache_dir)
     try:
         loaded = marshal.loads(path.read_bytes())
     except (OSError, ValueError, EOFError, TypeError):
