@@ -21,7 +21,6 @@ message, position and expected set are Lark's, byte for byte.
 from __future__ import annotations
 
 import re
-import sys
 from typing import Any
 
 from lark import Lark, Token, Tree
@@ -35,7 +34,7 @@ except ImportError:  # pragma: no cover - then tables_from_lark says NeedsLark a
     Shift = None  # type: ignore[assignment]
 
 #: Bumped when the layout of the tables changes; part of the cache key.
-TABLES_FORMAT = 2
+TABLES_FORMAT = 3
 
 
 class NeedsLark(Exception):
@@ -90,69 +89,7 @@ def _tables(parser: Lark) -> dict[str, Any]:
         state_lexer[int(state)] = lexer_of[id(basic)]
     # plain str and int only (a freshly built grammar names things with str subclasses)
     return {"format": TABLES_FORMAT, "states": states, "rules": rules, "start": int(table.start_states["start"]),
-            "end": int(table.end_states["start"]), "state_lexer": state_lexer, "lexers": lexers,
-            "sre": _sre_key(), "compiled": {key: found for key, p in _compiled(lexer).items()
-                                            if (found := _sre_arguments(p)) is not None}}
-
-
-def _compiled(lexer: Any) -> dict[tuple[str, int], re.Pattern[str]]:
-    """Every pattern the contextual lexer compiled (its scanners and keyword checks)."""
-    found: dict[tuple[str, int], re.Pattern[str]] = {}
-    for basic in lexer.lexers.values():
-        for pattern in (*basic.scanner._mres, *(m for c in basic.callback.values() for m in c.scanner._mres)):
-            found.setdefault((pattern.pattern, pattern.flags), pattern)
-    return found
-
-
-# ------------------------------------------------------------------ compiled scanners
-# The scanners are large alternations (30 kB of pattern text for a shipped policy), and
-# Python's re parses and compiles a pattern in Python code: 30-40 ms of every start. What
-# it hands to the C engine (`_sre.compile`) is plain data, so the tables keep it, for this
-# exact interpreter only (`_sre_key`); on any other, or on any doubt, re.compile is used.
-try:
-    import _sre  # type: ignore[import-not-found]
-except ImportError:  # pragma: no cover - not CPython: no shortcut
-    _sre = None
-
-
-def _sre_key() -> str:
-    if _sre is None:
-        return "none"
-    return f"{sys.implementation.name} {sys.version} {_sre.MAGIC} {_sre.CODESIZE}"
-
-
-def _sre_arguments(reference: re.Pattern[str]) -> tuple[Any, ...] | None:
-    """What ``re.compile`` passed to ``_sre.compile`` to make ``reference`` (as CPython's
-    ``re._compiler.compile`` computes it), checked to make the same pattern object."""
-    pattern, flags = reference.pattern, reference.flags
-    try:
-        from re import _compiler, _parser  # type: ignore[attr-defined]
-
-        parsed = _parser.parse(pattern, flags)
-        code = _compiler._code(parsed, flags)
-        groupindex = dict(parsed.state.groupdict)
-        indexgroup = [None] * parsed.state.groups
-        for name, index in groupindex.items():
-            indexgroup[index] = name
-        arguments = (pattern, int(flags | parsed.state.flags), [int(c) for c in code],  # plain ints, for marshal
-                     parsed.state.groups - 1, groupindex, tuple(indexgroup))
-        made = _sre.compile(*arguments)
-    except Exception:  # another implementation or version of re: no shortcut
-        return None
-    if (made.pattern, made.flags, made.groups, made.groupindex) != (
-            reference.pattern, reference.flags, reference.groups, reference.groupindex):
-        return None
-    return arguments
-
-
-def _compile(pattern: str, flags: int, compiled: dict[tuple[str, int], tuple[Any, ...]]) -> re.Pattern[str]:
-    arguments = compiled.get((pattern, flags))
-    if arguments is not None:
-        try:
-            return _sre.compile(*arguments)  # type: ignore[no-any-return]
-        except Exception:  # a shape this interpreter does not take: compile it the usual way
-            pass
-    return re.compile(pattern, flags)
+            "end": int(table.end_states["start"]), "state_lexer": state_lexer, "lexers": lexers}
 
 
 def _shape(callback: Any) -> tuple[str, bool, tuple[tuple[int, bool], ...] | None]:
@@ -194,10 +131,10 @@ class _Lexer:
 
     __slots__ = ("ignore", "newline", "patterns", "unless")
 
-    def __init__(self, spec: tuple[Any, ...], compiled: dict[tuple[str, int], tuple[Any, ...]]):
+    def __init__(self, spec: tuple[Any, ...]):
         patterns, unless, newline, ignore = spec
-        self.patterns = [_compile(p, f, compiled) for p, f in patterns]
-        self.unless = {name: [_compile(p, f, compiled) for p, f in found] for name, found in unless.items()}
+        self.patterns = [re.compile(p, f) for p, f in patterns]
+        self.unless = {name: [re.compile(p, f) for p, f in found] for name, found in unless.items()}
         self.newline = frozenset(newline)
         self.ignore = frozenset(ignore)
 
@@ -219,9 +156,6 @@ class LalrParser:
         self.end: int = tables["end"]
         self.state_lexer: dict[int, int] = tables["state_lexer"]
         self.lexer_specs: list[tuple[Any, ...]] = tables["lexers"]
-        # the scanners as compiled for the C engine, when made by this very interpreter
-        self.compiled: dict[tuple[str, int], tuple[Any, ...]] = (
-            tables.get("compiled", {}) if tables.get("sre") == _sre_key() else {})
         self.lexers: dict[int, _Lexer] = {}
         self.lexer_by_state: dict[int, _Lexer] = {}
 
@@ -229,7 +163,7 @@ class LalrParser:
         index = self.state_lexer[state]
         found = self.lexers.get(index)
         if found is None:
-            found = self.lexers[index] = _Lexer(self.lexer_specs[index], self.compiled)
+            found = self.lexers[index] = _Lexer(self.lexer_specs[index])
         self.lexer_by_state[state] = found
         return found
 
