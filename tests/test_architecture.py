@@ -27,7 +27,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("core",),
     ("eval",),
     ("io",),
-    ("api", "recompute"),
+    ("api", "recompute", "spark"),
     ("synth", "demo", "testing"),
     ("cli",),
     ("__init__",),
