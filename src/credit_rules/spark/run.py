@@ -14,7 +14,6 @@ import datetime as dt
 import math
 import os
 import time
-import urllib.parse
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,7 +34,7 @@ from credit_rules.recompute.folder import event_inputs, locked, path_items, remo
 from credit_rules.recompute.provenance import MANIFEST_NAME, input_entries, write_manifest
 from credit_rules.recompute.run import RecomputeResult, write_ledgers
 from credit_rules.schema import LEDGER_COLUMNS, REQUIRED_EVENT_COLUMNS
-from credit_rules.spark.arrow import struct_type, to_table
+from credit_rules.spark.arrow import spark_schema, struct_type, to_table
 from credit_rules.spark.evaluate import PART, POLICY, evaluate, ledger_arrow, ledgers
 from credit_rules.spark.session import spark_session
 from credit_rules.spark.validate import validate
@@ -153,18 +152,27 @@ def read_events(session: SparkSession, events: Any, partitions: int | None) -> t
     size = sum(Path(p).stat().st_size for p in files)
     # Spark cuts Parquet files at row groups into splits of at most this many bytes.
     session.conf.set("spark.sql.files.maxPartitionBytes", str(max(1 << 20, size // count)))
-    frame = session.read.option("mergeSchema", "true").parquet(*[str(Path(p).resolve()) for p in files])
+    frame = session.read.schema(_parquet_schema(files)).parquet(*[str(Path(p).resolve()) for p in files])
     frame = frame.select("*", F.col("_metadata.file_path").alias(SOURCE),
                          (F.col("_metadata.row_index") + 1).alias(ROW))
-    by_path = {Path(p).resolve(): name for p, name in zip(files, names, strict=True)}
-    uris = [r[0] for r in frame.select(SOURCE).distinct().collect()]
-    mapping = {uri: by_path[Path(urllib.parse.unquote(urllib.parse.urlparse(uri).path)).resolve()]
-               for uri in uris}
-    pairs = [item for uri, name in mapping.items() for item in (F.lit(uri), F.lit(name))]
-    frame = frame.withColumn(SOURCE, F.create_map(*pairs)[F.col(SOURCE)] if pairs else F.col(SOURCE))
     if frame.rdd.getNumPartitions() < count:
         frame = frame.repartition(count)
     return frame, names, count
+
+
+
+def _parquet_schema(files: Sequence[Any]) -> Any:
+    """The Spark schema of all the Parquet files together, read from their footers here (no
+    inference job); a column missing from a file reads as null there, as the loader reads it."""
+    import pyarrow as pa
+
+    try:
+        schema = pa.unify_schemas([spark_schema(pq.read_schema(p)) for p in files],
+                                  promote_options="permissive")
+    except (pa.ArrowException, OSError) as exc:
+        raise InputError(f"the events files do not share column types ({exc}); "
+                         "write them with one schema") from None
+    return struct_type(schema)
 
 
 def recompute_files(

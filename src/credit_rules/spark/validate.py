@@ -18,7 +18,9 @@ come back beside the events as Arrow IPC blobs (:mod:`credit_rules.spark.arrow`)
 from __future__ import annotations
 
 import functools
+import urllib.parse
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import attrs
@@ -35,6 +37,7 @@ from credit_rules.schema import REQUIRED_EVENT_COLUMNS
 from credit_rules.spark.arrow import from_blob, spark_schema, struct_type, to_blob
 
 if TYPE_CHECKING:
+    from pyspark import Broadcast
     from pyspark.sql import DataFrame
 
 #: The kind of a side row of the validation's output (null on an event row) and its blob.
@@ -76,6 +79,10 @@ def raw_input(frame: pl.DataFrame, names: Sequence[str], columns: Sequence[str])
     reads Parquet), ``names`` every source of the input, ``columns`` every user column."""
     named: list[tuple[str, pl.DataFrame, bool]] = []
     present = set(frame.get_column(SOURCE).unique().to_list()) if frame.height else set()
+    strange = {value: source_name(value, names) for value in present if value not in names}
+    if strange:  # Spark names a file by its URI: back to the name the user gave
+        frame = frame.with_columns(pl.col(SOURCE).replace(strange))
+        present = {strange.get(value, value) for value in present}
     for name in names:
         if name not in present:
             continue
@@ -89,6 +96,15 @@ def raw_input(frame: pl.DataFrame, names: Sequence[str], columns: Sequence[str])
         named.append((names[0] if names else "<spark>", empty, False))
     raw = sources.combine_raw(named, required=REQUIRED_EVENT_COLUMNS)
     return sources.RawInput(raw.frame, tuple(dict.fromkeys([*raw.columns, *columns])), tuple(names))
+
+
+def source_name(uri: str, names: Sequence[str]) -> str:
+    """The events file, as the user named it, of the ``file:`` URI Spark reports for it."""
+    path = Path(urllib.parse.unquote(urllib.parse.urlparse(uri).path)).resolve()
+    for name in names:
+        if Path(name).resolve() == path:
+            return name
+    return uri
 
 
 def validate(raw: DataFrame, names: Sequence[str], timezone: str,
@@ -115,28 +131,32 @@ def validate(raw: DataFrame, names: Sequence[str], timezone: str,
 
     keyed = raw.withColumn(
         _REPEAT_KEY, F.regexp_replace(F.col("event_id").cast("string"), r"(?U)\s", ""))
-    repeated = keyed.groupBy(_REPEAT_KEY).count().filter(F.col("count") > 1).select(_REPEAT_KEY)
-    single = keyed.join(repeated, _REPEAT_KEY, "left_anti").drop(_REPEAT_KEY)
-    copies = keyed.join(repeated, _REPEAT_KEY, "left_semi").drop(_REPEAT_KEY)
-
+    # Stage 1 reads event_id alone: the repeated ids are few, and go to every partition.
+    repeated = frozenset(r[0] for r in keyed.groupBy(_REPEAT_KEY).count()
+                         .filter(F.col("count") > 1).select(_REPEAT_KEY).collect())
+    session = raw.sparkSession
     check = functools.partial(_validate_partition, names=tuple(names), columns=tuple(user),
                               timezone=timezone, inputs=inputs, schema=out_arrow,
-                              event_schema=event_schema)
-    checked = single.mapInArrow(check, struct_type(out_arrow)).persist(StorageLevel.MEMORY_AND_DISK)
+                              event_schema=event_schema,
+                              repeated=session.sparkContext.broadcast(repeated))
+    checked = keyed.mapInArrow(check, struct_type(out_arrow)).persist(StorageLevel.MEMORY_AND_DISK)
     side = checked.filter(F.col(SIDE_KIND).isNotNull()).select(SIDE_KIND, SIDE).toArrow()
+    parts: dict[str, list[pl.DataFrame]] = {"rejects": [], "counts": [], "named": [], "present": [],
+                                            "copies": []}
+    for kind, blob in zip(side.column(SIDE_KIND).to_pylist(), side.column(SIDE).to_pylist(), strict=True):
+        parts[kind].append(from_blob(blob))
 
-    # The repeat stage: every copy of every repeated id, validated together once.
-    copy_frame = pl.from_arrow(copies.toArrow())
+    # Stage 3: every copy of every repeated id, validated together once on the driver.
+    copy_frame = pl.concat(parts["copies"], how="diagonal_relaxed") if parts["copies"] else \
+        pl.from_arrow(to_arrow_schema(raw.schema).empty_table())
     assert isinstance(copy_frame, pl.DataFrame)
     decided = ev.validate_events(raw_input(copy_frame, names, user), timezone, inputs=inputs)
     kept = decided.frame.drop(*_PROVENANCE_COLUMNS)
-    session = raw.sparkSession
-    kept_df = session.createDataFrame(to_table_of(kept, event_arrow), schema=struct_type(event_arrow))
-    events = checked.filter(F.col(SIDE_KIND).isNull()).drop(SIDE_KIND, SIDE).unionByName(kept_df)
+    events = checked.filter(F.col(SIDE_KIND).isNull()).drop(SIDE_KIND, SIDE)
+    if kept.height:
+        kept_df = session.createDataFrame(to_table_of(kept, event_arrow), schema=struct_type(event_arrow))
+        events = events.unionByName(kept_df)
 
-    parts: dict[str, list[pl.DataFrame]] = {"rejects": [], "counts": [], "named": [], "present": []}
-    for kind, blob in zip(side.column(SIDE_KIND).to_pylist(), side.column(SIDE).to_pylist(), strict=True):
-        parts[kind].append(from_blob(blob))
     parts["rejects"].append(decided.rejects)
     parts["counts"].append(_counts(decided))
     parts["named"].append(_named(decided))
@@ -175,20 +195,25 @@ def _present(table: ev.EventTable) -> pl.DataFrame:
 def _validate_partition(
     batches: Iterator[pa.RecordBatch], *, names: tuple[str, ...], columns: tuple[str, ...],
     timezone: str, inputs: core.Inputs | None, schema: pa.Schema, event_schema: pl.Schema,
+    repeated: Broadcast[frozenset[str]],
 ) -> Iterator[pa.RecordBatch]:
-    """One partition's rows validated at once (``mapInArrow``): its valid events, then one
-    side row each for its rejected rows, its accounting, the teachers it named without a
-    valid event, and the columns it had values in."""
+    """One partition's rows validated at once (``mapInArrow``), but for the rows whose id
+    repeats somewhere (``repeated``), which go back raw: its valid events, then one side
+    row each for those copies, its rejected rows, its accounting, the teachers it named
+    without a valid event, and the columns it had values in."""
     arrow = list(batches)
     if not arrow or not any(b.num_rows for b in arrow):
         return
     frame = pl.from_arrow(pa.Table.from_batches(arrow))
     assert isinstance(frame, pl.DataFrame)
-    table = ev.validate_events(raw_input(frame, names, columns), timezone, inputs=inputs)
+    is_copy = pl.col(_REPEAT_KEY).is_in(list(repeated.value)) if repeated.value else pl.lit(False)
+    copies = frame.filter(is_copy).drop(_REPEAT_KEY)
+    table = ev.validate_events(raw_input(frame.filter(~is_copy).drop(_REPEAT_KEY), names, columns),
+                               timezone, inputs=inputs)
     events = table.frame.drop(*_PROVENANCE_COLUMNS).cast(dict(event_schema))  # type: ignore[arg-type]
     side = pl.DataFrame({
-        SIDE_KIND: ["rejects", "counts", "named", "present"],
-        SIDE: [to_blob(table.rejects), to_blob(_counts(table)), to_blob(_named(table)),
+        SIDE_KIND: ["copies", "rejects", "counts", "named", "present"],
+        SIDE: [to_blob(copies), to_blob(table.rejects), to_blob(_counts(table)), to_blob(_named(table)),
                to_blob(_present(table))],
     }, schema={SIDE_KIND: pl.String, SIDE: pl.Binary})
     out = pl.concat([events, side], how="diagonal")
