@@ -22,17 +22,17 @@ from hypothesis import strategies as st
 
 pytest.importorskip("pyspark", reason='the Spark engine is an extra: pip install "credit-rules[spark]"')
 
-from credit_rules.api import shipped_policies  # noqa: E402
-from credit_rules.cli import main  # noqa: E402
-from credit_rules.compile import load_policy  # noqa: E402
-from credit_rules.recompute import PROVENANCE_KEY, recompute  # noqa: E402
-from credit_rules.schema import REQUIRED_EVENT_COLUMNS  # noqa: E402
-from credit_rules.spark import recompute as spark_recompute  # noqa: E402
-from credit_rules.spark import recompute_files, spark_session  # noqa: E402
-from credit_rules.spark.arrow import spark_schema, struct_type  # noqa: E402
-from credit_rules.spark.evaluate import bucket_of  # noqa: E402
-from credit_rules.synth import write_province  # noqa: E402
-from credit_rules.testing.strategies import cases, text_frame  # noqa: E402
+from credit_rules.api import shipped_policies
+from credit_rules.cli import main
+from credit_rules.compile import load_policy
+from credit_rules.recompute import PROVENANCE_KEY, recompute
+from credit_rules.schema import REQUIRED_EVENT_COLUMNS
+from credit_rules.spark import recompute as spark_recompute
+from credit_rules.spark import recompute_files, spark_session
+from credit_rules.spark.arrow import spark_schema, struct_type
+from credit_rules.spark.evaluate import bucket_of
+from credit_rules.synth import write_province
+from credit_rules.testing.strategies import cases, text_frame
 
 pytestmark = pytest.mark.xdist_group("spark")  # one worker, so one JVM for the file
 AS_OF = dt.date(2025, 12, 31)
@@ -148,9 +148,8 @@ def test_conflicting_repeat_split_across_partitions_voids_both(spark: Any) -> No
     events = _spark_frame(spark, _events(first + second), 2)  # e1 of t1 in one, of t2 in the other
     assert [len(p) for p in events.rdd.glom().collect()] == [2, 3]
     expected = _bulk_ledger(policy, _events(first + second), None)
-    for partitions in (1, 7):
-        got = _spark_ledger(spark, policy, events, None, partitions)
-        assert got.equals(expected)
+    got = _spark_ledger(spark, policy, events, None, 7)
+    assert got.equals(expected)
     credits = dict(zip(expected["teacher_id"], expected["credits"], strict=True))
     assert credits["t1"] == 0 and credits["t2"] == credits["t3"] > 0
 
@@ -173,7 +172,7 @@ def test_ranking_group_split_across_buckets(spark: Any, province: tuple[Path, Pa
     assert got.equals(expected)
 
 
-@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(data=st.data())
 def test_differential_cases_agree(spark: Any, data: st.DataObject) -> None:
     """Generated rosters and events for a shipped policy (`testing.strategies.cases`): the

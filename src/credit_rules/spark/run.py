@@ -35,9 +35,9 @@ from credit_rules.recompute.provenance import MANIFEST_NAME, input_entries, writ
 from credit_rules.recompute.run import RecomputeResult, write_ledgers
 from credit_rules.schema import LEDGER_COLUMNS, REQUIRED_EVENT_COLUMNS
 from credit_rules.spark.arrow import spark_schema, struct_type, to_table
-from credit_rules.spark.evaluate import PART, POLICY, evaluate, ledger_arrow, ledgers
+from credit_rules.spark.evaluate import PART, POLICY, evaluate, ledger_arrow, ledgers, named_only, side_rows
 from credit_rules.spark.session import spark_session
-from credit_rules.spark.validate import validate
+from credit_rules.spark.validate import summarize, validate
 from credit_rules.values import today
 
 if TYPE_CHECKING:
@@ -69,6 +69,9 @@ def recompute(
     >>> ledger = recompute("policies/five_year_cycle.policy", spark.read.parquet("events/"))  # doctest: +SKIP
     >>> ledger.filter("NOT met").count()                                                      # doctest: +SKIP
     """
+    from pyspark import StorageLevel
+    from pyspark.sql import functions as F
+
     checked = as_policy(policy)
     contract = input_contract(checked)
     session = events_df.sparkSession
@@ -76,42 +79,35 @@ def recompute(
     raw, names = (events_df, _source_names(events_df)) if SOURCE in events_df.columns \
         else (numbered(events_df), [DATAFRAME_SOURCE])
     roster = load_roster(roster_df.toArrow(), inputs=contract) if roster_df is not None else None
-    checked_events = validate(raw, names, checked.timezone, contract)
+    validated = validate(raw, names, checked.timezone, contract)
     plan = bulk.compile_plan(checked)
     days = {checked.name: as_of or today(checked.timezone)}
-    named = [*checked_events.named, *_unresolved(roster)]
-    result = evaluate(checked_events.events, checked_events.schema, roster, named, [plan], days, buckets)
+    result = evaluate(validated.events, validated.schema, roster, [plan], days, buckets)
+    result = result.persist(StorageLevel.MEMORY_AND_DISK)  # ledger rows: small beside the events
+    summary = summarize(side_rows(result), validated.repeats)
+    named = [*summary.named, *_unresolved(roster)]
+    extra = named_only([plan], days, validated.schema, roster, named)
+    schema = ledger_arrow()
     if plan.policy.ranks:
-        frame = ledgers(result, [plan], roster, named, days)[checked.name]
-        schema = ledger_arrow()
+        frame = ledgers(result, [plan], roster, named, extra, days)[checked.name]
         ledger = session.createDataFrame(to_table(frame, schema), schema=struct_type(schema))
     else:
-        from pyspark.sql import functions as F
-
         ledger = result.filter(F.col(PART).isNull() & (F.col(POLICY) == checked.name)).select(*LEDGER_COLUMNS)
+        if checked.name in extra:
+            rows = session.createDataFrame(to_table(extra[checked.name], schema), schema=struct_type(schema))
+            ledger = ledger.unionByName(rows.join(ledger.select("teacher_id").distinct(), "teacher_id", "left_anti"))
     return ledger.orderBy("teacher_id", "period_start")
 
 
 def numbered(events_df: DataFrame) -> DataFrame:
-    """``events_df`` with ``__cr_source`` (:data:`DATAFRAME_SOURCE`) and ``__cr_row``: its
-    1-based row in the DataFrame's order, counted per partition and offset by the rows of
-    the partitions before (one small aggregation; no single-partition window)."""
+    """``events_df`` with ``__cr_source`` (:data:`DATAFRAME_SOURCE`) and ``__cr_row``: a
+    unique number growing with the DataFrame's order (not consecutive across partitions: a
+    DataFrame has no row numbers, and counting them would cost a job). It only tells rows
+    apart; the ledger does not depend on it."""
     from pyspark.sql import functions as F
 
-    within = (1 << 33) - 1  # monotonically_increasing_id: partition << 33 | row in partition
-    ids = events_df.withColumn("__cr_mid", F.monotonically_increasing_id()) \
-        .withColumn("__cr_part", F.shiftright(F.col("__cr_mid"), 33))
-    counts = sorted((int(r[0]), int(r[1])) for r in ids.groupBy("__cr_part").count().collect())
-    offsets, total = [], 0
-    for part, count in counts:
-        offsets.append((part, total))
-        total += count
-    session = events_df.sparkSession
-    offset_df = session.createDataFrame(offsets or [(0, 0)], "__cr_part long, __cr_offset long")
-    return (ids.join(F.broadcast(offset_df), "__cr_part")
-            .withColumn(ROW, F.col("__cr_offset") + F.bitwiseAND(F.col("__cr_mid"), F.lit(within)) + 1)
-            .withColumn(SOURCE, F.lit(DATAFRAME_SOURCE))
-            .drop("__cr_mid", "__cr_part", "__cr_offset"))
+    return (events_df.withColumn(ROW, F.monotonically_increasing_id() + 1)
+            .withColumn(SOURCE, F.lit(DATAFRAME_SOURCE)))
 
 
 def _source_names(events_df: DataFrame) -> list[str]:
@@ -219,6 +215,8 @@ def recompute_files(
             raise StrictInputError(
                 f"{loaded_roster.report.rejected} roster row(s) rejected (--strict-input); "
                 "see them with --rejects FILE", roster_rejects=loaded_roster.rejects)
+        from pyspark import StorageLevel
+
         raw, names, count = read_events(spark, events, partitions)
         spark.conf.set("spark.sql.shuffle.partitions", str(count))
         for zone, contract in dict.fromkeys((p.timezone, input_contract(p)) for p in checked):
@@ -226,30 +224,33 @@ def recompute_files(
             report("validate (spark)", 0, 1)
             valid = validate(raw, names, zone, contract)
             report("validate (spark)", 1, 1)
-            warnings = {p.name: input_warnings(p, valid.present, roster is not None) for p in group}
+            plans = [bulk.compile_plan(p) for p in group]
+            days = {p.name: as_of or today(p.timezone) for p in group}
+            t0 = time.perf_counter()
+            report("evaluate (spark)", 0, 1)
+            result = evaluate(valid.events, valid.schema, loaded_roster, plans, days, count)
+            result = result.persist(StorageLevel.MEMORY_AND_DISK)  # ledger rows: small beside the events
+            summary = summarize(side_rows(result), valid.repeats)
+            warnings = {p.name: input_warnings(p, summary.present, roster is not None) for p in group}
             found = [w for p in group for w in warnings[p.name]]
             if strict_input and found:
                 raise StrictInputError("; ".join(dict.fromkeys(found)) + " (--strict-input)")
-            if strict_input and valid.report.rejected:
+            if strict_input and summary.report.rejected:
                 raise StrictInputError(
-                    f"{valid.report.rejected} event(s) rejected (--strict-input): "
-                    f"{valid.report.summary()}; see them with --rejects FILE", rejects=valid.rejects,
+                    f"{summary.report.rejected} event(s) rejected (--strict-input): "
+                    f"{summary.report.summary()}; see them with --rejects FILE", rejects=summary.rejects,
                     roster_rejects=loaded_roster.rejects if loaded_roster is not None else None)
-            load_seconds = time.perf_counter() - started
-            plans = [bulk.compile_plan(p) for p in group]
-            days = {p.name: as_of or today(p.timezone) for p in group}
-            named = [*valid.named, *_unresolved(loaded_roster)]
-            t0 = time.perf_counter()
-            report("evaluate (spark)", 0, 1)
-            result = evaluate(valid.events, valid.schema, loaded_roster, named, plans, days, count)
-            frames = ledgers(result, plans, loaded_roster, named, days)
+            named = [*summary.named, *_unresolved(loaded_roster)]
+            extra = named_only(plans, days, valid.schema, loaded_roster, named)
+            frames = ledgers(result, plans, loaded_roster, named, extra, days)
+            result.unpersist()
             report("evaluate (spark)", 1, 1)
             seconds = (time.perf_counter() - t0) / len(plans)
-            valid.release()
+            load_seconds = t0 - started
             results.extend(write_ledgers(
                 out, [(plan, frames[plan.policy.name]) for plan in plans], engine="spark",
-                as_of=days, policy_files=policy_files, inputs=inputs, events=valid.report,
-                rejects=valid.rejects, roster=loaded_roster,
+                as_of=days, policy_files=policy_files, inputs=inputs, events=summary.report,
+                rejects=summary.rejects, roster=loaded_roster,
                 seconds=(load_seconds, dict.fromkeys(frames, seconds)), batches=count,
                 warnings=warnings))
         order = {p.name: i for i, p in enumerate(checked)}

@@ -52,24 +52,31 @@ _REPEAT_KEY = "__cr_repeat_key"
 
 @attrs.frozen
 class ValidatedEvents:
-    """The valid, de-duplicated events on Spark (the :attr:`EventTable.frame` layout
-    without ``source`` and ``row``), and what the validation reported on the driver."""
+    """The events being validated on Spark, and the repeats decided on the driver.
+
+    ``events`` is lazy: the valid rows of every partition (the :attr:`EventTable.frame`
+    layout without ``source`` and ``row``, plus ``__cr_side_kind`` and ``__cr_side``
+    null) followed by each partition's side rows (what :func:`summarize` reads), and the
+    kept copies of repeated ids. Nothing runs until the events are evaluated, so the rows
+    go through Python once."""
 
     events: DataFrame
     schema: pl.Schema
+    #: Every copy of every repeated id, validated together (rejects, accounting).
+    repeats: ev.EventTable
+
+
+@attrs.frozen
+class Summary:
+    """What the validation reported, gathered on the driver."""
+
     report: LoadReport
     rejects: pl.DataFrame
-    #: Teachers named on some row that did not count in its partition (SPEC §5: they
-    #: keep their ledger rows; those with valid events elsewhere are found per bucket).
+    #: Teachers named on some row that did not count in its part (SPEC §5: they keep
+    #: their ledger rows; those with valid events elsewhere are found after evaluation).
     named: tuple[str, ...]
     #: Columns with at least one value, for the input warnings of recompute.
     present: frozenset[str]
-    #: The validated partitions, kept while the events are read (see :meth:`release`).
-    cache: DataFrame
-
-    def release(self) -> None:
-        """Free the cached validation once the events have been evaluated."""
-        self.cache.unpersist()
 
 
 def raw_input(frame: pl.DataFrame, names: Sequence[str], columns: Sequence[str]) -> sources.RawInput:
@@ -111,7 +118,6 @@ def validate(raw: DataFrame, names: Sequence[str], timezone: str,
              inputs: core.Inputs | None = None) -> ValidatedEvents:
     """Validate the raw events ``raw`` (user columns plus ``__cr_source`` and ``__cr_row``)
     on Spark; ``names``: every source, in input order."""
-    from pyspark import StorageLevel
     from pyspark.sql import functions as F
     from pyspark.sql.pandas.types import to_arrow_schema
 
@@ -132,42 +138,48 @@ def validate(raw: DataFrame, names: Sequence[str], timezone: str,
     keyed = raw.withColumn(
         _REPEAT_KEY, F.regexp_replace(F.col("event_id").cast("string"), r"(?U)\s", ""))
     # Stage 1 reads event_id alone: the repeated ids are few, and go to every partition.
-    repeated = frozenset(r[0] for r in keyed.groupBy(_REPEAT_KEY).count()
-                         .filter(F.col("count") > 1).select(_REPEAT_KEY).collect())
+    repeated = sorted(r[0] for r in keyed.groupBy(_REPEAT_KEY).count()
+                      .filter(F.col("count") > 1).select(_REPEAT_KEY).collect())
     session = raw.sparkSession
+    # Stage 2: their copies (a scan and a filter, no Python), decided together once.
+    copy_frame = pl.from_arrow(to_arrow_schema(raw.schema).empty_table())
+    if repeated:
+        keys = session.createDataFrame([(k,) for k in repeated], f"{_REPEAT_KEY} string")
+        copy_frame = pl.from_arrow(keyed.join(F.broadcast(keys), _REPEAT_KEY, "left_semi")
+                                   .drop(_REPEAT_KEY).toArrow())
+    assert isinstance(copy_frame, pl.DataFrame)
+    decided = ev.validate_events(raw_input(copy_frame, names, user), timezone, inputs=inputs)
+    # Stage 3 (lazy): every other row validated in its partition.
     check = functools.partial(_validate_partition, names=tuple(names), columns=tuple(user),
                               timezone=timezone, inputs=inputs, schema=out_arrow,
                               event_schema=event_schema,
-                              repeated=session.sparkContext.broadcast(repeated))
-    checked = keyed.mapInArrow(check, struct_type(out_arrow)).persist(StorageLevel.MEMORY_AND_DISK)
-    side = checked.filter(F.col(SIDE_KIND).isNotNull()).select(SIDE_KIND, SIDE).toArrow()
-    parts: dict[str, list[pl.DataFrame]] = {"rejects": [], "counts": [], "named": [], "present": [],
-                                            "copies": []}
-    for kind, blob in zip(side.column(SIDE_KIND).to_pylist(), side.column(SIDE).to_pylist(), strict=True):
-        parts[kind].append(from_blob(blob))
-
-    # Stage 3: every copy of every repeated id, validated together once on the driver.
-    copy_frame = pl.concat(parts["copies"], how="diagonal_relaxed") if parts["copies"] else \
-        pl.from_arrow(to_arrow_schema(raw.schema).empty_table())
-    assert isinstance(copy_frame, pl.DataFrame)
-    decided = ev.validate_events(raw_input(copy_frame, names, user), timezone, inputs=inputs)
+                              repeated=session.sparkContext.broadcast(frozenset(repeated)))
+    events = keyed.mapInArrow(check, struct_type(out_arrow))
     kept = decided.frame.drop(*_PROVENANCE_COLUMNS)
-    events = checked.filter(F.col(SIDE_KIND).isNull()).drop(SIDE_KIND, SIDE)
     if kept.height:
-        kept_df = session.createDataFrame(to_table_of(kept, event_arrow), schema=struct_type(event_arrow))
-        events = events.unionByName(kept_df)
+        table = to_table_of(kept, event_arrow)
+        kept_df = session.createDataFrame(table, schema=struct_type(event_arrow))
+        events = events.unionByName(kept_df, allowMissingColumns=True)
+    return ValidatedEvents(events, event_schema, decided)
 
-    parts["rejects"].append(decided.rejects)
-    parts["counts"].append(_counts(decided))
-    parts["named"].append(_named(decided))
-    parts["present"].append(_present(decided))
+
+def summarize(side: Sequence[tuple[str, bytes]], repeats: ev.EventTable) -> Summary:
+    """The accounting, rejected rows, named teachers and present columns of every part
+    (``side``: kind and blob of each side row) and of the repeat stage."""
+    parts: dict[str, list[pl.DataFrame]] = {"rejects": [], "counts": [], "named": [], "present": []}
+    for kind, blob in side:
+        parts[kind].append(from_blob(blob))
+    parts["rejects"].append(repeats.rejects)
+    parts["counts"].append(_counts(repeats))
+    parts["named"].append(_named(repeats))
+    parts["present"].append(_present(repeats))
     counts = pl.concat(parts["counts"]).sum()
     report = LoadReport(int(counts["read"][0]), int(counts["used"][0]), int(counts["duplicates"][0]),
                         int(counts["rejected"][0]), "events")
     rejects = pl.concat(parts["rejects"], how="diagonal_relaxed").sort("source", "row")
     named = pl.concat(parts["named"]).get_column("teacher_id").unique().sort().to_list()
     present = frozenset(pl.concat(parts["present"]).get_column("column").to_list())
-    return ValidatedEvents(events, event_schema, report, rejects, tuple(named), present, checked)
+    return Summary(report, rejects, tuple(named), present)
 
 
 def to_table_of(frame: pl.DataFrame, schema: pa.Schema) -> pa.Table:
@@ -198,23 +210,21 @@ def _validate_partition(
     repeated: Broadcast[frozenset[str]],
 ) -> Iterator[pa.RecordBatch]:
     """One partition's rows validated at once (``mapInArrow``), but for the rows whose id
-    repeats somewhere (``repeated``), which go back raw: its valid events, then one side
-    row each for those copies, its rejected rows, its accounting, the teachers it named
-    without a valid event, and the columns it had values in."""
+    repeats somewhere (``repeated``: decided in the repeat stage): its valid events, then
+    one side row each for its rejected rows, its accounting, the teachers it named without
+    a valid event, and the columns it had values in."""
     arrow = list(batches)
     if not arrow or not any(b.num_rows for b in arrow):
         return
     frame = pl.from_arrow(pa.Table.from_batches(arrow))
     assert isinstance(frame, pl.DataFrame)
     is_copy = pl.col(_REPEAT_KEY).is_in(list(repeated.value)) if repeated.value else pl.lit(False)
-    copies = frame.filter(is_copy).drop(_REPEAT_KEY)
     table = ev.validate_events(raw_input(frame.filter(~is_copy).drop(_REPEAT_KEY), names, columns),
                                timezone, inputs=inputs)
     events = table.frame.drop(*_PROVENANCE_COLUMNS).cast(dict(event_schema))  # type: ignore[arg-type]
     side = pl.DataFrame({
-        SIDE_KIND: ["copies", "rejects", "counts", "named", "present"],
-        SIDE: [to_blob(copies), to_blob(table.rejects), to_blob(_counts(table)), to_blob(_named(table)),
-               to_blob(_present(table))],
+        SIDE_KIND: ["rejects", "counts", "named", "present"],
+        SIDE: [to_blob(table.rejects), to_blob(_counts(table)), to_blob(_named(table)), to_blob(_present(table))],
     }, schema={SIDE_KIND: pl.String, SIDE: pl.Binary})
     out = pl.concat([events, side], how="diagonal")
     yield from out.select(schema.names).to_arrow().cast(schema).to_batches(max_chunksize=1_000_000)
