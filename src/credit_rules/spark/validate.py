@@ -1,18 +1,20 @@
 """Events validated on Spark: the io validation per partition, repeats decided once.
 
-1. ``repeats``: a Spark aggregation finds the ``event_id`` values seen more than once
-   anywhere in the input (SPEC §2: a differing copy under another teacher voids both, so
-   copies may sit in any partition, under any teacher);
-2. ``validate``: every other row is validated in its partition, on its Arrow batches
-   (``mapInArrow``), by :func:`credit_rules.io.events.validate_events` — the one
-   definition of a valid row; rows whose id repeats never reach it, so no partition
-   decides a repeat;
-3. the rows whose id repeats (few) are validated together in one small stage on the
-   driver by the same function, whose :mod:`credit_rules.io.repeats` decides duplicates
-   and conflicts, and the rows it keeps are joined back to the events of step 2.
+1. ``repeats``: a Spark aggregation over ``event_id`` alone finds the ids seen more than
+   once anywhere in the input (SPEC §2: a differing copy under another teacher voids
+   both, so copies may sit in any partition, under any teacher);
+2. their copies (a scan and a filter in the JVM) are validated together in one small
+   stage on the driver by :func:`credit_rules.io.events.validate_events`, whose
+   :mod:`credit_rules.io.repeats` decides duplicates and conflicts; the rows it keeps are
+   joined back (a union) to the events of step 3;
+3. ``validate``: every other row is validated in its partition, on its Arrow batches
+   (``mapInArrow``), by the same function — the one definition of a valid row. No
+   partition sees a repeated id, so none decides a repeat. This step is lazy: it runs
+   inside the evaluation's job, so the events cross into Python once before the shuffle.
 
-Rejected rows, the accounting and the teachers named only on rows that did not count
-come back beside the events as Arrow IPC blobs (:mod:`credit_rules.spark.arrow`).
+Rejected rows, the accounting, the teachers named only on rows that did not count and the
+columns present come back beside the events as side rows of Arrow IPC blobs
+(:mod:`credit_rules.spark.arrow`), gathered by :func:`summarize`.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from credit_rules.io import events as ev
 from credit_rules.io.columns import BAD, KEY, ROW, SOURCE
 from credit_rules.recompute.checks import table_columns
 from credit_rules.schema import REQUIRED_EVENT_COLUMNS
-from credit_rules.spark.arrow import from_blob, spark_schema, struct_type, to_blob
+from credit_rules.spark.arrow import from_blob, spark_schema, struct_type, to_blob, to_table
 
 if TYPE_CHECKING:
     from pyspark import Broadcast
@@ -157,7 +159,7 @@ def validate(raw: DataFrame, names: Sequence[str], timezone: str,
     events = keyed.mapInArrow(check, struct_type(out_arrow))
     kept = decided.frame.drop(*_PROVENANCE_COLUMNS)
     if kept.height:
-        table = to_table_of(kept, event_arrow)
+        table = to_table(kept, event_arrow)
         kept_df = session.createDataFrame(table, schema=struct_type(event_arrow))
         events = events.unionByName(kept_df, allowMissingColumns=True)
     return ValidatedEvents(events, event_schema, decided)
@@ -180,10 +182,6 @@ def summarize(side: Sequence[tuple[str, bytes]], repeats: ev.EventTable) -> Summ
     named = pl.concat(parts["named"]).get_column("teacher_id").unique().sort().to_list()
     present = frozenset(pl.concat(parts["present"]).get_column("column").to_list())
     return Summary(report, rejects, tuple(named), present)
-
-
-def to_table_of(frame: pl.DataFrame, schema: pa.Schema) -> pa.Table:
-    return frame.select(schema.names).to_arrow().cast(schema)
 
 
 def _counts(table: ev.EventTable) -> pl.DataFrame:
