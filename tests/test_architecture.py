@@ -21,13 +21,14 @@ SOURCE = Path(__file__).resolve().parents[1] / "src" / PACKAGE
 #: the first part under `credit_rules` (a module or a package); `__init__` is the package's
 #: public face, which re-exports.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("span", "errors", "values", "schema", "records", "lazy"),
+    ("span", "errors", "values", "schema", "records", "lazy", "order"),
     ("syntax",),
     ("ir", "compile"),
     ("core",),
     ("eval",),
     ("io",),
     ("api", "recompute", "spark"),
+    ("report",),  # issue 12: the impact report reads ledgers from recompute and explanations from eval
     ("synth", "demo", "testing"),
     ("cli",),
     ("__init__",),

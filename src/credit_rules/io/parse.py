@@ -94,6 +94,7 @@ SAFE_EVENTS_PER_SUM = (2**63 - 1) // (100_000 * BULK_MAX_SCALE)
 #: The years a date may have (``at`` as written, ``hired_on``, ``retired_on``).
 MIN_YEAR, MAX_YEAR = 1900, 2199
 _NON_ASCII = r"[^\x00-\x7F]"
+_INT128_MAX = 2**127 - 1
 _DAY_US = 86_400_000_000
 
 
@@ -577,6 +578,23 @@ def _fast_aware(column: str, dtype: pl.DataType, timezone: str) -> tuple[pl.Expr
     return instant, day
 
 
+def _fast_decimal(col: pl.Expr, scale: int, unit: int, *, minimum: int, maximum: int) -> pl.Expr:
+    """A Decimal column read from its exact integer representation (no text round trip):
+    ``unit`` per whole value (:data:`MICRO` for decimals, 1 for integers). A value with more
+    places than ``unit`` keeps, or outside the range, is null (the general path says why).
+    The range is checked on the column's own digits, before any scaling could overflow."""
+    physical = col.to_physical()  # Int128: the digits, ``scale`` of them after the point
+    low = pl.lit(minimum * 10**scale, pl.Int128)
+    high = pl.lit(min(maximum * 10**scale, _INT128_MAX), pl.Int128)
+    places = len(str(unit)) - 1
+    if scale <= places:
+        value, exact = physical * 10 ** (places - scale), pl.lit(True)
+    else:
+        step = 10 ** (scale - places)
+        value, exact = physical // step, physical % step == 0
+    return pl.when(physical.is_between(low, high) & exact).then(value.cast(pl.Int64, strict=False))
+
+
 def fast_micro(
     column: str, dtype: pl.DataType, *, maximum: int, integer: bool = False,
     minimum: int = 0,
@@ -586,8 +604,10 @@ def fast_micro(
     col = pl.col(column)
     scale = 1 if integer else MICRO
     value: pl.Expr
+    if isinstance(dtype, pl.Decimal) and not (integer and dtype.scale):
+        return _fast_decimal(col, dtype.scale, scale, minimum=minimum, maximum=maximum)
     if isinstance(dtype, pl.Decimal):
-        col, dtype = col.cast(pl.String), pl.String()  # exact text, read like a text column
+        col, dtype = col.cast(pl.String), pl.String()  # "3.0" as a count: the text rules decide
     if dtype == pl.String:
         if integer:
             value = pl.when(col.str.contains(_FAST_INTEGER)).then(

@@ -33,11 +33,10 @@ def split_repeats(
     Only rows whose key repeats are examined, so the common case stays cheap.
     """
     # A hash of the key finds the candidates cheaply; the key itself decides among them.
-    hashes = valid.get_column(key).hash()
-    if hashes.n_unique() == valid.height:
-        repeated = valid.clear()
-    else:
-        repeated = valid.filter(hashes.is_duplicated()).filter(pl.col(key).is_duplicated())
+    candidates = valid.get_column(key).hash().is_duplicated()
+    repeated = (
+        valid.filter(candidates).filter(pl.col(key).is_duplicated()) if candidates.any() else valid.clear()
+    )
     if repeated.height == 0:
         empty = valid.clear().with_columns(pl.lit(None, pl.String).alias(REASON))
         return valid, valid.clear(), empty
@@ -62,7 +61,7 @@ def split_repeats(
     conflicts = conflicting.drop(REASON, strict=False).join(locs, on=key, how="left")
     dropped = pl.concat([conflicting.select(KEY), duplicates.select(KEY)])
     # Row order is not kept here: the caller sorts the used rows by a total order.
-    used = valid.join(dropped, on=KEY, how="anti")
+    used = valid.filter(~pl.col(KEY).is_in(dropped.get_column(KEY).implode()))
     return used, duplicates, conflicts
 
 
@@ -85,10 +84,10 @@ def supersede_statuses(
     (:func:`split_repeats`)."""
     if status not in valid.columns:
         return valid, valid.clear()
-    hashes = valid.get_column(key).hash()  # as in split_repeats: the common case stays cheap
-    if hashes.n_unique() == valid.height:
+    candidates = valid.get_column(key).hash().is_duplicated()  # as in split_repeats
+    if not candidates.any():
         return valid, valid.clear()
-    repeated = valid.filter(hashes.is_duplicated()).filter(pl.col(key).is_duplicated())
+    repeated = valid.filter(candidates).filter(pl.col(key).is_duplicated())
     if repeated.height == 0:
         return valid, valid.clear()
     others = [c for c in content if c not in (key, status)]

@@ -34,7 +34,6 @@ from pathlib import Path
 from typing import Any, TypeAlias
 
 import attrs
-import numpy as np
 import polars as pl
 
 from credit_rules.errors import InputError, UsageError
@@ -456,12 +455,20 @@ def _check_names(columns: Iterable[str], name: str) -> None:
 
 def _number(frame: pl.DataFrame, name: str) -> pl.DataFrame:
     _check_names(frame.columns, name)
-    # Series added directly (hstack): an eager ``with_columns`` would run a query that
-    # copies every text column of a large frame.
-    return frame.hstack([
-        pl.Series(ROW, np.arange(1, frame.height + 1, dtype=np.int64)),
-        pl.repeat(None, frame.height, dtype=pl.String, eager=True).alias(BAD),
-    ])
+    return with_internal_columns(frame, {ROW: 1, BAD: None})
+
+
+def with_internal_columns(frame: pl.DataFrame, columns: Mapping[str, int | str | None]) -> pl.DataFrame:
+    """``frame`` with row numbers (an int value: the first number) and constants (a text or
+    None) added, without copying its columns: a Series hstacked onto a frame read in chunks
+    (Parquet row groups) makes every later query rechunk all columns; an expression does not."""
+    added: list[pl.Expr] = []
+    for name, value in columns.items():
+        if isinstance(value, int):
+            added.append(pl.int_range(value, pl.len() + value, dtype=pl.Int64).alias(name))
+        else:
+            added.append(pl.lit(value, pl.String).alias(name))
+    return frame.with_columns(added)
 
 
 def _clean_names(frame: pl.DataFrame, name: str) -> pl.DataFrame:
@@ -534,24 +541,20 @@ def combine_raw(
                 )
         for column in user_columns:
             columns[column] = None
-        frames.append(frame.hstack([pl.repeat(name, frame.height, eager=True).alias(SOURCE)]))
+        frames.append(with_internal_columns(frame, {SOURCE: name}))
         names.append(name)
     ordered = [*required, *(c for c in columns if c not in required)]
     frames = _common_types(frames, names)
     dtypes = {c: f.schema[c] for f in frames for c in f.columns}
 
     def aligned(f: pl.DataFrame) -> pl.DataFrame:
-        missing = [c for c in ordered if c not in f.columns]
-        if missing:
-            f = f.hstack([pl.repeat(None, f.height, dtype=dtypes.get(c, pl.String), eager=True)
-                          .alias(c)
-                          for c in missing])
-        return f.select([*ordered, SOURCE, ROW, BAD])
+        missing = [pl.lit(None, dtypes.get(c, pl.String)).alias(c) for c in ordered if c not in f.columns]
+        return f.with_columns(missing).select([*ordered, SOURCE, ROW, BAD])
 
     combined = (
         pl.concat([aligned(f) for f in frames], how="vertical") if frames else pl.DataFrame()
     )
-    combined = combined.hstack([pl.Series(KEY, np.arange(combined.height, dtype=np.int64))])
+    combined = with_internal_columns(combined, {KEY: 0})
     return RawInput(combined, tuple(ordered), tuple(names))
 
 

@@ -181,7 +181,7 @@ def _load_table(events: Any, timezone: str, report: Progress,
             )
         table = events
     else:
-        table = load_events(events, timezone=timezone, inputs=inputs)
+        table = load_events(events, timezone=timezone, inputs=inputs, time_ordered=False)
     report("validate", table.report.rows_read, table.report.rows_read)
     return table
 

@@ -217,8 +217,9 @@ def _validate_partition(
     frame = pl.from_arrow(pa.Table.from_batches(arrow))
     assert isinstance(frame, pl.DataFrame)
     is_copy = pl.col(_REPEAT_KEY).is_in(list(repeated.value)) if repeated.value else pl.lit(False)
+    # time_ordered=False: each bucket's events are put in time order where they are evaluated
     table = ev.validate_events(raw_input(frame.filter(~is_copy).drop(_REPEAT_KEY), names, columns),
-                               timezone, inputs=inputs)
+                               timezone, inputs=inputs, time_ordered=False)
     events = table.frame.drop(*_PROVENANCE_COLUMNS).cast(dict(event_schema))  # type: ignore[arg-type]
     side = pl.DataFrame({
         SIDE_KIND: ["rejects", "counts", "named", "present"],

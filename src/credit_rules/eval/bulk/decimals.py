@@ -31,7 +31,15 @@ def ledger_decimal(expr: pl.Expr, digits: int) -> pl.Expr:
 def lists_by_key(keys: np.ndarray[Any, Any], n: int, entries: pl.Series, name: str) -> pl.Series:
     """One list per key ``0..n-1`` of ``entries`` (``keys`` sorted, one per entry, in
     the order the lists keep)."""
-    offsets = np.searchsorted(keys, np.arange(n + 1)).astype(np.int64)
+    offsets = np.searchsorted(keys, np.arange(n + 1))
     values = entries.rechunk().to_arrow(compat_level=pl.CompatLevel.oldest())
-    listed = pa.LargeListArray.from_arrays(pa.array(offsets, type=pa.int64()), values)
-    return pl.Series(name, listed)
+    listed = pa.LargeListArray.from_arrays(arrow_offsets(offsets), values)
+    series = pl.from_arrow(listed)
+    assert isinstance(series, pl.Series)
+    return series.alias(name)
+
+
+def arrow_offsets(values: np.ndarray[Any, Any]) -> pa.Array:
+    """List offsets as an Arrow int64 array. Through Polars, not ``pa.array``: pyarrow's
+    conversion of a NumPy array imports pandas when it is installed (0.7 s, once)."""
+    return pl.Series(np.asarray(values, dtype=np.int64)).to_arrow()

@@ -28,6 +28,7 @@ from credit_rules.eval.bulk.fields import (
 )
 from credit_rules.eval.bulk.periods import found_query, in_periods
 from credit_rules.eval.bulk.state import BatchState
+from credit_rules.order import time_order
 from credit_rules.schema import EVENT_FRAME, PROVENANCE_COLUMNS, ROSTER_FRAME
 
 
@@ -108,19 +109,9 @@ def needs(
     return sorted(kinds), keep
 
 
-def in_time_order(ev: pl.DataFrame) -> bool:
-    """Whether ``ev`` is sorted by teacher_id, at_us, event_id (strictly)."""
-    if ev.height < 2:
-        return True
-    tid, at, eid = pl.col("teacher_id"), pl.col("at_us"), pl.col("event_id")
-    step = (tid > tid.shift()) | ((tid == tid.shift()) & (
-        (at > at.shift()) | ((at == at.shift()) & (eid > eid.shift()))))
-    return bool(ev.select(step.slice(1).all()).item())
-
-
 def load(state: BatchState) -> BatchState:
     """``ev`` (with ``pstart``, ``pend``), ``found`` and ``attributes``, in one streaming
-    collect; events already in EventTable order are used as they are."""
+    collect, in time order (:func:`credit_rules.order.time_order`)."""
     policy = state.core
     lazy = state.source
     columns = list(lazy.collect_schema().names())
@@ -135,8 +126,7 @@ def load(state: BatchState) -> BatchState:
         used = used.filter(event_compiler(attributes, view=False)(policy.counted))
     query = in_periods(policy, used.select(keep))
     ev, found = pl.collect_all([query, found_query(policy, lazy)], engine="streaming")
-    if not in_time_order(ev):
-        ev = ev.sort(["teacher_id", "at_us", "event_id"])
+    ev = time_order(ev).rechunk()  # contiguous: later stages gather and join on it
     dates = teacher_dates(policy)
     if dates:  # periods relative to the teacher (issue 9, D): each event sees its teacher's dates
         ev = ev.join(state.roster.select("teacher_id", *(pl.col(n).alias(f"__t_{n}") for n in dates)),

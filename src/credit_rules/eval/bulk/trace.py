@@ -20,7 +20,7 @@ import polars as pl
 import pyarrow as pa
 
 from credit_rules import core
-from credit_rules.eval.bulk.decimals import ledger_decimal, lists_by_key
+from credit_rules.eval.bulk.decimals import arrow_offsets, ledger_decimal, lists_by_key
 from credit_rules.eval.bulk.plan import BulkPlan
 from credit_rules.eval.bulk.state import ROW, BatchState, K
 from credit_rules.schema import LEDGER_TRACE
@@ -34,8 +34,6 @@ def trace(state: BatchState) -> BatchState:
     return attrs.evolve(state, tp=_trace(state.plan, state.tp, state.awards, state.ev, state.rules))
 
 
-def _offsets(values: np.ndarray[Any, Any]) -> pa.Array:
-    return pa.array(np.asarray(values, dtype=np.int64), type=pa.int64())
 
 
 def _trace(
@@ -67,7 +65,7 @@ def _trace(
 
     ids = ev["event_id"].gather(pl.Series(row)).rechunk().to_arrow(
         compat_level=pl.CompatLevel.oldest())
-    events = pl.Series("events", pa.LargeListArray.from_arrays(_offsets(bounds), ids))
+    events = pl.Series("events", pa.LargeListArray.from_arrays(arrow_offsets(bounds), ids))
     names = pl.Series([r.name for r in rules], dtype=pl.String)
     sources = pl.Series([r.source for r in rules], dtype=pl.String)
     index = pl.Series(range(len(rules)), dtype=pl.Int64)
