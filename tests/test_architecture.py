@@ -30,7 +30,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("api", "recompute", "spark"),
     ("report",),  # issue 12: the impact report reads ledgers from recompute and explanations from eval
     ("synth", "demo", "testing"),
-    ("cli",),
+    ("cli", "console"),
     ("__init__",),
 )
 OPTIONAL = {"core"}

@@ -55,6 +55,16 @@ def test_check_reports_every_error_with_line_and_caret(tmp_path: Path) -> None:
     assert "Traceback" not in err
 
 
+def test_a_diagnostic_on_line_100_names_line_100(tmp_path: Path) -> None:
+    # rich reads ":100:" as an emoji code; the console must print the place as it is
+    bad = tmp_path / "bad.policy"
+    bad.write_text("policy bad\n" + "\n" * 98 + "cap c: at most 7 credits of level citywide\n", encoding="utf-8")
+    code, _, err = invoke("check", str(bad))
+    assert code == 1
+    assert f"{bad}:100:35: error[E102]" in err
+    assert "💯" not in err
+
+
 def test_check_strict_turns_warnings_into_failures(tmp_path: Path) -> None:
     warn = tmp_path / "warn.policy"
     warn.write_text("policy w evaluate per semester require o: at least 10 observations "

@@ -3,19 +3,26 @@
 
 from __future__ import annotations
 
+import marshal
 import os
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
+from lark import Tree
+from lark.exceptions import UnexpectedInput
 
 import credit_rules
+from credit_rules.compile import compile_source
 from credit_rules.syntax import grammar as grammar_module
 from credit_rules.syntax import parser as parser_module
+from credit_rules.syntax.lalr import LalrParser, NeedsLark, tables_from_lark
 
-SRC = Path(__file__).resolve().parents[1] / "src"
+ROOT = Path(__file__).resolve().parents[1]
+SRC = ROOT / "src"
 HEAVY = ("polars", "pyarrow", "numpy")
 
 
@@ -34,16 +41,22 @@ def test_the_check_path_imports_no_polars() -> None:
     assert loaded == "[]"
 
 
-def test_check_and_fmt_import_no_polars() -> None:
+#: Besides HEAVY, what check and fmt of a clean policy leave unimported (rich prints only
+#: what plain text cannot, pendulum is needed only to evaluate).
+LAZY = (*HEAVY, "rich", "pendulum")
+
+
+def test_check_and_fmt_import_no_polars_rich_or_pendulum() -> None:
     policy = Path(__file__).resolve().parents[1] / "policies" / "five_year_cycle.policy"
     loaded = run_python(
         "import sys\n"
         "from click.testing import CliRunner\n"
         "from credit_rules.cli import main\n"
-        f"assert CliRunner().invoke(main, ['check', {str(policy)!r}]).exit_code == 0\n"
         f"assert CliRunner().invoke(main, ['fmt', '--check', {str(policy)!r}]).exit_code in (0, 1)\n"
-        f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))")
-    assert loaded == "[]"
+        "print('credit_rules.compile' in sys.modules, 'credit_rules.ir' in sys.modules)\n"  # fmt: no IR
+        f"assert CliRunner().invoke(main, ['check', {str(policy)!r}]).exit_code == 0\n"
+        f"print(sorted(m for m in {LAZY!r} if m in sys.modules))")
+    assert loaded.splitlines() == ["False False", "[]"]
 
 
 @pytest.mark.parametrize("name", credit_rules.__all__)
@@ -79,7 +92,7 @@ def parsers(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Any, Path]:
 
 
 def test_the_cache_is_one_file_named_after_the_grammar(parsers: tuple[Any, Any, Path]) -> None:
-    files = [p.name for p in parsers[2].iterdir()]
+    files = [p.name for p in parsers[2].iterdir() if not p.name.startswith("policy-tables-")]
     assert len(files) == 1 and files[0].startswith("policy-grammar-"), files
 
 
@@ -89,9 +102,12 @@ def test_cached_and_fresh_parsers_give_the_same_ast(path: Path, parsers: tuple[A
     fresh, cached, _ = parsers
     text = path.read_text(encoding="utf-8")
     assert cached.parse(text) == fresh.parse(text)
+    monkeypatch.setattr(parser_module, "_fast", lambda: None)  # Lark parses
     monkeypatch.setattr(parser_module, "_lark", lambda: fresh)
     expected = parser_module.parse(text, str(path))
     monkeypatch.setattr(parser_module, "_lark", lambda: cached)
+    assert parser_module.parse(text, str(path)) == expected
+    monkeypatch.undo()  # the lean run over the cached tables
     assert parser_module.parse(text, str(path)) == expected
 
 
@@ -102,7 +118,7 @@ def test_a_changed_grammar_never_reads_the_old_cache(parsers: tuple[Any, Any, Pa
     changed = original + '\nflag_word: "ZZZ_NEW_KEYWORD"\n'
     monkeypatch.setattr(grammar_module, "grammar_text", lambda: changed)
     rebuilt = parser_module.build_parser(folder)
-    assert len(list(folder.iterdir())) == 2  # a second file, keyed on the new text
+    assert len(list(folder.glob("policy-grammar-*"))) == 2  # a second file, keyed on the new text
     assert "ZZZ_NEW_KEYWORD" in rebuilt.source_grammar
     assert "ZZZ_NEW_KEYWORD" in parser_module.build_parser(folder).source_grammar
 
@@ -128,3 +144,99 @@ def test_the_cache_folder_follows_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path:
     assert parser_module.grammar_cache_dir() == tmp_path / "credit-rules"
     monkeypatch.delenv("XDG_CACHE_HOME")
     assert parser_module.grammar_cache_dir() == Path.home() / ".cache" / "credit-rules"
+
+
+# ---------------------------------------------------------------------- the lean LALR run
+EVERY_POLICY = sorted({*ROOT.glob("policies/*.policy"), *ROOT.glob("examples/**/*.policy"),
+                       *ROOT.glob("tests/**/*.policy")})
+
+
+def _shape(node: Any) -> Any:
+    """A tree with every position Lark gives: each token's, each node's meta."""
+    if isinstance(node, Tree):
+        return (node.data, sorted(vars(node.meta).items()), [_shape(c) for c in node.children])
+    return (node.type, str(node), node.start_pos, node.line, node.column, node.end_line, node.end_column,
+            node.end_pos)
+
+
+def test_the_lean_run_gives_lark_s_tree_or_hands_errors_to_lark() -> None:
+    lark_parser, lean = parser_module._lark(), parser_module._fast()
+    assert lean is not None
+    same = errors = 0
+    assert len(EVERY_POLICY) > 50
+    for path in EVERY_POLICY:
+        text = path.read_text(encoding="utf-8")
+        # the whole file and, for the shipped ones, the file cut short (a syntax error)
+        for variant in (text, text[: len(text) * 2 // 3]) if path in SHIPPED else (text,):
+            try:
+                expected = _shape(lark_parser.parse(variant))
+            except UnexpectedInput:
+                with pytest.raises(NeedsLark):
+                    lean.parse(variant)
+                errors += 1
+                continue
+            assert _shape(lean.parse(variant)) == expected, path
+            same += 1
+    assert same > 50 and errors > 5  # both paths were exercised
+
+
+def test_the_tables_are_cached_and_a_bad_file_is_rebuilt(parsers: tuple[Any, Any, Path]) -> None:
+    folder = parsers[2]
+    saved = grammar_module.tables_path(folder)
+    saved.write_bytes(b"not tables")  # unreadable: built from Lark's cache and saved over it
+    rebuilt = grammar_module.parse_tables(folder)
+    assert marshal.loads(saved.read_bytes()) == rebuilt
+    written = saved.stat().st_mtime_ns
+    assert grammar_module.parse_tables(folder) == rebuilt  # and read back next time, not rewritten
+    assert saved.stat().st_mtime_ns == written
+    text = SHIPPED[0].read_text(encoding="utf-8")
+    assert _shape(LalrParser(rebuilt).parse(text)) == _shape(parsers[1].parse(text))
+    with pytest.raises(NeedsLark):  # a Lark whose insides moved: parse_tree falls back to Lark
+        tables_from_lark(object())  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------- the lazy console
+@pytest.mark.parametrize("text", [
+    "policies/five_year_cycle.policy: ok", "0 file(s) would be reformatted, 1 already canonical",
+    "would reformat 政策/五年.policy", "trailing spaces   ", "",
+    # these go through rich, which changes them: an emoji code (even in a line number),
+    # a tab, a control code, several lines
+    "x.policy:100:5: error", "a :smile: b", "tab\there", "bell\x07", "two\nlines",
+])
+def test_the_lazy_console_prints_what_rich_prints(text: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from rich.console import Console
+
+    from credit_rules.console import LazyConsole
+
+    Console(highlight=False, soft_wrap=True).print(text, markup=False)
+    LazyConsole(stderr=True, highlight=False, soft_wrap=True).print(text, markup=False)
+    printed = capsys.readouterr()
+    assert printed.err == printed.out
+
+
+# ---------------------------------------------------------------------- the shared repr
+def _nodes(value: Any) -> Any:
+    if isinstance(value, tuple | list | frozenset):
+        for item in value:
+            yield from _nodes(item)
+    elif attrs.has(type(value)):
+        yield value
+        for field in attrs.fields(type(value)):
+            yield from _nodes(getattr(value, field.name))
+
+
+def test_the_shared_repr_is_the_one_attrs_would_generate() -> None:
+    text = (ROOT / "policies" / "five_year_cycle.policy").read_text(encoding="utf-8")
+    tree = parser_module.parse(text)
+    policy = compile_source(text)
+    twins: dict[type, Any] = {}
+    seen = set()
+    for node in (*_nodes(tree), *_nodes(policy)):
+        kind = type(node)
+        if kind not in twins:  # the same fields, with attrs' own generated repr
+            fields = {a.name: attrs.field(repr=a.repr) for a in attrs.fields(kind)}
+            twins[kind] = attrs.make_class(kind.__name__, fields, frozen=True, repr=True)
+        twin = twins[kind](**{a.name: getattr(node, a.name) for a in attrs.fields(kind)})
+        assert repr(node) == repr(twin)
+        seen.add(kind.__module__)
+    assert seen >= {"credit_rules.syntax.ast", "credit_rules.ir"}

@@ -167,8 +167,9 @@ def named_only(table: EventTable | None, roster: Roster | None,
     named: set[str] = set(table.seen_teacher_ids) if table is not None else set()
     if roster is not None:
         named |= set(roster.unresolved_teacher_ids())
-    valid = set(table.teacher_ids()) if table is not None else set()
-    return sorted(named - valid - set(teachers))
+    candidates = named - set(teachers)
+    valid = table.with_valid_events(candidates) if table is not None else set()
+    return sorted(candidates - valid)
 
 
 def with_named_teachers(roster: pl.DataFrame | None, named: Iterable[str],

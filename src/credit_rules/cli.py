@@ -20,10 +20,8 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import click
-from rich.console import Console
-from rich.markup import escape
 
-from credit_rules.compile import check_source, layer_sources
+from credit_rules.console import LazyConsole
 from credit_rules.errors import CreditRulesError, InputError, PolicyError, UsageError
 from credit_rules.eval import ENGINES
 
@@ -33,9 +31,10 @@ from credit_rules.eval import ENGINES
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# rich.console.Console, imported when first needed (check and fmt usually print plain lines).
+err = LazyConsole(stderr=True, highlight=False, soft_wrap=True, emoji=False)  # ":100:" is a place, not 💯
 # Wide enough for the demo table when stdout is a pipe or a CI log (rich assumes 80 there).
-out = Console(highlight=False, soft_wrap=True, width=max(shutil.get_terminal_size((110, 24)).columns, 100))
+out = LazyConsole(highlight=False, emoji=False, soft_wrap=True, width=max(shutil.get_terminal_size((110, 24)).columns, 100))
 
 
 def friendly_errors(func: F) -> F:
@@ -97,6 +96,8 @@ def main() -> None:
 @friendly_errors
 def check(policies: tuple[str, ...], strict: bool, events: tuple[str, ...]) -> None:
     """Check policy files; print every diagnostic with its line and a caret."""
+    from credit_rules.compile import check_source, layer_sources  # here: fmt never needs the IR
+
     failed = False
     for path in policies:
         try:
@@ -309,6 +310,7 @@ def _render_explanation(e: Any) -> None:
     """One period of an explanation, in the language it was made in (``e.lang``). Every id,
     reason and policy text is escaped: rich markup in the data (``[/x]``, ``[link=…]``) is
     shown as written, never interpreted."""
+    from rich.markup import escape
     from rich.table import Table
 
     from credit_rules.eval.explain import cap_text
@@ -621,13 +623,14 @@ def _interrupt(signum: int, frame: Any) -> None:
 @contextlib.contextmanager
 def progress_bar() -> Iterator[Callable[[str, int, int], None]]:
     """A rich progress bar with one line per stage (rows or batches, and their rate)."""
+    from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     columns = (TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[rate]}"), TimeElapsedColumn())
     tasks: dict[str, Any] = {}
     starts: dict[str, float] = {}
-    with Progress(*columns, console=err, transient=False) as bar:
+    with Progress(*columns, console=err.rich, transient=False) as bar:
         def update(stage: str, done: int, total: int) -> None:
             if stage not in tasks:
                 tasks[stage] = bar.add_task(escape(stage), total=max(total, 1), rate="")
@@ -700,6 +703,7 @@ def diff(old_policy: str, new_policy: str, events: tuple[str, ...], roster: str 
 @friendly_errors
 def demo(out: str | None, teachers: int, seed: int, engine: str) -> None:
     """Make a demo province and recompute it with the shipped policies."""
+    from rich.markup import escape
     from rich.table import Table
 
     from credit_rules.demo import run_demo

@@ -17,7 +17,7 @@ from typing import Literal, TypeAlias, TypeVar
 
 import attrs
 
-from credit_rules.span import Span, span_field
+from credit_rules.span import Span, share_repr, span_field
 from credit_rules.values import Period, PeriodKind, period_of, periods_within
 
 _N = TypeVar("_N")
@@ -36,7 +36,7 @@ Scalar: TypeAlias = str | Decimal | dt.date | bool
 CompareOp = Literal["=", "!=", "<", "<=", ">", ">="]
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Compare:
     """Two-valued: a missing value makes ``!=`` true and every other comparison false."""
 
@@ -47,7 +47,7 @@ class Compare:
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Member:
     field: str
     scope: Scope
@@ -56,39 +56,39 @@ class Member:
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class HasRole:
     role: str
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class DateBound:
     op: Literal["<=", ">="]
     date: dt.date
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Qualified:
     program: str
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class EventsExist:
     kind: str
     exists: bool
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Ranked:
     rank: str | None
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class RequirementMet:
     """The requirement applies to the teacher and is met (or waived): a result (outcome context)."""
 
@@ -96,7 +96,7 @@ class RequirementMet:
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Relative:
     """An event filter on the event's day relative to the teacher's roster date
     ``attribute`` (issue 9, D): ``within COUNT years|months|days of ATTR`` or ``in the
@@ -109,7 +109,7 @@ class Relative:
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class DateWindow:
     """The core form of :class:`Relative` (made by the lowering, never by the compiler):
     the event's day lies in :func:`credit_rules.values.relative_window` of the teacher's
@@ -123,26 +123,26 @@ class DateWindow:
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class And:
     items: tuple[Cond, ...]
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Or:
     items: tuple[Cond, ...]
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Not:
     item: Cond
     span: Span = span_field()
 
 
 # ------------------------------------------------------------------ issue 9 (C): typed columns
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Linear:
     """``attended_hours >= 4/5 * planned_hours`` in exact integer form:
     ``sum(coef * value(column)) + constant  OP  0``, where ``value`` is a number column in
@@ -160,7 +160,7 @@ class Linear:
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Has:
     """``tags has mentor``: the `list of text` column ``field`` holds ``value``."""
 
@@ -181,7 +181,7 @@ Cond: TypeAlias = (
 ColumnType = Literal["number", "decimal", "date", "text", "list"]
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class ColumnDecl:
     """A declared extra column: on events (scope EVENT) or on the roster (scope TEACHER)."""
 
@@ -192,7 +192,7 @@ class ColumnDecl:
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Vocabulary:
     """The values a field may take (``role``, ``title``, ``kind``, ``category``, ``level``,
     ``format``), declared by the policy in place of the SPEC's list."""
@@ -204,33 +204,33 @@ class Vocabulary:
 
 
 # ------------------------------------------------------------------ awards
-@attrs.frozen
+@attrs.frozen(repr=False)
 class CountHours:
     """The event's hours count as study hours and convert to credits at the policy rate."""
 
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class CountCredits:
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Fixed:
     amount: Decimal
     unit: Literal["credits", "hours"]
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class IfQualified:
     amount: Decimal
     unit: Literal["credits", "hours"]
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Block:
     credits: Decimal
     hours: Decimal
@@ -238,7 +238,7 @@ class Block:
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Leave:
     span: Span = span_field()
 
@@ -246,7 +246,7 @@ class Leave:
 Award: TypeAlias = CountHours | CountCredits | Fixed | IfQualified | Block | Leave
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Rule:
     """An award rule. ``kind`` is None only for ``if qualified`` rules (they land on assessments)."""
 
@@ -267,7 +267,7 @@ class Rule:
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class CapFrom:
     """``cap NAME from SINCE: at most AMOUNT credits`` (issue 9, E2)."""
 
@@ -277,7 +277,7 @@ class CapFrom:
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Cap:
     """A credit register: at most ``amount`` credited per ``per`` period (or per ledger period)."""
 
@@ -298,28 +298,28 @@ class Cap:
 
 
 # ------------------------------------------------------------------ requirements
-@attrs.frozen
+@attrs.frozen(repr=False)
 class MeasureCredits:
     of: Cond | None = None
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class MeasureHours:
     of: Cond | None = None
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class MeasureCount:
     kind: str
     where: Cond | None = None
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class MeasureQualified:
     program: str
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class MeasureBest:
     """``base`` in each group of events whose ``field`` equals one of ``values``; the best group counts."""
 
@@ -328,7 +328,7 @@ class MeasureBest:
     values: tuple[Scalar, ...]
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class MeasureChoice:
     """Met when one of the requirements ``names`` (none of them a choice) is met."""
 
@@ -340,7 +340,7 @@ Measure: TypeAlias = (
 )
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class RequirementLine:
     amount: Decimal
     measure: Measure
@@ -353,7 +353,7 @@ class RequirementLine:
     since: dt.date | None = None
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class CarryForward:
     """``carry forward at most AMOUNT UNIT``: the surplus of a requirement in one ledger
     period (its actual amount, carry included, minus its required amount, when positive)
@@ -365,7 +365,7 @@ class CarryForward:
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Requirement:
     name: str
     lines: tuple[RequirementLine, ...]
@@ -389,7 +389,7 @@ class Requirement:
         return "qualified"
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Waiver:
     names: tuple[str, ...]
     when: Cond
@@ -397,7 +397,7 @@ class Waiver:
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Reduction:
     """Credit requirements shrink by ``fraction`` per calendar year of the window before ``attribute``."""
 
@@ -407,14 +407,14 @@ class Reduction:
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class GradeFromAssessment:
     program: str
     source: str | None
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class GradeFromScore:
     program: str
     thresholds: tuple[tuple[str, Decimal], ...]  # highest minimum first
@@ -426,14 +426,14 @@ class GradeFromScore:
 GradeRule: TypeAlias = GradeFromAssessment | GradeFromScore
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Excellent:
     when: Cond
     source: str | None
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Penalty:
     name: str
     kind: str
@@ -444,7 +444,7 @@ class Penalty:
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Top:
     count: int
     mode: Literal["overall", "per", "across"]
@@ -452,7 +452,7 @@ class Top:
     values: tuple[str, ...]
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Rank:
     """Top teachers by their latest score in ``program``; ties: earlier score, then teacher_id."""
 
@@ -464,7 +464,7 @@ class Rank:
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Invariant:
     name: str
     cond: Cond
@@ -472,7 +472,7 @@ class Invariant:
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Outcome:
     """``outcome NAME: COND``: a named result, one entry of the ledger's ``outcomes``."""
 
@@ -482,7 +482,7 @@ class Outcome:
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Layer:
     """One policy file of a layered policy (``policy county_x extends city_y``)."""
 
@@ -492,7 +492,7 @@ class Layer:
     via: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class CountOnly:
     """``count only status approved``: only events whose ``status`` is one of ``values``
     count for anything (issue 9, D)."""
@@ -501,7 +501,7 @@ class CountOnly:
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Policy:
     """A checked policy, ready for any evaluator."""
 
@@ -570,7 +570,7 @@ def cap_boundary(policy: Policy, cap: Cap, since: dt.date) -> dt.date | None:
 RoundMode = Literal["down", "half up"]
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class RuleRate:
     """A rule's own conversion, ``at HOURS hours = CREDITS credits``: ``per_hour`` credits
     per study hour when that is an exact decimal; None when it is not (1/6): then the rule
@@ -582,7 +582,7 @@ class RuleRate:
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Rounding:
     """A rule's awards rounded ``mode`` to a multiple of ``step`` credits, each award
     (``pooled`` False) or the rule's running total over a teacher-period (``pooled``)."""
@@ -593,7 +593,7 @@ class Rounding:
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class UnitConversion:
     """``AMOUNT minutes|days = HOURS hours``; ``rounding`` to whole hours (mode, pooled) or None."""
 
@@ -640,3 +640,6 @@ def cond_nodes(cond: Cond | None) -> list[Cond]:
 
 _COND_TYPES = (Compare, Member, HasRole, DateBound, Qualified, EventsExist, Ranked, And, Or, Not,
                Linear, Has, RequirementMet, Relative, DateWindow)
+
+
+share_repr(globals())  # after every class: one attrs-style repr for all

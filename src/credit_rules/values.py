@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import zoneinfo
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
 import attrs
-import pendulum
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 ZERO = Decimal(0)
@@ -173,12 +173,27 @@ def periods_within(kind: PeriodKind, window: Period) -> list[Period]:
     return out
 
 
+def is_timezone(name: str) -> bool:
+    """Whether ``pendulum.timezone(name)`` accepts ``name``, without importing pendulum
+    (40 ms of every ``credit-rules check``): pendulum takes any spelling of "utc" and
+    otherwise builds a :class:`zoneinfo.ZoneInfo` subclass from the name."""
+    if name.lower() == "utc":
+        return True
+    try:
+        zoneinfo.ZoneInfo(name)
+    except Exception:  # not found, or not a valid key (a path, an empty name...)
+        return False
+    return True
+
+
 def parse_date(text: str) -> dt.date:
     """An ISO calendar date, ``2023-04-30``."""
     return dt.date.fromisoformat(text.strip())
 
 
 def today(timezone: str = DEFAULT_TIMEZONE) -> dt.date:
+    import pendulum  # here, not at the top: reading a policy never needs it (cold start)
+
     d = pendulum.today(timezone)
     return dt.date(d.year, d.month, d.day)
 

@@ -13,7 +13,7 @@ from credit_rules.compile.from_syntax import from_syntax
 from credit_rules.compile.layers import has_layers, note_layers, resolve_layers
 from credit_rules.errors import Diagnostic, PolicyError, sort_diagnostics
 from credit_rules.syntax import ast
-from credit_rules.syntax.parser import parse
+from credit_rules.syntax.parser import parse, without_cycle_collection
 
 __all__ = ["CHECKS", "check_source", "compile_ast", "compile_source", "layer_sources", "load_policy"]
 
@@ -28,6 +28,12 @@ def check_source(text: str, file: str = "<input>") -> tuple[ir.Policy | None, li
 
 
 def compile_ast(tree: ast.Policy, file: str = "<input>") -> tuple[ir.Policy | None, list[Diagnostic]]:
+    """Resolve and check a parsed policy; return the IR (None on error) and every diagnostic."""
+    with without_cycle_collection():  # the IR holds no cycles either
+        return _compile_ast(tree, file)
+
+
+def _compile_ast(tree: ast.Policy, file: str) -> tuple[ir.Policy | None, list[Diagnostic]]:
     layers: tuple[ir.Layer, ...] = ()
     if has_layers(tree):  # `extends`: the chain of parents is merged into one AST first
         merged, found, layers = resolve_layers(tree, file)

@@ -23,8 +23,6 @@ from __future__ import annotations
 import difflib
 from decimal import Decimal
 
-import pendulum
-
 from credit_rules import ir
 from credit_rules.compile.columns import ColumnsMixin
 from credit_rules.compile.fields import (
@@ -52,6 +50,7 @@ from credit_rules.values import (
     PeriodKind,
     exact_div,
     is_finite_decimal_fraction,
+    is_timezone,
     periods_within,
 )
 
@@ -105,9 +104,7 @@ class _Translator(RequirementsMixin, ColumnsMixin):
     def policy(self) -> ir.Policy:
         header = self.tree.header
         timezone = header.timezone or DEFAULT_TIMEZONE
-        try:
-            pendulum.timezone(timezone)
-        except Exception:
+        if not is_timezone(timezone):
             self.error("E110", f"unknown timezone `{timezone}`", header.span,
                        'use an IANA name such as "Asia/Shanghai"')
             timezone = DEFAULT_TIMEZONE

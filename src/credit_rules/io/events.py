@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 import zoneinfo
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -150,6 +150,16 @@ class EventTable:
         for event in self.events():
             out.setdefault(event.teacher_id, []).append(event)
         return out
+
+    def with_valid_events(self, ids: Iterable[str]) -> set[str]:
+        """Those of ``ids`` that have a valid event: for a few ids, much cheaper than
+        :meth:`teacher_ids` on a large table (a membership test instead of a hash of every
+        row's id)."""
+        wanted = sorted(set(ids))
+        if not wanted:
+            return set()
+        teacher = self.frame.get_column("teacher_id")
+        return set(teacher.filter(teacher.is_in(pl.Series(wanted, dtype=pl.String).implode())).unique())
 
     def teacher_ids(self) -> list[str]:
         """The distinct teacher ids of the valid events, sorted."""

@@ -3,7 +3,9 @@
 Every source (a file, ``-`` for JSON Lines on stdin, a ``polars.DataFrame`` or a
 ``pyarrow.Table``) is read with every column as text: typed Parquet/Arrow columns are cast
 to text canonically (floats as their shortest repr, dates as ISO 8601, lists joined with
-``;``) and JSON numbers keep the text the author wrote. Nothing is validated here, except
+``;``) and JSON numbers keep the text the author wrote. JSON Lines and CSV are read by
+Polars' native readers (:mod:`credit_rules.io.text_formats`, which proves each JSON line's
+reading exact or gives it to the Python JSON parser). Nothing is validated here, except
 what makes a file unreadable as a table:
 
 - a column name starting with ``__cr_`` (internal), or appearing twice (``hours,hours``
@@ -21,11 +23,7 @@ what makes a file unreadable as a table:
 
 from __future__ import annotations
 
-import codecs
-import csv
 import datetime as dt
-import io
-import json
 import os
 import sys
 from collections.abc import Collection, Iterable, Mapping, Sequence
@@ -38,6 +36,7 @@ import polars as pl
 
 from credit_rules.errors import InputError, UsageError
 from credit_rules.io.columns import BAD, INTERNAL_PREFIX, KEY, RESERVED_COLUMNS, ROW, SOURCE
+from credit_rules.io.text_formats import check_names, read_csv, read_json_lines
 
 SourceLike: TypeAlias = "str | os.PathLike[str] | pl.DataFrame | Any"
 Sources: TypeAlias = "SourceLike | Sequence[SourceLike]"
@@ -132,76 +131,6 @@ def frame_from_records(records: Sequence[Mapping[str, Any]]) -> pl.DataFrame:
     columns = list(dict.fromkeys(key for record in records for key in record))
     return pl.DataFrame({c: [_record_cell(r.get(c)) for r in records] for c in columns},
                         schema=dict.fromkeys(columns, pl.String))
-
-
-def _json_cell(value: Any) -> str | None:
-    """A parsed JSON value (numbers kept as their text) as one text cell."""
-    if value is None or isinstance(value, str):
-        return value
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, list) and all(v is None or isinstance(v, str) for v in value):
-        return ";".join(v for v in value if v is not None)
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-def _parse_json_records(
-    lines: Iterable[tuple[int, str]], name: str
-) -> pl.DataFrame:
-    records: list[dict[str, str | None]] = []
-    rows: list[int] = []
-    bad: list[str | None] = []
-    keys: dict[str, None] = {}
-    for number, line in lines:
-        if not line.strip():
-            continue
-        reason = None
-        record: dict[str, str | None] = {}
-        try:
-            obj = json.loads(line, parse_float=str, parse_int=str, parse_constant=str)
-        except json.JSONDecodeError as exc:
-            obj = None
-            reason = f"not valid JSON: {exc.msg} at column {exc.colno}"
-        if reason is None and not isinstance(obj, dict):
-            reason = "not a JSON object"
-        if reason is None:
-            assert isinstance(obj, dict)
-            record = obj
-            for key, value in obj.items():
-                if key.strip().lstrip("\ufeff").startswith(INTERNAL_PREFIX):
-                    raise InputError(
-                        f"{name}: line {number}: column name {key!r} is reserved; rename the"
-                        " column"
-                    )
-                if value is not None and type(value) is not str:
-                    record[key] = _json_cell(value)
-                if key not in keys:
-                    keys[key] = None
-        records.append(record)
-        rows.append(number)
-        bad.append(reason)
-    numbering = [pl.Series(ROW, rows, dtype=pl.Int64), pl.Series(BAD, bad, dtype=pl.String)]
-    if not keys:
-        return pl.DataFrame(numbering)
-    return pl.from_dicts(records, schema={k: pl.String for k in keys}).with_columns(numbering)
-
-
-def _read_json_text(text: str, name: str) -> pl.DataFrame:
-    stripped = text.lstrip("\ufeff \t\r\n")
-    if stripped.startswith("["):
-        # A .json file holding one array of objects, not JSON Lines.
-        try:
-            items = json.loads(stripped, parse_float=str, parse_int=str, parse_constant=str)
-        except json.JSONDecodeError as exc:
-            raise InputError(
-                f"{name}: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno});"
-                " fix the file or write one JSON object per line (JSON Lines)"
-            ) from None
-        lines = [(i, json.dumps(item)) for i, item in enumerate(items, 1)]
-        return _parse_json_records(lines, name)
-    return _parse_json_records(enumerate(text.lstrip("\ufeff").splitlines(), 1), name)
 
 
 #: How :func:`as_text` writes a date or datetime beyond the years 2..9998.
@@ -349,7 +278,9 @@ def _read_table(source: Any, what: str, allow_stdin: bool) -> tuple[str, pl.Data
     if name == "-":
         if not allow_stdin:
             raise UsageError(f"{what} cannot be read from stdin; give a file")
-        return "<stdin>", _read_json_text(sys.stdin.read(), "<stdin>"), True
+        stdin = getattr(sys.stdin, "buffer", None)
+        data = stdin.read() if stdin is not None else sys.stdin.read().encode("utf-8")
+        return "<stdin>", read_json_lines(data, "<stdin>", what), True
     fmt = format_of(name)
     if fmt is None:
         raise InputError(
@@ -361,9 +292,9 @@ def _read_table(source: Any, what: str, allow_stdin: bool) -> tuple[str, pl.Data
         raise InputError(f"{name}: no such {what} file; check the path")
     try:
         if fmt == "jsonl":
-            return name, _read_json_text(_decode(path.read_bytes(), name, what), name), True
+            return name, read_json_lines(path.read_bytes(), name, what), True
         if fmt == "csv":
-            frame = _read_csv(path, name, what)
+            frame = read_csv(path, name, what)
         elif fmt == "parquet":
             frame = pl.read_parquet(path)
         else:
@@ -380,81 +311,8 @@ def _read_table(source: Any, what: str, allow_stdin: bool) -> tuple[str, pl.Data
     return name, frame, False
 
 
-_BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
-)
-
-
-def _encoding_of(head: bytes, name: str, what: str) -> str | None:
-    """``utf-16``/``utf-32`` for a file starting with their byte-order mark, None for UTF-8;
-    refuses text with NUL bytes and no mark (UTF-16 without a byte-order mark)."""
-    for bom, encoding in _BOMS:
-        if head.startswith(bom):
-            return encoding
-    if b"\x00" in head:
-        raise InputError(
-            f"{name}: this {what} file holds NUL bytes: it looks like UTF-16 without a"
-            " byte-order mark; save it as UTF-8"
-        )
-    return None
-
-
-def _decode(data: bytes, name: str, what: str) -> str:
-    """A text file's content: UTF-8, or UTF-16/32 with a byte-order mark."""
-    encoding = _encoding_of(data[:4096], name, what) or "utf-8"
-    try:
-        return data.decode(encoding)
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            f"{name}: this {what} file is not valid {encoding.upper()} (byte {exc.start}:"
-            f" {exc.reason}); save it as UTF-8"
-        ) from None
-
-
-_HEAD = 1 << 16
-
-
-def _read_csv(path: Path, name: str, what: str) -> pl.DataFrame:
-    """A CSV file with every column as text: UTF-8 (or UTF-16/32 with a byte-order mark),
-    lines ended by ``\n``, ``\r\n`` or ``\r``; a column named twice is refused."""
-    with open(path, "rb") as handle:
-        head = handle.read(_HEAD)
-    source: Path | io.BytesIO = path
-    text: str | None = None
-    if _encoding_of(head, name, what) is not None:
-        text = _decode(path.read_bytes(), name, what)
-    cr_only = (
-        ("\r" in text and "\n" not in text) if text is not None
-        else (b"\r" in head and b"\n" not in head)
-    )
-    if cr_only:
-        text = text if text is not None else _decode(path.read_bytes(), name, what)
-        text = text.replace("\r", "\n")
-    if text is not None:
-        source = io.BytesIO(text.encode("utf-8"))
-        head_text = text[:_HEAD]
-    else:
-        head_text = head.decode("utf-8", errors="replace")
-    header = next(csv.reader(io.StringIO(head_text.lstrip("\ufeff"))), [])
-    _check_names(header, name)
-    return pl.read_csv(source, infer_schema=False, encoding="utf8", raise_if_empty=False)
-
-
-def _check_names(columns: Iterable[str], name: str) -> None:
-    """Refuse a reserved (``__cr_``) column name, or one given twice (after trimming)."""
-    seen: set[str] = set()
-    for column in columns:
-        clean = column.strip().lstrip("\ufeff").strip()
-        if clean.startswith(INTERNAL_PREFIX):
-            raise InputError(f"{name}: column name {column!r} is reserved; rename the column")
-        if clean in seen:
-            raise InputError(f"{name}: column {clean!r} appears twice; keep one")
-        seen.add(clean)
-
-
 def _number(frame: pl.DataFrame, name: str) -> pl.DataFrame:
-    _check_names(frame.columns, name)
+    check_names(frame.columns, name)
     return with_internal_columns(frame, {ROW: 1, BAD: None})
 
 

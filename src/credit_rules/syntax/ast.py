@@ -13,11 +13,11 @@ from typing import Literal, TypeAlias
 
 import attrs
 
-from credit_rules.span import Span, span_field
+from credit_rules.span import Span, share_repr, span_field
 
 
 # ------------------------------------------------------------------ values
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Word:
     """A bare word: ``ethics``, ``senior``, ``municipal``."""
 
@@ -25,7 +25,7 @@ class Word:
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Text:
     """A quoted string: ``"remote-2017"``."""
 
@@ -33,19 +33,19 @@ class Text:
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Number:
     value: Decimal
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class DateValue:
     value: dt.date
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Bool:
     value: bool
     span: Span = span_field()
@@ -58,7 +58,7 @@ Value: TypeAlias = Word | Text | Number | DateValue | Bool
 CompareOp = Literal["=", "!=", "<", "<=", ">", ">="]
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Compare:
     """``field OP value``; ``category ethics`` is shorthand for ``category = ethics``."""
 
@@ -68,7 +68,7 @@ class Compare:
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Member:
     """``field in (a, b)`` or, negated, ``field not in (a, b)``."""
 
@@ -78,13 +78,13 @@ class Member:
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class HasRole:
     role: str
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class DateBound:
     """``on or before DATE`` / ``on or after DATE`` (the event's local date)."""
 
@@ -93,7 +93,7 @@ class DateBound:
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Qualified:
     """``qualified in program "P"``: the latest assessment of P is qualified or excellent."""
 
@@ -101,7 +101,7 @@ class Qualified:
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class EventsExist:
     """``any KIND`` (exists=True) or ``no KIND`` (exists=False) in the period."""
 
@@ -110,7 +110,7 @@ class EventsExist:
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Ranked:
     """``ranked`` (by any rank) or ``ranked NAME``."""
 
@@ -122,7 +122,7 @@ class Ranked:
 RelativeUnit = Literal["years", "months", "days", "school year", "semester"]
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Relative:
     """A period relative to the teacher's roster date ``attribute``, on the event's day:
     ``within COUNT years|months|days of ATTR`` or ``in the first [COUNT] school
@@ -134,7 +134,7 @@ class Relative:
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class RequirementMet:
     """``requirement NAME met``: the requirement applies to the teacher and is met (or
     waived); a result, usable in ``outcome``, ``excellent`` and invariants."""
@@ -143,19 +143,19 @@ class RequirementMet:
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class And:
     items: tuple[Cond, ...]
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Or:
     items: tuple[Cond, ...]
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Not:
     item: Cond
     span: Span = span_field()
@@ -165,7 +165,7 @@ class Not:
 ArithOp = Literal["+", "-", "*", "/"]
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Arith:
     """``4/5 * planned_hours``: operands (a column name or a number) and the operators
     between them, as written (left to right; ``*`` and ``/`` bind tighter)."""
@@ -175,7 +175,7 @@ class Arith:
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class ArithCompare:
     """A comparison with arithmetic on one side at least: ``attended_hours >= 4/5 * planned_hours``."""
 
@@ -185,7 +185,7 @@ class ArithCompare:
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Has:
     """``tags has mentor``: a `list of text` column holds the value."""
 
@@ -206,7 +206,7 @@ Cond: TypeAlias = (
 PeriodUnit = Literal["school year", "semester", "year", "day"]
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Window:
     start: dt.date
     end: dt.date
@@ -214,7 +214,7 @@ class Window:
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Conversion:
     """``10 hours = 1 credit``."""
 
@@ -224,7 +224,7 @@ class Conversion:
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class CountOnly:
     """``count only status approved`` / ``count only status in (approved, verified)``:
     events whose ``status`` is another value (or missing) count for nothing."""
@@ -234,7 +234,7 @@ class CountOnly:
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Header:
     name: str
     title: str | None = None
@@ -250,7 +250,7 @@ class Header:
     count_only: CountOnly | None = None
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Extends:
     """``extends city_y`` (the parent layer by name, found in the policy's folder tree) or
     ``extends "shared/city_y.policy"`` (by a path relative to the policy's folder)."""
@@ -262,21 +262,21 @@ class Extends:
 
 
 # ------------------------------------------------------------------ rules and awards
-@attrs.frozen
+@attrs.frozen(repr=False)
 class CountHours:
     """``count hours``: the event's hours count, converted at the policy's rate."""
 
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class CountCredits:
     """``count credits``: the credits the event states."""
 
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Fixed:
     """``12 credits`` / ``30 hours`` on each matching event."""
 
@@ -285,7 +285,7 @@ class Fixed:
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class IfQualified:
     """``18 credits if qualified``: on the deciding assessment of the rule's program."""
 
@@ -294,7 +294,7 @@ class IfQualified:
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Block:
     """``3 credits per 30 hours`` (complete blocks) or ``… pro rata``."""
 
@@ -304,7 +304,7 @@ class Block:
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Leave:
     """``absent task = one day leave``."""
 
@@ -314,14 +314,14 @@ class Leave:
 Award: TypeAlias = CountHours | CountCredits | Fixed | IfQualified | Block | Leave
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class OnKind:
     kind: str
     first: bool = False
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Rule:
     name: str
     award: Award | None
@@ -340,7 +340,7 @@ class Rule:
 
 
 # ------------------------------------------------------------------ caps and requirements
-@attrs.frozen
+@attrs.frozen(repr=False)
 class CapGrain:
     """A grain of a cap besides its period (issue 9 B): ``per event`` (``kind`` "event"),
     ``per course`` (``kind`` "column", ``name`` the column), or a second period unit
@@ -351,7 +351,7 @@ class CapGrain:
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Cap:
     """``at most 2 credits per school year of category practice``; ``at most 10 credits per
     event``, ``at most 2 hours per resource per day`` (issue 9 B)."""
@@ -367,19 +367,19 @@ class Cap:
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class MeasureCredits:
     of: Cond | None = None
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class MeasureHours:
     of: Cond | None = None
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class MeasureCount:
     kind: str
     where: Cond | None = None
@@ -389,7 +389,7 @@ class MeasureCount:
 Measure: TypeAlias = MeasureCredits | MeasureHours | MeasureCount
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class AtLeast:
     amount: Decimal
     measure: Measure
@@ -402,7 +402,7 @@ class AtLeast:
     since: dt.date | None = None
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class RequireQualified:
     program: str
     when: Cond | None = None
@@ -411,7 +411,7 @@ class RequireQualified:
     since: dt.date | None = None  # as AtLeast.since
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class CarryForward:
     """``carry forward at most 10 credits``: a requirement's surplus in one period counts
     towards it in the next, at most ``amount`` (issue 9, E2)."""
@@ -422,7 +422,7 @@ class CarryForward:
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class AtLeastBest:
     """``at least 20 hours in any one of topic (a, b)``: the measure in each group of
     events whose ``field`` has one of ``values``; the best group counts."""
@@ -436,7 +436,7 @@ class AtLeastBest:
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Either:
     """``either requirement a or requirement b``: met when one of the named requirements is."""
 
@@ -449,7 +449,7 @@ class Either:
 RequirementLine: TypeAlias = AtLeast | RequireQualified | AtLeastBest | Either
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Requirement:
     """A named requirement; its lines are variants, the first whose ``when`` holds applies."""
 
@@ -460,7 +460,7 @@ class Requirement:
     carry: CarryForward | None = None  # issue 9 (E2)
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Waiver:
     names: tuple[str, ...]
     when: Cond
@@ -468,7 +468,7 @@ class Waiver:
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Reduction:
     """``reduce credit requirements by 1/5 per year before hired_on``."""
 
@@ -479,21 +479,21 @@ class Reduction:
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class GradeFromAssessment:
     program: str
     source: str | None = None
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Threshold:
     grade: str
     minimum: Decimal
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class GradeFromScore:
     program: str
     thresholds: tuple[Threshold, ...]
@@ -502,14 +502,14 @@ class GradeFromScore:
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Excellent:
     when: Cond
     source: str | None = None
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Penalty:
     name: str
     source: str | None = None
@@ -520,7 +520,7 @@ class Penalty:
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Top:
     count: int
     mode: Literal["overall", "per", "across"]
@@ -529,7 +529,7 @@ class Top:
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Rank:
     name: str
     program: str | None = None
@@ -540,28 +540,28 @@ class Rank:
 
 
 # ------------------------------------------------------------------ tests and invariants
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Assign:
     name: str
     value: Value
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class TestTeacher:
     teacher_id: str
     attributes: tuple[Assign, ...]
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class TestEvent:
     event_id: str
     attributes: tuple[Assign, ...]
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class ExpectField:
     """``credits >= 36``; a dotted field reads a breakdown: ``by_level.municipal = 7``."""
 
@@ -571,21 +571,21 @@ class ExpectField:
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class ExpectRequirement:
     requirement: str
     state: Literal["met", "not met", "absent", "waived"]
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class ExpectRequired:
     requirement: str
     value: Value
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class ExpectActual:
     """``requirement total actual 72``: the amount the teacher reached."""
 
@@ -594,7 +594,7 @@ class ExpectActual:
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class ExpectRule:
     """``rule training_hours credits = 9``: the rule's trace entry (credited credits or hours)."""
 
@@ -605,7 +605,7 @@ class ExpectRule:
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class ExpectRuleEvents:
     """``rule remote_credit events (a1)``: the events the rule credited, in time order."""
 
@@ -614,14 +614,14 @@ class ExpectRuleEvents:
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class ExpectPeriod:
     start: dt.date
     end: dt.date
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class ExpectOutcome:
     """``outcome probation_passed`` (``holds``) or ``not outcome probation_passed``."""
 
@@ -636,14 +636,14 @@ Expectation: TypeAlias = (
 )
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Expect:
     teacher_id: str
     checks: tuple[Expectation, ...]
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class TestAsOf:
     date: dt.date
     span: Span = span_field()
@@ -652,14 +652,14 @@ class TestAsOf:
 TestClause: TypeAlias = TestAsOf | TestTeacher | TestEvent | Expect
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Test:
     name: str
     clauses: tuple[TestClause, ...]
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Invariant:
     name: str
     cond: Cond
@@ -670,7 +670,7 @@ class Invariant:
 ColumnType = Literal["number", "decimal", "date", "text", "list"]
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class ColumnDecl:
     """``attended_hours decimal`` (an event column) or ``district text of teacher`` (a roster column)."""
 
@@ -680,7 +680,7 @@ class ColumnDecl:
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Columns:
     """``columns: …``: the extra event and roster columns the policy reads, typed."""
 
@@ -692,7 +692,7 @@ class Columns:
 VocabularyField = Literal["roles", "titles", "kinds", "categories", "levels", "formats"]
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Vocabulary:
     """``vocabulary roles: new_teacher, mentor``: the values one field may take.
 
@@ -705,7 +705,7 @@ class Vocabulary:
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Outcome:
     """``outcome NAME: COND``: a named result of the policy, its own entry of the ledger's ``outcomes``."""
 
@@ -719,7 +719,7 @@ class Outcome:
 LayerKind = Literal["rule", "cap", "requirement"]
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Replace:
     """``replace rule NAME: …``: restates an item inherited from the parent layer."""
 
@@ -731,7 +731,7 @@ class Replace:
         return layer_kind(self.item)
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Drop:
     """``drop rule NAME``: removes an item inherited from the parent layer."""
 
@@ -741,7 +741,7 @@ class Drop:
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class CapFrom:
     """``cap municipal from 2024-01-01: at most 9 credits``: cap ``cap``'s amount in its periods
     that start on or after ``since`` (issue 9, E2)."""
@@ -766,7 +766,7 @@ Item: TypeAlias = (
 )
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Comment:
     """A ``#`` comment, kept so the formatter can put it back."""
 
@@ -774,7 +774,7 @@ class Comment:
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Policy:
     header: Header
     items: tuple[Item, ...]
@@ -790,7 +790,7 @@ class Policy:
 RoundMode = Literal["down", "half up"]
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class RuleRate:
     """A rule's own conversion: ``at 6 hours = 1 credit`` (the header's rate stays the default)."""
 
@@ -799,7 +799,7 @@ class RuleRate:
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Rounding:
     """``rounded down to 0.5 credit per event`` (``pooled``: ``per period``, over the
     rule's awards of one teacher-period)."""
@@ -810,7 +810,7 @@ class Rounding:
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class UnitRounding:
     """How hours converted from minutes or days are rounded to whole hours."""
 
@@ -819,7 +819,7 @@ class UnitRounding:
     span: Span = span_field()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class UnitConversion:
     """``40 minutes = 1 hour`` / ``1 day = 6 hours``: events may carry ``minutes`` or ``days``."""
 
@@ -829,3 +829,6 @@ class UnitConversion:
     rounding: UnitRounding | None = None
     source: str | None = None
     span: Span = span_field()
+
+
+share_repr(globals())  # after every class: one attrs-style repr for all
