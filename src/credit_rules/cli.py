@@ -34,7 +34,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 # rich.console.Console, imported when first needed (check and fmt usually print plain lines).
 err = LazyConsole(stderr=True, highlight=False, soft_wrap=True, emoji=False)  # ":100:" is a place, not 💯
 # Wide enough for the demo table when stdout is a pipe or a CI log (rich assumes 80 there).
-out = LazyConsole(highlight=False, emoji=False, soft_wrap=True, width=max(shutil.get_terminal_size((110, 24)).columns, 100))
+out = LazyConsole(highlight=False, emoji=False, soft_wrap=True,
+                  width=max(shutil.get_terminal_size((110, 24)).columns, 100))
 
 
 def friendly_errors(func: F) -> F:
