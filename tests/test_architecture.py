@@ -27,7 +27,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("core",),
     ("eval",),
     ("io",),
-    ("api", "recompute"),
+    ("api", "recompute", "spark"),
     ("report",),  # issue 12: the impact report reads ledgers from recompute and explanations from eval
     ("synth", "demo", "testing"),
     ("cli", "console"),

@@ -34,7 +34,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 # rich.console.Console, imported when first needed (check and fmt usually print plain lines).
 err = LazyConsole(stderr=True, highlight=False, soft_wrap=True, emoji=False)  # ":100:" is a place, not 💯
 # Wide enough for the demo table when stdout is a pipe or a CI log (rich assumes 80 there).
-out = LazyConsole(highlight=False, emoji=False, soft_wrap=True, width=max(shutil.get_terminal_size((110, 24)).columns, 100))
+out = LazyConsole(highlight=False, emoji=False, soft_wrap=True,
+                  width=max(shutil.get_terminal_size((110, 24)).columns, 100))
 
 
 def friendly_errors(func: F) -> F:
@@ -557,24 +558,44 @@ def fmt_command(policies: tuple[str, ...], check_only: bool, write: bool, lang: 
 @click.option("--strict-input", is_flag=True,
               help="Fail (exit 2, no ledger replaced) on any rejected event or roster row, on events "
                    "with none of the columns a policy reads, or on roster columns read without --roster.")
+@click.option("--engine", "recompute_engine", type=click.Choice(["bulk", "spark"]), default="bulk",
+              show_default=True,
+              help='spark: validate and evaluate on Spark (pip install "credit-rules[spark]"); the same files.')
+@click.option("--master", help="Spark master URL with --engine spark (default: local[*]).")
+@click.option("--partitions", type=click.IntRange(min=1), default=None,
+              help="With --engine spark: event partitions and buckets of teachers "
+                   "(default: about 1,000,000 events each).")
 @friendly_errors
 def recompute(policies: tuple[str, ...], events: tuple[str, ...], roster: str | None, out_dir: str,
               as_of: dt.date | None, rejects: str | None, batch_rows: int | None,
-              strict_input: bool) -> None:
-    """Recompute the ledgers of POLICY... with the bulk engine, with a progress bar.
+              strict_input: bool, recompute_engine: str = "bulk", master: str | None = None,
+              partitions: int | None = None) -> None:
+    """Recompute the ledgers of POLICY... with the bulk engine (or on Spark), with a progress bar.
 
     One run at a time writes into a folder (the second is refused); a killed run's
     temporaries are removed by the next; Ctrl-C (or SIGTERM) removes them and exits 130."""
     from credit_rules.recompute import BATCH_ROWS, StrictInputError
     from credit_rules.recompute import recompute as run_recompute
 
+    if recompute_engine != "spark" and (master is not None or partitions is not None):
+        raise UsageError("--master and --partitions go with --engine spark")
+    if recompute_engine == "spark" and batch_rows is not None:
+        raise UsageError("--batch-rows is for the bulk engine; with --engine spark use --partitions")
     sources: Any = list(events) if len(events) > 1 else events[0]
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         with progress_bar() as callback:
-            results = run_recompute(list(policies), sources, roster, out_dir, as_of=as_of,
-                                    progress=callback, batch_rows=batch_rows or BATCH_ROWS,
-                                    strict_input=strict_input)
+            if recompute_engine == "spark":
+                from credit_rules.spark import recompute_files, require_pyspark
+
+                require_pyspark()
+                results = recompute_files(list(policies), sources, roster, out_dir, master=master,
+                                          partitions=partitions, as_of=as_of,
+                                          strict_input=strict_input, progress=callback)
+            else:
+                results = run_recompute(list(policies), sources, roster, out_dir, as_of=as_of,
+                                        progress=callback, batch_rows=batch_rows or BATCH_ROWS,
+                                        strict_input=strict_input)
     except StrictInputError as exc:
         if exc.rejects is not None or exc.roster_rejects is not None:
             _report_rejects(rejects, exc.rejects, exc.roster_rejects)

@@ -308,7 +308,7 @@ def _run_group(
                 t0 = time.perf_counter()
                 day = days[name]
                 if _ranks_across_batches(plan) and count > 1:
-                    ranked[name].append(_evaluate_part(plan, frame, roster_part, day))
+                    ranked[name].append(evaluate_part(plan, frame, roster_part, day))
                     eval_seconds[name] += time.perf_counter() - t0
                     continue
                 ledger = bulk_ledger(plan, frame, roster_part, as_of=day)
@@ -324,7 +324,7 @@ def _run_group(
             name = plan.policy.name
             if ranked[name]:
                 t0 = time.perf_counter()
-                ledger = _finish(plan, ranked[name], roster_frame, days[name])
+                ledger = finish_parts(plan, ranked[name], roster_frame, days[name])
                 t1 = time.perf_counter()
                 writers[name].add(ledger)
                 eval_seconds[name] += t1 - t0
@@ -373,10 +373,12 @@ def _ranks_across_batches(plan: bulk.BulkPlan) -> bool:
     return bool(plan.policy.ranks)
 
 
-def _evaluate_part(
+def evaluate_part(
     plan: bulk.BulkPlan, frame: pl.DataFrame, roster: pl.DataFrame | None, as_of: dt.date
 ) -> pl.DataFrame:
-    """Per teacher-period results of one batch, before ranks (ranks need every teacher)."""
+    """Per teacher-period results of one batch of teachers, before ranks (ranks need every
+    teacher): what :func:`finish_parts` takes, once every batch is done. Also used by the
+    Spark engine (:mod:`credit_rules.spark`) for each bucket of teachers."""
     events_only = frame.with_columns(pl.lit(True).alias("__cr_events_only"))
     if plan.fallbacks:
         # The interpreter ranks all teachers at once: keep the events for one run at the
@@ -388,13 +390,18 @@ def _evaluate_part(
         return events_only  # sums beyond Int64: the interpreter, at the end
 
 
-def _finish(plan: bulk.BulkPlan, parts: list[pl.DataFrame], roster: pl.DataFrame | None,
-            as_of: dt.date) -> pl.DataFrame:
+def finish_parts(plan: bulk.BulkPlan, parts: list[pl.DataFrame], roster: pl.DataFrame | None,
+                 as_of: dt.date) -> pl.DataFrame:
+    """The ledger of a policy with ranks from the :func:`evaluate_part` results of every
+    batch: ranks compare the teachers of all batches at once."""
     if "__cr_events_only" in parts[0].columns:
         events = pl.concat(parts, how="diagonal_relaxed").drop("__cr_events_only")
         return bulk_ledger(plan, events.sort(["teacher_id", "at_us", "event_id"]), roster,
                            as_of=as_of)
-    return bulk.finish(plan, pl.concat(parts, how="diagonal_relaxed"))
+    # bulk.finish reads its rows in teacher, period order: batches cut by teacher-id ranges
+    # come in that order already, hashed buckets (Spark) do not.
+    together = pl.concat(parts, how="diagonal_relaxed")
+    return bulk.finish(plan, together.sort(["teacher_id", "pstart"], maintain_order=True))
 
 
 def write_frame(frame: pl.DataFrame, path: str | os.PathLike[str]) -> None:
@@ -402,3 +409,53 @@ def write_frame(frame: pl.DataFrame, path: str | os.PathLike[str]) -> None:
     :func:`credit_rules.io.write_ledger` writes)."""
     with atomic_output(path, "wb") as handle:
         frame.write_parquet(handle)
+
+
+def write_ledgers(
+    out_dir: str | os.PathLike[str] | None,
+    ledgers: Sequence[tuple[bulk.BulkPlan, pl.DataFrame]],
+    *,
+    engine: str,
+    as_of: dict[str, dt.date],
+    policy_files: dict[str, Path | None],
+    inputs: dict[str, Any],
+    events: LoadReport,
+    rejects: pl.DataFrame,
+    roster: Roster | None,
+    seconds: tuple[float, dict[str, float]],
+    batches: int = 1,
+    warnings: dict[str, list[str]] | None = None,
+) -> list[RecomputeResult]:
+    """Write ledgers another engine computed (the Spark engine: :mod:`credit_rules.spark`)
+    exactly as :func:`recompute` writes its own: ``<out_dir>/<policy>.parquet`` atomically,
+    in row groups of :data:`ROW_GROUP_ROWS`, with the provenance in the Parquet metadata
+    (``engine`` names the engine), but not ``manifest.json`` (:func:`write_manifest`, after
+    every group). Hold the folder's lock (:func:`~credit_rules.recompute.folder.locked`)
+    around the whole run. Without ``out_dir`` the results carry the frames.
+    ``seconds``: (loading and validation, evaluation per policy)."""
+    out = Path(out_dir) if out_dir is not None else None
+    load_seconds, eval_seconds = seconds
+    results: list[RecomputeResult] = []
+    with contextlib.ExitStack() as stack:
+        writers: list[tuple[bulk.BulkPlan, _Writer, dict[str, Any], float]] = []
+        for plan, ledger in ledgers:
+            name = plan.policy.name
+            writer = _Writer(stack, out / f"{name}.parquet" if out is not None else None)
+            t0 = time.perf_counter()
+            writer.add(ledger)
+            origin = provenance(plan.policy, policy_files.get(name), plan, as_of[name], inputs,
+                                events, roster.report if roster is not None else None)
+            origin["engine"] = engine if not plan.fallbacks else f"{engine}+interpreter"
+            writer.finish({PROVENANCE_KEY: json.dumps(origin, ensure_ascii=False, sort_keys=True,
+                                                      separators=(",", ":"))})
+            writers.append((plan, writer, origin, time.perf_counter() - t0))
+    for plan, writer, origin, written in writers:
+        name = plan.policy.name
+        results.append(RecomputeResult(
+            policy=name, path=writer.path, rows=writer.rows, events=events,
+            roster=roster.report if roster is not None else None, fallbacks=plan.fallbacks,
+            load_seconds=load_seconds, eval_seconds=eval_seconds.get(name, 0.0),
+            write_seconds=written, batches=batches, ledger=writer.ledger(), rejects=rejects,
+            provenance=origin, warnings=tuple((warnings or {}).get(name, ())),
+            roster_rejects=roster.rejects if roster is not None else None))
+    return results
