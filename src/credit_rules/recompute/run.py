@@ -31,16 +31,17 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from credit_rules import core, ir
-from credit_rules.api import as_policy, bulk_ledger, with_named_teachers
+from credit_rules.api import bulk_ledger, with_named_teachers
 from credit_rules.core import lower
 from credit_rules.errors import InputError
 from credit_rules.eval import bulk
-from credit_rules.io import EventTable, LoadReport, Roster, load_events, load_roster
+from credit_rules.io import EventTable, LoadReport, Roster, load_events
 from credit_rules.io.ledger import atomic_output
 from credit_rules.recompute.batches import BATCH_ROWS, Batcher, Progress, batched_source
 from credit_rules.recompute.checks import StrictInputError, input_warnings, table_columns
-from credit_rules.recompute.folder import SPILL_PREFIX, SPILL_SUFFIX, event_inputs, locked, remove_stale_temporaries
-from credit_rules.recompute.provenance import MANIFEST_NAME, PROVENANCE_KEY, input_entries, provenance, write_manifest
+from credit_rules.recompute.folder import SPILL_PREFIX, SPILL_SUFFIX
+from credit_rules.recompute.provenance import MANIFEST_NAME, PROVENANCE_KEY, provenance, write_manifest
+from credit_rules.recompute.setup import prepare_run
 from credit_rules.schema import LEDGER_COLUMNS, LEDGER_FRAME
 from credit_rules.values import today
 
@@ -98,36 +99,12 @@ def recompute(
     >>> results[0].ledger.head()                                                           # doctest: +SKIP
     """
     report = progress or (lambda stage, done, total: None)
-    listed = (
-        [policies] if isinstance(policies, ir.Policy | str | os.PathLike) else list(policies)
-    )
-    checked = [as_policy(p) for p in listed]
-    policy_files = {
-        p.name: Path(item) if isinstance(item, str | os.PathLike) else None
-        for p, item in zip(checked, listed, strict=True)
-    }
-    out = Path(out_dir) if out_dir is not None else None
-    outputs = [f"{p.name}.parquet" for p in checked]
-    started_at = dt.datetime.now(dt.UTC)
     with contextlib.ExitStack() as run:
-        if out is not None:
-            out.mkdir(parents=True, exist_ok=True)
-            run.enter_context(locked(out))
-            remove_stale_temporaries(out, [*outputs, MANIFEST_NAME])
-        events = event_inputs(events, out, outputs)
-        started = time.perf_counter()
-        loaded_roster: Roster | None = None
-        if roster is not None:
-            # issue 9 (C): the policies' input contract, when they share one
-            contracts = {lower(p).inputs for p in checked}
-            loaded_roster = roster if isinstance(roster, Roster) else load_roster(
-                roster, inputs=contracts.pop() if len(contracts) == 1 else None)
+        prepared = prepare_run(run, policies, events, roster, out_dir, strict_input=strict_input)
+        checked, policy_files, out = prepared.checked, prepared.policy_files, prepared.out
+        events, loaded_roster, inputs = prepared.events, prepared.roster, prepared.inputs
+        started_at, started = prepared.started_at, prepared.started
         roster_frame = loaded_roster.frame if loaded_roster is not None else None
-        inputs = {"events": input_entries(events), "roster": input_entries(roster)}
-        if strict_input and loaded_roster is not None and loaded_roster.report.rejected:
-            raise StrictInputError(
-                f"{loaded_roster.report.rejected} roster row(s) rejected (--strict-input); "
-                "see them with --rejects FILE", roster_rejects=loaded_roster.rejects)
         results: list[RecomputeResult] = []
         # Events are validated once per time zone (the zone decides local days).
         # issue 9 (C): and once per input contract (declared columns and vocabularies).

@@ -30,9 +30,10 @@ from credit_rules.io import events as ev
 from credit_rules.io.columns import KEY, ROW, SOURCE
 from credit_rules.recompute.batches import Progress
 from credit_rules.recompute.checks import StrictInputError, input_warnings
-from credit_rules.recompute.folder import event_inputs, locked, path_items, remove_stale_temporaries
-from credit_rules.recompute.provenance import MANIFEST_NAME, input_entries, write_manifest
+from credit_rules.recompute.folder import path_items
+from credit_rules.recompute.provenance import MANIFEST_NAME, write_manifest
 from credit_rules.recompute.run import RecomputeResult, write_ledgers
+from credit_rules.recompute.setup import prepare_run
 from credit_rules.schema import LEDGER_COLUMNS, REQUIRED_EVENT_COLUMNS
 from credit_rules.spark.arrow import spark_schema, struct_type, to_table
 from credit_rules.spark.evaluate import PART, POLICY, evaluate, ledger_arrow, ledgers, named_only, side_rows
@@ -189,32 +190,13 @@ def recompute_files(
     the active session, else ``local[*]``); ``partitions``: partitions of the events and
     buckets of teachers (default: about :data:`PARTITION_ROWS` events each)."""
     report = progress or (lambda stage, done, total: None)
-    listed = [policies] if isinstance(policies, ir.Policy | str | os.PathLike) else list(policies)
-    checked = [as_policy(p) for p in listed]
-    policy_files = {p.name: Path(item) if isinstance(item, str | os.PathLike) else None
-                    for p, item in zip(checked, listed, strict=True)}
-    out = Path(out_dir) if out_dir is not None else None
-    outputs = [f"{p.name}.parquet" for p in checked]
-    started_at = dt.datetime.now(dt.UTC)
     spark = session or spark_session(master)
     results: list[RecomputeResult] = []
     with contextlib.ExitStack() as run:
-        if out is not None:
-            out.mkdir(parents=True, exist_ok=True)
-            run.enter_context(locked(out))
-            remove_stale_temporaries(out, [*outputs, MANIFEST_NAME])
-        events = event_inputs(events, out, outputs)
-        started = time.perf_counter()
-        loaded_roster: Roster | None = None
-        if roster is not None:
-            contracts = {input_contract(p) for p in checked}
-            loaded_roster = roster if isinstance(roster, Roster) else load_roster(
-                roster, inputs=contracts.pop() if len(contracts) == 1 else None)
-        inputs = {"events": input_entries(events), "roster": input_entries(roster)}
-        if strict_input and loaded_roster is not None and loaded_roster.report.rejected:
-            raise StrictInputError(
-                f"{loaded_roster.report.rejected} roster row(s) rejected (--strict-input); "
-                "see them with --rejects FILE", roster_rejects=loaded_roster.rejects)
+        prepared = prepare_run(run, policies, events, roster, out_dir, strict_input=strict_input)
+        checked, policy_files, out = prepared.checked, prepared.policy_files, prepared.out
+        events, loaded_roster, inputs = prepared.events, prepared.roster, prepared.inputs
+        started_at, started = prepared.started_at, prepared.started
         from pyspark import StorageLevel
 
         raw, names, count = read_events(spark, events, partitions)
