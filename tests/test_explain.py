@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -79,3 +81,16 @@ def test_explain_an_unknown_teacher_is_a_clear_error(tmp_path: Path) -> None:
                                        str(write_events(tmp_path)), "--teacher", "nobody"])
     assert result.exit_code == 2
     assert "nobody" in result.stderr
+
+
+def test_an_award_line_says_what_cut_it_and_how_it_was_worked_out() -> None:
+    # One text for the command line and the impact report (which had lost the last two).
+    from credit_rules.eval.explain import AwardExplained
+
+    award = AwardExplained("e1", dt.date(2024, 3, 1), "training", Decimal(8), Decimal(2), Decimal("1.5"),
+                           ("online",), credited_hours=Decimal(6), unrounded="1.6", converted="480 minutes = 8 hours")
+    text = award.text("en")
+    assert "e1" in text and "online" in text and "6" in text
+    assert text.endswith("(480 minutes = 8 hours; 1.6)")
+    zh = award.text("zh")
+    assert zh != text and "学分" in zh and zh.endswith("(480 minutes = 8 hours; 1.6)")

@@ -341,23 +341,7 @@ def _render_explanation(e: Any) -> None:
         rules.add_column(m(f"explain.col.{column}"), overflow="fold")
     for r in e.rules:
         if r.awards:
-            lines = []
-            for a in r.awards:
-                fields = dict(event=a.event_id, day=a.day, kind=a.kind, awarded=amount(a.awarded, "credits", lang),
-                              credited=amount(a.credited, "credits", lang))
-                line = (m("explain.award_hours", hours=amount(a.hours, "hours", lang), **fields) if a.hours
-                        else m("explain.award", **fields))
-                if a.credited_hours is not None:  # issue 9 (B): an hours cap admitted part
-                    line += m("explain.hours_admitted", admitted=amount(a.credited_hours, "hours", lang))
-                if a.cut_by:
-                    line += m("explain.cut_by", caps=words(a.cut_by, lang))
-                elif a.credited != a.awarded:
-                    line += m("explain.voided")
-                # issue 9 (A): how the event's hours were converted and its credits rounded
-                extra = [t for t in (getattr(a, "converted", None), getattr(a, "unrounded", None)) if t]
-                if extra:
-                    line += f" ({'; '.join(extra)})"
-                lines.append(q(line))
+            lines = [q(a.text(lang)) for a in r.awards]
             detail = "\n".join(lines)
         else:
             detail = q(m("explain.nothing", why=r.why_nothing))

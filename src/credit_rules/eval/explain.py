@@ -51,6 +51,22 @@ class AwardExplained:
     #: the event's minutes or days as study hours, citing the policy's conversion (issue 9 A)
     converted: str | None = None
 
+    def text(self, lang: Lang = "en") -> str:
+        """One line of an explanation: the event, what it earned, what was credited and why
+        not all of it (a cap, a penalty), and how its hours and credits were worked out."""
+        fields = dict(event=self.event_id, day=self.day, kind=self.kind,
+                      awarded=amount(self.awarded, "credits", lang), credited=amount(self.credited, "credits", lang))
+        line = (message("explain.award_hours", lang, hours=amount(self.hours, "hours", lang), **fields) if self.hours
+                else message("explain.award", lang, **fields))
+        if self.credited_hours is not None:  # issue 9 (B): an hours cap admitted part
+            line += message("explain.hours_admitted", lang, admitted=amount(self.credited_hours, "hours", lang))
+        if self.cut_by:
+            line += message("explain.cut_by", lang, caps=words(self.cut_by, lang))
+        elif self.credited != self.awarded:
+            line += message("explain.voided", lang)
+        notes = [t for t in (self.converted, self.unrounded) if t]  # issue 9 (A)
+        return f"{line} ({'; '.join(notes)})" if notes else line
+
 
 @attrs.frozen
 class RuleExplained:

@@ -288,17 +288,7 @@ def _explanation_html(e: Explanation, lang: Lang) -> str:
     rules = []
     for r in e.rules:
         if r.awards:
-            lines = []
-            for a in r.awards:
-                fields = dict(event=a.event_id, day=a.day, kind=a.kind, awarded=amount(a.awarded, "credits", lang),
-                              credited=amount(a.credited, "credits", lang))
-                line = (m("explain.award_hours", hours=amount(a.hours, "hours", lang), **fields) if a.hours
-                        else m("explain.award", **fields))
-                if a.cut_by:
-                    line += m("explain.cut_by", caps=words(a.cut_by, lang))
-                elif a.credited != a.awarded:
-                    line += m("explain.voided")
-                lines.append(_e(line))
+            lines = [_e(a.text(lang)) for a in r.awards]
             detail = "<br>".join(lines)
         else:
             detail = _e(m("explain.nothing", why=r.why_nothing))
