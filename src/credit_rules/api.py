@@ -28,6 +28,7 @@ from credit_rules.eval import Engine as Engine
 from credit_rules.eval import interpreter
 from credit_rules.eval.period_events import relevant_days
 from credit_rules.io import EventTable, LoadReport, Roster, load_events, load_roster
+from credit_rules.io.events import teachers_with_events
 from credit_rules.io.frames import (
     events_to_frame,
     frame_to_events,
@@ -182,11 +183,13 @@ def named_only(table: EventTable | None, roster: Roster | None,
 
 
 def with_named_teachers(roster: pl.DataFrame | None, named: Iterable[str],
-                        valid: Iterable[str]) -> pl.DataFrame | None:
+                        events: pl.DataFrame | None) -> pl.DataFrame | None:
     """``roster`` plus an attribute-less row for each ``named`` teacher that has neither a
-    valid event (``valid``) nor a roster row: the bulk side of :func:`named_only`."""
-    have = set(valid) | (set(roster["teacher_id"].to_list()) if roster is not None else set())
-    extra = sorted(set(named) - have)
+    valid event (a row of ``events``, the :attr:`EventTable.frame` layout; None: none has)
+    nor a roster row: the bulk side of :func:`named_only`."""
+    candidates = set(named) - (set(roster["teacher_id"].to_list()) if roster is not None else set())
+    with_events = teachers_with_events(events, candidates) if events is not None else set()
+    extra = sorted(candidates - with_events)
     if not extra:
         return roster
     rows = teachers_to_frame({t: Teacher(t) for t in extra})

@@ -33,6 +33,7 @@ import polars as pl
 from credit_rules import core
 from credit_rules.io.columns import BAD, INTERNAL_PREFIX, KEY, REASON, ROW, SOURCE
 from credit_rules.io.contract import enforce_events
+from credit_rules.io.loaded import LoadedFrames
 from credit_rules.io.parse import (
     LIMITS,
     Parsed,
@@ -89,7 +90,7 @@ def _decimal_or_none(value: int | None) -> Decimal | None:
 
 
 @attrs.frozen
-class EventTable:
+class EventTable(LoadedFrames):
     """Valid, de-duplicated events sorted by (``teacher_id``, ``at_us``, ``event_id``).
 
     ``seen_teacher_ids`` are the sorted, distinct (trimmed) ``teacher_id`` of every input
@@ -111,27 +112,6 @@ class EventTable:
     #: ``frame``/``rejects`` and the records are built on first use (None: they are given).
     small: SmallRows | None = attrs.field(default=None, kw_only=True)
     _built: dict[str, pl.DataFrame] = attrs.field(factory=dict, init=False, eq=False, repr=False)
-
-    @property
-    def frame(self) -> pl.DataFrame:
-        """The valid events in the layout of :data:`~credit_rules.schema.EVENT_FRAME`, then
-        the attribute columns, ``source`` and ``row``."""
-        if self._frame is not None:
-            return self._frame
-        if "frame" not in self._built:
-            assert self.small is not None
-            self._built["frame"] = self.small.frame(self.attribute_columns)
-        return self._built["frame"]
-
-    @property
-    def rejects(self) -> pl.DataFrame:
-        """Rejected rows: ``source, row, event_id, reason`` and the raw columns."""
-        if self._rejects is not None:
-            return self._rejects
-        if "rejects" not in self._built:
-            assert self.small is not None
-            self._built["rejects"] = self.small.rejects_frame()
-        return self._built["rejects"]
 
     def __len__(self) -> int:
         return len(self.small.order) if self.small is not None else self.frame.height
@@ -185,17 +165,24 @@ class EventTable:
         """Those of ``ids`` that have a valid event: for a few ids, much cheaper than
         :meth:`teacher_ids` on a large table (a membership test instead of a hash of every
         row's id)."""
-        wanted = sorted(set(ids))
-        if not wanted:
-            return set()
-        teacher = self.frame.get_column("teacher_id")
-        return set(teacher.filter(teacher.is_in(pl.Series(wanted, dtype=pl.String).implode())).unique())
+        return teachers_with_events(self.frame, ids)
 
     def teacher_ids(self) -> list[str]:
         """The distinct teacher ids of the valid events, sorted."""
         if self.small is not None:
             return self.small.teacher_ids()
         return self.frame.get_column("teacher_id").unique().sort().to_list()
+
+
+def teachers_with_events(frame: pl.DataFrame, ids: Iterable[str]) -> set[str]:
+    """Those of ``ids`` with a row in ``frame`` (events in the
+    :attr:`EventTable.frame` layout): a membership test of each row against the few ids,
+    not a hash of every row's id."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return set()
+    teacher = frame.get_column("teacher_id")
+    return set(teacher.filter(teacher.is_in(pl.Series(wanted, dtype=pl.String).implode())).unique())
 
 
 def _general_pass(

@@ -22,6 +22,7 @@ import polars as pl
 from credit_rules import core, ir
 from credit_rules.io.columns import BAD, INTERNAL_PREFIX, KEY, REASON, ROW, SOURCE
 from credit_rules.io.contract import column_reasons
+from credit_rules.io.loaded import LoadedFrames
 from credit_rules.io.parse import (
     Plan,
     ascii_columns,
@@ -43,7 +44,7 @@ if TYPE_CHECKING:
 
 
 @attrs.frozen
-class Roster:
+class Roster(LoadedFrames):
     """Valid, de-duplicated roster rows sorted by ``teacher_id``.
 
     ``rejected_teacher_ids``: the sorted, distinct (trimmed) ``teacher_id`` of every
@@ -61,27 +62,6 @@ class Roster:
     #: records, and ``frame``/``rejects`` built from them on first use.
     small: SmallRoster | None = attrs.field(default=None, kw_only=True)
     _built: dict[str, pl.DataFrame] = attrs.field(factory=dict, init=False, eq=False, repr=False)
-
-    @property
-    def frame(self) -> pl.DataFrame:
-        """The valid rows in the layout of :data:`~credit_rules.schema.ROSTER_FRAME`, then
-        the attribute columns, ``source`` and ``row``."""
-        if self._frame is not None:
-            return self._frame
-        if "frame" not in self._built:
-            assert self.small is not None
-            self._built["frame"] = self.small.frame(self.attribute_columns)
-        return self._built["frame"]
-
-    @property
-    def rejects(self) -> pl.DataFrame:
-        """Rejected rows: ``source, row, teacher_id, reason`` and the raw columns."""
-        if self._rejects is not None:
-            return self._rejects
-        if "rejects" not in self._built:
-            assert self.small is not None
-            self._built["rejects"] = self.small.rejects_frame()
-        return self._built["rejects"]
 
     def __len__(self) -> int:
         return len(self.small.teachers) if self.small is not None else self.frame.height

@@ -212,14 +212,13 @@ class Batcher:
             table = self._validate(self._bucket(f"{number:06d}"))
             extra = special.filter(_in_range(pl.col("teacher_id"), low, high))
             frame = table.frame
-            if extra.height:
-                frame = pl.concat([frame, extra.select(frame.columns)], how="vertical_relaxed") \
-                    .sort(["teacher_id", "at_us", "event_id"])
+            if extra.height:  # in any order: the bulk engine puts the rows it reads in time order
+                frame = pl.concat([frame, extra.select(frame.columns)], how="vertical_relaxed")
             roster_part = roster.filter(_in_range(pl.col("teacher_id"), low, high)) \
                 if roster is not None else None
             named = [*table.seen_teacher_ids, *named_all.to_frame("teacher_id").filter(
                 _in_range(pl.col("teacher_id"), low, high))["teacher_id"].to_list()]
-            roster_part = with_named_teachers(roster_part, named, frame["teacher_id"].unique().to_list())
+            roster_part = with_named_teachers(roster_part, named, frame)
             yield frame.drop("source", "row"), roster_part
 
     def accounting(self) -> tuple[LoadReport, pl.DataFrame]:

@@ -116,10 +116,8 @@ def recompute(
                 present = table_columns(table)
                 # SPEC §5: teachers named only on bad rows still get their rows.
                 named = [*table.seen_teacher_ids, *_unresolved(loaded_roster)]
-                on_roster = set(roster_frame["teacher_id"]) if roster_frame is not None else set()
-                with_events = table.with_valid_events(t for t in named if t not in on_roster)
                 batches: Iterator[tuple[pl.DataFrame, pl.DataFrame | None]] = iter(
-                    [(table.frame, with_named_teachers(roster_frame, named, with_events))])
+                    [(table.frame, with_named_teachers(roster_frame, named, table.frame))])
                 count = 1
                 accounting: Callable[[], tuple[LoadReport, pl.DataFrame]] = functools.partial(
                     _table_accounting, table)

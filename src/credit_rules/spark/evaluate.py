@@ -141,7 +141,7 @@ def named_only(plans: Sequence[bulk.BulkPlan], days: dict[str, dt.date], event_s
     names = sorted(set(named) - on_roster)
     if not names:
         return {}
-    frame = with_named_teachers(roster.frame.clear() if roster is not None else None, names, [])
+    frame = with_named_teachers(roster.frame.clear() if roster is not None else None, names, None)
     empty = pl.DataFrame(schema=event_schema)
     out: dict[str, pl.DataFrame] = {}
     for plan in plans:
@@ -165,7 +165,7 @@ def ledgers(
     assert isinstance(table, pl.DataFrame)
     out: dict[str, pl.DataFrame] = {}
     # Read only by a ranking policy the interpreter evaluates (plan.fallbacks) at the end.
-    roster_frame = with_named_teachers(roster.frame if roster is not None else None, named, [])
+    roster_frame = with_named_teachers(roster.frame if roster is not None else None, named, None)
     for plan in plans:
         name = plan.policy.name
         mine = table.filter(pl.col(POLICY) == name)
