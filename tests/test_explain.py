@@ -85,7 +85,7 @@ def test_explain_an_unknown_teacher_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_an_award_line_says_what_cut_it_and_how_it_was_worked_out() -> None:
     # One text for the command line and the impact report (which had lost the last two).
-    from credit_rules.eval.explain import AwardExplained
+    from credit_rules.eval.explained import AwardExplained
 
     award = AwardExplained("e1", dt.date(2024, 3, 1), "training", Decimal(8), Decimal(2), Decimal("1.5"),
                            ("online",), credited_hours=Decimal(6), unrounded="1.6", converted="480 minutes = 8 hours")

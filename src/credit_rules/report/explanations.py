@@ -18,7 +18,8 @@ import polars as pl
 
 from credit_rules import core, ir
 from credit_rules.api import named_only
-from credit_rules.eval.explain import Explanation, explain_period
+from credit_rules.eval.explain import explain_period
+from credit_rules.eval.explained import Explanation
 from credit_rules.eval.interpreter import TeacherPeriod, evaluate_detailed, ranked_sets
 from credit_rules.eval.messages import Lang
 from credit_rules.io import EventTable, Roster

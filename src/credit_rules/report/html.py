@@ -15,7 +15,8 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from credit_rules.eval.explain import Explanation, cap_text
+from credit_rules.eval.explain import cap_text
+from credit_rules.eval.explained import Explanation
 from credit_rules.eval.messages import Lang, amount, figure, grade_name, message, words, yes_no
 from credit_rules.report.impact import GroupCounts, Impact
 from credit_rules.values import canonical

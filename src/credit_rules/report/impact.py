@@ -21,7 +21,7 @@ import attrs
 import polars as pl
 
 from credit_rules import ir
-from credit_rules.eval.explain import Explanation
+from credit_rules.eval.explained import Explanation
 from credit_rules.values import canonical
 
 KEY = ["teacher_id", "period_start", "period_end"]

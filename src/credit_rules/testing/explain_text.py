@@ -19,7 +19,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from credit_rules import ir
-from credit_rules.eval.explain import AwardExplained, RequirementExplained, d_lines, explain_period
+from credit_rules.eval.explain import d_lines, explain_period
+from credit_rules.eval.explained import AwardExplained, RequirementExplained
 from credit_rules.eval.interpreter import TeacherPeriod
 from credit_rules.eval.messages import Lang, amount, figure, grade_name, message, state_name, words, yes_no
 
