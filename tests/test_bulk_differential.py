@@ -59,7 +59,7 @@ def _compare(policy: Any, rows: list[dict[str, Any]], roster: dict[str, Teacher]
     got = evaluate(policy, table, roster, as_of=as_of, engine="bulk")
     assert [r.to_json() for r in got.rows] == [r.to_json() for r in expected.rows]
     # The bulk frame is exactly the typed ledger of the interpreter's rows.
-    named = with_named_teachers(roster_frame(roster), table.seen_teacher_ids, table.teacher_ids())
+    named = with_named_teachers(roster_frame(roster), table.seen_teacher_ids, table.frame)
     frame = bulk.run(bulk.compile_plan(policy), table.frame, named, as_of=as_of)
     assert frame.schema == pl.Schema(LEDGER_FRAME)
     assert frame.equals(rows_to_frame(expected.rows))
