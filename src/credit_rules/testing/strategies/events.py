@@ -17,8 +17,8 @@ import attrs
 import polars as pl
 from hypothesis import strategies as st
 
-from credit_rules import ir
-from credit_rules.io import EventTable, load_events, load_roster
+from credit_rules import core, ir
+from credit_rules.io import EventTable, Roster, load_events, load_roster
 from credit_rules.io.small import is_small, small_events
 from credit_rules.io.small_roster import small_roster
 from credit_rules.records import Teacher
@@ -450,16 +450,28 @@ class Case:
         A case is a few rows: they are read by the row-by-row loader the API uses for small
         inputs (:mod:`credit_rules.io.small`, the same table; a Polars query costs ~40 ms,
         most of an invariant check), and by ``load_events`` where that one declines."""
-        frame = text_frame(self.events, REQUIRED_EVENT_COLUMNS)
-        small = small_events(frame, timezone) if is_small(frame) else None
-        return small if small is not None else load_events(frame, timezone=timezone)
+        return load_rows(text_frame(self.events, REQUIRED_EVENT_COLUMNS), timezone)
 
     def teachers(self) -> dict[str, Teacher]:
         """The roster through :func:`credit_rules.io.load_roster` (small: as :meth:`event_table`)."""
         if not self.roster:
             return {}
-        frame = text_frame(self.roster, ("teacher_id",))
-        return (small_roster(frame) or load_roster(frame)).teachers()
+        return load_roster_rows(text_frame(self.roster, ("teacher_id",))).teachers()
+
+
+def load_rows(frame: pl.DataFrame, timezone: str, inputs: core.Inputs | None = None) -> EventTable:
+    """:func:`credit_rules.io.load_events` of a few rows of text, read row by row by the
+    loader the API uses for small inputs (:mod:`credit_rules.io.small`: the same table,
+    where a Polars query costs ~40 ms, most of an invariant or test-block check), or by
+    ``load_events`` itself where that one declines."""
+    small = small_events(frame, timezone, inputs) if is_small(frame) else None
+    return small if small is not None else load_events(frame, timezone=timezone, inputs=inputs)
+
+
+def load_roster_rows(frame: pl.DataFrame, inputs: core.Inputs | None = None) -> Roster:
+    """:func:`credit_rules.io.load_roster` of a few rows of text, as :func:`load_rows` reads events."""
+    small = small_roster(frame, inputs) if is_small(frame) else None
+    return small if small is not None else load_roster(frame, inputs=inputs)
 
 
 def cases(policy: ir.Policy, ids: tuple[str, ...] = ("t1", "t2"), max_events: int = 10) -> st.SearchStrategy[Case]:
