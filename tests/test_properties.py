@@ -23,6 +23,7 @@ from credit_rules.testing.builders import make_event, make_teacher
 
 FIVE_YEAR = load_policy(POLICIES / "five_year_cycle.policy")
 ALL = {p.stem: load_policy(p) for p in sorted(POLICIES.glob("*.policy"))}
+TREES = {name: parse_file(POLICIES / f"{name}.policy") for name in ALL}  # parsed once, shuffled per example
 AS_OF = dt.date(2023, 10, 1)
 SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 # Generated inputs per property and engine: QUICK in the default run, SOAK behind `pytest -m slow`.
@@ -103,7 +104,7 @@ def test_shuffling_rules_changes_nothing(engine: str, examples: int) -> None:
     @settings(SETTINGS, max_examples=examples)
     @given(event_lists(), st.randoms(use_true_random=False), st.sampled_from(sorted(ALL)))
     def check(events: list[Event], rnd: random.Random, name: str) -> None:
-        tree = parse_file(POLICIES / f"{name}.policy")
+        tree = TREES[name]
         items = list(tree.items)
         rnd.shuffle(items)
         reordered, diagnostics = compile_ast(attrs.evolve(tree, items=tuple(items)))
