@@ -27,7 +27,7 @@ TREES = {name: parse_file(POLICIES / f"{name}.policy") for name in ALL}  # parse
 AS_OF = dt.date(2023, 10, 1)
 SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 # Generated inputs per property and engine: QUICK in the default run, SOAK behind `pytest -m slow`.
-QUICK, SOAK = 15, 300
+QUICK, SOAK = 10, 300
 
 days = st.dates(dt.date(2017, 8, 25), dt.date(2026, 1, 5))
 hours = st.sampled_from(["0", "0.5", "1", "2", "2.5", "10", "12", "30", "0.1"])
