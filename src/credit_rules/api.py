@@ -183,12 +183,16 @@ def named_only(table: EventTable | None, roster: Roster | None,
 
 
 def with_named_teachers(roster: pl.DataFrame | None, named: Iterable[str],
-                        events: pl.DataFrame | None) -> pl.DataFrame | None:
+                        events: pl.DataFrame | EventTable | None) -> pl.DataFrame | None:
     """``roster`` plus an attribute-less row for each ``named`` teacher that has neither a
-    valid event (a row of ``events``, the :attr:`EventTable.frame` layout; None: none has)
+    valid event (a row of ``events``, an :class:`EventTable` or its frame; None: none has)
     nor a roster row: the bulk side of :func:`named_only`."""
     candidates = set(named) - (set(roster["teacher_id"].to_list()) if roster is not None else set())
-    with_events = teachers_with_events(events, candidates) if events is not None else set()
+    with_events = (
+        set() if events is None
+        else events.with_valid_events(candidates) if isinstance(events, EventTable)
+        else teachers_with_events(events, candidates)
+    )
     extra = sorted(candidates - with_events)
     if not extra:
         return roster

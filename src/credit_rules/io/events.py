@@ -50,7 +50,7 @@ from credit_rules.io.parse import (
     parse_instant,
 )
 from credit_rules.io.rejects import reject_frame
-from credit_rules.io.repeats import split_repeats, supersede_statuses
+from credit_rules.io.repeats import repeat_mask, supersede_statuses
 from credit_rules.io.report import LoadReport
 from credit_rules.io.sources import RawInput, as_text, read_raw, reads_directly, textify
 from credit_rules.order import time_order
@@ -72,6 +72,7 @@ if TYPE_CHECKING:
 #: The columns the validation parses (the others are text, only trimmed).
 TYPED_EVENT_COLUMNS = ("at", "hours", "credits", "score", "count", "words", *UNIT_EVENT_COLUMNS)
 _SLOW = "__cr_slow"
+_USED = "__cr_used"
 #: Rows looked at to tell a vocabulary column (few distinct values) from an id column.
 _VOCABULARY_SAMPLE = 10_000
 Timings = dict[str, float]
@@ -93,10 +94,10 @@ def _decimal_or_none(value: int | None) -> Decimal | None:
 class EventTable(LoadedFrames):
     """Valid, de-duplicated events sorted by (``teacher_id``, ``at_us``, ``event_id``).
 
-    ``seen_teacher_ids`` are the sorted, distinct (trimmed) ``teacher_id`` of every input
-    row that names one: valid, duplicate, rejected or conflicting. SPEC §5: each of them
-    gets ledger rows, even one with no valid event (:meth:`teacher_ids` has only those with
-    valid events).
+    :attr:`seen_teacher_ids` are the sorted, distinct (trimmed) ``teacher_id`` of every
+    input row that names one: valid, duplicate, rejected or conflicting. SPEC §5: each of
+    them gets ledger rows, even one with no valid event (:meth:`teacher_ids` has only those
+    with valid events).
     """
 
     _frame: pl.DataFrame | None
@@ -104,7 +105,13 @@ class EventTable(LoadedFrames):
     report: LoadReport
     attribute_columns: tuple[str, ...]
     timezone: str = DEFAULT_TIMEZONE
-    seen_teacher_ids: tuple[str, ...] = attrs.field(kw_only=True)
+    #: The teachers named by input rows that are not in the frame (rejected, duplicate,
+    #: conflicting), perhaps more: with the frame's, every teacher the input names.
+    named_teacher_ids: tuple[str, ...] = attrs.field(kw_only=True)
+    #: Which rows of the given frame are the table's (None: all). A large input is
+    #: validated without copying its rows: :attr:`frame` copies the used ones on first
+    #: use, :meth:`lazy_frame` hands the bulk engine the mask to apply with its own filter.
+    used: pl.Series | None = attrs.field(default=None, kw_only=True, eq=False, repr=False)
     #: False for a table loaded for the bulk engine only (``time_ordered=False``): its
     #: frame is in input order, and :meth:`events` puts the events in time order.
     in_time_order: bool = attrs.field(default=True, kw_only=True)
@@ -114,7 +121,30 @@ class EventTable(LoadedFrames):
     _built: dict[str, pl.DataFrame] = attrs.field(factory=dict, init=False, eq=False, repr=False)
 
     def __len__(self) -> int:
-        return len(self.small.order) if self.small is not None else self.frame.height
+        if self.small is not None:
+            return len(self.small.order)
+        return self.frame.height if self.used is None else int(self.used.sum())
+
+    @property
+    def frame(self) -> pl.DataFrame:
+        """The valid rows in the :data:`~credit_rules.schema.EVENT_FRAME` layout, then the
+        attribute columns, ``source`` and ``row``."""
+        if self.used is None or self._frame is None:
+            return super().frame
+        if "frame" not in self._built:
+            self._built["frame"] = self._frame.filter(self.used)
+        return self._built["frame"]
+
+    def lazy_frame(self) -> pl.LazyFrame:
+        """:attr:`frame`, lazily: a query reading a few columns filters only those."""
+        if self.used is None or self._frame is None or "frame" in self._built:
+            return self.frame.lazy()
+        return self._frame.with_columns(self.used.alias(_USED)).lazy().filter(pl.col(_USED)).drop(_USED)
+
+    @property
+    def seen_teacher_ids(self) -> tuple[str, ...]:
+        """Every (trimmed) teacher id the input rows name, sorted (see the class docstring)."""
+        return tuple(sorted({*self.named_teacher_ids, *self.teacher_ids()}))
 
     def _records(self, frame: pl.DataFrame) -> list[Event]:
         zone = zoneinfo.ZoneInfo(self.timezone)
@@ -165,7 +195,9 @@ class EventTable(LoadedFrames):
         """Those of ``ids`` that have a valid event: for a few ids, much cheaper than
         :meth:`teacher_ids` on a large table (a membership test instead of a hash of every
         row's id)."""
-        return teachers_with_events(self.frame, ids)
+        if self.small is not None or self.used is None or self._frame is None:
+            return teachers_with_events(self.frame, ids)
+        return teachers_with_events(self._frame, ids, self.used)
 
     def teacher_ids(self) -> list[str]:
         """The distinct teacher ids of the valid events, sorted."""
@@ -174,15 +206,16 @@ class EventTable(LoadedFrames):
         return self.frame.get_column("teacher_id").unique().sort().to_list()
 
 
-def teachers_with_events(frame: pl.DataFrame, ids: Iterable[str]) -> set[str]:
-    """Those of ``ids`` with a row in ``frame`` (events in the
-    :attr:`EventTable.frame` layout): a membership test of each row against the few ids,
-    not a hash of every row's id."""
+def teachers_with_events(frame: pl.DataFrame, ids: Iterable[str], used: pl.Series | None = None) -> set[str]:
+    """Those of ``ids`` with a row in ``frame`` (events in the :attr:`EventTable.frame`
+    layout; ``used``: only the rows it marks): a membership test of each row against the
+    few ids, not a hash of every row's id."""
     wanted = sorted(set(ids))
     if not wanted:
         return set()
     teacher = frame.get_column("teacher_id")
-    return set(teacher.filter(teacher.is_in(pl.Series(wanted, dtype=pl.String).implode())).unique())
+    found = teacher.is_in(pl.Series(wanted, dtype=pl.String).implode())
+    return set(teacher.filter(found if used is None else found & used).unique())
 
 
 def _general_pass(
@@ -367,31 +400,33 @@ def validate_events(
     if not fast:
         fast_frame = fast_frame.with_columns(pl.lit(True).alias(_SLOW))
     clock("fast pass")
-    slow_keys = fast_frame.filter(pl.col(_SLOW)).get_column(KEY)
-    fast_rows = fast_frame
-    fast_rows = (
-        fast_rows.filter(~pl.col(_SLOW)).drop(_SLOW) if slow_keys.len() else fast_rows.drop(_SLOW)
-    )
-    if slow_keys.len():
-        slow_rows = textify(frame.filter(pl.col(KEY).is_in(slow_keys.implode())), "<events>")
+    # Rows are copied once, when the used ones are taken: until then the fast rows, the
+    # rows the general pass read and the masks of the valid ones are only put side by side.
+    slow = fast_frame.get_column(_SLOW)
+    fast_frame = fast_frame.drop(_SLOW)
+    if slow.any():
+        slow_rows = textify(frame.filter(slow), "<events>")
         checked_slow = _general_pass(slow_rows, extras, timezone, at_numeric=at_numeric, levels=levels)
-        checked = pl.concat(
-            [fast_rows, checked_slow.cast(fast_rows.schema)]
-        )
-        valid = checked.filter(pl.col(REASON).is_null())
-        invalid = checked.filter(pl.col(REASON).is_not_null())
+        checked_slow = checked_slow.cast(fast_frame.schema)
     else:
-        valid, invalid = fast_rows, fast_rows.clear()
+        checked_slow = fast_frame.clear()
+    checked = pl.concat([fast_frame, checked_slow], rechunk=False)
+    is_valid = pl.concat([~slow, checked_slow.get_column(REASON).is_null()])
+    invalid = checked_slow.filter(pl.col(REASON).is_not_null())
     clock("general pass")
+    content = [*EVENT_FRAME, *extras]
+    among: pl.Series | None = is_valid
+    valid, unused = checked, [checked_slow.get_column("teacher_id")]
+    if inputs or "status" in checked.columns:
+        valid, among = checked.filter(is_valid), None
     if inputs:
         valid, refused = enforce_events(valid, inputs)
         invalid = pl.concat([invalid.select(KEY, REASON), refused.select(KEY, REASON)])
-
-    content = [*EVENT_FRAME, *extras]
+        unused.append(refused.get_column("teacher_id"))
     # A status change of one event (approved, then revoked) is its latest state (issue 9, D).
     valid, superseded = supersede_statuses(valid, key="event_id", content=content)
-    used, duplicates, conflicts = split_repeats(
-        valid, key="event_id", content=content, many_sources=many
+    used, duplicates, conflicts = repeat_mask(
+        valid, key="event_id", content=content, many_sources=many, among=among
     )
     if superseded.height:
         duplicates = pl.concat([duplicates, superseded.select(duplicates.columns)])
@@ -403,24 +438,31 @@ def validate_events(
         raw.frame if rejected.height else raw.frame.clear(), rejected, "event_id", raw.columns
     )
     clock("rejects")
-    if time_ordered:
-        used = time_order(used)
-    clock("sort")
+    # The teachers of the rows left out (a fast row the general pass read is among them):
+    # with the used rows', every teacher the input names, without a hash of every row.
+    teacher = valid.get_column("teacher_id")
+    unused += [teacher.filter(~used) if used is not None else teacher.clear(),
+               superseded.get_column("teacher_id"), fast_frame.get_column("teacher_id").filter(slow)]
+    named = pl.concat(unused).drop_nulls().unique().sort().to_list()
     out = (
-        used.select(*content, pl.col(SOURCE).alias("source"), pl.col(ROW).alias("row"))
+        valid.select(*content, pl.col(SOURCE).alias("source"), pl.col(ROW).alias("row"))
         .cast(EVENT_FRAME)  # type: ignore[arg-type]
     )
+    if used is not None and bool(used.all()):
+        used = None
+    if time_ordered:
+        out = time_order(out if used is None else out.filter(used))
+        used = None
+    clock("sort")
     report = LoadReport(
         rows_read=frame.height,
-        rows_used=out.height,
+        rows_used=out.height if used is None else int(used.sum()),
         duplicates=duplicates.height,
         rejected=rejects.height,
         label="events",
     )
-    # The fast pass cleaned teacher_id on every row (valid or not), as `clean` does.
-    seen = fast_frame.get_column("teacher_id").drop_nulls().unique().sort().to_list()
-    return EventTable(out, rejects, report, extras, timezone, seen_teacher_ids=tuple(seen),
-                      in_time_order=time_ordered)
+    return EventTable(out, rejects, report, extras, timezone, named_teacher_ids=tuple(named),
+                      in_time_order=time_ordered, used=used)
 
 
 class _Clock:

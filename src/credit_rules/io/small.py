@@ -288,7 +288,7 @@ class _Reading:
         report = LoadReport(rows_read=n, rows_used=len(used), duplicates=repeated, rejected=len(reject_rows))
         seen = tuple(sorted(set(values["teacher_id"]) - {None}))
         small = SmallRows(values, tuple(used), reject_rows, reject_columns, extras, zone, naive_at=plain is not None)
-        return EventTable(None, None, report, extras, timezone, seen_teacher_ids=seen, small=small)
+        return EventTable(None, None, report, extras, timezone, named_teacher_ids=seen, small=small)
 
 
 def _at(text: str, timezone: str, zone: zoneinfo.ZoneInfo, numeric: str | None

@@ -216,7 +216,7 @@ class Batcher:
                 frame = pl.concat([frame, extra.select(frame.columns)], how="vertical_relaxed")
             roster_part = roster.filter(_in_range(pl.col("teacher_id"), low, high)) \
                 if roster is not None else None
-            named = [*table.seen_teacher_ids, *named_all.to_frame("teacher_id").filter(
+            named = [*table.named_teacher_ids, *named_all.to_frame("teacher_id").filter(
                 _in_range(pl.col("teacher_id"), low, high))["teacher_id"].to_list()]
             roster_part = with_named_teachers(roster_part, named, frame)
             yield frame.drop("source", "row"), roster_part
