@@ -21,6 +21,8 @@ Pipeline (each step in its module):
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import operator
 import time
 import zoneinfo
 from collections.abc import Iterable, Sequence
@@ -140,6 +142,17 @@ class EventTable(LoadedFrames):
         if self.used is None or self._frame is None or "frame" in self._built:
             return self.frame.lazy()
         return self._frame.with_columns(self.used.alias(_USED)).lazy().filter(pl.col(_USED)).drop(_USED)
+
+    def columns_with_values(self) -> set[str]:
+        """The columns of :attr:`frame` with a value in at least one row (a mask is
+        applied column by column: no copy of the rows)."""
+        if self.used is None or self._frame is None or "frame" in self._built:
+            frame = self.frame
+            return {c for c in frame.columns if frame.get_column(c).null_count() < frame.height}
+        used = self.used
+        return {c for c in self._frame.columns
+                if self._frame.get_column(c).null_count() < self._frame.height
+                and bool((self._frame.get_column(c).is_not_null() & used).any())}
 
     @property
     def seen_teacher_ids(self) -> tuple[str, ...]:
@@ -309,9 +322,9 @@ def _clean_series(series: pl.Series) -> pl.Series:
 
 
 def _fast_pass(frame: pl.DataFrame, extras: Sequence[str], timezone: str,
-               levels: Sequence[str] = LEVELS) -> pl.DataFrame:
+               levels: Sequence[str] = LEVELS) -> tuple[pl.DataFrame, pl.Series]:
     """The fast pass: the checked layout of :func:`_general_pass` for the plainly valid rows,
-    and ``__cr_slow`` marking every other row (those go through :func:`_general_pass`).
+    and a mask marking every other row (those go through :func:`_general_pass`).
 
     A row is plainly valid when every required value is present, ``at``, the decimals and
     integers have their common shapes, and grade and level are allowed values. The fast
@@ -342,21 +355,22 @@ def _fast_pass(frame: pl.DataFrame, extras: Sequence[str], timezone: str,
         value = pair.get_column(name)
         flags.append((value.is_null() & pair.get_column("present")).alias(f"bad_{name}"))
         columns[name] = value.fill_null(1) if name == "count" else value
-    out = pl.DataFrame(list(columns.values()))
-    slow = out.select(
-        pl.any_horizontal(
-            frame.get_column(BAD).is_not_null(),
-            *[pl.col(c).is_null() for c in ("event_id", "teacher_id", "kind", "at_us")],
-            *[pl.lit(f) for f in flags],
-            ~(pl.col("grade").is_null() | pl.col("grade").is_in(list(GRADES))),
-            ~(pl.col("level").is_null() | pl.col("level").is_in(list(levels))),
-            pl.lit(frame.select(_one_study_unit(schema).is_not_null()).to_series()),
-        ).alias(_SLOW)
-    ).get_column(_SLOW)
-    ordered = [KEY, SOURCE, ROW, *EVENT_FRAME, *extras]
-    return out.select(ordered).hstack(
-        [pl.repeat(None, out.height, dtype=pl.String, eager=True).alias(REASON), slow]
-    )
+    # The columns come in different chunks (the text as read, one chunk per row group; the
+    # parsed ones as computed): they are put side by side and combined as Series, never in
+    # a query over all of them, which would first copy every column into one chunk.
+    grade, level = columns["grade"], columns["level"]
+    checks = [
+        frame.get_column(BAD).is_not_null(),
+        *[columns[c].is_null() for c in ("event_id", "teacher_id", "kind", "at_us")],
+        *flags,
+        ~(grade.is_null() | grade.is_in(pl.Series(GRADES).implode())),
+        ~(level.is_null() | level.is_in(pl.Series(list(levels), dtype=pl.String).implode())),
+        frame.select(_one_study_unit(schema).is_not_null()).to_series(),
+    ]
+    slow = functools.reduce(operator.or_, checks).alias(_SLOW)
+    columns[REASON] = pl.repeat(None, frame.height, dtype=pl.String, eager=True).alias(REASON)
+    checked = pl.DataFrame([columns[c] for c in [KEY, SOURCE, ROW, *EVENT_FRAME, *extras, REASON]])
+    return checked, slow
 
 
 def validate_events(
@@ -396,14 +410,12 @@ def validate_events(
     ])
 
     levels = (inputs.allowed("level") if inputs is not None else None) or LEVELS
-    fast_frame = _fast_pass(frame, extras, timezone, levels)
+    fast_frame, slow = _fast_pass(frame, extras, timezone, levels)
     if not fast:
-        fast_frame = fast_frame.with_columns(pl.lit(True).alias(_SLOW))
+        slow = pl.repeat(True, frame.height, eager=True)
     clock("fast pass")
     # Rows are copied once, when the used ones are taken: until then the fast rows, the
     # rows the general pass read and the masks of the valid ones are only put side by side.
-    slow = fast_frame.get_column(_SLOW)
-    fast_frame = fast_frame.drop(_SLOW)
     if slow.any():
         slow_rows = textify(frame.filter(slow), "<events>")
         checked_slow = _general_pass(slow_rows, extras, timezone, at_numeric=at_numeric, levels=levels)
@@ -444,10 +456,11 @@ def validate_events(
     unused += [teacher.filter(~used) if used is not None else teacher.clear(),
                superseded.get_column("teacher_id"), fast_frame.get_column("teacher_id").filter(slow)]
     named = pl.concat(unused).drop_nulls().unique().sort().to_list()
-    out = (
-        valid.select(*content, pl.col(SOURCE).alias("source"), pl.col(ROW).alias("row"))
-        .cast(EVENT_FRAME)  # type: ignore[arg-type]
-    )
+    # Column by column, for the reason given in _fast_pass.
+    out = pl.DataFrame([
+        *(valid.get_column(c).cast(EVENT_FRAME[c]) if c in EVENT_FRAME else valid.get_column(c) for c in content),
+        valid.get_column(SOURCE).alias("source"), valid.get_column(ROW).alias("row"),
+    ])
     if used is not None and bool(used.all()):
         used = None
     if time_ordered:
