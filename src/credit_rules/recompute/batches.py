@@ -178,8 +178,7 @@ class Batcher:
             else:
                 frame = pl.DataFrame(schema={**self.schemas[index], columns.ROW: pl.Int64})
             frame = sources.textify(frame, name, keep=(*ev.TYPED_EVENT_COLUMNS, columns.ROW))
-            frame = frame.hstack(
-                [pl.repeat(None, frame.height, dtype=pl.String, eager=True).alias(columns.BAD)])
+            frame = frame.with_columns(pl.lit(None, pl.String).alias(columns.BAD))
             named.append((name, frame, False))
         shutil.rmtree(bucket, ignore_errors=True)  # each batch is read once
         raw = sources.combine_raw(named, required=REQUIRED_EVENT_COLUMNS)
