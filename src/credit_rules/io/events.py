@@ -165,6 +165,8 @@ class EventTable(LoadedFrames):
         """Those of ``ids`` that have a valid event: for a few ids, much cheaper than
         :meth:`teacher_ids` on a large table (a membership test instead of a hash of every
         row's id)."""
+        if self.small is not None:  # a small input: no frame built to answer
+            return set(ids) & set(self.small.teacher_ids())
         return teachers_with_events(self.frame, ids)
 
     def teacher_ids(self) -> list[str]:
