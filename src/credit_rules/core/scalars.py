@@ -106,6 +106,9 @@ def member(actual: Any, values: frozenset[ir.Scalar]) -> bool:
 def membership(values: frozenset[ir.Scalar]) -> Callable[[Any], bool]:
     """:func:`member` of ``values``, as a function of ``actual``."""
     readers = [(coercer(v), v) for v in values]
+    if all(read is _as_text for read, _ in readers):  # text literals: one set lookup, the same test
+        texts = frozenset(values)
+        return lambda actual: actual is not None and str(actual) in texts
 
     def holds(actual: Any) -> bool:
         return actual is not None and any(read(actual) == v for read, v in readers)

@@ -6,6 +6,7 @@ this module only walks the condition tree over one event or one teacher.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -88,11 +89,11 @@ def _event_test(cond: ir.Cond) -> EventTest:
             inner = event_test(item)
             return lambda event: not inner(event)
         case ir.Compare(field, _, op, value):
-            holds = comparison(op, value)
-            return lambda event: holds(event.get(field))
+            holds, read = comparison(op, value), _reader(field)
+            return lambda event: holds(read(event))
         case ir.Member(field, _, values, negated):
-            within = membership(values)
-            return lambda event: within(event.get(field)) != negated
+            within, read = membership(values), _reader(field)
+            return lambda event: within(read(event)) != negated
         case ir.DateBound(op, date):
             if op == "<=":
                 return lambda event: bool(event.get("day") <= date)
@@ -102,6 +103,16 @@ def _event_test(cond: ir.Cond) -> EventTest:
         case ir.Has(field, _, value):
             return lambda event: has(event.get(field), value)
     raise AssertionError(f"not an event condition: {cond!r}")  # pragma: no cover
+
+
+#: The fields both an :class:`Event` and an :class:`AwardView` hold as attributes (the
+#: view's own ``as category``/``as level``): read without a ``get`` call.
+_ATTRIBUTES = frozenset(("category", "level"))
+
+
+def _reader(field: str) -> Callable[[Any], Any]:
+    """``event.get(field)`` of an event or an award view, as a function of it."""
+    return operator.attrgetter(field) if field in _ATTRIBUTES else operator.methodcaller("get", field)
 
 
 def teacher_holds(cond: ir.Cond | None, ctx: TeacherFacts) -> bool:

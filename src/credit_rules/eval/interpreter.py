@@ -239,7 +239,12 @@ def ledger_periods(
             found.append(period_of(periods.grain, day))
     if in_roster:
         found.append(period_of(periods.grain, as_of))
-    return sorted(set(found))
+    # Period's order (start, end) by a key: attrs' generated comparison walks a tuple per call.
+    return sorted(set(found), key=_period_order)
+
+
+def _period_order(period: Period) -> tuple[dt.date, dt.date]:
+    return period.start, period.end
 
 
 # ---------------------------------------------------------------------- one teacher, one period

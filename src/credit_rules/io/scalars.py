@@ -62,6 +62,7 @@ def non_ascii_reason(column: str, text: str) -> str | None:
             " write numbers and dates with the ASCII digits 0-9")
 
 
+@functools.lru_cache(maxsize=65_536)  # a platform's teachers repeat their amounts ("8", "30")
 def read_number(column: str, text: str, *, minimum: int, maximum: int,
                 integer: bool = False) -> tuple[int | None, str | None]:
     """:func:`~credit_rules.io.parse.parse_decimal`: (micro-units, or the integer when

@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import itertools
+import operator
 import zoneinfo
 from collections.abc import Callable, Collection, Mapping, Sequence
 from decimal import Decimal
@@ -118,7 +119,7 @@ def is_small(source: Any) -> bool:
     if isinstance(source, pl.DataFrame):
         return 0 < source.height <= SMALL_ROWS
     return (isinstance(source, list | tuple) and 0 < len(source) <= SMALL_ROWS
-            and (all(type(r) is dict for r in source) or all(isinstance(r, Mapping) for r in source)))
+            and (set(map(type, source)) == {dict} or all(isinstance(r, Mapping) for r in source)))
 
 
 #: A small input as (columns, the raw text of each column, row count, ``at`` stored as numbers).
@@ -134,20 +135,27 @@ def raw_rows(source: Any, required: Sequence[str] = REQUIRED_EVENT_COLUMNS, date
     at_numeric: str | None = None
     texts: dict[str, list[str | None]] = {}
     if isinstance(source, pl.DataFrame):
-        dtype = source.schema.get("at")
+        schema = source.schema
+        dtype = schema.get("at")
         if dtype is not None and dtype.is_integer():
             at_numeric = "an integer"
         elif dtype is not None and (dtype.is_float() or isinstance(dtype, pl.Decimal)):
             at_numeric = "a number"
-        frame = textify(as_dates(source, dates), SOURCE_NAME)
-        columns = frame.columns
-        texts = {c: frame.get_column(c).to_list() for c in columns}
-        n = frame.height
+        columns = source.columns
+        n = source.height
+        # Text and integer columns are taken as they are (an integer's text is its repr,
+        # as Polars casts it); only the other types go through textify.
+        others = [c for c, d in schema.items() if d != pl.String and not d.is_integer()]
+        typed = textify(as_dates(source.select(others), dates), SOURCE_NAME) if others else source
+        for column, dtype in schema.items():
+            cells = (typed if column in others else source).get_column(column).to_list()
+            texts[column] = cells if dtype == pl.String or column in others else _int_texts(cells)
     else:
         columns = list(source[0])
         n = len(source)
-        if all(map(columns.__eq__, map(list, source))):  # one layout: transposed at C speed
-            raw = dict(zip(columns, map(list, zip(*(r.values() for r in source), strict=True)), strict=True))
+        rows = _same_keys(source, columns)
+        if rows is not None:  # one set of keys: transposed at C speed
+            raw = dict(zip(columns, map(list, zip(*rows, strict=True)), strict=True))
         else:  # rows with other keys: the union of the keys, first seen first
             columns = list(dict.fromkeys(key for record in source for key in record))
             raw = {c: [r.get(c) for r in source] for c in columns}
@@ -167,6 +175,24 @@ def raw_rows(source: Any, required: Sequence[str] = REQUIRED_EVENT_COLUMNS, date
     if any(c not in columns for c in required):
         return None
     return columns, texts, n, at_numeric
+
+
+def _int_texts(cells: list[int | None]) -> list[str | None]:
+    """An integer column's cells as text, each distinct value written once."""
+    written = {v: None if v is None else repr(v) for v in set(cells)}
+    return list(map(written.__getitem__, cells))
+
+
+def _same_keys(rows: Sequence[Mapping[str, Any]], columns: list[str]) -> list[tuple[Any, ...]] | None:
+    """Each row's values of ``columns`` (in that order) when every row has exactly those
+    keys, else None: as many keys as ``columns`` and each of them found."""
+    width = len(columns)
+    if width < 2 or set(map(len, rows)) != {width}:
+        return None
+    try:
+        return list(map(operator.itemgetter(*columns), rows))
+    except KeyError:
+        return None
 
 
 def small_events(source: Any, timezone: str, inputs: core.Inputs | None = None) -> EventTable | None:
@@ -193,7 +219,9 @@ class _Reading:
         self.n = n
         self.cells: dict[str, list[str | None]] = {}
         for column, texts in raw.items():
-            if None not in texts and "" not in texts and list(map(str.strip, texts)) == texts:  # type: ignore[arg-type]
+            distinct = set(texts)
+            distinct.discard(None)
+            if "" not in distinct and all(map(str.__eq__, map(str.strip, distinct), distinct)):  # type: ignore[arg-type]
                 self.cells[column] = texts  # nothing to trim (str.strip trims more than WHITESPACE)
                 continue
             cleaned = {t: None if t is None else (t.strip(WHITESPACE) or None) for t in set(texts)}
