@@ -87,14 +87,15 @@ class SmallRows:
     zone: zoneinfo.ZoneInfo
     naive_at: bool = False
 
-    def events(self, first: dt.date | None = None, last: dt.date | None = None) -> list[Event]:
-        """The valid events in frame order; with ``first``/``last``, only those whose local
-        date lies in ``first..last`` (an evaluator that ignores the other days)."""
-        order: Sequence[int] = self.order
-        if first is not None and last is not None:
-            days = self.values["day"]
-            order = [i for i in order if first <= days[i] <= last]
+    def events(self, positions: Sequence[int] | None = None) -> list[Event]:
+        """The valid events in frame order; with ``positions`` (in that order), only those
+        (an evaluator that ignores the others: ``eval.period_events.events_read``)."""
+        order: Sequence[int] = self.order if positions is None else list(map(self.order.__getitem__, positions))
         return _events(self.values, order, self.extras, self.zone if self.naive_at else None)
+
+    def column(self, name: str) -> list[Any]:
+        """A column of the valid events, in frame order."""
+        return list(map(self.values[name].__getitem__, self.order))
 
     def teacher_ids(self) -> list[str]:
         """The distinct teacher ids of the valid events, sorted."""
