@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 import zoneinfo
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -61,6 +62,11 @@ def canonical(value: Decimal) -> str:
 def normalized(value: Decimal) -> Decimal:
     """``value`` with the digits of its canonical text: ``Decimal("37.9")`` for 37.9000000,
     ``Decimal("100")`` (never ``1E+2``). Equal in value; what a ledger hands to callers."""
+    return _normalized(value)
+
+
+@functools.lru_cache(maxsize=8192)  # by value (equal decimals hash alike): a ledger repeats its amounts
+def _normalized(value: Decimal) -> Decimal:
     return Decimal(canonical(value))
 
 

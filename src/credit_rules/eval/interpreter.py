@@ -531,14 +531,14 @@ def _evaluate_period(
     grade, score_event = _grade(policy, events)
     decisions = decide_requirements(policy, facts, period)
     requirements = _requirements(decisions, credited, events, facts, period)
+    alternatives = {d.requirement.name for d in decisions if d.requirement.alternative}
     row = LedgerRow(
         teacher_id=teacher.teacher_id, period_start=period.start, period_end=period.end,
         credits=sum((a.credited for a in credited), ZERO), hours=sum((a.hours for a in credited), ZERO),
         credited_hours=sum((a.credited_hours for a in credited), ZERO),
         leave_days=len(leave_events), grade=grade, excellent_eligible=False,
         by_category=dict(by_category), by_level=dict(by_level), requirements=requirements,
-        met=all(r.met for r in requirements
-                if r.name not in {d.requirement.name for d in decisions if d.requirement.alternative}),
+        met=all(r.met for r in requirements if r.name not in alternatives),
         trace=_trace(credited),
     )
     return TeacherPeriod(teacher, period, events, tuple(credited), tuple(leave_events.values()), penalties,

@@ -12,6 +12,7 @@ Every reader takes text already :func:`clean`: trimmed, empty as missing.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import functools
 import itertools
@@ -19,6 +20,7 @@ import operator
 import re
 import zoneinfo
 from collections.abc import Sequence
+from typing import cast
 
 from credit_rules.io.sources import OUT_OF_RANGE
 from credit_rules.schema import MICRO
@@ -194,28 +196,48 @@ def read_plain_ats(texts: Sequence[str | None], timezone: str
     local dates and local naive times; None unless every value is present and plain."""
     if not texts or None in texts:
         return None
-    joined = "\n".join(texts)  # type: ignore[arg-type]
+    present = cast(Sequence[str], texts)
+    joined = "\n".join(present)
     # Each line matches and there are as many lines as texts: each text matches.
-    if joined.count("\n") != len(texts) - 1 or _FAST_AT_LINES.fullmatch(joined) is None:
+    if joined.count("\n") != len(present) - 1 or _FAST_AT_LINES.fullmatch(joined) is None:
         return None
     # Four leading digits each: the text order of the first and last value is their year order.
-    if min(texts)[:4] < f"{MIN_YEAR:04d}" or max(texts)[:4] > f"{MAX_YEAR:04d}":  # type: ignore[type-var, index]
+    if min(present)[:4] < f"{MIN_YEAR:04d}" or max(present)[:4] > f"{MAX_YEAR:04d}":
         return None
     try:
-        naives = list(map(dt.datetime.fromisoformat, texts))  # type: ignore[arg-type]
+        naives = list(map(dt.datetime.fromisoformat, present))
     except ValueError:
         return None
     days = list(map(dt.datetime.date, naives))
-    offsets: dict[dt.date, int] = {}
+    # Whole seconds (the shapes of _FAST_AT): epoch microseconds from a timedelta's days and
+    # seconds, three times cheaper than dividing timedeltas.
+    local_us = [(d.days * 86_400 + d.seconds) * MICRO
+                for d in map(operator.sub, naives, itertools.repeat(_EPOCH_NAIVE))]
+    months: list[str] = [text[:7] for text in present]
+    by_month = {month: _month_offset_us(timezone, month) for month in set(months)}
+    offsets = set(by_month.values())
+    if None not in offsets:  # no clock change in any month: one offset per month
+        if len(offsets) == 1:
+            offset = cast(int, offsets.pop())
+            return [local - offset for local in local_us], days, naives
+        return list(map(operator.sub, local_us, map(by_month.__getitem__, months))), days, naives
+    by_day: dict[dt.date, int] = {}
     for day in set(days):
-        offset = _plain_offset_us(timezone, day)
-        if offset is None:
+        day_offset = _plain_offset_us(timezone, day)
+        if day_offset is None:
             return None
-        offsets[day] = offset
-    local_us = map(operator.floordiv, map(operator.sub, naives, itertools.repeat(_EPOCH_NAIVE)),
-                   itertools.repeat(_US))
-    instants = list(map(operator.sub, local_us, map(offsets.__getitem__, days)))
-    return instants, days, naives
+        by_day[day] = day_offset
+    return list(map(operator.sub, local_us, map(by_day.__getitem__, days))), days, naives
+
+
+@functools.lru_cache(maxsize=4096)
+def _month_offset_us(timezone: str, month: str) -> int | None:
+    """:func:`_plain_offset_us` of every day of ``month`` (``YYYY-MM``) when it is the same
+    offset, else None (a month with a clock change: its days are looked at one by one)."""
+    year, number = int(month[:4]), int(month[5:7])
+    days = calendar.monthrange(year, number)[1]
+    offsets = {_plain_offset_us(timezone, dt.date(year, number, day)) for day in range(1, days + 1)}
+    return offsets.pop() if len(offsets) == 1 else None
 
 
 def read_at(text: str, timezone: str, zone: zoneinfo.ZoneInfo, *,

@@ -241,7 +241,9 @@ class _Reading:
 
     def read(self, column: str, reader: Reader, indices: Sequence[int] | None = None) -> list[Any]:
         """The values of ``column`` (None where missing or refused), refusing bad rows."""
-        texts = self.text(column)
+        if column not in self.cells:
+            return [None] * self.n
+        texts = self.cells[column]
         known = {t: reader(t) for t in set(texts) if t is not None}
         value_of: dict[str | None, Any] = {t: read[0] for t, read in known.items()}
         value_of[None] = None
