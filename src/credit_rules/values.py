@@ -116,7 +116,7 @@ class PeriodKind(StrEnum):
     DAY = "day"
 
 
-@attrs.frozen(order=True)
+@attrs.frozen(order=True, cache_hash=True)  # a key of registers and groups: hashed often
 class Period:
     """An inclusive range of calendar dates in the policy's timezone."""
 
@@ -154,6 +154,7 @@ def year_of(day: dt.date) -> Period:
     return Period(dt.date(day.year, 1, 1), dt.date(day.year, 12, 31))
 
 
+@functools.lru_cache(maxsize=16_384)  # a teacher's days recur, in every cap key and ledger period
 def period_of(kind: PeriodKind, day: dt.date) -> Period:
     if kind is PeriodKind.SCHOOL_YEAR:
         return school_year_of(day)

@@ -13,7 +13,7 @@ from typing import Any
 import attrs
 
 from credit_rules import ir
-from credit_rules.core.scalars import compare, comparison, has, linear_holds, member, membership
+from credit_rules.core.scalars import comparison, has, linear_holds, membership
 from credit_rules.records import Event, Teacher
 
 
@@ -117,34 +117,60 @@ def _reader(field: str) -> Callable[[Any], Any]:
 
 def teacher_holds(cond: ir.Cond | None, ctx: TeacherFacts) -> bool:
     """Does a teacher-level condition (`when`, `excellent`, `among`, invariants) hold?"""
-    if cond is None:
-        return True
+    return True if cond is None else teacher_test(cond)(ctx)
+
+
+TeacherTest = Callable[[TeacherFacts], bool]
+_TEACHER_TESTS: dict[int, tuple[ir.Cond, TeacherTest]] = {}
+
+
+def teacher_test(cond: ir.Cond) -> TeacherTest:
+    """:func:`teacher_holds` of ``cond`` as a function of the facts: the condition tree is
+    walked once, not once per teacher-period (as :func:`event_test`)."""
+    found = _TEACHER_TESTS.get(id(cond))
+    if found is not None and found[0] is cond:
+        return found[1]
+    test = _teacher_test(cond)
+    if len(_TEACHER_TESTS) >= _TESTS_LIMIT:
+        _TEACHER_TESTS.clear()
+    _TEACHER_TESTS[id(cond)] = (cond, test)
+    return test
+
+
+def _teacher_test(cond: ir.Cond) -> TeacherTest:
     match cond:
         case ir.And(items):
-            return all(teacher_holds(i, ctx) for i in items)
+            tests = [teacher_test(i) for i in items]
+            return lambda ctx: all(test(ctx) for test in tests)
         case ir.Or(items):
-            return any(teacher_holds(i, ctx) for i in items)
+            tests = [teacher_test(i) for i in items]
+            return lambda ctx: any(test(ctx) for test in tests)
         case ir.Not(item):
-            return not teacher_holds(item, ctx)
+            inner = teacher_test(item)
+            return lambda ctx: not inner(ctx)
         case ir.Compare(field, scope, op, value):
-            return compare(_teacher_value(ctx, field, scope), op, value)
+            holds = comparison(op, value)
+            return lambda ctx: holds(_teacher_value(ctx, field, scope))
         case ir.Member(field, scope, values, negated):
-            return member(_teacher_value(ctx, field, scope), values) != negated
+            within = membership(values)
+            return lambda ctx: within(_teacher_value(ctx, field, scope)) != negated
         case ir.HasRole(role):
-            return role in ctx.teacher.roles
+            return lambda ctx: role in ctx.teacher.roles
         case ir.Qualified(program):
-            return ctx.qualified(program)
+            return lambda ctx: ctx.qualified(program)
         case ir.EventsExist(kind, exists):
-            return ctx.has_kind(kind) == exists
+            return lambda ctx: ctx.has_kind(kind) == exists
         case ir.Ranked(rank):
-            return bool(ctx.ranked) if rank is None else rank in ctx.ranked
+            if rank is None:
+                return lambda ctx: bool(ctx.ranked)
+            return lambda ctx: rank in ctx.ranked
         case ir.Linear(terms, scope, constant, op, dates):
-            operands = [_teacher_value(ctx, name, scope) for name, _ in terms]
-            return linear_holds(operands, terms, constant, op, dates)
+            return lambda ctx: linear_holds([_teacher_value(ctx, name, scope) for name, _ in terms],
+                                            terms, constant, op, dates)
         case ir.Has(field, scope, value):
-            return has(_teacher_value(ctx, field, scope), value)
+            return lambda ctx: has(_teacher_value(ctx, field, scope), value)
         case ir.RequirementMet(name):
-            return name in ctx.requirements_met
+            return lambda ctx: name in ctx.requirements_met
     raise AssertionError(f"not a teacher condition: {cond!r}")  # pragma: no cover
 
 

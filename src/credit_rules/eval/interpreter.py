@@ -127,8 +127,10 @@ def evaluate_detailed(
         counted = [e for e in evs if event_holds(lowered.counted, e)] if lowered.counted else evs
         periods: list[TeacherPeriod] = []
         spans = ledger_periods(lowered, evs, in_roster=teacher_id in roster, as_of=as_of_day)
+        # Whether any event needs its study hours converted: asked once per teacher, not per period.
+        units = bool(own.units) or any(e.minutes is not None or e.days is not None for e in counted)
         for period, candidates in zip(spans, by_period(spans, counted), strict=True):
-            tp = _evaluate_period(own, teacher, period, candidates)
+            tp = _evaluate_period(own, teacher, period, candidates, units=units)
             if len(counted) < len(evs):
                 kept = {e.event_id for e in counted}
                 tp = attrs.evolve(tp, not_counted=tuple(
@@ -357,6 +359,7 @@ def _register(policy: CorePolicy, awards: list[Award], void: bool) -> list[Award
     used: dict[tuple[object, ...], Decimal] = defaultdict(lambda: ZERO)
     out: list[Award] = []
     caps = [(cap, event_test(cap.of)) for cap in policy.caps]
+    rates = {rule.name: award_hours_rate(rule) for rule in {a.rule.name: a.rule for a in awards}.values()}
     for award in sorted(awards, key=lambda a: (*a.event.order_key, a.rule.name)):
         if void:
             out.append(_settled(award, ZERO, award.cut_by, ZERO))
@@ -377,7 +380,7 @@ def _register(policy: CorePolicy, awards: list[Award], void: bool) -> list[Award
                 if free < award.hours:
                     cut_by.append(cap.name)
                 admitted = min(admitted, free)
-        rate = award_hours_rate(award.rule)
+        rate = rates[award.rule.name]
         if admitted < award.hours and rate is None:
             admitted = ZERO  # a whole award that does not fit is not admitted
         credited = award.credits if admitted == award.hours else admitted * (rate or ZERO)
@@ -433,6 +436,8 @@ def settle_choices(decisions: Sequence[RequirementDecision],
                    results: Sequence[RequirementResult]) -> tuple[RequirementResult, ...]:
     """A choice's actual is the number of its requirements that apply and are met (or
     waived); it is met (asking 1) when one is, or when it is waived itself."""
+    if not any(isinstance(d.line.measure, core.ChoiceOf) for d in decisions):
+        return tuple(results)  # no choice to settle
     met = {r.name for r in results if r.met}
     decided = {d.requirement.name: d for d in decisions}
     out: list[RequirementResult] = []
@@ -498,11 +503,13 @@ def _grade(policy: CorePolicy, events: Sequence[Event]) -> tuple[str | None, Eve
 
 
 def _evaluate_period(
-    policy: CorePolicy, teacher: Teacher, period: Period, all_events: Sequence[Event],
+    policy: CorePolicy, teacher: Teacher, period: Period, all_events: Sequence[Event], *, units: bool = True,
 ) -> TeacherPeriod:
+    """One teacher-period; ``units``: whether any of the events may need its study hours
+    converted (False: none carries minutes or days and the policy declares no unit)."""
     start, end = period.start, period.end  # Period.contains, inlined: a teacher has many periods
     events = tuple(e for e in all_events if start <= e.day <= end)
-    if policy.units or any(e.minutes is not None or e.days is not None for e in events):
+    if units and (policy.units or any(e.minutes is not None or e.days is not None for e in events)):
         events = study_hours(policy, events)
     facts = teacher_facts(teacher, events)
     applying = [a for a in policy.awards if teacher_holds(a.when, facts)]
@@ -521,13 +528,13 @@ def _evaluate_period(
     penalties = tuple((p, e) for p in policy.penalties for e in selected(p.select, events))
     void = any(p.void_credits for p, _ in penalties)
     credited = _register(policy, awards, void)
-    by_category: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    by_level: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    by_category: dict[str, Decimal] = {}
+    by_level: dict[str, Decimal] = {}
     for done in credited:
         if done.view.category is not None:
-            by_category[done.view.category] += done.credited
+            by_category[done.view.category] = by_category.get(done.view.category, ZERO) + done.credited
         if done.view.level is not None:
-            by_level[done.view.level] += done.credited
+            by_level[done.view.level] = by_level.get(done.view.level, ZERO) + done.credited
     grade, score_event = _grade(policy, events)
     decisions = decide_requirements(policy, facts, period)
     requirements = _requirements(decisions, credited, events, facts, period)
@@ -537,7 +544,7 @@ def _evaluate_period(
         credits=sum((a.credited for a in credited), ZERO), hours=sum((a.hours for a in credited), ZERO),
         credited_hours=sum((a.credited_hours for a in credited), ZERO),
         leave_days=len(leave_events), grade=grade, excellent_eligible=False,
-        by_category=dict(by_category), by_level=dict(by_level), requirements=requirements,
+        by_category=by_category, by_level=by_level, requirements=requirements,
         met=all(r.met for r in requirements if r.name not in alternatives),
         trace=_trace(credited),
     )
