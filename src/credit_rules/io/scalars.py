@@ -19,7 +19,7 @@ import itertools
 import operator
 import re
 import zoneinfo
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import cast
 
 from credit_rules.io.sources import OUT_OF_RANGE
@@ -211,15 +211,15 @@ def read_plain_ats(texts: Sequence[str | None], timezone: str
     days = list(map(dt.datetime.date, naives))
     # Whole seconds (the shapes of _FAST_AT): epoch microseconds from a timedelta's days and
     # seconds, three times cheaper than dividing timedeltas.
-    local_us = [(d.days * 86_400 + d.seconds) * MICRO
-                for d in map(operator.sub, naives, itertools.repeat(_EPOCH_NAIVE))]
-    months: list[str] = [text[:7] for text in present]
-    by_month = {month: _month_offset_us(timezone, month) for month in set(months)}
+    deltas = map(operator.sub, naives, itertools.repeat(_EPOCH_NAIVE))
+    by_month = {month: _month_offset_us(timezone, month) for month in set(map(_MONTH, present))}
     offsets = set(by_month.values())
+    if len(offsets) == 1 and None not in offsets:  # one offset in every month of the column
+        offset = cast(int, offsets.pop())
+        return [(d.days * 86_400 + d.seconds) * MICRO - offset for d in deltas], days, naives
+    local_us = [(d.days * 86_400 + d.seconds) * MICRO for d in deltas]
     if None not in offsets:  # no clock change in any month: one offset per month
-        if len(offsets) == 1:
-            offset = cast(int, offsets.pop())
-            return [local - offset for local in local_us], days, naives
+        months = list(map(_MONTH, present))
         return list(map(operator.sub, local_us, map(by_month.__getitem__, months))), days, naives
     by_day: dict[dt.date, int] = {}
     for day in set(days):
@@ -228,6 +228,10 @@ def read_plain_ats(texts: Sequence[str | None], timezone: str
             return None
         by_day[day] = day_offset
     return list(map(operator.sub, local_us, map(by_day.__getitem__, days))), days, naives
+
+
+#: The month (``YYYY-MM``) of an ``at`` text.
+_MONTH: Callable[[str], str] = operator.itemgetter(slice(0, 7))
 
 
 @functools.lru_cache(maxsize=4096)

@@ -219,14 +219,19 @@ class _Reading:
         self.zone = zoneinfo.ZoneInfo(timezone)
         self.n = n
         self.cells: dict[str, list[str | None]] = {}
+        #: the distinct cleaned texts of each column (missing ones left out): each is read once
+        self.distinct: dict[str, set[str]] = {}
         for column, texts in raw.items():
             distinct = set(texts)
             distinct.discard(None)
             if "" not in distinct and all(map(str.__eq__, map(str.strip, distinct), distinct)):  # type: ignore[arg-type]
                 self.cells[column] = texts  # nothing to trim (str.strip trims more than WHITESPACE)
+                self.distinct[column] = distinct  # type: ignore[assignment]
                 continue
-            cleaned = {t: None if t is None else (t.strip(WHITESPACE) or None) for t in set(texts)}
+            cleaned = {t: None if t is None else (t.strip(WHITESPACE) or None) for t in distinct}
+            cleaned[None] = None
             self.cells[column] = list(map(cleaned.__getitem__, texts))
+            self.distinct[column] = {t for t in cleaned.values() if t is not None}
         self.reasons: list[list[str] | None] = [None] * self.n
 
     def text(self, column: str) -> list[str | None]:
@@ -239,14 +244,17 @@ class _Reading:
         else:
             found.append(reason)
 
-    def read(self, column: str, reader: Reader, indices: Sequence[int] | None = None) -> list[Any]:
-        """The values of ``column`` (None where missing or refused), refusing bad rows."""
+    def read(self, column: str, reader: Reader, indices: Sequence[int] | None = None, missing: Any = None,
+             ) -> list[Any]:
+        """The values of ``column`` (``missing`` where missing, None where refused), refusing bad rows."""
         if column not in self.cells:
-            return [None] * self.n
+            return [missing] * self.n
         texts = self.cells[column]
-        known = {t: reader(t) for t in set(texts) if t is not None}
+        known = {t: reader(t) for t in self.distinct[column]}
+        if not known:
+            return [missing] * self.n  # every cell missing
         value_of: dict[str | None, Any] = {t: read[0] for t, read in known.items()}
-        value_of[None] = None
+        value_of[None] = missing
         values = list(map(value_of.__getitem__, texts))
         if any(reason is not None for _, reason in known.values()):
             for i in range(self.n) if indices is None else indices:
@@ -258,8 +266,10 @@ class _Reading:
     def check(self, column: str, reason_of: Callable[[str], str | None], indices: Sequence[int] | None = None,
               ) -> None:
         """Refuse the rows whose ``column`` has a reason (each distinct text judged once)."""
-        texts = self.text(column)
-        reasons = {t: r for t in set(texts) if t is not None and (r := reason_of(t)) is not None}
+        if column not in self.cells:
+            return
+        texts = self.cells[column]
+        reasons = {t: r for t in self.distinct[column] if (r := reason_of(t)) is not None}
         if reasons:
             for i in range(self.n) if indices is None else indices:
                 if (reason := reasons.get(texts[i])) is not None:  # type: ignore[arg-type]
@@ -289,7 +299,7 @@ class _Reading:
         levels = (inputs.allowed("level") if inputs is not None else None) or LEVELS
         self.check("grade", functools.partial(read_choice, "grade", allowed=GRADES))
         self.check("level", functools.partial(read_choice, "level", allowed=levels))
-        values["count"] = [1 if c is None else c for c in self.read("count", _number_reader("count", integer=True))]
+        values["count"] = self.read("count", _number_reader("count", integer=True), missing=1)
         values["words"] = self.read("words", _number_reader("words", integer=True))
         units = [self.text(c) for c in _STUDY_UNITS if c in self.cells]
         if len(units) > 1:
