@@ -291,10 +291,12 @@ def selected(select: core.Select, events: Iterable[Event]) -> list[Event]:
 
 
 def _view(award: core.Award, event: Event) -> AwardView:
-    def land(landing: core.Landing, own: str | None) -> str | None:
-        return own if landing.from_event else landing.value
+    return AwardView(event, _land(award.category, event.category), _land(award.level, event.level))
 
-    return AwardView(event, land(award.category, event.category), land(award.level, event.level))
+
+def _land(landing: core.Landing, own: str | None) -> str | None:
+    """Where an award lands: the event's own value, or the rule's (``as level``, ``without``)."""
+    return own if landing.from_event else landing.value
 
 
 def award_events(award: core.Award, events: Sequence[Event]) -> list[Event]:
@@ -364,14 +366,12 @@ def _register(policy: CorePolicy, awards: list[Award], void: bool) -> list[Award
         if void:
             out.append(_settled(award, ZERO, award.cut_by, ZERO))
             continue
-        event = award.event
-        keyed = [
-            (cap, cap.key(event.day, event.event_id,
-                          event.get(cap.per_column) if cap.per_column is not None else None))
-            for cap, holds in caps
-            if holds(award.view)
+        event, view = award.event, award.view
+        applying = [
+            (cap, key) for cap, holds in caps
+            if holds(view) and (key := cap.key(event.day, event.event_id, event.get(cap.per_column)
+                                               if cap.per_column is not None else None)) is not None
         ]
-        applying = [(cap, key) for cap, key in keyed if key is not None]
         cut_by: list[str] = []
         admitted = award.hours
         for cap, key in applying:

@@ -161,7 +161,7 @@ def raw_rows(source: Any, required: Sequence[str] = REQUIRED_EVENT_COLUMNS, date
             columns = list(dict.fromkeys(key for record in source for key in record))
             raw = {c: [r.get(c) for r in source] for c in columns}
         for column, cells in raw.items():
-            kinds = set(map(type, cells))
+            kinds = set(map(type, cells))  # of every cell: 1, 1.0 and True are one value in a set
             if kinds <= _TEXT_TYPES:
                 texts[column] = cells
             elif kinds <= _INT_OR_TEXT:  # an int is written as its repr, as record_cell does
@@ -169,13 +169,17 @@ def raw_rows(source: Any, required: Sequence[str] = REQUIRED_EVENT_COLUMNS, date
                 texts[column] = list(map(written.__getitem__, cells))
             else:
                 texts[column] = [record_cell(v) for v in cells]
-    for column in columns:
-        if (not isinstance(column, str) or column != column.strip().lstrip("\ufeff").strip()
-                or not column or column.startswith(INTERNAL_PREFIX) or column in RESERVED_COLUMNS):
-            return None
-    if any(c not in columns for c in required):
+    if not _usual_columns(tuple(columns)) or any(c not in columns for c in required):
         return None
     return columns, texts, n, at_numeric
+
+
+@functools.lru_cache(maxsize=1024)
+def _usual_columns(columns: tuple[Any, ...]) -> bool:
+    """Whether no column name is unusual: each a trimmed, non-empty text, neither internal nor reserved."""
+    return not any(not isinstance(column, str) or column != column.strip().lstrip("\ufeff").strip()
+                   or not column or column.startswith(INTERNAL_PREFIX) or column in RESERVED_COLUMNS
+                   for column in columns)
 
 
 def _int_texts(cells: list[int | None]) -> list[str | None]:
