@@ -47,6 +47,9 @@ rule training: on training count hours
 require total:
   at least 3 credits when no reprimand
   at least 5 credits
+
+require passed:
+  qualified in program "p1"
 """
 
 KINDS = ("training", "material_submitted", "observation", "reprimand", "credit_award", "assessment")
@@ -61,7 +64,9 @@ def _rows() -> list[dict[str, Any]]:
         kind = KINDS[i % len(KINDS)]
         rows.append({"event_id": f"e{i}", "teacher_id": "t1", "at": f"{day}T09:{i % 60:02d}:00", "kind": kind,
                      "hours": "6" if kind == "training" else None,
-                     "credits": "1" if kind == "credit_award" else None})
+                     "credits": "1" if kind == "credit_award" else None,
+                     "program": "p1" if kind == "assessment" else None,
+                     "grade": ("unqualified", "qualified")[i // 6 % 2] if kind == "assessment" else None})
     rows += [{"event_id": f"x{i}", "teacher_id": "t2", "at": f"{dt.date(2022, 5, 1) + dt.timedelta(days=97 * i)}",
               "kind": "credit_award", "credits": "2"} for i in range(8)]
     return rows
@@ -82,9 +87,9 @@ def test_a_ledger_from_the_events_read_is_the_ledger_of_every_event() -> None:
 def test_the_kinds_read_and_the_records_built() -> None:
     rows = _rows()
     per_semester = compile_source(PER_SEMESTER)
-    assert relevant_kinds(core.lower(per_semester)) == {"training", "material_submitted", "observation",
-                                                        "assessment"}
+    assert relevant_kinds(core.lower(per_semester)) == {"training", "material_submitted", "observation"}
     assert relevant_kinds(core.lower(compile_source(KIND_CONDITION))) is None  # a condition reads `kind`
+    assert relevant_kinds(core.lower(compile_source(IN_A_WINDOW))) == {"training", "reprimand", "assessment"}
     table = as_event_table(rows, per_semester.timezone)
     built = interpreter_events(table, {}, per_semester)
     assert 0 < len(built) < len(table)

@@ -89,11 +89,10 @@ def _event_test(cond: ir.Cond) -> EventTest:
             inner = event_test(item)
             return lambda event: not inner(event)
         case ir.Compare(field, _, op, value):
-            holds, read = comparison(op, value), _reader(field)
-            return lambda event: holds(read(event))
+            return comparison(op, value, of=_reader(field))
         case ir.Member(field, _, values, negated):
-            within, read = membership(values), _reader(field)
-            return lambda event: within(read(event)) != negated
+            within = membership(values, of=_reader(field))
+            return (lambda event: not within(event)) if negated else within
         case ir.DateBound(op, date):
             if op == "<=":
                 return lambda event: bool(event.get("day") <= date)

@@ -16,12 +16,14 @@ from collections.abc import Sequence
 
 import attrs
 
+from credit_rules import ir
 from credit_rules.core.nodes import Policy as CorePolicy
+from credit_rules.core.nodes import QualifiedIn
 from credit_rules.records import Event
 from credit_rules.values import Period, period_of
 
 #: The kind the interpreter reads by name: qualification, grades and ranks read the
-#: assessments (``interpreter.latest_assessment``, ``latest_score``).
+#: assessments (``interpreter.latest_assessment``, ``latest_score``, ``select_ranked``).
 ASSESSMENT = "assessment"
 
 
@@ -61,17 +63,20 @@ def relevant_kinds(policy: CorePolicy) -> frozenset[str] | None:
     period (a grain's periods come from the days of all a teacher's events), None when any
     kind can. Every step of the interpreter reads a teacher's events through a clause's
     kind (``core.Select``: awards, leave, penalties, counts), ``any KIND``
-    (``ir.EventsExist``) or the assessments; a policy that mentions ``kind`` anywhere
-    else (a condition on it) reads every kind. Walked once per policy."""
+    (``ir.EventsExist``) or the assessments (a grade, ranks, ``qualified``); a policy
+    that mentions ``kind`` anywhere else (a condition on it) reads every kind. Walked once
+    per policy."""
     cached = _KINDS.get(id(policy))
     if cached is not None and cached[0] is policy:
         return cached[1]
     if len(_KINDS) >= 64:
         _KINDS.clear()
-    kinds: set[str] = {ASSESSMENT}
+    kinds: set[str] = {ASSESSMENT} if policy.grade is not None or policy.ranks else set()
     texts: set[str] = set()
 
     def visit(node: object) -> None:
+        if isinstance(node, ir.Qualified | QualifiedIn):
+            kinds.add(ASSESSMENT)  # the deciding assessment of a program
         if isinstance(node, str):
             texts.add(node)
         elif isinstance(node, tuple | list | frozenset | set):
