@@ -350,7 +350,7 @@ def _at(text: str, timezone: str, zone: zoneinfo.ZoneInfo, numeric: str | None
 
 def _number_reader(name: str, integer: bool = False) -> Reader:
     low, high = LIMITS[name]
-    return lambda text: read_number(name, text, minimum=low, maximum=high, integer=integer)
+    return functools.partial(read_number, name, minimum=low, maximum=high, integer=integer)  # no Python frame
 
 
 def _repeats(values: Mapping[str, Sequence[Any]], valid: list[int], content: Sequence[str], statuses: bool,
