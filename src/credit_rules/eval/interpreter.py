@@ -129,8 +129,10 @@ def evaluate_detailed(
         spans = ledger_periods(lowered, evs, in_roster=teacher_id in roster, as_of=as_of_day)
         # Whether any event needs its study hours converted: asked once per teacher, not per period.
         units = bool(own.units) or any(e.minutes is not None or e.days is not None for e in counted)
+        # Requirements decided by the teacher alone: decided once, not once per period.
+        decided = decide_requirements(own, teacher_facts(teacher, ())) if _decided_by_teacher(own) else None
         for period, candidates in zip(spans, by_period(spans, counted), strict=True):
-            tp = _evaluate_period(own, teacher, period, candidates, units=units)
+            tp = _evaluate_period(own, teacher, period, candidates, units=units, decisions=decided)
             if len(counted) < len(evs):
                 kept = {e.event_id for e in counted}
                 tp = attrs.evolve(tp, not_counted=tuple(
@@ -468,6 +470,38 @@ def decide_requirements(
     return tuple(out)
 
 
+#: :func:`_decided_by_teacher` of the policies seen, by identity (each entry keeps its policy).
+_BY_TEACHER: dict[int, tuple[CorePolicy, bool]] = {}
+
+
+def _decided_by_teacher(policy: CorePolicy) -> bool:
+    """Whether :func:`decide_requirements` depends on the teacher alone: no line is dated
+    (``since``), and every line's ``when`` and every waiver reads only the teacher's
+    attributes and roles (not the period's events, its facts, ranks or other requirements)."""
+    cached = _BY_TEACHER.get(id(policy))
+    if cached is not None and cached[0] is policy:
+        return cached[1]
+
+    def teachers_own(cond: ir.Cond | None) -> bool:
+        match cond:
+            case None | ir.HasRole():
+                return True
+            case ir.And(items) | ir.Or(items):
+                return all(teachers_own(i) for i in items)
+            case ir.Not(item):
+                return teachers_own(item)
+            case ir.Compare() | ir.Member() | ir.Linear() | ir.Has():
+                return cond.scope is not ir.Scope.FACT
+        return False  # any KIND, qualified, ranked, a requirement met: the period decides
+
+    found = all(line.since is None and teachers_own(line.when) for r in policy.requirements for line in r.lines) \
+        and all(teachers_own(cond) for r in policy.requirements for cond in r.waived_when)
+    if len(_BY_TEACHER) >= 64:
+        _BY_TEACHER.clear()
+    _BY_TEACHER[id(policy)] = (policy, found)
+    return found
+
+
 def _requirements(
     decisions: Sequence[RequirementDecision], awards: Sequence[Award], events: Sequence[Event],
     facts: TeacherFacts, period: Period | None = None,
@@ -504,9 +538,12 @@ def _grade(policy: CorePolicy, events: Sequence[Event]) -> tuple[str | None, Eve
 
 def _evaluate_period(
     policy: CorePolicy, teacher: Teacher, period: Period, all_events: Sequence[Event], *, units: bool = True,
+    decisions: tuple[RequirementDecision, ...] | None = None,
 ) -> TeacherPeriod:
     """One teacher-period; ``units``: whether any of the events may need its study hours
-    converted (False: none carries minutes or days and the policy declares no unit)."""
+    converted (False: none carries minutes or days and the policy declares no unit);
+    ``decisions``: the requirement decisions when the teacher alone decides them
+    (:func:`_decided_by_teacher`; None: decided here)."""
     start, end = period.start, period.end  # Period.contains, inlined: a teacher has many periods
     events = tuple(e for e in all_events if start <= e.day <= end)
     if units and (policy.units or any(e.minutes is not None or e.days is not None for e in events)):
@@ -536,7 +573,8 @@ def _evaluate_period(
         if done.view.level is not None:
             by_level[done.view.level] = by_level.get(done.view.level, ZERO) + done.credited
     grade, score_event = _grade(policy, events)
-    decisions = decide_requirements(policy, facts, period)
+    if decisions is None:
+        decisions = decide_requirements(policy, facts, period)
     requirements = _requirements(decisions, credited, events, facts, period)
     alternatives = {d.requirement.name for d in decisions if d.requirement.alternative}
     row = LedgerRow(
