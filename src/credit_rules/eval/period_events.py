@@ -110,15 +110,18 @@ def events_read(policy: CorePolicy, teacher_ids: Sequence[str], days: Sequence[d
     wanted = relevant_kinds(policy)
     grain = policy.periods.grain if policy.periods.fixed is None else None
     first, last = (span.start, span.end) if span is not None else (dt.date.min, dt.date.max)
-    out: list[int] = []
+    if grain is None:  # fixed periods: the other kinds' events change nothing
+        return [index for index, (day, kind) in enumerate(zip(days, kinds, strict=True))
+                if first <= day <= last and (wanted is None or kind in wanted)]
+    if wanted is None:
+        return list(range(len(kinds)))
+    out: list[int] = []  # a grain's periods: every day is relevant (relevant_days is None)
     teacher: str | None = None
     start = end = dt.date.min  # the period of the teacher's last kept event of another kind
     for index, (teacher_id, day, kind) in enumerate(zip(teacher_ids, days, kinds, strict=True)):
-        if not first <= day <= last:
-            continue
-        if wanted is None or kind in wanted:
+        if kind in wanted:
             out.append(index)
-        elif grain is not None and (teacher_id != teacher or not start <= day <= end):
+        elif teacher_id != teacher or not start <= day <= end:
             period = period_of(grain, day)
             teacher, start, end = teacher_id, period.start, period.end
             out.append(index)
