@@ -292,15 +292,6 @@ def selected(select: core.Select, events: Iterable[Event]) -> list[Event]:
     ]
 
 
-def _view(award: core.Award, event: Event) -> AwardView:
-    return AwardView(event, _land(award.category, event.category), _land(award.level, event.level))
-
-
-def _land(landing: core.Landing, own: str | None) -> str | None:
-    """Where an award lands: the event's own value, or the rule's (``as level``, ``without``)."""
-    return own if landing.from_event else landing.value
-
-
 def award_events(award: core.Award, events: Sequence[Event]) -> list[Event]:
     """The events ``award`` credits, before amounts (its pick applied)."""
     matching = selected(award.select, events)
@@ -318,6 +309,8 @@ def _awards(award: core.Award, events: Sequence[Event]) -> list[Award]:
     amount = award.amount
     pooled = ZERO
     exact: list[Fraction] = []  # Prorated: the exact credits before the rule's rounding
+    # Where the awards land: the event's own category and level, or the rule's (`as level`, `without`).
+    category, level = award.category, award.level
     for e in award_events(award, events):
         hours = e.hours or ZERO
         match amount:
@@ -334,7 +327,9 @@ def _awards(award: core.Award, events: Sequence[Event]) -> list[Award]:
                 completed = int((pooled + hours) // block_hours) - int(pooled // block_hours)
                 credits = block_credits * completed
                 pooled += hours
-        out.append(Award(award, e, credits, hours, _view(award, e)))
+        view = AwardView(e, e.category if category.from_event else category.value,
+                         e.level if level.from_event else level.value)
+        out.append(Award(award, e, credits, hours, view))
     if award.rounding is None:
         return out
     raw = exact if isinstance(amount, core.Prorated) else [Fraction(a.credits) for a in out]
