@@ -201,8 +201,9 @@ def read_plain_ats(texts: Sequence[str | None], timezone: str
     # Each line matches and there are as many lines as texts: each text matches.
     if joined.count("\n") != len(present) - 1 or _FAST_AT_LINES.fullmatch(joined) is None:
         return None
-    # Four leading digits each: the text order of the first and last value is their year order.
-    if min(present)[:4] < f"{MIN_YEAR:04d}" or max(present)[:4] > f"{MAX_YEAR:04d}":
+    # Four leading digits each: the text order of the first and last value is their date order.
+    first, last = min(present), max(present)
+    if first[:4] < f"{MIN_YEAR:04d}" or last[:4] > f"{MAX_YEAR:04d}":
         return None
     try:
         naives = list(map(dt.datetime.fromisoformat, present))
@@ -212,12 +213,12 @@ def read_plain_ats(texts: Sequence[str | None], timezone: str
     # Whole seconds (the shapes of _FAST_AT): epoch microseconds from a timedelta's days and
     # seconds, three times cheaper than dividing timedeltas.
     deltas = map(operator.sub, naives, itertools.repeat(_EPOCH_NAIVE))
-    by_month = {month: _month_offset_us(timezone, month) for month in set(map(_MONTH, present))}
-    offsets = set(by_month.values())
-    if len(offsets) == 1 and None not in offsets:  # one offset in every month of the column
-        offset = cast(int, offsets.pop())
+    offset = _range_offset_us(timezone, first[:7], last[:7])
+    if offset is not None:  # one offset in every month from the first value's to the last's
         return [(d.days * 86_400 + d.seconds) * MICRO - offset for d in deltas], days, naives
     local_us = [(d.days * 86_400 + d.seconds) * MICRO for d in deltas]
+    by_month = {month: _month_offset_us(timezone, month) for month in set(map(_MONTH, present))}
+    offsets = set(by_month.values())
     if None not in offsets:  # no clock change in any month: one offset per month
         months = list(map(_MONTH, present))
         return list(map(operator.sub, local_us, map(by_month.__getitem__, months))), days, naives
@@ -228,6 +229,19 @@ def read_plain_ats(texts: Sequence[str | None], timezone: str
             return None
         by_day[day] = day_offset
     return list(map(operator.sub, local_us, map(by_day.__getitem__, days))), days, naives
+
+
+@functools.lru_cache(maxsize=4096)
+def _range_offset_us(timezone: str, first: str, last: str) -> int | None:
+    """:func:`_month_offset_us` of every month from ``first`` to ``last`` (``YYYY-MM``) when
+    it is one offset, else None: a teacher's events mostly lie in a zone without summer
+    time, or in one season."""
+    year, month = int(first[:4]), int(first[5:7])
+    offsets: set[int | None] = set()
+    while f"{year:04d}-{month:02d}" <= last and len(offsets) < 2:
+        offsets.add(_month_offset_us(timezone, f"{year:04d}-{month:02d}"))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return offsets.pop() if len(offsets) == 1 else None
 
 
 #: The month (``YYYY-MM``) of an ``at`` text.
