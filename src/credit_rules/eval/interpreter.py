@@ -19,6 +19,7 @@ teacher and one period:
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
@@ -38,6 +39,8 @@ from credit_rules.schema import QUALIFYING_GRADES as _QUALIFYING
 from credit_rules.values import ZERO, Period, exact_div, period_of, relative_window, today
 
 QUALIFYING_GRADES = frozenset(_QUALIFYING)
+#: An event's time order (:attr:`Event.order_key`) without a lambda around it.
+_ORDER_KEY = operator.attrgetter("order_key")
 
 
 @attrs.frozen
@@ -122,7 +125,7 @@ def evaluate_detailed(
     binder = _Binder(lowered)
     for teacher_id in ids:
         teacher = roster.get(teacher_id) or Teacher(teacher_id)
-        evs = sorted(by_teacher.get(teacher_id, ()), key=lambda e: e.order_key)
+        evs = sorted(by_teacher.get(teacher_id, ()), key=_ORDER_KEY)
         own = binder(teacher)
         counted = [e for e in evs if event_holds(lowered.counted, e)] if lowered.counted else evs
         periods: list[TeacherPeriod] = []
