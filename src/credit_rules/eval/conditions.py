@@ -81,9 +81,15 @@ def _event_test(cond: ir.Cond) -> EventTest:
     match cond:
         case ir.And(items):
             tests = [event_test(i) for i in items]
+            if len(tests) == 2:  # the common pair, without a generator per test
+                first, second = tests
+                return lambda event: bool(first(event) and second(event))
             return lambda event: all(test(event) for test in tests)
         case ir.Or(items):
             tests = [event_test(i) for i in items]
+            if len(tests) == 2:
+                first, second = tests
+                return lambda event: bool(first(event) or second(event))
             return lambda event: any(test(event) for test in tests)
         case ir.Not(item):
             inner = event_test(item)
