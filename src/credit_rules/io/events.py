@@ -208,7 +208,9 @@ class EventTable(LoadedFrames):
         """Those of ``ids`` that have a valid event: for a few ids, much cheaper than
         :meth:`teacher_ids` on a large table (a membership test instead of a hash of every
         row's id)."""
-        if self.small is not None or self.used is None or self._frame is None:
+        if self.small is not None:  # a small input: no frame built to answer
+            return set(ids) & set(self.small.teacher_ids())
+        if self.used is None or self._frame is None:
             return teachers_with_events(self.frame, ids)
         return teachers_with_events(self._frame, ids, self.used)
 
