@@ -117,3 +117,30 @@ def test_parse_at_agrees_with_the_loader(examples: int) -> None:
             assert str(raised.value) == reason
 
     check()
+
+
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "America/New_York", "Australia/Lord_Howe",
+                                  "America/St_Johns", "Europe/Dublin"])
+@pytest.mark.parametrize("spread", ["centuries", "years"])
+def test_offsets_per_hour_equal_the_zone_rules_per_row(zone: str, spread: str) -> None:
+    """The fast path's offset table (:func:`local_instants`, one look-up per local hour)
+    gives what :func:`local_instant` gives row by row, in skipped and repeated DST hours
+    (forward, backward, half-hour shifts) and across 1900-2199 (the sparse table)."""
+    import numpy as np
+
+    from credit_rules.io.parse import local_instant, local_instants
+
+    rng = np.random.default_rng(7)
+    lo, hi = (-2_208_988_800, 7_258_118_400) if spread == "centuries" else (1_600_000_000, 1_700_000_000)
+    seconds = rng.integers(lo, hi, 20_000)
+    # Every quarter hour of 2021 (each zone's clock changes that year, on the quarter hour),
+    # a microsecond either side.
+    quarters = np.arange(1_609_459_200, 1_640_995_200, 900)
+    edges = np.concatenate([quarters * 1_000_000 - 1, quarters * 1_000_000, quarters * 1_000_000 + 1])
+    micros = np.concatenate([seconds * 1_000_000 + rng.integers(0, 1_000_000, seconds.size), edges])
+    naive = pl.Series("t", micros).cast(pl.Datetime("us")).append(pl.Series("t", [None], pl.Datetime("us")))
+    expected = naive.to_frame().select(local_instant(pl.col("t"), zone)).to_series()
+    got = local_instants(naive, zone)
+    assert got.equals(expected, check_names=False)
+    if zone != "Asia/Shanghai":
+        assert got.null_count() > 1  # times in a skipped hour: the DST rule was met

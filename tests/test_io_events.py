@@ -284,6 +284,31 @@ def test_duplicates_and_conflicts_across_files(tmp_path: Path) -> None:
     assert single.rejects["reason"][0] == "conflicting copies of event_id c1 (rows 2, 4, 6)"
 
 
+def test_a_table_loaded_for_the_bulk_engine_keeps_its_rows_as_a_mask(tmp_path: Path) -> None:
+    """``time_ordered=False`` (recompute) leaves the rows uncopied behind a mask: the lazy
+    frame the bulk engine reads, the frame, the length and the teachers named by left-out
+    rows all say the same as a table loaded in time order."""
+    header = ["event_id", "teacher_id", "at", "kind", "hours"]
+    path = write_csv(tmp_path / "e.csv", header, [
+        ["d1", "t1", "2023-01-02", "training", "1.5"],
+        ["c1", "t2", "2023-01-01", "training", "2"],
+        ["d1", "t1", "2023-01-02", "training", "1.50"],
+        ["c1", "t2", "2023-01-01", "training", "3"],
+        ["b1", "t3", "2023-01-01", "training", "-1"],
+        ["u1", "t1", "2023-01-01", "training", "2"],
+    ])
+    ordered = load_events(path)
+    masked = load_events(path, time_ordered=False)
+    assert masked.used is not None and masked.used.len() > len(masked)
+    assert len(masked) == len(ordered) == 2
+    by_id = ["event_id", "row"]
+    assert masked.lazy_frame().collect().sort(by_id).equals(ordered.frame.sort(by_id))
+    assert masked.frame.sort(by_id).equals(ordered.frame.sort(by_id))
+    assert set(masked.named_teacher_ids) >= {"t2", "t3"}
+    assert masked.seen_teacher_ids == ordered.seen_teacher_ids == ("t1", "t2", "t3")
+    assert masked.with_valid_events(["t1", "t2", "t3"]) == {"t1"}
+
+
 def test_conflict_ignores_invalid_copies(tmp_path: Path) -> None:
     header = ["event_id", "teacher_id", "at", "kind", "hours"]
     table = load_events(write_csv(tmp_path / "e.csv", header, [

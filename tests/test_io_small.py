@@ -165,3 +165,19 @@ def test_one_teachers_ledger_is_the_same_through_either_loader() -> None:
                              as_of=dt.date(2025, 12, 31))
         assert small.to_json() == reference.to_json(), path.stem
         assert "T-late" in {r.teacher_id for r in small.rows}
+
+
+def test_a_column_of_plain_times_is_read_as_each_time_alone() -> None:
+    """read_plain_ats (offsets per month when no month has a clock change, else per day)
+    gives read_plain_at of each text, in zones with and without summer time."""
+    changes = {dt.date(2023, 3, 26), dt.date(2023, 10, 29), dt.date(2023, 3, 12), dt.date(2023, 11, 5)}
+    days = [day for i in range(0, 365, 4) if (day := dt.date(2023, 1, 1) + dt.timedelta(days=i)) not in changes]
+    texts = [f"{day}T{(7 * i) % 24:02d}:{i % 60:02d}:05" for i, day in enumerate(days)] + ["2024-02-29"]
+    change_days = ["2023-03-26T12:00:00", "2023-03-12T12:00:00"]  # Berlin's and New York's
+    for zone in ZONES:
+        alone = [scalars.read_plain_at(t, zone) for t in texts]
+        assert None not in alone
+        read = scalars.read_plain_ats(texts, zone)
+        assert read is not None and list(zip(*read, strict=True)) == alone
+        with_changes = scalars.read_plain_ats(texts + change_days, zone)
+        assert (with_changes is None) == (zone != "Asia/Shanghai")  # a day with a clock change is not plain

@@ -26,7 +26,7 @@ from credit_rules.errors import UsageError
 from credit_rules.eval import ENGINES as ENGINES
 from credit_rules.eval import Engine as Engine
 from credit_rules.eval import interpreter
-from credit_rules.eval.period_events import relevant_days
+from credit_rules.eval.period_events import events_read
 from credit_rules.io import EventTable, LoadReport, Roster, load_events, load_roster
 from credit_rules.io.events import teachers_with_events
 from credit_rules.io.frames import (
@@ -183,12 +183,16 @@ def named_only(table: EventTable | None, roster: Roster | None,
 
 
 def with_named_teachers(roster: pl.DataFrame | None, named: Iterable[str],
-                        events: pl.DataFrame | None) -> pl.DataFrame | None:
+                        events: pl.DataFrame | EventTable | None) -> pl.DataFrame | None:
     """``roster`` plus an attribute-less row for each ``named`` teacher that has neither a
-    valid event (a row of ``events``, the :attr:`EventTable.frame` layout; None: none has)
+    valid event (a row of ``events``, an :class:`EventTable` or its frame; None: none has)
     nor a roster row: the bulk side of :func:`named_only`."""
     candidates = set(named) - (set(roster["teacher_id"].to_list()) if roster is not None else set())
-    with_events = teachers_with_events(events, candidates) if events is not None else set()
+    with_events = (
+        set() if events is None
+        else events.with_valid_events(candidates) if isinstance(events, EventTable)
+        else teachers_with_events(events, candidates)
+    )
     extra = sorted(candidates - with_events)
     if not extra:
         return roster
@@ -198,16 +202,22 @@ def with_named_teachers(roster: pl.DataFrame | None, named: Iterable[str],
 
 def interpreter_events(table: EventTable | None, teachers: dict[str, Teacher], policy: ir.Policy) -> list[Event]:
     """The interpreter's events of ``table``. Of a small input (one teacher, read row by
-    row) only the records of the days the policy can read are built
-    (:func:`~credit_rules.eval.period_events.relevant_days`); the teachers named only on
-    the other days join ``teachers``, so they keep their rows."""
+    row) only the records of the events the policy can read are built
+    (:func:`~credit_rules.eval.period_events.events_read`: its days and kinds); with fixed
+    periods, the teachers named only by the other events join ``teachers``, so they keep
+    their rows."""
     assert table is not None
-    days = relevant_days(core.lower(policy)) if table.small is not None else None
-    if table.small is None or days is None:
+    small = table.small
+    if small is None:
         return table.events()
-    for teacher_id in table.small.teacher_ids():
-        teachers.setdefault(teacher_id, Teacher(teacher_id))
-    return table.small.events(days.start, days.end)
+    lowered = core.lower(policy)
+    read = events_read(lowered, small.column("teacher_id"), small.column("day"), small.column("kind"))
+    if len(read) == len(small.order):
+        return small.events()
+    if lowered.periods.fixed is not None:
+        for teacher_id in small.teacher_ids():
+            teachers.setdefault(teacher_id, Teacher(teacher_id))
+    return small.events(read)
 
 
 def _bulk_plan(policy: ir.Policy) -> BulkPlan:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 import zoneinfo
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -61,6 +62,11 @@ def canonical(value: Decimal) -> str:
 def normalized(value: Decimal) -> Decimal:
     """``value`` with the digits of its canonical text: ``Decimal("37.9")`` for 37.9000000,
     ``Decimal("100")`` (never ``1E+2``). Equal in value; what a ledger hands to callers."""
+    return _normalized(value)
+
+
+@functools.lru_cache(maxsize=8192)  # by value (equal decimals hash alike): a ledger repeats its amounts
+def _normalized(value: Decimal) -> Decimal:
     return Decimal(canonical(value))
 
 
@@ -110,7 +116,7 @@ class PeriodKind(StrEnum):
     DAY = "day"
 
 
-@attrs.frozen(order=True)
+@attrs.frozen(order=True, cache_hash=True)  # a key of registers and groups: hashed often
 class Period:
     """An inclusive range of calendar dates in the policy's timezone."""
 
@@ -148,6 +154,7 @@ def year_of(day: dt.date) -> Period:
     return Period(dt.date(day.year, 1, 1), dt.date(day.year, 12, 31))
 
 
+@functools.lru_cache(maxsize=16_384)  # a teacher's days recur, in every cap key and ledger period
 def period_of(kind: PeriodKind, day: dt.date) -> Period:
     if kind is PeriodKind.SCHOOL_YEAR:
         return school_year_of(day)

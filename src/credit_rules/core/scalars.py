@@ -82,17 +82,20 @@ def compare(actual: Any, op: str, expected: ir.Scalar) -> bool:
     return comparison(op, expected)(actual)
 
 
-def comparison(op: str, expected: ir.Scalar) -> Callable[[Any], bool]:
-    """:func:`compare` with ``op`` and ``expected`` fixed, as a function of ``actual``."""
+def comparison(op: str, expected: ir.Scalar, of: Callable[[Any], Any] | None = None) -> Callable[[Any], bool]:
+    """:func:`compare` with ``op`` and ``expected`` fixed, as a function of ``actual``; with
+    ``of``, as a function of what ``of`` reads ``actual`` from (an event: one call, not two)."""
     if op == "!=":
-        equal = comparison("=", expected)
+        equal = comparison("=", expected, of)
         return lambda actual: not equal(actual)
     read, test = coercer(expected), _OPERATORS[op]
     if read is _as_text and op == "=":  # the common atom (`category = ethics`), without the two calls
+        if of is not None:
+            return lambda item: (actual := of(item)) is not None and str(actual) == expected
         return lambda actual: actual is not None and str(actual) == expected
 
     def holds(actual: Any) -> bool:
-        value = read(actual)
+        value = read(actual if of is None else of(actual))
         return value is not None and bool(test(value, expected))
 
     return holds
@@ -103,11 +106,17 @@ def member(actual: Any, values: frozenset[ir.Scalar]) -> bool:
     return membership(values)(actual)
 
 
-def membership(values: frozenset[ir.Scalar]) -> Callable[[Any], bool]:
-    """:func:`member` of ``values``, as a function of ``actual``."""
+def membership(values: frozenset[ir.Scalar], of: Callable[[Any], Any] | None = None) -> Callable[[Any], bool]:
+    """:func:`member` of ``values``, as a function of ``actual`` (with ``of``: as :func:`comparison`)."""
     readers = [(coercer(v), v) for v in values]
+    if all(read is _as_text for read, _ in readers):  # text literals: one set lookup, the same test
+        texts = frozenset(values)
+        if of is not None:
+            return lambda item: (actual := of(item)) is not None and str(actual) in texts
+        return lambda actual: actual is not None and str(actual) in texts
 
-    def holds(actual: Any) -> bool:
+    def holds(item: Any) -> bool:
+        actual = item if of is None else of(item)
         return actual is not None and any(read(actual) == v for read, v in readers)
 
     return holds

@@ -6,13 +6,14 @@ this module only walks the condition tree over one event or one teacher.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
 
 from credit_rules import ir
-from credit_rules.core.scalars import compare, comparison, has, linear_holds, member, membership
+from credit_rules.core.scalars import comparison, has, linear_holds, membership
 from credit_rules.records import Event, Teacher
 
 
@@ -80,19 +81,24 @@ def _event_test(cond: ir.Cond) -> EventTest:
     match cond:
         case ir.And(items):
             tests = [event_test(i) for i in items]
+            if len(tests) == 2:  # the common pair, without a generator per test
+                first, second = tests
+                return lambda event: bool(first(event) and second(event))
             return lambda event: all(test(event) for test in tests)
         case ir.Or(items):
             tests = [event_test(i) for i in items]
+            if len(tests) == 2:
+                first, second = tests
+                return lambda event: bool(first(event) or second(event))
             return lambda event: any(test(event) for test in tests)
         case ir.Not(item):
             inner = event_test(item)
             return lambda event: not inner(event)
         case ir.Compare(field, _, op, value):
-            holds = comparison(op, value)
-            return lambda event: holds(event.get(field))
+            return comparison(op, value, of=_reader(field))
         case ir.Member(field, _, values, negated):
-            within = membership(values)
-            return lambda event: within(event.get(field)) != negated
+            within = membership(values, of=_reader(field))
+            return (lambda event: not within(event)) if negated else within
         case ir.DateBound(op, date):
             if op == "<=":
                 return lambda event: bool(event.get("day") <= date)
@@ -104,36 +110,72 @@ def _event_test(cond: ir.Cond) -> EventTest:
     raise AssertionError(f"not an event condition: {cond!r}")  # pragma: no cover
 
 
+#: The fields both an :class:`Event` and an :class:`AwardView` hold as attributes (the
+#: view's own ``as category``/``as level``): read without a ``get`` call.
+_ATTRIBUTES = frozenset(("category", "level"))
+
+
+def _reader(field: str) -> Callable[[Any], Any]:
+    """``event.get(field)`` of an event or an award view, as a function of it."""
+    return operator.attrgetter(field) if field in _ATTRIBUTES else operator.methodcaller("get", field)
+
+
 def teacher_holds(cond: ir.Cond | None, ctx: TeacherFacts) -> bool:
     """Does a teacher-level condition (`when`, `excellent`, `among`, invariants) hold?"""
-    if cond is None:
-        return True
+    return True if cond is None else teacher_test(cond)(ctx)
+
+
+TeacherTest = Callable[[TeacherFacts], bool]
+_TEACHER_TESTS: dict[int, tuple[ir.Cond, TeacherTest]] = {}
+
+
+def teacher_test(cond: ir.Cond) -> TeacherTest:
+    """:func:`teacher_holds` of ``cond`` as a function of the facts: the condition tree is
+    walked once, not once per teacher-period (as :func:`event_test`)."""
+    found = _TEACHER_TESTS.get(id(cond))
+    if found is not None and found[0] is cond:
+        return found[1]
+    test = _teacher_test(cond)
+    if len(_TEACHER_TESTS) >= _TESTS_LIMIT:
+        _TEACHER_TESTS.clear()
+    _TEACHER_TESTS[id(cond)] = (cond, test)
+    return test
+
+
+def _teacher_test(cond: ir.Cond) -> TeacherTest:
     match cond:
         case ir.And(items):
-            return all(teacher_holds(i, ctx) for i in items)
+            tests = [teacher_test(i) for i in items]
+            return lambda ctx: all(test(ctx) for test in tests)
         case ir.Or(items):
-            return any(teacher_holds(i, ctx) for i in items)
+            tests = [teacher_test(i) for i in items]
+            return lambda ctx: any(test(ctx) for test in tests)
         case ir.Not(item):
-            return not teacher_holds(item, ctx)
+            inner = teacher_test(item)
+            return lambda ctx: not inner(ctx)
         case ir.Compare(field, scope, op, value):
-            return compare(_teacher_value(ctx, field, scope), op, value)
+            holds = comparison(op, value)
+            return lambda ctx: holds(_teacher_value(ctx, field, scope))
         case ir.Member(field, scope, values, negated):
-            return member(_teacher_value(ctx, field, scope), values) != negated
+            within = membership(values)
+            return lambda ctx: within(_teacher_value(ctx, field, scope)) != negated
         case ir.HasRole(role):
-            return role in ctx.teacher.roles
+            return lambda ctx: role in ctx.teacher.roles
         case ir.Qualified(program):
-            return ctx.qualified(program)
+            return lambda ctx: ctx.qualified(program)
         case ir.EventsExist(kind, exists):
-            return ctx.has_kind(kind) == exists
+            return lambda ctx: ctx.has_kind(kind) == exists
         case ir.Ranked(rank):
-            return bool(ctx.ranked) if rank is None else rank in ctx.ranked
+            if rank is None:
+                return lambda ctx: bool(ctx.ranked)
+            return lambda ctx: rank in ctx.ranked
         case ir.Linear(terms, scope, constant, op, dates):
-            operands = [_teacher_value(ctx, name, scope) for name, _ in terms]
-            return linear_holds(operands, terms, constant, op, dates)
+            return lambda ctx: linear_holds([_teacher_value(ctx, name, scope) for name, _ in terms],
+                                            terms, constant, op, dates)
         case ir.Has(field, scope, value):
-            return has(_teacher_value(ctx, field, scope), value)
+            return lambda ctx: has(_teacher_value(ctx, field, scope), value)
         case ir.RequirementMet(name):
-            return name in ctx.requirements_met
+            return lambda ctx: name in ctx.requirements_met
     raise AssertionError(f"not a teacher condition: {cond!r}")  # pragma: no cover
 
 

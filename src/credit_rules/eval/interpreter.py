@@ -19,6 +19,7 @@ teacher and one period:
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
@@ -38,6 +39,8 @@ from credit_rules.schema import QUALIFYING_GRADES as _QUALIFYING
 from credit_rules.values import ZERO, Period, exact_div, period_of, relative_window, today
 
 QUALIFYING_GRADES = frozenset(_QUALIFYING)
+#: An event's time order (:attr:`Event.order_key`) without a lambda around it.
+_ORDER_KEY = operator.attrgetter("order_key")
 
 
 @attrs.frozen
@@ -122,13 +125,17 @@ def evaluate_detailed(
     binder = _Binder(lowered)
     for teacher_id in ids:
         teacher = roster.get(teacher_id) or Teacher(teacher_id)
-        evs = sorted(by_teacher.get(teacher_id, ()), key=lambda e: e.order_key)
+        evs = sorted(by_teacher.get(teacher_id, ()), key=_ORDER_KEY)
         own = binder(teacher)
         counted = [e for e in evs if event_holds(lowered.counted, e)] if lowered.counted else evs
         periods: list[TeacherPeriod] = []
         spans = ledger_periods(lowered, evs, in_roster=teacher_id in roster, as_of=as_of_day)
+        # Whether any event needs its study hours converted: asked once per teacher, not per period.
+        units = bool(own.units) or any(e.minutes is not None or e.days is not None for e in counted)
+        # Requirements decided by the teacher alone: decided once, not once per period.
+        decided = decide_requirements(own, teacher_facts(teacher, ())) if _decided_by_teacher(own) else None
         for period, candidates in zip(spans, by_period(spans, counted), strict=True):
-            tp = _evaluate_period(own, teacher, period, candidates)
+            tp = _evaluate_period(own, teacher, period, candidates, units=units, decisions=decided)
             if len(counted) < len(evs):
                 kept = {e.event_id for e in counted}
                 tp = attrs.evolve(tp, not_counted=tuple(
@@ -239,7 +246,12 @@ def ledger_periods(
             found.append(period_of(periods.grain, day))
     if in_roster:
         found.append(period_of(periods.grain, as_of))
-    return sorted(set(found))
+    # Period's order (start, end) by a key: attrs' generated comparison walks a tuple per call.
+    return sorted(set(found), key=_period_order)
+
+
+def _period_order(period: Period) -> tuple[dt.date, dt.date]:
+    return period.start, period.end
 
 
 # ---------------------------------------------------------------------- one teacher, one period
@@ -283,13 +295,6 @@ def selected(select: core.Select, events: Iterable[Event]) -> list[Event]:
     ]
 
 
-def _view(award: core.Award, event: Event) -> AwardView:
-    def land(landing: core.Landing, own: str | None) -> str | None:
-        return own if landing.from_event else landing.value
-
-    return AwardView(event, land(award.category, event.category), land(award.level, event.level))
-
-
 def award_events(award: core.Award, events: Sequence[Event]) -> list[Event]:
     """The events ``award`` credits, before amounts (its pick applied)."""
     matching = selected(award.select, events)
@@ -307,6 +312,8 @@ def _awards(award: core.Award, events: Sequence[Event]) -> list[Award]:
     amount = award.amount
     pooled = ZERO
     exact: list[Fraction] = []  # Prorated: the exact credits before the rule's rounding
+    # Where the awards land: the event's own category and level, or the rule's (`as level`, `without`).
+    category, level = award.category, award.level
     for e in award_events(award, events):
         hours = e.hours or ZERO
         match amount:
@@ -323,7 +330,9 @@ def _awards(award: core.Award, events: Sequence[Event]) -> list[Award]:
                 completed = int((pooled + hours) // block_hours) - int(pooled // block_hours)
                 credits = block_credits * completed
                 pooled += hours
-        out.append(Award(award, e, credits, hours, _view(award, e)))
+        view = AwardView(e, e.category if category.from_event else category.value,
+                         e.level if level.from_event else level.value)
+        out.append(Award(award, e, credits, hours, view))
     if award.rounding is None:
         return out
     raw = exact if isinstance(amount, core.Prorated) else [Fraction(a.credits) for a in out]
@@ -352,18 +361,17 @@ def _register(policy: CorePolicy, awards: list[Award], void: bool) -> list[Award
     used: dict[tuple[object, ...], Decimal] = defaultdict(lambda: ZERO)
     out: list[Award] = []
     caps = [(cap, event_test(cap.of)) for cap in policy.caps]
+    rates = {rule.name: award_hours_rate(rule) for rule in {a.rule.name: a.rule for a in awards}.values()}
     for award in sorted(awards, key=lambda a: (*a.event.order_key, a.rule.name)):
         if void:
             out.append(_settled(award, ZERO, award.cut_by, ZERO))
             continue
-        event = award.event
-        keyed = [
-            (cap, cap.key(event.day, event.event_id,
-                          event.get(cap.per_column) if cap.per_column is not None else None))
-            for cap, holds in caps
-            if holds(award.view)
+        event, view = award.event, award.view
+        applying = [
+            (cap, key) for cap, holds in caps
+            if holds(view) and (key := cap.key(event.day, event.event_id, event.get(cap.per_column)
+                                               if cap.per_column is not None else None)) is not None
         ]
-        applying = [(cap, key) for cap, key in keyed if key is not None]
         cut_by: list[str] = []
         admitted = award.hours
         for cap, key in applying:
@@ -372,7 +380,7 @@ def _register(policy: CorePolicy, awards: list[Award], void: bool) -> list[Award
                 if free < award.hours:
                     cut_by.append(cap.name)
                 admitted = min(admitted, free)
-        rate = award_hours_rate(award.rule)
+        rate = rates[award.rule.name]
         if admitted < award.hours and rate is None:
             admitted = ZERO  # a whole award that does not fit is not admitted
         credited = award.credits if admitted == award.hours else admitted * (rate or ZERO)
@@ -428,6 +436,8 @@ def settle_choices(decisions: Sequence[RequirementDecision],
                    results: Sequence[RequirementResult]) -> tuple[RequirementResult, ...]:
     """A choice's actual is the number of its requirements that apply and are met (or
     waived); it is met (asking 1) when one is, or when it is waived itself."""
+    if not any(isinstance(d.line.measure, core.ChoiceOf) for d in decisions):
+        return tuple(results)  # no choice to settle
     met = {r.name for r in results if r.met}
     decided = {d.requirement.name: d for d in decisions}
     out: list[RequirementResult] = []
@@ -456,6 +466,38 @@ def decide_requirements(
         waived = any(teacher_holds(cond, facts) for cond in requirement.waived_when)
         out.append(RequirementDecision(requirement, line, factor if line.reducible else Decimal(1), waived))
     return tuple(out)
+
+
+#: :func:`_decided_by_teacher` of the policies seen, by identity (each entry keeps its policy).
+_BY_TEACHER: dict[int, tuple[CorePolicy, bool]] = {}
+
+
+def _decided_by_teacher(policy: CorePolicy) -> bool:
+    """Whether :func:`decide_requirements` depends on the teacher alone: no line is dated
+    (``since``), and every line's ``when`` and every waiver reads only the teacher's
+    attributes and roles (not the period's events, its facts, ranks or other requirements)."""
+    cached = _BY_TEACHER.get(id(policy))
+    if cached is not None and cached[0] is policy:
+        return cached[1]
+
+    def teachers_own(cond: ir.Cond | None) -> bool:
+        match cond:
+            case None | ir.HasRole():
+                return True
+            case ir.And(items) | ir.Or(items):
+                return all(teachers_own(i) for i in items)
+            case ir.Not(item):
+                return teachers_own(item)
+            case ir.Compare() | ir.Member() | ir.Linear() | ir.Has():
+                return cond.scope is not ir.Scope.FACT
+        return False  # any KIND, qualified, ranked, a requirement met: the period decides
+
+    found = all(line.since is None and teachers_own(line.when) for r in policy.requirements for line in r.lines) \
+        and all(teachers_own(cond) for r in policy.requirements for cond in r.waived_when)
+    if len(_BY_TEACHER) >= 64:
+        _BY_TEACHER.clear()
+    _BY_TEACHER[id(policy)] = (policy, found)
+    return found
 
 
 def _requirements(
@@ -493,11 +535,16 @@ def _grade(policy: CorePolicy, events: Sequence[Event]) -> tuple[str | None, Eve
 
 
 def _evaluate_period(
-    policy: CorePolicy, teacher: Teacher, period: Period, all_events: Sequence[Event],
+    policy: CorePolicy, teacher: Teacher, period: Period, all_events: Sequence[Event], *, units: bool = True,
+    decisions: tuple[RequirementDecision, ...] | None = None,
 ) -> TeacherPeriod:
+    """One teacher-period; ``units``: whether any of the events may need its study hours
+    converted (False: none carries minutes or days and the policy declares no unit);
+    ``decisions``: the requirement decisions when the teacher alone decides them
+    (:func:`_decided_by_teacher`; None: decided here)."""
     start, end = period.start, period.end  # Period.contains, inlined: a teacher has many periods
     events = tuple(e for e in all_events if start <= e.day <= end)
-    if policy.units or any(e.minutes is not None or e.days is not None for e in events):
+    if units and (policy.units or any(e.minutes is not None or e.days is not None for e in events)):
         events = study_hours(policy, events)
     facts = teacher_facts(teacher, events)
     applying = [a for a in policy.awards if teacher_holds(a.when, facts)]
@@ -516,24 +563,25 @@ def _evaluate_period(
     penalties = tuple((p, e) for p in policy.penalties for e in selected(p.select, events))
     void = any(p.void_credits for p, _ in penalties)
     credited = _register(policy, awards, void)
-    by_category: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    by_level: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    by_category: dict[str, Decimal] = {}
+    by_level: dict[str, Decimal] = {}
     for done in credited:
         if done.view.category is not None:
-            by_category[done.view.category] += done.credited
+            by_category[done.view.category] = by_category.get(done.view.category, ZERO) + done.credited
         if done.view.level is not None:
-            by_level[done.view.level] += done.credited
+            by_level[done.view.level] = by_level.get(done.view.level, ZERO) + done.credited
     grade, score_event = _grade(policy, events)
-    decisions = decide_requirements(policy, facts, period)
+    if decisions is None:
+        decisions = decide_requirements(policy, facts, period)
     requirements = _requirements(decisions, credited, events, facts, period)
+    alternatives = {d.requirement.name for d in decisions if d.requirement.alternative}
     row = LedgerRow(
         teacher_id=teacher.teacher_id, period_start=period.start, period_end=period.end,
         credits=sum((a.credited for a in credited), ZERO), hours=sum((a.hours for a in credited), ZERO),
         credited_hours=sum((a.credited_hours for a in credited), ZERO),
         leave_days=len(leave_events), grade=grade, excellent_eligible=False,
-        by_category=dict(by_category), by_level=dict(by_level), requirements=requirements,
-        met=all(r.met for r in requirements
-                if r.name not in {d.requirement.name for d in decisions if d.requirement.alternative}),
+        by_category=by_category, by_level=by_level, requirements=requirements,
+        met=all(r.met for r in requirements if r.name not in alternatives),
         trace=_trace(credited),
     )
     return TeacherPeriod(teacher, period, events, tuple(credited), tuple(leave_events.values()), penalties,

@@ -21,6 +21,8 @@ Pipeline (each step in its module):
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import operator
 import time
 import zoneinfo
 from collections.abc import Iterable, Sequence
@@ -50,7 +52,7 @@ from credit_rules.io.parse import (
     parse_instant,
 )
 from credit_rules.io.rejects import reject_frame
-from credit_rules.io.repeats import split_repeats, supersede_statuses
+from credit_rules.io.repeats import repeat_mask, supersede_statuses
 from credit_rules.io.report import LoadReport
 from credit_rules.io.sources import RawInput, as_text, read_raw, reads_directly, textify
 from credit_rules.order import time_order
@@ -72,6 +74,7 @@ if TYPE_CHECKING:
 #: The columns the validation parses (the others are text, only trimmed).
 TYPED_EVENT_COLUMNS = ("at", "hours", "credits", "score", "count", "words", *UNIT_EVENT_COLUMNS)
 _SLOW = "__cr_slow"
+_USED = "__cr_used"
 #: Rows looked at to tell a vocabulary column (few distinct values) from an id column.
 _VOCABULARY_SAMPLE = 10_000
 Timings = dict[str, float]
@@ -93,10 +96,10 @@ def _decimal_or_none(value: int | None) -> Decimal | None:
 class EventTable(LoadedFrames):
     """Valid, de-duplicated events sorted by (``teacher_id``, ``at_us``, ``event_id``).
 
-    ``seen_teacher_ids`` are the sorted, distinct (trimmed) ``teacher_id`` of every input
-    row that names one: valid, duplicate, rejected or conflicting. SPEC §5: each of them
-    gets ledger rows, even one with no valid event (:meth:`teacher_ids` has only those with
-    valid events).
+    :attr:`seen_teacher_ids` are the sorted, distinct (trimmed) ``teacher_id`` of every
+    input row that names one: valid, duplicate, rejected or conflicting. SPEC §5: each of
+    them gets ledger rows, even one with no valid event (:meth:`teacher_ids` has only those
+    with valid events).
     """
 
     _frame: pl.DataFrame | None
@@ -104,7 +107,13 @@ class EventTable(LoadedFrames):
     report: LoadReport
     attribute_columns: tuple[str, ...]
     timezone: str = DEFAULT_TIMEZONE
-    seen_teacher_ids: tuple[str, ...] = attrs.field(kw_only=True)
+    #: The teachers named by input rows that are not in the frame (rejected, duplicate,
+    #: conflicting), perhaps more: with the frame's, every teacher the input names.
+    named_teacher_ids: tuple[str, ...] = attrs.field(kw_only=True)
+    #: Which rows of the given frame are the table's (None: all). A large input is
+    #: validated without copying its rows: :attr:`frame` copies the used ones on first
+    #: use, :meth:`lazy_frame` hands the bulk engine the mask to apply with its own filter.
+    used: pl.Series | None = attrs.field(default=None, kw_only=True, eq=False, repr=False)
     #: False for a table loaded for the bulk engine only (``time_ordered=False``): its
     #: frame is in input order, and :meth:`events` puts the events in time order.
     in_time_order: bool = attrs.field(default=True, kw_only=True)
@@ -114,7 +123,41 @@ class EventTable(LoadedFrames):
     _built: dict[str, pl.DataFrame] = attrs.field(factory=dict, init=False, eq=False, repr=False)
 
     def __len__(self) -> int:
-        return len(self.small.order) if self.small is not None else self.frame.height
+        if self.small is not None:
+            return len(self.small.order)
+        return self.frame.height if self.used is None else int(self.used.sum())
+
+    @property
+    def frame(self) -> pl.DataFrame:
+        """The valid rows in the :data:`~credit_rules.schema.EVENT_FRAME` layout, then the
+        attribute columns, ``source`` and ``row``."""
+        if self.used is None or self._frame is None:
+            return super().frame
+        if "frame" not in self._built:
+            self._built["frame"] = self._frame.filter(self.used)
+        return self._built["frame"]
+
+    def lazy_frame(self) -> pl.LazyFrame:
+        """:attr:`frame`, lazily: a query reading a few columns filters only those."""
+        if self.used is None or self._frame is None or "frame" in self._built:
+            return self.frame.lazy()
+        return self._frame.with_columns(self.used.alias(_USED)).lazy().filter(pl.col(_USED)).drop(_USED)
+
+    def columns_with_values(self) -> set[str]:
+        """The columns of :attr:`frame` with a value in at least one row (a mask is
+        applied column by column: no copy of the rows)."""
+        if self.used is None or self._frame is None or "frame" in self._built:
+            frame = self.frame
+            return {c for c in frame.columns if frame.get_column(c).null_count() < frame.height}
+        used = self.used
+        return {c for c in self._frame.columns
+                if self._frame.get_column(c).null_count() < self._frame.height
+                and bool((self._frame.get_column(c).is_not_null() & used).any())}
+
+    @property
+    def seen_teacher_ids(self) -> tuple[str, ...]:
+        """Every (trimmed) teacher id the input rows name, sorted (see the class docstring)."""
+        return tuple(sorted({*self.named_teacher_ids, *self.teacher_ids()}))
 
     def _records(self, frame: pl.DataFrame) -> list[Event]:
         zone = zoneinfo.ZoneInfo(self.timezone)
@@ -165,7 +208,11 @@ class EventTable(LoadedFrames):
         """Those of ``ids`` that have a valid event: for a few ids, much cheaper than
         :meth:`teacher_ids` on a large table (a membership test instead of a hash of every
         row's id)."""
-        return teachers_with_events(self.frame, ids)
+        if self.small is not None:  # a small input: no frame built to answer
+            return set(ids) & set(self.small.teacher_ids())
+        if self.used is None or self._frame is None:
+            return teachers_with_events(self.frame, ids)
+        return teachers_with_events(self._frame, ids, self.used)
 
     def teacher_ids(self) -> list[str]:
         """The distinct teacher ids of the valid events, sorted."""
@@ -174,15 +221,16 @@ class EventTable(LoadedFrames):
         return self.frame.get_column("teacher_id").unique().sort().to_list()
 
 
-def teachers_with_events(frame: pl.DataFrame, ids: Iterable[str]) -> set[str]:
-    """Those of ``ids`` with a row in ``frame`` (events in the
-    :attr:`EventTable.frame` layout): a membership test of each row against the few ids,
-    not a hash of every row's id."""
+def teachers_with_events(frame: pl.DataFrame, ids: Iterable[str], used: pl.Series | None = None) -> set[str]:
+    """Those of ``ids`` with a row in ``frame`` (events in the :attr:`EventTable.frame`
+    layout; ``used``: only the rows it marks): a membership test of each row against the
+    few ids, not a hash of every row's id."""
     wanted = sorted(set(ids))
     if not wanted:
         return set()
     teacher = frame.get_column("teacher_id")
-    return set(teacher.filter(teacher.is_in(pl.Series(wanted, dtype=pl.String).implode())).unique())
+    found = teacher.is_in(pl.Series(wanted, dtype=pl.String).implode())
+    return set(teacher.filter(found if used is None else found & used).unique())
 
 
 def _general_pass(
@@ -276,9 +324,9 @@ def _clean_series(series: pl.Series) -> pl.Series:
 
 
 def _fast_pass(frame: pl.DataFrame, extras: Sequence[str], timezone: str,
-               levels: Sequence[str] = LEVELS) -> pl.DataFrame:
+               levels: Sequence[str] = LEVELS) -> tuple[pl.DataFrame, pl.Series]:
     """The fast pass: the checked layout of :func:`_general_pass` for the plainly valid rows,
-    and ``__cr_slow`` marking every other row (those go through :func:`_general_pass`).
+    and a mask marking every other row (those go through :func:`_general_pass`).
 
     A row is plainly valid when every required value is present, ``at``, the decimals and
     integers have their common shapes, and grade and level are allowed values. The fast
@@ -309,21 +357,22 @@ def _fast_pass(frame: pl.DataFrame, extras: Sequence[str], timezone: str,
         value = pair.get_column(name)
         flags.append((value.is_null() & pair.get_column("present")).alias(f"bad_{name}"))
         columns[name] = value.fill_null(1) if name == "count" else value
-    out = pl.DataFrame(list(columns.values()))
-    slow = out.select(
-        pl.any_horizontal(
-            frame.get_column(BAD).is_not_null(),
-            *[pl.col(c).is_null() for c in ("event_id", "teacher_id", "kind", "at_us")],
-            *[pl.lit(f) for f in flags],
-            ~(pl.col("grade").is_null() | pl.col("grade").is_in(list(GRADES))),
-            ~(pl.col("level").is_null() | pl.col("level").is_in(list(levels))),
-            pl.lit(frame.select(_one_study_unit(schema).is_not_null()).to_series()),
-        ).alias(_SLOW)
-    ).get_column(_SLOW)
-    ordered = [KEY, SOURCE, ROW, *EVENT_FRAME, *extras]
-    return out.select(ordered).hstack(
-        [pl.repeat(None, out.height, dtype=pl.String, eager=True).alias(REASON), slow]
-    )
+    # The columns come in different chunks (the text as read, one chunk per row group; the
+    # parsed ones as computed): they are put side by side and combined as Series, never in
+    # a query over all of them, which would first copy every column into one chunk.
+    grade, level = columns["grade"], columns["level"]
+    checks = [
+        frame.get_column(BAD).is_not_null(),
+        *[columns[c].is_null() for c in ("event_id", "teacher_id", "kind", "at_us")],
+        *flags,
+        ~(grade.is_null() | grade.is_in(pl.Series(GRADES).implode())),
+        ~(level.is_null() | level.is_in(pl.Series(list(levels), dtype=pl.String).implode())),
+        frame.select(_one_study_unit(schema).is_not_null()).to_series(),
+    ]
+    slow = functools.reduce(operator.or_, checks).alias(_SLOW)
+    columns[REASON] = pl.repeat(None, frame.height, dtype=pl.String, eager=True).alias(REASON)
+    checked = pl.DataFrame([columns[c] for c in [KEY, SOURCE, ROW, *EVENT_FRAME, *extras, REASON]])
+    return checked, slow
 
 
 def validate_events(
@@ -363,35 +412,35 @@ def validate_events(
     ])
 
     levels = (inputs.allowed("level") if inputs is not None else None) or LEVELS
-    fast_frame = _fast_pass(frame, extras, timezone, levels)
+    fast_frame, slow = _fast_pass(frame, extras, timezone, levels)
     if not fast:
-        fast_frame = fast_frame.with_columns(pl.lit(True).alias(_SLOW))
+        slow = pl.repeat(True, frame.height, eager=True)
     clock("fast pass")
-    slow_keys = fast_frame.filter(pl.col(_SLOW)).get_column(KEY)
-    fast_rows = fast_frame
-    fast_rows = (
-        fast_rows.filter(~pl.col(_SLOW)).drop(_SLOW) if slow_keys.len() else fast_rows.drop(_SLOW)
-    )
-    if slow_keys.len():
-        slow_rows = textify(frame.filter(pl.col(KEY).is_in(slow_keys.implode())), "<events>")
+    # Rows are copied once, when the used ones are taken: until then the fast rows, the
+    # rows the general pass read and the masks of the valid ones are only put side by side.
+    if slow.any():
+        slow_rows = textify(frame.filter(slow), "<events>")
         checked_slow = _general_pass(slow_rows, extras, timezone, at_numeric=at_numeric, levels=levels)
-        checked = pl.concat(
-            [fast_rows, checked_slow.cast(fast_rows.schema)]
-        )
-        valid = checked.filter(pl.col(REASON).is_null())
-        invalid = checked.filter(pl.col(REASON).is_not_null())
+        checked_slow = checked_slow.cast(fast_frame.schema)
     else:
-        valid, invalid = fast_rows, fast_rows.clear()
+        checked_slow = fast_frame.clear()
+    checked = pl.concat([fast_frame, checked_slow], rechunk=False)
+    is_valid = pl.concat([~slow, checked_slow.get_column(REASON).is_null()])
+    invalid = checked_slow.filter(pl.col(REASON).is_not_null())
     clock("general pass")
+    content = [*EVENT_FRAME, *extras]
+    among: pl.Series | None = is_valid
+    valid, unused = checked, [checked_slow.get_column("teacher_id")]
+    if inputs or "status" in checked.columns:
+        valid, among = checked.filter(is_valid), None
     if inputs:
         valid, refused = enforce_events(valid, inputs)
         invalid = pl.concat([invalid.select(KEY, REASON), refused.select(KEY, REASON)])
-
-    content = [*EVENT_FRAME, *extras]
+        unused.append(refused.get_column("teacher_id"))
     # A status change of one event (approved, then revoked) is its latest state (issue 9, D).
     valid, superseded = supersede_statuses(valid, key="event_id", content=content)
-    used, duplicates, conflicts = split_repeats(
-        valid, key="event_id", content=content, many_sources=many
+    used, duplicates, conflicts = repeat_mask(
+        valid, key="event_id", content=content, many_sources=many, among=among
     )
     if superseded.height:
         duplicates = pl.concat([duplicates, superseded.select(duplicates.columns)])
@@ -403,24 +452,32 @@ def validate_events(
         raw.frame if rejected.height else raw.frame.clear(), rejected, "event_id", raw.columns
     )
     clock("rejects")
+    # The teachers of the rows left out (a fast row the general pass read is among them):
+    # with the used rows', every teacher the input names, without a hash of every row.
+    teacher = valid.get_column("teacher_id")
+    unused += [teacher.filter(~used) if used is not None else teacher.clear(),
+               superseded.get_column("teacher_id"), fast_frame.get_column("teacher_id").filter(slow)]
+    named = pl.concat(unused).drop_nulls().unique().sort().to_list()
+    # Column by column, for the reason given in _fast_pass.
+    out = pl.DataFrame([
+        *(valid.get_column(c).cast(EVENT_FRAME[c]) if c in EVENT_FRAME else valid.get_column(c) for c in content),
+        valid.get_column(SOURCE).alias("source"), valid.get_column(ROW).alias("row"),
+    ])
+    if used is not None and bool(used.all()):
+        used = None
     if time_ordered:
-        used = time_order(used)
+        out = time_order(out if used is None else out.filter(used))
+        used = None
     clock("sort")
-    out = (
-        used.select(*content, pl.col(SOURCE).alias("source"), pl.col(ROW).alias("row"))
-        .cast(EVENT_FRAME)  # type: ignore[arg-type]
-    )
     report = LoadReport(
         rows_read=frame.height,
-        rows_used=out.height,
+        rows_used=out.height if used is None else int(used.sum()),
         duplicates=duplicates.height,
         rejected=rejects.height,
         label="events",
     )
-    # The fast pass cleaned teacher_id on every row (valid or not), as `clean` does.
-    seen = fast_frame.get_column("teacher_id").drop_nulls().unique().sort().to_list()
-    return EventTable(out, rejects, report, extras, timezone, seen_teacher_ids=tuple(seen),
-                      in_time_order=time_ordered)
+    return EventTable(out, rejects, report, extras, timezone, named_teacher_ids=tuple(named),
+                      in_time_order=time_ordered, used=used)
 
 
 class _Clock:

@@ -313,6 +313,14 @@ def _year_ok(date: pl.Expr) -> pl.Expr:
     return date.dt.year().is_between(MIN_YEAR, MAX_YEAR)
 
 
+def _in_years(naive: pl.Expr) -> pl.Expr:
+    """:func:`_year_ok` of a naive Datetime("us"), as a comparison of its microseconds
+    (no calendar arithmetic per row)."""
+    first = dt.datetime(MIN_YEAR, 1, 1)
+    last = dt.datetime(MAX_YEAR, 12, 31, 23, 59, 59, 999_999)
+    return naive.is_between(pl.lit(first, pl.Datetime("us")), pl.lit(last, pl.Datetime("us")))
+
+
 def _range_message(column: str, text: pl.Expr) -> pl.Expr:
     return pl.format(
         "{}: {} is outside the supported years {}..{}",
@@ -538,11 +546,66 @@ def fast_at(frame: pl.DataFrame, column: str, timezone: str) -> pl.DataFrame:
         instant, day = _fast_aware(column, dtype, timezone)
         return frame.select(instant.alias("at_us"), day.alias("day"))
     # The naive time is materialised once: both the instant and the day read it.
-    local = frame.select(naive.alias("naive"))
-    local = local.select(pl.when(_year_ok(pl.col("naive"))).then(pl.col("naive")).alias("naive"))
-    return local.select(local_instant(pl.col("naive"), timezone).alias("at_us")).hstack(
-        local.select(pl.col("naive").dt.date().alias("day"))
-    ).with_columns(pl.when(pl.col("at_us").is_not_null()).then(pl.col("day")).alias("day"))
+    local = frame.select(pl.when(_in_years(naive)).then(naive).alias("naive"))
+    at_us = local_instants(local.get_column("naive"), timezone)
+    return local.select(
+        at_us.alias("at_us"),
+        pl.when(at_us.is_not_null()).then(pl.col("naive").dt.date()).alias("day"),
+    )
+
+
+#: One hour in microseconds: the unit of the offset table of :func:`local_instants`.
+_HOUR_US = 3_600_000_000
+#: Most hours an offset table spans (about 240 years); a wider spread of times looks up
+#: its distinct hours instead of a dense range.
+_DENSE_HOURS = 1 << 21
+
+
+def local_instants(naive: pl.Series, timezone: str) -> pl.Series:
+    """:func:`local_instant` of a whole column, computed once per local hour instead of
+    once per row (the time-zone rules are the costly part; a province's events fall in a
+    few tens of thousands of distinct hours).
+
+    For each hour the times occur in, :func:`local_instant` itself reads the hour's first
+    and last microsecond; where they lie exactly one hour apart the zone keeps one offset
+    over the whole hour (a clock change inside it would skip or repeat times, or switch
+    offsets, and move one end), so every time in it is its naive time minus that offset.
+    The few rows in an hour with a clock change take :func:`local_instant` row by row.
+    (The one reading this cannot see is two clock changes inside one hour that cancel out:
+    the time-zone database has none.)
+    """
+    micros = naive.to_physical()
+    hours = micros // _HOUR_US
+    low, high = hours.min(), hours.max()
+    if low is None or high is None:
+        return pl.Series(naive.name, [None] * naive.len(), dtype=pl.Int64)
+    assert isinstance(low, int) and isinstance(high, int)
+    if high - low < _DENSE_HOURS:
+        table = pl.int_range(low, high + 1, dtype=pl.Int64, eager=True)
+        position = hours - low
+    else:
+        table = hours.drop_nulls().unique().sort()
+        position = table.search_sorted(hours).cast(pl.Int64)
+    start = table * _HOUR_US
+    offsets = pl.DataFrame({"start": start}).select(
+        pl.from_epoch("start", time_unit="us").alias("first"),
+        pl.from_epoch(pl.col("start") + (_HOUR_US - 1), time_unit="us").alias("last"),
+        pl.col("start"),
+    ).select(
+        local_instant(pl.col("first"), timezone).alias("first_us"),
+        local_instant(pl.col("last"), timezone).alias("last_us"),
+        pl.col("start"),
+    ).select(
+        pl.when(pl.col("last_us") - pl.col("first_us") == _HOUR_US - 1)
+        .then(pl.col("start") - pl.col("first_us")).alias("offset")
+    ).get_column("offset")
+    instants = (micros - offsets.gather(position)).alias(naive.name)
+    changing = instants.is_null() & micros.is_not_null()
+    if changing.any():
+        rows = changing.arg_true()
+        exact = naive.gather(rows).to_frame("t").select(local_instant(pl.col("t"), timezone))
+        instants = instants.scatter(rows, exact.to_series())
+    return instants
 
 
 def _fast_naive(column: str, dtype: pl.DataType) -> pl.Expr | None:

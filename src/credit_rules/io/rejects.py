@@ -24,7 +24,9 @@ def reject_frame(
     raw: pl.DataFrame, rejected: pl.DataFrame, key: str, columns: Sequence[str]
 ) -> pl.DataFrame:
     """Rejected rows as ``source, row, <key>, reason`` plus the raw text columns."""
-    rows = rejected.select(KEY, REASON).join(raw, on=KEY, how="left").sort(KEY)
+    # The few rejected rows are taken out of the raw ones first: a join would hash every key.
+    taken = raw.filter(pl.col(KEY).is_in(rejected.get_column(KEY).implode()))
+    rows = rejected.select(KEY, REASON).join(taken, on=KEY, how="left").sort(KEY)
     rows = textify(rows, "<rejects>", keep=(KEY, ROW))
     return rows.select(
         pl.col(SOURCE).alias("source"),

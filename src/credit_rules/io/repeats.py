@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import polars as pl
 
 from credit_rules.io.columns import KEY, REASON, ROW, SOURCE
+
+#: The row's position in the valid rows, carried by the repeated rows.
+_POSITION = "__cr_position"
 
 
 def location(source: pl.Expr, row: pl.Expr, many_sources: bool) -> pl.Expr:
@@ -19,6 +23,21 @@ def location(source: pl.Expr, row: pl.Expr, many_sources: bool) -> pl.Expr:
     if many_sources:
         return pl.concat_str([source, pl.lit(":"), row.cast(pl.String)])
     return row.cast(pl.String)
+
+
+def hash_repeats(keys: pl.Series, among: pl.Series | None = None) -> pl.Series:
+    """True on each row (of those ``among`` says, when given) whose key's hash occurs more
+    than once among them: a superset of the rows whose key repeats (the key itself decides
+    among them), found by sorting the hashes (a vectorised sort of 64-bit integers is
+    several times cheaper than a hash table of every row, and a province has few repeats)."""
+    hashes = keys.hash()
+    considered = hashes if among is None else hashes.filter(among)
+    ordered = np.sort(considered.to_numpy())
+    twice = ordered[1:][ordered[1:] == ordered[:-1]]
+    if twice.size == 0:
+        return pl.repeat(False, keys.len(), eager=True)
+    found = hashes.is_in(pl.Series(np.unique(twice)).implode())
+    return found if among is None else found & among
 
 
 def split_repeats(
@@ -32,14 +51,31 @@ def split_repeats(
 
     Only rows whose key repeats are examined, so the common case stays cheap.
     """
+    used, duplicates, conflicts = repeat_mask(valid, key=key, content=content, many_sources=many_sources)
+    return (valid if used is None else valid.filter(used)), duplicates, conflicts
+
+
+def repeat_mask(
+    valid: pl.DataFrame,
+    *,
+    key: str,
+    content: Sequence[str],
+    many_sources: bool,
+    among: pl.Series | None = None,
+) -> tuple[pl.Series | None, pl.DataFrame, pl.DataFrame]:
+    """:func:`split_repeats` with the used rows as a mask over ``valid`` (None: every
+    row), so that a large table is copied once, by whoever needs the rows, or never.
+    ``among``: the rows of ``valid`` that are valid (the others are in no result)."""
     # A hash of the key finds the candidates cheaply; the key itself decides among them.
-    candidates = valid.get_column(key).hash().is_duplicated()
+    candidates = hash_repeats(valid.get_column(key), among)
+    positions = candidates.arg_true()
     repeated = (
-        valid.filter(candidates).filter(pl.col(key).is_duplicated()) if candidates.any() else valid.clear()
+        valid.gather(positions).with_columns(positions.alias(_POSITION))
+        .filter(pl.col(key).is_duplicated())
     )
     if repeated.height == 0:
         empty = valid.clear().with_columns(pl.lit(None, pl.String).alias(REASON))
-        return valid, valid.clear(), empty
+        return among, valid.clear(), empty
     variants = (
         repeated.select([key, *(c for c in content if c != key)]).unique()
         .group_by(key).agg(pl.len().alias("__cr_n"))
@@ -58,11 +94,11 @@ def split_repeats(
             pl.col(key), pl.col("__cr_locs").list.join(", "),
         ).alias(REASON),
     )
-    conflicts = conflicting.drop(REASON, strict=False).join(locs, on=key, how="left")
-    dropped = pl.concat([conflicting.select(KEY), duplicates.select(KEY)])
+    conflicts = conflicting.drop(REASON, _POSITION, strict=False).join(locs, on=key, how="left")
+    dropped = pl.concat([conflicting.get_column(_POSITION), duplicates.get_column(_POSITION)])
+    keep = (pl.repeat(True, valid.height, eager=True) if among is None else among.clone()).scatter(dropped, False)
     # Row order is not kept here: the caller sorts the used rows by a total order.
-    used = valid.filter(~pl.col(KEY).is_in(dropped.get_column(KEY).implode()))
-    return used, duplicates, conflicts
+    return keep, duplicates.drop(_POSITION), conflicts
 
 
 # ------------------------------------------------------------------ issue 9 (D): evidence states
@@ -84,7 +120,7 @@ def supersede_statuses(
     (:func:`split_repeats`)."""
     if status not in valid.columns:
         return valid, valid.clear()
-    candidates = valid.get_column(key).hash().is_duplicated()  # as in split_repeats
+    candidates = hash_repeats(valid.get_column(key))  # as in split_repeats
     if not candidates.any():
         return valid, valid.clear()
     repeated = valid.filter(candidates).filter(pl.col(key).is_duplicated())

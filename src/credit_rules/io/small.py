@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import itertools
+import operator
 import zoneinfo
 from collections.abc import Callable, Collection, Mapping, Sequence
 from decimal import Decimal
@@ -86,14 +87,15 @@ class SmallRows:
     zone: zoneinfo.ZoneInfo
     naive_at: bool = False
 
-    def events(self, first: dt.date | None = None, last: dt.date | None = None) -> list[Event]:
-        """The valid events in frame order; with ``first``/``last``, only those whose local
-        date lies in ``first..last`` (an evaluator that ignores the other days)."""
-        order: Sequence[int] = self.order
-        if first is not None and last is not None:
-            days = self.values["day"]
-            order = [i for i in order if first <= days[i] <= last]
+    def events(self, positions: Sequence[int] | None = None) -> list[Event]:
+        """The valid events in frame order; with ``positions`` (in that order), only those
+        (an evaluator that ignores the others: ``eval.period_events.events_read``)."""
+        order: Sequence[int] = self.order if positions is None else list(map(self.order.__getitem__, positions))
         return _events(self.values, order, self.extras, self.zone if self.naive_at else None)
+
+    def column(self, name: str) -> list[Any]:
+        """A column of the valid events, in frame order."""
+        return list(map(self.values[name].__getitem__, self.order))
 
     def teacher_ids(self) -> list[str]:
         """The distinct teacher ids of the valid events, sorted."""
@@ -118,7 +120,7 @@ def is_small(source: Any) -> bool:
     if isinstance(source, pl.DataFrame):
         return 0 < source.height <= SMALL_ROWS
     return (isinstance(source, list | tuple) and 0 < len(source) <= SMALL_ROWS
-            and (all(type(r) is dict for r in source) or all(isinstance(r, Mapping) for r in source)))
+            and (set(map(type, source)) == {dict} or all(isinstance(r, Mapping) for r in source)))
 
 
 #: A small input as (columns, the raw text of each column, row count, ``at`` stored as numbers).
@@ -134,25 +136,32 @@ def raw_rows(source: Any, required: Sequence[str] = REQUIRED_EVENT_COLUMNS, date
     at_numeric: str | None = None
     texts: dict[str, list[str | None]] = {}
     if isinstance(source, pl.DataFrame):
-        dtype = source.schema.get("at")
+        schema = source.schema
+        dtype = schema.get("at")
         if dtype is not None and dtype.is_integer():
             at_numeric = "an integer"
         elif dtype is not None and (dtype.is_float() or isinstance(dtype, pl.Decimal)):
             at_numeric = "a number"
-        frame = textify(as_dates(source, dates), SOURCE_NAME)
-        columns = frame.columns
-        texts = {c: frame.get_column(c).to_list() for c in columns}
-        n = frame.height
+        columns = source.columns
+        n = source.height
+        # Text and integer columns are taken as they are (an integer's text is its repr,
+        # as Polars casts it); only the other types go through textify.
+        others = [c for c, d in schema.items() if d != pl.String and not d.is_integer()]
+        typed = textify(as_dates(source.select(others), dates), SOURCE_NAME) if others else source
+        for column, dtype in schema.items():
+            cells = (typed if column in others else source).get_column(column).to_list()
+            texts[column] = cells if dtype == pl.String or column in others else _int_texts(cells)
     else:
         columns = list(source[0])
         n = len(source)
-        if all(map(columns.__eq__, map(list, source))):  # one layout: transposed at C speed
-            raw = dict(zip(columns, map(list, zip(*(r.values() for r in source), strict=True)), strict=True))
+        rows = _same_keys(source, columns)
+        if rows is not None:  # one set of keys: transposed at C speed
+            raw = dict(zip(columns, map(list, zip(*rows, strict=True)), strict=True))
         else:  # rows with other keys: the union of the keys, first seen first
             columns = list(dict.fromkeys(key for record in source for key in record))
             raw = {c: [r.get(c) for r in source] for c in columns}
         for column, cells in raw.items():
-            kinds = set(map(type, cells))
+            kinds = set(map(type, cells))  # of every cell: 1, 1.0 and True are one value in a set
             if kinds <= _TEXT_TYPES:
                 texts[column] = cells
             elif kinds <= _INT_OR_TEXT:  # an int is written as its repr, as record_cell does
@@ -160,13 +169,35 @@ def raw_rows(source: Any, required: Sequence[str] = REQUIRED_EVENT_COLUMNS, date
                 texts[column] = list(map(written.__getitem__, cells))
             else:
                 texts[column] = [record_cell(v) for v in cells]
-    for column in columns:
-        if (not isinstance(column, str) or column != column.strip().lstrip("\ufeff").strip()
-                or not column or column.startswith(INTERNAL_PREFIX) or column in RESERVED_COLUMNS):
-            return None
-    if any(c not in columns for c in required):
+    if not _usual_columns(tuple(columns)) or any(c not in columns for c in required):
         return None
     return columns, texts, n, at_numeric
+
+
+@functools.lru_cache(maxsize=1024)
+def _usual_columns(columns: tuple[Any, ...]) -> bool:
+    """Whether no column name is unusual: each a trimmed, non-empty text, neither internal nor reserved."""
+    return not any(not isinstance(column, str) or column != column.strip().lstrip("\ufeff").strip()
+                   or not column or column.startswith(INTERNAL_PREFIX) or column in RESERVED_COLUMNS
+                   for column in columns)
+
+
+def _int_texts(cells: list[int | None]) -> list[str | None]:
+    """An integer column's cells as text, each distinct value written once."""
+    written = {v: None if v is None else repr(v) for v in set(cells)}
+    return list(map(written.__getitem__, cells))
+
+
+def _same_keys(rows: Sequence[Mapping[str, Any]], columns: list[str]) -> list[tuple[Any, ...]] | None:
+    """Each row's values of ``columns`` (in that order) when every row has exactly those
+    keys, else None: as many keys as ``columns`` and each of them found."""
+    width = len(columns)
+    if width < 2 or set(map(len, rows)) != {width}:
+        return None
+    try:
+        return list(map(operator.itemgetter(*columns), rows))
+    except KeyError:
+        return None
 
 
 def small_events(source: Any, timezone: str, inputs: core.Inputs | None = None) -> EventTable | None:
@@ -192,12 +223,19 @@ class _Reading:
         self.zone = zoneinfo.ZoneInfo(timezone)
         self.n = n
         self.cells: dict[str, list[str | None]] = {}
+        #: the distinct cleaned texts of each column (missing ones left out): each is read once
+        self.distinct: dict[str, set[str]] = {}
         for column, texts in raw.items():
-            if None not in texts and "" not in texts and list(map(str.strip, texts)) == texts:  # type: ignore[arg-type]
+            distinct = set(texts)
+            distinct.discard(None)
+            if "" not in distinct and all(map(str.__eq__, map(str.strip, distinct), distinct)):  # type: ignore[arg-type]
                 self.cells[column] = texts  # nothing to trim (str.strip trims more than WHITESPACE)
+                self.distinct[column] = distinct  # type: ignore[assignment]
                 continue
-            cleaned = {t: None if t is None else (t.strip(WHITESPACE) or None) for t in set(texts)}
+            cleaned = {t: None if t is None else (t.strip(WHITESPACE) or None) for t in distinct}
+            cleaned[None] = None
             self.cells[column] = list(map(cleaned.__getitem__, texts))
+            self.distinct[column] = {t for t in cleaned.values() if t is not None}
         self.reasons: list[list[str] | None] = [None] * self.n
 
     def text(self, column: str) -> list[str | None]:
@@ -210,12 +248,17 @@ class _Reading:
         else:
             found.append(reason)
 
-    def read(self, column: str, reader: Reader, indices: Sequence[int] | None = None) -> list[Any]:
-        """The values of ``column`` (None where missing or refused), refusing bad rows."""
-        texts = self.text(column)
-        known = {t: reader(t) for t in set(texts) if t is not None}
+    def read(self, column: str, reader: Reader, indices: Sequence[int] | None = None, missing: Any = None,
+             ) -> list[Any]:
+        """The values of ``column`` (``missing`` where missing, None where refused), refusing bad rows."""
+        if column not in self.cells:
+            return [missing] * self.n
+        texts = self.cells[column]
+        known = {t: reader(t) for t in self.distinct[column]}
+        if not known:
+            return [missing] * self.n  # every cell missing
         value_of: dict[str | None, Any] = {t: read[0] for t, read in known.items()}
-        value_of[None] = None
+        value_of[None] = missing
         values = list(map(value_of.__getitem__, texts))
         if any(reason is not None for _, reason in known.values()):
             for i in range(self.n) if indices is None else indices:
@@ -227,8 +270,10 @@ class _Reading:
     def check(self, column: str, reason_of: Callable[[str], str | None], indices: Sequence[int] | None = None,
               ) -> None:
         """Refuse the rows whose ``column`` has a reason (each distinct text judged once)."""
-        texts = self.text(column)
-        reasons = {t: r for t in set(texts) if t is not None and (r := reason_of(t)) is not None}
+        if column not in self.cells:
+            return
+        texts = self.cells[column]
+        reasons = {t: r for t in self.distinct[column] if (r := reason_of(t)) is not None}
         if reasons:
             for i in range(self.n) if indices is None else indices:
                 if (reason := reasons.get(texts[i])) is not None:  # type: ignore[arg-type]
@@ -258,7 +303,7 @@ class _Reading:
         levels = (inputs.allowed("level") if inputs is not None else None) or LEVELS
         self.check("grade", functools.partial(read_choice, "grade", allowed=GRADES))
         self.check("level", functools.partial(read_choice, "level", allowed=levels))
-        values["count"] = [1 if c is None else c for c in self.read("count", _number_reader("count", integer=True))]
+        values["count"] = self.read("count", _number_reader("count", integer=True), missing=1)
         values["words"] = self.read("words", _number_reader("words", integer=True))
         units = [self.text(c) for c in _STUDY_UNITS if c in self.cells]
         if len(units) > 1:
@@ -288,7 +333,7 @@ class _Reading:
         report = LoadReport(rows_read=n, rows_used=len(used), duplicates=repeated, rejected=len(reject_rows))
         seen = tuple(sorted(set(values["teacher_id"]) - {None}))
         small = SmallRows(values, tuple(used), reject_rows, reject_columns, extras, zone, naive_at=plain is not None)
-        return EventTable(None, None, report, extras, timezone, seen_teacher_ids=seen, small=small)
+        return EventTable(None, None, report, extras, timezone, named_teacher_ids=seen, small=small)
 
 
 def _at(text: str, timezone: str, zone: zoneinfo.ZoneInfo, numeric: str | None
@@ -305,7 +350,7 @@ def _at(text: str, timezone: str, zone: zoneinfo.ZoneInfo, numeric: str | None
 
 def _number_reader(name: str, integer: bool = False) -> Reader:
     low, high = LIMITS[name]
-    return lambda text: read_number(name, text, minimum=low, maximum=high, integer=integer)
+    return functools.partial(read_number, name, minimum=low, maximum=high, integer=integer)  # no Python frame
 
 
 def _repeats(values: Mapping[str, Sequence[Any]], valid: list[int], content: Sequence[str], statuses: bool,

@@ -105,7 +105,11 @@ def reject_unconvertible(policy: core.Policy, table: EventTable) -> EventTable:
     rejects = pl.concat([table.rejects, new], how="diagonal_relaxed").select(columns)
     report = LoadReport(table.report.rows_read, table.report.rows_used - bad.height, table.report.duplicates,
                         table.report.rejected + bad.height, table.report.label)
-    return attrs.evolve(table, frame=keep, rejects=rejects, report=report)
+    # The frame given is the used rows (no mask); a teacher of a row rejected here is still
+    # named by the input (SPEC §5).
+    named = sorted({*table.named_teacher_ids, *bad.get_column("teacher_id").to_list()})
+    return attrs.evolve(table, frame=keep, rejects=rejects, report=report, used=None,
+                        named_teacher_ids=tuple(named))
 
 
 def _reject_small(policy: core.Policy, table: EventTable) -> EventTable:

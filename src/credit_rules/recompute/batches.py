@@ -178,8 +178,7 @@ class Batcher:
             else:
                 frame = pl.DataFrame(schema={**self.schemas[index], columns.ROW: pl.Int64})
             frame = sources.textify(frame, name, keep=(*ev.TYPED_EVENT_COLUMNS, columns.ROW))
-            frame = frame.hstack(
-                [pl.repeat(None, frame.height, dtype=pl.String, eager=True).alias(columns.BAD)])
+            frame = frame.with_columns(pl.lit(None, pl.String).alias(columns.BAD))
             named.append((name, frame, False))
         shutil.rmtree(bucket, ignore_errors=True)  # each batch is read once
         raw = sources.combine_raw(named, required=REQUIRED_EVENT_COLUMNS)
@@ -216,7 +215,7 @@ class Batcher:
                 frame = pl.concat([frame, extra.select(frame.columns)], how="vertical_relaxed")
             roster_part = roster.filter(_in_range(pl.col("teacher_id"), low, high)) \
                 if roster is not None else None
-            named = [*table.seen_teacher_ids, *named_all.to_frame("teacher_id").filter(
+            named = [*table.named_teacher_ids, *named_all.to_frame("teacher_id").filter(
                 _in_range(pl.col("teacher_id"), low, high))["teacher_id"].to_list()]
             roster_part = with_named_teachers(roster_part, named, frame)
             yield frame.drop("source", "row"), roster_part

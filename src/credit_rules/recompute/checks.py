@@ -32,11 +32,9 @@ _FRAME_NAMES = {"hours_u": "hours", "credits_u": "credits", "score_u": "score"}
 
 def table_columns(table: EventTable) -> set[str]:
     """The event columns with at least one value in a validated table (and the extras)."""
-    frame = table.frame
     present = {
-        _FRAME_NAMES.get(c, c) for c in frame.columns
+        _FRAME_NAMES.get(c, c) for c in table.columns_with_values()
         if c not in ("source", "row", "day", "at_us")
-        and frame.get_column(c).null_count() < frame.height
     }
     return present | set(table.attribute_columns) | set(REQUIRED_EVENT_COLUMNS)
 

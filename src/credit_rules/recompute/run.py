@@ -115,9 +115,9 @@ def recompute(
                 table = _load_table(events, zone, report, contract)
                 present = table_columns(table)
                 # SPEC §5: teachers named only on bad rows still get their rows.
-                named = [*table.seen_teacher_ids, *_unresolved(loaded_roster)]
-                batches: Iterator[tuple[pl.DataFrame, pl.DataFrame | None]] = iter(
-                    [(table.frame, with_named_teachers(roster_frame, named, table.frame))])
+                named = [*table.named_teacher_ids, *_unresolved(loaded_roster)]
+                batches: Iterator[tuple[pl.DataFrame | pl.LazyFrame, pl.DataFrame | None]] = iter(
+                    [(table.lazy_frame(), with_named_teachers(roster_frame, named, table))])
                 count = 1
                 accounting: Callable[[], tuple[LoadReport, pl.DataFrame]] = functools.partial(
                     _table_accounting, table)
@@ -256,7 +256,7 @@ class _Context:
 
 def _run_group(
     policies: list[ir.Policy],
-    batches: Iterator[tuple[pl.DataFrame, pl.DataFrame | None]],
+    batches: Iterator[tuple[pl.DataFrame | pl.LazyFrame, pl.DataFrame | None]],
     count: int,
     context: _Context,
 ) -> list[RecomputeResult]:
@@ -283,7 +283,8 @@ def _run_group(
                 t0 = time.perf_counter()
                 day = days[name]
                 if _ranks_across_batches(plan) and count > 1:
-                    ranked[name].append(evaluate_part(plan, frame, roster_part, day))
+                    ranked[name].append(evaluate_part(
+                        plan, frame if isinstance(frame, pl.DataFrame) else frame.collect(), roster_part, day))
                     eval_seconds[name] += time.perf_counter() - t0
                     continue
                 ledger = bulk_ledger(plan, frame, roster_part, as_of=day)

@@ -193,9 +193,9 @@ def _counts(table: ev.EventTable) -> pl.DataFrame:
 
 def _named(table: ev.EventTable) -> pl.DataFrame:
     """Teachers named on a row of this part without a valid event in it."""
-    valid = set(table.teacher_ids())
-    return pl.DataFrame({"teacher_id": [t for t in table.seen_teacher_ids if t not in valid]},
-                        schema={"teacher_id": pl.String})
+    named = set(table.named_teacher_ids)
+    valid = table.with_valid_events(named)
+    return pl.DataFrame({"teacher_id": sorted(named - valid)}, schema={"teacher_id": pl.String})
 
 
 def _present(table: ev.EventTable) -> pl.DataFrame:
