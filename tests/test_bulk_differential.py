@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import os
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import examples
 from credit_rules.api import bulk_ledger, evaluate, with_named_teachers
 from credit_rules.compile import compile_source, load_policy
 from credit_rules.core import lower
@@ -40,8 +42,11 @@ def shipped(name: str) -> Any:
     return _CACHE[name]
 
 AS_OF = st.sampled_from([dt.date(2023, 1, 31), dt.date(2023, 2, 1), dt.date(2025, 12, 31)])
-SETTINGS = settings(max_examples=int(__import__("os").environ.get("BULK_EXAMPLES", "12")), deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+#: Generated inputs per shipped policy and generated policies: QUICK in the default run (or
+#: BULK_EXAMPLES), SOAK behind `pytest -m slow`.
+QUICK = int(os.environ.get("BULK_EXAMPLES", "8"))
+SOAK = 200
 
 
 def _frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
@@ -66,22 +71,29 @@ def _compare(policy: Any, rows: list[dict[str, Any]], roster: dict[str, Teacher]
 
 
 @pytest.mark.parametrize("name", NAMES)
-@SETTINGS
-@given(rows=event_rows(), roster=rosters(), as_of=AS_OF)
-def test_shipped_policies_agree(name: str, rows: list[dict[str, Any]],
-                                roster: dict[str, Teacher], as_of: dt.date) -> None:
-    _compare(shipped(name), rows, roster, as_of)
+@examples(quick=QUICK, soak=SOAK)
+def test_shipped_policies_agree(name: str, examples: int) -> None:
+
+    @settings(SETTINGS, max_examples=examples)
+    @given(rows=event_rows(), roster=rosters(), as_of=AS_OF)
+    def check(rows: list[dict[str, Any]], roster: dict[str, Teacher], as_of: dt.date) -> None:
+        _compare(shipped(name), rows, roster, as_of)
+
+    check()
 
 
-@settings(max_examples=int(__import__("os").environ.get("BULK_EXAMPLES", "25")), deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
-@given(text=policies(), rows=event_rows(), roster=rosters(), as_of=AS_OF)
-def test_generated_policies_agree(text: str, rows: list[dict[str, Any]],
-                                  roster: dict[str, Teacher], as_of: dt.date) -> None:
-    policy = compile_source(text, "generated.policy")
-    plan = bulk.compile_plan(policy)
-    assert plan.fallbacks == ()
-    _compare(policy, rows, roster, as_of)
+@examples(quick=2 * QUICK, soak=SOAK)
+def test_generated_policies_agree(examples: int) -> None:
+
+    @settings(SETTINGS, max_examples=examples)
+    @given(text=policies(), rows=event_rows(), roster=rosters(), as_of=AS_OF)
+    def check(text: str, rows: list[dict[str, Any]], roster: dict[str, Teacher], as_of: dt.date) -> None:
+        policy = compile_source(text, "generated.policy")
+        plan = bulk.compile_plan(policy)
+        assert plan.fallbacks == ()
+        _compare(policy, rows, roster, as_of)
+
+    check()
 
 
 def test_no_shipped_policy_falls_back() -> None:

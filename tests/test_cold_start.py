@@ -82,6 +82,10 @@ def test_an_unknown_name_is_an_attribute_error() -> None:
 SHIPPED = sorted((Path(__file__).resolve().parents[1] / "policies").glob("*.policy"))
 
 
+# The tests sharing this fixture run on one xdist worker, so the parsers are built once.
+GRAMMAR_CACHE = pytest.mark.xdist_group("grammar-cache")
+
+
 @pytest.fixture(scope="module")
 def parsers(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Any, Path]:
     folder = tmp_path_factory.mktemp("grammar-cache")
@@ -91,11 +95,13 @@ def parsers(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Any, Path]:
     return fresh, cached, folder
 
 
+@GRAMMAR_CACHE
 def test_the_cache_is_one_file_named_after_the_grammar(parsers: tuple[Any, Any, Path]) -> None:
     files = [p.name for p in parsers[2].iterdir() if not p.name.startswith("policy-tables-")]
     assert len(files) == 1 and files[0].startswith("policy-grammar-"), files
 
 
+@GRAMMAR_CACHE
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
 def test_cached_and_fresh_parsers_give_the_same_ast(path: Path, parsers: tuple[Any, Any, Path],
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
@@ -111,6 +117,7 @@ def test_cached_and_fresh_parsers_give_the_same_ast(path: Path, parsers: tuple[A
     assert parser_module.parse(text, str(path)) == expected
 
 
+@GRAMMAR_CACHE
 def test_a_changed_grammar_never_reads_the_old_cache(parsers: tuple[Any, Any, Path],
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     folder = parsers[2]
@@ -123,12 +130,15 @@ def test_a_changed_grammar_never_reads_the_old_cache(parsers: tuple[Any, Any, Pa
     assert "ZZZ_NEW_KEYWORD" in parser_module.build_parser(folder).source_grammar
 
 
-def test_a_corrupt_cache_file_is_rebuilt(tmp_path: Path) -> None:
-    parser_module.build_parser(tmp_path)
-    [cache] = tmp_path.iterdir()
+@GRAMMAR_CACHE
+def test_a_corrupt_cache_file_is_rebuilt(parsers: tuple[Any, Any, Path], tmp_path: Path) -> None:
+    fresh, _, folder = parsers
+    name = f"policy-grammar-{grammar_module._cache_key(grammar_module.grammar_text())}.lark"
+    assert (folder / name).is_file()  # the name build_parser saved under
+    cache = tmp_path / name  # the file the next start would read, broken
     cache.write_bytes(b"not a parser")
     text = SHIPPED[0].read_text(encoding="utf-8")
-    assert parser_module.build_parser(tmp_path).parse(text) == parser_module.build_parser(None).parse(text)
+    assert parser_module.build_parser(tmp_path).parse(text) == fresh.parse(text)
 
 
 def test_an_unwritable_cache_folder_builds_without_a_cache(tmp_path: Path) -> None:
@@ -180,6 +190,7 @@ def test_the_lean_run_gives_lark_s_tree_or_hands_errors_to_lark() -> None:
     assert same > 50 and errors > 5  # both paths were exercised
 
 
+@GRAMMAR_CACHE
 def test_the_tables_are_cached_and_a_bad_file_is_rebuilt(parsers: tuple[Any, Any, Path]) -> None:
     folder = parsers[2]
     saved = grammar_module.tables_path(folder)

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import examples
 from credit_rules.io import load_events, parse_at
 from credit_rules.testing.builders import make_event
 
@@ -99,17 +100,23 @@ _TEXTS = st.one_of(
 )
 
 
-@settings(max_examples=80, deadline=None)
-@given(_TEXTS, st.sampled_from([BERLIN, "Asia/Shanghai", "America/New_York"]))
-def test_parse_at_agrees_with_the_loader(text: str, timezone: str) -> None:
+# Each example is a load of one row: 40 in the default run, 500 in the soak run (pytest -m slow).
+@examples(quick=40, soak=500)
+def test_parse_at_agrees_with_the_loader(examples: int) -> None:
     """On any text, parse_at gives the loader's instant and day, or raises its reason."""
-    us, day, reason = load_one(text, timezone)
-    if reason is None:
-        assert parse_at(text, timezone) == (us, day)
-    else:
-        with pytest.raises(ValueError) as raised:
-            parse_at(text, timezone)
-        assert str(raised.value) == reason
+
+    @settings(max_examples=examples, deadline=None)
+    @given(_TEXTS, st.sampled_from([BERLIN, "Asia/Shanghai", "America/New_York"]))
+    def check(text: str, timezone: str) -> None:
+        us, day, reason = load_one(text, timezone)
+        if reason is None:
+            assert parse_at(text, timezone) == (us, day)
+        else:
+            with pytest.raises(ValueError) as raised:
+                parse_at(text, timezone)
+            assert str(raised.value) == reason
+
+    check()
 
 
 @pytest.mark.parametrize("zone", ["Asia/Shanghai", "America/New_York", "Australia/Lord_Howe",

@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from conftest import examples
 from credit_rules.errors import InputError
 from credit_rules.io import EventTable, load_events, write_rejects
 
@@ -457,30 +458,53 @@ _DECIMAL_TEXT = st.one_of(
 )
 
 
-@settings(max_examples=30, deadline=None)
-@given(st.lists(st.tuples(_AT_TEXT, _DECIMAL_TEXT, _DECIMAL_TEXT, _DECIMAL_TEXT,
-                          st.one_of(st.none(), _DIGITS, st.sampled_from(["1.0", "-1", "0"]))),
-                min_size=1, max_size=12))
-def test_fast_path_reads_text_like_the_general_path(rows: list[tuple]) -> None:  # type: ignore[type-arg]
+_TEXT_ROWS = st.lists(st.tuples(_AT_TEXT, _DECIMAL_TEXT, _DECIMAL_TEXT, _DECIMAL_TEXT,
+                                st.one_of(st.none(), _DIGITS, st.sampled_from(["1.0", "-1", "0"]))),
+                      min_size=1, max_size=12)
+
+
+# Each example is two loads of a frame (fast and general): 20 in the default run, 300 in the
+# soak run (pytest -m slow).
+@examples(quick=20, soak=300)
+def test_fast_path_reads_text_like_the_general_path(examples: int) -> None:
     """Every row the fast pass accepts gets the values the general (text) parser gives."""
-    frame = pl.DataFrame(
-        [[f"e{i}", "t", r[0], "training", r[1], r[2], r[3], r[4]] for i, r in enumerate(rows)],
-        schema=["event_id", "teacher_id", "at", "kind", "hours", "credits", "score", "count"],
-        orient="row",
-    )
-    assert_fast_equals_general(frame)
+
+    @settings(max_examples=examples, deadline=None)
+    @given(_TEXT_ROWS)
+    def check(rows: list[tuple]) -> None:  # type: ignore[type-arg]
+        frame = pl.DataFrame(
+            [[f"e{i}", "t", r[0], "training", r[1], r[2], r[3], r[4]] for i, r in enumerate(rows)],
+            schema=["event_id", "teacher_id", "at", "kind", "hours", "credits", "score", "count"],
+            orient="row",
+        )
+        assert_fast_equals_general(frame)
+
+    check()
 
 
-@settings(max_examples=30, deadline=None)
-@given(st.lists(st.tuples(
+_TYPED_ROWS = st.lists(st.tuples(
     st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True),
               st.integers(0, 10**7).map(lambda n: n / 100)),
     st.one_of(st.none(), st.integers(-5, 10**13)),
     st.one_of(st.none(), st.datetimes(min_value=dt.datetime(1900, 1, 1), max_value=dt.datetime(2200, 1, 1))),
     st.one_of(st.none(), st.dates(min_value=dt.date(1900, 1, 1))),
-), min_size=1, max_size=12))
-def test_fast_path_reads_typed_columns_like_their_text(rows: list[tuple]) -> None:  # type: ignore[type-arg]
+), min_size=1, max_size=12)
+
+
+# Each example loads three frames twice: 12 in the default run, 200 in the soak run.
+@examples(quick=12, soak=200)
+def test_fast_path_reads_typed_columns_like_their_text(examples: int) -> None:
     """Float, integer, datetime and date columns read directly equal their text's reading."""
+
+    @settings(max_examples=examples, deadline=None)
+    @given(_TYPED_ROWS)
+    def check(rows: list[tuple]) -> None:  # type: ignore[type-arg]
+        typed_columns_read_like_their_text(rows)
+
+    check()
+
+
+def typed_columns_read_like_their_text(rows: list[tuple]) -> None:  # type: ignore[type-arg]
     n = len(rows)
     base = {"event_id": [f"e{i}" for i in range(n)], "teacher_id": ["t"] * n,
             "kind": ["training"] * n}

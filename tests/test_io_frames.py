@@ -9,6 +9,7 @@ from typing import Any
 import polars as pl
 from hypothesis import HealthCheck, given, settings
 
+from conftest import examples
 from credit_rules.io import load_events, load_roster
 from credit_rules.io.frames import (
     events_to_frame,
@@ -54,18 +55,24 @@ def test_frame_without_row_reads_row_zero() -> None:
     assert [e.row for e in back] == [0]
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(rows=event_rows())
-def test_loaded_events_round_trip(rows: list[dict[str, Any]]) -> None:
+# Each example is a Polars load of up to 27 rows: 15 in the default run, 300 in the soak run.
+@examples(quick=15, soak=300)
+def test_loaded_events_round_trip(examples: int) -> None:
     """The loader's events survive frame_to_events(events_to_frame(...)), and the loader's
     own frame (with ``source`` and ``row``) reads as the same events."""
-    columns = [*EVENT_COLUMNS, "room"]
-    raw = pl.DataFrame({c: [r.get(c) for r in rows] for c in columns},
-                       schema=dict.fromkeys(columns, pl.String))
-    table = load_events(raw, timezone=ZONE)
-    events = table.events()
-    assert frame_to_events(table.frame, ZONE) == events
-    assert frame_to_events(events_to_frame(events), ZONE) == events
+
+    @settings(max_examples=examples, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(rows=event_rows())
+    def check(rows: list[dict[str, Any]]) -> None:
+        columns = [*EVENT_COLUMNS, "room"]
+        raw = pl.DataFrame({c: [r.get(c) for r in rows] for c in columns},
+                           schema=dict.fromkeys(columns, pl.String))
+        table = load_events(raw, timezone=ZONE)
+        events = table.events()
+        assert frame_to_events(table.frame, ZONE) == events
+        assert frame_to_events(events_to_frame(events), ZONE) == events
+
+    check()
 
 
 def test_teachers_round_trip_keeps_attributes() -> None:

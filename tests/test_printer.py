@@ -32,7 +32,7 @@ ZH_EXAMPLE = ROOT / "examples" / "shandong_remote_2017_zh.policy"
 HEADER = "policy p\n"
 PROPERTY = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 # Generated trees per property: QUICK in the default run, SOAK behind `pytest -m slow`.
-QUICK, SOAK = 40, 1000
+QUICK, SOAK = 25, 1000
 
 
 def fmt(text: str, lang: str = "en") -> str:

@@ -190,6 +190,18 @@ def test_differential_cases_agree(spark: Any, data: st.DataObject) -> None:
     assert got.equals(expected)
 
 
+def test_an_empty_ledger_crosses_to_spark_with_a_chunk_per_column() -> None:
+    """An empty ledger (a ranked policy, no events: found by test_differential_cases_agree)
+    gives Spark's createDataFrame an empty chunk in every column, not none."""
+    from credit_rules.schema import LEDGER_FRAME
+    from credit_rules.spark.arrow import to_table
+    from credit_rules.spark.evaluate import ledger_arrow
+
+    table = to_table(pl.DataFrame(schema=LEDGER_FRAME), ledger_arrow())
+    assert table.num_rows == 0 and table.schema == ledger_arrow()
+    assert all(column.num_chunks >= 1 for column in table.columns)
+
+
 def test_missing_pyspark_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     """Without PySpark the error says how to install it."""
     import importlib.util

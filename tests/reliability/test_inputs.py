@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import examples
 from credit_rules.errors import InputError, UsageError
 from credit_rules.io import EventTable, load_events, load_roster
 from credit_rules.io.events import TYPED_EVENT_COLUMNS, validate_events
@@ -372,28 +373,41 @@ _CELL = st.one_of(
 )
 _KEYS = st.sampled_from(["event_id", "teacher_id", "at", "kind", "hours", "credits", "score",
                          "count", "words", "grade", "level", "note", "__cr_x", "row", ""])
-_FUZZ = settings(max_examples=40, deadline=None,
-                 suppress_health_check=[HealthCheck.function_scoped_fixture])
+_FUZZ = settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+#: Generated files per fuzz test (each loaded by both paths): QUICK in the default run,
+#: SOAK behind `pytest -m slow`.
+QUICK, SOAK = 20, 400
+_LINES = st.lists(st.one_of(st.binary(max_size=60).map(lambda b: b.decode("latin-1")),
+                            st.dictionaries(_KEYS, _CELL, max_size=8).map(json.dumps),
+                            st.text(max_size=40)), max_size=8)
 
 
-@_FUZZ
-@given(st.lists(st.one_of(st.binary(max_size=60).map(lambda b: b.decode("latin-1")),
-                          st.dictionaries(_KEYS, _CELL, max_size=8).map(json.dumps),
-                          st.text(max_size=40)), max_size=8))
-def test_fuzz_json_lines(tmp_path: Path, lines: list[str]) -> None:
+@examples(quick=QUICK, soak=SOAK)
+def test_fuzz_json_lines(tmp_path: Path, examples: int) -> None:
     """Random lines as JSON Lines: a balanced table or InputError/UsageError, nothing else."""
-    path = tmp_path / "fuzz.jsonl"
-    path.write_text("\n".join(lines), encoding="utf-8")
-    _no_crash(lambda: load_both(path))
+
+    @settings(_FUZZ, max_examples=examples)
+    @given(_LINES)
+    def check(lines: list[str]) -> None:
+        path = tmp_path / "fuzz.jsonl"
+        path.write_text("\n".join(lines), encoding="utf-8")
+        _no_crash(lambda: load_both(path))
+
+    check()
 
 
-@_FUZZ
-@given(st.binary(max_size=300), st.booleans())
-def test_fuzz_csv(tmp_path: Path, data: bytes, with_header: bool) -> None:
+@examples(quick=QUICK, soak=SOAK)
+def test_fuzz_csv(tmp_path: Path, examples: int) -> None:
     """Random bytes as CSV (with or without a valid header): balanced or a clean error."""
-    header = b"event_id,teacher_id,at,kind,hours,count\n" if with_header else b""
-    path = _write_bytes(tmp_path / "fuzz.csv", header + data)
-    _no_crash(lambda: load_both(path))
+
+    @settings(_FUZZ, max_examples=examples)
+    @given(st.binary(max_size=300), st.booleans())
+    def check(data: bytes, with_header: bool) -> None:
+        header = b"event_id,teacher_id,at,kind,hours,count\n" if with_header else b""
+        path = _write_bytes(tmp_path / "fuzz.csv", header + data)
+        _no_crash(lambda: load_both(path))
+
+    check()
 
 
 _TYPED = {
@@ -437,14 +451,19 @@ def _typed_tables(draw: st.DrawFn) -> pa.Table:
     return pa.table(columns)
 
 
-@_FUZZ
-@given(_typed_tables())
-def test_fuzz_parquet_typed_values(tmp_path: Path, table: pa.Table) -> None:
+@examples(quick=QUICK, soak=SOAK)
+def test_fuzz_parquet_typed_values(tmp_path: Path, examples: int) -> None:
     """Random typed values (dates beyond the calendar, huge numbers) in Parquet: balanced
     or a clean error, and the fast and general paths agree."""
-    path = tmp_path / "fuzz.parquet"
-    pq.write_table(table, path)
-    _no_crash(lambda: load_both(path))
+
+    @settings(_FUZZ, max_examples=examples)
+    @given(_typed_tables())
+    def check(table: pa.Table) -> None:
+        path = tmp_path / "fuzz.parquet"
+        pq.write_table(table, path)
+        _no_crash(lambda: load_both(path))
+
+    check()
 
 
 @pytest.mark.parametrize(("suffix", "text"), [

@@ -49,7 +49,10 @@ def struct_type(schema: pa.Schema) -> Any:
 
 def to_table(frame: pl.DataFrame, schema: pa.Schema) -> pa.Table:
     """``frame`` as an Arrow table of exactly ``schema`` (columns in its order)."""
-    return frame.select(schema.names).to_arrow().cast(schema)
+    table = frame.select(schema.names).to_arrow().cast(schema)
+    # An empty frame can give a column of no chunks, which Spark's createDataFrame refuses
+    # ("cannot construct ChunkedArray from empty vector"): a ranked policy without events.
+    return table if table.num_rows else schema.empty_table()
 
 
 def to_frame(table: pa.Table | pa.RecordBatch, schema: dict[str, Any] | pl.Schema) -> pl.DataFrame:

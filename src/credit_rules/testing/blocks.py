@@ -34,13 +34,14 @@ from credit_rules import core, ir
 from credit_rules.compile import compile_ast, layer_sources
 from credit_rules.core import lower
 from credit_rules.errors import InputError, PolicyError
-from credit_rules.io import EventTable, load_events, load_roster
+from credit_rules.io import EventTable
 from credit_rules.io.units import reject_unconvertible
 from credit_rules.records import Teacher
 from credit_rules.schema import EVENT_COLUMNS, ROSTER_COLUMNS, UNIT_EVENT_COLUMNS
 from credit_rules.syntax import ast
 from credit_rules.syntax.parser import parse
 from credit_rules.testing.strategies import text_frame
+from credit_rules.testing.strategies.events import load_roster_rows, load_rows
 
 
 class SetupError(Exception):
@@ -151,15 +152,15 @@ def block_input(put: PolicyUnderTest, test: ast.Test) -> BlockInput:
             event_rows.append(row)
             event_lines[len(event_rows)] = clause.span.line
     inputs = lower(put.policy).inputs  # issue 9 (C): declared columns and vocabularies
-    events = load_events(text_frame(event_rows, ("event_id", "teacher_id", "at", "kind")),
-                         timezone=put.policy.timezone, inputs=inputs)
+    events = load_rows(text_frame(event_rows, ("event_id", "teacher_id", "at", "kind")), put.policy.timezone,
+                       inputs)
     events = reject_unconvertible(core.lower(put.policy), events)  # issue 9 (A): minutes, days
     problems = []
     if events.rejects.height:
         problems.append(_rejects(events.rejects, "event_id", event_lines, "event"))
     teachers: dict[str, Teacher] = {}
     if roster_rows:
-        roster = load_roster(text_frame(roster_rows, ("teacher_id",)), inputs=inputs)
+        roster = load_roster_rows(text_frame(roster_rows, ("teacher_id",)), inputs)
         if roster.rejects.height:
             problems.append(_rejects(roster.rejects, "teacher_id", roster_lines, "teacher"))
         teachers = roster.teachers()

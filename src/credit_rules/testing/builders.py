@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import zoneinfo
 from collections.abc import Iterable
 from decimal import Decimal
@@ -17,6 +18,14 @@ from credit_rules.io.events import instant_datetime
 from credit_rules.io.parse import parse_at
 from credit_rules.records import Event, Teacher
 from credit_rules.values import DEFAULT_TIMEZONE, to_decimal
+
+
+@functools.lru_cache(maxsize=65536)
+def _read_at(at: str | dt.date | dt.datetime, kind: str, zone_of_at: Any, timezone: str) -> tuple[int, dt.date]:
+    """:func:`parse_at`, remembered: a date or datetime is read through a Polars query, and
+    property tests build thousands of events at repeating times. ``kind`` and ``zone_of_at``
+    are in the key because equal datetimes may differ in type or zone (and so in text)."""
+    return parse_at(at, timezone)
 
 
 def _opt_decimal(value: Any) -> Decimal | None:
@@ -46,7 +55,7 @@ def make_event(
     (:func:`credit_rules.io.parse.parse_at`: local time in ``timezone`` without an offset,
     a skipped DST hour refused with :class:`ValueError`, a repeated one its earlier instant).
     """
-    micros, day = parse_at(at, timezone)
+    micros, day = _read_at(at, type(at).__name__, getattr(at, "tzinfo", None), timezone)
     return Event(
         event_id=event_id, teacher_id=teacher_id, at=instant_datetime(micros, zoneinfo.ZoneInfo(timezone)),
         day=day, instant_us=micros, kind=kind,

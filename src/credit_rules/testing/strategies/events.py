@@ -8,6 +8,7 @@ real input.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -16,8 +17,10 @@ import attrs
 import polars as pl
 from hypothesis import strategies as st
 
-from credit_rules import ir
-from credit_rules.io import EventTable, load_events, load_roster
+from credit_rules import core, ir
+from credit_rules.io import EventTable, Roster, load_events, load_roster
+from credit_rules.io.small import is_small, small_events
+from credit_rules.io.small_roster import small_roster
 from credit_rules.records import Teacher
 from credit_rules.schema import CATEGORIES, GRADES, LEVELS, REQUIRED_EVENT_COLUMNS, ROLES
 from credit_rules.values import DEFAULT_TIMEZONE
@@ -41,84 +44,118 @@ HOURS = ("0", "0.5", "0.1", "1", "2.5", "3", "10", "20", "29.9", "30", "72", "0.
 
 
 def days() -> st.SearchStrategy[dt.date]:
-    return st.one_of(
-        st.sampled_from(BOUNDARY_DAYS),
-        st.dates(min_value=dt.date(2016, 6, 1), max_value=dt.date(2026, 6, 30)),
-    )
+    return _DAYS
+
+
+# Strategies are built once, here, and drawn from many times: building one inside a draw
+# costs Hypothesis a validation each time (most of a differential example's time).
+_DAYS: st.SearchStrategy[dt.date] = st.one_of(
+    st.sampled_from(BOUNDARY_DAYS),
+    st.dates(min_value=dt.date(2016, 6, 1), max_value=dt.date(2026, 6, 30)),
+)
+_AT: st.SearchStrategy[str] = st.builds(
+    lambda d, t: d.isoformat() + t, _DAYS,
+    st.sampled_from(("", "T00:00:00", "T08:30:00", "T23:59:59", "T12:00:00+00:00", "T23:30:00Z", "T08:30:00.5")))
 
 
 def _at() -> st.SearchStrategy[str]:
-    times = st.sampled_from(("", "T00:00:00", "T08:30:00", "T23:59:59", "T12:00:00+00:00",
-                             "T23:30:00Z", "T08:30:00.5"))
-    return st.builds(lambda d, t: d.isoformat() + t, days(), times)
+    return _AT
+
+
+_OPT_DAY = st.one_of(st.none(), _DAYS, st.sampled_from(
+    [dt.date(2019, 9, 1), dt.date(2022, 3, 1), dt.date(2022, 3, 2), dt.date(2023, 6, 1)]))
+_TEACHER_FIELDS: dict[str, st.SearchStrategy[Any]] = {
+    "title": st.sampled_from((None, "senior", "intermediate", "junior", "none")),
+    "roles": st.frozensets(st.sampled_from(ROLES), max_size=3),
+    "stage": st.sampled_from((None, "primary", "middle")),
+    "hired_on": _OPT_DAY,
+    "retired_on": _OPT_DAY,
+    "school": st.sampled_from((None, "s1", "s2")),
+    "workshop": st.sampled_from((None, "chinese", "math", "general", "pe", "arts")),
+    # issue 9 (C): roster columns a generated policy may declare (text and date)
+    "attributes": st.fixed_dictionaries({}, optional={
+        "district": st.sampled_from(("east", "west", "north", "7.5")),
+        "joined_on": st.sampled_from(("2019-09-01", "2022-03-01", "2022-3-1", "x")),
+    }),
+}
+_TEACHERS: dict[str, st.SearchStrategy[Teacher]] = {}
 
 
 def teachers(teacher_id: str) -> st.SearchStrategy[Teacher]:
-    opt_day = st.one_of(st.none(), days(), st.sampled_from(
-        [dt.date(2019, 9, 1), dt.date(2022, 3, 1), dt.date(2022, 3, 2), dt.date(2023, 6, 1)]))
-    return st.builds(
-        Teacher,
-        teacher_id=st.just(teacher_id),
-        title=st.sampled_from((None, "senior", "intermediate", "junior", "none")),
-        roles=st.frozensets(st.sampled_from(ROLES), max_size=3),
-        stage=st.sampled_from((None, "primary", "middle")),
-        hired_on=opt_day,
-        retired_on=opt_day,
-        school=st.sampled_from((None, "s1", "s2")),
-        workshop=st.sampled_from((None, "chinese", "math", "general", "pe", "arts")),
-        # issue 9 (C): roster columns a generated policy may declare (text and date)
-        attributes=st.fixed_dictionaries({}, optional={
-            "district": st.sampled_from(("east", "west", "north", "7.5")),
-            "joined_on": st.sampled_from(("2019-09-01", "2022-03-01", "2022-3-1", "x")),
-        }),
-    )
+    if teacher_id not in _TEACHERS:
+        _TEACHERS[teacher_id] = st.builds(Teacher, teacher_id=st.just(teacher_id), **_TEACHER_FIELDS)
+    return _TEACHERS[teacher_id]
 
 
 @st.composite
 def rosters(draw: Any, ids: tuple[str, ...] = TEACHER_IDS) -> dict[str, Teacher]:
     """A roster: some of ``ids`` (a teacher may also appear only in the events)."""
-    chosen = draw(st.lists(st.sampled_from(ids), unique=True, max_size=len(ids)))
+    chosen = draw(_some_of(ids))
     return {t: draw(teachers(t)) for t in chosen}
+
+
+@functools.cache
+def _some_of(ids: tuple[str, ...]) -> st.SearchStrategy[list[str]]:
+    return st.lists(st.sampled_from(ids), unique=True, max_size=len(ids))
 
 
 def _maybe_text(values: tuple[str, ...]) -> st.SearchStrategy[str | None]:
     return st.one_of(st.none(), st.sampled_from(values))
 
 
+_KINDS = st.sampled_from(KINDS)
+#: The columns of a raw event row after ``teacher_id``, ``at`` and ``kind``, in draw order.
+_ROW_COLUMNS: tuple[tuple[str, st.SearchStrategy[str | None]], ...] = (
+    ("hours", _maybe_text(HOURS)),
+    ("credits", _maybe_text(("0", "0.5", "1", "2", "3.3"))),
+    ("category", _maybe_text((*CATEGORIES, "other"))),
+    ("level", _maybe_text(LEVELS)),
+    ("format", _maybe_text(("online", "offline", "lecture"))),
+    ("program", _maybe_text(PROGRAMS)),
+    ("grade", _maybe_text(GRADES)),
+    ("score", _maybe_text(("59.5", "60", "89.999", "90", "100"))),
+    ("count", _maybe_text(("1", "2", "3"))),
+    ("words", _maybe_text(("999", "1000", "2000"))),
+    ("room", _maybe_text(("5", "5.0", "a", "12"))),
+    # evidence states (issue 9, D): `count only status …` reads it
+    ("status", _maybe_text(("approved", "verified", "submitted", "revoked"))),
+)
+_UNIT = st.sampled_from((None, None, None, "minutes", "days"))  # issue 9 (A)
+_UNIT_AMOUNTS = {"minutes": st.sampled_from(MINUTES), "days": st.sampled_from(DAYS)}
+_SHARED_ATS = st.lists(_AT, min_size=1, max_size=3)
+_ID_STRATEGIES: dict[tuple[str, ...], st.SearchStrategy[str]] = {}
+
+
+@functools.cache
+def _sizes(max_size: int) -> st.SearchStrategy[int]:
+    return st.integers(0, max_size)
+
+
+@functools.cache
+def _event_numbers(n: int) -> st.SearchStrategy[list[int]]:
+    return st.lists(st.integers(1, 40), min_size=n, max_size=n, unique=True)
+
+
 @st.composite
 def event_rows(draw: Any, ids: tuple[str, ...] = TEACHER_IDS, max_size: int = 25) -> list[dict[str, Any]]:
     """Raw event rows (text values, as a file would hold them), with exact duplicates,
     shared timestamps, zero and fractional hours, boundary days and missing columns."""
-    n = draw(st.integers(0, max_size))
-    numbers = draw(st.lists(st.integers(1, 40), min_size=n, max_size=n, unique=True))
-    shared = draw(st.lists(_at(), min_size=1, max_size=3))
+    teacher_ids = _ID_STRATEGIES.setdefault(ids, st.sampled_from(ids))
+    n = draw(_sizes(max_size))
+    numbers = draw(_event_numbers(n))
+    shared = draw(_SHARED_ATS)
+    at = st.one_of(st.sampled_from(shared), _AT)  # once per example: it depends on `shared`
     rows: list[dict[str, Any]] = []
     for number in numbers:
-        kind = draw(st.sampled_from(KINDS))
-        row: dict[str, Any] = {
-            "event_id": f"e{number}",
-            "teacher_id": draw(st.sampled_from(ids)),
-            "at": draw(st.one_of(st.sampled_from(shared), _at())),
-            "kind": kind,
-            "hours": draw(st.one_of(st.none(), st.sampled_from(HOURS))),
-            "credits": draw(st.one_of(st.none(), st.sampled_from(("0", "0.5", "1", "2", "3.3")))),
-            "category": draw(_maybe_text((*CATEGORIES, "other"))),
-            "level": draw(_maybe_text(LEVELS)),
-            "format": draw(_maybe_text(("online", "offline", "lecture"))),
-            "program": draw(_maybe_text(PROGRAMS)),
-            "grade": draw(_maybe_text(GRADES)),
-            "score": draw(st.one_of(st.none(), st.sampled_from(("59.5", "60", "89.999", "90", "100")))),
-            "count": draw(st.one_of(st.none(), st.sampled_from(("1", "2", "3")))),
-            "words": draw(st.one_of(st.none(), st.sampled_from(("999", "1000", "2000")))),
-            "room": draw(st.one_of(st.none(), st.sampled_from(("5", "5.0", "a", "12")))),
-            # evidence states (issue 9, D): `count only status …` reads it
-            "status": draw(st.one_of(st.none(), st.sampled_from(("approved", "verified", "submitted",
-                                                                 "revoked")))),
-        }
-        unit = draw(st.sampled_from((None, None, None, "minutes", "days")))  # issue 9 (A)
+        kind = draw(_KINDS)
+        row: dict[str, Any] = {"event_id": f"e{number}", "teacher_id": draw(teacher_ids), "at": draw(at),
+                               "kind": kind}
+        for column, strategy in _ROW_COLUMNS:
+            row[column] = draw(strategy)
+        unit = draw(_UNIT)
         if unit is not None:
             row["hours"] = None
-            row[unit] = draw(st.sampled_from(MINUTES if unit == "minutes" else DAYS))
+            row[unit] = draw(_UNIT_AMOUNTS[unit])
         rows.append(row)
     if rows and draw(st.booleans()):
         rows.append(dict(draw(st.sampled_from(rows))))  # an exact duplicate
@@ -408,14 +445,33 @@ class Case:
     as_of: dt.date
 
     def event_table(self, timezone: str = DEFAULT_TIMEZONE) -> EventTable:
-        """The events through :func:`credit_rules.io.load_events`, validated like real input."""
-        return load_events(text_frame(self.events, REQUIRED_EVENT_COLUMNS), timezone=timezone)
+        """The events through :func:`credit_rules.io.load_events`, validated like real input.
+
+        A case is a few rows: they are read by the row-by-row loader the API uses for small
+        inputs (:mod:`credit_rules.io.small`, the same table; a Polars query costs ~40 ms,
+        most of an invariant check), and by ``load_events`` where that one declines."""
+        return load_rows(text_frame(self.events, REQUIRED_EVENT_COLUMNS), timezone)
 
     def teachers(self) -> dict[str, Teacher]:
-        """The roster through :func:`credit_rules.io.load_roster`."""
+        """The roster through :func:`credit_rules.io.load_roster` (small: as :meth:`event_table`)."""
         if not self.roster:
             return {}
-        return load_roster(text_frame(self.roster, ("teacher_id",))).teachers()
+        return load_roster_rows(text_frame(self.roster, ("teacher_id",))).teachers()
+
+
+def load_rows(frame: pl.DataFrame, timezone: str, inputs: core.Inputs | None = None) -> EventTable:
+    """:func:`credit_rules.io.load_events` of a few rows of text, read row by row by the
+    loader the API uses for small inputs (:mod:`credit_rules.io.small`: the same table,
+    where a Polars query costs ~40 ms, most of an invariant or test-block check), or by
+    ``load_events`` itself where that one declines."""
+    small = small_events(frame, timezone, inputs) if is_small(frame) else None
+    return small if small is not None else load_events(frame, timezone=timezone, inputs=inputs)
+
+
+def load_roster_rows(frame: pl.DataFrame, inputs: core.Inputs | None = None) -> Roster:
+    """:func:`credit_rules.io.load_roster` of a few rows of text, as :func:`load_rows` reads events."""
+    small = small_roster(frame, inputs) if is_small(frame) else None
+    return small if small is not None else load_roster(frame, inputs=inputs)
 
 
 def cases(policy: ir.Policy, ids: tuple[str, ...] = ("t1", "t2"), max_events: int = 10) -> st.SearchStrategy[Case]:
