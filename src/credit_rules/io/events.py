@@ -55,7 +55,7 @@ from credit_rules.io.rejects import reject_frame
 from credit_rules.io.repeats import repeat_mask, supersede_statuses
 from credit_rules.io.report import LoadReport
 from credit_rules.io.sources import RawInput, as_text, read_raw, reads_directly, textify
-from credit_rules.order import time_order
+from credit_rules.order import TIME_ORDER, time_order, time_order_index
 from credit_rules.records import Event
 from credit_rules.schema import (
     DECIMAL_EVENT_COLUMNS,
@@ -466,8 +466,7 @@ def validate_events(
     if used is not None and bool(used.all()):
         used = None
     if time_ordered:
-        out = time_order(out if used is None else out.filter(used))
-        used = None
+        out, used = _time_ordered(out, used), None
     clock("sort")
     report = LoadReport(
         rows_read=frame.height,
@@ -478,6 +477,22 @@ def validate_events(
     )
     return EventTable(out, rejects, report, extras, timezone, named_teacher_ids=tuple(named),
                       in_time_order=time_ordered, used=used)
+
+
+def _time_ordered(frame: pl.DataFrame, used: pl.Series | None) -> pl.DataFrame:
+    """The ``used`` rows of ``frame`` (all when None) in time order, gathered column by
+    column: the order is found on the three columns that define it, and each column is
+    copied once, so that at most one column is held twice (a filter and a sort of the
+    whole frame would hold it three times)."""
+    keys = pl.DataFrame([frame.get_column(c) for c in TIME_ORDER])
+    positions = used.arg_true() if used is not None else pl.int_range(frame.height, eager=True)
+    kept = keys if used is None else keys.filter(used)
+    order = time_order_index(kept) if kept.height > 1 else None
+    if order is not None:
+        positions = positions.gather(order)
+    if used is None and order is None:
+        return frame
+    return pl.DataFrame([frame.get_column(c).rechunk().gather(positions) for c in frame.columns])
 
 
 class _Clock:

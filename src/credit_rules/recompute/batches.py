@@ -45,8 +45,8 @@ from credit_rules.schema import REQUIRED_EVENT_COLUMNS
 #: ``policy NAME``.
 Progress = Callable[[str, int, int], None]
 #: Default most events validated and evaluated at once: 12M, so that a province of 10M
-#: events (100,000 teachers) is read in one pass (5.7 GiB at peak for five_year_cycle on
-#: 10.1M events; before issue 10's validation work 8M rows took 7.2 GiB).
+#: events (100,000 teachers) is read in one pass (3.5 GiB at peak for five_year_cycle on
+#: 10.1M events; 2.35 GiB with batches of 2M rows, in twice the time).
 BATCH_ROWS = 12_000_000
 #: The name of a spill folder (``tempfile.mkdtemp`` puts random letters between).
 #: Rows read at once while splitting the events into batches (whole row groups).
