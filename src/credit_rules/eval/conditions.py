@@ -67,13 +67,20 @@ def event_test(cond: ir.Cond | None) -> EventTest:
     walked once, not once per event (a teacher's 200 events meet each filter many times)."""
     if cond is None:
         return _always
-    found = _TESTS.get(id(cond))
+    test: EventTest = _compiled(_TESTS, cond, _event_test)
+    return test
+
+
+def _compiled(cache: dict[int, tuple[ir.Cond, Any]], cond: ir.Cond, compile_: Callable[[ir.Cond], Any]) -> Any:
+    """``compile_(cond)``, kept in ``cache`` by the condition's identity (the IR is
+    immutable; the node is kept with its test so its id cannot be reused meanwhile)."""
+    found = cache.get(id(cond))
     if found is not None and found[0] is cond:
         return found[1]
-    test = _event_test(cond)
-    if len(_TESTS) >= _TESTS_LIMIT:
-        _TESTS.clear()
-    _TESTS[id(cond)] = (cond, test)
+    test = compile_(cond)
+    if len(cache) >= _TESTS_LIMIT:
+        cache.clear()
+    cache[id(cond)] = (cond, test)
     return test
 
 
@@ -132,13 +139,7 @@ _TEACHER_TESTS: dict[int, tuple[ir.Cond, TeacherTest]] = {}
 def teacher_test(cond: ir.Cond) -> TeacherTest:
     """:func:`teacher_holds` of ``cond`` as a function of the facts: the condition tree is
     walked once, not once per teacher-period (as :func:`event_test`)."""
-    found = _TEACHER_TESTS.get(id(cond))
-    if found is not None and found[0] is cond:
-        return found[1]
-    test = _teacher_test(cond)
-    if len(_TEACHER_TESTS) >= _TESTS_LIMIT:
-        _TEACHER_TESTS.clear()
-    _TEACHER_TESTS[id(cond)] = (cond, test)
+    test: TeacherTest = _compiled(_TEACHER_TESTS, cond, _teacher_test)
     return test
 
 
