@@ -170,7 +170,6 @@ class LalrParser:
     def parse(self, text: str) -> Tree[Token]:
         """The parse tree of ``text``; :class:`NeedsLark` on anything but a clean parse."""
         lexer_by_state, end = self.lexer_by_state, len(text)
-        states, rules, passthrough = self.states, self.rules, self.passthrough
         state_stack = [self.start]
         value_stack: list[Any] = []
         pos, line, line_start = 0, 1, 0
@@ -203,28 +202,7 @@ class LalrParser:
                     if whole:
                         token.type = str(whole.lastgroup)
                         break
-            # Lark's feed_token, inline (the `$END` at the close goes through _feed)
-            kind = token.type
-            while True:
-                action = states[state_stack[-1]].get(kind)
-                if action is None:
-                    raise NeedsLark(f"no action for {kind}")
-                if action >= 0:
-                    state_stack.append(action)
-                    value_stack.append(token)
-                    break
-                if action in passthrough:  # the child stays where it is; only the state moves on
-                    state_stack[-1] = states[state_stack[-2]][rules[~action][0]]
-                    continue
-                origin, size, name, expand1, include = rules[~action]
-                if size:
-                    children = value_stack[-size:]
-                    del state_stack[-size:]
-                    del value_stack[-size:]
-                else:
-                    children = []
-                value_stack.append(_build(name, expand1, include, children))
-                state_stack.append(states[state_stack[-1]][origin])
+            self._feed(token, state_stack, value_stack)
             last = token
         closing = Token.new_borrow_pos("$END", "", last) if last is not None else Token("$END", "", 0, 1, 1)
         return self._feed(closing, state_stack, value_stack)  # type: ignore[no-any-return]
