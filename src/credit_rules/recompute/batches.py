@@ -8,9 +8,10 @@ Parquet files (or folders of them) are scanned lazily and processed in batches o
 2. ``repeats``: the rows whose ``event_id`` hash repeats (a repeat may belong to another
    teacher: SPEC §2 makes every differing copy a conflict, wherever it lies), and the rows
    whose ``teacher_id`` is missing or needs trimming, are read and validated together;
-3. ``split``: one pass over every file writes each row (with its row number) to the
-   spill file of its batch (Arrow IPC, in a temporary folder ``.recompute.*.spill.tmp``
-   beside the ledgers), so no batch reads the inputs again;
+3. ``split``: one streaming pass over every file writes each row (with its row number)
+   to the spill files of its batch (Polars' partitioned sink, Arrow IPC with LZ4, in a
+   temporary folder ``.recompute.*.spill.tmp`` beside the ledgers), so no batch reads the
+   inputs again;
 4. ``batch i/n``: the rows of a range of teacher ids are read from the spill, validated,
    joined with the used rows of step 2 in that range, and every policy runs over them;
    each ledger is appended to its temporary Parquet file.
@@ -24,7 +25,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import shutil
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -49,8 +49,12 @@ Progress = Callable[[str, int, int], None]
 #: 10.1M events; 2.35 GiB with batches of 2M rows, in twice the time).
 BATCH_ROWS = 12_000_000
 #: The name of a spill folder (``tempfile.mkdtemp`` puts random letters between).
-#: Rows read at once while splitting the events into batches (whole row groups).
-_SPLIT_ROWS = 1_000_000
+#: Rows streamed by one sink while splitting the events into batches (whole row groups).
+_SPLIT_ROWS = 2_000_000
+#: The spill's partition column: the batch of a row, or :data:`_SPECIAL`.
+_BATCH = "__cr_batch"
+#: The batch of the rows validated together before the others (module docstring, step 2).
+_SPECIAL = -1
 
 
 def _parquet_files(events: Any) -> list[Path] | None:
@@ -140,54 +144,53 @@ class Batcher:
         rows, hashes = pl.collect_all([per_teacher, repeats], engine="streaming")
         return rows, hashes.get_column("h")
 
-    def _bucket(self, name: str) -> Path:
-        return self.spill / name
-
     def _split(self) -> None:
-        """One pass over every file: each row, numbered within its file, goes to the spill
-        file of its batch, or of ``special`` (repeated ``event_id`` hashes, odd teachers)."""
+        """One streaming pass over every file: each row, numbered within its file, goes to
+        the spill files of its batch, or of batch ``-1`` (repeated ``event_id`` hashes, odd
+        teachers). Polars' partitioned sink writes them (``PartitionBy``, in row order
+        within each partition); a file is cut into slices of whole row groups, each its
+        own sink, so the progress bar moves and no slice is held whole in memory."""
         special = self._id_hash().is_in(self.repeat_hashes.implode()) | self._odd_teacher()
         bounds = pl.Series("bounds", self.bounds, dtype=pl.String)
+        batch = (pl.lit(bounds).search_sorted(pl.col("teacher_id").cast(pl.String), side="right")
+                 .cast(pl.Int64) if len(bounds) else pl.lit(0, pl.Int64))
         done = 0
         self.report("split", 0, self.rows_read)
         for index, path in enumerate(self.files):
             for start, length in _row_group_chunks(path, min(self.batch_rows, _SPLIT_ROWS)):
-                frame = pl.scan_parquet(path).slice(start, length).collect()
-                frame = frame.hstack([pl.Series(columns.ROW, range(start + 1, start + 1 + frame.height),
-                                                dtype=pl.Int64)])
-                odd = frame.select(special.alias("odd")).get_column("odd")
-                tid = frame.get_column("teacher_id").cast(pl.String)
-                batch = bounds.search_sorted(tid, side="right").cast(pl.Int64) \
-                    if len(bounds) else pl.repeat(0, frame.height, dtype=pl.Int64, eager=True)
-                keys = pl.select(pl.when(odd).then(-1).otherwise(batch).alias("b")).get_column("b")
-                parts = frame.hstack([keys.alias("__cr_batch")]).partition_by(
-                    "__cr_batch", as_dict=True, include_key=False)
-                for (key,), part in parts.items():
-                    bucket = self._bucket("special" if key == -1 else f"{key:06d}")
-                    bucket.mkdir(exist_ok=True)
-                    part.write_ipc(bucket / f"{index:06d}-{start:012d}.arrow", compression="lz4")
-                done += frame.height
+                scan = pl.scan_parquet(path, row_index_name=columns.ROW, row_index_offset=1)
+                (scan.slice(start, length)
+                 .with_columns(pl.col(columns.ROW).cast(pl.Int64),
+                               pl.when(special).then(-1).otherwise(batch).alias(_BATCH))
+                 .sink_ipc(pl.PartitionBy(self.spill / f"{index:06d}-{start:012d}", key=_BATCH,
+                                          include_key=False),
+                           compression="lz4", mkdir=True))
+                done += length
                 self.report("split", done, self.rows_read)
 
-    def _raw(self, bucket: Path) -> sources.RawInput:
+    def _raw(self, batch: int) -> sources.RawInput:
         named = []
+        read = []
         for index, name in enumerate(self.names):
-            parts = sorted(bucket.glob(f"{index:06d}-*.arrow")) if bucket.is_dir() else []
+            # Zero-padded slice starts, then the sink's numbered files: sorted is row order.
+            parts = sorted(self.spill.glob(f"{index:06d}-*/{_BATCH}={batch}/*.ipc"))
             if parts:
                 frame = pl.concat([pl.read_ipc(p) for p in parts])
             else:
                 frame = pl.DataFrame(schema={**self.schemas[index], columns.ROW: pl.Int64})
+            read += parts
             frame = sources.textify(frame, name, keep=(*ev.TYPED_EVENT_COLUMNS, columns.ROW))
             frame = frame.with_columns(pl.lit(None, pl.String).alias(columns.BAD))
             named.append((name, frame, False))
-        shutil.rmtree(bucket, ignore_errors=True)  # each batch is read once
+        for part in read:  # each batch is read once
+            part.unlink()
         raw = sources.combine_raw(named, required=REQUIRED_EVENT_COLUMNS)
         # Same columns in every batch (a batch may lack a column some file has).
         return sources.RawInput(raw.frame, tuple(dict.fromkeys([*raw.columns, *self.columns])),
                                 tuple(self.names))
 
-    def _validate(self, bucket: Path) -> EventTable:
-        raw = self._raw(bucket)
+    def _validate(self, batch: int) -> EventTable:
+        raw = self._raw(batch)
         table = ev.validate_events(raw, self.timezone, inputs=self.inputs, time_ordered=False)
         self.used += table.report.rows_used
         self.duplicates += table.report.duplicates
@@ -202,13 +205,13 @@ class Batcher:
                 ) -> Iterator[tuple[pl.DataFrame, pl.DataFrame | None]]:
         self._split()
         self.report("validate", 0, self.rows_read)
-        special_table = self._validate(self._bucket("special"))
+        special_table = self._validate(_SPECIAL)
         special = special_table.frame
         # every teacher named on any row (SPEC §5), placed in its batch by id below
         named_all = pl.Series([*special_table.seen_teacher_ids, *unresolved], dtype=pl.String)
         edges: list[str | None] = [None, *self.bounds, None]
         for number, (low, high) in enumerate(itertools.pairwise(edges)):
-            table = self._validate(self._bucket(f"{number:06d}"))
+            table = self._validate(number)
             extra = special.filter(_in_range(pl.col("teacher_id"), low, high))
             frame = table.frame
             if extra.height:  # in any order: the bulk engine puts the rows it reads in time order
