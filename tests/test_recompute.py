@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from pathlib import Path
 
 import polars as pl
@@ -13,6 +14,7 @@ from conftest import POLICIES
 from credit_rules import recompute
 from credit_rules.cli import main
 from credit_rules.eval import bulk
+from credit_rules.recompute import batches
 from credit_rules.synth import write_province
 
 AS_OF = dt.date(2025, 12, 31)
@@ -73,8 +75,12 @@ def _events_with_repeats(path: Path) -> Path:
     return path
 
 
-def test_batches_find_repeats_across_teachers(tmp_path: Path) -> None:
-    """A conflicting copy under another teacher, in another file and batch, rejects both."""
+@pytest.mark.parametrize("rescan", [True, False])
+def test_batches_find_repeats_across_teachers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              rescan: bool) -> None:
+    """A conflicting copy under another teacher, in another file and batch, rejects both,
+    whether the batches read the files again or a spill."""
+    monkeypatch.setattr(batches, "_rescan_pays", lambda *_: rescan)
     events = _events_with_repeats(tmp_path / "events")
     policy = POLICIES / "five_year_cycle.policy"
     whole = recompute(policy, events, as_of=AS_OF)[0]
@@ -90,6 +96,39 @@ def test_batches_find_repeats_across_teachers(tmp_path: Path) -> None:
     # t4 (only a rejected row) and t9 (only a conflicting copy) keep their rows (SPEC §5)
     assert batched.ledger["teacher_id"].to_list() == ["t1", "t2", "t3", "t4", "t8", "t9"]
     assert batched.ledger.filter(pl.col("teacher_id").is_in(["t4", "t9"]))["credits"].to_list() == [0, 0]
+
+
+def test_batches_read_again_or_from_a_spill_alike(province: Path, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Batches that read the files again give the ledger, rejects and accounting of batches
+    read from a spill; which is chosen follows the row groups' teacher_id statistics."""
+    files = sorted((province / "events").glob("*.parquet"))
+    edges = [None, "T0000014", "T0000027", None]
+    rows = sum(pl.scan_parquet(f).select(pl.len()).collect().item() for f in files)
+    # The province is written in chunks of teachers: few row groups per batch.
+    assert batches._rescan_pays(files, edges, rows)
+    shuffled = tmp_path / "shuffled.parquet"
+    pl.concat([pl.read_parquet(f) for f in files]).sample(fraction=1.0, shuffle=True, seed=1) \
+        .write_parquet(shuffled, row_group_size=50)
+    assert not batches._rescan_pays([shuffled], edges, rows)
+    bare = tmp_path / "bare.parquet"
+    pl.read_parquet(files[0]).write_parquet(bare, statistics=False)
+    assert not batches._rescan_pays([bare], edges, rows)
+    events = _events_with_repeats(tmp_path / "events")  # with repeats and bad rows
+    for file in files:
+        shutil.copy(file, events / file.name)
+    runs = {}
+    for rescan in (True, False):
+        monkeypatch.setattr(batches, "_rescan_pays", lambda *_, r=rescan: r)
+        runs[rescan] = recompute(POLICIES / "five_year_cycle.policy", events, None, as_of=AS_OF,
+                                 batch_rows=700)[0]
+    again, spilled = runs[True], runs[False]
+    assert again.batches == spilled.batches > 2
+    assert again.events == spilled.events and again.events.rejected > 0
+    assert again.ledger is not None and spilled.ledger is not None
+    assert again.ledger.equals(spilled.ledger)
+    assert again.rejects is not None and spilled.rejects is not None
+    assert again.rejects.equals(spilled.rejects)
 
 
 def test_failure_leaves_the_previous_ledger(province: Path, tmp_path: Path,

@@ -31,13 +31,20 @@ def hash_repeats(keys: pl.Series, among: pl.Series | None = None) -> pl.Series:
     among them), found by sorting the hashes (a vectorised sort of 64-bit integers is
     several times cheaper than a hash table of every row, and a province has few repeats)."""
     hashes = keys.hash()
-    considered = hashes if among is None else hashes.filter(among)
-    ordered = np.sort(considered.to_numpy())
-    twice = ordered[1:][ordered[1:] == ordered[:-1]]
-    if twice.size == 0:
+    twice = repeated_values(hashes if among is None else hashes.filter(among))
+    if twice.len() == 0:
         return pl.repeat(False, keys.len(), eager=True)
-    found = hashes.is_in(pl.Series(np.unique(twice)).implode())
+    found = hashes.is_in(twice.implode())
     return found if among is None else found & among
+
+
+def repeated_values(values: pl.Series) -> pl.Series:
+    """The integers occurring more than once in ``values``, each once, in order: by one
+    sort in place (no hash table of every row; the Series is not changed)."""
+    ordered = values.to_numpy(writable=True)  # a copy: sorted in place below
+    ordered.sort()
+    twice = ordered[1:][ordered[1:] == ordered[:-1]]
+    return pl.Series(values.name, np.unique(twice), dtype=values.dtype)
 
 
 def split_repeats(

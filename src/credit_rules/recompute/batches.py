@@ -11,7 +11,11 @@ Parquet files (or folders of them) are scanned lazily and processed in batches o
 3. ``split``: one streaming pass over every file writes each row (with its row number)
    to the spill files of its batch (Polars' partitioned sink, Arrow IPC with LZ4, in a
    temporary folder ``.recompute.*.spill.tmp`` beside the ledgers), so no batch reads the
-   inputs again;
+   inputs again. Skipped when the files are laid out by teacher (an export by region or
+   school): when the ``teacher_id`` statistics of the row groups show that the batches,
+   reading the files again, would read at most twice the rows, each batch reads its own
+   row groups instead (writing and reading a spill costs more than reading the Parquet
+   twice);
 4. ``batch i/n``: the rows of a range of teacher ids are read from the spill, validated,
    joined with the used rows of step 2 in that range, and every policy runs over them;
    each ledger is appended to its temporary Parquet file.
@@ -36,7 +40,7 @@ import pyarrow.parquet as pq
 from credit_rules import core
 from credit_rules.api import with_named_teachers
 from credit_rules.errors import InputError
-from credit_rules.io import EventTable, LoadReport, columns, parse, sources
+from credit_rules.io import EventTable, LoadReport, columns, parse, repeats, sources
 from credit_rules.io import events as ev
 from credit_rules.recompute.folder import path_items
 from credit_rules.schema import REQUIRED_EVENT_COLUMNS
@@ -51,6 +55,9 @@ BATCH_ROWS = 12_000_000
 #: The name of a spill folder (``tempfile.mkdtemp`` puts random letters between).
 #: Rows streamed by one sink while splitting the events into batches (whole row groups).
 _SPLIT_ROWS = 2_000_000
+#: Batches read the inputs again instead of a spill when that reads at most this many
+#: times the rows (by the row groups' statistics, :func:`_rescan_pays`).
+_RESCAN_FACTOR = 2
 #: The spill's partition column: the batch of a row, or :data:`_SPECIAL`.
 _BATCH = "__cr_batch"
 #: The batch of the rows validated together before the others (module docstring, step 2).
@@ -113,6 +120,9 @@ class Batcher:
         report("scan", self.rows_read, self.rows_read)
         self.bounds = _bounds(rows, batch_rows)
         self.count = len(self.bounds) + 1
+        #: Each batch reads its rows from the inputs again (no spill) when the row groups
+        #: it needs are few (module docstring, step 3).
+        self.rescan = _rescan_pays(files, [None, *self.bounds, None], self.rows_read)
         self.rejects: list[pl.DataFrame] = []
         self.used = self.duplicates = self.rejected = 0
         self.done_rows = 0
@@ -140,9 +150,21 @@ class Batcher:
             pl.col("teacher_id").cast(pl.String), self._id_hash().alias("h")) for p in self.files]
         both = pl.concat(scans)
         per_teacher = both.group_by("teacher_id").agg(pl.len()).sort("teacher_id", nulls_last=True)
-        repeats = both.group_by("h").agg(pl.len()).filter(pl.col("len") > 1).select("h")
-        rows, hashes = pl.collect_all([per_teacher, repeats], engine="streaming")
-        return rows, hashes.get_column("h")
+        # The hashes are sorted, not grouped: a hash table of every row's id took 6.6 GiB
+        # on 101M events. Without common-subplan elimination each query reads its own
+        # columns (shared, the scan would be cached whole).
+        rows, hashes = pl.collect_all([per_teacher, both.select("h")], engine="streaming",
+                                      optimizations=pl.QueryOptFlags(comm_subplan_elim=False))
+        return rows, repeats.repeated_values(hashes.get_column("h"))
+
+    def _special(self) -> pl.Expr:
+        """The rows validated together before the batches (module docstring, step 2)."""
+        return self._id_hash().is_in(self.repeat_hashes.implode()) | self._odd_teacher()
+
+    def _range(self, batch: int) -> tuple[str | None, str | None]:
+        """The teacher ids of ``batch``: from ``low`` (inclusive) to ``high`` (exclusive)."""
+        edges: list[str | None] = [None, *self.bounds, None]
+        return edges[batch], edges[batch + 1]
 
     def _split(self) -> None:
         """One streaming pass over every file: each row, numbered within its file, goes to
@@ -150,7 +172,9 @@ class Batcher:
         teachers). Polars' partitioned sink writes them (``PartitionBy``, in row order
         within each partition); a file is cut into slices of whole row groups, each its
         own sink, so the progress bar moves and no slice is held whole in memory."""
-        special = self._id_hash().is_in(self.repeat_hashes.implode()) | self._odd_teacher()
+        if self.rescan:
+            return
+        special = self._special()
         bounds = pl.Series("bounds", self.bounds, dtype=pl.String)
         batch = (pl.lit(bounds).search_sorted(pl.col("teacher_id").cast(pl.String), side="right")
                  .cast(pl.Int64) if len(bounds) else pl.lit(0, pl.Int64))
@@ -172,13 +196,16 @@ class Batcher:
         named = []
         read = []
         for index, name in enumerate(self.names):
-            # Zero-padded slice starts, then the sink's numbered files: sorted is row order.
-            parts = sorted(self.spill.glob(f"{index:06d}-*/{_BATCH}={batch}/*.ipc"))
-            if parts:
-                frame = pl.concat([pl.read_ipc(p) for p in parts])
+            if self.rescan:
+                frame = self._reread(index, batch)
             else:
-                frame = pl.DataFrame(schema={**self.schemas[index], columns.ROW: pl.Int64})
-            read += parts
+                # Zero-padded slice starts, then the sink's numbered files: sorted is row order.
+                parts = sorted(self.spill.glob(f"{index:06d}-*/{_BATCH}={batch}/*.ipc"))
+                if parts:
+                    frame = pl.concat([pl.read_ipc(p) for p in parts])
+                else:
+                    frame = pl.DataFrame(schema={**self.schemas[index], columns.ROW: pl.Int64})
+                read += parts
             frame = sources.textify(frame, name, keep=(*ev.TYPED_EVENT_COLUMNS, columns.ROW))
             frame = frame.with_columns(pl.lit(None, pl.String).alias(columns.BAD))
             named.append((name, frame, False))
@@ -188,6 +215,16 @@ class Batcher:
         # Same columns in every batch (a batch may lack a column some file has).
         return sources.RawInput(raw.frame, tuple(dict.fromkeys([*raw.columns, *self.columns])),
                                 tuple(self.names))
+
+    def _reread(self, index: int, batch: int) -> pl.DataFrame:
+        """The rows of ``batch`` in file ``index``, read from it again, in row order: the
+        reader skips the row groups whose ``teacher_id`` statistics lie outside the range."""
+        wanted = self._special()
+        if batch != _SPECIAL:
+            low, high = self._range(batch)
+            wanted = _in_range(pl.col("teacher_id").cast(pl.String), low, high) & ~wanted
+        scan = pl.scan_parquet(self.files[index], row_index_name=columns.ROW, row_index_offset=1)
+        return scan.filter(wanted).with_columns(pl.col(columns.ROW).cast(pl.Int64)).collect()
 
     def _validate(self, batch: int) -> EventTable:
         raw = self._raw(batch)
@@ -209,8 +246,8 @@ class Batcher:
         special = special_table.frame
         # every teacher named on any row (SPEC §5), placed in its batch by id below
         named_all = pl.Series([*special_table.seen_teacher_ids, *unresolved], dtype=pl.String)
-        edges: list[str | None] = [None, *self.bounds, None]
-        for number, (low, high) in enumerate(itertools.pairwise(edges)):
+        for number in range(self.count):
+            low, high = self._range(number)
             table = self._validate(number)
             extra = special.filter(_in_range(pl.col("teacher_id"), low, high))
             frame = table.frame
@@ -243,6 +280,31 @@ def _row_group_chunks(path: Path, rows: int) -> Iterator[tuple[int, int]]:
             start, length = start + length, 0
     if length or start == 0:
         yield start, length
+
+
+def _rescan_pays(files: list[Path], edges: list[str | None], rows: int) -> bool:
+    """Whether the batches should read their rows from the files again rather than from a
+    spill: yes when the row groups they would read (each batch those whose ``teacher_id``
+    statistics overlap its range) add up to at most :data:`_RESCAN_FACTOR` times the
+    rows. Files exported by region or by teacher qualify; shuffled ones, or ones without
+    statistics, are spilled. Only the speed depends on this: both read the same rows."""
+    read = 0
+    for path in files:
+        metadata = pq.ParquetFile(path).metadata
+        names = [metadata.schema.column(j).path for j in range(metadata.num_columns)]
+        if "teacher_id" not in names:
+            return False
+        column = names.index("teacher_id")
+        for group in range(metadata.num_row_groups):
+            stats = metadata.row_group(group).column(column).statistics
+            if stats is None or not stats.has_min_max or not isinstance(stats.min, str):
+                return False
+            overlapping = sum(
+                1 for low, high in itertools.pairwise(edges)
+                if (low is None or stats.max >= low) and (high is None or stats.min < high)
+            )
+            read += metadata.row_group(group).num_rows * overlapping
+    return read <= _RESCAN_FACTOR * rows
 
 
 def _in_range(column: pl.Expr, low: str | None, high: str | None) -> pl.Expr:
