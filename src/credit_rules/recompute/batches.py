@@ -42,6 +42,7 @@ from credit_rules.api import with_named_teachers
 from credit_rules.errors import InputError
 from credit_rules.io import EventTable, LoadReport, columns, parse, repeats, sources
 from credit_rules.io import events as ev
+from credit_rules.io.events import teachers_with_events
 from credit_rules.recompute.folder import path_items
 from credit_rules.schema import REQUIRED_EVENT_COLUMNS
 
@@ -239,26 +240,34 @@ class Batcher:
         return table
 
     def batches(self, roster: pl.DataFrame | None, unresolved: Sequence[str] = (),
-                ) -> Iterator[tuple[pl.DataFrame, pl.DataFrame | None]]:
+                ) -> Iterator[tuple[pl.LazyFrame, pl.DataFrame | None]]:
+        """Each batch's used rows (lazily: the engine's own filter applies the table's
+        mask, so the rows are not copied) and its roster rows. The caller must drop a
+        batch before asking for the next, so that two batches are never held at once."""
         self._split()
         self.report("validate", 0, self.rows_read)
         special_table = self._validate(_SPECIAL)
         special = special_table.frame
         # every teacher named on any row (SPEC §5), placed in its batch by id below
         named_all = pl.Series([*special_table.seen_teacher_ids, *unresolved], dtype=pl.String)
+        del special_table
         for number in range(self.count):
             low, high = self._range(number)
             table = self._validate(number)
             extra = special.filter(_in_range(pl.col("teacher_id"), low, high))
-            frame = table.frame
+            rows = table.lazy_frame()
             if extra.height:  # in any order: the bulk engine puts the rows it reads in time order
-                frame = pl.concat([frame, extra.select(frame.columns)], how="vertical_relaxed")
+                rows = pl.concat([rows, extra.lazy().select(rows.collect_schema().names())],
+                                 how="vertical_relaxed")
             roster_part = roster.filter(_in_range(pl.col("teacher_id"), low, high)) \
                 if roster is not None else None
             named = [*table.named_teacher_ids, *named_all.to_frame("teacher_id").filter(
                 _in_range(pl.col("teacher_id"), low, high))["teacher_id"].to_list()]
-            roster_part = with_named_teachers(roster_part, named, frame)
-            yield frame.drop("source", "row"), roster_part
+            in_extra = teachers_with_events(extra, named)
+            roster_part = with_named_teachers(
+                roster_part, [t for t in named if t not in in_extra], table)
+            yield rows.drop("source", "row"), roster_part
+            del table, rows, extra  # before the next batch is read
 
     def accounting(self) -> tuple[LoadReport, pl.DataFrame]:
         report = LoadReport(self.rows_read, self.used, self.duplicates, self.rejected, "events")

@@ -295,6 +295,7 @@ def _run_group(
             done += 1
             for plan in plans:
                 report(f"policy {plan.policy.name}", done, count)
+            del frame, roster_part  # this batch's rows, before the next is read
             mark = time.perf_counter()
         for plan in plans:
             name = plan.policy.name
