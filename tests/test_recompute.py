@@ -209,3 +209,10 @@ def test_a_policy_bulk_cannot_compile_is_recomputed_by_the_interpreter(
     assert results[0].path is not None
     got = pl.read_parquet(results[0].path)
     assert got.cast(expected.schema).equals(expected)  # type: ignore[arg-type]
+
+
+def test_batch_sizes_default_to_one_pass_then_smaller_batches() -> None:
+    """A province up to 12M events in one pass (fastest); beyond, batches of 4M events
+    (memory bounded whatever the size); --batch-rows N sets both."""
+    assert batches.batch_sizes(None) == (12_000_000, 4_000_000)
+    assert batches.batch_sizes(700) == (700, 700)

@@ -40,9 +40,9 @@ def hash_repeats(keys: pl.Series, among: pl.Series | None = None) -> pl.Series:
 
 def repeated_values(values: pl.Series) -> pl.Series:
     """The integers occurring more than once in ``values``, each once, in order: by one
-    sort in place (no hash table of every row; the Series is not changed)."""
-    ordered = values.to_numpy(writable=True)  # a copy: sorted in place below
-    ordered.sort()
+    sort (no hash table of every row)."""
+    # np.sort copies: to_numpy(writable=True) may hand out the Series' own buffer.
+    ordered = np.sort(values.to_numpy())
     twice = ordered[1:][ordered[1:] == ordered[:-1]]
     return pl.Series(values.name, np.unique(twice), dtype=values.dtype)
 
