@@ -8,6 +8,7 @@ A repeat is judged on valid rows only, comparing every column after parsing (``1
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -42,9 +43,13 @@ def repeated_values(values: pl.Series) -> pl.Series:
     """The integers occurring more than once in ``values``, each once, in order: by one
     sort (no hash table of every row)."""
     # np.sort copies: to_numpy(writable=True) may hand out the Series' own buffer.
-    ordered = np.sort(values.to_numpy())
+    return pl.Series(values.name, repeated_in_sorted(np.sort(values.to_numpy())), dtype=values.dtype)
+
+
+def repeated_in_sorted(ordered: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """The values occurring more than once in the sorted array ``ordered``, each once."""
     twice = ordered[1:][ordered[1:] == ordered[:-1]]
-    return pl.Series(values.name, np.unique(twice), dtype=values.dtype)
+    return np.unique(twice)
 
 
 def split_repeats(

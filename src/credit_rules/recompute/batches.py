@@ -168,7 +168,12 @@ class Batcher:
         # columns (shared, the scan would be cached whole).
         rows, hashes = pl.collect_all([per_teacher, both.select("h")], engine="streaming",
                                       optimizations=pl.QueryOptFlags(comm_subplan_elim=False))
-        return rows, repeats.repeated_values(hashes.get_column("h"))
+        # One copy of the hashes at a time (8 bytes per event): this array is ours once
+        # the frame is dropped, so it is sorted in place.
+        ordered = hashes.get_column("h").to_numpy(writable=True)
+        del hashes
+        ordered.sort()
+        return rows, pl.Series("h", repeats.repeated_in_sorted(ordered), dtype=pl.UInt64)
 
     def _special(self) -> pl.Expr:
         """The rows validated together before the batches (module docstring, step 2)."""
