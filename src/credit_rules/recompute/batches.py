@@ -128,7 +128,7 @@ class Batcher:
             raise InputError(f"cannot read the events as Parquet ({exc})") from None
         self.columns = list(dict.fromkeys(c for s in self.schemas for c in s))
         report("scan", 0, 1)
-        rows, self.repeat_hashes = self._scan()
+        rows, self.special_rows = self._scan()
         self.rows_read = int(rows.get_column("len").sum()) if rows.height else 0
         report("scan", self.rows_read, self.rows_read)
         self.bounds = _bounds(rows, batch_rows)
@@ -153,31 +153,36 @@ class Batcher:
         return tid.is_null() | (tid.str.strip_chars().str.len_bytes() != tid.str.len_bytes()) \
             | (tid.str.len_bytes() == 0)
 
-    def _scan(self) -> tuple[pl.DataFrame, pl.Series]:
+    def _scan(self) -> tuple[pl.DataFrame, list[pl.Series]]:
         for name, schema in zip(self.names, self.schemas, strict=True):
             missing = [c for c in REQUIRED_EVENT_COLUMNS if c not in schema]
             if missing:
                 raise InputError(f"{name}: required column(s) {', '.join(missing)} missing "
                                  f"(found: {', '.join(schema)})")
         scans = [pl.scan_parquet(p).select(
-            pl.col("teacher_id").cast(pl.String), self._id_hash().alias("h")) for p in self.files]
-        both = pl.concat(scans)
-        per_teacher = both.group_by("teacher_id").agg(pl.len()).sort("teacher_id", nulls_last=True)
+            pl.col("teacher_id").cast(pl.String), self._id_hash().alias("h"),
+            self._odd_teacher().alias("odd")) for p in self.files]
+        per_teacher = pl.concat([s.select("teacher_id") for s in scans]).group_by("teacher_id") \
+            .agg(pl.len()).sort("teacher_id", nulls_last=True)
         # The hashes are sorted, not grouped: a hash table of every row's id took 6.6 GiB
         # on 101M events. Without common-subplan elimination each query reads its own
         # columns (shared, the scan would be cached whole).
-        rows, hashes = pl.collect_all([per_teacher, both.select("h")], engine="streaming",
-                                      optimizations=pl.QueryOptFlags(comm_subplan_elim=False))
-        # One copy of the hashes at a time (8 bytes per event): this array is ours once
-        # the frame is dropped, so it is sorted in place.
-        ordered = hashes.get_column("h").to_numpy(writable=True)
-        del hashes
-        ordered.sort()
-        return rows, pl.Series("h", repeats.repeated_in_sorted(ordered), dtype=pl.UInt64)
+        rows, *hashes = pl.collect_all([per_teacher, *(s.select("h", "odd") for s in scans)],
+                                       engine="streaming",
+                                       optimizations=pl.QueryOptFlags(comm_subplan_elim=False))
+        twice = pl.Series("h", repeats.repeated_hashes([h.get_column("h").to_numpy() for h in hashes]),
+                          dtype=pl.UInt64).implode()
+        # Each file's special rows by number: later passes select them without hashing.
+        special = [
+            h.select((pl.col("h").is_in(twice) | pl.col("odd")).arg_true().cast(pl.Int64) + 1)
+            .to_series() for h in hashes
+        ]
+        return rows, special
 
-    def _special(self) -> pl.Expr:
-        """The rows validated together before the batches (module docstring, step 2)."""
-        return self._id_hash().is_in(self.repeat_hashes.implode()) | self._odd_teacher()
+    def _special(self, index: int) -> pl.Expr:
+        """The rows of file ``index`` validated together before the batches (module
+        docstring, step 2), by their row number (:data:`~credit_rules.io.columns.ROW`)."""
+        return pl.col(columns.ROW).cast(pl.Int64).is_in(self.special_rows[index].implode())
 
     def _range(self, batch: int) -> tuple[str | None, str | None]:
         """The teacher ids of ``batch``: from ``low`` (inclusive) to ``high`` (exclusive)."""
@@ -192,7 +197,6 @@ class Batcher:
         own sink, so the progress bar moves and no slice is held whole in memory."""
         if self.rescan:
             return
-        special = self._special()
         bounds = pl.Series("bounds", self.bounds, dtype=pl.String)
         batch = (pl.lit(bounds).search_sorted(pl.col("teacher_id").cast(pl.String), side="right")
                  .cast(pl.Int64) if len(bounds) else pl.lit(0, pl.Int64))
@@ -203,7 +207,8 @@ class Batcher:
                 scan = pl.scan_parquet(path, row_index_name=columns.ROW, row_index_offset=1)
                 (scan.slice(start, length)
                  .with_columns(pl.col(columns.ROW).cast(pl.Int64),
-                               pl.when(special).then(-1).otherwise(batch).alias(_BATCH))
+                               pl.when(self._special(index)).then(-1).otherwise(batch)
+                               .alias(_BATCH))
                  .sink_ipc(pl.PartitionBy(self.spill / f"{index:06d}-{start:012d}", key=_BATCH,
                                           include_key=False),
                            compression="lz4", mkdir=True))
@@ -237,7 +242,7 @@ class Batcher:
     def _reread(self, index: int, batch: int) -> pl.DataFrame:
         """The rows of ``batch`` in file ``index``, read from it again, in row order: the
         reader skips the row groups whose ``teacher_id`` statistics lie outside the range."""
-        wanted = self._special()
+        wanted = self._special(index)
         if batch != _SPECIAL:
             low, high = self._range(batch)
             wanted = _in_range(pl.col("teacher_id").cast(pl.String), low, high) & ~wanted
