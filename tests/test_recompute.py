@@ -38,8 +38,20 @@ def interpreter_ledger(policy: Path, events: Path, roster: Path | None, out: Pat
     return pl.read_parquet(out)
 
 
+@pytest.fixture(scope="module")
+def interpreter_ledgers(province: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, pl.DataFrame]:
+    """`eval --engine interpreter` of every shipped policy over the province: the reference
+    both batch sizes below are compared with, computed once."""
+    out = tmp_path_factory.mktemp("interpreter")
+    return {policy.stem: interpreter_ledger(policy, province / "events", province / "roster.parquet",
+                                            out / f"{policy.stem}.i.parquet") for policy in SHIPPED}
+
+
+# Both batch sizes on one xdist worker, so the interpreter's ledgers are computed once.
+@pytest.mark.xdist_group("recompute-vs-interpreter")
 @pytest.mark.parametrize("batch_rows", [10**9, 700])
-def test_ledgers_equal_the_interpreter(province: Path, tmp_path: Path, batch_rows: int) -> None:
+def test_ledgers_equal_the_interpreter(province: Path, tmp_path: Path, batch_rows: int,
+                                       interpreter_ledgers: dict[str, pl.DataFrame]) -> None:
     """Every shipped policy's Parquet ledger equals `eval --engine interpreter`, batched or not."""
     events, roster = province / "events", province / "roster.parquet"
     results = recompute(SHIPPED, events, roster, tmp_path / "out", as_of=AS_OF,
@@ -47,7 +59,7 @@ def test_ledgers_equal_the_interpreter(province: Path, tmp_path: Path, batch_row
     assert (results[0].batches > 1) == (batch_rows == 700)
     for policy, result in zip(SHIPPED, results, strict=True):
         assert result.path == tmp_path / "out" / f"{policy.stem}.parquet"
-        expected = interpreter_ledger(policy, events, roster, tmp_path / f"{policy.stem}.i.parquet")
+        expected = interpreter_ledgers[policy.stem]
         got = pl.read_parquet(result.path)
         assert got.columns == expected.columns
         assert got.cast(expected.schema).equals(expected), policy.stem  # type: ignore[arg-type]
