@@ -71,6 +71,8 @@ _SPLIT_ROWS = 2_000_000
 #: Batches read the inputs again instead of a spill when that reads at most this many
 #: times the rows (by the row groups' statistics, :func:`_rescan_pays`).
 _RESCAN_FACTOR = 2
+#: Row groups of the validated special rows on disk (read back by teacher range).
+_SPECIAL_GROUP = 16_384
 #: The spill's partition column: the batch of a row, or :data:`_SPECIAL`.
 _BATCH = "__cr_batch"
 #: The batch of the rows validated together before the others (module docstring, step 2).
@@ -269,14 +271,18 @@ class Batcher:
         self._split()
         self.report("validate", 0, self.rows_read)
         special_table = self._validate(_SPECIAL)
-        special = special_table.frame
         # every teacher named on any row (SPEC §5), placed in its batch by id below
         named_all = pl.Series([*special_table.seen_teacher_ids, *unresolved], dtype=pl.String)
+        # The special rows wait on disk, by teacher, for their batches: held in memory they
+        # grow with the province (2M rows of 101M events) beside every batch.
+        special_path = self.spill / "special.parquet"
+        special_table.frame.sort("teacher_id").write_parquet(special_path, row_group_size=_SPECIAL_GROUP)
         del special_table
+        special = pl.scan_parquet(special_path)
         for number in range(self.count):
             low, high = self._range(number)
             table = self._validate(number)
-            extra = special.filter(_in_range(pl.col("teacher_id"), low, high))
+            extra = special.filter(_in_range(pl.col("teacher_id"), low, high)).collect()
             rows = table.lazy_frame()
             if extra.height:  # in any order: the bulk engine puts the rows it reads in time order
                 rows = pl.concat([rows, extra.lazy().select(rows.collect_schema().names())],
