@@ -224,7 +224,7 @@ def test_a_policy_bulk_cannot_compile_is_recomputed_by_the_interpreter(
 
 
 def test_batch_sizes_default_to_one_pass_then_smaller_batches() -> None:
-    """A province up to 12M events in one pass (fastest); beyond, batches of 4M events
+    """A province up to 12M events in one pass (fastest); beyond, batches of 3M events
     (memory bounded whatever the size); --batch-rows N sets both."""
-    assert batches.batch_sizes(None) == (12_000_000, 4_000_000)
+    assert batches.batch_sizes(None) == (12_000_000, 3_000_000)
     assert batches.batch_sizes(700) == (700, 700)

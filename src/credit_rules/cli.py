@@ -539,7 +539,7 @@ def fmt_command(policies: tuple[str, ...], check_only: bool, write: bool, lang: 
                    "FILE.roster.csv (or .jsonl) beside it.")
 @click.option("--batch-rows", type=click.IntRange(min=1), default=None,
               help="Most events validated and evaluated at once (default: one pass up to "
-                   "12,000,000 Parquet events, batches of 4,000,000 beyond).")
+                   "12,000,000 Parquet events, batches of 3,000,000 beyond).")
 @click.option("--strict-input", is_flag=True,
               help="Fail (exit 2, no ledger replaced) on any rejected event or roster row, on events "
                    "with none of the columns a policy reads, or on roster columns read without --roster.")

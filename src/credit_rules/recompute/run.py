@@ -95,7 +95,7 @@ def recompute(
     policy reads, or roster columns read without a roster raise :class:`StrictInputError`
     (no ledger is replaced) instead of being reported in ``warnings``. ``batch_rows``:
     Parquet inputs of more events are evaluated in batches of that many (by default, one
-    pass up to 12M events, batches of 4M beyond: see :func:`batch_sizes`).
+    pass up to 12M events, batches of 3M beyond: see :func:`batch_sizes`).
 
     >>> results = recompute("policies/five_year_cycle.policy", "events/", "roster.parquet")  # doctest: +SKIP
     >>> results[0].ledger.head()                                                           # doctest: +SKIP
