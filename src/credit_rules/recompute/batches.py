@@ -54,9 +54,9 @@ Progress = Callable[[str, int, int], None]
 #: five_year_cycle on 10.1M events).
 BATCH_ROWS = 12_000_000
 #: Default batch of a larger input: 3M events, so that memory stays bounded whatever the
-#: province (five_year_cycle on 101M events: 2.4 GiB at peak in batches of 3M, 2.8 in
-#: batches of 4M, for 5 % less CPU); once an input is batched at all, smaller batches cost
-#: little more per event.
+#: province (five_year_cycle on 101M events: 2.43 GiB at peak end to end in batches of
+#: 3M; 2.56 GiB in batches of 4M for 5 % less CPU, without the command line's own memory);
+#: once an input is batched at all, smaller batches cost little more per event.
 LARGE_INPUT_BATCH_ROWS = 3_000_000
 
 
