@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 
@@ -17,9 +17,10 @@ from credit_rules.core.scalars import comparison, has, linear_holds, membership
 from credit_rules.records import Event, Teacher
 
 
-@attrs.frozen
-class AwardView:
-    """An event as a cap or a requirement sees it: with the rule's ``as level``/``as category``."""
+class AwardView(NamedTuple):
+    """An event as a cap or a requirement sees it: with the rule's ``as level``/``as category``.
+
+    A named tuple, not an attrs class: one is built per award, four times faster (issue 10)."""
 
     event: Event
     category: str | None

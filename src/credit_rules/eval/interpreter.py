@@ -19,12 +19,13 @@ teacher and one period:
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import operator
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 
@@ -43,9 +44,13 @@ QUALIFYING_GRADES = frozenset(_QUALIFYING)
 _ORDER_KEY = operator.attrgetter("order_key")
 
 
-@attrs.frozen
-class Award:
-    """What one rule gives one event, before and after the register."""
+class Award(NamedTuple):
+    """What one rule gives one event, before and after the register.
+
+    A named tuple, not an attrs class: every award of a period is built twice (before and
+    after the register), and a frozen attrs instance costs four times as much to build
+    (issue 10: one teacher in 1 ms). It is as immutable; :meth:`_replace` changes a field.
+    """
 
     rule: core.Award
     event: Event
@@ -286,13 +291,11 @@ def teacher_facts(teacher: Teacher, events: Sequence[Event], **extra: Any) -> Te
 
 def selected(select: core.Select, events: Iterable[Event]) -> list[Event]:
     """The events a clause looks at: kind, program, filter."""
+    kind, program = select.kind, select.program
+    if select.where is None:  # no filter: no call per event
+        return [e for e in events if e.kind == kind and (program is None or e.program == program)]
     holds = event_test(select.where)
-    return [
-        e for e in events
-        if e.kind == select.kind
-        and (select.program is None or e.program == select.program)
-        and holds(e)
-    ]
+    return [e for e in events if e.kind == kind and (program is None or e.program == program) and holds(e)]
 
 
 def award_events(award: core.Award, events: Sequence[Event]) -> list[Event]:
@@ -308,34 +311,36 @@ def award_events(award: core.Award, events: Sequence[Event]) -> list[Event]:
 
 def _awards(award: core.Award, events: Sequence[Event]) -> list[Award]:
     """The awards one rule makes in one period, each on the event it lands on."""
-    out: list[Award] = []
-    amount = award.amount
-    pooled = ZERO
+    picked = award_events(award, events)
+    if not picked:
+        return []
+    hours = [e.hours or ZERO for e in picked]
     exact: list[Fraction] = []  # Prorated: the exact credits before the rule's rounding
+    match award.amount:  # the amount's kind decided once per rule, not once per event
+        case core.Prorated(per_credits, per_hours):
+            rate = Fraction(per_credits) / Fraction(per_hours)
+            exact = [Fraction(h) * rate for h in hours]
+            credits = [ZERO] * len(picked)
+        case core.PerHour(per_hour):
+            credits = [h * per_hour for h in hours]
+        case core.Stated():
+            credits = [e.credits or ZERO for e in picked]
+        case core.Fixed(fixed_credits, fixed_hours):
+            credits, hours = [fixed_credits] * len(picked), [fixed_hours] * len(picked)
+        case core.Blocks(block_credits, block_hours):
+            credits, pooled = [], ZERO
+            for h in hours:  # blocks complete over the rule's running total of hours
+                completed = int((pooled + h) // block_hours) - int(pooled // block_hours)
+                credits.append(block_credits * completed)
+                pooled += h
     # Where the awards land: the event's own category and level, or the rule's (`as level`, `without`).
     category, level = award.category, award.level
-    for e in award_events(award, events):
-        hours = e.hours or ZERO
-        match amount:
-            case core.Prorated(per_credits, per_hours):
-                exact.append(Fraction(hours) * Fraction(per_credits) / Fraction(per_hours))
-                credits = ZERO
-            case core.PerHour(rate):
-                credits = hours * rate
-            case core.Stated():
-                credits = e.credits or ZERO
-            case core.Fixed(fixed_credits, fixed_hours):
-                credits, hours = fixed_credits, fixed_hours
-            case core.Blocks(block_credits, block_hours):
-                completed = int((pooled + hours) // block_hours) - int(pooled // block_hours)
-                credits = block_credits * completed
-                pooled += hours
-        view = AwardView(e, e.category if category.from_event else category.value,
-                         e.level if level.from_event else level.value)
-        out.append(Award(award, e, credits, hours, view))
+    views = [AwardView(e, e.category if category.from_event else category.value,
+                       e.level if level.from_event else level.value) for e in picked]
+    out = list(map(Award, itertools.repeat(award), picked, credits, hours, views))
     if award.rounding is None:
         return out
-    raw = exact if isinstance(amount, core.Prorated) else [Fraction(a.credits) for a in out]
+    raw = exact if isinstance(award.amount, core.Prorated) else [Fraction(a.credits) for a in out]
     return _rounded(award.rounding, out, raw)
 
 
@@ -351,32 +356,37 @@ def _rounded(rounding: core.Rounding, awards: list[Award], raw: list[Fraction]) 
             value = total  # explained as the running total the award completes
         else:
             credits = rounding.apply(value)
-        out.append(attrs.evolve(a, credits=credits, unrounded=value))
+        out.append(a._replace(credits=credits, unrounded=value))
     return out
 
 
 def _register(policy: CorePolicy, awards: list[Award], void: bool) -> list[Award]:
     """The credit register of SPEC §4: caps taken in time order, order of caps irrelevant.
     Hours caps, per-event and per-column registers: :class:`credit_rules.core.Cap`."""
-    used: dict[tuple[object, ...], Decimal] = defaultdict(lambda: ZERO)
+    if not awards:
+        return []
+    ordered = sorted(awards, key=_register_order)
+    if void:
+        return [_settled(award, ZERO, award.cut_by, ZERO) for award in ordered]
+    used: dict[tuple[object, ...], Decimal] = {}
     out: list[Award] = []
     caps = [(cap, event_test(cap.of)) for cap in policy.caps]
     rates = {rule.name: award_hours_rate(rule) for rule in {a.rule.name: a.rule for a in awards}.values()}
-    for award in sorted(awards, key=lambda a: (*a.event.order_key, a.rule.name)):
-        if void:
-            out.append(_settled(award, ZERO, award.cut_by, ZERO))
-            continue
+    for award in ordered:
         event, view = award.event, award.view
         applying = [
             (cap, key) for cap, holds in caps
             if holds(view) and (key := cap.key(event.day, event.event_id, event.get(cap.per_column)
                                                if cap.per_column is not None else None)) is not None
         ]
+        if not applying:  # under no cap: credited in full (the steps below, with nothing to take)
+            out.append(_settled(award, award.credits, (), award.hours))
+            continue
         cut_by: list[str] = []
         admitted = award.hours
         for cap, key in applying:
             if cap.measure == "hours":
-                free = max(cap.amount - used[key], ZERO)
+                free = max(cap.amount - used.get(key, ZERO), ZERO)
                 if free < award.hours:
                     cut_by.append(cap.name)
                 admitted = min(admitted, free)
@@ -386,20 +396,26 @@ def _register(policy: CorePolicy, awards: list[Award], void: bool) -> list[Award
         credited = award.credits if admitted == award.hours else admitted * (rate or ZERO)
         for cap, key in applying:
             if cap.measure == "credits":
-                free = max(cap.amount - used[key], ZERO)
+                free = max(cap.amount - used.get(key, ZERO), ZERO)
                 if free < award.credits:
                     cut_by.append(cap.name)
                 credited = min(credited, free)
         if credited == 0 and award.credits > 0:
             admitted = ZERO  # cut to 0: it uses up none of the caps
         for cap, key in applying:
-            used[key] += admitted if cap.measure == "hours" else credited
+            used[key] = used.get(key, ZERO) + (admitted if cap.measure == "hours" else credited)
         out.append(_settled(award, credited, tuple(cut_by), admitted))
     return out
 
 
+def _register_order(award: Award) -> tuple[int, str, str]:
+    """The register's order: the event's time order (``Event.order_key``), then the rule's name."""
+    event = award.event
+    return event.instant_us, event.event_id, award.rule.name
+
+
 def _settled(award: Award, credited: Decimal, cut_by: tuple[str, ...], credited_hours: Decimal) -> Award:
-    """``award`` after the register (``attrs.evolve`` without its per-call introspection)."""
+    """``award`` after the register (built directly: ``_replace`` costs twice as much)."""
     return Award(award.rule, award.event, award.credits, award.hours, award.view, credited, cut_by,
                  award.unrounded, credited_hours)
 
@@ -409,12 +425,16 @@ def measure(
 ) -> Decimal:
     """The actual amount of a requirement line for one teacher-period."""
     match what:
+        case core.CreditedOf(None):  # every award: no call per award
+            return sum([a.credited for a in awards], ZERO)
+        case core.HoursOf(None):
+            return sum([a.hours for a in awards], ZERO)
         case core.CreditedOf(of):
             holds = event_test(of)
-            return sum((a.credited for a in awards if holds(a.view)), ZERO)
+            return sum([a.credited for a in awards if holds(a.view)], ZERO)
         case core.HoursOf(of):
             holds = event_test(of)
-            return sum((a.hours for a in awards if holds(a.view)), ZERO)
+            return sum([a.hours for a in awards if holds(a.view)], ZERO)
         case core.CountOf(select):
             return sum((Decimal(e.count) for e in selected(select, events)), ZERO)
         case core.QualifiedIn(program):
@@ -552,7 +572,7 @@ def _evaluate_period(
     taken = {a.name: {e.event_id for e in award_events(a, events)} for a in applying if a.is_exception}
     awards: list[Award] = []
     for award in applying:
-        hidden = set().union(*(taken.get(name, set()) for name in award.excluded_by))
+        hidden = set().union(*(taken.get(name, set()) for name in award.excluded_by)) if award.excluded_by else None
         seen = [e for e in events if e.event_id not in hidden] if hidden else events
         awards.extend(_awards(award, seen))
     leave_events: dict[str, Event] = {}
@@ -563,13 +583,18 @@ def _evaluate_period(
     penalties = tuple((p, e) for p in policy.penalties for e in selected(p.select, events))
     void = any(p.void_credits for p, _ in penalties)
     credited = _register(policy, awards, void)
+    credits = hours = credited_hours = ZERO  # the row's totals and breakdowns, in one pass
     by_category: dict[str, Decimal] = {}
     by_level: dict[str, Decimal] = {}
     for done in credited:
-        if done.view.category is not None:
-            by_category[done.view.category] = by_category.get(done.view.category, ZERO) + done.credited
-        if done.view.level is not None:
-            by_level[done.view.level] = by_level.get(done.view.level, ZERO) + done.credited
+        amount, view = done.credited, done.view
+        credits += amount
+        hours += done.hours
+        credited_hours += done.credited_hours
+        if (category := view.category) is not None:
+            by_category[category] = by_category.get(category, ZERO) + amount
+        if (level := view.level) is not None:
+            by_level[level] = by_level.get(level, ZERO) + amount
     grade, score_event = _grade(policy, events)
     if decisions is None:
         decisions = decide_requirements(policy, facts, period)
@@ -577,8 +602,7 @@ def _evaluate_period(
     alternatives = {d.requirement.name for d in decisions if d.requirement.alternative}
     row = LedgerRow(
         teacher_id=teacher.teacher_id, period_start=period.start, period_end=period.end,
-        credits=sum((a.credited for a in credited), ZERO), hours=sum((a.hours for a in credited), ZERO),
-        credited_hours=sum((a.credited_hours for a in credited), ZERO),
+        credits=credits, hours=hours, credited_hours=credited_hours,
         leave_days=len(leave_events), grade=grade, excellent_eligible=False,
         by_category=by_category, by_level=by_level, requirements=requirements,
         met=all(r.met for r in requirements if r.name not in alternatives),
