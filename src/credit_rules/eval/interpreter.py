@@ -563,7 +563,7 @@ def _evaluate_period(
     ``decisions``: the requirement decisions when the teacher alone decides them
     (:func:`_decided_by_teacher`; None: decided here)."""
     start, end = period.start, period.end  # Period.contains, inlined: a teacher has many periods
-    events = tuple(e for e in all_events if start <= e.day <= end)
+    events = tuple([e for e in all_events if start <= e.day <= end])
     if units and (policy.units or any(e.minutes is not None or e.days is not None for e in events)):
         events = study_hours(policy, events)
     facts = teacher_facts(teacher, events)
@@ -580,8 +580,8 @@ def _evaluate_period(
         if teacher_holds(leave.when, facts):
             for e in selected(leave.select, events):
                 leave_events.setdefault(e.event_id, e)
-    penalties = tuple((p, e) for p in policy.penalties for e in selected(p.select, events))
-    void = any(p.void_credits for p, _ in penalties)
+    penalties = tuple([(p, e) for p in policy.penalties for e in selected(p.select, events)])
+    void = bool(penalties) and any(p.void_credits for p, _ in penalties)
     credited = _register(policy, awards, void)
     credits = hours = credited_hours = ZERO  # the row's totals and breakdowns, in one pass
     by_category: dict[str, Decimal] = {}
@@ -600,13 +600,14 @@ def _evaluate_period(
         decisions = decide_requirements(policy, facts, period)
     requirements = _requirements(decisions, credited, events, facts, period)
     alternatives = {d.requirement.name for d in decisions if d.requirement.alternative}
+    met = all([r.met for r in requirements if r.name not in alternatives]) if alternatives \
+        else all([r.met for r in requirements])
     row = LedgerRow(
         teacher_id=teacher.teacher_id, period_start=period.start, period_end=period.end,
         credits=credits, hours=hours, credited_hours=credited_hours,
         leave_days=len(leave_events), grade=grade, excellent_eligible=False,
         by_category=by_category, by_level=by_level, requirements=requirements,
-        met=all(r.met for r in requirements if r.name not in alternatives),
-        trace=_trace(credited),
+        met=met, trace=_trace(credited),
     )
     return TeacherPeriod(teacher, period, events, tuple(credited), tuple(leave_events.values()), penalties,
                          score_event, decisions, row)
@@ -692,17 +693,19 @@ def _no_conversion(policy: CorePolicy, unit: str, event_id: str) -> str:
 
 
 def _trace(awards: Sequence[Award]) -> tuple[TraceEntry, ...]:
-    by_rule: dict[str, list[Award]] = defaultdict(list)
+    if not awards:
+        return ()
+    by_rule: dict[str, list[Award]] = {}
     for award in awards:
-        by_rule[award.rule.name].append(award)
+        by_rule.setdefault(award.rule.name, []).append(award)
     entries: list[TraceEntry] = []
     for name in sorted(by_rule):
         group = by_rule[name]
-        ids = dict.fromkeys(a.event.event_id for a in group)  # first-seen order, linear
+        ids = dict.fromkeys([a.event.event_id for a in group])  # first-seen order, linear
         entries.append(TraceEntry(
             rule=name, source=group[0].rule.source,
-            credits=sum((a.credited for a in group), ZERO),
-            hours=sum((a.hours for a in group), ZERO),
+            credits=sum([a.credited for a in group], ZERO),
+            hours=sum([a.hours for a in group], ZERO),
             events=tuple(ids),
         ))
     return tuple(entries)

@@ -115,14 +115,17 @@ def events_read(policy: CorePolicy, teacher_ids: Sequence[str], days: Sequence[d
                 if first <= day <= last and (wanted is None or kind in wanted)]
     if wanted is None:
         return list(range(len(kinds)))
-    out: list[int] = []  # a grain's periods: every day is relevant (relevant_days is None)
+    # A grain's periods: every day is relevant (relevant_days is None). The events of the
+    # kinds read are found in one comprehension; only the others are walked.
+    out = [index for index, kind in enumerate(kinds) if kind in wanted]
+    if len(out) == len(kinds):
+        return out
     teacher: str | None = None
     start = end = dt.date.min  # the period of the teacher's last kept event of another kind
-    for index, (teacher_id, day, kind) in enumerate(zip(teacher_ids, days, kinds, strict=True)):
-        if kind in wanted:
-            out.append(index)
-        elif teacher_id != teacher or not start <= day <= end:
+    for index in [index for index, kind in enumerate(kinds) if kind not in wanted]:
+        teacher_id, day = teacher_ids[index], days[index]
+        if teacher_id != teacher or not start <= day <= end:
             period = period_of(grain, day)
             teacher, start, end = teacher_id, period.start, period.end
             out.append(index)
-    return out
+    return sorted(out)
