@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import operator
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
@@ -35,13 +34,11 @@ from credit_rules.core.nodes import award_hours_rate, prorated, year_shares
 from credit_rules.errors import UsageError
 from credit_rules.eval.conditions import AwardView, TeacherFacts, event_holds, event_test, teacher_holds
 from credit_rules.eval.period_events import by_period
-from credit_rules.records import Event, LedgerRow, RequirementResult, Teacher, TraceEntry
+from credit_rules.records import ORDER_KEY, Event, LedgerRow, RequirementResult, Teacher, TraceEntry
 from credit_rules.schema import QUALIFYING_GRADES as _QUALIFYING
 from credit_rules.values import ZERO, Period, exact_div, period_of, relative_window, today
 
 QUALIFYING_GRADES = frozenset(_QUALIFYING)
-#: An event's time order (:attr:`Event.order_key`) without a lambda around it.
-_ORDER_KEY = operator.attrgetter("order_key")
 
 
 class Award(NamedTuple):
@@ -130,13 +127,13 @@ def evaluate_detailed(
     binder = _Binder(lowered)
     for teacher_id in ids:
         teacher = roster.get(teacher_id) or Teacher(teacher_id)
-        evs = sorted(by_teacher.get(teacher_id, ()), key=_ORDER_KEY)
+        evs = sorted(by_teacher.get(teacher_id, ()), key=ORDER_KEY)
         own = binder(teacher)
         counted = [e for e in evs if event_holds(lowered.counted, e)] if lowered.counted else evs
         periods: list[TeacherPeriod] = []
         spans = ledger_periods(lowered, evs, in_roster=teacher_id in roster, as_of=as_of_day)
         # Whether any event needs its study hours converted: asked once per teacher, not per period.
-        units = bool(own.units) or any(e.minutes is not None or e.days is not None for e in counted)
+        units = bool(own.units) or any([e.minutes is not None or e.days is not None for e in counted])
         # Requirements decided by the teacher alone: decided once, not once per period.
         decided = decide_requirements(own, teacher_facts(teacher, ())) if _decided_by_teacher(own) else None
         for period, candidates in zip(spans, by_period(spans, counted), strict=True):
@@ -246,8 +243,8 @@ def ledger_periods(
     # A grain's periods partition the calendar: in day order, a day outside the last
     # period found starts the next one (period_of once per period, not once per event).
     found: list[Period] = []
-    for day in sorted({e.day for e in events}):
-        if not found or not found[-1].contains(day):
+    for day in sorted({e.day for e in events}):  # Period.contains, inlined: once per day
+        if not found or not found[-1].start <= day <= found[-1].end:
             found.append(period_of(periods.grain, day))
     if in_roster:
         found.append(period_of(periods.grain, as_of))
@@ -436,7 +433,7 @@ def measure(
             holds = event_test(of)
             return sum([a.hours for a in awards if holds(a.view)], ZERO)
         case core.CountOf(select):
-            return sum((Decimal(e.count) for e in selected(select, events)), ZERO)
+            return sum([Decimal(e.count) for e in selected(select, events)], ZERO)
         case core.QualifiedIn(program):
             return Decimal(1) if facts.qualified(program) else ZERO
         case core.BestOf(_, groups):
@@ -456,7 +453,7 @@ def settle_choices(decisions: Sequence[RequirementDecision],
                    results: Sequence[RequirementResult]) -> tuple[RequirementResult, ...]:
     """A choice's actual is the number of its requirements that apply and are met (or
     waived); it is met (asking 1) when one is, or when it is waived itself."""
-    if not any(isinstance(d.line.measure, core.ChoiceOf) for d in decisions):
+    if not any([isinstance(d.line.measure, core.ChoiceOf) for d in decisions]):
         return tuple(results)  # no choice to settle
     met = {r.name for r in results if r.met}
     decided = {d.requirement.name: d for d in decisions}

@@ -452,7 +452,7 @@ def _gather(positions: Sequence[int]) -> Callable[[Sequence[Any]], Sequence[Any]
     one call per item: a teacher's columns are gathered some twenty times per evaluation)."""
     if len(positions) < 2:
         return lambda column: [column[i] for i in positions]
-    return operator.itemgetter(*positions)  # type: ignore[return-value]
+    return operator.itemgetter(*positions)
 
 
 def _events(values: Mapping[str, Sequence[Any]], order: Sequence[int], extras: Sequence[str],
