@@ -422,6 +422,8 @@ def measure(
 ) -> Decimal:
     """The actual amount of a requirement line for one teacher-period."""
     match what:
+        case core.CountOf(select):
+            return sum([Decimal(e.count) for e in selected(select, events)], ZERO)
         case core.CreditedOf(None):  # every award: no call per award
             return sum([a.credited for a in awards], ZERO)
         case core.HoursOf(None):
@@ -432,8 +434,6 @@ def measure(
         case core.HoursOf(of):
             holds = event_test(of)
             return sum([a.hours for a in awards if holds(a.view)], ZERO)
-        case core.CountOf(select):
-            return sum([Decimal(e.count) for e in selected(select, events)], ZERO)
         case core.QualifiedIn(program):
             return Decimal(1) if facts.qualified(program) else ZERO
         case core.BestOf(_, groups):
@@ -721,6 +721,8 @@ def outcome_facts(tp: TeacherPeriod, ranked: frozenset[str] = frozenset()) -> Te
 def ranked_sets(policy: ir.Policy | CorePolicy, results: Sequence[TeacherPeriod]) -> list[frozenset[str]]:
     """For each teacher-period, the names of the ranks that selected it (ranks compare a period's teachers)."""
     lowered = _core(policy)
+    if not lowered.ranks:
+        return [frozenset()] * len(results)
     ranked: dict[int, set[str]] = defaultdict(set)
     by_period: dict[Period, list[int]] = defaultdict(list)
     for index, tp in enumerate(results):
@@ -733,6 +735,8 @@ def ranked_sets(policy: ir.Policy | CorePolicy, results: Sequence[TeacherPeriod]
 
 
 def _rank_and_finish(policy: CorePolicy, results: list[TeacherPeriod]) -> list[TeacherPeriod]:
+    if policy.excellent is None and not policy.penalties and not policy.outcomes:
+        return results  # nobody is excellent, no outcome: the rows are finished
     finished: list[TeacherPeriod] = []
     for tp, ranked in zip(results, ranked_sets(policy, results), strict=True):
         excellent = policy.excellent is not None and teacher_holds(policy.excellent, outcome_facts(tp, ranked))
