@@ -367,30 +367,36 @@ def _register(policy: CorePolicy, awards: list[Award], void: bool) -> list[Award
         return [_settled(award, ZERO, award.cut_by, ZERO) for award in ordered]
     used: dict[tuple[object, ...], Decimal] = {}
     out: list[Award] = []
-    caps = [(cap, event_test(cap.of)) for cap in policy.caps]
+    # Each cap with its test and, for a register per ledger period (no grain, event or
+    # column), its one key: Cap.key asked once, not once per award.
+    caps = [(cap, event_test(cap.of), cap.key(dt.date.min, "", None)
+             if cap.grain is None and not cap.per_event and cap.per_column is None else None)
+            for cap in policy.caps]
+    hours_caps = any(cap.measure == "hours" for cap in policy.caps)
     rates = {rule.name: award_hours_rate(rule) for rule in {a.rule.name: a.rule for a in awards}.values()}
     for award in ordered:
         event, view = award.event, award.view
         applying = [
-            (cap, key) for cap, holds in caps
-            if holds(view) and (key := cap.key(event.day, event.event_id, event.get(cap.per_column)
-                                               if cap.per_column is not None else None)) is not None
+            (cap, key) for cap, holds, one_key in caps
+            if holds(view) and (key := one_key or cap.key(event.day, event.event_id, event.get(cap.per_column)
+                                                          if cap.per_column is not None else None)) is not None
         ]
         if not applying:  # under no cap: credited in full (the steps below, with nothing to take)
             out.append(_settled(award, award.credits, (), award.hours))
             continue
         cut_by: list[str] = []
-        admitted = award.hours
-        for cap, key in applying:
-            if cap.measure == "hours":
-                free = max(cap.amount - used.get(key, ZERO), ZERO)
-                if free < award.hours:
-                    cut_by.append(cap.name)
-                admitted = min(admitted, free)
-        rate = rates[award.rule.name]
-        if admitted < award.hours and rate is None:
-            admitted = ZERO  # a whole award that does not fit is not admitted
-        credited = award.credits if admitted == award.hours else admitted * (rate or ZERO)
+        admitted, credited = award.hours, award.credits
+        if hours_caps:  # without one, every award's hours are admitted and its credits stand
+            for cap, key in applying:
+                if cap.measure == "hours":
+                    free = max(cap.amount - used.get(key, ZERO), ZERO)
+                    if free < award.hours:
+                        cut_by.append(cap.name)
+                    admitted = min(admitted, free)
+            rate = rates[award.rule.name]
+            if admitted < award.hours and rate is None:
+                admitted = ZERO  # a whole award that does not fit is not admitted
+            credited = award.credits if admitted == award.hours else admitted * (rate or ZERO)
         for cap, key in applying:
             if cap.measure == "credits":
                 free = max(cap.amount - used.get(key, ZERO), ZERO)
@@ -407,8 +413,7 @@ def _register(policy: CorePolicy, awards: list[Award], void: bool) -> list[Award
 
 def _register_order(award: Award) -> tuple[int, str, str]:
     """The register's order: the event's time order (``Event.order_key``), then the rule's name."""
-    event = award.event
-    return event.instant_us, event.event_id, award.rule.name
+    return *ORDER_KEY(award.event), award.rule.name
 
 
 def _settled(award: Award, credited: Decimal, cut_by: tuple[str, ...], credited_hours: Decimal) -> Award:
