@@ -34,9 +34,10 @@ from credit_rules.core.nodes import award_hours_rate, prorated, year_shares
 from credit_rules.errors import UsageError
 from credit_rules.eval.conditions import AwardView, TeacherFacts, event_holds, event_test, teacher_holds
 from credit_rules.eval.period_events import by_period
+from credit_rules.eval.windows import Binder
 from credit_rules.records import ORDER_KEY, Event, LedgerRow, RequirementResult, Teacher, TraceEntry
 from credit_rules.schema import QUALIFYING_GRADES as _QUALIFYING
-from credit_rules.values import ZERO, Period, exact_div, period_of, relative_window, today
+from credit_rules.values import ZERO, Period, exact_div, period_of, today
 
 QUALIFYING_GRADES = frozenset(_QUALIFYING)
 
@@ -124,7 +125,7 @@ def evaluate_detailed(
     ids = sorted(set(roster) | set(by_teacher))
     as_of_day = as_of or today(lowered.timezone)
     results: list[TeacherPeriod] = []
-    binder = _Binder(lowered)
+    binder = Binder(lowered)
     for teacher_id in ids:
         teacher = roster.get(teacher_id) or Teacher(teacher_id)
         evs = sorted(by_teacher.get(teacher_id, ()), key=ORDER_KEY)
@@ -145,92 +146,6 @@ def evaluate_detailed(
             periods.append(tp)
         results.extend(carry_forward(own, periods))  # issue 9 (E2): a teacher's periods in order
     return _rank_and_finish(lowered, results)
-
-
-# ---------------------------------------------------------------------- issue 9 (D)
-#: :func:`_date_windows` of the policies seen, by identity (each entry keeps its policy).
-_WINDOWS: dict[int, tuple[CorePolicy, list[str]]] = {}
-
-
-def _date_windows(policy: CorePolicy) -> list[str]:
-    """The roster dates the policy's teacher-relative windows read (``ir.DateWindow``);
-    the policy is walked once, not once per call (one teacher per call is the common use)."""
-    cached = _WINDOWS.get(id(policy))
-    if cached is not None and cached[0] is policy:
-        return cached[1]
-    if len(_WINDOWS) >= 64:
-        _WINDOWS.clear()
-    found = _walk_date_windows(policy)
-    _WINDOWS[id(policy)] = (policy, found)
-    return found
-
-
-def _walk_date_windows(policy: CorePolicy) -> list[str]:
-    found: set[str] = set()
-
-    def visit(node: object) -> None:
-        if isinstance(node, ir.DateWindow):
-            found.add(node.attribute)
-        elif isinstance(node, tuple):
-            for item in node:
-                visit(item)
-        elif attrs.has(type(node)):
-            for field in attrs.fields(type(node)):  # type: ignore[arg-type]
-                if field.name not in ("span", "source_ir"):
-                    visit(getattr(node, field.name))
-
-    visit(policy)
-    return sorted(found)
-
-
-def _replace_windows(node: Any, teacher: Teacher) -> Any:
-    """``node`` with every ``ir.DateWindow`` replaced by the teacher's bounds."""
-    if isinstance(node, ir.DateWindow):
-        day = teacher.get(node.attribute)
-        window = relative_window(day, node.anchor, node.months, node.days, node.periods) \
-            if isinstance(day, dt.date) else None
-        if window is None:  # no such date: the atom is false (SPEC §4)
-            return ir.Or((), span=node.span)
-        return ir.And((ir.DateBound(">=", window.start, span=node.span),
-                       ir.DateBound("<=", window.end, span=node.span)), span=node.span)
-    if isinstance(node, tuple):
-        items = tuple(_replace_windows(item, teacher) for item in node)
-        return items if any(a is not b for a, b in zip(items, node, strict=True)) else node
-    if attrs.has(type(node)) and not isinstance(node, ir.Policy):
-        changes = {}
-        for field in attrs.fields(type(node)):
-            if field.name in ("span", "source_ir"):
-                continue
-            value = getattr(node, field.name)
-            new = _replace_windows(value, teacher)
-            if new is not value:
-                changes[field.name] = new
-        return attrs.evolve(node, **changes) if changes else node
-    return node
-
-
-def bind_teacher(policy: CorePolicy, teacher: Teacher) -> CorePolicy:
-    """``policy`` for one teacher: each period relative to a roster date (``within 1 year
-    of hired_on``) becomes ``on or after START and on or before END`` with the bounds of
-    :func:`~credit_rules.values.relative_window`, or false for a teacher without the date."""
-    return _Binder(policy)(teacher)
-
-
-class _Binder:
-    """:func:`bind_teacher` for many teachers: one bound policy per distinct set of dates."""
-
-    def __init__(self, policy: CorePolicy):
-        self.policy = policy
-        self.names = _date_windows(policy)
-        self.bound: dict[tuple[Any, ...], CorePolicy] = {}
-
-    def __call__(self, teacher: Teacher) -> CorePolicy:
-        if not self.names:
-            return self.policy
-        key = tuple(teacher.get(name) for name in self.names)
-        if key not in self.bound:
-            self.bound[key] = _replace_windows(self.policy, teacher)
-        return self.bound[key]
 
 
 def ledger_periods(
