@@ -54,12 +54,13 @@ class Event:
 
     def get(self, name: str) -> Any:
         """A column or attribute by name; ``None`` when the event does not have it."""
-        if name in _EVENT_FIELDS:
+        if name in EVENT_FIELDS:
             return getattr(self, name)
         return self.attributes.get(name)
 
 
-_EVENT_FIELDS = frozenset(EVENT_COLUMNS) | {"day"}
+#: The names :meth:`Event.get` reads as the event's own fields (any other: an attribute).
+EVENT_FIELDS = frozenset(EVENT_COLUMNS) | {"day"}
 #: :attr:`Event.order_key` of an event, as a sort key that calls no Python function.
 ORDER_KEY = operator.attrgetter("instant_us", "event_id")
 

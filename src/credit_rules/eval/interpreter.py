@@ -32,7 +32,14 @@ from credit_rules import core, ir
 from credit_rules.core.nodes import Policy as CorePolicy
 from credit_rules.core.nodes import award_hours_rate, prorated, year_shares
 from credit_rules.errors import UsageError
-from credit_rules.eval.conditions import AwardView, TeacherFacts, event_holds, event_test, teacher_holds
+from credit_rules.eval.conditions import (
+    AwardView,
+    TeacherFacts,
+    event_holds,
+    event_test,
+    teacher_holds,
+    view_key,
+)
 from credit_rules.eval.period_events import by_period
 from credit_rules.eval.windows import Binder
 from credit_rules.records import ORDER_KEY, Event, LedgerRow, RequirementResult, Teacher, TraceEntry
@@ -289,12 +296,19 @@ def _register(policy: CorePolicy, awards: list[Award], void: bool) -> list[Award
             for cap in policy.caps]
     hours_caps = any(cap.measure == "hours" for cap in policy.caps)
     rates = {rule.name: award_hours_rate(rule) for rule in {a.rule.name: a.rule for a in awards}.values()}
+    # The caps whose condition holds, tested once per distinct value of what they read.
+    key_of = view_key([cap.of for cap in policy.caps])
+    under: dict[Any, list[tuple[core.Cap, tuple[object, ...] | None]]] = {}
     for award in ordered:
         event, view = award.event, award.view
+        if key_of is None:
+            holding = [(cap, one_key) for cap, holds, one_key in caps if holds(view)]
+        elif (holding := under.get(landing := key_of(view))) is None:  # type: ignore[assignment]
+            holding = under[landing] = [(cap, one_key) for cap, holds, one_key in caps if holds(view)]
         applying = [
-            (cap, key) for cap, holds, one_key in caps
-            if holds(view) and (key := one_key or cap.key(event.day, event.event_id, event.get(cap.per_column)
-                                                          if cap.per_column is not None else None)) is not None
+            (cap, key) for cap, one_key in holding
+            if (key := one_key or cap.key(event.day, event.event_id, event.get(cap.per_column)
+                                          if cap.per_column is not None else None)) is not None
         ]
         if not applying:  # under no cap: credited in full (the steps below, with nothing to take)
             out.append(_settled(award, award.credits, (), award.hours))
@@ -337,10 +351,17 @@ def _settled(award: Award, credited: Decimal, cut_by: tuple[str, ...], credited_
                  award.unrounded, credited_hours)
 
 
+#: A period's awards grouped by what its requirements read of them: (a view of the group,
+#: its credited credits, its hours). See :func:`_landings`.
+Landings = list[tuple[AwardView, Decimal, Decimal]]
+
+
 def measure(
-    what: core.Measure, awards: Sequence[Award], events: Sequence[Event], facts: TeacherFacts
+    what: core.Measure, awards: Sequence[Award], events: Sequence[Event], facts: TeacherFacts,
+    landings: Landings | None = None,
 ) -> Decimal:
-    """The actual amount of a requirement line for one teacher-period."""
+    """The actual amount of a requirement line for one teacher-period; ``landings``: the
+    awards grouped by what the conditions of the measure read (:func:`_landings`)."""
     match what:
         case core.CountOf(select):
             return sum([Decimal(e.count) for e in selected(select, events)], ZERO)
@@ -350,14 +371,18 @@ def measure(
             return sum([a.hours for a in awards], ZERO)
         case core.CreditedOf(of):
             holds = event_test(of)
+            if landings is not None:  # each group tested once
+                return sum([credited for view, credited, _ in landings if holds(view)], ZERO)
             return sum([a.credited for a in awards if holds(a.view)], ZERO)
         case core.HoursOf(of):
             holds = event_test(of)
+            if landings is not None:
+                return sum([hours for view, _, hours in landings if holds(view)], ZERO)
             return sum([a.hours for a in awards if holds(a.view)], ZERO)
         case core.QualifiedIn(program):
             return Decimal(1) if facts.qualified(program) else ZERO
         case core.BestOf(_, groups):
-            return max(measure(group, awards, events, facts) for _, group in groups) if groups else ZERO
+            return max(measure(group, awards, events, facts, landings) for _, group in groups) if groups else ZERO
         case core.ChoiceOf():
             return ZERO  # settled from the other requirements' results (settle_choices)
     raise AssertionError(what)  # pragma: no cover
@@ -442,6 +467,7 @@ def _requirements(
     facts: TeacherFacts, period: Period | None = None,
 ) -> tuple[RequirementResult, ...]:
     results: list[RequirementResult] = []
+    landings = _landings(decisions, awards)
     for d in decisions:
         if d.line.per_year and period is not None:  # issue 9 (B): one entry per calendar year
             for year, months in year_shares(period, facts.teacher.get("hired_on"), facts.teacher.get("retired_on")):
@@ -452,10 +478,40 @@ def _requirements(
                                                  d.waived or actual >= required, d.waived))
             continue
         required = d.line.amount * d.factor if d.line.reducible else d.line.amount
-        actual = measure(d.line.measure, awards, events, facts)
+        actual = measure(d.line.measure, awards, events, facts, landings)
         results.append(RequirementResult(d.requirement.name, required, actual, d.waived or actual >= required,
                                          d.waived))
     return settle_choices(decisions, results)
+
+
+def _landings(decisions: Sequence[RequirementDecision], awards: Sequence[Award]) -> Landings | None:
+    """The awards grouped by the values their requirements' conditions read of them
+    (:func:`~credit_rules.eval.conditions.view_key`), with each group's credited credits
+    and hours: a condition is tested once per group, not once per award (issue 10). Sums
+    of exact decimals, so a measure is the same whatever the grouping. None when a
+    condition reads more than that, or when there is nothing to group."""
+    conds = [m.of for d in decisions for m in _of_measures(d.line.measure)]
+    if len(awards) < 2 or not conds or (key_of := view_key(conds)) is None:
+        return None
+    groups: dict[Any, list[Any]] = {}
+    for award in awards:
+        group = groups.get(landing := key_of(award.view))
+        if group is None:
+            groups[landing] = [award.view, award.credited, award.hours]
+        else:
+            group[1] += award.credited
+            group[2] += award.hours
+    return [(view, credited, hours) for view, credited, hours in groups.values()]
+
+
+def _of_measures(what: core.Measure) -> list[core.CreditedOf | core.HoursOf]:
+    """The measures of ``what`` that sum awards under a condition (best-of groups included)."""
+    match what:
+        case core.CreditedOf(of) | core.HoursOf(of) if of is not None:
+            return [what]
+        case core.BestOf(_, groups):
+            return [m for _, group in groups for m in _of_measures(group)]
+    return []
 
 
 def _grade(policy: CorePolicy, events: Sequence[Event]) -> tuple[str | None, Event | None]:
