@@ -7,14 +7,16 @@ this module only walks the condition tree over one event or one teacher.
 from __future__ import annotations
 
 import operator
+import types
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
-
-import attrs
 
 from credit_rules import ir
 from credit_rules.core.scalars import comparison, has, linear_holds, membership
 from credit_rules.records import EVENT_FIELDS, Event, Teacher
+
+#: The derived facts of a teacher-period that has none (shared: it cannot be changed).
+_NO_FACTS: Mapping[str, Any] = types.MappingProxyType({})
 
 
 class AwardView(NamedTuple):
@@ -34,14 +36,15 @@ class AwardView(NamedTuple):
         return self.event.get(name)
 
 
-@attrs.frozen
-class TeacherFacts:
-    """What a teacher-level condition may ask about one teacher in one period."""
+class TeacherFacts(NamedTuple):
+    """What a teacher-level condition may ask about one teacher in one period.
+
+    A named tuple, not an attrs class: one is built per teacher-period (issue 10)."""
 
     teacher: Teacher
     qualified: Callable[[str], bool]
     has_kind: Callable[[str], bool]
-    facts: Mapping[str, Any] = attrs.field(factory=dict)
+    facts: Mapping[str, Any] = _NO_FACTS
     ranked: frozenset[str] = frozenset()
     #: the requirements that apply to the teacher and are met or waived (outcome conditions)
     requirements_met: frozenset[str] = frozenset()
