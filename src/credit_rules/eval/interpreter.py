@@ -490,8 +490,10 @@ def _landings(decisions: Sequence[RequirementDecision], awards: Sequence[Award])
     and hours: a condition is tested once per group, not once per award (issue 10). Sums
     of exact decimals, so a measure is the same whatever the grouping. None when a
     condition reads more than that, or when there is nothing to group."""
+    if len(awards) < 2:
+        return None
     conds = [m.of for d in decisions for m in _of_measures(d.line.measure)]
-    if len(awards) < 2 or not conds or (key_of := view_key(conds)) is None:
+    if not conds or (key_of := view_key(conds)) is None:
         return None
     groups: dict[Any, list[Any]] = {}
     for award in awards:
