@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import operator
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
@@ -116,6 +117,9 @@ def evaluate(
     return [tp.row for tp in evaluate_detailed(policy, events, teachers, as_of=as_of)]
 
 
+_TEACHER_ID = operator.attrgetter("teacher_id")
+
+
 def evaluate_detailed(
     policy: ir.Policy | CorePolicy,
     events: Iterable[Event],
@@ -126,9 +130,13 @@ def evaluate_detailed(
     """Like :func:`evaluate`, keeping every award and cap decision (for ``explain``)."""
     lowered = _core(policy)
     roster = dict(teachers or {})
+    events = list(events)
     by_teacher: dict[str, list[Event]] = defaultdict(list)
-    for event in events:
-        by_teacher[event.teacher_id].append(event)
+    if len(set(map(_TEACHER_ID, events))) == 1:  # one teacher (the common call): no loop
+        by_teacher[events[0].teacher_id] = events
+    else:
+        for event in events:
+            by_teacher[event.teacher_id].append(event)
     ids = sorted(set(roster) | set(by_teacher))
     as_of_day = as_of or today(lowered.timezone)
     results: list[TeacherPeriod] = []

@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import itertools
+import operator
 from collections.abc import Sequence
 
 import attrs
@@ -27,12 +28,19 @@ from credit_rules.values import Period, period_of
 ASSESSMENT = "assessment"
 
 
+_DAY = operator.attrgetter("day")
+
+
 def by_period(periods: Sequence[Period], events: Sequence[Event]) -> list[Sequence[Event]]:
-    """For each period, a part of ``events`` (in order) holding at least its events: one
-    pass when the periods are sorted and disjoint (a grain's semesters or years), else all
-    of them (the interpreter takes each period's own events from it)."""
+    """For each period, a part of ``events`` (in order) holding at least its events: when the
+    periods are sorted and disjoint (a grain's semesters or years), a slice each if the
+    events' days are in order, else one pass; otherwise all of them (the interpreter takes
+    each period's own events from it)."""
     if len(periods) < 2 or any(a.end >= b.start for a, b in itertools.pairwise(periods)):
         return [events] * len(periods)
+    days = list(map(_DAY, events))
+    if all(map(operator.le, days, itertools.islice(days, 1, None))):  # days in order (the usual): slices
+        return [events[bisect.bisect_left(days, p.start):bisect.bisect_right(days, p.end)] for p in periods]
     starts = [p.start for p in periods]
     buckets: list[list[Event]] = [[] for _ in periods]
     for event in events:
