@@ -358,8 +358,8 @@ def _repeats(values: Mapping[str, Sequence[Any]], valid: list[int], content: Seq
     """The valid rows used, how many are duplicates (superseded ones included), and the
     conflicting ones with their reason (SPEC §2; only rows whose ``event_id`` repeats)."""
     ids = values["event_id"]
-    if len(set(map(ids.__getitem__, valid))) == len(valid):
-        return list(valid), 0, []
+    if len(set(ids) if len(valid) == len(ids) else set(map(ids.__getitem__, valid))) == len(valid):
+        return list(valid), 0, []  # no event_id repeats (every row valid: its ids as they are)
     rows = [{**{c: values[c][i] for c in (*content, "row")}, "__key": i} for i in valid]
     kept, superseded = _supersede(rows, content) if statuses else (rows, [])
     used, duplicates, conflicts = split_repeats(kept, content)
