@@ -169,7 +169,7 @@ def raw_rows(source: Any, required: Sequence[str] = REQUIRED_EVENT_COLUMNS, date
                 texts[column] = list(map(written.__getitem__, cells))
             else:
                 texts[column] = [record_cell(v) for v in cells]
-    if not _usual_columns(tuple(columns)) or any(c not in columns for c in required):
+    if not _usual_columns(tuple(columns)) or not all(map(columns.__contains__, required)):
         return None
     return columns, texts, n, at_numeric
 
