@@ -225,14 +225,20 @@ class _Reading:
         self.cells: dict[str, list[str | None]] = {}
         #: the distinct cleaned texts of each column (missing ones left out): each is read once
         self.distinct: dict[str, set[str]] = {}
+        #: the columns with a missing cell (None, or only whitespace), known from the distinct texts
+        self.missing: set[str] = set()
         for column, texts in raw.items():
             distinct = set(texts)
-            distinct.discard(None)
+            if None in distinct:
+                self.missing.add(column)
+                distinct.discard(None)
             if "" not in distinct and all(map(str.__eq__, map(str.strip, distinct), distinct)):  # type: ignore[arg-type]
                 self.cells[column] = texts  # nothing to trim (str.strip trims more than WHITESPACE)
                 self.distinct[column] = distinct  # type: ignore[assignment]
                 continue
             cleaned = {t: None if t is None else (t.strip(WHITESPACE) or None) for t in distinct}
+            if None in cleaned.values():
+                self.missing.add(column)
             cleaned[None] = None
             self.cells[column] = list(map(cleaned.__getitem__, texts))
             self.distinct[column] = {t for t in cleaned.values() if t is not None}
@@ -286,7 +292,7 @@ class _Reading:
             "event_id", "teacher_id", "kind", "category", "format", "program", "level", "grade", *extras)}
         for column in REQUIRED_EVENT_COLUMNS:
             cells = values[column] if column != "at" else self.text("at")
-            if None in cells:
+            if column in self.missing or column not in self.cells:  # no scan of a column without a gap
                 for i, t in enumerate(cells):
                     if t is None:
                         self.refuse(i, f"missing {column}")
