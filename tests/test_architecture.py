@@ -128,7 +128,9 @@ def parsed(path: Path) -> ast.Module:
     return ast.parse(path.read_text(encoding="utf-8"), str(path))
 
 
+@functools.cache
 def violations() -> set[str]:
+    """Every violation in the package (cached: both tests below compare it with KNOWN_VIOLATIONS)."""
     found: set[str] = set()
     for module, path in MODULES.items():
         found |= module_violations(module, path)
@@ -170,12 +172,18 @@ def test_every_module_is_in_a_layer() -> None:
     assert not (listed - tops - OPTIONAL), f"LAYERS names modules that do not exist: {listed - tops - OPTIONAL}"
 
 
+# The two tests reading violations() run on one xdist worker: the package is parsed once.
+WHOLE_PACKAGE = pytest.mark.xdist_group("architecture")
+
+
+@WHOLE_PACKAGE
 def test_no_new_layer_or_privacy_violations() -> None:
     """Imports flow down LAYERS, the engines stay apart, and private names stay private."""
     new = sorted(violations() - KNOWN_VIOLATIONS)
     assert not new, "new violations (fix the import; do not list them):\n" + "\n".join(new)
 
 
+@WHOLE_PACKAGE
 def test_known_violations_are_still_there() -> None:
     """KNOWN_VIOLATIONS lists only what still happens, so it can only shrink."""
     fixed = sorted(KNOWN_VIOLATIONS - violations())

@@ -34,29 +34,46 @@ def run_python(code: str) -> str:
     return done.stdout.strip()
 
 
-def test_the_check_path_imports_no_polars() -> None:
-    loaded = run_python("import sys; import credit_rules.cli; import credit_rules.compile; "
-                        "import credit_rules.core, credit_rules.ir, credit_rules.syntax.printer; "
-                        f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))")
-    assert loaded == "[]"
-
-
 #: Besides HEAVY, what check and fmt of a clean policy leave unimported (rich prints only
 #: what plain text cannot, pendulum is needed only to evaluate).
 LAZY = (*HEAVY, "rich", "pendulum")
+FIVE_YEAR = ROOT / "policies" / "five_year_cycle.policy"
 
 
-def test_check_and_fmt_import_no_polars_rich_or_pendulum() -> None:
-    policy = Path(__file__).resolve().parents[1] / "policies" / "five_year_cycle.policy"
-    loaded = run_python(
+# The tests reading it run on one xdist worker, so the interpreter starts once.
+FRESH_PROCESS = pytest.mark.xdist_group("fresh-process")
+
+
+@pytest.fixture(scope="module")
+def fresh_process() -> dict[str, str]:
+    """One fresh interpreter for the import checks below (each line a step, keyed by its first
+    word): a Python start with credit_rules compiled costs more than all three checks, and
+    each step only adds imports, so each check sees what its own fresh process would."""
+    out = run_python(
         "import sys\n"
         "from click.testing import CliRunner\n"
         "from credit_rules.cli import main\n"
-        f"assert CliRunner().invoke(main, ['fmt', '--check', {str(policy)!r}]).exit_code in (0, 1)\n"
-        "print('credit_rules.compile' in sys.modules, 'credit_rules.ir' in sys.modules)\n"  # fmt: no IR
-        f"assert CliRunner().invoke(main, ['check', {str(policy)!r}]).exit_code == 0\n"
-        f"print(sorted(m for m in {LAZY!r} if m in sys.modules))")
-    assert loaded.splitlines() == ["False False", "[]"]
+        f"fmt = CliRunner().invoke(main, ['fmt', '--check', {str(FIVE_YEAR)!r}]).exit_code\n"
+        "print('fmt', fmt in (0, 1), 'credit_rules.compile' in sys.modules, 'credit_rules.ir' in sys.modules)\n"
+        f"check = CliRunner().invoke(main, ['check', {str(FIVE_YEAR)!r}]).exit_code\n"
+        f"print('check', check, sorted(m for m in {LAZY!r} if m in sys.modules))\n"
+        "import credit_rules.compile, credit_rules.core, credit_rules.ir, credit_rules.syntax.printer\n"
+        f"print('compile', sorted(m for m in {HEAVY!r} if m in sys.modules))\n"
+        "import credit_rules, credit_rules.recompute\n"
+        "from credit_rules import recompute\n"
+        "print('recompute', type(credit_rules.recompute).__name__, type(recompute).__name__)\n")
+    return {line.split(" ", 1)[0]: line.split(" ", 1)[1] for line in out.splitlines()}
+
+
+@FRESH_PROCESS
+def test_the_check_path_imports_no_polars(fresh_process: dict[str, str]) -> None:
+    assert fresh_process["compile"] == "[]"
+
+
+@FRESH_PROCESS
+def test_check_and_fmt_import_no_polars_rich_or_pendulum(fresh_process: dict[str, str]) -> None:
+    assert fresh_process["fmt"] == "True False False"  # fmt: no IR
+    assert fresh_process["check"] == "0 []"
 
 
 @pytest.mark.parametrize("name", credit_rules.__all__)
@@ -66,11 +83,9 @@ def test_every_public_name_resolves(name: str) -> None:
     assert name in dir(credit_rules)
 
 
-def test_recompute_stays_the_function_after_its_module_is_imported() -> None:
-    kinds = run_python("import credit_rules, credit_rules.recompute, credit_rules.cli; "
-                       "from credit_rules import recompute; "
-                       "print(type(credit_rules.recompute).__name__, type(recompute).__name__)")
-    assert kinds == "function function"
+@FRESH_PROCESS
+def test_recompute_stays_the_function_after_its_module_is_imported(fresh_process: dict[str, str]) -> None:
+    assert fresh_process["recompute"] == "function function"
 
 
 def test_an_unknown_name_is_an_attribute_error() -> None:

@@ -534,3 +534,24 @@ def assert_fast_equals_general(frame: pl.DataFrame) -> None:
     assert fast.frame.equals(general.frame), (fast.frame, general.frame)
     assert fast.rejects.equals(general.rejects), (fast.rejects, general.rejects)
     assert fast.report == general.report
+
+
+@examples(quick=30, soak=500)
+def test_repeated_hashes_part_by_part_are_those_seen_twice(examples: int) -> None:
+    """The batches' repeat candidates, found an eighth of the hash range at a time, are
+    exactly the values occurring more than once across the files (edges of parts included)."""
+    import collections
+
+    import numpy as np
+
+    from credit_rules.io.repeats import repeated_hashes
+
+    @settings(max_examples=examples, deadline=None)
+    @given(st.lists(st.lists(st.sampled_from([k << 61 for k in range(8)] + [(k << 61) - 1 for k in range(1, 9)])
+                             | st.integers(0, 2**64 - 1), max_size=12), min_size=1, max_size=3))
+    def check(arrays: list[list[int]]) -> None:
+        counts = collections.Counter(v for a in arrays for v in a)
+        got = repeated_hashes([np.array(a, dtype=np.uint64) for a in arrays])
+        assert got.tolist() == sorted(v for v, n in counts.items() if n > 1)
+
+    check()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from pathlib import Path
 
 import polars as pl
@@ -13,6 +14,7 @@ from conftest import POLICIES
 from credit_rules import recompute
 from credit_rules.cli import main
 from credit_rules.eval import bulk
+from credit_rules.recompute import batches
 from credit_rules.synth import write_province
 
 AS_OF = dt.date(2025, 12, 31)
@@ -36,8 +38,20 @@ def interpreter_ledger(policy: Path, events: Path, roster: Path | None, out: Pat
     return pl.read_parquet(out)
 
 
+@pytest.fixture(scope="module")
+def interpreter_ledgers(province: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, pl.DataFrame]:
+    """`eval --engine interpreter` of every shipped policy over the province: the reference
+    both batch sizes below are compared with, computed once."""
+    out = tmp_path_factory.mktemp("interpreter")
+    return {policy.stem: interpreter_ledger(policy, province / "events", province / "roster.parquet",
+                                            out / f"{policy.stem}.i.parquet") for policy in SHIPPED}
+
+
+# Both batch sizes on one xdist worker, so the interpreter's ledgers are computed once.
+@pytest.mark.xdist_group("recompute-vs-interpreter")
 @pytest.mark.parametrize("batch_rows", [10**9, 700])
-def test_ledgers_equal_the_interpreter(province: Path, tmp_path: Path, batch_rows: int) -> None:
+def test_ledgers_equal_the_interpreter(province: Path, tmp_path: Path, batch_rows: int,
+                                       interpreter_ledgers: dict[str, pl.DataFrame]) -> None:
     """Every shipped policy's Parquet ledger equals `eval --engine interpreter`, batched or not."""
     events, roster = province / "events", province / "roster.parquet"
     results = recompute(SHIPPED, events, roster, tmp_path / "out", as_of=AS_OF,
@@ -45,7 +59,7 @@ def test_ledgers_equal_the_interpreter(province: Path, tmp_path: Path, batch_row
     assert (results[0].batches > 1) == (batch_rows == 700)
     for policy, result in zip(SHIPPED, results, strict=True):
         assert result.path == tmp_path / "out" / f"{policy.stem}.parquet"
-        expected = interpreter_ledger(policy, events, roster, tmp_path / f"{policy.stem}.i.parquet")
+        expected = interpreter_ledgers[policy.stem]
         got = pl.read_parquet(result.path)
         assert got.columns == expected.columns
         assert got.cast(expected.schema).equals(expected), policy.stem  # type: ignore[arg-type]
@@ -73,8 +87,12 @@ def _events_with_repeats(path: Path) -> Path:
     return path
 
 
-def test_batches_find_repeats_across_teachers(tmp_path: Path) -> None:
-    """A conflicting copy under another teacher, in another file and batch, rejects both."""
+@pytest.mark.parametrize("rescan", [True, False])
+def test_batches_find_repeats_across_teachers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              rescan: bool) -> None:
+    """A conflicting copy under another teacher, in another file and batch, rejects both,
+    whether the batches read the files again or a spill."""
+    monkeypatch.setattr(batches, "_rescan_pays", lambda *_: rescan)
     events = _events_with_repeats(tmp_path / "events")
     policy = POLICIES / "five_year_cycle.policy"
     whole = recompute(policy, events, as_of=AS_OF)[0]
@@ -90,6 +108,39 @@ def test_batches_find_repeats_across_teachers(tmp_path: Path) -> None:
     # t4 (only a rejected row) and t9 (only a conflicting copy) keep their rows (SPEC §5)
     assert batched.ledger["teacher_id"].to_list() == ["t1", "t2", "t3", "t4", "t8", "t9"]
     assert batched.ledger.filter(pl.col("teacher_id").is_in(["t4", "t9"]))["credits"].to_list() == [0, 0]
+
+
+def test_batches_read_again_or_from_a_spill_alike(province: Path, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Batches that read the files again give the ledger, rejects and accounting of batches
+    read from a spill; which is chosen follows the row groups' teacher_id statistics."""
+    files = sorted((province / "events").glob("*.parquet"))
+    edges = [None, "T0000014", "T0000027", None]
+    rows = sum(pl.scan_parquet(f).select(pl.len()).collect().item() for f in files)
+    # The province is written in chunks of teachers: few row groups per batch.
+    assert batches._rescan_pays(files, edges, rows)
+    shuffled = tmp_path / "shuffled.parquet"
+    pl.concat([pl.read_parquet(f) for f in files]).sample(fraction=1.0, shuffle=True, seed=1) \
+        .write_parquet(shuffled, row_group_size=50)
+    assert not batches._rescan_pays([shuffled], edges, rows)
+    bare = tmp_path / "bare.parquet"
+    pl.read_parquet(files[0]).write_parquet(bare, statistics=False)
+    assert not batches._rescan_pays([bare], edges, rows)
+    events = _events_with_repeats(tmp_path / "events")  # with repeats and bad rows
+    for file in files:
+        shutil.copy(file, events / file.name)
+    runs = {}
+    for rescan in (True, False):
+        monkeypatch.setattr(batches, "_rescan_pays", lambda *_, r=rescan: r)
+        runs[rescan] = recompute(POLICIES / "five_year_cycle.policy", events, None, as_of=AS_OF,
+                                 batch_rows=700)[0]
+    again, spilled = runs[True], runs[False]
+    assert again.batches == spilled.batches > 2
+    assert again.events == spilled.events and again.events.rejected > 0
+    assert again.ledger is not None and spilled.ledger is not None
+    assert again.ledger.equals(spilled.ledger)
+    assert again.rejects is not None and spilled.rejects is not None
+    assert again.rejects.equals(spilled.rejects)
 
 
 def test_failure_leaves_the_previous_ledger(province: Path, tmp_path: Path,
@@ -170,3 +221,10 @@ def test_a_policy_bulk_cannot_compile_is_recomputed_by_the_interpreter(
     assert results[0].path is not None
     got = pl.read_parquet(results[0].path)
     assert got.cast(expected.schema).equals(expected)  # type: ignore[arg-type]
+
+
+def test_batch_sizes_default_to_one_pass_then_smaller_batches() -> None:
+    """A province up to 12M events in one pass (fastest); beyond, batches of 4M events
+    (memory bounded whatever the size); --batch-rows N sets both."""
+    assert batches.batch_sizes(None) == (12_000_000, 4_000_000)
+    assert batches.batch_sizes(700) == (700, 700)

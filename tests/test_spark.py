@@ -2,10 +2,10 @@
 
 One real local Spark (``local[2]``, no mocks) for the whole file. Equality is frame
 equality of every column: of the Parquet ledgers read back for the shipped policies on a
-generated province (2 and 7 partitions, the last through the command line; 1 in the
-slow soak run), of a
-conflicting repeat whose copies sit in different partitions under different teachers, of
-a ranking group whose teachers sit in different buckets, and of a few Hypothesis cases.
+generated province (2 and 7 partitions, the last through the command line, where a
+ranking group's teachers sit in different buckets; 1 in the slow soak run), of a
+conflicting repeat whose copies sit in different partitions under different teachers, and
+of a few Hypothesis cases.
 """
 
 from __future__ import annotations
@@ -108,9 +108,16 @@ def test_province_ledgers_equal_bulk_for_2_and_7_partitions(spark: Any, province
                                                            tmp_path: Path) -> None:
     """Every shipped policy's Parquet ledger, rejects and accounting equal the bulk
     engine's, whatever the partition count; 7 goes through `recompute --engine spark`
-    (1 partition: the slow soak run above)."""
+    (1 partition: the slow soak run above). With 7 buckets ziyang_2017's ranking groups
+    (the two best scores per workshop) are split across buckets, and its ranks still
+    equal the bulk engine's."""
+    from pyspark.sql import functions as F
+
     events, roster = province
     expected = _spark_equals_bulk(spark, province, tmp_path, 2)
+    assert expected["ziyang_2017"]["excellent_eligible"].sum() >= 4  # ranks picked someone in several workshops
+    ranked = pl.read_parquet(roster).filter(pl.col("workshop") == "math").select("teacher_id")
+    assert _spark_frame(spark, ranked).select(bucket_of(F.col("teacher_id"), 7).alias("b")).distinct().count() > 1
     out = tmp_path / "spark7"
     rejects = tmp_path / "rejects.csv"
     cli = CliRunner().invoke(main, ["recompute", *map(str, POLICIES), "--events", str(events), "--roster", str(roster),
@@ -170,24 +177,6 @@ def test_conflicting_repeat_split_across_partitions_voids_both(spark: Any) -> No
     assert got.equals(expected)
     credits = dict(zip(expected["teacher_id"], expected["credits"], strict=True))
     assert credits["t1"] == 0 and credits["t2"] == credits["t3"] > 0
-
-
-def test_ranking_group_split_across_buckets(spark: Any, province: tuple[Path, Path]) -> None:
-    """ziyang_2017 ranks the two best scores per workshop: with 7 buckets the teachers of
-    one workshop sit in several buckets and the ranks still equal the bulk engine's."""
-    from pyspark.sql import functions as F
-
-    events, roster = province
-    policy = load_policy(next(p for p in POLICIES if p.stem == "ziyang_2017"))
-    raw = pl.read_parquet(events / "part-00000.parquet")
-    roster_frame = pl.read_parquet(roster)
-    expected = _bulk_ledger(policy, raw, roster_frame)
-    assert expected["excellent_eligible"].sum() >= 4  # ranks picked someone in several workshops
-    ranked = roster_frame.filter(pl.col("workshop") == "math").select("teacher_id")
-    buckets = _spark_frame(spark, ranked).select(bucket_of(F.col("teacher_id"), 7).alias("b")).distinct().count()
-    assert buckets > 1
-    got = _spark_ledger(spark, policy, _spark_frame(spark, raw, 2), roster_frame, 7)
-    assert got.equals(expected)
 
 
 @settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

@@ -538,7 +538,8 @@ def fmt_command(policies: tuple[str, ...], check_only: bool, write: bool, lang: 
               help="Write rejected rows here (.csv or .jsonl); rejected roster rows go to "
                    "FILE.roster.csv (or .jsonl) beside it.")
 @click.option("--batch-rows", type=click.IntRange(min=1), default=None,
-              help="Most events validated and evaluated at once (default 12,000,000).")
+              help="Most events validated and evaluated at once (default: one pass up to "
+                   "12,000,000 Parquet events, batches of 4,000,000 beyond).")
 @click.option("--strict-input", is_flag=True,
               help="Fail (exit 2, no ledger replaced) on any rejected event or roster row, on events "
                    "with none of the columns a policy reads, or on roster columns read without --roster.")
@@ -558,7 +559,7 @@ def recompute(policies: tuple[str, ...], events: tuple[str, ...], roster: str | 
 
     One run at a time writes into a folder (the second is refused); a killed run's
     temporaries are removed by the next; Ctrl-C (or SIGTERM) removes them and exits 130."""
-    from credit_rules.recompute import BATCH_ROWS, StrictInputError
+    from credit_rules.recompute import StrictInputError
     from credit_rules.recompute import recompute as run_recompute
 
     if recompute_engine != "spark" and (master is not None or partitions is not None):
@@ -578,7 +579,7 @@ def recompute(policies: tuple[str, ...], events: tuple[str, ...], roster: str | 
                                           strict_input=strict_input, progress=callback)
             else:
                 results = run_recompute(list(policies), sources, roster, out_dir, as_of=as_of,
-                                        progress=callback, batch_rows=batch_rows or BATCH_ROWS,
+                                        progress=callback, batch_rows=batch_rows,
                                         strict_input=strict_input)
     except StrictInputError as exc:
         if exc.rejects is not None or exc.roster_rejects is not None:

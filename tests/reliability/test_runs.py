@@ -24,6 +24,7 @@ import credit_rules
 from credit_rules import recompute
 from credit_rules.cli import main
 from credit_rules.io.ledger import atomic_output
+from credit_rules.recompute import batches
 from credit_rules.recompute import folder as recompute_folder
 from credit_rules.recompute import run as recompute_run
 from credit_rules.synth import write_province
@@ -204,24 +205,31 @@ def test_recompute_into_its_events_folder_reads_only_the_events(
 def test_batched_and_unbatched_ledgers_are_byte_identical(
         province: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Same ledger bytes whatever --batch-rows (fixed row groups, provenance without clocks),
-    and batches never rescan the inputs (one scan and one split pass per file)."""
+    and whether batches read the files again or a spill; from a spill, batches never rescan
+    the inputs (one scan and one split pass per file)."""
     monkeypatch.setattr(recompute_run, "ROW_GROUP_ROWS", 7)  # several row groups, cut across batches
     scans: list[object] = []
     real_scan = pl.scan_parquet
     monkeypatch.setattr(pl, "scan_parquet", lambda *a, **k: scans.append(a[0]) or real_scan(*a, **k))
+    real_choice = batches._rescan_pays
     policies = sorted(POLICIES.glob("*.policy"))
-    digests: dict[int, list[str]] = {}
-    passes: dict[int, int] = {}
-    for batch_rows in (10**9, 1000, 400):  # 1, ~3 and ~8 batches of the ~3000 events
+    digests: dict[tuple[int, bool], list[str]] = {}
+    passes: dict[tuple[int, bool], int] = {}
+    # 1, ~3 and ~8 batches of the ~3000 events; read again where the statistics allow it
+    # (the province is written by chunks of teachers), or always from a spill.
+    for batch_rows, spill in ((10**9, False), (1000, False), (1000, True), (400, True)):
         scans.clear()
+        monkeypatch.setattr(batches, "_rescan_pays",
+                            (lambda *_: False) if spill else real_choice)
         results = recompute(policies, province / "events", province / "roster.parquet",
-                            tmp_path / str(batch_rows), as_of=AS_OF, batch_rows=batch_rows)
+                            tmp_path / f"{batch_rows}-{spill}", as_of=AS_OF, batch_rows=batch_rows)
         assert results[0].batches > 1 or batch_rows == 10**9
-        digests[batch_rows] = [sha256(r.path) for r in results if r.path is not None]
-        passes[batch_rows] = len(scans)
-    assert digests[1000] == digests[400] == digests[10**9]
-    assert pq.ParquetFile(tmp_path / "400" / "five_year_cycle.parquet").metadata.row_group(0).num_rows == 7
-    assert passes[1000] == passes[400]  # reading does not grow with the number of batches
+        digests[batch_rows, spill] = [sha256(r.path) for r in results if r.path is not None]
+        passes[batch_rows, spill] = len(scans)
+    assert len({tuple(d) for d in digests.values()}) == 1, digests
+    assert pq.ParquetFile(tmp_path / "400-True" / "five_year_cycle.parquet").metadata.row_group(0).num_rows == 7
+    assert passes[1000, True] == passes[400, True]  # reading does not grow with the number of batches
+    assert passes[1000, False] > passes[1000, True]  # this province's batches read it again
 
 
 # ------------------------------------------------------------------ 5. provenance

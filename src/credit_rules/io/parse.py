@@ -556,9 +556,10 @@ def fast_at(frame: pl.DataFrame, column: str, timezone: str) -> pl.DataFrame:
 
 #: One hour in microseconds: the unit of the offset table of :func:`local_instants`.
 _HOUR_US = 3_600_000_000
-#: Most hours an offset table spans (about 240 years); a wider spread of times looks up
-#: its distinct hours instead of a dense range.
+#: Most hours an offset table spans (about 240 years), and most per row; a wider spread of
+#: times (or a few rows far apart) looks up its distinct hours instead of a dense range.
 _DENSE_HOURS = 1 << 21
+_DENSE_HOURS_PER_ROW = 4
 
 
 def local_instants(naive: pl.Series, timezone: str) -> pl.Series:
@@ -580,7 +581,7 @@ def local_instants(naive: pl.Series, timezone: str) -> pl.Series:
     if low is None or high is None:
         return pl.Series(naive.name, [None] * naive.len(), dtype=pl.Int64)
     assert isinstance(low, int) and isinstance(high, int)
-    if high - low < _DENSE_HOURS:
+    if high - low < min(_DENSE_HOURS, _DENSE_HOURS_PER_ROW * naive.len()):
         table = pl.int_range(low, high + 1, dtype=pl.Int64, eager=True)
         position = hours - low
     else:

@@ -8,9 +8,14 @@ Parquet files (or folders of them) are scanned lazily and processed in batches o
 2. ``repeats``: the rows whose ``event_id`` hash repeats (a repeat may belong to another
    teacher: SPEC §2 makes every differing copy a conflict, wherever it lies), and the rows
    whose ``teacher_id`` is missing or needs trimming, are read and validated together;
-3. ``split``: one pass over every file writes each row (with its row number) to the
-   spill file of its batch (Arrow IPC, in a temporary folder ``.recompute.*.spill.tmp``
-   beside the ledgers), so no batch reads the inputs again;
+3. ``split``: one streaming pass over every file writes each row (with its row number)
+   to the spill files of its batch (Polars' partitioned sink, Arrow IPC with LZ4, in a
+   temporary folder ``.recompute.*.spill.tmp`` beside the ledgers), so no batch reads the
+   inputs again. Skipped when the files are laid out by teacher (an export by region or
+   school): when the ``teacher_id`` statistics of the row groups show that the batches,
+   reading the files again, would read at most twice the rows, each batch reads its own
+   row groups instead (writing and reading a spill costs more than reading the Parquet
+   twice);
 4. ``batch i/n``: the rows of a range of teacher ids are read from the spill, validated,
    joined with the used rows of step 2 in that range, and every policy runs over them;
    each ledger is appended to its temporary Parquet file.
@@ -24,7 +29,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import shutil
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -36,21 +40,41 @@ import pyarrow.parquet as pq
 from credit_rules import core
 from credit_rules.api import with_named_teachers
 from credit_rules.errors import InputError
-from credit_rules.io import EventTable, LoadReport, columns, parse, sources
+from credit_rules.io import EventTable, LoadReport, columns, parse, repeats, sources
 from credit_rules.io import events as ev
+from credit_rules.io.events import teachers_with_events
 from credit_rules.recompute.folder import path_items
 from credit_rules.schema import REQUIRED_EVENT_COLUMNS
 
 #: ``progress(stage, done, total)``: rows for ``scan`` and ``validate``, batches for
 #: ``policy NAME``.
 Progress = Callable[[str, int, int], None]
-#: Default most events validated and evaluated at once: 12M, so that a province of 10M
-#: events (100,000 teachers) is read in one pass (3.5 GiB at peak for five_year_cycle on
-#: 10.1M events; 2.35 GiB with batches of 2M rows, in twice the time).
+#: Default most events validated and evaluated in one pass: 12M, so that a province of
+#: 10M events (100,000 teachers) is read in one pass, the fastest (3.5 GiB at peak for
+#: five_year_cycle on 10.1M events).
 BATCH_ROWS = 12_000_000
+#: Default batch of a larger input: 4M events, ~2 GiB at peak whatever the province (on
+#: 10.1M events: 2.1 GiB in batches of 4M against 3.5 GiB in one pass, for ~1.6x the CPU
+#: time; per event, smaller batches cost little more once the input is batched at all).
+LARGE_INPUT_BATCH_ROWS = 4_000_000
+
+
+def batch_sizes(batch_rows: int | None) -> tuple[int, int]:
+    """(most events read in one pass, events per batch beyond that): ``--batch-rows`` for
+    both when given, else :data:`BATCH_ROWS` and :data:`LARGE_INPUT_BATCH_ROWS`."""
+    if batch_rows is not None:
+        return batch_rows, batch_rows
+    return BATCH_ROWS, LARGE_INPUT_BATCH_ROWS
 #: The name of a spill folder (``tempfile.mkdtemp`` puts random letters between).
-#: Rows read at once while splitting the events into batches (whole row groups).
-_SPLIT_ROWS = 1_000_000
+#: Rows streamed by one sink while splitting the events into batches (whole row groups).
+_SPLIT_ROWS = 2_000_000
+#: Batches read the inputs again instead of a spill when that reads at most this many
+#: times the rows (by the row groups' statistics, :func:`_rescan_pays`).
+_RESCAN_FACTOR = 2
+#: The spill's partition column: the batch of a row, or :data:`_SPECIAL`.
+_BATCH = "__cr_batch"
+#: The batch of the rows validated together before the others (module docstring, step 2).
+_SPECIAL = -1
 
 
 def _parquet_files(events: Any) -> list[Path] | None:
@@ -104,11 +128,14 @@ class Batcher:
             raise InputError(f"cannot read the events as Parquet ({exc})") from None
         self.columns = list(dict.fromkeys(c for s in self.schemas for c in s))
         report("scan", 0, 1)
-        rows, self.repeat_hashes = self._scan()
+        rows, self.special_rows = self._scan()
         self.rows_read = int(rows.get_column("len").sum()) if rows.height else 0
         report("scan", self.rows_read, self.rows_read)
         self.bounds = _bounds(rows, batch_rows)
         self.count = len(self.bounds) + 1
+        #: Each batch reads its rows from the inputs again (no spill) when the row groups
+        #: it needs are few (module docstring, step 3).
+        self.rescan = _rescan_pays(files, [None, *self.bounds, None], self.rows_read)
         self.rejects: list[pl.DataFrame] = []
         self.used = self.duplicates = self.rejected = 0
         self.done_rows = 0
@@ -126,68 +153,104 @@ class Batcher:
         return tid.is_null() | (tid.str.strip_chars().str.len_bytes() != tid.str.len_bytes()) \
             | (tid.str.len_bytes() == 0)
 
-    def _scan(self) -> tuple[pl.DataFrame, pl.Series]:
+    def _scan(self) -> tuple[pl.DataFrame, list[pl.Series]]:
         for name, schema in zip(self.names, self.schemas, strict=True):
             missing = [c for c in REQUIRED_EVENT_COLUMNS if c not in schema]
             if missing:
                 raise InputError(f"{name}: required column(s) {', '.join(missing)} missing "
                                  f"(found: {', '.join(schema)})")
         scans = [pl.scan_parquet(p).select(
-            pl.col("teacher_id").cast(pl.String), self._id_hash().alias("h")) for p in self.files]
-        both = pl.concat(scans)
-        per_teacher = both.group_by("teacher_id").agg(pl.len()).sort("teacher_id", nulls_last=True)
-        repeats = both.group_by("h").agg(pl.len()).filter(pl.col("len") > 1).select("h")
-        rows, hashes = pl.collect_all([per_teacher, repeats], engine="streaming")
-        return rows, hashes.get_column("h")
+            pl.col("teacher_id").cast(pl.String), self._id_hash().alias("h"),
+            self._odd_teacher().alias("odd")) for p in self.files]
+        per_teacher = pl.concat([s.select("teacher_id") for s in scans]).group_by("teacher_id") \
+            .agg(pl.len()).sort("teacher_id", nulls_last=True)
+        # The hashes are sorted, not grouped: a hash table of every row's id took 6.6 GiB
+        # on 101M events. Without common-subplan elimination each query reads its own
+        # columns (shared, the scan would be cached whole).
+        rows, *hashes = pl.collect_all([per_teacher, *(s.select("h", "odd") for s in scans)],
+                                       engine="streaming",
+                                       optimizations=pl.QueryOptFlags(comm_subplan_elim=False))
+        twice = pl.Series("h", repeats.repeated_hashes([h.get_column("h").to_numpy() for h in hashes]),
+                          dtype=pl.UInt64).implode()
+        # Each file's special rows by number: later passes select them without hashing.
+        special = [
+            h.select((pl.col("h").is_in(twice) | pl.col("odd")).arg_true().cast(pl.Int64) + 1)
+            .to_series() for h in hashes
+        ]
+        return rows, special
 
-    def _bucket(self, name: str) -> Path:
-        return self.spill / name
+    def _special(self, index: int) -> pl.Expr:
+        """The rows of file ``index`` validated together before the batches (module
+        docstring, step 2), by their row number (:data:`~credit_rules.io.columns.ROW`)."""
+        return pl.col(columns.ROW).cast(pl.Int64).is_in(self.special_rows[index].implode())
+
+    def _range(self, batch: int) -> tuple[str | None, str | None]:
+        """The teacher ids of ``batch``: from ``low`` (inclusive) to ``high`` (exclusive)."""
+        edges: list[str | None] = [None, *self.bounds, None]
+        return edges[batch], edges[batch + 1]
 
     def _split(self) -> None:
-        """One pass over every file: each row, numbered within its file, goes to the spill
-        file of its batch, or of ``special`` (repeated ``event_id`` hashes, odd teachers)."""
-        special = self._id_hash().is_in(self.repeat_hashes.implode()) | self._odd_teacher()
+        """One streaming pass over every file: each row, numbered within its file, goes to
+        the spill files of its batch, or of batch ``-1`` (repeated ``event_id`` hashes, odd
+        teachers). Polars' partitioned sink writes them (``PartitionBy``, in row order
+        within each partition); a file is cut into slices of whole row groups, each its
+        own sink, so the progress bar moves and no slice is held whole in memory."""
+        if self.rescan:
+            return
         bounds = pl.Series("bounds", self.bounds, dtype=pl.String)
+        batch = (pl.lit(bounds).search_sorted(pl.col("teacher_id").cast(pl.String), side="right")
+                 .cast(pl.Int64) if len(bounds) else pl.lit(0, pl.Int64))
         done = 0
         self.report("split", 0, self.rows_read)
         for index, path in enumerate(self.files):
             for start, length in _row_group_chunks(path, min(self.batch_rows, _SPLIT_ROWS)):
-                frame = pl.scan_parquet(path).slice(start, length).collect()
-                frame = frame.hstack([pl.Series(columns.ROW, range(start + 1, start + 1 + frame.height),
-                                                dtype=pl.Int64)])
-                odd = frame.select(special.alias("odd")).get_column("odd")
-                tid = frame.get_column("teacher_id").cast(pl.String)
-                batch = bounds.search_sorted(tid, side="right").cast(pl.Int64) \
-                    if len(bounds) else pl.repeat(0, frame.height, dtype=pl.Int64, eager=True)
-                keys = pl.select(pl.when(odd).then(-1).otherwise(batch).alias("b")).get_column("b")
-                parts = frame.hstack([keys.alias("__cr_batch")]).partition_by(
-                    "__cr_batch", as_dict=True, include_key=False)
-                for (key,), part in parts.items():
-                    bucket = self._bucket("special" if key == -1 else f"{key:06d}")
-                    bucket.mkdir(exist_ok=True)
-                    part.write_ipc(bucket / f"{index:06d}-{start:012d}.arrow", compression="lz4")
-                done += frame.height
+                scan = pl.scan_parquet(path, row_index_name=columns.ROW, row_index_offset=1)
+                (scan.slice(start, length)
+                 .with_columns(pl.col(columns.ROW).cast(pl.Int64),
+                               pl.when(self._special(index)).then(-1).otherwise(batch)
+                               .alias(_BATCH))
+                 .sink_ipc(pl.PartitionBy(self.spill / f"{index:06d}-{start:012d}", key=_BATCH,
+                                          include_key=False),
+                           compression="lz4", mkdir=True))
+                done += length
                 self.report("split", done, self.rows_read)
 
-    def _raw(self, bucket: Path) -> sources.RawInput:
+    def _raw(self, batch: int) -> sources.RawInput:
         named = []
+        read = []
         for index, name in enumerate(self.names):
-            parts = sorted(bucket.glob(f"{index:06d}-*.arrow")) if bucket.is_dir() else []
-            if parts:
-                frame = pl.concat([pl.read_ipc(p) for p in parts])
+            if self.rescan:
+                frame = self._reread(index, batch)
             else:
-                frame = pl.DataFrame(schema={**self.schemas[index], columns.ROW: pl.Int64})
+                # Zero-padded slice starts, then the sink's numbered files: sorted is row order.
+                parts = sorted(self.spill.glob(f"{index:06d}-*/{_BATCH}={batch}/*.ipc"))
+                if parts:
+                    frame = pl.concat([pl.read_ipc(p) for p in parts])
+                else:
+                    frame = pl.DataFrame(schema={**self.schemas[index], columns.ROW: pl.Int64})
+                read += parts
             frame = sources.textify(frame, name, keep=(*ev.TYPED_EVENT_COLUMNS, columns.ROW))
             frame = frame.with_columns(pl.lit(None, pl.String).alias(columns.BAD))
             named.append((name, frame, False))
-        shutil.rmtree(bucket, ignore_errors=True)  # each batch is read once
+        for part in read:  # each batch is read once
+            part.unlink()
         raw = sources.combine_raw(named, required=REQUIRED_EVENT_COLUMNS)
         # Same columns in every batch (a batch may lack a column some file has).
         return sources.RawInput(raw.frame, tuple(dict.fromkeys([*raw.columns, *self.columns])),
                                 tuple(self.names))
 
-    def _validate(self, bucket: Path) -> EventTable:
-        raw = self._raw(bucket)
+    def _reread(self, index: int, batch: int) -> pl.DataFrame:
+        """The rows of ``batch`` in file ``index``, read from it again, in row order: the
+        reader skips the row groups whose ``teacher_id`` statistics lie outside the range."""
+        wanted = self._special(index)
+        if batch != _SPECIAL:
+            low, high = self._range(batch)
+            wanted = _in_range(pl.col("teacher_id").cast(pl.String), low, high) & ~wanted
+        scan = pl.scan_parquet(self.files[index], row_index_name=columns.ROW, row_index_offset=1)
+        return scan.filter(wanted).with_columns(pl.col(columns.ROW).cast(pl.Int64)).collect()
+
+    def _validate(self, batch: int) -> EventTable:
+        raw = self._raw(batch)
         table = ev.validate_events(raw, self.timezone, inputs=self.inputs, time_ordered=False)
         self.used += table.report.rows_used
         self.duplicates += table.report.duplicates
@@ -199,26 +262,34 @@ class Batcher:
         return table
 
     def batches(self, roster: pl.DataFrame | None, unresolved: Sequence[str] = (),
-                ) -> Iterator[tuple[pl.DataFrame, pl.DataFrame | None]]:
+                ) -> Iterator[tuple[pl.LazyFrame, pl.DataFrame | None]]:
+        """Each batch's used rows (lazily: the engine's own filter applies the table's
+        mask, so the rows are not copied) and its roster rows. The caller must drop a
+        batch before asking for the next, so that two batches are never held at once."""
         self._split()
         self.report("validate", 0, self.rows_read)
-        special_table = self._validate(self._bucket("special"))
+        special_table = self._validate(_SPECIAL)
         special = special_table.frame
         # every teacher named on any row (SPEC §5), placed in its batch by id below
         named_all = pl.Series([*special_table.seen_teacher_ids, *unresolved], dtype=pl.String)
-        edges: list[str | None] = [None, *self.bounds, None]
-        for number, (low, high) in enumerate(itertools.pairwise(edges)):
-            table = self._validate(self._bucket(f"{number:06d}"))
+        del special_table
+        for number in range(self.count):
+            low, high = self._range(number)
+            table = self._validate(number)
             extra = special.filter(_in_range(pl.col("teacher_id"), low, high))
-            frame = table.frame
+            rows = table.lazy_frame()
             if extra.height:  # in any order: the bulk engine puts the rows it reads in time order
-                frame = pl.concat([frame, extra.select(frame.columns)], how="vertical_relaxed")
+                rows = pl.concat([rows, extra.lazy().select(rows.collect_schema().names())],
+                                 how="vertical_relaxed")
             roster_part = roster.filter(_in_range(pl.col("teacher_id"), low, high)) \
                 if roster is not None else None
             named = [*table.named_teacher_ids, *named_all.to_frame("teacher_id").filter(
                 _in_range(pl.col("teacher_id"), low, high))["teacher_id"].to_list()]
-            roster_part = with_named_teachers(roster_part, named, frame)
-            yield frame.drop("source", "row"), roster_part
+            in_extra = teachers_with_events(extra, named)
+            roster_part = with_named_teachers(
+                roster_part, [t for t in named if t not in in_extra], table)
+            yield rows.drop("source", "row"), roster_part
+            del table, rows, extra  # before the next batch is read
 
     def accounting(self) -> tuple[LoadReport, pl.DataFrame]:
         report = LoadReport(self.rows_read, self.used, self.duplicates, self.rejected, "events")
@@ -240,6 +311,31 @@ def _row_group_chunks(path: Path, rows: int) -> Iterator[tuple[int, int]]:
             start, length = start + length, 0
     if length or start == 0:
         yield start, length
+
+
+def _rescan_pays(files: list[Path], edges: list[str | None], rows: int) -> bool:
+    """Whether the batches should read their rows from the files again rather than from a
+    spill: yes when the row groups they would read (each batch those whose ``teacher_id``
+    statistics overlap its range) add up to at most :data:`_RESCAN_FACTOR` times the
+    rows. Files exported by region or by teacher qualify; shuffled ones, or ones without
+    statistics, are spilled. Only the speed depends on this: both read the same rows."""
+    read = 0
+    for path in files:
+        metadata = pq.ParquetFile(path).metadata
+        names = [metadata.schema.column(j).path for j in range(metadata.num_columns)]
+        if "teacher_id" not in names:
+            return False
+        column = names.index("teacher_id")
+        for group in range(metadata.num_row_groups):
+            stats = metadata.row_group(group).column(column).statistics
+            if stats is None or not stats.has_min_max or not isinstance(stats.min, str):
+                return False
+            overlapping = sum(
+                1 for low, high in itertools.pairwise(edges)
+                if (low is None or stats.max >= low) and (high is None or stats.min < high)
+            )
+            read += metadata.row_group(group).num_rows * overlapping
+    return read <= _RESCAN_FACTOR * rows
 
 
 def _in_range(column: pl.Expr, low: str | None, high: str | None) -> pl.Expr:

@@ -37,7 +37,7 @@ from credit_rules.errors import InputError
 from credit_rules.eval import bulk
 from credit_rules.io import EventTable, LoadReport, Roster, load_events
 from credit_rules.io.ledger import atomic_output
-from credit_rules.recompute.batches import BATCH_ROWS, Batcher, Progress, batched_source
+from credit_rules.recompute.batches import Batcher, Progress, batch_sizes, batched_source
 from credit_rules.recompute.checks import StrictInputError, input_warnings, table_columns
 from credit_rules.recompute.folder import SPILL_PREFIX, SPILL_SUFFIX
 from credit_rules.recompute.provenance import MANIFEST_NAME, PROVENANCE_KEY, provenance, write_manifest
@@ -81,7 +81,7 @@ def recompute(
     *,
     progress: Progress | None = None,
     as_of: dt.date | None = None,
-    batch_rows: int = BATCH_ROWS,
+    batch_rows: int | None = None,
     strict_input: bool = False,
 ) -> list[RecomputeResult]:
     """Run every policy over ``events`` (and ``roster``) with the bulk engine.
@@ -93,7 +93,9 @@ def recompute(
     run's ``manifest.json`` last; without it, each result carries its ledger frame.
     ``strict_input``: a rejected event or roster row, events with none of the columns a
     policy reads, or roster columns read without a roster raise :class:`StrictInputError`
-    (no ledger is replaced) instead of being reported in ``warnings``.
+    (no ledger is replaced) instead of being reported in ``warnings``. ``batch_rows``:
+    Parquet inputs of more events are evaluated in batches of that many (by default, one
+    pass up to 12M events, batches of 4M beyond: see :func:`batch_sizes`).
 
     >>> results = recompute("policies/five_year_cycle.policy", "events/", "roster.parquet")  # doctest: +SKIP
     >>> results[0].ledger.head()                                                           # doctest: +SKIP
@@ -106,11 +108,12 @@ def recompute(
         started_at, started = prepared.started_at, prepared.started
         roster_frame = loaded_roster.frame if loaded_roster is not None else None
         results: list[RecomputeResult] = []
+        one_pass, per_batch = batch_sizes(batch_rows)
         # Events are validated once per time zone (the zone decides local days).
         # issue 9 (C): and once per input contract (declared columns and vocabularies).
         for zone, contract in dict.fromkeys((p.timezone, lower(p).inputs) for p in checked):
             group = [p for p in checked if p.timezone == zone and lower(p).inputs == contract]
-            source = batched_source(events, batch_rows)
+            source = batched_source(events, one_pass)
             if source is None:
                 table = _load_table(events, zone, report, contract)
                 present = table_columns(table)
@@ -125,7 +128,7 @@ def recompute(
                 spill = Path(tempfile.mkdtemp(prefix=SPILL_PREFIX, suffix=SPILL_SUFFIX,
                                               dir=out))
                 run.callback(shutil.rmtree, spill, ignore_errors=True)
-                batcher = Batcher(source, zone, batch_rows, report, spill, inputs=contract)
+                batcher = Batcher(source, zone, per_batch, report, spill, inputs=contract)
                 present = set(batcher.columns)
                 count = batcher.count
                 batches = batcher.batches(roster_frame, _unresolved(loaded_roster))
@@ -140,7 +143,9 @@ def recompute(
         order = {p.name: i for i, p in enumerate(checked)}
         results.sort(key=lambda r: order[r.policy])
         if out is not None:
-            write_manifest(out / MANIFEST_NAME, results, started_at, batch_rows)
+            batched = any(r.batches > 1 for r in results)
+            write_manifest(out / MANIFEST_NAME, results, started_at,
+                           per_batch if batched else one_pass)
     return results
 
 
@@ -295,6 +300,7 @@ def _run_group(
             done += 1
             for plan in plans:
                 report(f"policy {plan.policy.name}", done, count)
+            del frame, roster_part  # this batch's rows, before the next is read
             mark = time.perf_counter()
         for plan in plans:
             name = plan.policy.name
