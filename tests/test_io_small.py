@@ -181,3 +181,7 @@ def test_a_column_of_plain_times_is_read_as_each_time_alone() -> None:
         assert read is not None and list(zip(*read, strict=True)) == alone
         with_changes = scalars.read_plain_ats(texts + change_days, zone)
         assert (with_changes is None) == (zone != "Asia/Shanghai")  # a day with a clock change is not plain
+        # numpy reads the epoch seconds: before 1970 (negative) and in the last year read, too
+        for edge in (["1969-12-31T23:59:59", "1969-12-01", "1969-12-30T00:00:01"], ["2199-12-31T23:59:59", "2199-12-01"]):
+            read = scalars.read_plain_ats(edge, zone)
+            assert read is not None and list(zip(*read, strict=True)) == [scalars.read_plain_at(t, zone) for t in edge]

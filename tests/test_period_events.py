@@ -94,3 +94,22 @@ def test_the_kinds_read_and_the_records_built() -> None:
     built = interpreter_events(table, {}, per_semester)
     assert 0 < len(built) < len(table)
     assert {e.kind for e in built} >= {"training", "material_submitted", "observation", "credit_award"}
+
+
+def test_each_period_gets_a_part_holding_its_events_in_order() -> None:
+    """by_period: slices when the days are in order (exactly each period's events), one pass
+    otherwise (at least them); either way in the events' order."""
+    from credit_rules.eval.period_events import by_period
+    from credit_rules.records import Event
+    from credit_rules.values import Period, semester_of
+
+    days = [dt.date(2022, 1, 1) + dt.timedelta(days=23 * i) for i in range(40)]
+    events = [Event(f"e{i}", "t1", dt.datetime.combine(day, dt.time(9), dt.UTC), day, i, "training")
+              for i, day in enumerate(days)]
+    periods = sorted({semester_of(day) for day in days[3:30:4]}, key=lambda p: p.start)
+    periods.append(Period(dt.date(2030, 1, 1), dt.date(2030, 6, 30)))  # no event in it
+    for evs in (events, events[::-1]):  # days in order (slices), and not (the one pass)
+        parts = by_period(periods, evs)
+        for period, part in zip(periods, parts, strict=True):
+            assert [e for e in part if period.contains(e.day)] == [e for e in evs if period.contains(e.day)]
+            assert evs is not events or all(period.contains(e.day) for e in part)  # a slice: nothing else

@@ -178,7 +178,7 @@ def named_only(table: EventTable | None, roster: Roster | None,
     if roster is not None:
         named |= set(roster.unresolved_teacher_ids())
     candidates = named - set(teachers)
-    valid = table.with_valid_events(candidates) if table is not None else set()
+    valid = table.with_valid_events(candidates) if table is not None and candidates else set()
     return sorted(candidates - valid)
 
 

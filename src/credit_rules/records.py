@@ -6,6 +6,7 @@ Readers in :mod:`credit_rules.io` build these from files; evaluators never read 
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -49,16 +50,19 @@ class Event:
     @property
     def order_key(self) -> tuple[int, str]:
         """Time order of SPEC §4: ``at``, ties by ``event_id`` in code point order."""
-        return (self.instant_us, self.event_id)
+        return ORDER_KEY(self)
 
     def get(self, name: str) -> Any:
         """A column or attribute by name; ``None`` when the event does not have it."""
-        if name in _EVENT_FIELDS:
+        if name in EVENT_FIELDS:
             return getattr(self, name)
         return self.attributes.get(name)
 
 
-_EVENT_FIELDS = frozenset(EVENT_COLUMNS) | {"day"}
+#: The names :meth:`Event.get` reads as the event's own fields (any other: an attribute).
+EVENT_FIELDS = frozenset(EVENT_COLUMNS) | {"day"}
+#: :attr:`Event.order_key` of an event, as a sort key that calls no Python function.
+ORDER_KEY = operator.attrgetter("instant_us", "event_id")
 
 
 @attrs.frozen

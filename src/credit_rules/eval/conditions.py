@@ -7,19 +7,22 @@ this module only walks the condition tree over one event or one teacher.
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Mapping
-from typing import Any
-
-import attrs
+import types
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, NamedTuple
 
 from credit_rules import ir
 from credit_rules.core.scalars import comparison, has, linear_holds, membership
-from credit_rules.records import Event, Teacher
+from credit_rules.records import EVENT_FIELDS, Event, Teacher
+
+#: The derived facts of a teacher-period that has none (shared: it cannot be changed).
+_NO_FACTS: Mapping[str, Any] = types.MappingProxyType({})
 
 
-@attrs.frozen
-class AwardView:
-    """An event as a cap or a requirement sees it: with the rule's ``as level``/``as category``."""
+class AwardView(NamedTuple):
+    """An event as a cap or a requirement sees it: with the rule's ``as level``/``as category``.
+
+    A named tuple, not an attrs class: one is built per award, four times faster (issue 10)."""
 
     event: Event
     category: str | None
@@ -33,14 +36,15 @@ class AwardView:
         return self.event.get(name)
 
 
-@attrs.frozen
-class TeacherFacts:
-    """What a teacher-level condition may ask about one teacher in one period."""
+class TeacherFacts(NamedTuple):
+    """What a teacher-level condition may ask about one teacher in one period.
+
+    A named tuple, not an attrs class: one is built per teacher-period (issue 10)."""
 
     teacher: Teacher
     qualified: Callable[[str], bool]
     has_kind: Callable[[str], bool]
-    facts: Mapping[str, Any] = attrs.field(factory=dict)
+    facts: Mapping[str, Any] = _NO_FACTS
     ranked: frozenset[str] = frozenset()
     #: the requirements that apply to the teacher and are met or waived (outcome conditions)
     requirements_met: frozenset[str] = frozenset()
@@ -120,6 +124,71 @@ def _event_test(cond: ir.Cond) -> EventTest:
 #: The fields both an :class:`Event` and an :class:`AwardView` hold as attributes (the
 #: view's own ``as category``/``as level``): read without a ``get`` call.
 _ATTRIBUTES = frozenset(("category", "level"))
+
+
+def fields_read(cond: ir.Cond | None) -> frozenset[str] | None:
+    """The fields an event condition reads of an event or award view (``get(field)``), None
+    when it reads anything else: its truth is a function of these values alone (each atom
+    of :func:`_event_test` reads one field, a date bound the ``day``, a linear atom its terms)."""
+    match cond:
+        case None:
+            return frozenset()
+        case ir.And(items) | ir.Or(items):
+            found = [fields_read(item) for item in items]
+            return None if None in found else frozenset().union(*found)  # type: ignore[arg-type]
+        case ir.Not(item):
+            return fields_read(item)
+        case ir.Compare(field) | ir.Member(field) | ir.Has(field):
+            return frozenset((field,))
+        case ir.DateBound():
+            return frozenset(("day",))
+        case ir.Linear(terms):
+            return frozenset(name for name, _ in terms)
+    return None
+
+
+ViewKey = Callable[[AwardView], Any]
+#: :func:`view_key` of the condition tuples seen, by the conditions' identities (each
+#: entry keeps its conditions alive, so an id is never reused while it is cached).
+_VIEW_KEYS: dict[tuple[int, ...], tuple[tuple[ir.Cond | None, ...], ViewKey | None]] = {}
+
+
+def view_key(conds: Sequence[ir.Cond | None]) -> ViewKey | None:
+    """A function of an award view whose value decides each of ``conds`` (the values of
+    the fields they read, :func:`fields_read`), so that a condition is tested once per
+    distinct value, not once per award (issue 10); None when one of them reads something
+    else than an event's own fields and the view's landing. Cached by identity."""
+    ids = tuple(map(id, conds))
+    found = _VIEW_KEYS.get(ids)
+    if found is not None and all(a is b for a, b in zip(found[0], conds, strict=True)):
+        return found[1]
+    key = _view_key(conds)
+    if len(_VIEW_KEYS) >= _TESTS_LIMIT:
+        _VIEW_KEYS.clear()
+    _VIEW_KEYS[ids] = (tuple(conds), key)
+    return key
+
+
+def _view_key(conds: Iterable[ir.Cond | None]) -> ViewKey | None:
+    paths: set[str] = set()
+    for cond in conds:
+        fields = fields_read(cond)
+        if fields is None:
+            return None
+        for field in fields:
+            if field in _ATTRIBUTES:
+                paths.add(field)  # the view's own `as category` / `as level`
+            elif field in EVENT_FIELDS:
+                paths.add(f"event.{field}")  # AwardView.get -> Event.get: the event's field
+            else:
+                return None  # an attribute of the event (Event.attributes)
+    if not paths:
+        return _nothing
+    return operator.attrgetter(*sorted(paths))
+
+
+def _nothing(view: Any) -> tuple[()]:
+    return ()
 
 
 def _reader(field: str) -> Callable[[Any], Any]:

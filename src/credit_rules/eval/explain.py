@@ -29,7 +29,6 @@ from credit_rules.eval.interpreter import (
     QUALIFYING_GRADES,
     TeacherPeriod,
     best_group,
-    bind_teacher,
     evaluate_detailed,
     latest_assessment,
     outcome_facts,
@@ -38,6 +37,7 @@ from credit_rules.eval.interpreter import (
     teacher_facts,
 )
 from credit_rules.eval.messages import Lang, amount, grade_name, message, words
+from credit_rules.eval.windows import bind_teacher
 from credit_rules.records import Event, RequirementResult, Teacher
 from credit_rules.span import Span
 from credit_rules.values import canonical, exact_div, is_finite_decimal_fraction, relative_window

@@ -19,12 +19,13 @@ teacher and one period:
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import operator
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 
@@ -32,20 +33,30 @@ from credit_rules import core, ir
 from credit_rules.core.nodes import Policy as CorePolicy
 from credit_rules.core.nodes import award_hours_rate, prorated, year_shares
 from credit_rules.errors import UsageError
-from credit_rules.eval.conditions import AwardView, TeacherFacts, event_holds, event_test, teacher_holds
+from credit_rules.eval.conditions import (
+    AwardView,
+    TeacherFacts,
+    event_holds,
+    event_test,
+    teacher_holds,
+    view_key,
+)
 from credit_rules.eval.period_events import by_period
-from credit_rules.records import Event, LedgerRow, RequirementResult, Teacher, TraceEntry
+from credit_rules.eval.windows import Binder
+from credit_rules.records import ORDER_KEY, Event, LedgerRow, RequirementResult, Teacher, TraceEntry
 from credit_rules.schema import QUALIFYING_GRADES as _QUALIFYING
-from credit_rules.values import ZERO, Period, exact_div, period_of, relative_window, today
+from credit_rules.values import ZERO, Period, exact_div, period_of, today
 
 QUALIFYING_GRADES = frozenset(_QUALIFYING)
-#: An event's time order (:attr:`Event.order_key`) without a lambda around it.
-_ORDER_KEY = operator.attrgetter("order_key")
 
 
-@attrs.frozen
-class Award:
-    """What one rule gives one event, before and after the register."""
+class Award(NamedTuple):
+    """What one rule gives one event, before and after the register.
+
+    A named tuple, not an attrs class: every award of a period is built twice (before and
+    after the register), and a frozen attrs instance costs four times as much to build
+    (issue 10: one teacher in 1 ms). It is as immutable; :meth:`_replace` changes a field.
+    """
 
     rule: core.Award
     event: Event
@@ -106,6 +117,9 @@ def evaluate(
     return [tp.row for tp in evaluate_detailed(policy, events, teachers, as_of=as_of)]
 
 
+_TEACHER_ID = operator.attrgetter("teacher_id")
+
+
 def evaluate_detailed(
     policy: ir.Policy | CorePolicy,
     events: Iterable[Event],
@@ -116,22 +130,26 @@ def evaluate_detailed(
     """Like :func:`evaluate`, keeping every award and cap decision (for ``explain``)."""
     lowered = _core(policy)
     roster = dict(teachers or {})
+    events = list(events)
     by_teacher: dict[str, list[Event]] = defaultdict(list)
-    for event in events:
-        by_teacher[event.teacher_id].append(event)
+    if len(set(map(_TEACHER_ID, events))) == 1:  # one teacher (the common call): no loop
+        by_teacher[events[0].teacher_id] = events
+    else:
+        for event in events:
+            by_teacher[event.teacher_id].append(event)
     ids = sorted(set(roster) | set(by_teacher))
     as_of_day = as_of or today(lowered.timezone)
     results: list[TeacherPeriod] = []
-    binder = _Binder(lowered)
+    binder = Binder(lowered)
     for teacher_id in ids:
         teacher = roster.get(teacher_id) or Teacher(teacher_id)
-        evs = sorted(by_teacher.get(teacher_id, ()), key=_ORDER_KEY)
+        evs = sorted(by_teacher.get(teacher_id, ()), key=ORDER_KEY)
         own = binder(teacher)
         counted = [e for e in evs if event_holds(lowered.counted, e)] if lowered.counted else evs
         periods: list[TeacherPeriod] = []
         spans = ledger_periods(lowered, evs, in_roster=teacher_id in roster, as_of=as_of_day)
         # Whether any event needs its study hours converted: asked once per teacher, not per period.
-        units = bool(own.units) or any(e.minutes is not None or e.days is not None for e in counted)
+        units = bool(own.units) or any([e.minutes is not None or e.days is not None for e in counted])
         # Requirements decided by the teacher alone: decided once, not once per period.
         decided = decide_requirements(own, teacher_facts(teacher, ())) if _decided_by_teacher(own) else None
         for period, candidates in zip(spans, by_period(spans, counted), strict=True):
@@ -145,92 +163,6 @@ def evaluate_detailed(
     return _rank_and_finish(lowered, results)
 
 
-# ---------------------------------------------------------------------- issue 9 (D)
-#: :func:`_date_windows` of the policies seen, by identity (each entry keeps its policy).
-_WINDOWS: dict[int, tuple[CorePolicy, list[str]]] = {}
-
-
-def _date_windows(policy: CorePolicy) -> list[str]:
-    """The roster dates the policy's teacher-relative windows read (``ir.DateWindow``);
-    the policy is walked once, not once per call (one teacher per call is the common use)."""
-    cached = _WINDOWS.get(id(policy))
-    if cached is not None and cached[0] is policy:
-        return cached[1]
-    if len(_WINDOWS) >= 64:
-        _WINDOWS.clear()
-    found = _walk_date_windows(policy)
-    _WINDOWS[id(policy)] = (policy, found)
-    return found
-
-
-def _walk_date_windows(policy: CorePolicy) -> list[str]:
-    found: set[str] = set()
-
-    def visit(node: object) -> None:
-        if isinstance(node, ir.DateWindow):
-            found.add(node.attribute)
-        elif isinstance(node, tuple):
-            for item in node:
-                visit(item)
-        elif attrs.has(type(node)):
-            for field in attrs.fields(type(node)):  # type: ignore[arg-type]
-                if field.name not in ("span", "source_ir"):
-                    visit(getattr(node, field.name))
-
-    visit(policy)
-    return sorted(found)
-
-
-def _replace_windows(node: Any, teacher: Teacher) -> Any:
-    """``node`` with every ``ir.DateWindow`` replaced by the teacher's bounds."""
-    if isinstance(node, ir.DateWindow):
-        day = teacher.get(node.attribute)
-        window = relative_window(day, node.anchor, node.months, node.days, node.periods) \
-            if isinstance(day, dt.date) else None
-        if window is None:  # no such date: the atom is false (SPEC §4)
-            return ir.Or((), span=node.span)
-        return ir.And((ir.DateBound(">=", window.start, span=node.span),
-                       ir.DateBound("<=", window.end, span=node.span)), span=node.span)
-    if isinstance(node, tuple):
-        items = tuple(_replace_windows(item, teacher) for item in node)
-        return items if any(a is not b for a, b in zip(items, node, strict=True)) else node
-    if attrs.has(type(node)) and not isinstance(node, ir.Policy):
-        changes = {}
-        for field in attrs.fields(type(node)):
-            if field.name in ("span", "source_ir"):
-                continue
-            value = getattr(node, field.name)
-            new = _replace_windows(value, teacher)
-            if new is not value:
-                changes[field.name] = new
-        return attrs.evolve(node, **changes) if changes else node
-    return node
-
-
-def bind_teacher(policy: CorePolicy, teacher: Teacher) -> CorePolicy:
-    """``policy`` for one teacher: each period relative to a roster date (``within 1 year
-    of hired_on``) becomes ``on or after START and on or before END`` with the bounds of
-    :func:`~credit_rules.values.relative_window`, or false for a teacher without the date."""
-    return _Binder(policy)(teacher)
-
-
-class _Binder:
-    """:func:`bind_teacher` for many teachers: one bound policy per distinct set of dates."""
-
-    def __init__(self, policy: CorePolicy):
-        self.policy = policy
-        self.names = _date_windows(policy)
-        self.bound: dict[tuple[Any, ...], CorePolicy] = {}
-
-    def __call__(self, teacher: Teacher) -> CorePolicy:
-        if not self.names:
-            return self.policy
-        key = tuple(teacher.get(name) for name in self.names)
-        if key not in self.bound:
-            self.bound[key] = _replace_windows(self.policy, teacher)
-        return self.bound[key]
-
-
 def ledger_periods(
     policy: ir.Policy | CorePolicy, events: Sequence[Event], *, in_roster: bool, as_of: dt.date,
 ) -> list[Period]:
@@ -241,8 +173,8 @@ def ledger_periods(
     # A grain's periods partition the calendar: in day order, a day outside the last
     # period found starts the next one (period_of once per period, not once per event).
     found: list[Period] = []
-    for day in sorted({e.day for e in events}):
-        if not found or not found[-1].contains(day):
+    for day in sorted({e.day for e in events}):  # Period.contains, inlined: once per day
+        if not found or not found[-1].start <= day <= found[-1].end:
             found.append(period_of(periods.grain, day))
     if in_roster:
         found.append(period_of(periods.grain, as_of))
@@ -286,13 +218,11 @@ def teacher_facts(teacher: Teacher, events: Sequence[Event], **extra: Any) -> Te
 
 def selected(select: core.Select, events: Iterable[Event]) -> list[Event]:
     """The events a clause looks at: kind, program, filter."""
+    kind, program = select.kind, select.program
+    if select.where is None:  # no filter: no call per event
+        return [e for e in events if e.kind == kind and (program is None or e.program == program)]
     holds = event_test(select.where)
-    return [
-        e for e in events
-        if e.kind == select.kind
-        and (select.program is None or e.program == select.program)
-        and holds(e)
-    ]
+    return [e for e in events if e.kind == kind and (program is None or e.program == program) and holds(e)]
 
 
 def award_events(award: core.Award, events: Sequence[Event]) -> list[Event]:
@@ -308,34 +238,36 @@ def award_events(award: core.Award, events: Sequence[Event]) -> list[Event]:
 
 def _awards(award: core.Award, events: Sequence[Event]) -> list[Award]:
     """The awards one rule makes in one period, each on the event it lands on."""
-    out: list[Award] = []
-    amount = award.amount
-    pooled = ZERO
+    picked = award_events(award, events)
+    if not picked:
+        return []
+    hours = [e.hours or ZERO for e in picked]
     exact: list[Fraction] = []  # Prorated: the exact credits before the rule's rounding
+    match award.amount:  # the amount's kind decided once per rule, not once per event
+        case core.Prorated(per_credits, per_hours):
+            rate = Fraction(per_credits) / Fraction(per_hours)
+            exact = [Fraction(h) * rate for h in hours]
+            credits = [ZERO] * len(picked)
+        case core.PerHour(per_hour):
+            credits = [h * per_hour for h in hours]
+        case core.Stated():
+            credits = [e.credits or ZERO for e in picked]
+        case core.Fixed(fixed_credits, fixed_hours):
+            credits, hours = [fixed_credits] * len(picked), [fixed_hours] * len(picked)
+        case core.Blocks(block_credits, block_hours):
+            credits, pooled = [], ZERO
+            for h in hours:  # blocks complete over the rule's running total of hours
+                completed = int((pooled + h) // block_hours) - int(pooled // block_hours)
+                credits.append(block_credits * completed)
+                pooled += h
     # Where the awards land: the event's own category and level, or the rule's (`as level`, `without`).
     category, level = award.category, award.level
-    for e in award_events(award, events):
-        hours = e.hours or ZERO
-        match amount:
-            case core.Prorated(per_credits, per_hours):
-                exact.append(Fraction(hours) * Fraction(per_credits) / Fraction(per_hours))
-                credits = ZERO
-            case core.PerHour(rate):
-                credits = hours * rate
-            case core.Stated():
-                credits = e.credits or ZERO
-            case core.Fixed(fixed_credits, fixed_hours):
-                credits, hours = fixed_credits, fixed_hours
-            case core.Blocks(block_credits, block_hours):
-                completed = int((pooled + hours) // block_hours) - int(pooled // block_hours)
-                credits = block_credits * completed
-                pooled += hours
-        view = AwardView(e, e.category if category.from_event else category.value,
-                         e.level if level.from_event else level.value)
-        out.append(Award(award, e, credits, hours, view))
+    views = [AwardView(e, e.category if category.from_event else category.value,
+                       e.level if level.from_event else level.value) for e in picked]
+    out = list(map(Award, itertools.repeat(award), picked, credits, hours, views))
     if award.rounding is None:
         return out
-    raw = exact if isinstance(amount, core.Prorated) else [Fraction(a.credits) for a in out]
+    raw = exact if isinstance(award.amount, core.Prorated) else [Fraction(a.credits) for a in out]
     return _rounded(award.rounding, out, raw)
 
 
@@ -351,76 +283,114 @@ def _rounded(rounding: core.Rounding, awards: list[Award], raw: list[Fraction]) 
             value = total  # explained as the running total the award completes
         else:
             credits = rounding.apply(value)
-        out.append(attrs.evolve(a, credits=credits, unrounded=value))
+        out.append(a._replace(credits=credits, unrounded=value))
     return out
 
 
 def _register(policy: CorePolicy, awards: list[Award], void: bool) -> list[Award]:
     """The credit register of SPEC §4: caps taken in time order, order of caps irrelevant.
     Hours caps, per-event and per-column registers: :class:`credit_rules.core.Cap`."""
-    used: dict[tuple[object, ...], Decimal] = defaultdict(lambda: ZERO)
+    if not awards:
+        return []
+    ordered = sorted(awards, key=_register_order)
+    if void:
+        return [_settled(award, ZERO, award.cut_by, ZERO) for award in ordered]
+    used: dict[tuple[object, ...], Decimal] = {}
     out: list[Award] = []
-    caps = [(cap, event_test(cap.of)) for cap in policy.caps]
+    # Each cap with its test and, for a register per ledger period (no grain, event or
+    # column), its one key: Cap.key asked once, not once per award.
+    caps = [(cap, event_test(cap.of), cap.key(dt.date.min, "", None)
+             if cap.grain is None and not cap.per_event and cap.per_column is None else None)
+            for cap in policy.caps]
+    hours_caps = any(cap.measure == "hours" for cap in policy.caps)
     rates = {rule.name: award_hours_rate(rule) for rule in {a.rule.name: a.rule for a in awards}.values()}
-    for award in sorted(awards, key=lambda a: (*a.event.order_key, a.rule.name)):
-        if void:
-            out.append(_settled(award, ZERO, award.cut_by, ZERO))
-            continue
+    # The caps whose condition holds, tested once per distinct value of what they read.
+    key_of = view_key([cap.of for cap in policy.caps])
+    under: dict[Any, list[tuple[core.Cap, tuple[object, ...] | None]]] = {}
+    for award in ordered:
         event, view = award.event, award.view
+        if key_of is None:
+            holding = [(cap, one_key) for cap, holds, one_key in caps if holds(view)]
+        elif (holding := under.get(landing := key_of(view))) is None:  # type: ignore[assignment]
+            holding = under[landing] = [(cap, one_key) for cap, holds, one_key in caps if holds(view)]
         applying = [
-            (cap, key) for cap, holds in caps
-            if holds(view) and (key := cap.key(event.day, event.event_id, event.get(cap.per_column)
-                                               if cap.per_column is not None else None)) is not None
+            (cap, key) for cap, one_key in holding
+            if (key := one_key or cap.key(event.day, event.event_id, event.get(cap.per_column)
+                                          if cap.per_column is not None else None)) is not None
         ]
+        if not applying:  # under no cap: credited in full (the steps below, with nothing to take)
+            out.append(_settled(award, award.credits, (), award.hours))
+            continue
         cut_by: list[str] = []
-        admitted = award.hours
-        for cap, key in applying:
-            if cap.measure == "hours":
-                free = max(cap.amount - used[key], ZERO)
-                if free < award.hours:
-                    cut_by.append(cap.name)
-                admitted = min(admitted, free)
-        rate = rates[award.rule.name]
-        if admitted < award.hours and rate is None:
-            admitted = ZERO  # a whole award that does not fit is not admitted
-        credited = award.credits if admitted == award.hours else admitted * (rate or ZERO)
+        admitted, credited = award.hours, award.credits
+        if hours_caps:  # without one, every award's hours are admitted and its credits stand
+            for cap, key in applying:
+                if cap.measure == "hours":
+                    free = max(cap.amount - used.get(key, ZERO), ZERO)
+                    if free < award.hours:
+                        cut_by.append(cap.name)
+                    admitted = min(admitted, free)
+            rate = rates[award.rule.name]
+            if admitted < award.hours and rate is None:
+                admitted = ZERO  # a whole award that does not fit is not admitted
+            credited = award.credits if admitted == award.hours else admitted * (rate or ZERO)
         for cap, key in applying:
             if cap.measure == "credits":
-                free = max(cap.amount - used[key], ZERO)
+                free = max(cap.amount - used.get(key, ZERO), ZERO)
                 if free < award.credits:
                     cut_by.append(cap.name)
                 credited = min(credited, free)
         if credited == 0 and award.credits > 0:
             admitted = ZERO  # cut to 0: it uses up none of the caps
         for cap, key in applying:
-            used[key] += admitted if cap.measure == "hours" else credited
+            used[key] = used.get(key, ZERO) + (admitted if cap.measure == "hours" else credited)
         out.append(_settled(award, credited, tuple(cut_by), admitted))
     return out
 
 
+def _register_order(award: Award) -> tuple[int, str, str]:
+    """The register's order: the event's time order (``Event.order_key``), then the rule's name."""
+    return *ORDER_KEY(award.event), award.rule.name
+
+
 def _settled(award: Award, credited: Decimal, cut_by: tuple[str, ...], credited_hours: Decimal) -> Award:
-    """``award`` after the register (``attrs.evolve`` without its per-call introspection)."""
+    """``award`` after the register (built directly: ``_replace`` costs twice as much)."""
     return Award(award.rule, award.event, award.credits, award.hours, award.view, credited, cut_by,
                  award.unrounded, credited_hours)
 
 
+#: A period's awards grouped by what its requirements read of them: (a view of the group,
+#: its credited credits, its hours). See :func:`_landings`.
+Landings = list[tuple[AwardView, Decimal, Decimal]]
+
+
 def measure(
-    what: core.Measure, awards: Sequence[Award], events: Sequence[Event], facts: TeacherFacts
+    what: core.Measure, awards: Sequence[Award], events: Sequence[Event], facts: TeacherFacts,
+    landings: Landings | None = None,
 ) -> Decimal:
-    """The actual amount of a requirement line for one teacher-period."""
+    """The actual amount of a requirement line for one teacher-period; ``landings``: the
+    awards grouped by what the conditions of the measure read (:func:`_landings`)."""
     match what:
+        case core.CountOf(select):
+            return sum([Decimal(e.count) for e in selected(select, events)], ZERO)
+        case core.CreditedOf(None):  # every award: no call per award
+            return sum([a.credited for a in awards], ZERO)
+        case core.HoursOf(None):
+            return sum([a.hours for a in awards], ZERO)
         case core.CreditedOf(of):
             holds = event_test(of)
-            return sum((a.credited for a in awards if holds(a.view)), ZERO)
+            if landings is not None:  # each group tested once
+                return sum([credited for view, credited, _ in landings if holds(view)], ZERO)
+            return sum([a.credited for a in awards if holds(a.view)], ZERO)
         case core.HoursOf(of):
             holds = event_test(of)
-            return sum((a.hours for a in awards if holds(a.view)), ZERO)
-        case core.CountOf(select):
-            return sum((Decimal(e.count) for e in selected(select, events)), ZERO)
+            if landings is not None:
+                return sum([hours for view, _, hours in landings if holds(view)], ZERO)
+            return sum([a.hours for a in awards if holds(a.view)], ZERO)
         case core.QualifiedIn(program):
             return Decimal(1) if facts.qualified(program) else ZERO
         case core.BestOf(_, groups):
-            return max(measure(group, awards, events, facts) for _, group in groups) if groups else ZERO
+            return max(measure(group, awards, events, facts, landings) for _, group in groups) if groups else ZERO
         case core.ChoiceOf():
             return ZERO  # settled from the other requirements' results (settle_choices)
     raise AssertionError(what)  # pragma: no cover
@@ -436,7 +406,7 @@ def settle_choices(decisions: Sequence[RequirementDecision],
                    results: Sequence[RequirementResult]) -> tuple[RequirementResult, ...]:
     """A choice's actual is the number of its requirements that apply and are met (or
     waived); it is met (asking 1) when one is, or when it is waived itself."""
-    if not any(isinstance(d.line.measure, core.ChoiceOf) for d in decisions):
+    if not any([isinstance(d.line.measure, core.ChoiceOf) for d in decisions]):
         return tuple(results)  # no choice to settle
     met = {r.name for r in results if r.met}
     decided = {d.requirement.name: d for d in decisions}
@@ -505,6 +475,7 @@ def _requirements(
     facts: TeacherFacts, period: Period | None = None,
 ) -> tuple[RequirementResult, ...]:
     results: list[RequirementResult] = []
+    landings = _landings(decisions, awards)
     for d in decisions:
         if d.line.per_year and period is not None:  # issue 9 (B): one entry per calendar year
             for year, months in year_shares(period, facts.teacher.get("hired_on"), facts.teacher.get("retired_on")):
@@ -515,10 +486,42 @@ def _requirements(
                                                  d.waived or actual >= required, d.waived))
             continue
         required = d.line.amount * d.factor if d.line.reducible else d.line.amount
-        actual = measure(d.line.measure, awards, events, facts)
+        actual = measure(d.line.measure, awards, events, facts, landings)
         results.append(RequirementResult(d.requirement.name, required, actual, d.waived or actual >= required,
                                          d.waived))
     return settle_choices(decisions, results)
+
+
+def _landings(decisions: Sequence[RequirementDecision], awards: Sequence[Award]) -> Landings | None:
+    """The awards grouped by the values their requirements' conditions read of them
+    (:func:`~credit_rules.eval.conditions.view_key`), with each group's credited credits
+    and hours: a condition is tested once per group, not once per award (issue 10). Sums
+    of exact decimals, so a measure is the same whatever the grouping. None when a
+    condition reads more than that, or when there is nothing to group."""
+    if len(awards) < 2:
+        return None
+    conds = [m.of for d in decisions for m in _of_measures(d.line.measure)]
+    if not conds or (key_of := view_key(conds)) is None:
+        return None
+    groups: dict[Any, list[Any]] = {}
+    for award in awards:
+        group = groups.get(landing := key_of(award.view))
+        if group is None:
+            groups[landing] = [award.view, award.credited, award.hours]
+        else:
+            group[1] += award.credited
+            group[2] += award.hours
+    return [(view, credited, hours) for view, credited, hours in groups.values()]
+
+
+def _of_measures(what: core.Measure) -> list[core.CreditedOf | core.HoursOf]:
+    """The measures of ``what`` that sum awards under a condition (best-of groups included)."""
+    match what:
+        case core.CreditedOf(of) | core.HoursOf(of) if of is not None:
+            return [what]
+        case core.BestOf(_, groups):
+            return [m for _, group in groups for m in _of_measures(group)]
+    return []
 
 
 def _grade(policy: CorePolicy, events: Sequence[Event]) -> tuple[str | None, Event | None]:
@@ -543,7 +546,7 @@ def _evaluate_period(
     ``decisions``: the requirement decisions when the teacher alone decides them
     (:func:`_decided_by_teacher`; None: decided here)."""
     start, end = period.start, period.end  # Period.contains, inlined: a teacher has many periods
-    events = tuple(e for e in all_events if start <= e.day <= end)
+    events = tuple([e for e in all_events if start <= e.day <= end])
     if units and (policy.units or any(e.minutes is not None or e.days is not None for e in events)):
         events = study_hours(policy, events)
     facts = teacher_facts(teacher, events)
@@ -552,7 +555,7 @@ def _evaluate_period(
     taken = {a.name: {e.event_id for e in award_events(a, events)} for a in applying if a.is_exception}
     awards: list[Award] = []
     for award in applying:
-        hidden = set().union(*(taken.get(name, set()) for name in award.excluded_by))
+        hidden = set().union(*(taken.get(name, set()) for name in award.excluded_by)) if award.excluded_by else None
         seen = [e for e in events if e.event_id not in hidden] if hidden else events
         awards.extend(_awards(award, seen))
     leave_events: dict[str, Event] = {}
@@ -560,29 +563,34 @@ def _evaluate_period(
         if teacher_holds(leave.when, facts):
             for e in selected(leave.select, events):
                 leave_events.setdefault(e.event_id, e)
-    penalties = tuple((p, e) for p in policy.penalties for e in selected(p.select, events))
-    void = any(p.void_credits for p, _ in penalties)
+    penalties = tuple([(p, e) for p in policy.penalties for e in selected(p.select, events)])
+    void = bool(penalties) and any(p.void_credits for p, _ in penalties)
     credited = _register(policy, awards, void)
+    credits = hours = credited_hours = ZERO  # the row's totals and breakdowns, in one pass
     by_category: dict[str, Decimal] = {}
     by_level: dict[str, Decimal] = {}
     for done in credited:
-        if done.view.category is not None:
-            by_category[done.view.category] = by_category.get(done.view.category, ZERO) + done.credited
-        if done.view.level is not None:
-            by_level[done.view.level] = by_level.get(done.view.level, ZERO) + done.credited
+        amount, view = done.credited, done.view
+        credits += amount
+        hours += done.hours
+        credited_hours += done.credited_hours
+        if (category := view.category) is not None:
+            by_category[category] = by_category.get(category, ZERO) + amount
+        if (level := view.level) is not None:
+            by_level[level] = by_level.get(level, ZERO) + amount
     grade, score_event = _grade(policy, events)
     if decisions is None:
         decisions = decide_requirements(policy, facts, period)
     requirements = _requirements(decisions, credited, events, facts, period)
     alternatives = {d.requirement.name for d in decisions if d.requirement.alternative}
+    met = all([r.met for r in requirements if r.name not in alternatives]) if alternatives \
+        else all([r.met for r in requirements])
     row = LedgerRow(
         teacher_id=teacher.teacher_id, period_start=period.start, period_end=period.end,
-        credits=sum((a.credited for a in credited), ZERO), hours=sum((a.hours for a in credited), ZERO),
-        credited_hours=sum((a.credited_hours for a in credited), ZERO),
+        credits=credits, hours=hours, credited_hours=credited_hours,
         leave_days=len(leave_events), grade=grade, excellent_eligible=False,
         by_category=by_category, by_level=by_level, requirements=requirements,
-        met=all(r.met for r in requirements if r.name not in alternatives),
-        trace=_trace(credited),
+        met=met, trace=_trace(credited),
     )
     return TeacherPeriod(teacher, period, events, tuple(credited), tuple(leave_events.values()), penalties,
                          score_event, decisions, row)
@@ -668,17 +676,19 @@ def _no_conversion(policy: CorePolicy, unit: str, event_id: str) -> str:
 
 
 def _trace(awards: Sequence[Award]) -> tuple[TraceEntry, ...]:
-    by_rule: dict[str, list[Award]] = defaultdict(list)
+    if not awards:
+        return ()
+    by_rule: dict[str, list[Award]] = {}
     for award in awards:
-        by_rule[award.rule.name].append(award)
+        by_rule.setdefault(award.rule.name, []).append(award)
     entries: list[TraceEntry] = []
     for name in sorted(by_rule):
         group = by_rule[name]
-        ids = dict.fromkeys(a.event.event_id for a in group)  # first-seen order, linear
+        ids = dict.fromkeys([a.event.event_id for a in group])  # first-seen order, linear
         entries.append(TraceEntry(
             rule=name, source=group[0].rule.source,
-            credits=sum((a.credited for a in group), ZERO),
-            hours=sum((a.hours for a in group), ZERO),
+            credits=sum([a.credited for a in group], ZERO),
+            hours=sum([a.hours for a in group], ZERO),
             events=tuple(ids),
         ))
     return tuple(entries)
@@ -697,6 +707,8 @@ def outcome_facts(tp: TeacherPeriod, ranked: frozenset[str] = frozenset()) -> Te
 def ranked_sets(policy: ir.Policy | CorePolicy, results: Sequence[TeacherPeriod]) -> list[frozenset[str]]:
     """For each teacher-period, the names of the ranks that selected it (ranks compare a period's teachers)."""
     lowered = _core(policy)
+    if not lowered.ranks:
+        return [frozenset()] * len(results)
     ranked: dict[int, set[str]] = defaultdict(set)
     by_period: dict[Period, list[int]] = defaultdict(list)
     for index, tp in enumerate(results):
@@ -709,6 +721,8 @@ def ranked_sets(policy: ir.Policy | CorePolicy, results: Sequence[TeacherPeriod]
 
 
 def _rank_and_finish(policy: CorePolicy, results: list[TeacherPeriod]) -> list[TeacherPeriod]:
+    if policy.excellent is None and not policy.penalties and not policy.outcomes:
+        return results  # nobody is excellent, no outcome: the rows are finished
     finished: list[TeacherPeriod] = []
     for tp, ranked in zip(results, ranked_sets(policy, results), strict=True):
         excellent = policy.excellent is not None and teacher_holds(policy.excellent, outcome_facts(tp, ranked))

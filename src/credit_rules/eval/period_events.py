@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import itertools
+import operator
 from collections.abc import Sequence
 
 import attrs
@@ -27,12 +28,19 @@ from credit_rules.values import Period, period_of
 ASSESSMENT = "assessment"
 
 
+_DAY = operator.attrgetter("day")
+
+
 def by_period(periods: Sequence[Period], events: Sequence[Event]) -> list[Sequence[Event]]:
-    """For each period, a part of ``events`` (in order) holding at least its events: one
-    pass when the periods are sorted and disjoint (a grain's semesters or years), else all
-    of them (the interpreter takes each period's own events from it)."""
+    """For each period, a part of ``events`` (in order) holding at least its events: when the
+    periods are sorted and disjoint (a grain's semesters or years), a slice each if the
+    events' days are in order, else one pass; otherwise all of them (the interpreter takes
+    each period's own events from it)."""
     if len(periods) < 2 or any(a.end >= b.start for a, b in itertools.pairwise(periods)):
         return [events] * len(periods)
+    days = list(map(_DAY, events))
+    if all(map(operator.le, days, itertools.islice(days, 1, None))):  # days in order (the usual): slices
+        return [events[bisect.bisect_left(days, p.start):bisect.bisect_right(days, p.end)] for p in periods]
     starts = [p.start for p in periods]
     buckets: list[list[Event]] = [[] for _ in periods]
     for event in events:
@@ -115,14 +123,17 @@ def events_read(policy: CorePolicy, teacher_ids: Sequence[str], days: Sequence[d
                 if first <= day <= last and (wanted is None or kind in wanted)]
     if wanted is None:
         return list(range(len(kinds)))
-    out: list[int] = []  # a grain's periods: every day is relevant (relevant_days is None)
+    # A grain's periods: every day is relevant (relevant_days is None). The events of the
+    # kinds read are found in one comprehension; only the others are walked.
+    out = [index for index, kind in enumerate(kinds) if kind in wanted]
+    if len(out) == len(kinds):
+        return out
     teacher: str | None = None
     start = end = dt.date.min  # the period of the teacher's last kept event of another kind
-    for index, (teacher_id, day, kind) in enumerate(zip(teacher_ids, days, kinds, strict=True)):
-        if kind in wanted:
-            out.append(index)
-        elif teacher_id != teacher or not start <= day <= end:
+    for index in [index for index, kind in enumerate(kinds) if kind not in wanted]:
+        teacher_id, day = teacher_ids[index], days[index]
+        if teacher_id != teacher or not start <= day <= end:
             period = period_of(grain, day)
             teacher, start, end = teacher_id, period.start, period.end
             out.append(index)
-    return out
+    return sorted(out)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import functools
-import itertools
 import operator
 import re
 import zoneinfo
@@ -210,13 +209,15 @@ def read_plain_ats(texts: Sequence[str | None], timezone: str
     except ValueError:
         return None
     days = list(map(dt.datetime.date, naives))
-    # Whole seconds (the shapes of _FAST_AT): epoch microseconds from a timedelta's days and
-    # seconds, three times cheaper than dividing timedeltas.
-    deltas = map(operator.sub, naives, itertools.repeat(_EPOCH_NAIVE))
+    # Whole seconds (the shapes of _FAST_AT): the local times' epoch seconds as numpy reads
+    # the same texts, in one C loop (a Python expression per value cost three times as much).
+    import numpy as np  # here, not at the top: `check` never reads data
+
+    seconds = np.array(present, dtype="datetime64[s]").astype(np.int64)
     offset = _range_offset_us(timezone, first[:7], last[:7])
     if offset is not None:  # one offset in every month from the first value's to the last's
-        return [(d.days * 86_400 + d.seconds) * MICRO - offset for d in deltas], days, naives
-    local_us = [(d.days * 86_400 + d.seconds) * MICRO for d in deltas]
+        return (seconds * MICRO - offset).tolist(), days, naives
+    local_us: list[int] = (seconds * MICRO).tolist()
     by_month = {month: _month_offset_us(timezone, month) for month in set(map(_MONTH, present))}
     offsets = set(by_month.values())
     if None not in offsets:  # no clock change in any month: one offset per month

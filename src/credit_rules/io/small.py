@@ -93,9 +93,9 @@ class SmallRows:
         order: Sequence[int] = self.order if positions is None else list(map(self.order.__getitem__, positions))
         return _events(self.values, order, self.extras, self.zone if self.naive_at else None)
 
-    def column(self, name: str) -> list[Any]:
+    def column(self, name: str) -> Sequence[Any]:
         """A column of the valid events, in frame order."""
-        return list(map(self.values[name].__getitem__, self.order))
+        return _gather(self.order)(self.values[name])
 
     def teacher_ids(self) -> list[str]:
         """The distinct teacher ids of the valid events, sorted."""
@@ -169,7 +169,7 @@ def raw_rows(source: Any, required: Sequence[str] = REQUIRED_EVENT_COLUMNS, date
                 texts[column] = list(map(written.__getitem__, cells))
             else:
                 texts[column] = [record_cell(v) for v in cells]
-    if not _usual_columns(tuple(columns)) or any(c not in columns for c in required):
+    if not _usual_columns(tuple(columns)) or not all(map(columns.__contains__, required)):
         return None
     return columns, texts, n, at_numeric
 
@@ -225,14 +225,20 @@ class _Reading:
         self.cells: dict[str, list[str | None]] = {}
         #: the distinct cleaned texts of each column (missing ones left out): each is read once
         self.distinct: dict[str, set[str]] = {}
+        #: the columns with a missing cell (None, or only whitespace), known from the distinct texts
+        self.missing: set[str] = set()
         for column, texts in raw.items():
             distinct = set(texts)
-            distinct.discard(None)
+            if None in distinct:
+                self.missing.add(column)
+                distinct.discard(None)
             if "" not in distinct and all(map(str.__eq__, map(str.strip, distinct), distinct)):  # type: ignore[arg-type]
                 self.cells[column] = texts  # nothing to trim (str.strip trims more than WHITESPACE)
                 self.distinct[column] = distinct  # type: ignore[assignment]
                 continue
             cleaned = {t: None if t is None else (t.strip(WHITESPACE) or None) for t in distinct}
+            if None in cleaned.values():
+                self.missing.add(column)
             cleaned[None] = None
             self.cells[column] = list(map(cleaned.__getitem__, texts))
             self.distinct[column] = {t for t in cleaned.values() if t is not None}
@@ -286,7 +292,7 @@ class _Reading:
             "event_id", "teacher_id", "kind", "category", "format", "program", "level", "grade", *extras)}
         for column in REQUIRED_EVENT_COLUMNS:
             cells = values[column] if column != "at" else self.text("at")
-            if None in cells:
+            if column in self.missing or column not in self.cells:  # no scan of a column without a gap
                 for i, t in enumerate(cells):
                     if t is None:
                         self.refuse(i, f"missing {column}")
@@ -358,8 +364,8 @@ def _repeats(values: Mapping[str, Sequence[Any]], valid: list[int], content: Seq
     """The valid rows used, how many are duplicates (superseded ones included), and the
     conflicting ones with their reason (SPEC §2; only rows whose ``event_id`` repeats)."""
     ids = values["event_id"]
-    if len(set(map(ids.__getitem__, valid))) == len(valid):
-        return list(valid), 0, []
+    if len(set(ids) if len(valid) == len(ids) else set(map(ids.__getitem__, valid))) == len(valid):
+        return list(valid), 0, []  # no event_id repeats (every row valid: its ids as they are)
     rows = [{**{c: values[c][i] for c in (*content, "row")}, "__key": i} for i in valid]
     kept, superseded = _supersede(rows, content) if statuses else (rows, [])
     used, duplicates, conflicts = split_repeats(kept, content)
@@ -447,15 +453,24 @@ def split_repeats(valid: list[dict[str, Any]], content: Sequence[str], key: str 
     return used, duplicates, conflicts
 
 
+def _gather(positions: Sequence[int]) -> Callable[[Sequence[Any]], Sequence[Any]]:
+    """The items of a column at ``positions``, in that order (one C call per column, not
+    one call per item: a teacher's columns are gathered some twenty times per evaluation)."""
+    if len(positions) < 2:
+        return lambda column: [column[i] for i in positions]
+    return operator.itemgetter(*positions)
+
+
 def _events(values: Mapping[str, Sequence[Any]], order: Sequence[int], extras: Sequence[str],
             zone: zoneinfo.ZoneInfo | None) -> list[Event]:
     """The records of the rows ``order`` (as :meth:`EventTable.events` builds them from the
     frame); each distinct micro-unit amount becomes a Decimal once; ``zone``: the ``__at``
     values are naive local times on days without a clock change, made aware here."""
     decimals: dict[int | None, Decimal | None] = {None: None}
+    gather = _gather(order)
 
-    def column(name: str) -> list[Any]:
-        return list(map(values[name].__getitem__, order))
+    def column(name: str) -> Sequence[Any]:
+        return gather(values[name])
 
     def amounts(name: str) -> list[Decimal | None]:
         micros = column(name)
