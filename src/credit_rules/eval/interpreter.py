@@ -324,28 +324,31 @@ def _register(policy: CorePolicy, awards: list[Award], void: bool) -> list[Award
         cut_by: list[str] = []
         admitted, credited = award.hours, award.credits
         if hours_caps:  # without one, every award's hours are admitted and its credits stand
-            for cap, key in applying:
-                if cap.measure == "hours":
-                    free = max(cap.amount - used.get(key, ZERO), ZERO)
-                    if free < award.hours:
-                        cut_by.append(cap.name)
-                    admitted = min(admitted, free)
+            admitted = _room(applying, "hours", admitted, award.hours, used, cut_by)
             rate = rates[award.rule.name]
             if admitted < award.hours and rate is None:
                 admitted = ZERO  # a whole award that does not fit is not admitted
             credited = award.credits if admitted == award.hours else admitted * (rate or ZERO)
-        for cap, key in applying:
-            if cap.measure == "credits":
-                free = max(cap.amount - used.get(key, ZERO), ZERO)
-                if free < award.credits:
-                    cut_by.append(cap.name)
-                credited = min(credited, free)
+        credited = _room(applying, "credits", credited, award.credits, used, cut_by)
         if credited == 0 and award.credits > 0:
             admitted = ZERO  # cut to 0: it uses up none of the caps
         for cap, key in applying:
             used[key] = used.get(key, ZERO) + (admitted if cap.measure == "hours" else credited)
         out.append(_settled(award, credited, tuple(cut_by), admitted))
     return out
+
+
+def _room(applying: list[tuple[core.Cap, tuple[object, ...]]], measure: str, amount: Decimal,
+          wanted: Decimal, used: dict[tuple[object, ...], Decimal], cut_by: list[str]) -> Decimal:
+    """``amount`` cut to the room the applying caps of ``measure`` have left; each cap with
+    less room than ``wanted`` is named in ``cut_by``."""
+    for cap, key in applying:
+        if cap.measure == measure:
+            free = max(cap.amount - used.get(key, ZERO), ZERO)
+            if free < wanted:
+                cut_by.append(cap.name)
+            amount = min(amount, free)
+    return amount
 
 
 def _register_order(award: Award) -> tuple[int, str, str]:
