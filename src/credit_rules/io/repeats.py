@@ -52,21 +52,33 @@ def repeated_in_sorted(ordered: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
     return np.unique(twice)
 
 
-def repeated_hashes(arrays: Sequence[np.ndarray[Any, Any]], parts: int = 8) -> np.ndarray[Any, Any]:
+def repeated_hashes(arrays: Sequence[np.ndarray[Any, Any]]) -> np.ndarray[Any, Any]:
     """The 64-bit hashes occurring more than once across ``arrays``, each once, sorted:
-    part by part of the hash range, so that an eighth of them is copied and sorted at a
-    time (a sorted copy of 100M hashes beside them would take another 0.8 GB)."""
+    part by part of the hash range (its top three bits), so that an eighth of them is
+    copied and sorted at a time (a sorted copy of 100M hashes beside them would take
+    another 0.8 GB)."""
+    tops = [_top_bits(a) for a in arrays]  # one byte per hash
     found = []
-    edges = [int(k * (1 << 64) // parts) for k in range(parts)]
-    for low, high in zip(edges, [*edges[1:], None], strict=True):
-        part = np.concatenate([
-            a[(a >= np.uint64(low)) & (a < np.uint64(high))] if high is not None
-            else a[a >= np.uint64(low)]
-            for a in arrays
-        ])
+    for part_number in range(1 << _PART_BITS):
+        part = np.concatenate([a[top == part_number] for a, top in zip(arrays, tops, strict=True)])
         part.sort()
         found.append(repeated_in_sorted(part))
     return np.concatenate(found).astype(np.uint64)
+
+
+#: :func:`repeated_hashes` splits the hashes into 2**_PART_BITS parts by their top bits.
+_PART_BITS = 3
+#: Hashes shifted at a time (a shifted copy of all of them would be 8 bytes each).
+_SHIFT_CHUNK = 1 << 22
+
+
+def _top_bits(hashes: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """Each 64-bit hash's top :data:`_PART_BITS` bits, as one byte."""
+    top = np.empty(len(hashes), dtype=np.uint8)
+    shift = np.uint64(64 - _PART_BITS)
+    for start in range(0, len(hashes), _SHIFT_CHUNK):
+        top[start:start + _SHIFT_CHUNK] = hashes[start:start + _SHIFT_CHUNK] >> shift
+    return top
 
 
 def split_repeats(
