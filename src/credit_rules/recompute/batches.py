@@ -4,10 +4,12 @@ Parquet files (or folders of them) are scanned lazily and processed in batches o
 (``batch_rows`` events at most, from the row counts per teacher):
 
 1. ``scan``: one streaming pass over ``teacher_id`` and a hash of the trimmed
-   ``event_id`` finds the events per teacher (to cut batches) and the hashes that repeat;
-2. ``repeats``: the rows whose ``event_id`` hash repeats (a repeat may belong to another
-   teacher: SPEC §2 makes every differing copy a conflict, wherever it lies), and the rows
-   whose ``teacher_id`` is missing or needs trimming, are read and validated together;
+   ``event_id`` finds the events per teacher (to cut batches) and, sorting the hashes an
+   eighth of their range at a time, the rows whose hash repeats, by row number;
+2. ``repeats``: those rows (a repeat may belong to another teacher: SPEC §2 makes every
+   differing copy a conflict, wherever it lies) and the rows whose ``teacher_id`` is
+   missing or needs trimming are read and validated together, then wait on disk, sorted
+   by teacher, for their batches;
 3. ``split``: one streaming pass over every file writes each row (with its row number)
    to the spill files of its batch (Polars' partitioned sink, Arrow IPC with LZ4, in a
    temporary folder ``.recompute.*.spill.tmp`` beside the ledgers), so no batch reads the
@@ -16,11 +18,12 @@ Parquet files (or folders of them) are scanned lazily and processed in batches o
    reading the files again, would read at most twice the rows, each batch reads its own
    row groups instead (writing and reading a spill costs more than reading the Parquet
    twice);
-4. ``batch i/n``: the rows of a range of teacher ids are read from the spill, validated,
+4. ``batch i/n``: the rows of a range of teacher ids are read from the spill (or the
+   files), validated,
    joined with the used rows of step 2 in that range, and every policy runs over them;
    each ledger is appended to its temporary Parquet file.
 
-Memory is bounded by a batch, the hashes of step 1 and the rows of step 2. A policy with
+Memory is bounded by a batch and the hashes of step 1 (8 bytes per event). A policy with
 ranks (teachers compared across the province) keeps each batch's per-teacher results and
 ranks once at the end, so its memory grows with teachers x periods (not with events).
 """
