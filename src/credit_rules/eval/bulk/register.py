@@ -7,7 +7,7 @@ amount is taken from each of those caps. An event cut to 0 by one cap uses up no
 others ... For a bulk engine: where each event falls under one cap this is a clipped
 running sum; where caps overlap it needs one ordered pass per teacher, and only teachers
 whose caps bind need it." Also SPEC §6.1: a penalty that voids credits credits 0.
-Reproduces ``interpreter._register``.
+Reproduces ``credit_rules.eval.register.register`` (the interpreter's register).
 """
 
 from __future__ import annotations
