@@ -21,7 +21,7 @@ SOURCE = Path(__file__).resolve().parents[1] / "src" / PACKAGE
 #: the first part under `credit_rules` (a module or a package); `__init__` is the package's
 #: public face, which re-exports.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("span", "errors", "values", "schema", "records", "lazy", "order"),
+    ("span", "errors", "values", "schema", "records", "lazy", "order", "memo"),
     ("syntax",),
     ("ir", "compile"),
     ("core",),

@@ -14,6 +14,7 @@ import attrs
 
 from credit_rules import ir
 from credit_rules.core import nodes as core
+from credit_rules.memo import by_identity
 from credit_rules.schema import QUALIFYING_GRADES
 from credit_rules.values import ZERO, PeriodKind, exact_div, periods_within
 
@@ -256,21 +257,10 @@ def _dated_caps(policy: ir.Policy, cap: ir.Cap, lowered: core.Cap) -> list[core.
     return out
 
 
-#: Policies already lowered, by identity (each entry keeps its policy alive): a hit costs
-#: no hashing of the whole policy, which the equality cache of :func:`_lower` needs.
-_LOWERED: dict[int, tuple[ir.Policy, core.Policy]] = {}
-
-
+@by_identity(64)  # a hit costs no hashing of the whole policy, which _lower's cache needs
 def lower(policy: ir.Policy) -> core.Policy:
     """The core form of a checked policy (cached: policies are immutable)."""
-    found = _LOWERED.get(id(policy))
-    if found is not None and found[0] is policy:
-        return found[1]
-    lowered = _lower(policy)
-    if len(_LOWERED) >= 64:
-        _LOWERED.clear()
-    _LOWERED[id(policy)] = (policy, lowered)
-    return lowered
+    return _lower(policy)
 
 
 @functools.lru_cache(maxsize=64)

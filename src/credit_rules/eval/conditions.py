@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 
 from credit_rules import ir
 from credit_rules.core.scalars import comparison, has, linear_holds, membership
+from credit_rules.memo import by_identity
 from credit_rules.records import EVENT_FIELDS, Event, Teacher
 
 #: The derived facts of a teacher-period that has none (shared: it cannot be changed).
@@ -56,9 +57,7 @@ def event_holds(cond: ir.Cond | None, event: Event | AwardView) -> bool:
 
 
 EventTest = Callable[[Any], bool]
-#: The tests of conditions already walked, by identity (each entry keeps its condition
-#: alive, so an id is never reused while it is cached).
-_TESTS: dict[int, tuple[ir.Cond, EventTest]] = {}
+#: Most conditions (and condition tuples) whose compiled tests are kept, by identity.
 _TESTS_LIMIT = 8192
 
 
@@ -69,25 +68,10 @@ def _always(event: Any) -> bool:
 def event_test(cond: ir.Cond | None) -> EventTest:
     """:func:`event_holds` of ``cond`` as a function of the event: the condition tree is
     walked once, not once per event (a teacher's 200 events meet each filter many times)."""
-    if cond is None:
-        return _always
-    test: EventTest = _compiled(_TESTS, cond, _event_test)
-    return test
+    return _always if cond is None else _event_test(cond)
 
 
-def _compiled(cache: dict[int, tuple[ir.Cond, Any]], cond: ir.Cond, compile_: Callable[[ir.Cond], Any]) -> Any:
-    """``compile_(cond)``, kept in ``cache`` by the condition's identity (the IR is
-    immutable; the node is kept with its test so its id cannot be reused meanwhile)."""
-    found = cache.get(id(cond))
-    if found is not None and found[0] is cond:
-        return found[1]
-    test = compile_(cond)
-    if len(cache) >= _TESTS_LIMIT:
-        cache.clear()
-    cache[id(cond)] = (cond, test)
-    return test
-
-
+@by_identity(_TESTS_LIMIT)  # the IR is immutable: a condition is compiled once
 def _event_test(cond: ir.Cond) -> EventTest:
     match cond:
         case ir.And(items):
@@ -202,17 +186,12 @@ def teacher_holds(cond: ir.Cond | None, ctx: TeacherFacts) -> bool:
 
 
 TeacherTest = Callable[[TeacherFacts], bool]
-_TEACHER_TESTS: dict[int, tuple[ir.Cond, TeacherTest]] = {}
 
 
+@by_identity(_TESTS_LIMIT)
 def teacher_test(cond: ir.Cond) -> TeacherTest:
     """:func:`teacher_holds` of ``cond`` as a function of the facts: the condition tree is
     walked once, not once per teacher-period (as :func:`event_test`)."""
-    test: TeacherTest = _compiled(_TEACHER_TESTS, cond, _teacher_test)
-    return test
-
-
-def _teacher_test(cond: ir.Cond) -> TeacherTest:
     match cond:
         case ir.And(items):
             tests = [teacher_test(i) for i in items]

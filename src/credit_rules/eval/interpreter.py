@@ -44,6 +44,7 @@ from credit_rules.eval.conditions import (
 from credit_rules.eval.period_events import by_period
 from credit_rules.eval.register import Award, register
 from credit_rules.eval.windows import Binder
+from credit_rules.memo import by_identity
 from credit_rules.records import ORDER_KEY, Event, LedgerRow, RequirementResult, Teacher, TraceEntry
 from credit_rules.schema import QUALIFYING_GRADES as _QUALIFYING
 from credit_rules.values import ZERO, Period, exact_div, period_of, today
@@ -346,17 +347,11 @@ def decide_requirements(
     return tuple(out)
 
 
-#: :func:`_decided_by_teacher` of the policies seen, by identity (each entry keeps its policy).
-_BY_TEACHER: dict[int, tuple[CorePolicy, bool]] = {}
-
-
+@by_identity(64)
 def _decided_by_teacher(policy: CorePolicy) -> bool:
     """Whether :func:`decide_requirements` depends on the teacher alone: no line is dated
     (``since``), and every line's ``when`` and every waiver reads only the teacher's
     attributes and roles (not the period's events, its facts, ranks or other requirements)."""
-    cached = _BY_TEACHER.get(id(policy))
-    if cached is not None and cached[0] is policy:
-        return cached[1]
 
     def teachers_own(cond: ir.Cond | None) -> bool:
         match cond:
@@ -370,12 +365,8 @@ def _decided_by_teacher(policy: CorePolicy) -> bool:
                 return cond.scope is not ir.Scope.FACT
         return False  # any KIND, qualified, ranked, a requirement met: the period decides
 
-    found = all(line.since is None and teachers_own(line.when) for r in policy.requirements for line in r.lines) \
+    return all(line.since is None and teachers_own(line.when) for r in policy.requirements for line in r.lines) \
         and all(teachers_own(cond) for r in policy.requirements for cond in r.waived_when)
-    if len(_BY_TEACHER) >= 64:
-        _BY_TEACHER.clear()
-    _BY_TEACHER[id(policy)] = (policy, found)
-    return found
 
 
 def _requirements(

@@ -20,6 +20,7 @@ import attrs
 from credit_rules import ir
 from credit_rules.core.nodes import Policy as CorePolicy
 from credit_rules.core.nodes import QualifiedIn
+from credit_rules.memo import by_identity
 from credit_rules.records import Event
 from credit_rules.values import Period, period_of
 
@@ -62,10 +63,7 @@ def relevant_days(policy: CorePolicy) -> Period | None:
     return Period(min(p.start for p in fixed), max(p.end for p in fixed))
 
 
-#: :func:`relevant_kinds` of the policies seen, by identity (each entry keeps its policy).
-_KINDS: dict[int, tuple[CorePolicy, frozenset[str] | None]] = {}
-
-
+@by_identity(64)
 def relevant_kinds(policy: CorePolicy) -> frozenset[str] | None:
     """The event kinds that can change a ledger row other than by giving the teacher a
     period (a grain's periods come from the days of all a teacher's events), None when any
@@ -74,11 +72,6 @@ def relevant_kinds(policy: CorePolicy) -> frozenset[str] | None:
     (``ir.EventsExist``) or the assessments (a grade, ranks, ``qualified``); a policy
     that mentions ``kind`` anywhere else (a condition on it) reads every kind. Walked once
     per policy."""
-    cached = _KINDS.get(id(policy))
-    if cached is not None and cached[0] is policy:
-        return cached[1]
-    if len(_KINDS) >= 64:
-        _KINDS.clear()
     kinds: set[str] = {ASSESSMENT} if policy.grade is not None or policy.ranks else set()
     texts: set[str] = set()
 
@@ -100,9 +93,7 @@ def relevant_kinds(policy: CorePolicy) -> frozenset[str] | None:
                         visit(value)
 
     visit(policy)
-    found = None if "kind" in texts else frozenset(kinds)  # a condition reads the field `kind`
-    _KINDS[id(policy)] = (policy, found)
-    return found
+    return None if "kind" in texts else frozenset(kinds)  # a condition reads the field `kind`
 
 
 def events_read(policy: CorePolicy, teacher_ids: Sequence[str], days: Sequence[dt.date],

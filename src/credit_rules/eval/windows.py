@@ -14,27 +14,15 @@ import attrs
 
 from credit_rules import ir
 from credit_rules.core.nodes import Policy as CorePolicy
+from credit_rules.memo import by_identity
 from credit_rules.records import Teacher
 from credit_rules.values import relative_window
 
-#: :func:`_date_windows` of the policies seen, by identity (each entry keeps its policy).
-_WINDOWS: dict[int, tuple[CorePolicy, list[str]]] = {}
 
-
+@by_identity(64)
 def _date_windows(policy: CorePolicy) -> list[str]:
     """The roster dates the policy's teacher-relative windows read (``ir.DateWindow``);
     the policy is walked once, not once per call (one teacher per call is the common use)."""
-    cached = _WINDOWS.get(id(policy))
-    if cached is not None and cached[0] is policy:
-        return cached[1]
-    if len(_WINDOWS) >= 64:
-        _WINDOWS.clear()
-    found = _walk_date_windows(policy)
-    _WINDOWS[id(policy)] = (policy, found)
-    return found
-
-
-def _walk_date_windows(policy: CorePolicy) -> list[str]:
     found: set[str] = set()
 
     def visit(node: object) -> None:
