@@ -47,6 +47,7 @@ from credit_rules.io.parse import (
     fast_at,
     fast_micro,
     missing_reason,
+    needs_cleaning,
     parse_choice,
     parse_decimal,
     parse_instant,
@@ -310,9 +311,7 @@ def _clean_series(series: pl.Series) -> pl.Series:
     """:func:`clean` for one column, returning the column itself when nothing needs it."""
     if series.dtype != pl.String:
         series = as_text(series, "<events>")
-    text = pl.col(series.name)
-    stripped = text.str.strip_chars()
-    dirty = (stripped.str.len_bytes() != text.str.len_bytes()) | (text.str.len_bytes() == 0)
+    dirty = needs_cleaning(series.name)
     # A vocabulary column (kind, level, …) holds a few distinct values: checking those is
     # cheaper than checking every row. An id column is checked row by row.
     sample = series.head(_VOCABULARY_SAMPLE)

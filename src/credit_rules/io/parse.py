@@ -105,6 +105,13 @@ def clean(column: str | pl.Expr) -> pl.Expr:
     return pl.when(text.str.len_bytes() > 0).then(text).otherwise(None)
 
 
+def needs_cleaning(column: str | pl.Expr) -> pl.Expr:
+    """Whether :func:`clean` changes the text: space around it, or empty (null where the
+    value is missing)."""
+    text = pl.col(column) if isinstance(column, str) else column
+    return (text.str.strip_chars().str.len_bytes() != text.str.len_bytes()) | (text.str.len_bytes() == 0)
+
+
 class Plan:
     """Expressions in dependent stages, each stage one ``with_columns``.
 

@@ -156,8 +156,7 @@ class Batcher:
     def _odd_teacher() -> pl.Expr:
         """Rows whose teacher is not simply the raw ``teacher_id`` (missing, or to trim)."""
         tid = pl.col("teacher_id").cast(pl.String)
-        return tid.is_null() | (tid.str.strip_chars().str.len_bytes() != tid.str.len_bytes()) \
-            | (tid.str.len_bytes() == 0)
+        return tid.is_null() | parse.needs_cleaning(tid)
 
     def _scan(self) -> tuple[pl.DataFrame, list[pl.Series]]:
         for name, schema in zip(self.names, self.schemas, strict=True):
