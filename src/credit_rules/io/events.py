@@ -138,22 +138,32 @@ class EventTable(LoadedFrames):
             self._built["frame"] = self._frame.filter(self.used)
         return self._built["frame"]
 
+    def _masked(self) -> tuple[pl.DataFrame, pl.Series] | None:
+        """(the given frame, :attr:`used`) while the used rows are only marked in it; None
+        once :attr:`frame` has copied them, or when every row is used."""
+        if self._frame is None or self.used is None or "frame" in self._built:
+            return None
+        return self._frame, self.used
+
     def lazy_frame(self) -> pl.LazyFrame:
         """:attr:`frame`, lazily: a query reading a few columns filters only those."""
-        if self.used is None or self._frame is None or "frame" in self._built:
+        masked = self._masked()
+        if masked is None:
             return self.frame.lazy()
-        return self._frame.with_columns(self.used.alias(_USED)).lazy().filter(pl.col(_USED)).drop(_USED)
+        frame, used = masked
+        return frame.with_columns(used.alias(_USED)).lazy().filter(pl.col(_USED)).drop(_USED)
 
     def columns_with_values(self) -> set[str]:
         """The columns of :attr:`frame` with a value in at least one row (a mask is
         applied column by column: no copy of the rows)."""
-        if self.used is None or self._frame is None or "frame" in self._built:
+        masked = self._masked()
+        if masked is None:
             frame = self.frame
             return {c for c in frame.columns if frame.get_column(c).null_count() < frame.height}
-        used = self.used
-        return {c for c in self._frame.columns
-                if self._frame.get_column(c).null_count() < self._frame.height
-                and bool((self._frame.get_column(c).is_not_null() & used).any())}
+        frame, used = masked
+        return {c for c in frame.columns
+                if frame.get_column(c).null_count() < frame.height
+                and bool((frame.get_column(c).is_not_null() & used).any())}
 
     @property
     def seen_teacher_ids(self) -> tuple[str, ...]:
@@ -211,9 +221,11 @@ class EventTable(LoadedFrames):
         row's id)."""
         if self.small is not None:  # a small input: no frame built to answer
             return set(ids) & set(self.small.teacher_ids())
-        if self.used is None or self._frame is None:
+        masked = self._masked()
+        if masked is None:
             return teachers_with_events(self.frame, ids)
-        return teachers_with_events(self._frame, ids, self.used)
+        frame, used = masked
+        return teachers_with_events(frame, ids, used)
 
     def teacher_ids(self) -> list[str]:
         """The distinct teacher ids of the valid events, sorted."""
