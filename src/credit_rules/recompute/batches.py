@@ -61,15 +61,6 @@ BATCH_ROWS = 12_000_000
 #: 3M; 2.56 GiB in batches of 4M for 5 % less CPU, without the command line's own memory);
 #: once an input is batched at all, smaller batches cost little more per event.
 LARGE_INPUT_BATCH_ROWS = 3_000_000
-
-
-def batch_sizes(batch_rows: int | None) -> tuple[int, int]:
-    """(most events read in one pass, events per batch beyond that): ``--batch-rows`` for
-    both when given, else :data:`BATCH_ROWS` and :data:`LARGE_INPUT_BATCH_ROWS`."""
-    if batch_rows is not None:
-        return batch_rows, batch_rows
-    return BATCH_ROWS, LARGE_INPUT_BATCH_ROWS
-#: The name of a spill folder (``tempfile.mkdtemp`` puts random letters between).
 #: Rows streamed by one sink while splitting the events into batches (whole row groups).
 _SPLIT_ROWS = 2_000_000
 #: Batches read the inputs again instead of a spill when that reads at most this many
@@ -81,6 +72,14 @@ _SPECIAL_GROUP = 16_384
 _BATCH = "__cr_batch"
 #: The batch of the rows validated together before the others (module docstring, step 2).
 _SPECIAL = -1
+
+
+def batch_sizes(batch_rows: int | None) -> tuple[int, int]:
+    """(most events read in one pass, events per batch beyond that): ``--batch-rows`` for
+    both when given, else :data:`BATCH_ROWS` and :data:`LARGE_INPUT_BATCH_ROWS`."""
+    if batch_rows is not None:
+        return batch_rows, batch_rows
+    return BATCH_ROWS, LARGE_INPUT_BATCH_ROWS
 
 
 def _parquet_files(events: Any) -> list[Path] | None:
@@ -212,7 +211,7 @@ class Batcher:
                 scan = pl.scan_parquet(path, row_index_name=columns.ROW, row_index_offset=1)
                 (scan.slice(start, length)
                  .with_columns(pl.col(columns.ROW).cast(pl.Int64),
-                               pl.when(self._special(index)).then(-1).otherwise(batch)
+                               pl.when(self._special(index)).then(_SPECIAL).otherwise(batch)
                                .alias(_BATCH))
                  .sink_ipc(pl.PartitionBy(self.spill / f"{index:06d}-{start:012d}", key=_BATCH,
                                           include_key=False),
